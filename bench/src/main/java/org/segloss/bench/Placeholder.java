@@ -1,0 +1,2 @@
+package org.segloss.bench;
+final class Placeholder {}

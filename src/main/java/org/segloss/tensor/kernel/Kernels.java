@@ -1,0 +1,135 @@
+package org.segloss.tensor.kernel;
+
+/**
+ * The hot loops of segloss, on raw {@code float[]} ranges. Two implementations share this
+ * interface: {@link ScalarKernels}, the readable reference ("the spec"), and the Vector API
+ * twin in {@code org.segloss.tensor.simd}, the only package that imports
+ * {@code jdk.incubator.vector}. Tests compare the two at awkward sizes and every vector width.
+ *
+ * <p>Contract for every method: kernels never validate their arguments (the tensor layer does);
+ * they are single-threaded over the range they are given ({@link Parallel} splits work);
+ * {@code out} may alias an input exactly (same array and offset) but never partially.
+ * Offsets and lengths are in elements.
+ */
+public interface Kernels {
+
+    /** A short name for logs and reports, e.g. {@code "scalar"} or {@code "vector-512"}. */
+    String name();
+
+    /** Float lanes per vector; 1 for the scalar kernels. */
+    int lanes();
+
+    /** Elementwise functions of one argument: {@code out[i] = f(x[i])}. */
+    enum Unary {
+        NEG, EXP, LOG, LOG1P, SQRT, ABS,
+        /** max(x, 0). */
+        RELU,
+        /** 1 / (1 + exp(-x)), computed without overflow for large |x|. */
+        SIGMOID,
+        TANH,
+        /** x * x. */
+        SQUARE,
+        /** 1 / x. */
+        RECIPROCAL,
+        /** -1, 0 or +1 (0 for +-0 and NaN). */
+        SIGN
+    }
+
+    /** Elementwise functions of two arguments: {@code out[i] = f(a[i], b[i])}. */
+    enum Binary {
+        ADD, SUB, MUL, DIV, MIN, MAX,
+        /** Backward of relu given the input: a if b > 0 else 0. */
+        RELU_GRAD,
+        /** Backward of sigmoid given the output y = b: a * b * (1 - b). */
+        SIGMOID_GRAD,
+        /** Backward of tanh given the output y = b: a * (1 - b * b). */
+        TANH_GRAD,
+        /** Backward of abs given the input: a * sign(b), with sign(0) = 0. */
+        ABS_GRAD
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------
+
+    /** out[i] = op(x[i]) for i in [0, n). */
+    void map(Unary op, float[] x, int xOff, float[] out, int outOff, int n);
+
+    /** out[i] = op(a[i], b[i]). */
+    void zip(Binary op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** out[i] = op(a[i], s): the second operand is broadcast. */
+    void zipScalarRight(Binary op, float[] a, int aOff, float s, float[] out, int outOff, int n);
+
+    /** out[i] = op(s, b[i]): the first operand is broadcast. */
+    void zipScalarLeft(Binary op, float s, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** out[i] = x[i] ^ p (Math.pow semantics). */
+    void pow(float[] x, int xOff, float p, float[] out, int outOff, int n);
+
+    /** out[i] = min(max(x[i], lo), hi). */
+    void clamp(float[] x, int xOff, float lo, float hi, float[] out, int outOff, int n);
+
+    /** Backward of clamp: out[i] = g[i] if lo <= x[i] <= hi else 0. */
+    void clampGrad(float[] g, int gOff, float[] x, int xOff, float lo, float hi,
+                   float[] out, int outOff, int n);
+
+    /** out[i] = mask[i] != 0 ? a[i] : b[i]. */
+    void select(int[] mask, int maskOff, float[] a, int aOff, float[] b, int bOff,
+                float[] out, int outOff, int n);
+
+    /** out[i] = a[i] + s * b[i] (the STREAM triad; also the gradient-accumulation step). */
+    void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** out[i] = v. */
+    void fill(float[] out, int outOff, int n, float v);
+
+    // ---- reductions over a contiguous range ----------------------------------------------
+    // Callers keep n moderate (the tensor layer feeds blocks of a few thousand elements and
+    // adds the block results in double), so float lane accumulators are accurate enough.
+
+    /** Sum of x[0..n); 0 for n = 0. */
+    float sum(float[] x, int xOff, int n);
+
+    /** Sum of a[i] * b[i]; 0 for n = 0. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
+    float max(float[] x, int xOff, int n);
+
+    /** Smallest element; +Infinity for n = 0; NaN if any element is NaN. */
+    float min(float[] x, int xOff, int n);
+
+    // ---- along an axis ---------------------------------------------------------------------
+    // One outer slice of a tensor viewed as [n, inner]: element (k, j) is at off + k*inner + j.
+    // The axis has length n >= 1 and stride inner >= 1; the result is over j in [0, inner).
+    // For the channel axis of [B, C, D, H, W], n = C and inner = D*H*W: vectorised along j.
+
+    /** out(k, j) = exp(x(k, j) - m_j) / sum_k' exp(x(k', j) - m_j), with m_j = max_k x(k, j). */
+    void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+
+    /** out(k, j) = x(k, j) - m_j - log(sum_k' exp(x(k', j) - m_j)). */
+    void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+
+    /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */
+    void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+
+    /** Backward of softmax from its output y: out(k, j) = y(k, j) * (g(k, j) - sum_k' g(k', j) y(k', j)). */
+    void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                         float[] out, int outOff);
+
+    /** Backward of logSoftmax from its output y: out(k, j) = g(k, j) - exp(y(k, j)) * sum_k' g(k', j). */
+    void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                            float[] out, int outOff);
+
+    // ---- matrix product --------------------------------------------------------------------
+
+    /**
+     * Single-precision GEMM on row-major matrices: C = op(A) * op(B) + beta * C, where op(A) is
+     * [m, k] and op(B) is [k, n]; op(X) = X, or X transposed when the flag is set (then X is
+     * stored [k, m] or [n, k]). Leading dimensions are the row strides of the stored matrices.
+     * beta is 0 (C is overwritten, never read, so NaN in C does not leak) or 1 (accumulate).
+     * Single-threaded: {@link Gemm} splits C into independent blocks over the cores.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+              float beta, float[] c, int cOff, int ldc);
+}

@@ -1,0 +1,222 @@
+package org.segloss.tensor.kernel;
+
+/**
+ * The reference kernels: plain loops, no tricks. This class is the specification that the
+ * vector twin is tested against, and the fallback when the Vector API is unavailable.
+ */
+public final class ScalarKernels implements Kernels {
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {}
+
+    @Override public String name() { return "scalar"; }
+
+    @Override public int lanes() { return 1; }
+
+    /** The scalar definition of every unary op; the vector kernels must agree with it. */
+    public static float apply(Unary op, float x) {
+        return switch (op) {
+            case NEG -> -x;
+            case EXP -> (float) Math.exp(x);
+            case LOG -> (float) Math.log(x);
+            case LOG1P -> (float) Math.log1p(x);
+            case SQRT -> (float) Math.sqrt(x);
+            case ABS -> Math.abs(x);
+            case RELU -> x > 0f ? x : 0f;
+            // NOTE: exp(-|x|) never overflows; the two branches are the same function.
+            case SIGMOID -> x >= 0f ? (float) (1.0 / (1.0 + Math.exp(-x)))
+                                    : (float) (Math.exp(x) / (1.0 + Math.exp(x)));
+            case TANH -> (float) Math.tanh(x);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1f / x;
+            case SIGN -> x > 0f ? 1f : (x < 0f ? -1f : 0f);
+        };
+    }
+
+    /** The scalar definition of every binary op. */
+    public static float apply(Binary op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            // NaN propagates, as Math.min/max do
+            case MIN -> Math.min(a, b);
+            case MAX -> Math.max(a, b);
+            case RELU_GRAD -> b > 0f ? a : 0f;
+            case SIGMOID_GRAD -> a * b * (1f - b);
+            case TANH_GRAD -> a * (1f - b * b);
+            case ABS_GRAD -> b > 0f ? a : (b < 0f ? -a : 0f);
+        };
+    }
+
+    @Override
+    public void map(Unary op, float[] x, int xOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, x[xOff + i]);
+    }
+
+    @Override
+    public void zip(Binary op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, a[aOff + i], b[bOff + i]);
+    }
+
+    @Override
+    public void zipScalarRight(Binary op, float[] a, int aOff, float s, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, a[aOff + i], s);
+    }
+
+    @Override
+    public void zipScalarLeft(Binary op, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, s, b[bOff + i]);
+    }
+
+    @Override
+    public void pow(float[] x, int xOff, float p, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = (float) Math.pow(x[xOff + i], p);
+    }
+
+    @Override
+    public void clamp(float[] x, int xOff, float lo, float hi, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = Math.min(Math.max(x[xOff + i], lo), hi);
+    }
+
+    @Override
+    public void clampGrad(float[] g, int gOff, float[] x, int xOff, float lo, float hi,
+                          float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = (v >= lo && v <= hi) ? g[gOff + i] : 0f;
+        }
+    }
+
+    @Override
+    public void select(int[] mask, int maskOff, float[] a, int aOff, float[] b, int bOff,
+                       float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = mask[maskOff + i] != 0 ? a[aOff + i] : b[bOff + i];
+    }
+
+    @Override
+    public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
+    }
+
+    @Override
+    public void fill(float[] out, int outOff, int n, float v) {
+        java.util.Arrays.fill(out, outOff, outOff + n, v);
+    }
+
+    @Override
+    public float sum(float[] x, int xOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += x[xOff + i];
+        return (float) s;
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += (double) a[aOff + i] * b[bOff + i];
+        return (float) s;
+    }
+
+    @Override
+    public float max(float[] x, int xOff, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, x[xOff + i]);
+        return m;
+    }
+
+    @Override
+    public float min(float[] x, int xOff, int n) {
+        float m = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.min(m, x[xOff + i]);
+        return m;
+    }
+
+    @Override
+    public void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        for (int j = 0; j < inner; j++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
+            float s = 0f;
+            for (int k = 0; k < n; k++) {
+                float e = (float) Math.exp(x[xOff + k * inner + j] - m);
+                out[outOff + k * inner + j] = e;
+                s += e;
+            }
+            float inv = 1f / s;
+            for (int k = 0; k < n; k++) out[outOff + k * inner + j] *= inv;
+        }
+    }
+
+    @Override
+    public void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        for (int j = 0; j < inner; j++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
+            float s = 0f;
+            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * inner + j] - m);
+            float lse = m + (float) Math.log(s);
+            for (int k = 0; k < n; k++) out[outOff + k * inner + j] = x[xOff + k * inner + j] - lse;
+        }
+    }
+
+    @Override
+    public void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        for (int j = 0; j < inner; j++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
+            if (m == Float.NEGATIVE_INFINITY) {   // all -inf: avoid (-inf) - (-inf) = NaN
+                out[outOff + j] = m;
+                continue;
+            }
+            float s = 0f;
+            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * inner + j] - m);
+            out[outOff + j] = m + (float) Math.log(s);
+        }
+    }
+
+    @Override
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                float[] out, int outOff) {
+        for (int j = 0; j < inner; j++) {
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += g[gOff + k * inner + j] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (g[gOff + i] - dot);
+            }
+        }
+    }
+
+    @Override
+    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                   float[] out, int outOff) {
+        for (int j = 0; j < inner; j++) {
+            float gs = 0f;
+            for (int k = 0; k < n; k++) gs += g[gOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = g[gOff + i] - (float) Math.exp(y[yOff + i]) * gs;
+            }
+        }
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = 0f;
+                for (int p = 0; p < k; p++) {
+                    float av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    float bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    s += av * bv;
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] = beta == 0f ? s : s + beta * c[ci];
+            }
+        }
+    }
+}
