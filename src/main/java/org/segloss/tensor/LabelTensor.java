@@ -1,0 +1,153 @@
+package org.segloss.tensor;
+
+import java.util.Arrays;
+
+/**
+ * A dense integer tensor: label maps ({@code [B, *spatial]}), indices and masks. Targets are
+ * labels, never floats, so they have their own type; a LabelTensor can never receive a gradient.
+ */
+public final class LabelTensor {
+    final int[] data;
+    final int offset;
+    final Shape shape;
+
+    LabelTensor(int[] data, int offset, Shape shape) {
+        this.data = data;
+        this.offset = offset;
+        this.shape = shape;
+    }
+
+    /** Wraps a copy of {@code values} with the given shape. */
+    public static LabelTensor of(int[] values, int... shape) {
+        Shape s = Shape.of(shape);
+        if (values.length != s.size()) {
+            throw new IllegalArgumentException("LabelTensor.of: values.length must equal the size of shape "
+                    + s + " (" + s.size() + "), got " + values.length);
+        }
+        return new LabelTensor(values.clone(), 0, s);
+    }
+
+    public static LabelTensor zeros(int... shape) {
+        Shape s = Shape.of(shape);
+        return new LabelTensor(new int[s.size()], 0, s);
+    }
+
+    /** 0, 1, ..., n - 1. */
+    public static LabelTensor arange(int n) {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) v[i] = i;
+        return new LabelTensor(v, 0, Shape.of(n));
+    }
+
+    /** Seeded uniform labels in [0, numClasses). */
+    public static LabelTensor randomLabels(long seed, int numClasses, int... shape) {
+        if (numClasses < 1) throw new IllegalArgumentException("LabelTensor.randomLabels: numClasses must be >= 1, got " + numClasses);
+        Shape s = Shape.of(shape);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] v = new int[s.size()];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextInt(numClasses);
+        return new LabelTensor(v, 0, s);
+    }
+
+    public Shape shape() { return shape; }
+
+    public int size() { return shape.size(); }
+
+    public int get(int... index) { return data[offset + Tensor.flatIndex(shape, index, "LabelTensor.get")]; }
+
+    /** The element at a flat row-major position. */
+    public int at(int flat) { return data[offset + flat]; }
+
+    public int[] toArray() { return Arrays.copyOfRange(data, offset, offset + size()); }
+
+    /** A view with another shape of the same size. */
+    public LabelTensor reshape(int... dims) {
+        Shape s = Shape.of(dims);
+        if (s.size() != size()) {
+            throw new IllegalArgumentException("LabelTensor.reshape: new shape " + s + " must have " + size()
+                    + " elements like " + shape + ", got " + s.size());
+        }
+        return new LabelTensor(data, offset, s);
+    }
+
+    /** 1 where the label equals {@code value}, else 0. */
+    public LabelTensor eq(int value) {
+        int[] v = new int[size()];
+        for (int i = 0; i < v.length; i++) v[i] = data[offset + i] == value ? 1 : 0;
+        return new LabelTensor(v, 0, shape);
+    }
+
+    /** 1 where the label differs from {@code value}, else 0. */
+    public LabelTensor ne(int value) {
+        int[] v = new int[size()];
+        for (int i = 0; i < v.length; i++) v[i] = data[offset + i] != value ? 1 : 0;
+        return new LabelTensor(v, 0, shape);
+    }
+
+    /** How many elements equal {@code value}. */
+    public long count(int value) {
+        long c = 0;
+        for (int i = 0; i < size(); i++) if (data[offset + i] == value) c++;
+        return c;
+    }
+
+    /** Smallest and largest label, {@code {min, max}}; {@code {0, -1}} when empty. */
+    public int[] range() {
+        if (size() == 0) return new int[] {0, -1};
+        int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
+        for (int i = 0; i < size(); i++) {
+            int v = data[offset + i];
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        return new int[] {lo, hi};
+    }
+
+    /** Labels as floats (e.g. a binary mask used as a weight). */
+    public Tensor toFloat() {
+        float[] v = new float[size()];
+        for (int i = 0; i < v.length; i++) v[i] = data[offset + i];
+        return new Tensor(v, 0, shape);
+    }
+
+    /**
+     * One-hot encoding with the class axis inserted at axis 1: labels {@code [B, *spatial]}
+     * become {@code [B, numClasses, *spatial]}.
+     *
+     * @throws IllegalArgumentException if a label is outside [0, numClasses)
+     */
+    public Tensor oneHot(int numClasses) {
+        return oneHot(numClasses, Integer.MIN_VALUE);
+    }
+
+    /**
+     * One-hot encoding along axis 1; voxels labelled {@code ignoreIndex} get an all-zero column.
+     *
+     * @throws IllegalArgumentException if another label is outside [0, numClasses)
+     */
+    public Tensor oneHot(int numClasses, int ignoreIndex) {
+        if (numClasses < 1) throw new IllegalArgumentException("oneHot: numClasses must be >= 1, got " + numClasses);
+        if (shape.rank() < 1) throw new IllegalArgumentException("oneHot: labels must have rank >= 1 ([B, *spatial]), got " + shape);
+        int b = shape.dim(0);
+        int inner = shape.product(1, shape.rank());
+        float[] out = new float[b * numClasses * inner];
+        for (int n = 0; n < b; n++) {
+            for (int j = 0; j < inner; j++) {
+                int v = data[offset + n * inner + j];
+                if (v == ignoreIndex) continue;
+                if (v < 0 || v >= numClasses) {
+                    throw new IllegalArgumentException("oneHot: labels must be in [0, " + numClasses + ")"
+                            + (ignoreIndex != Integer.MIN_VALUE ? " or equal ignoreIndex " + ignoreIndex : "")
+                            + ", got " + v + " at flat index " + (n * inner + j));
+                }
+                out[(n * numClasses + v) * inner + j] = 1f;
+            }
+        }
+        return new Tensor(out, 0, shape.insert(1, numClasses));
+    }
+
+    @Override
+    public String toString() {
+        return "LabelTensor" + shape + (size() <= 16 ? " " + Arrays.toString(toArray()) : "");
+    }
+}
