@@ -77,24 +77,23 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body} over [0, n) cut into chunks of about {@code grain} elements (at least
-     * one chunk per thread when n allows). Each chunk is run exactly once; chunks may run in any
-     * order and on any thread, so the bodies must write disjoint outputs.
+     * Runs {@code body} over [0, n) cut into chunks [c * grain, (c + 1) * grain). The chunk
+     * boundaries depend on n and grain only, never on the thread count, so even a kernel whose
+     * result depends on where a range starts (a vector body with a scalar tail) gives the same
+     * bits on 1 or 16 threads. Chunks may run in any order and on any thread, so the bodies must
+     * write disjoint outputs.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        int t = threads;
-        if (t == 1 || n <= grain || IN_WORKER.get()) {
+        if (grain < 1) throw new IllegalArgumentException("Parallel.forRange: grain must be >= 1, got " + grain);
+        int count = (int) ((n + (long) grain - 1) / grain);
+        if (count == 1) {
             body.run(0, n);
             return;
         }
-        int chunks = (int) Math.min((n + (long) grain - 1) / grain, 8L * t);
-        chunks = Math.max(chunks, Math.min(t, n));
-        int size = (int) ((n + (long) chunks - 1) / chunks);
-        int count = (n + size - 1) / size;
         forEach(count, c -> {
-            int s = c * size;
-            body.run(s, Math.min(n, s + size));
+            int s = c * grain;
+            body.run(s, (int) Math.min(n, (long) s + grain));
         });
     }
 

@@ -1,0 +1,141 @@
+package org.segloss.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.segloss.tensor.Tensor;
+
+/** The graph mechanics: accumulation, reuse, diamonds, no-grad, detach, long chains, freeing. */
+class GraphTest {
+
+    private static Var x(float... v) { return Var.param(Tensor.of(v, v.length)); }
+
+    @Test
+    void reusedNodeReceivesTheSumOfItsGradients() {
+        Var a = x(3f, -2f);
+        a.mul(a).sum().backward();                       // d(a^2)/da = 2a: both uses add up
+        assertArrayEquals(new float[] {6f, -4f}, a.grad().toArray());
+    }
+
+    @Test
+    void diamondAccumulatesAlongBothPaths() {
+        Var a = x(2f);
+        Var b = a.mul(3f);                               // b = 3a
+        Var left = b.exp(), right = b.mul(b);            // two paths from b
+        left.add(right).sum().backward();                // d/da = 3 e^{3a} + 2 * 3a * 3
+        assertEquals(3 * Math.exp(6) + 36, a.grad().item(), 1e-3 * Math.exp(6));
+    }
+
+    @Test
+    void leafGradientsAccumulateAcrossBackwardCallsUntilZeroGrad() {
+        Var a = x(1f, 2f);
+        a.mul(2f).sum().backward();
+        a.mul(3f).sum().backward();
+        assertArrayEquals(new float[] {5f, 5f}, a.grad().toArray());
+        a.zeroGrad();
+        assertNull(a.grad());
+    }
+
+    @Test
+    void noGradRecordsNothing() {
+        Var a = x(1f, 2f);
+        Var y;
+        try (NoGrad ignored = NoGrad.enter()) {
+            y = a.mul(a).sum();
+            assertFalse(NoGrad.gradEnabled());
+        }
+        assertTrue(NoGrad.gradEnabled());
+        assertFalse(y.requiresGrad());
+        assertTrue(y.isLeaf());
+        assertThrows(IllegalStateException.class, y::backward);
+        assertTrue(a.mul(a).sum().requiresGrad(), "recording resumes after the scope");
+    }
+
+    @Test
+    void constantsRecordNothing() {
+        Var c = Var.constant(Tensor.of(new float[] {1f, 2f}, 2));
+        Var y = c.exp().sum();
+        assertFalse(y.requiresGrad());
+        assertTrue(y.isLeaf());
+    }
+
+    @Test
+    void detachCutsTheGraph() {
+        Var a = x(2f);
+        Var y = a.mul(a).detach().mul(a).sum();          // only the last factor is differentiated
+        y.backward();
+        assertEquals(4f, a.grad().item(), 0f);
+    }
+
+    @Test
+    void hundredThousandNodeChainDoesNotOverflowTheStack() {
+        Var a = x(0f);
+        Var y = a;
+        for (int i = 0; i < 100_000; i++) y = y.add(1f);
+        y.sum().backward();
+        assertEquals(100_000f, y.item(), 0f);
+        assertEquals(1f, a.grad().item(), 0f);
+    }
+
+    @Test
+    void savedTensorsAreFreedAfterBackwardAndASecondBackwardFailsClearly() {
+        Var a = x(1f, 2f);
+        Var y = a.exp().sum();
+        y.backward();
+        IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+        assertTrue(e.getMessage().contains("freed"), e.getMessage());
+        // every node behind y has dropped its context
+        for (Node n : Graph.topologicalOrder(y.node)) assertNull(n.ctx);
+    }
+
+    @Test
+    void unusedOutputsOfAMultiOutputFunctionGetZeroGradients() {
+        // sort returns (values, indices); only the values are used
+        Var a = x(3f, 1f, 2f);
+        Var[] out = new CustomFunctionTutorialTest.SortWithIndices().applyAll(a);
+        assertFalse(out[1].requiresGrad(), "indices are marked non-differentiable");
+        out[0].mul(Var.constant(Tensor.of(new float[] {1f, 10f, 100f}, 3))).sum().backward();
+        assertArrayEquals(new float[] {100f, 1f, 10f}, a.grad().toArray());
+    }
+
+    @Test
+    void backwardRequiresAScalarOrASeedOfTheRightShape() {
+        Var a = x(1f, 2f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.mul(a).backward());
+        assertTrue(e.getMessage().contains("[2]"), e.getMessage());
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> a.mul(a).backward(Tensor.ones(3)));
+        assertTrue(e2.getMessage().contains("[2]") && e2.getMessage().contains("[3]"), e2.getMessage());
+    }
+
+    @Test
+    void aBackwardReturningTheWrongShapeIsReported() {
+        Function bad = new Function() {
+            protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].copy(); }
+            protected Tensor[] backward1(Ctx ctx, Tensor g) { return new Tensor[] {Tensor.zeros(7)}; }
+        };
+        Var a = x(1f, 2f);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> bad.apply(a).sum().backward());
+        assertTrue(e.getMessage().contains("[2]") && e.getMessage().contains("[7]"), e.getMessage());
+    }
+
+    @Test
+    void onlyInputsThatNeedAGradientAreAskedFor() {
+        boolean[] asked = new boolean[2];
+        Function probe = new Function() {
+            protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].mul(in[1]); }
+            protected Tensor[] backward1(Ctx ctx, Tensor g) {
+                asked[0] = ctx.needsInputGrad(0);
+                asked[1] = ctx.needsInputGrad(1);
+                return new Tensor[] {asked[0] ? g : null, asked[1] ? g : null};
+            }
+        };
+        probe.apply(x(1f), Var.constant(Tensor.ones(1))).sum().backward();
+        assertArrayEquals(new boolean[] {true, false}, asked);
+    }
+}

@@ -1,0 +1,140 @@
+package org.segloss.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Examples of every tensor operation, with values worked out by hand. */
+class TensorTest {
+
+    static Tensor t(float[] v, int... shape) { return Tensor.of(v, shape); }
+
+    @Test
+    void creation() {
+        assertArrayEquals(new float[] {0, 1, 2}, Tensor.arange(3).toArray());
+        assertArrayEquals(new float[] {1f, 1.5f}, Tensor.arange(1f, 2f, 0.5f).toArray());
+        assertArrayEquals(new float[] {7, 7}, Tensor.full(7f, 2).toArray());
+        assertEquals(Shape.of(2, 3), Tensor.ones(2, 3).shape());
+        assertArrayEquals(Tensor.randn(5, 10).toArray(), Tensor.randn(5, 10).toArray(), "seeded");
+        Tensor u = Tensor.uniform(3, -1f, 1f, 1000);
+        for (int i = 0; i < u.size(); i++) assertTrue(u.at(i) >= -1f && u.at(i) < 1f);
+        assertEquals(0.0, Tensor.randn(1, 100_000).mean().item(), 0.02);
+        assertEquals(4f, Tensor.scalar(4f).item());
+    }
+
+    @Test
+    void reshapeIsAViewAndInfersMinusOne() {
+        Tensor a = Tensor.arange(6);
+        Tensor b = a.reshape(2, -1);
+        assertEquals(Shape.of(2, 3), b.shape());
+        a.set(9f, 0);
+        assertEquals(9f, b.get(0, 0), "shares the data");
+    }
+
+    @Test
+    void permuteTransposeSliceConcatPad() {
+        Tensor a = Tensor.arange(6).reshape(2, 3);                 // [[0 1 2] [3 4 5]]
+        assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, a.transpose(0, 1).toArray());
+        Tensor c = Tensor.arange(24).reshape(2, 3, 4).permute(2, 0, 1);
+        assertEquals(Shape.of(4, 2, 3), c.shape());
+        assertEquals(13f, c.get(1, 1, 0));                         // original [1, 0, 1]
+        assertArrayEquals(new float[] {1, 2, 4, 5}, a.slice(1, 1, 3).toArray());
+        assertArrayEquals(new float[] {3, 4, 5}, a.slice(0, 1, 2).toArray());
+        assertArrayEquals(new float[] {0, 1, 2, 9, 3, 4, 5, 9},
+                Tensor.concat(1, a, Tensor.full(9f, 2, 1)).toArray());
+        Tensor padded = a.pad(new int[] {1, 1}, new int[] {0, 1}, -1f);   // [3, 5]
+        assertArrayEquals(new float[] {-1, -1, -1, -1, -1, -1, 0, 1, 2, -1, -1, 3, 4, 5, -1}, padded.toArray());
+        assertArrayEquals(a.toArray(), a.pad(new int[] {1, 2}, new int[] {2, 1}, 0f).crop(new int[] {1, 2}, new int[] {2, 1}).toArray());
+    }
+
+    @Test
+    void broadcastingOfAPerClassWeight() {
+        Tensor x = Tensor.ones(2, 3, 2, 2);
+        Tensor w = t(new float[] {1, 2, 3}, 1, 3, 1, 1);
+        Tensor y = x.mul(w);
+        assertEquals(Shape.of(2, 3, 2, 2), y.shape());
+        assertEquals(3f, y.get(1, 2, 1, 0));
+        assertArrayEquals(new float[] {8, 16, 24}, y.sumTo(Shape.of(1, 3, 1, 1)).toArray());
+        assertEquals(Shape.of(4, 3), Tensor.ones(4, 1).add(Tensor.ones(3)).shape());
+        assertSame(x, x.broadcastTo(x.shape()));
+    }
+
+    @Test
+    void elementwise() {
+        Tensor x = t(new float[] {-2f, 0f, 3f}, 3);
+        assertArrayEquals(new float[] {0f, 0f, 3f}, x.relu().toArray());
+        assertArrayEquals(new float[] {2f, 0f, 3f}, x.abs().toArray());
+        assertArrayEquals(new float[] {-1f, 0f, 1f}, x.clamp(-1f, 1f).toArray());
+        assertArrayEquals(new float[] {4f, 0f, 9f}, x.pow(2f).toArray());
+        assertArrayEquals(new float[] {-1f, 0f, 1f}, x.sign().toArray());
+        assertEquals(0.5f, x.sigmoid().at(1));
+        assertEquals(1f, t(new float[] {100f}, 1).sigmoid().at(0));
+        assertEquals(0f, t(new float[] {-100f}, 1).sigmoid().at(0), 1e-30f);
+        assertArrayEquals(new float[] {(float) Math.log1p(1e-7)}, t(new float[] {1e-7f}, 1).log1p().toArray());
+        assertArrayEquals(new float[] {-2f, 9f, 3f},
+                Tensor.where(LabelTensor.of(new int[] {1, 0, 1}, 3), x, Tensor.scalar(9f)).toArray());
+    }
+
+    @Test
+    void reductions() {
+        Tensor a = Tensor.arange(24).reshape(2, 3, 4);
+        assertEquals(276f, a.sum().item());
+        assertArrayEquals(new float[] {60, 66, 72, 78}, a.sum(new int[] {0, 1}, false).toArray());
+        assertEquals(Shape.of(2, 1, 1), a.sum(new int[] {1, -1}, true).shape());
+        assertArrayEquals(new float[] {66, 210}, a.sum(new int[] {1, 2}, false).toArray());
+        assertArrayEquals(new float[] {11, 23}, a.max(new int[] {1, 2}, false).toArray());
+        assertArrayEquals(new float[] {0, 1, 2, 3}, a.min(new int[] {0, 1}, false).toArray());
+        assertEquals(11.5f, a.mean().item());
+        // a long sum accumulates in double: 2^24 + many ones would stall in a float accumulator
+        Tensor ones = Tensor.ones(1 << 25);
+        assertEquals(33554432f, ones.sum().item());
+    }
+
+    @Test
+    void softmaxIsStableForHugeLogits() {
+        Tensor x = t(new float[] {1000f, 1000f, -1000f}, 3);
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0f}, x.softmax(0).toArray(), 1e-7f);
+        assertEquals(1000f + (float) Math.log(2), x.logSumExp(0, false).item(), 1e-4f);
+        assertEquals(Float.NEGATIVE_INFINITY, t(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, 2)
+                .logSumExp(0, false).item());
+        assertTrue(x.logSoftmax(0).isFinite());
+    }
+
+    @Test
+    void oneHotArgmaxGather() {
+        LabelTensor labels = LabelTensor.of(new int[] {0, 2, 1, 2}, 1, 2, 2);
+        Tensor oh = labels.oneHot(3);
+        assertEquals(Shape.of(1, 3, 2, 2), oh.shape());
+        assertArrayEquals(new float[] {1, 0, 0, 0, /* c1 */ 0, 0, 1, 0, /* c2 */ 0, 1, 0, 1}, oh.toArray());
+        assertArrayEquals(labels.toArray(), oh.argmax(1).toArray());
+        Tensor ignored = LabelTensor.of(new int[] {0, 255}, 1, 2).oneHot(2, 255);
+        assertArrayEquals(new float[] {1, 0, 0, 0}, ignored.toArray());
+        Tensor x = Tensor.arange(6).reshape(2, 3);
+        Tensor g = x.gather(1, LabelTensor.of(new int[] {2, 0, 1, 1}, 2, 2));
+        assertArrayEquals(new float[] {2, 0, 4, 4}, g.toArray());
+        assertArrayEquals(new float[] {1, 0, 1, 0, 2, 0},
+                Tensor.ones(2, 2).scatterAdd(1, LabelTensor.of(new int[] {2, 0, 1, 1}, 2, 2), Shape.of(2, 3)).toArray());
+    }
+
+    @Test
+    void matMul() {
+        Tensor a = Tensor.arange(6).reshape(2, 3), b = Tensor.arange(12).reshape(3, 4);
+        assertArrayEquals(new float[] {20, 23, 26, 29, 56, 68, 80, 92}, a.matMul(b).toArray());
+        Tensor batched = Tensor.concat(0, a.reshape(1, 2, 3), a.mul(2f).reshape(1, 2, 3));
+        Tensor c = batched.matMul(b);
+        assertEquals(Shape.of(2, 2, 4), c.shape());
+        assertArrayEquals(new float[] {40, 46, 52, 58, 112, 136, 160, 184}, c.slice(0, 1, 2).toArray());
+        assertArrayEquals(a.matMul(b).toArray(), Tensor.matMul(a.transpose(0, 1), true, b.transpose(0, 1), true).toArray());
+        Tensor big = Tensor.randn(1, 67, 45), big2 = Tensor.randn(2, 45, 33);
+        Tensor ref = new Tensor(new float[67 * 33], 0, Shape.of(67, 33));
+        for (int i = 0; i < 67; i++) for (int j = 0; j < 33; j++) {
+            double s = 0;
+            for (int p = 0; p < 45; p++) s += (double) big.get(i, p) * big2.get(p, j);
+            ref.set((float) s, i, j);
+        }
+        assertTrue(big.matMul(big2).maxAbsDiff(ref) < 1e-4f);
+    }
+}
