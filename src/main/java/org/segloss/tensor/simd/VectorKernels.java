@@ -1,0 +1,920 @@
+package org.segloss.tensor.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.segloss.tensor.kernel.Kernels;
+import org.segloss.tensor.kernel.ScalarKernels;
+
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.EXP;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LE;
+import static jdk.incubator.vector.VectorOperators.LOG;
+import static jdk.incubator.vector.VectorOperators.LOG1P;
+import static jdk.incubator.vector.VectorOperators.LT;
+import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.MIN;
+import static jdk.incubator.vector.VectorOperators.NE;
+import static jdk.incubator.vector.VectorOperators.POW;
+import static jdk.incubator.vector.VectorOperators.TANH;
+
+/**
+ * The Vector API twin of {@link ScalarKernels}: same contract, results within a few ulp.
+ *
+ * <p>Every loop body lives here and asks {@link #species()} for its shape. Each width is a tiny
+ * final subclass returning a {@code static final} species, and production instantiates exactly
+ * one of them, so {@code species()} is monomorphic, inlines to a constant, and C2 intrinsifies
+ * the vector ops (a species that is not a JIT constant makes every vector a heap box, 10-20x
+ * slower). For the same reason vectors live only in locals, never in arrays or fields, and every
+ * {@code VectorOperators} argument is a literal at its use, never a parameter.
+ *
+ * <p>Elementwise kernels run to {@code loopBound(n)} and finish with a scalar tail that calls
+ * {@link ScalarKernels#apply}: fewer than {@link #lanes()} elements, computed by the spec itself,
+ * and no masked load near the end of an array (where masked accesses take a slow checked path).
+ *
+ * <p>Known differences from the scalar spec, all within the tested tolerance: EXP, LOG, LOG1P,
+ * TANH and POW are the platform's vector intrinsics (SVML on x86, about 1 ulp) instead of
+ * {@code Math}; float sums are accumulated per lane in a different order (the spec sums in
+ * double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot} uses FMA.
+ * Special values (NaN, infinities, signed zeros) follow the spec.
+ */
+public abstract sealed class VectorKernels implements Kernels
+        permits VectorKernels.V128, VectorKernels.V256, VectorKernels.V512 {
+
+    VectorKernels() {}
+
+    /** The float species; a static final constant in each subclass so hot loops fold it. */
+    abstract VectorSpecies<Float> species();
+
+    /** The int species with as many lanes as {@link #species()}, for {@code select}'s mask. */
+    abstract VectorSpecies<Integer> intSpecies();
+
+    /** 4 float lanes (SSE / NEON). */
+    static final class V128 extends VectorKernels {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+        @Override VectorSpecies<Float> species() { return F; }
+        @Override VectorSpecies<Integer> intSpecies() { return I; }
+    }
+
+    /** 8 float lanes (AVX2). */
+    static final class V256 extends VectorKernels {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        @Override VectorSpecies<Float> species() { return F; }
+        @Override VectorSpecies<Integer> intSpecies() { return I; }
+    }
+
+    /** 16 float lanes (AVX-512). */
+    static final class V512 extends VectorKernels {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+        private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+        @Override VectorSpecies<Float> species() { return F; }
+        @Override VectorSpecies<Integer> intSpecies() { return I; }
+    }
+
+    /** The CPU's preferred float vector size in bits. */
+    public static int preferredBits() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    }
+
+    /** The kernels at a width of 128, 256 or 512 bits. */
+    public static Kernels create(int bits) {
+        // NOTE: each case returns straight to the interface type. A switch *expression* makes
+        // javac merge the three classes into a VectorKernels stack slot, and the verifier then
+        // loads all three subclasses to check it; with three loaded, class hierarchy analysis
+        // can no longer prove species() monomorphic and the species stops being a JIT constant.
+        switch (bits) {
+            case 128 -> { return new V128(); }
+            case 256 -> { return new V256(); }
+            case 512 -> { return new V512(); }
+            default -> throw new IllegalArgumentException(
+                    "VectorKernels.create: bits must be one of [128, 256, 512], got " + bits);
+        }
+    }
+
+    @Override public String name() { return "vector-" + species().vectorBitSize(); }
+
+    @Override public int lanes() { return species().length(); }
+
+    // ---- unary ------------------------------------------------------------------------------
+    // One small loop per op, each with its operator written literally: a VectorOperators value
+    // passed as a parameter is a JIT constant only if the helper inlines, and when it does not,
+    // lanewise() falls back to a per-lane Java loop.
+
+    @Override
+    public void map(Unary op, float[] x, int xOff, float[] out, int outOff, int n) {
+        int i = switch (op) {
+            case NEG -> neg(x, xOff, out, outOff, n);
+            case EXP -> exp(x, xOff, out, outOff, n);
+            case LOG -> log(x, xOff, out, outOff, n);
+            case LOG1P -> log1p(x, xOff, out, outOff, n);
+            case SQRT -> sqrt(x, xOff, out, outOff, n);
+            case ABS -> abs(x, xOff, out, outOff, n);
+            case RELU -> relu(x, xOff, out, outOff, n);
+            case SIGMOID -> sigmoid(x, xOff, out, outOff, n);
+            case TANH -> tanh(x, xOff, out, outOff, n);
+            case SQUARE -> square(x, xOff, out, outOff, n);
+            case RECIPROCAL -> reciprocal(x, xOff, out, outOff, n);
+            case SIGN -> sign(x, xOff, out, outOff, n);
+        };
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, x[xOff + i]);
+    }
+
+    /** -x up to loopBound(n); returns where the tail starts (as every unary body). */
+    private int neg(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).neg().intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** exp(x). */
+    private int exp(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).lanewise(EXP).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** log(x). */
+    private int log(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).lanewise(LOG).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** log(1 + x). */
+    private int log1p(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).lanewise(LOG1P).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** sqrt(x), correctly rounded as Math.sqrt. */
+    private int sqrt(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).sqrt().intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** |x|. */
+    private int abs(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).abs().intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** x > 0 ? x : 0. */
+    private int relu(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            // a blend on x > 0, not max(x, 0): the spec maps NaN and -0 to +0, MAX would not
+            zero.blend(v, v.compare(GT, 0f)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** 1 / (1 + exp(-x)). */
+    private int sigmoid(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            // NOTE: e = exp(-|x|) <= 1 never overflows; r = sigmoid(|x|), sigmoid(-|x|) = e * r
+            FloatVector e = v.abs().neg().lanewise(EXP);
+            FloatVector r = one.div(one.add(e));
+            r.blend(e.mul(r), v.compare(LT, 0f)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** tanh(x). */
+    private int tanh(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).lanewise(TANH).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** x * x. */
+    private int square(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            v.mul(v).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** 1 / x. */
+    private int reciprocal(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            one.div(FloatVector.fromArray(sp, x, xOff + i)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** -1, 0 or +1. */
+    private int sign(float[] x, int xOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            // two compares rather than copySign: NaN and -0 must give +0 as in the spec
+            zero.blend(1f, v.compare(GT, 0f)).blend(-1f, v.compare(LT, 0f)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    @Override
+    public void pow(float[] x, int xOff, float p, float[] out, int outOff, int n) {
+        // p == 2 is common (squared errors): x * x is exactly (float) Math.pow(x, 2) and far
+        // cheaper than the POW intrinsic
+        int i = p == 2f ? square(x, xOff, out, outOff, n) : powBody(x, xOff, p, out, outOff, n);
+        for (; i < n; i++) out[outOff + i] = (float) Math.pow(x[xOff + i], p);
+    }
+
+    /** x ^ p. */
+    private int powBody(float[] x, int xOff, float p, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).lanewise(POW, p).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    // ---- binary -----------------------------------------------------------------------------
+    // One loop per op serves zip, zipScalarRight and zipScalarLeft: a null array means "this
+    // operand is the broadcast scalar". The null test is loop-invariant (C2 unswitches the loop).
+
+    @Override
+    public void zip(Binary op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        int i = binary(op, a, aOff, 0f, b, bOff, 0f, out, outOff, n);
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, a[aOff + i], b[bOff + i]);
+    }
+
+    @Override
+    public void zipScalarRight(Binary op, float[] a, int aOff, float s, float[] out, int outOff, int n) {
+        int i = binary(op, a, aOff, 0f, null, 0, s, out, outOff, n);
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, a[aOff + i], s);
+    }
+
+    @Override
+    public void zipScalarLeft(Binary op, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        int i = binary(op, null, 0, s, b, bOff, 0f, out, outOff, n);
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, s, b[bOff + i]);
+    }
+
+    /** Dispatches once per call, outside the loops; returns where the scalar tail starts. */
+    private int binary(Binary op, float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                       float[] out, int outOff, int n) {
+        return switch (op) {
+            case ADD -> add(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case SUB -> sub(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case MUL -> mul(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case DIV -> div(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case MIN -> zipMin(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case MAX -> zipMax(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case RELU_GRAD -> reluGrad(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case SIGMOID_GRAD -> sigmoidGrad(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case TANH_GRAD -> tanhGrad(a, aOff, sa, b, bOff, sb, out, outOff, n);
+            case ABS_GRAD -> absGrad(a, aOff, sa, b, bOff, sb, out, outOff, n);
+        };
+    }
+
+    /** The vector at a[off..], or s in every lane when a is null. */
+    private static FloatVector load(VectorSpecies<Float> sp, float[] a, int off, float s) {
+        return a == null ? FloatVector.broadcast(sp, s) : FloatVector.fromArray(sp, a, off);
+    }
+
+    /** a + b. */
+    private int add(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).add(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** a - b. */
+    private int sub(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).sub(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** a * b. */
+    private int mul(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).mul(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** a / b. */
+    private int div(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).div(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** Math.min(a, b): the MIN lane op has Math.min semantics (NaN wins, -0 < +0). */
+    private int zipMin(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).min(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** Math.max(a, b). */
+    private int zipMax(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                    float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            load(sp, a, aOff + i, sa).max(load(sp, b, bOff + i, sb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** b > 0 ? a : 0. */
+    private int reluGrad(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                         float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector vb = load(sp, b, bOff + i, sb);
+            zero.blend(load(sp, a, aOff + i, sa), vb.compare(GT, 0f)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** a * b * (1 - b), rounded in the spec's order (no FMA) so the twins agree exactly. */
+    private int sigmoidGrad(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                            float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector vb = load(sp, b, bOff + i, sb);
+            load(sp, a, aOff + i, sa).mul(vb).mul(one.sub(vb)).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** a * (1 - b * b), no FMA for the same reason. */
+    private int tanhGrad(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                         float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector vb = load(sp, b, bOff + i, sb);
+            load(sp, a, aOff + i, sa).mul(one.sub(vb.mul(vb))).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /** b > 0 ? a : (b < 0 ? -a : 0). */
+    private int absGrad(float[] a, int aOff, float sa, float[] b, int bOff, float sb,
+                        float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector va = load(sp, a, aOff + i, sa);
+            FloatVector vb = load(sp, b, bOff + i, sb);
+            // compares, not a * sign(b): b = 0 or NaN must give 0 even when a is infinite
+            zero.blend(va.neg(), vb.compare(LT, 0f)).blend(va, vb.compare(GT, 0f))
+                    .intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    // ---- other elementwise ------------------------------------------------------------------
+
+    @Override
+    public void clamp(float[] x, int xOff, float lo, float hi, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // MAX then MIN with Math semantics: NaN in x, lo or hi propagates as in the spec
+            FloatVector.fromArray(sp, x, xOff + i).max(lo).min(hi).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = Math.min(Math.max(x[xOff + i], lo), hi);
+    }
+
+    @Override
+    public void clampGrad(float[] g, int gOff, float[] x, int xOff, float lo, float hi,
+                          float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            VectorMask<Float> inside = v.compare(GE, lo).and(v.compare(LE, hi));
+            zero.blend(FloatVector.fromArray(sp, g, gOff + i), inside).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = (v >= lo && v <= hi) ? g[gOff + i] : 0f;
+        }
+    }
+
+    @Override
+    public void select(int[] mask, int maskOff, float[] a, int aOff, float[] b, int bOff,
+                       float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // same lane count, so the int mask casts to a float mask without reshaping
+            VectorMask<Float> m = IntVector.fromArray(isp, mask, maskOff + i).compare(NE, 0).cast(sp);
+            FloatVector.fromArray(sp, b, bOff + i).blend(FloatVector.fromArray(sp, a, aOff + i), m)
+                    .intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = mask[maskOff + i] != 0 ? a[aOff + i] : b[bOff + i];
+    }
+
+    @Override
+    public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // mul then add, not FMA: memory-bound anyway, and the twins then agree bit for bit
+            FloatVector.fromArray(sp, b, bOff + i).mul(s).add(FloatVector.fromArray(sp, a, aOff + i))
+                    .intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
+    }
+
+    @Override
+    public void fill(float[] out, int outOff, int n, float v) {
+        VectorSpecies<Float> sp = species();
+        FloatVector vv = FloatVector.broadcast(sp, v);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) vv.intoArray(out, outOff + i);
+        for (int i = bound; i < n; i++) out[outOff + i] = v;
+    }
+
+    // ---- reductions -------------------------------------------------------------------------
+    // Four independent accumulators: a vector add/FMA has a latency of ~4 cycles but issues
+    // every cycle or two, so one accumulator chain would leave the FP units idle 3/4 of the time.
+    // Then one accumulator for the remaining whole vectors, reduceLanes, and a scalar tail.
+
+    @Override
+    public float sum(float[] x, int xOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int lanes = sp.length();
+        FloatVector s0 = FloatVector.zero(sp), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        int bound4 = n - n % (4 * lanes);
+        for (; i < bound4; i += 4 * lanes) {
+            s0 = s0.add(FloatVector.fromArray(sp, x, xOff + i));
+            s1 = s1.add(FloatVector.fromArray(sp, x, xOff + i + lanes));
+            s2 = s2.add(FloatVector.fromArray(sp, x, xOff + i + 2 * lanes));
+            s3 = s3.add(FloatVector.fromArray(sp, x, xOff + i + 3 * lanes));
+        }
+        for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+            s0 = s0.add(FloatVector.fromArray(sp, x, xOff + i));
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(ADD);
+        for (; i < n; i++) s += x[xOff + i];
+        return s;
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int lanes = sp.length();
+        FloatVector s0 = FloatVector.zero(sp), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        int bound4 = n - n % (4 * lanes);
+        // FMA: one rounding per term, more accurate and faster than mul + add on any x86 with
+        // AVX2/AVX-512 and on ARM (the only targets of the wide species)
+        for (; i < bound4; i += 4 * lanes) {
+            s0 = FloatVector.fromArray(sp, a, aOff + i).fma(FloatVector.fromArray(sp, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(sp, a, aOff + i + lanes)
+                    .fma(FloatVector.fromArray(sp, b, bOff + i + lanes), s1);
+            s2 = FloatVector.fromArray(sp, a, aOff + i + 2 * lanes)
+                    .fma(FloatVector.fromArray(sp, b, bOff + i + 2 * lanes), s2);
+            s3 = FloatVector.fromArray(sp, a, aOff + i + 3 * lanes)
+                    .fma(FloatVector.fromArray(sp, b, bOff + i + 3 * lanes), s3);
+        }
+        for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+            s0 = FloatVector.fromArray(sp, a, aOff + i).fma(FloatVector.fromArray(sp, b, bOff + i), s0);
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public float max(float[] x, int xOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int lanes = sp.length();
+        // MAX lanes and reduceLanes(MAX) have Math.max semantics: NaN sticks, -0 < +0
+        FloatVector m0 = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        int i = 0;
+        int bound4 = n - n % (4 * lanes);
+        for (; i < bound4; i += 4 * lanes) {
+            m0 = m0.max(FloatVector.fromArray(sp, x, xOff + i));
+            m1 = m1.max(FloatVector.fromArray(sp, x, xOff + i + lanes));
+            m2 = m2.max(FloatVector.fromArray(sp, x, xOff + i + 2 * lanes));
+            m3 = m3.max(FloatVector.fromArray(sp, x, xOff + i + 3 * lanes));
+        }
+        for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+            m0 = m0.max(FloatVector.fromArray(sp, x, xOff + i));
+        }
+        float m = m0.max(m1).max(m2.max(m3)).reduceLanes(MAX);
+        for (; i < n; i++) m = Math.max(m, x[xOff + i]);
+        return m;
+    }
+
+    @Override
+    public float min(float[] x, int xOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int lanes = sp.length();
+        FloatVector m0 = FloatVector.broadcast(sp, Float.POSITIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        int i = 0;
+        int bound4 = n - n % (4 * lanes);
+        for (; i < bound4; i += 4 * lanes) {
+            m0 = m0.min(FloatVector.fromArray(sp, x, xOff + i));
+            m1 = m1.min(FloatVector.fromArray(sp, x, xOff + i + lanes));
+            m2 = m2.min(FloatVector.fromArray(sp, x, xOff + i + 2 * lanes));
+            m3 = m3.min(FloatVector.fromArray(sp, x, xOff + i + 3 * lanes));
+        }
+        for (int bound = sp.loopBound(n); i < bound; i += lanes) {
+            m0 = m0.min(FloatVector.fromArray(sp, x, xOff + i));
+        }
+        float m = m0.min(m1).min(m2.min(m3)).reduceLanes(MIN);
+        for (; i < n; i++) m = Math.min(m, x[xOff + i]);
+        return m;
+    }
+
+    // ---- along an axis ----------------------------------------------------------------------
+    // [n, inner], element (k, j) at off + k*inner + j. For inner >= lanes, one vector holds the
+    // running max / sum of `lanes` adjacent columns while k walks down the n rows (all passes
+    // over a column block stay in L1); columns past loopBound(inner) take the scalar spec. For
+    // inner == 1 the axis is one contiguous row and is vectorised along k. For 1 < inner < lanes
+    // every column is scalar: each would need a strided gather.
+
+    @Override
+    public void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        if (inner == 1) {
+            softmaxRow(x, xOff, n, out, outOff);
+            return;
+        }
+        for (int j = softmaxColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j);
+        }
+    }
+
+    /** Softmax of the column blocks below loopBound(inner); returns the first tail column. */
+    private int softmaxColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(inner);
+        for (int j = 0; j < bound; j += sp.length()) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector e = FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP);
+                e.intoArray(out, outOff + k * inner + j);
+                s = s.add(e);
+            }
+            FloatVector inv = one.div(s);
+            for (int k = 0; k < n; k++) {
+                int o = outOff + k * inner + j;
+                FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
+            }
+        }
+        return bound;
+    }
+
+    /** Softmax of one contiguous row of n. */
+    private void softmaxRow(float[] x, int xOff, int n, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        float m = max(x, xOff, n);
+        FloatVector vm = FloatVector.broadcast(sp, m);
+        // one accumulator suffices here: the EXP intrinsic, not the add chain, sets the pace
+        FloatVector acc = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector e = FloatVector.fromArray(sp, x, xOff + i).sub(vm).lanewise(EXP);
+            e.intoArray(out, outOff + i);
+            acc = acc.add(e);
+        }
+        float s = acc.reduceLanes(ADD);
+        for (int i = bound; i < n; i++) {
+            float e = (float) Math.exp(x[xOff + i] - m);
+            out[outOff + i] = e;
+            s += e;
+        }
+        scale(out, outOff, n, 1f / s);
+    }
+
+    /** out[i] *= f. */
+    private void scale(float[] out, int outOff, int n, float f) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, out, outOff + i).mul(f).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] *= f;
+    }
+
+    /** The scalar spec for one column with the given row stride. */
+    private static void softmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
+        float s = 0f;
+        for (int k = 0; k < n; k++) {
+            float e = (float) Math.exp(x[xOff + k * stride] - m);
+            out[outOff + k * stride] = e;
+            s += e;
+        }
+        float inv = 1f / s;
+        for (int k = 0; k < n; k++) out[outOff + k * stride] *= inv;
+    }
+
+    @Override
+    public void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        if (inner == 1) {
+            float m = max(x, xOff, n);
+            float lse = m + (float) Math.log(sumExp(x, xOff, n, m));
+            shift(x, xOff, n, -lse, out, outOff);
+            return;
+        }
+        for (int j = logSoftmaxColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+            logSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j);
+        }
+    }
+
+    /** Log-softmax of the column blocks below loopBound(inner); returns the first tail column. */
+    private int logSoftmaxColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(inner);
+        for (int j = 0; j < bound; j += sp.length()) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                s = s.add(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP));
+            }
+            FloatVector lse = m.add(s.lanewise(LOG));
+            for (int k = 0; k < n; k++) {
+                FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(lse).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        return bound;
+    }
+
+    /** sum_i exp(x[i] - m) over a contiguous row. */
+    private float sumExp(float[] x, int xOff, int n, float m) {
+        VectorSpecies<Float> sp = species();
+        FloatVector vm = FloatVector.broadcast(sp, m);
+        FloatVector acc = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            acc = acc.add(FloatVector.fromArray(sp, x, xOff + i).sub(vm).lanewise(EXP));
+        }
+        float s = acc.reduceLanes(ADD);
+        for (int i = bound; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
+        return s;
+    }
+
+    /** out[i] = x[i] + c. */
+    private void shift(float[] x, int xOff, int n, float c, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, x, xOff + i).add(c).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = x[xOff + i] + c;
+    }
+
+    /** The scalar spec for one column. */
+    private static void logSoftmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
+        float s = 0f;
+        for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * stride] - m);
+        float lse = m + (float) Math.log(s);
+        for (int k = 0; k < n; k++) out[outOff + k * stride] = x[xOff + k * stride] - lse;
+    }
+
+    @Override
+    public void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        if (inner == 1) {
+            float m = max(x, xOff, n);
+            // all -inf: (-inf) - (-inf) would be NaN; the answer is -inf
+            out[outOff] = m == Float.NEGATIVE_INFINITY ? m : m + (float) Math.log(sumExp(x, xOff, n, m));
+            return;
+        }
+        for (int j = logSumExpColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+            logSumExpColumn(x, xOff + j, n, inner, out, outOff + j);
+        }
+    }
+
+    /** Log-sum-exp of the column blocks below loopBound(inner); returns the first tail column. */
+    private int logSumExpColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(inner);
+        for (int j = 0; j < bound; j += sp.length()) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
+            // NOTE: an all -inf column shifts by 0 instead: exp(-inf) = 0, log(0) = -inf, and
+            // 0 + -inf = -inf, where the true shift would give (-inf) - (-inf) = NaN
+            m = m.blend(0f, m.compare(EQ, Float.NEGATIVE_INFINITY));
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                s = s.add(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP));
+            }
+            m.add(s.lanewise(LOG)).intoArray(out, outOff + j);
+        }
+        return bound;
+    }
+
+    /** The scalar spec for one column. */
+    private static void logSumExpColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
+        if (m == Float.NEGATIVE_INFINITY) {
+            out[outOff] = m;
+            return;
+        }
+        float s = 0f;
+        for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * stride] - m);
+        out[outOff] = m + (float) Math.log(s);
+    }
+
+    @Override
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                float[] out, int outOff) {
+        if (inner == 1) {
+            float d = dot(g, gOff, y, yOff, n);
+            softmaxBackwardRow(y, yOff, g, gOff, n, d, out, outOff);
+            return;
+        }
+        for (int j = softmaxBackwardColumns(y, yOff, g, gOff, n, inner, out, outOff); j < inner; j++) {
+            softmaxBackwardColumn(y, yOff + j, g, gOff + j, n, inner, out, outOff + j);
+        }
+    }
+
+    /** Softmax backward of the column blocks below loopBound(inner); returns the first tail column. */
+    private int softmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                       float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(inner);
+        for (int j = 0; j < bound; j += sp.length()) {
+            FloatVector d = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                d = d.add(FloatVector.fromArray(sp, g, gOff + k * inner + j)
+                        .mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+            }
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                FloatVector.fromArray(sp, y, yOff + i).mul(FloatVector.fromArray(sp, g, gOff + i).sub(d))
+                        .intoArray(out, outOff + i);
+            }
+        }
+        return bound;
+    }
+
+    /** out[i] = y[i] * (g[i] - d) over a contiguous row. */
+    private void softmaxBackwardRow(float[] y, int yOff, float[] g, int gOff, int n, float d,
+                                    float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector.fromArray(sp, y, yOff + i).mul(FloatVector.fromArray(sp, g, gOff + i).sub(d))
+                    .intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = y[yOff + i] * (g[gOff + i] - d);
+    }
+
+    /** The scalar spec for one column. */
+    private static void softmaxBackwardColumn(float[] y, int yOff, float[] g, int gOff, int n, int stride,
+                                              float[] out, int outOff) {
+        float d = 0f;
+        for (int k = 0; k < n; k++) d += g[gOff + k * stride] * y[yOff + k * stride];
+        for (int k = 0; k < n; k++) {
+            int i = k * stride;
+            out[outOff + i] = y[yOff + i] * (g[gOff + i] - d);
+        }
+    }
+
+    @Override
+    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                   float[] out, int outOff) {
+        if (inner == 1) {
+            logSoftmaxBackwardRow(y, yOff, g, gOff, n, sum(g, gOff, n), out, outOff);
+            return;
+        }
+        for (int j = logSoftmaxBackwardColumns(y, yOff, g, gOff, n, inner, out, outOff); j < inner; j++) {
+            logSoftmaxBackwardColumn(y, yOff + j, g, gOff + j, n, inner, out, outOff + j);
+        }
+    }
+
+    /** Log-softmax backward of the column blocks below loopBound(inner); returns the first tail column. */
+    private int logSoftmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+                                          float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(inner);
+        for (int j = 0; j < bound; j += sp.length()) {
+            FloatVector gs = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) gs = gs.add(FloatVector.fromArray(sp, g, gOff + k * inner + j));
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                FloatVector e = FloatVector.fromArray(sp, y, yOff + i).lanewise(EXP);
+                FloatVector.fromArray(sp, g, gOff + i).sub(e.mul(gs)).intoArray(out, outOff + i);
+            }
+        }
+        return bound;
+    }
+
+    /** out[i] = g[i] - exp(y[i]) * gs over a contiguous row. */
+    private void logSoftmaxBackwardRow(float[] y, int yOff, float[] g, int gOff, int n, float gs,
+                                       float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector e = FloatVector.fromArray(sp, y, yOff + i).lanewise(EXP);
+            FloatVector.fromArray(sp, g, gOff + i).sub(e.mul(gs)).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = g[gOff + i] - (float) Math.exp(y[yOff + i]) * gs;
+    }
+
+    /** The scalar spec for one column. */
+    private static void logSoftmaxBackwardColumn(float[] y, int yOff, float[] g, int gOff, int n, int stride,
+                                                 float[] out, int outOff) {
+        float gs = 0f;
+        for (int k = 0; k < n; k++) gs += g[gOff + k * stride];
+        for (int k = 0; k < n; k++) {
+            int i = k * stride;
+            out[outOff + i] = g[gOff + i] - (float) Math.exp(y[yOff + i]) * gs;
+        }
+    }
+
+    // ---- matrix product ---------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        VectorGemm.gemm(species().vectorBitSize(), transA, transB, m, n, k,
+                a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+}

@@ -1,0 +1,643 @@
+package org.segloss.tensor.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntToDoubleFunction;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import org.segloss.tensor.kernel.Kernels.Binary;
+import org.segloss.tensor.kernel.Kernels.Unary;
+
+/**
+ * The Vector API kernels against the scalar spec: every {@link Kernels} method and every op, at
+ * awkward sizes (every tail length), at every vector width this CPU allows, with and without an
+ * offset, in place, and on special values. Leaf names read "vector-512 map(EXP) n=257".
+ */
+class KernelTwinTest {
+
+    // ---- tolerances (the only place they are defined) -----------------------------------------
+    /**
+     * Elementwise: |v - s| <= REL * |s| + ABS. REL = 1e-6 is about 8 float ulps. Measured on
+     * AVX-512 over 4M inputs in the ranges below: the SVML exp/log/log1p/tanh/pow intrinsics
+     * differ from the spec's double-precision Math by at most 1 ulp, sigmoid (exp, add, div,
+     * mul) by 3 ulp; 8 leaves room for other CPUs' intrinsics. ABS only absorbs results in the
+     * denormal range, where a relative bound means nothing. Exact ops (add, mul, div, sqrt,
+     * blends) agree bit for bit anyway.
+     */
+    static final double REL = 1e-6;
+    static final double ABS = 1e-30;
+
+    /**
+     * Sums of n terms taken in different orders (lanes + reduceLanes vs sequential; FMA in dot):
+     * |v - s| <= SUM_REL * sqrt(n) * sum|terms|. Rounding errors of a float sum random-walk, so
+     * their typical size is eps * sqrt(n) * sum|terms| with eps = 6e-8; 1e-6 leaves ~16x margin.
+     */
+    static final double SUM_REL = 1e-6;
+
+    static double sumTol(int n) {
+        return SUM_REL * Math.sqrt(Math.max(n, 1));
+    }
+
+    static final int[] SIZES = {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 255, 257, 1025, 65537};
+
+    /** Where the operands sit: offsets into padded arrays, and whether out aliases input 0. */
+    record Layout(int inOff, int outOff, int pad, boolean alias) {
+        @Override public String toString() {
+            return alias ? "in place at off=" + inOff : "inOff=" + inOff + " outOff=" + outOff;
+        }
+    }
+
+    static final Layout[] LAYOUTS = {
+        new Layout(0, 0, 0, false),     // tight arrays: the last vector ends at the array's end
+        new Layout(3, 5, 11, false),    // unaligned offsets inside bigger arrays
+        new Layout(2, 2, 7, true),      // out == input 0, same offset (allowed by the contract)
+    };
+
+    /** A random input generator for one operand. */
+    @FunctionalInterface
+    interface Gen {
+        float next(Random r);
+    }
+
+    static Gen uniform(double lo, double hi) {
+        return r -> (float) (lo + (hi - lo) * r.nextDouble());
+    }
+
+    /** Uniform, but one value in 16 is a signed zero, to exercise the compare-with-0 branches. */
+    static Gen withZeros(double lo, double hi) {
+        Gen u = uniform(lo, hi);
+        return r -> r.nextInt(16) == 0 ? (r.nextBoolean() ? 0f : -0f) : u.next(r);
+    }
+
+    static Gen logUniform(double lo, double hi) {
+        return r -> (float) Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * r.nextDouble());
+    }
+
+    static final Gen DEFAULT = withZeros(-4, 4);
+
+    static Gen genFor(Unary op) {
+        return switch (op) {
+            case EXP -> uniform(-80, 80);           // exp stays normal: no overflow, no denormals
+            case LOG -> logUniform(1e-6, 1e6);
+            case LOG1P -> uniform(-0.999, 10);
+            case SQRT -> uniform(0, 100);
+            case SIGMOID -> withZeros(-30, 30);
+            case TANH -> uniform(-10, 10);
+            default -> DEFAULT;
+        };
+    }
+
+    /** A kernel call on operands in[0..] at inOff, writing out at outOff. */
+    @FunctionalInterface
+    interface Call {
+        void run(Kernels k, float[][] in, int inOff, float[] out, int outOff, int n);
+    }
+
+    // ---- the factory ------------------------------------------------------------------------------
+
+    @TestFactory
+    Stream<DynamicNode> twins() {
+        Assumptions.assumeTrue(KernelProvider.vectorAvailable(),
+                "jdk.incubator.vector is not readable: run with --add-modules jdk.incubator.vector");
+        List<DynamicNode> perWidth = new ArrayList<>();
+        for (int bits : KernelProvider.supportedWidths()) {
+            Kernels v = KernelProvider.vector(bits);
+            List<DynamicNode> nodes = new ArrayList<>();
+            nodes.add(dynamicTest(v.name() + " name/lanes", () -> {
+                assertEquals("vector-" + bits, v.name());
+                assertEquals(bits / 32, v.lanes());
+            }));
+            nodes.add(group(v, "elementwise", elementwiseTests(v)));
+            nodes.add(group(v, "reductions", reductionTests(v)));
+            nodes.add(group(v, "axis", axisTests(v)));
+            nodes.add(group(v, "gemm", gemmTests(v)));
+            nodes.add(group(v, "special values", specialTests(v)));
+            perWidth.add(dynamicContainer(v.name(), nodes));
+        }
+        return perWidth.stream();
+    }
+
+    static DynamicContainer group(Kernels v, String what, List<DynamicNode> tests) {
+        return dynamicContainer(v.name() + " " + what, tests);
+    }
+
+    // ---- elementwise ------------------------------------------------------------------------------
+
+    static List<DynamicNode> elementwiseTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        for (Unary op : Unary.values()) {
+            out.add(sized(v, "map(" + op + ")", new Gen[] {genFor(op)},
+                    (k, in, io, o, oo, n) -> k.map(op, in[0], io, o, oo, n)));
+        }
+        for (Binary op : Binary.values()) {
+            Gen ga = DEFAULT;
+            Gen gb = switch (op) {
+                case SIGMOID_GRAD -> uniform(0, 1);
+                case TANH_GRAD -> uniform(-1, 1);
+                default -> DEFAULT;
+            };
+            // the scalar operand is drawn once per test name, so it is the same for both twins
+            float s = gb.next(new Random(op.ordinal() * 31L + 7));
+            float sl = ga.next(new Random(op.ordinal() * 37L + 11));
+            out.add(sized(v, "zip(" + op + ")", new Gen[] {ga, gb},
+                    (k, in, io, o, oo, n) -> k.zip(op, in[0], io, in[1], io, o, oo, n)));
+            out.add(sized(v, "zipScalarRight(" + op + ", s=" + s + ")", new Gen[] {ga},
+                    (k, in, io, o, oo, n) -> k.zipScalarRight(op, in[0], io, s, o, oo, n)));
+            out.add(sized(v, "zipScalarLeft(" + op + ", s=" + sl + ")", new Gen[] {gb},
+                    (k, in, io, o, oo, n) -> k.zipScalarLeft(op, sl, in[0], io, o, oo, n)));
+        }
+        for (float p : new float[] {0f, 0.5f, 1f, 2f, 3f, -1f, 1.7f, -2.5f}) {
+            out.add(sized(v, "pow(p=" + p + ")", new Gen[] {uniform(0.01, 10)},
+                    (k, in, io, o, oo, n) -> k.pow(in[0], io, p, o, oo, n)));
+        }
+        out.add(sized(v, "clamp(-1, 2)", new Gen[] {DEFAULT},
+                (k, in, io, o, oo, n) -> k.clamp(in[0], io, -1f, 2f, o, oo, n)));
+        out.add(sized(v, "clampGrad(-1, 2)", new Gen[] {DEFAULT, withZeros(-3, 3)},
+                (k, in, io, o, oo, n) -> k.clampGrad(in[0], io, in[1], io, -1f, 2f, o, oo, n)));
+        // the int mask is derived from input 2 so both twins see the same one
+        out.add(sized(v, "select", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.select(mask(in[2]), io, in[0], io, in[1], io, o, oo, n)));
+        out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
+                (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
+        out.add(sized(v, "fill(3.5)", new Gen[] {DEFAULT},
+                (k, in, io, o, oo, n) -> k.fill(o, oo, n, 3.5f)));
+        return out;
+    }
+
+    /** An int mask the same length as x: 0, 1 or -7 (any nonzero selects a). */
+    static int[] mask(float[] x) {
+        int[] m = new int[x.length];
+        // values outside the range are NaN: NaN > 0 is false; "!= 0" semantics get 0, 1 and -7
+        for (int i = 0; i < x.length; i++) m[i] = x[i] > 0.5f ? -7 : (x[i] > 0 ? 1 : 0);
+        return m;
+    }
+
+    /** One container per kernel, one test per size, each run in every layout. */
+    static DynamicContainer sized(Kernels v, String what, Gen[] gens, Call call) {
+        List<DynamicNode> tests = new ArrayList<>();
+        for (int n : SIZES) {
+            String name = v.name() + " " + what + " n=" + n;
+            tests.add(dynamicTest(name, () -> {
+                for (Layout l : LAYOUTS) runElementwise(v, name + " [" + l + "]", gens, call, n, l);
+            }));
+        }
+        return dynamicContainer(v.name() + " " + what, tests);
+    }
+
+    static void runElementwise(Kernels v, String ctx, Gen[] gens, Call call, int n, Layout l) {
+        Random rnd = new Random(ctx.hashCode());
+        float[][] in = new float[gens.length][];
+        for (int a = 0; a < gens.length; a++) {
+            // NaN padding: a kernel that reads outside its range would poison its output
+            in[a] = new float[l.inOff + n + l.pad];
+            Arrays.fill(in[a], Float.NaN);
+            for (int i = 0; i < n; i++) in[a][l.inOff + i] = gens[a].next(rnd);
+        }
+        float[] outS = run(KernelProvider.scalar(), call, in, n, l);
+        float[] outV = run(v, call, in, n, l);
+        float[] before = l.alias ? in[0] : sentinel(l.outOff + n + l.pad);
+        assertUntouched(ctx, before, outV, l.outOff, n);
+        for (int i = 0; i < n; i++) {
+            float s = outS[l.outOff + i];
+            assertClose(ctx + " at i=" + i + " (x=" + in[0][l.inOff + i] + ")", s, outV[l.outOff + i],
+                    REL * Math.abs(s) + ABS);
+        }
+    }
+
+    /** Runs one twin on private copies of the inputs; returns its output array. */
+    static float[] run(Kernels k, Call call, float[][] in, int n, Layout l) {
+        float[][] copy = new float[in.length][];
+        for (int a = 0; a < in.length; a++) copy[a] = in[a].clone();
+        float[] out = l.alias ? copy[0] : sentinel(l.outOff + n + l.pad);
+        call.run(k, copy, l.inOff, out, l.alias ? l.inOff : l.outOff, n);
+        return out;
+    }
+
+    static final float SENTINEL = -123.25f;
+
+    static float[] sentinel(int len) {
+        float[] a = new float[len];
+        Arrays.fill(a, SENTINEL);
+        return a;
+    }
+
+    /** Elements of out outside [off, off + n) must be bit-identical to `before`. */
+    static void assertUntouched(String ctx, float[] before, float[] out, int off, int n) {
+        for (int i = 0; i < out.length; i++) {
+            if (i >= off && i < off + n) continue;
+            if (Float.floatToRawIntBits(before[i]) != Float.floatToRawIntBits(out[i])) {
+                fail(ctx + ": wrote outside its range at index " + i + " (range [" + off + ", "
+                        + (off + n) + ")): " + before[i] + " -> " + out[i]);
+            }
+        }
+    }
+
+    /** NaN matches NaN, infinities match exactly, finite values within tol. */
+    static void assertClose(String ctx, float s, float v, double tol) {
+        if (Float.isNaN(s) || Float.isNaN(v)) {
+            if (Float.isNaN(s) != Float.isNaN(v)) fail(ctx + ": scalar " + s + ", vector " + v);
+            return;
+        }
+        if (Float.isInfinite(s) || Float.isInfinite(v)) {
+            if (s != v) fail(ctx + ": scalar " + s + ", vector " + v);
+            return;
+        }
+        double d = Math.abs((double) v - s);
+        if (!(d <= tol)) {
+            fail(ctx + ": scalar " + s + ", vector " + v + ", |diff| " + d + " > tol " + tol
+                    + " (" + (float) (d / Math.max(Math.ulp(s), Float.MIN_VALUE)) + " ulp)");
+        }
+    }
+
+    // ---- reductions ---------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    interface Reduce {
+        float run(Kernels k, float[][] in, int off, int n);
+    }
+
+    static List<DynamicNode> reductionTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        // sum|x| (or sum|a b|) sets the scale of a sum's rounding error; max/min must be exact
+        out.add(reduction(v, "sum", 1, (k, in, o, n) -> k.sum(in[0], o, n),
+                (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
+        out.add(reduction(v, "dot", 2, (k, in, o, n) -> k.dot(in[0], o, in[1], o, n),
+                (in, o, n) -> sumTol(n) * sumAbs(in[0], in[1], o, n)));
+        out.add(reduction(v, "max", 1, (k, in, o, n) -> k.max(in[0], o, n), (in, o, n) -> 0));
+        out.add(reduction(v, "min", 1, (k, in, o, n) -> k.min(in[0], o, n), (in, o, n) -> 0));
+        return out;
+    }
+
+    @FunctionalInterface
+    interface ReduceTol {
+        double of(float[][] in, int off, int n);
+    }
+
+    static double sumAbs(float[] a, float[] b, int off, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Math.abs(a[off + i] * (b == null ? 1.0 : b[off + i]));
+        return s + ABS;
+    }
+
+    static DynamicContainer reduction(Kernels v, String what, int arity, Reduce f, ReduceTol tol) {
+        List<DynamicNode> tests = new ArrayList<>();
+        for (int n : SIZES) {
+            String name = v.name() + " " + what + " n=" + n;
+            tests.add(dynamicTest(name, () -> {
+                for (int off : new int[] {0, 5}) {
+                    Random rnd = new Random(name.hashCode() + off);
+                    float[][] in = new float[arity][];
+                    for (int a = 0; a < arity; a++) {
+                        in[a] = new float[off + n + 3 * off];
+                        Arrays.fill(in[a], Float.NaN);
+                        for (int i = 0; i < n; i++) in[a][off + i] = DEFAULT.next(rnd);
+                    }
+                    float s = f.run(KernelProvider.scalar(), in, off, n);
+                    float r = f.run(v, in, off, n);
+                    assertClose(name + " off=" + off, s, r, tol.of(in, off, n));
+                }
+            }));
+        }
+        return dynamicContainer(v.name() + " " + what, tests);
+    }
+
+    // ---- along an axis ------------------------------------------------------------------------------
+
+    /** Per-element tolerance, built once per input (column statistics are precomputed). */
+    @FunctionalInterface
+    interface AxisTol {
+        IntToDoubleFunction of(float[][] in, int off, int n, int inner, float[] expected, int outOff);
+    }
+
+    @FunctionalInterface
+    interface AxisCall {
+        void run(Kernels k, float[][] in, int off, int n, int inner, float[] out, int outOff);
+    }
+
+    /** Shapes [n, inner]: inner = 1 (a contiguous row), below / at / above the lane count, big. */
+    static List<int[]> shapes(int lanes) {
+        List<int[]> s = new ArrayList<>();
+        for (int inner : new int[] {1, 2, 3, lanes - 1, lanes, lanes + 1, 2 * lanes + 3, 255, 1025}) {
+            for (int n : new int[] {1, 2, 3, 4, 17}) s.add(new int[] {n, inner});
+        }
+        s.add(new int[] {65537, 1});
+        s.add(new int[] {1, 65537});
+        s.add(new int[] {4, 16387});
+        s.add(new int[] {257, 255});
+        s.add(new int[] {1025, 33});
+        return s;
+    }
+
+    static List<DynamicNode> axisTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        Gen logits = uniform(-10, 10);
+        // softmax(k, j) = e/S: e within REL, S within a sum tolerance, so a relative bound
+        out.add(axis(v, "softmax", new Gen[] {logits}, false,
+                (k, in, o, n, inner, r, ro) -> k.softmax(in[0], o, n, inner, r, ro),
+                (in, o, n, inner, e, eo) -> i -> (REL + sumTol(n)) * Math.abs(e[eo + i]) + ABS));
+        // logSoftmax = x - lse: absolute error of lse is REL * |lse| + (relative error of S)
+        out.add(axis(v, "logSoftmax", new Gen[] {logits}, false,
+                (k, in, o, n, inner, r, ro) -> k.logSoftmax(in[0], o, n, inner, r, ro),
+                (in, o, n, inner, e, eo) ->
+                        i -> 2 * REL * (Math.abs(in[0][o + i]) + Math.abs(e[eo + i])) + sumTol(n) + ABS));
+        out.add(axis(v, "logSumExp", new Gen[] {logits}, true,
+                (k, in, o, n, inner, r, ro) -> k.logSumExp(in[0], o, n, inner, r, ro),
+                (in, o, n, inner, e, eo) -> i -> (REL + sumTol(n)) * (1 + Math.abs(e[eo + i]))));
+        // out = y (g - d), d = sum_k g y: the error of d scales with sum_k |g y| of the column
+        out.add(axis(v, "softmaxBackward", new Gen[] {uniform(0, 1), uniform(-1, 1)}, false,
+                (k, in, o, n, inner, r, ro) -> k.softmaxBackward(in[0], o, in[1], o, n, inner, r, ro),
+                (in, o, n, inner, e, eo) -> {
+                    double[] col = columnAbsSums(in[1], in[0], o, n, inner);
+                    return i -> REL * Math.abs(e[eo + i])
+                            + Math.abs(in[0][o + i]) * (sumTol(n) * col[i % inner] + REL) + ABS;
+                }));
+        // out = g - exp(y) gs, gs = sum_k g
+        out.add(axis(v, "logSoftmaxBackward", new Gen[] {uniform(-10, 0), uniform(-1, 1)}, false,
+                (k, in, o, n, inner, r, ro) -> k.logSoftmaxBackward(in[0], o, in[1], o, n, inner, r, ro),
+                (in, o, n, inner, e, eo) -> {
+                    double[] col = columnAbsSums(in[1], null, o, n, inner);
+                    return i -> {
+                        double ey = Math.exp(in[0][o + i]);
+                        return 2 * REL * (Math.abs(in[1][o + i]) + ey * col[i % inner])
+                                + ey * sumTol(n) * col[i % inner] + ABS;
+                    };
+                }));
+        return out;
+    }
+
+    /** sum_k |a(k, j) b(k, j)| per column j (b null: sum_k |a(k, j)|). */
+    static double[] columnAbsSums(float[] a, float[] b, int off, int n, int inner) {
+        double[] s = new double[inner];
+        for (int k = 0; k < n; k++) {
+            for (int j = 0; j < inner; j++) {
+                int i = off + k * inner + j;
+                s[j] += Math.abs(a[i] * (b == null ? 1.0 : b[i]));
+            }
+        }
+        return s;
+    }
+
+    static DynamicContainer axis(Kernels v, String what, Gen[] gens, boolean reducesAxis,
+                                 AxisCall call, AxisTol tol) {
+        List<DynamicNode> tests = new ArrayList<>();
+        for (int[] shape : shapes(v.lanes())) {
+            int n = shape[0], inner = shape[1];
+            String name = v.name() + " " + what + " [n=" + n + ", inner=" + inner + "]";
+            tests.add(dynamicTest(name, () -> {
+                for (Layout l : LAYOUTS) {
+                    if (l.alias && reducesAxis) continue;   // out [inner] cannot alias x [n, inner]
+                    String ctx = name + " [" + l + "]";
+                    Random rnd = new Random(ctx.hashCode());
+                    float[][] in = new float[gens.length][];
+                    for (int a = 0; a < gens.length; a++) {
+                        in[a] = new float[l.inOff + n * inner + l.pad];
+                        Arrays.fill(in[a], Float.NaN);
+                        for (int i = 0; i < n * inner; i++) in[a][l.inOff + i] = gens[a].next(rnd);
+                    }
+                    runAxis(v, ctx, in, n, inner, l, reducesAxis, call, tol);
+                }
+            }));
+        }
+        return dynamicContainer(v.name() + " " + what, tests);
+    }
+
+    static void runAxis(Kernels v, String ctx, float[][] in, int n, int inner, Layout l,
+                        boolean reducesAxis, AxisCall call, AxisTol tol) {
+        int len = reducesAxis ? inner : n * inner;
+        float[][] res = new float[2][];
+        Kernels[] twins = {KernelProvider.scalar(), v};
+        for (int t = 0; t < 2; t++) {
+            float[][] copy = new float[in.length][];
+            for (int a = 0; a < in.length; a++) copy[a] = in[a].clone();
+            res[t] = l.alias ? copy[0] : sentinel(l.outOff + len + l.pad);
+            call.run(twins[t], copy, l.inOff, n, inner, res[t], l.alias ? l.inOff : l.outOff);
+        }
+        int outOff = l.alias ? l.inOff : l.outOff;
+        assertUntouched(ctx, l.alias ? in[0] : sentinel(res[1].length), res[1], outOff, len);
+        IntToDoubleFunction bound = tol.of(in, l.inOff, n, inner, res[0], outOff);
+        for (int i = 0; i < len; i++) {
+            assertClose(ctx + " at (k=" + i / inner + ", j=" + i % inner + ")", res[0][outOff + i],
+                    res[1][outOff + i], bound.applyAsDouble(i));
+        }
+    }
+
+    // ---- gemm (it only delegates to VectorGemm for now: a small smoke grid) -------------------------
+
+    static List<DynamicNode> gemmTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        int[] dims = {1, 3, 17, 33};
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                for (float beta : new float[] {0f, 1f}) {
+                    String name = v.name() + " gemm(" + (ta ? "T" : "N") + (tb ? "T" : "N") + ", beta=" + beta + ")";
+                    out.add(dynamicTest(name, () -> {
+                        for (int m : dims) for (int n : dims) for (int k : dims) {
+                            gemmCase(v, name + " m=" + m + " n=" + n + " k=" + k, ta, tb, m, n, k, beta);
+                        }
+                    }));
+                }
+            }
+        }
+        return out;
+    }
+
+    static void gemmCase(Kernels v, String ctx, boolean ta, boolean tb, int m, int n, int k, float beta) {
+        Random rnd = new Random(ctx.hashCode());
+        // stored shapes and padded leading dimensions, with an offset into each array
+        int aRows = ta ? k : m, aCols = ta ? m : k, lda = aCols + 2;
+        int bRows = tb ? n : k, bCols = tb ? k : n, ldb = bCols + 1;
+        int ldc = n + 3, aOff = 4, bOff = 1, cOff = 2;
+        float[] a = randomArray(rnd, aOff + aRows * lda);
+        float[] b = randomArray(rnd, bOff + bRows * ldb);
+        float[] c0 = randomArray(rnd, cOff + m * ldc + 5);
+        if (beta == 0f) {
+            // beta 0 must overwrite C without reading it: NaN there must not leak
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c0[cOff + i * ldc + j] = Float.NaN;
+        }
+        float[] cs = c0.clone(), cv = c0.clone();
+        KernelProvider.scalar().gemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, beta, cs, cOff, ldc);
+        v.gemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, beta, cv, cOff, ldc);
+        for (int idx = 0; idx < c0.length; idx++) {
+            int r = idx - cOff;
+            boolean inside = r >= 0 && r / ldc < m && r % ldc < n;
+            if (!inside) {
+                assertEquals(Float.floatToRawIntBits(c0[idx]), Float.floatToRawIntBits(cv[idx]),
+                        ctx + ": wrote outside C at index " + idx);
+                continue;
+            }
+            int i = r / ldc, j = r % ldc;
+            double scale = beta == 0f ? 0 : Math.abs(c0[idx]);
+            for (int p = 0; p < k; p++) {
+                float av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                float bv = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                scale += Math.abs(av * bv);
+            }
+            assertClose(ctx + " at C(" + i + ", " + j + ")", cs[idx], cv[idx],
+                    sumTol(k + 1) * scale + ABS);
+        }
+    }
+
+    static float[] randomArray(Random rnd, int len) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = DEFAULT.next(rnd);
+        return x;
+    }
+
+    // ---- special values -----------------------------------------------------------------------------
+
+    static final float[] SPECIAL = {
+        Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, Float.MIN_VALUE,
+        -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE, 1f, -1f, 0.5f,
+        100f, -100f, 88.7f, -88.7f, 1e-20f, -1e-20f, 1e30f, -1e30f, -0.999f, 2f, -2f,
+    };
+
+    /** The special values, cycled to n elements with a shifting phase so each meets every lane. */
+    static float[] specials(int n, int phase) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = SPECIAL[(i + phase) % SPECIAL.length];
+        return x;
+    }
+
+    static List<DynamicNode> specialTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        Kernels s = KernelProvider.scalar();
+        int n = 4 * v.lanes() + SPECIAL.length + 3;
+
+        for (Unary op : Unary.values()) {
+            out.add(dynamicTest(v.name() + " map(" + op + ") special values", () -> {
+                for (int phase = 0; phase < SPECIAL.length; phase += 5) {
+                    float[] x = specials(n, phase), rs = new float[n], rv = new float[n];
+                    s.map(op, x, 0, rs, 0, n);
+                    v.map(op, x, 0, rv, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        assertClose(v.name() + " map(" + op + ") of " + x[i], rs[i], rv[i],
+                                REL * Math.abs(rs[i]) + ABS);
+                    }
+                }
+            }));
+        }
+        out.add(dynamicTest(v.name() + " SIGMOID at +-100 and +-1000: 0 and 1, never NaN", () -> {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = new float[] {-100f, 100f, -1000f, 1000f}[i % 4];
+            float[] r = new float[n];
+            v.map(Unary.SIGMOID, x, 0, r, 0, n);
+            for (int i = 0; i < n; i++) {
+                String ctx = v.name() + " sigmoid(" + x[i] + ") at i=" + i + " = " + r[i];
+                if (x[i] > 0) assertEquals(1f, r[i], ctx);
+                else assertTrue(r[i] >= 0f && r[i] < 1e-40f, ctx);
+            }
+        }));
+        out.add(dynamicTest(v.name() + " SIGN and RELU of NaN are 0", () -> {
+            float[] x = new float[n], r = new float[n];
+            Arrays.fill(x, Float.NaN);
+            for (Unary op : new Unary[] {Unary.SIGN, Unary.RELU}) {
+                v.map(op, x, 0, r, 0, n);
+                for (int i = 0; i < n; i++) assertEquals(0f, r[i], v.name() + " " + op + "(NaN) at i=" + i);
+            }
+        }));
+        // MIN / MAX must be bit-identical to Math.min / Math.max: NaN wins, -0 < +0
+        for (Binary op : new Binary[] {Binary.MIN, Binary.MAX}) {
+            out.add(dynamicTest(v.name() + " zip(" + op + ") NaN and signed zeros, bit-exact", () -> {
+                float[] a = specials(n, 0), b = specials(n, 7), rs = new float[n], rv = new float[n];
+                s.zip(op, a, 0, b, 0, rs, 0, n);
+                v.zip(op, a, 0, b, 0, rv, 0, n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToIntBits(rs[i]), Float.floatToIntBits(rv[i]),
+                            v.name() + " " + op + "(" + a[i] + ", " + b[i] + "): scalar " + rs[i] + ", vector " + rv[i]);
+                }
+            }));
+        }
+        out.add(dynamicTest(v.name() + " max/min propagate a NaN at any position", () -> {
+            for (int size : SIZES) {
+                for (int at = 0; at < size; at += Math.max(1, size / 37)) {
+                    float[] x = randomArray(new Random(size * 131L + at), size);
+                    x[at] = Float.NaN;
+                    String ctx = v.name() + " n=" + size + " NaN at " + at;
+                    assertTrue(Float.isNaN(v.max(x, 0, size)), "max " + ctx);
+                    assertTrue(Float.isNaN(v.min(x, 0, size)), "min " + ctx);
+                }
+            }
+        }));
+        out.add(dynamicTest(v.name() + " max/min of empty and of signed zeros", () -> {
+            assertEquals(Float.NEGATIVE_INFINITY, v.max(new float[0], 0, 0));
+            assertEquals(Float.POSITIVE_INFINITY, v.min(new float[0], 0, 0));
+            float[] z = new float[n];
+            for (int i = 0; i < n; i++) z[i] = i % 3 == 0 ? 0f : -0f;
+            assertEquals(Float.floatToIntBits(s.max(z, 0, n)), Float.floatToIntBits(v.max(z, 0, n)), "max of +-0");
+            assertEquals(Float.floatToIntBits(s.min(z, 0, n)), Float.floatToIntBits(v.min(z, 0, n)), "min of +-0");
+        }));
+        out.add(dynamicTest(v.name() + " logSumExp of all -Infinity is -Infinity", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                float[] x = new float[rows * inner];
+                Arrays.fill(x, Float.NEGATIVE_INFINITY);
+                // every other column finite in one row, so -inf columns sit among finite ones
+                if (rows > 1) for (int j = 1; j < inner; j += 2) x[inner + j] = 1.5f;
+                float[] rs = new float[inner], rv = new float[inner];
+                s.logSumExp(x, 0, rows, inner, rs, 0);
+                v.logSumExp(x, 0, rows, inner, rv, 0);
+                for (int j = 0; j < inner; j++) {
+                    String ctx = v.name() + " logSumExp [n=" + rows + ", inner=" + inner + "] at j=" + j;
+                    assertClose(ctx, rs[j], rv[j], REL * Math.abs(rs[j]) + ABS);
+                    if (rows == 1 || j % 2 == 0) assertEquals(Float.NEGATIVE_INFINITY, rv[j], ctx);
+                }
+            }
+        }));
+        out.add(dynamicTest(v.name() + " softmax and logSoftmax with -Infinity entries", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if (rows < 2) continue;   // keep one finite entry per column
+                Random rnd = new Random(rows * 7919L + inner);
+                float[] x = new float[rows * inner];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = i >= inner && rnd.nextInt(3) == 0 ? Float.NEGATIVE_INFINITY : uniform(-10, 10).next(rnd);
+                }
+                for (boolean log : new boolean[] {false, true}) {
+                    float[] rs = new float[x.length], rv = new float[x.length];
+                    if (log) {
+                        s.logSoftmax(x, 0, rows, inner, rs, 0);
+                        v.logSoftmax(x, 0, rows, inner, rv, 0);
+                    } else {
+                        s.softmax(x, 0, rows, inner, rs, 0);
+                        v.softmax(x, 0, rows, inner, rv, 0);
+                    }
+                    for (int i = 0; i < x.length; i++) {
+                        String ctx = v.name() + (log ? " logSoftmax" : " softmax") + " [n=" + rows
+                                + ", inner=" + inner + "] at (k=" + i / inner + ", j=" + i % inner + ")";
+                        double tol = log ? 2 * REL * (Math.abs(x[i]) + Math.abs(rs[i])) + sumTol(rows) + ABS
+                                         : (REL + sumTol(rows)) * Math.abs(rs[i]) + ABS;
+                        assertClose(ctx, rs[i], rv[i], tol);
+                        if (x[i] == Float.NEGATIVE_INFINITY) {
+                            assertEquals(log ? Float.NEGATIVE_INFINITY : 0f, rv[i], ctx);
+                        }
+                    }
+                }
+            }
+        }));
+        out.add(dynamicTest(v.name() + " VectorKernels.create rejects other widths", () -> {
+            try {
+                Class.forName("org.segloss.tensor.simd.VectorKernels").getMethod("create", int.class).invoke(null, 64);
+                fail("VectorKernels.create(64) did not throw");
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                Throwable c = e.getCause();
+                assertTrue(c instanceof IllegalArgumentException, String.valueOf(c));
+                assertTrue(c.getMessage().contains("bits") && c.getMessage().contains("[128, 256, 512]"), c.getMessage());
+            }
+        }));
+        return out;
+    }
+}
