@@ -1,2 +1,19 @@
 package org.segloss.cli;
-public final class Main { public static void main(String[] a) { System.out.println(org.segloss.Version.VALUE); } }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code segloss} command line; run through the {@code ./segloss} launcher at the repository root. */
+@Command(name = "segloss", mixinStandardHelpOptions = true, version = "segloss " + org.segloss.Version.VALUE,
+        description = "Loss functions for highly unbalanced 3-D segmentation, with a SIMD autograd.",
+        subcommands = {CheckCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+}
