@@ -781,7 +781,41 @@ public final class Tensor {
 
     @FunctionalInterface
     private interface AxisKernel {
-        void run(Kernels k, float[] x, int xOff, int n, int inner, float[] out, int outOff);
+        void run(Kernels k, float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
+    }
+
+    /**
+     * Columns per task of an axis kernel: a multiple of 64 (of every lane count), so a column is
+     * computed by the vector body or the scalar tail regardless of how tasks fall on threads.
+     */
+    private static int columnChunk(int n) {
+        return Math.max(64, (GRAIN / Math.max(1, n)) & ~63);
+    }
+
+    /**
+     * Runs an axis kernel over [outer, n, inner] in tasks of (one outer slice, a chunk of
+     * columns), so a single volume ([1, C, D, H, W]) still spreads over the cores.
+     */
+    private static void forAxisTasks(int outer, int n, int inner, AxisTask task) {
+        if (inner == 1) {   // contiguous rows: one task per row block
+            Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, n)), (s, e) -> {
+                for (int o = s; o < e; o++) task.run(o, 0, 1);
+            });
+            return;
+        }
+        int chunk = columnChunk(n);
+        int per = (inner + chunk - 1) / chunk;
+        Parallel.forRange(outer * per, 1, (s, e) -> {
+            for (int t = s; t < e; t++) {
+                int o = t / per, j0 = (t % per) * chunk;
+                task.run(o, j0, Math.min(chunk, inner - j0));
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface AxisTask {
+        void run(int outerIndex, int firstColumn, int cols);
     }
 
     private Tensor alongAxis(String name, int axis, AxisKernel body) {
@@ -790,9 +824,8 @@ public final class Tensor {
         Tensor res = zeros(shape);
         if (res.size() == 0) return res;
         Kernels k = Backend.kernels();
-        Parallel.forRange(outer, Math.max(1, GRAIN / (n * inner)), (s, e) -> {
-            for (int o = s; o < e; o++) body.run(k, data, offset + o * n * inner, n, inner, res.data, o * n * inner);
-        });
+        forAxisTasks(outer, n, inner, (o, j0, cols) ->
+                body.run(k, data, offset + o * n * inner + j0, n, inner, cols, res.data, o * n * inner + j0));
         return res;
     }
 
@@ -809,10 +842,10 @@ public final class Tensor {
         if (n == 0) throw new IllegalArgumentException("logSumExp: axis " + ax + " of " + shape + " is empty");
         Shape os = shape.reduce(new int[] {ax}, keepDims);
         Tensor res = zeros(os);
+        if (res.size() == 0) return res;
         Kernels k = Backend.kernels();
-        Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, n * inner)), (s, e) -> {
-            for (int o = s; o < e; o++) k.logSumExp(data, offset + o * n * inner, n, inner, res.data, o * inner);
-        });
+        forAxisTasks(outer, n, inner, (o, j0, cols) ->
+                k.logSumExp(data, offset + o * n * inner + j0, n, inner, cols, res.data, o * inner + j0));
         return res;
     }
 
@@ -820,14 +853,14 @@ public final class Tensor {
     public Tensor softmaxBackward(Tensor g, int axis) {
         requireSameShape("softmaxBackward", g);
         return alongAxis("softmaxBackward", axis,
-                (k, x, xo, n, inner, out, oo) -> k.softmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, out, oo));
+                (k, x, xo, n, inner, cols, out, oo) -> k.softmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, cols, out, oo));
     }
 
     /** Backward of logSoftmax along an axis, from the output y = this and the gradient g. */
     public Tensor logSoftmaxBackward(Tensor g, int axis) {
         requireSameShape("logSoftmaxBackward", g);
         return alongAxis("logSoftmaxBackward", axis,
-                (k, x, xo, n, inner, out, oo) -> k.logSoftmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, out, oo));
+                (k, x, xo, n, inner, cols, out, oo) -> k.logSoftmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, cols, out, oo));
     }
 
     // ---- indexing ---------------------------------------------------------------------------

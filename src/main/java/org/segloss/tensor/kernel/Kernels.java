@@ -100,25 +100,52 @@ public interface Kernels {
 
     // ---- along an axis ---------------------------------------------------------------------
     // One outer slice of a tensor viewed as [n, inner]: element (k, j) is at off + k*inner + j.
-    // The axis has length n >= 1 and stride inner >= 1; the result is over j in [0, inner).
+    // The axis has length n >= 1 and stride inner >= 1; the kernels handle the columns j in
+    // [0, cols), cols <= inner (a caller splits long rows of columns over threads by moving off
+    // and shrinking cols). inner == 1 means the axis is one contiguous row (then cols == 1).
     // For the channel axis of [B, C, D, H, W], n = C and inner = D*H*W: vectorised along j.
 
     /** out(k, j) = exp(x(k, j) - m_j) / sum_k' exp(x(k', j) - m_j), with m_j = max_k x(k, j). */
-    void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+    void softmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
     /** out(k, j) = x(k, j) - m_j - log(sum_k' exp(x(k', j) - m_j)). */
-    void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+    void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
     /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */
-    void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff);
+    void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
     /** Backward of softmax from its output y: out(k, j) = y(k, j) * (g(k, j) - sum_k' g(k', j) y(k', j)). */
-    void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                          float[] out, int outOff);
 
     /** Backward of logSoftmax from its output y: out(k, j) = g(k, j) - exp(y(k, j)) * sum_k' g(k', j). */
-    void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                             float[] out, int outOff);
+
+    /** {@link #softmax(float[], int, int, int, int, float[], int)} over all columns. */
+    default void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        softmax(x, xOff, n, inner, inner, out, outOff);
+    }
+
+    /** {@link #logSoftmax(float[], int, int, int, int, float[], int)} over all columns. */
+    default void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        logSoftmax(x, xOff, n, inner, inner, out, outOff);
+    }
+
+    /** {@link #logSumExp(float[], int, int, int, int, float[], int)} over all columns. */
+    default void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+        logSumExp(x, xOff, n, inner, inner, out, outOff);
+    }
+
+    /** {@link #softmaxBackward(float[], int, float[], int, int, int, int, float[], int)} over all columns. */
+    default void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, float[] out, int outOff) {
+        softmaxBackward(y, yOff, g, gOff, n, inner, inner, out, outOff);
+    }
+
+    /** {@link #logSoftmaxBackward(float[], int, float[], int, int, int, int, float[], int)} over all columns. */
+    default void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, float[] out, int outOff) {
+        logSoftmaxBackward(y, yOff, g, gOff, n, inner, inner, out, outOff);
+    }
 
     // ---- matrix product --------------------------------------------------------------------
 

@@ -134,8 +134,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
-        for (int j = 0; j < inner; j++) {
+    public void softmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;
             for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
             float s = 0f;
@@ -150,8 +150,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
-        for (int j = 0; j < inner; j++) {
+    public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;
             for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
             float s = 0f;
@@ -162,8 +162,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
-        for (int j = 0; j < inner; j++) {
+    public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;
             for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
             if (m == Float.NEGATIVE_INFINITY) {   // all -inf: avoid (-inf) - (-inf) = NaN
@@ -177,9 +177,9 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                 float[] out, int outOff) {
-        for (int j = 0; j < inner; j++) {
+        for (int j = 0; j < cols; j++) {
             float dot = 0f;
             for (int k = 0; k < n; k++) dot += g[gOff + k * inner + j] * y[yOff + k * inner + j];
             for (int k = 0; k < n; k++) {
@@ -190,9 +190,9 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                    float[] out, int outOff) {
-        for (int j = 0; j < inner; j++) {
+        for (int j = 0; j < cols; j++) {
             float gs = 0f;
             for (int k = 0; k < n; k++) gs += g[gOff + k * inner + j];
             for (int k = 0; k < n; k++) {

@@ -603,28 +603,28 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     // ---- along an axis ----------------------------------------------------------------------
-    // [n, inner], element (k, j) at off + k*inner + j. For inner >= lanes, one vector holds the
+    // [n, inner], element (k, j) at off + k*inner + j, columns j in [0, cols). One vector holds the
     // running max / sum of `lanes` adjacent columns while k walks down the n rows (all passes
-    // over a column block stay in L1); columns past loopBound(inner) take the scalar spec. For
+    // over a column block stay in L1); columns past loopBound(cols) take the scalar spec. For
     // inner == 1 the axis is one contiguous row and is vectorised along k. For 1 < inner < lanes
     // every column is scalar: each would need a strided gather.
 
     @Override
-    public void softmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    public void softmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             softmaxRow(x, xOff, n, out, outOff);
             return;
         }
-        for (int j = softmaxColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+        for (int j = softmaxColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
             softmaxColumn(x, xOff + j, n, inner, out, outOff + j);
         }
     }
 
-    /** Softmax of the column blocks below loopBound(inner); returns the first tail column. */
-    private int softmaxColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    /** Softmax of the column blocks below loopBound(cols); returns the first tail column. */
+    private int softmaxColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
         FloatVector one = FloatVector.broadcast(sp, 1f);
-        int bound = sp.loopBound(inner);
+        int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
@@ -690,22 +690,22 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
-    public void logSoftmax(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
             float lse = m + (float) Math.log(sumExp(x, xOff, n, m));
             shift(x, xOff, n, -lse, out, outOff);
             return;
         }
-        for (int j = logSoftmaxColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+        for (int j = logSoftmaxColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
             logSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j);
         }
     }
 
-    /** Log-softmax of the column blocks below loopBound(inner); returns the first tail column. */
-    private int logSoftmaxColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    /** Log-softmax of the column blocks below loopBound(cols); returns the first tail column. */
+    private int logSoftmaxColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
-        int bound = sp.loopBound(inner);
+        int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
@@ -756,22 +756,22 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
-    public void logSumExp(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
             // all -inf: (-inf) - (-inf) would be NaN; the answer is -inf
             out[outOff] = m == Float.NEGATIVE_INFINITY ? m : m + (float) Math.log(sumExp(x, xOff, n, m));
             return;
         }
-        for (int j = logSumExpColumns(x, xOff, n, inner, out, outOff); j < inner; j++) {
+        for (int j = logSumExpColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
             logSumExpColumn(x, xOff + j, n, inner, out, outOff + j);
         }
     }
 
-    /** Log-sum-exp of the column blocks below loopBound(inner); returns the first tail column. */
-    private int logSumExpColumns(float[] x, int xOff, int n, int inner, float[] out, int outOff) {
+    /** Log-sum-exp of the column blocks below loopBound(cols); returns the first tail column. */
+    private int logSumExpColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
-        int bound = sp.loopBound(inner);
+        int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
@@ -801,23 +801,23 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
-    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                 float[] out, int outOff) {
         if (inner == 1) {
             float d = dot(g, gOff, y, yOff, n);
             softmaxBackwardRow(y, yOff, g, gOff, n, d, out, outOff);
             return;
         }
-        for (int j = softmaxBackwardColumns(y, yOff, g, gOff, n, inner, out, outOff); j < inner; j++) {
+        for (int j = softmaxBackwardColumns(y, yOff, g, gOff, n, inner, cols, out, outOff); j < cols; j++) {
             softmaxBackwardColumn(y, yOff + j, g, gOff + j, n, inner, out, outOff + j);
         }
     }
 
-    /** Softmax backward of the column blocks below loopBound(inner); returns the first tail column. */
-    private int softmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    /** Softmax backward of the column blocks below loopBound(cols); returns the first tail column. */
+    private int softmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                        float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
-        int bound = sp.loopBound(inner);
+        int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector d = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
@@ -857,22 +857,22 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
-    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                    float[] out, int outOff) {
         if (inner == 1) {
             logSoftmaxBackwardRow(y, yOff, g, gOff, n, sum(g, gOff, n), out, outOff);
             return;
         }
-        for (int j = logSoftmaxBackwardColumns(y, yOff, g, gOff, n, inner, out, outOff); j < inner; j++) {
+        for (int j = logSoftmaxBackwardColumns(y, yOff, g, gOff, n, inner, cols, out, outOff); j < cols; j++) {
             logSoftmaxBackwardColumn(y, yOff + j, g, gOff + j, n, inner, out, outOff + j);
         }
     }
 
-    /** Log-softmax backward of the column blocks below loopBound(inner); returns the first tail column. */
-    private int logSoftmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner,
+    /** Log-softmax backward of the column blocks below loopBound(cols); returns the first tail column. */
+    private int logSoftmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                           float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
-        int bound = sp.loopBound(inner);
+        int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector gs = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) gs = gs.add(FloatVector.fromArray(sp, g, gOff + k * inner + j));
