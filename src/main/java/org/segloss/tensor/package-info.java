@@ -1,0 +1,9 @@
+/**
+ * Dense float32 tensors ({@link org.segloss.tensor.Tensor}), integer label tensors
+ * ({@link org.segloss.tensor.LabelTensor}) and shapes, with NumPy broadcasting, reductions over
+ * any axes, stable softmax along an axis, gather and matrix products. Arguments are validated
+ * here; the loops run in {@link org.segloss.tensor.kernel.Kernels}.
+ *
+ * <p>Depends on {@code org.segloss.tensor.kernel} only; knows nothing of gradients.
+ */
+package org.segloss.tensor;
