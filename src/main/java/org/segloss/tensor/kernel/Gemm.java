@@ -15,16 +15,21 @@ package org.segloss.tensor.kernel;
 public final class Gemm {
     private Gemm() {}
 
-    /** Below this many multiply-adds (about 0.1 ms of one core) the product stays on the caller. */
-    static final long SERIAL_WORK = 1L << 20;
+    /**
+     * At or below this many multiply-adds (about 20 us on one core, a few times the cost of
+     * waking a pool thread) the product stays on the calling thread.
+     */
+    static final long SERIAL_WORK = 1L << 21;
     /** Row panels are multiples of this (a multiple of every micro-kernel's MR). */
     static final int ROW_UNIT = 16;
     /** Column panels are multiples of this (a multiple of every micro-kernel's NR). */
     static final int COL_UNIT = 64;
     /** Aim for row panels of at least this many rows (so a packed B panel is reused enough). */
-    static final int MIN_ROWS = 128;
+    static final int MIN_ROWS = 256;
     /** Aim for column panels of at least this many columns. */
-    static final int MIN_COLS = 256;
+    static final int MIN_COLS = 512;
+    /** Blocks per thread when C is big enough (1 and 2 measured alike at 1024-2048; 4 is 10% slower). */
+    static final int BLOCKS_PER_THREAD = 2;
 
     /**
      * C = op(A) op(B) + beta C over the cores; the arguments are those of {@link Kernels#gemm}
@@ -133,9 +138,10 @@ public final class Gemm {
             boolean rows = rowUnits >= 2 * t || rowUnits >= colUnits;
             int units = rows ? rowUnits : colUnits;
             int want = rows ? MIN_ROWS / ROW_UNIT : MIN_COLS / COL_UNIT;
-            // About 4 blocks per thread over the whole batch (dynamic load balance), but no
+            // About 2 blocks per thread over the whole batch (some dynamic load balance on a
+            // shared machine; every block repacks its whole B or A panel, so not more), but no
             // block smaller than `want` units unless that would leave a thread without one.
-            int perProduct = ceilDiv(4 * t, batch);
+            int perProduct = ceilDiv(BLOCKS_PER_THREAD * t, batch);
             int enough = ceilDiv(t, batch);
             int grain = Math.max(ceilDiv(units, perProduct), Math.min(want, ceilDiv(units, enough)));
             return new Split(rows, rows ? ROW_UNIT : COL_UNIT, units, grain);

@@ -60,6 +60,12 @@ public class GemmTest {
         checkBatched(k);
     }
 
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void piecesAtAnyBoundaryAreBitIdentical(Kernels k) {
+        checkPieces(k);
+    }
+
     // ---- the checks ---------------------------------------------------------------------------
 
     /** (m, n, k) shapes: each ODD size in each role with the other two fixed and odd, plus a few
@@ -157,6 +163,37 @@ public class GemmTest {
                                 + m + "x" + n + "x" + kk + " tA=" + ta + " tB=" + tb + " beta=" + beta);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The property {@link Gemm} relies on, at boundaries it never uses itself: computing C in
+     * pieces cut at arbitrary rows and columns (so an element moves between full and edge
+     * register tiles, and between the small and the packed path) gives the same bits as one call.
+     */
+    public static void checkPieces(Kernels k) {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int m = 71, n = 150, kk = 203;
+        int[] rowCuts = {0, 1, 6, 23, 64, 71};
+        int[] colCuts = {0, 5, 7, 70, 133, 150};
+        for (int t = 0; t < 4; t++) {
+            for (float beta : new float[] {0f, 1f}) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                Problem p = new Problem(rnd, ta, tb, m, n, kk, beta);
+                float[] whole = p.c.clone();
+                k.gemm(ta, tb, m, n, kk, p.a, p.aOff, p.lda, p.b, p.bOff, p.ldb, beta, whole, p.cOff, p.ldc);
+                float[] pieces = p.c.clone();
+                for (int r = 0; r + 1 < rowCuts.length; r++) {
+                    for (int q = 0; q + 1 < colCuts.length; q++) {
+                        int i0 = rowCuts[r], j0 = colCuts[q];
+                        int mi = rowCuts[r + 1] - i0, nj = colCuts[q + 1] - j0;
+                        k.gemm(ta, tb, mi, nj, kk, p.a, p.aOff + (ta ? i0 : i0 * p.lda), p.lda,
+                                p.b, p.bOff + (tb ? j0 * p.ldb : j0), p.ldb, beta,
+                                pieces, p.cOff + i0 * p.ldc + j0, p.ldc);
+                    }
+                }
+                assertBitsEqual(whole, pieces, k.name() + " pieces tA=" + ta + " tB=" + tb + " beta=" + beta);
             }
         }
     }

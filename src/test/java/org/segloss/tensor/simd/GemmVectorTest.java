@@ -83,6 +83,12 @@ class GemmVectorTest {
         GemmTest.checkBatched(k);
     }
 
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void piecesAtAnyBoundaryAreBitIdentical(Kernels k) {
+        GemmTest.checkPieces(k);
+    }
+
     /**
      * The small path and the packed path compute the same FMA chain per element, so the
      * threshold between them (which a parallel split can cross) never changes a bit.
