@@ -1,2 +1,0 @@
-package org.segloss.bench;
-final class Placeholder {}
