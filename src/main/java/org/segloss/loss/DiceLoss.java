@@ -1,0 +1,110 @@
+package org.segloss.loss;
+
+import org.segloss.autograd.Var;
+
+/**
+ * Soft Dice loss, as MONAI's {@code DiceLoss} computes it, with batch Dice as an option.
+ *
+ * <p>Papers: Milletari, Navab, Ahmadi, "V-Net: Fully convolutional neural networks for
+ * volumetric medical image segmentation", 3DV 2016, arXiv 1606.04797, Eqs. 1-2 (the squared
+ * form); Sudre et al., "Generalised Dice overlap as a deep learning loss function for highly
+ * unbalanced segmentations", DLMIA 2017, arXiv 1707.03237; batch Dice: Kodym, Španěl, Herout,
+ * "Segmentation of head and neck organs at risk using CNN with batch Dice loss", GCPR 2018,
+ * arXiv 1812.02427. Adapted from MONAI {@code monai/losses/dice.py} (Dice, Jaccard, squared and
+ * soft-label forms).
+ *
+ * <p>Per item (sample b, class c; with {@code batch} one item per class, the sums running over
+ * the batch too), with {@code I = Σ p g}, {@code P = Σ p^q}, {@code G = Σ g^q}, q = 2 when
+ * {@code squaredPred} else 1:
+ * <pre>
+ *   f = 1 - (2 I + smoothNr) / (P + G + smoothDr)                  (Dice)
+ *   f = 1 - (2 I + smoothNr) / (2 (P + G - I) + smoothDr)          (jaccard)
+ * </pre>
+ * then {@code weight[c] * f}, then the reduction (MEAN over the B x C' items, SUM, or NONE:
+ * {@code [B, C']}, or {@code [C']} with batch). With {@code softLabel},
+ * {@code I = (Σ p^q + Σ g^q - Σ |p - g|^q) / 2}, which equals Σ p g for one-hot targets and makes
+ * {@code p = g} the minimum for soft ones (MONAI #8094).
+ *
+ * <p>Epsilon placement: smoothNr in the numerator, smoothDr in the denominator (default 1e-5
+ * each, MONAI). An empty class predicted empty scores Dice 1, loss 0; with {@code smoothNr = 0}
+ * it scores loss 1 with zero gradient. Ignored voxels are removed from p and g before the sums.
+ *
+ * <p>Input {@code [B, C, *spatial]} logits (SOFTMAX, SIGMOID) or probabilities (NONE); target a
+ * label map {@code [B, *spatial]} or one-hot {@code [B, C, *spatial]}.
+ */
+public final class DiceLoss extends SegmentationLoss {
+    private final float smoothNr, smoothDr;
+    private final boolean squaredPred, jaccard, batch;
+
+    private DiceLoss(Builder b) {
+        super(b);
+        this.smoothNr = b.smoothNr;
+        this.smoothDr = b.smoothDr;
+        this.squaredPred = b.squaredPred;
+        this.jaccard = b.jaccard;
+        this.batch = b.batch;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** MONAI's defaults: softmax, background included, smoothing 1e-5, mean. */
+    public static DiceLoss create() { return builder().build(); }
+
+    @Override
+    protected Var compute(Prepared p) {
+        int[] axes = p.statisticAxes(batch);
+        Var probs = p.probs();
+        Var inter;
+        Var predSum, targetSum;
+        if (squaredPred) {
+            predSum = probs.square().sum(axes);
+            targetSum = Var.constant(p.target().square().sum(axes, false));
+        } else {
+            predSum = probs.sum(axes);
+            targetSum = Var.constant(p.target().sum(axes, false));
+        }
+        if (softLabel) {
+            // I = (|p|_q^q + |g|_q^q - |p - g|_q^q) / 2
+            Var diff = probs.sub(p.target());
+            Var diffNorm = squaredPred ? diff.square().sum(axes) : diff.abs().sum(axes);
+            inter = predSum.add(targetSum).sub(diffNorm).mul(0.5f);
+        } else {
+            inter = probs.mul(p.target()).sum(axes);
+        }
+        Var numer = inter.mul(2f).add(smoothNr);
+        Var denom = jaccard
+                ? predSum.add(targetSum).sub(inter).mul(2f).add(smoothDr)
+                : predSum.add(targetSum).add(smoothDr);
+        Var f = numer.div(denom).rsub(1f);   // [B, C'] or [C']
+        return weightAndReduce(f);
+    }
+
+    /** Options of {@link DiceLoss}, with MONAI's defaults. */
+    public static final class Builder extends SegmentationLoss.Builder<Builder> {
+        float smoothNr = 1e-5f, smoothDr = 1e-5f;
+        boolean squaredPred, jaccard, batch;
+
+        /** Added to the numerator (default 1e-5). */
+        public Builder smoothNr(float v) { requireNonNegative("DiceLoss", "smoothNr", v); smoothNr = v; return this; }
+
+        /** Added to the denominator (default 1e-5; must be > 0). */
+        public Builder smoothDr(float v) { requireNonNegative("DiceLoss", "smoothDr", v); smoothDr = v; return this; }
+
+        /** Square p and g in the denominator (V-Net form; default false). */
+        public Builder squaredPred(boolean v) { squaredPred = v; return this; }
+
+        /** The Jaccard (IoU) form instead of Dice (default false). */
+        public Builder jaccard(boolean v) { jaccard = v; return this; }
+
+        /** Pool the statistics over the batch: batch Dice (Kodym 2018; nnU-Net batch_dice). Default false. */
+        public Builder batch(boolean v) { batch = v; return this; }
+
+        public DiceLoss build() {
+            if (!(smoothDr > 0f)) {
+                throw new IllegalArgumentException("DiceLoss: smoothDr must be > 0 (with 0 an empty class gives 0/0 = NaN), got "
+                        + smoothDr);
+            }
+            return new DiceLoss(this);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+package org.segloss.loss;
+
+import java.util.Arrays;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Shape;
+import org.segloss.tensor.Tensor;
+
+/**
+ * The options and input checks shared by segloss's losses, with MONAI's names camelCased.
+ * Subclasses implement {@link #compute(Prepared)}; everything before it (validation,
+ * activation, one-hot encoding, ignore mask, background removal) happens here, in MONAI's order:
+ * activation, then one-hot, then dropping channel 0.
+ *
+ * <p>Common options and defaults: {@code activation} SOFTMAX, {@code includeBackground} true,
+ * {@code reduction} MEAN, {@code ignoreIndex} none, {@code softLabel} false, {@code weight} none
+ * (one entry per kept class), {@code checkFinite} true (NaN or infinity in the input is an error
+ * naming the tensor).
+ */
+public abstract class SegmentationLoss implements Loss {
+    /** No ignore index. */
+    public static final int NO_IGNORE = Integer.MIN_VALUE;
+
+    protected final Activation activation;
+    protected final boolean includeBackground;
+    protected final Reduction reduction;
+    protected final int ignoreIndex;
+    protected final boolean softLabel;
+    protected final float[] weight;   // null: no class weights
+    protected final boolean checkFinite;
+
+    protected SegmentationLoss(Builder<?> b) {
+        this.activation = b.activation;
+        this.includeBackground = b.includeBackground;
+        this.reduction = b.reduction;
+        this.ignoreIndex = b.ignoreIndex;
+        this.softLabel = b.softLabel;
+        this.weight = b.weight == null ? null : b.weight.clone();
+        this.checkFinite = b.checkFinite;
+        if (weight != null) {
+            for (float w : weight) {
+                if (!(w >= 0f) || Float.isInfinite(w)) {
+                    throw new IllegalArgumentException(name() + ": weight entries must be finite and >= 0, got "
+                            + Arrays.toString(weight));
+                }
+            }
+        }
+    }
+
+    /** The loss from the prepared operands. */
+    protected abstract Var compute(Prepared p);
+
+    @Override
+    public final Var forward(Var input, LabelTensor target) {
+        return compute(prepare(input, target, null));
+    }
+
+    @Override
+    public final Var forward(Var input, Tensor target) {
+        return compute(prepare(input, null, target));
+    }
+
+    public Activation activation() { return activation; }
+    public boolean includeBackground() { return includeBackground; }
+    public Reduction reduction() { return reduction; }
+    public int ignoreIndex() { return ignoreIndex; }
+    public boolean softLabel() { return softLabel; }
+    public float[] weight() { return weight == null ? null : weight.clone(); }
+
+    /** Whether this loss accepts ignore labels (losses that cannot honour them reject the option). */
+    protected boolean supportsIgnoreIndex() { return true; }
+
+    /**
+     * Validates and normalises the operands. With {@code ignoreIndex} set, a one-hot target marks
+     * ignored voxels by an all-zero column (what {@link LabelTensor#oneHot(int, int)} produces),
+     * so a label map and its one-hot form give the same loss.
+     */
+    protected Prepared prepare(Var input, LabelTensor labels, Tensor onehot) {
+        String n = name();
+        Shape in = input.shape();
+        if (in.rank() != 4 && in.rank() != 5) {
+            throw new IllegalArgumentException(n + ": input must be [B, C, H, W] or [B, C, D, H, W], got " + in);
+        }
+        int b = in.dim(0), c = in.dim(1);
+        Shape spatial = Shape.of(Arrays.copyOfRange(in.dims(), 2, in.rank()));
+        if (b == 0 || c == 0 || spatial.size() == 0) {
+            throw new IllegalArgumentException(n + ": input must not be empty, got " + in);
+        }
+        if (activation == Activation.SOFTMAX && c == 1) {
+            throw new IllegalArgumentException(n + ": activation SOFTMAX needs >= 2 channels, got input " + in
+                    + " (a single channel: use SIGMOID)");
+        }
+        if (!includeBackground && c == 1) {
+            throw new IllegalArgumentException(n + ": includeBackground=false needs >= 2 channels, got input " + in);
+        }
+        int kept = includeBackground ? c : c - 1;
+        if (weight != null && weight.length != kept) {
+            throw new IllegalArgumentException(n + ": weight must have one entry per kept class: " + kept
+                    + (includeBackground ? " (C = " + c + ", background included)" : " (C - 1 = " + kept + ", background excluded; "
+                    + c + " with includeBackground=true)") + ", got " + weight.length);
+        }
+        if (checkFinite && !input.value().isFinite()) {
+            throw new IllegalArgumentException(n + ": input contains NaN or infinity (shape " + in + ")");
+        }
+        if (activation == Activation.NONE) requireProbabilities(n, input.value());
+
+        Tensor target;
+        Tensor valid = null;
+        LabelTensor lab = null;
+        if (labels != null) {
+            Shape ls = labels.shape();
+            if (ls.rank() == in.rank() && ls.dim(1) == 1) {   // [B, 1, *spatial] is accepted too
+                int[] d = ls.remove(1).dims();
+                labels = labels.reshape(d);
+                ls = labels.shape();
+            }
+            Shape expected = spatial.insert(0, b);
+            if (!ls.equals(expected)) {
+                throw new IllegalArgumentException(n + ": label-map target must be [B, *spatial] = " + expected
+                        + " for input " + in + ", got " + ls);
+            }
+            if (ignoreIndex != NO_IGNORE && !supportsIgnoreIndex()) {
+                throw new IllegalArgumentException(n + ": ignoreIndex is not supported by this loss");
+            }
+            boolean anyIgnored = false;
+            for (int i = 0; i < labels.size(); i++) {
+                int v = labels.at(i);
+                if (v == ignoreIndex) {
+                    anyIgnored = true;
+                } else if (v < 0 || v >= c) {
+                    throw new IllegalArgumentException(n + ": labels must be in [0, " + c + ")"
+                            + (ignoreIndex != NO_IGNORE ? " or equal ignoreIndex " + ignoreIndex : "")
+                            + ", got " + v + " at flat index " + i);
+                }
+            }
+            target = labels.oneHot(c, ignoreIndex);
+            if (anyIgnored) valid = labels.ne(ignoreIndex).toFloat().reshape(expected.insert(1, 1));
+            lab = labels;
+        } else {
+            if (!onehot.shape().equals(in)) {
+                throw new IllegalArgumentException(n + ": one-hot target must have the input's shape " + in
+                        + " ([B, C, *spatial]; a label map has no channel axis), got " + onehot.shape());
+            }
+            if (!onehot.isFinite()) throw new IllegalArgumentException(n + ": target contains NaN or infinity");
+            if (ignoreIndex != NO_IGNORE) {
+                // the one-hot form of a label map with ignored voxels: all-zero columns are the ignored voxels
+                if (!supportsIgnoreIndex()) throw new IllegalArgumentException(n + ": ignoreIndex is not supported by this loss");
+                Tensor colSum = onehot.sum(new int[] {1}, true);
+                float[] m = new float[colSum.size()];
+                boolean anyIgnored = false;
+                for (int i = 0; i < m.length; i++) {
+                    m[i] = colSum.at(i) > 0f ? 1f : 0f;
+                    anyIgnored |= m[i] == 0f;
+                }
+                if (anyIgnored) valid = Tensor.wrap(m, colSum.shape().dims());
+            }
+            requireTargetValues(n, onehot, c, valid);
+            target = onehot;
+        }
+
+        Var probs = switch (activation) {
+            case SOFTMAX -> input.softmax(1);
+            case SIGMOID -> input.sigmoid();
+            case NONE -> input;
+        };
+        if (valid != null) probs = probs.mul(valid);
+        int offset = 0;
+        if (!includeBackground) {
+            probs = probs.slice(1, 1, c);
+            target = target.slice(1, 1, c);
+            offset = 1;
+        }
+        return new Prepared(probs, target, valid, lab, input, offset);
+    }
+
+    private void requireTargetValues(String n, Tensor t, int c, Tensor valid) {
+        int b = t.dim(0), inner = t.size() / (b * c);
+        for (int i = 0; i < t.size(); i++) {
+            float v = t.at(i);
+            if (v < 0f || v > 1f) {
+                throw new IllegalArgumentException(n + ": target values must be in [0, 1], got " + v + " at flat index " + i);
+            }
+            if (!softLabel && v != 0f && v != 1f) {
+                throw new IllegalArgumentException(n + ": target must be one-hot (0 or 1) unless softLabel=true, got " + v
+                        + " at flat index " + i);
+            }
+        }
+        if (!softLabel && c > 1 && activation == Activation.SOFTMAX) {
+            for (int bi = 0; bi < b; bi++) {
+                for (int j = 0; j < inner; j++) {
+                    if (valid != null && valid.at(bi * inner + j) == 0f) continue;
+                    float s = 0f;
+                    for (int k = 0; k < c; k++) s += t.at((bi * c + k) * inner + j);
+                    if (s != 1f) {
+                        throw new IllegalArgumentException(n + ": a one-hot target needs exactly one 1 per voxel over the "
+                                + c + " channels, got a sum of " + s + " at sample " + bi + ", voxel " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void requireProbabilities(String n, Tensor x) {
+        for (int i = 0; i < x.size(); i++) {
+            float v = x.at(i);
+            if (v < 0f || v > 1f) {
+                throw new IllegalArgumentException(n + ": activation NONE expects probabilities in [0, 1], got " + v
+                        + " at flat index " + i + " (logits? use SOFTMAX or SIGMOID)");
+            }
+        }
+    }
+
+    /** Applies the class weights (if any) to per-item values [B, C'] or [C'] and reduces them. */
+    protected Var weightAndReduce(Var items) {
+        if (weight != null) {
+            int r = items.shape().rank();
+            int[] d = new int[r];
+            Arrays.fill(d, 1);
+            d[r - 1] = weight.length;
+            items = items.mul(Tensor.of(weight, d));
+        }
+        return reduce(items);
+    }
+
+    /** MEAN, SUM or NONE over every element of {@code items}. */
+    protected Var reduce(Var items) {
+        return switch (reduction) {
+            case MEAN -> items.mean();
+            case SUM -> items.sum();
+            case NONE -> items;
+        };
+    }
+
+    /**
+     * Options every segmentation loss shares; each loss's builder extends it.
+     *
+     * @param <B> the concrete builder, for chaining
+     */
+    public abstract static class Builder<B extends Builder<B>> {
+        Activation activation = Activation.SOFTMAX;
+        boolean includeBackground = true;
+        Reduction reduction = Reduction.MEAN;
+        int ignoreIndex = NO_IGNORE;
+        boolean softLabel = false;
+        float[] weight;
+        boolean checkFinite = true;
+
+        @SuppressWarnings("unchecked")
+        protected B self() { return (B) this; }
+
+        /** SOFTMAX (default), SIGMOID or NONE (input already probabilities). */
+        public B activation(Activation a) {
+            if (a == null) throw new IllegalArgumentException("activation must be one of " + Arrays.toString(Activation.values()) + ", got null");
+            this.activation = a;
+            return self();
+        }
+
+        /** Whether class 0 enters the loss (default true); false drops it after the activation. */
+        public B includeBackground(boolean v) { this.includeBackground = v; return self(); }
+
+        /** MEAN (default), SUM or NONE. */
+        public B reduction(Reduction r) {
+            if (r == null) throw new IllegalArgumentException("reduction must be one of " + Arrays.toString(Reduction.values()) + ", got null");
+            this.reduction = r;
+            return self();
+        }
+
+        /** A label value whose voxels are excluded (no loss, zero gradient); none by default. */
+        public B ignoreIndex(int v) { this.ignoreIndex = v; return self(); }
+
+        /** Accept soft targets in [0, 1] (default false: one-hot only). */
+        public B softLabel(boolean v) { this.softLabel = v; return self(); }
+
+        /** Per-class weights, one per kept class (C, or C - 1 without background), finite and >= 0. */
+        public B weight(float... w) { this.weight = w == null ? null : w.clone(); return self(); }
+
+        /** Scan the input for NaN and infinity (default true). */
+        public B checkFinite(boolean v) { this.checkFinite = v; return self(); }
+
+        static void requireNonNegative(String loss, String param, double v) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException(loss + ": " + param + " must be finite and >= 0, got " + v);
+            }
+        }
+    }
+}
