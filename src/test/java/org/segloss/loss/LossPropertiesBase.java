@@ -82,10 +82,14 @@ public abstract class LossPropertiesBase {
         return d;
     }
 
-    /** Input values for the activation: logits, or probabilities (softmax of logits) for NONE. */
+    /**
+     * Input values for the activation: logits, or for NONE probabilities kept at least 0.2/C away
+     * from 0 (a softmax mixed with the uniform distribution), so finite-difference steps stay in
+     * [0, 1].
+     */
     protected Tensor input(SplittableRandom r, Activation a, int[] shape) {
         Tensor logits = Tensor.randn(r.nextLong(), shape).mul(1.5f);
-        return a == Activation.NONE ? logits.softmax(1) : logits;
+        return a == Activation.NONE ? logits.softmax(1).mul(0.8f).add(0.2f / shape[1]) : logits;
     }
 
     /** Labels in [0, C), with about a fifth set to IGNORE when asked. */

@@ -1,0 +1,33 @@
+package org.segloss.loss;
+
+/**
+ * The composite loss of Yang et al. 2018 for left-atrium segmentation:
+ * {@code L = Dice + λ_ov · Overlap + λ_fp · FocalPositive}.
+ *
+ * <p><b>Reconstructed from the paper's description; equations not verified against the paper</b>
+ * (arXiv 1812.05807, STACOM 2018; loss-spec §7): the abstract names the overlap loss and the
+ * focal positive loss but their formulas, hyper-parameters and weights could not be retrieved.
+ * Defaults here: λ_ov = λ_fp = 1, soft Dice as {@link DiceLoss} computes it (MONAI defaults),
+ * {@link OverlapLoss} without background, {@link FocalPositiveLoss} with γ = 2.
+ */
+public final class LeftAtriumLoss {
+    private LeftAtriumLoss() {}
+
+    /** The composite with the default weights (1, 1) and default terms. */
+    public static WeightedSumLoss create() {
+        return create(1f, 1f);
+    }
+
+    /** The composite with the given weights of the overlap and focal-positive terms. */
+    public static WeightedSumLoss create(float lambdaOverlap, float lambdaFocalPositive) {
+        return of(DiceLoss.create(), lambdaOverlap, OverlapLoss.builder().build(),
+                lambdaFocalPositive, FocalPositiveLoss.builder().build());
+    }
+
+    /** The composite of the given terms (e.g. with an ignore index set on each). */
+    public static WeightedSumLoss of(Loss dice, float lambdaOverlap, OverlapLoss overlap,
+                                     float lambdaFocalPositive, FocalPositiveLoss focalPositive) {
+        return WeightedSumLoss.builder().add(1f, dice).add(lambdaOverlap, overlap)
+                .add(lambdaFocalPositive, focalPositive).build();
+    }
+}
