@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Dependencies point one way: kernels know nothing of tensors, tensors nothing of autograd,
- * autograd nothing of losses or layers; only org.segloss.tensor.simd imports the Vector API.
+ * autograd nothing of losses or layers, io (file formats) nothing beyond tensors; only
+ * org.segloss.tensor.simd imports the Vector API.
  * Read from the import lines of the main sources.
  */
 class LayeringTest {
@@ -24,7 +25,8 @@ class LayeringTest {
                     "org.segloss.loss", "org.segloss.nn"),
             "org.segloss.tensor", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn"),
             "org.segloss.autograd", List.of("org.segloss.loss", "org.segloss.nn"),
-            "org.segloss.loss", List.of("org.segloss.nn"));
+            "org.segloss.loss", List.of("org.segloss.nn"),
+            "org.segloss.io", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn"));
 
     @Test
     void importsFollowTheLayers() throws IOException {
