@@ -169,25 +169,18 @@ public final class LovaszHingeLoss extends SegmentationLoss {
             float[] dx = ctx.needsInputGrad(0) ? new float[x.size()] : null;   // dLoss_u/dx, 0 at ignored voxels
             Parallel.forEach(units, u -> {
                 int first = u * images * s, end = first + images * s;
-                int n = 0;
-                for (int i = first; i < end; i++) n += valid == null || valid.at(i) != 0f ? 1 : 0;
-                if (n == 0) return;                                  // every voxel ignored: 0
-                float[] e = new float[n];
-                byte[] fg = new byte[n];
-                int[] pos = new int[n];
-                int m = 0;
+                int[] key = new int[end - first], val = new int[end - first];
+                int n = 0, g = 0;
                 for (int i = first; i < end; i++) {
                     if (valid != null && valid.at(i) == 0f) continue;
                     boolean f = target.at(i) > 0.5f;
                     float xi = x.at(i);
-                    e[m] = f ? 1f - xi : 1f + xi;                    // 1 - x σ
-                    fg[m] = (byte) (f ? 1 : 0);
-                    pos[m++] = i;
+                    key[n] = LovaszSoftmaxLoss.errorKey(f ? 1f - xi : 1f + xi);   // e = 1 - x σ
+                    val[n++] = i | (f ? LovaszSoftmaxLoss.FOREGROUND : 0);       // positions increase: the tie order
+                    g += f ? 1 : 0;
                 }
-                values[u] = (float) LovaszSoftmaxLoss.lovaszInPlace(e, fg, n, true);
-                if (dx != null) {
-                    for (int k = 0; k < n; k++) dx[pos[k]] = fg[k] != 0 ? -e[k] : e[k];   // -σ g [e > 0]
-                }
+                if (n == 0) return;                                  // every voxel ignored: 0
+                values[u] = (float) LovaszSoftmaxLoss.lovasz(key, val, n, g, true, dx);   // dx = -σ g [e > 0]
             });
             if (dx != null) ctx.put("dx", dx);
             return Tensor.wrap(values, units);

@@ -203,43 +203,28 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             Parallel.forEach(units * kept, t -> {
                 int u = t / kept, c = t % kept;
                 if (!listed[c]) return;
-                int first = u * images;
-                int n = 0;
-                for (int bi = first; bi < first + images; bi++) n += validCount(bi, s);
-                if (n == 0) return;                                 // nothing valid: 0, not selected
-                float[] e = new float[n];
-                byte[] fg = new byte[n];
-                int[] pos = new int[n];
-                int m = 0, g = 0;
+                int first = u * images, cap = images * s;
+                int[] key = new int[cap], val = new int[cap];
+                int n = 0, g = 0;
                 for (int bi = first; bi < first + images; bi++) {
-                    int row = (bi * kept + c) * s;
+                    int row = (bi * kept + c) * s;                  // (bi, c, 0) in [B, C', S]
                     for (int i = 0; i < s; i++) {
                         if (valid != null && valid.at(bi * s + i) == 0f) continue;
                         boolean f = target.at(row + i) > 0.5f;
                         float pr = probs.at(row + i);
-                        e[m] = f ? 1f - pr : pr;
-                        fg[m] = (byte) (f ? 1 : 0);
-                        pos[m++] = row + i;
+                        key[n] = errorKey(f ? 1f - pr : pr);        // e = |[y = c] - p|
+                        val[n++] = (row + i) | (f ? FOREGROUND : 0);   // positions increase: the tie order
                         g += f ? 1 : 0;
                     }
                 }
+                if (n == 0) return;                                 // nothing valid: 0, not selected
                 if (presentOnly && g == 0) return;                  // absent class: not selected
-                values[t] = (float) lovaszInPlace(e, fg, n, false);
+                values[t] = (float) lovasz(key, val, n, g, false, dp);
                 selected[t] = 1f;
-                if (dp != null) {
-                    for (int k = 0; k < n; k++) dp[pos[k]] = fg[k] != 0 ? -e[k] : e[k];   // e now holds g_rank
-                }
             });
             if (dp != null) ctx.put("dp", dp);
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
-        }
-
-        private int validCount(int bi, int s) {
-            if (valid == null) return s;
-            int n = 0;
-            for (int i = 0; i < s; i++) n += valid.at(bi * s + i) != 0f ? 1 : 0;
-            return n;
         }
 
         @Override
@@ -259,75 +244,107 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
         }
     }
 
+    /** Payload bit marking a foreground voxel; the low 31 bits hold the voxel's position. */
+    static final int FOREGROUND = 0x80000000;
+
     /**
-     * The Lovász extension of the Jaccard loss for one set of errors, Alg. 1 of the paper.
-     * Sorts {@code e[0..n)} decreasingly (ties by increasing index), returns
-     * {@code Σ_k h(e_π(k)) g_k} with {@code h} the identity, or relu when {@code relu}, and
-     * overwrites {@code e[m]} with {@code ∂/∂e_m = g_rank(m) · h'(e_m)} (relu'(0) = 0).
-     * {@code fg[m]} is 1 for a foreground voxel. Sums in double.
+     * An error as a sort key: unsigned ascending order of keys is decreasing order of errors
+     * (-0 and +0 are equal). Inverse: {@link #keyError}.
      */
-    static double lovaszInPlace(float[] e, byte[] fg, int n, boolean relu) {
-        int[] perm = argsortDescending(e, n);
-        long gt = 0;
-        for (int m = 0; m < n; m++) gt += fg[m];
-        double total = gt, cumFg = 0, cumBg = 0, jPrev = 0, value = 0;
+    static int errorKey(float e) {
+        int raw = Float.floatToRawIntBits(e + 0f);               // + 0f turns -0 into +0
+        int signed = raw ^ ((raw >> 31) & 0x7fffffff);            // signed int order = float order
+        return signed ^ 0x7fffffff;                               // flip: unsigned ascending = float descending
+    }
+
+    /** The error a key was made from. */
+    static float keyError(int key) {
+        int signed = key ^ 0x7fffffff;
+        return Float.intBitsToFloat(signed ^ ((signed >> 31) & 0x7fffffff));
+    }
+
+    /**
+     * The Lovász extension of the Jaccard loss for one set of errors (Alg. 1 of the paper).
+     * {@code key[0..n)} are {@link #errorKey}s and {@code val[0..n)} payloads (position | {@link
+     * #FOREGROUND}), given in increasing position, which is the tie order. Sorts them by
+     * decreasing error, then returns {@code Σ_k h(e_π(k)) g_k} with {@code h} the identity, or
+     * relu when {@code relu}, and, when {@code grad} is not null, writes
+     * {@code grad[position] = ∓ g_rank h'(e)} (minus for foreground; relu'(0) = 0): that is
+     * {@code ∂loss/∂p} for Lovász-Softmax (e = 1 - p or p) and {@code ∂loss/∂x} for the hinge
+     * (e = 1 - x σ). {@code foreground} is the number of foreground payloads (G). Sums in double;
+     * overwrites both arrays.
+     */
+    static double lovasz(int[] key, int[] val, int n, int foreground, boolean relu, float[] grad) {
+        radixSort(key, val, n);
+        double total = foreground, cumFg = 0, cumBg = 0, jPrev = 0, value = 0;
         for (int k = 0; k < n; k++) {
-            int m = perm[k];
-            if (fg[m] != 0) cumFg++; else cumBg++;
+            int v = val[k];
+            boolean fg = v < 0;                                   // the FOREGROUND bit is the sign bit
+            if (fg) cumFg++; else cumBg++;
             double j = 1.0 - (total - cumFg) / (total + cumBg);   // J_k; total + cumBg >= 1
             double g = j - jPrev;
             jPrev = j;
-            float err = e[m];
-            if (relu && !(err > 0f)) {
-                e[m] = 0f;
-            } else {
-                value += err * g;
-                e[m] = (float) g;
-            }
+            float err = keyError(key[k]);
+            boolean active = !relu || err > 0f;
+            if (active) value += err * g;
+            if (grad != null) grad[v & ~FOREGROUND] = active ? (float) (fg ? -g : g) : 0f;
         }
         return value;
     }
 
     /**
-     * The permutation that sorts {@code keys[0..n)} in decreasing order, equal keys by increasing
-     * index (-0 equals +0). A stable LSD radix sort on 32-bit order-preserving keys, three passes
-     * of 11 bits, each skipped when every key has the same digit. No boxing; about 4n ints of
-     * scratch.
+     * Sorts {@code key[0..n)} as unsigned ints, ascending, carrying {@code val}; stable, so equal
+     * keys keep their order. LSD radix: three passes of 11 bits, each skipped when every key has
+     * the same digit; no boxing, 2n ints of scratch.
      */
-    static int[] argsortDescending(float[] keys, int n) {
-        int[] key = new int[n], idx = new int[n];
+    static void radixSort(int[] key, int[] val, int n) {
         final int bits = 11, buckets = 1 << bits, mask = buckets - 1;
-        int[][] hist = new int[3][buckets];
+        int[] h0 = new int[buckets], h1 = new int[buckets], h2 = new int[buckets];
         for (int m = 0; m < n; m++) {
-            int raw = Float.floatToRawIntBits(keys[m] + 0f);          // + 0f turns -0 into +0
-            int signed = raw ^ ((raw >> 31) & 0x7fffffff);              // signed int order = float order
-            int k = signed ^ 0x7fffffff;                                // unsigned ascending = float descending
-            key[m] = k;
-            idx[m] = m;
-            hist[0][k & mask]++;
-            hist[1][(k >>> bits) & mask]++;
-            hist[2][k >>> (2 * bits)]++;
+            int k = key[m];
+            h0[k & mask]++;
+            h1[(k >>> bits) & mask]++;
+            h2[k >>> (2 * bits)]++;
         }
-        int[] key2 = new int[n], idx2 = new int[n];
+        int[] k1 = key, v1 = val, k2 = null, v2 = null;
+        int[][] hist = {h0, h1, h2};
         for (int pass = 0; pass < 3; pass++) {
             int shift = pass * bits;
             int[] h = hist[pass];
-            if (n == 0 || h[(key[0] >>> shift) & mask] == n) continue;   // one bucket: order unchanged
+            if (n == 0 || h[(k1[0] >>> shift) & mask] == n) continue;   // one bucket: order unchanged
+            if (k2 == null) {
+                k2 = new int[n];
+                v2 = new int[n];
+            }
             int sum = 0;
-            for (int d = 0; d < buckets; d++) {                          // bucket starts
+            for (int d = 0; d < buckets; d++) {                      // bucket starts
                 int c = h[d];
                 h[d] = sum;
                 sum += c;
             }
             for (int m = 0; m < n; m++) {
-                int k = key[m];
+                int k = k1[m];
                 int at = h[(k >>> shift) & mask]++;
-                key2[at] = k;
-                idx2[at] = idx[m];
+                k2[at] = k;
+                v2[at] = v1[m];
             }
-            int[] t = key; key = key2; key2 = t;
-            t = idx; idx = idx2; idx2 = t;
+            int[] t = k1; k1 = k2; k2 = t;
+            t = v1; v1 = v2; v2 = t;
         }
+        if (k1 != key) {                                             // an odd number of passes ran
+            System.arraycopy(k1, 0, key, 0, n);
+            System.arraycopy(v1, 0, val, 0, n);
+        }
+    }
+
+    /** The permutation that sorts {@code e[0..n)} decreasingly, equal errors by increasing index. */
+    static int[] argsortDescending(float[] e, int n) {
+        int[] key = new int[n], idx = new int[n];
+        for (int m = 0; m < n; m++) {
+            key[m] = errorKey(e[m]);
+            idx[m] = m;
+        }
+        radixSort(key, idx, n);
         return idx;
     }
 
