@@ -132,7 +132,7 @@ class LovaszHingeLossTest {
     }
 
     @Test
-    void badArguments() {                              // user-asks §5 item 14 and shapes
+    void badArguments() {                              // user-asks §4 bad inputs 14 and 1 (shapes)
         LovaszHingeLoss l = LovaszHingeLoss.create();
         throwsWith(() -> value(l, D4_LOGITS, LabelTensor.of(new int[] {1, -1, 1, -1, -1, 1, 1, 1}, 2, 2, 2)),
                 "labels must be 0 or 1", "got -1", "map -1 to 0");

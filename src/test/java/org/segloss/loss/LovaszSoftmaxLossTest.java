@@ -231,7 +231,7 @@ class LovaszSoftmaxLossTest {
         assertTrue(rep.passed(), rep.toString());
     }
 
-    // ---- bad arguments: user-asks §5 items 10 and 13 ----------------------------------------------
+    // ---- bad arguments: user-asks §4 bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ex);
