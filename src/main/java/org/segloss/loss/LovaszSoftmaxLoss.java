@@ -1,0 +1,421 @@
+package org.segloss.loss;
+
+import java.util.Arrays;
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.MultiFunction;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * Lovász-Softmax loss: the Lovász extension of the Jaccard (IoU) loss of each class, applied to
+ * the per-voxel errors of the softmax probabilities.
+ *
+ * <p>Paper: Berman, Rannen Triki, Blaschko, "The Lovász-Softmax loss: a tractable surrogate for
+ * the optimization of the intersection-over-union measure in neural networks", CVPR 2018,
+ * arXiv 1705.08790, Sec. 3 and Alg. 1 (loss-spec §11). Adapted from
+ * {@code bermanmaxim/LovaszSoftmax} @ 7d48792, {@code pytorch/lovasz_losses.py}
+ * ({@code lovasz_softmax}, {@code lovasz_softmax_flat}, {@code lovasz_grad}).
+ *
+ * <p>For one unit (the whole batch, or one image with {@code perImage}) and one class c, over the
+ * n valid voxels i of the unit:
+ * <pre>
+ *   e_i = |[y_i = c] - p_{c,i}|                       errors (1 - p for the true class, else p)
+ *   π   : e_π(1) >= e_π(2) >= ... >= e_π(n)          decreasing order, ties by increasing position
+ *   G = Σ_i [y_i = c],  F_k = Σ_{j<=k} [y_π(j) = c],  N_k = k - F_k
+ *   J_k = 1 - (G - F_k) / (G + N_k)                   Jaccard loss of the first k errors (Alg. 1)
+ *   g_1 = J_1,  g_k = J_k - J_{k-1}                   the Lovász gradient, a function of the labels only
+ *   loss_c = Σ_k e_π(k) g_k                           the Lovász extension of the Jaccard loss
+ * </pre>
+ * {@code G + N_k >= 1}, so there is no division by zero; an absent class (G = 0) has
+ * {@code g = [1, 0, ...]} and costs its largest error. On 0/1 errors (a one-hot prediction)
+ * {@code loss_c} is exactly {@code 1 - IoU_c}.
+ *
+ * <p>Gradient (loss-spec §11d): inside a region where π is fixed the loss is linear, so
+ * {@code ∂loss_c/∂e_π(k) = g_k}; with {@code ∂e_i/∂p_{c,i} = -1} for the true class and +1
+ * otherwise, {@code ∂loss_c/∂p_{c,i} = ∓ g_{rank(i)}}. segloss computes π and g in the forward
+ * and writes this backward by hand ({@link MultiFunction}); the softmax's chain rule follows from
+ * the autograd. The permutation is a constant: at tied errors this is a subgradient. <b>Tie
+ * rule:</b> equal errors are ordered by increasing voxel position (flat index over the unit's
+ * images, batch-major), i.e. a stable descending sort. The loss value does not depend on the order
+ * of ties (the sum telescopes over equal errors); the subgradient does.
+ *
+ * <p>Reduction: the mean over the selected classes of each unit, then the plain mean over the
+ * units (an image with no valid voxel, or no selected class, counts as 0 in that mean, as in the
+ * reference). SUM adds the selected classes' values over all units. NONE returns the per-class
+ * values {@code [C']} ({@code [B, C']} with {@code perImage}), indexed by kept channel (class id
+ * minus 1 without background); classes that are not selected hold 0 with zero gradient, so MEAN
+ * is not the plain mean of the NONE output when a class is unselected.
+ *
+ * <p>Classes: {@link Classes#PRESENT} (default) selects the classes that occur among the unit's
+ * valid voxels, {@link Classes#ALL} every kept class, {@code classes(int...)} exactly the listed
+ * class ids (present or not; ids are checked against C on each call).
+ *
+ * <p>Input {@code [B, C, *spatial]} logits (SOFTMAX, default) or probabilities (NONE, checked to
+ * lie in [0, 1] and to sum to 1 over the channels within {@code probabilitySumTolerance});
+ * SIGMOID is rejected (the loss needs mutually exclusive class probabilities; for one binary
+ * channel use {@link LovaszHingeLoss}). Target: a label map {@code [B, *spatial]} or one-hot
+ * {@code [B, C, *spatial]}. No class weights and no soft labels.
+ *
+ * <p>Edge cases: every voxel ignored gives 0 with a zero gradient, still a graph node (the
+ * reference returns an empty tensor); a single valid voxel works (the reference mis-shapes it);
+ * PRESENT with no selected class gives 0.
+ *
+ * <p>Cost: one sort per (unit, class). Errors are sorted as 32-bit keys with a stable LSD radix
+ * sort carrying an int index (no boxing); units and classes run in parallel on
+ * {@link Parallel#forEach}, each writing its own outputs, so results do not depend on the thread
+ * count.
+ */
+public final class LovaszSoftmaxLoss extends SegmentationLoss {
+
+    /** Which classes enter the mean. */
+    public enum Classes {
+        /** The classes present among the valid voxels of the unit (batch, or image with perImage). */
+        PRESENT,
+        /** Every kept class; an absent class contributes its largest error. */
+        ALL,
+        /** Exactly the ids given to {@link Builder#classes(int...)}. */
+        LIST
+    }
+
+    private final Classes classes;
+    private final int[] classIds;   // LIST only, else null
+    private final boolean perImage;
+    private final float probabilitySumTolerance;
+
+    private LovaszSoftmaxLoss(Builder b) {
+        super(b);
+        this.classes = b.classes;
+        this.classIds = b.classIds == null ? null : b.classIds.clone();
+        this.perImage = b.perImage;
+        this.probabilitySumTolerance = b.probabilitySumTolerance;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** The reference's defaults: softmax, classes present, over the whole batch, mean. */
+    public static LovaszSoftmaxLoss create() { return builder().build(); }
+
+    public Classes classes() { return classes; }
+
+    /** The class ids of {@link Classes#LIST}, else null. */
+    public int[] classIds() { return classIds == null ? null : classIds.clone(); }
+
+    public boolean perImage() { return perImage; }
+
+    public float probabilitySumTolerance() { return probabilitySumTolerance; }
+
+    @Override
+    protected Var compute(Prepared p) {
+        String n = name();
+        Tensor raw = p.input().value();                          // [B, C, *spatial]
+        int c = raw.dim(1);
+        if (activation == Activation.NONE) requireRowsSumToOne(n, raw, p.valid());
+        int kept = p.classes();
+        boolean[] listed = new boolean[kept];                     // over kept channels
+        if (classes == Classes.LIST) {
+            for (int id : classIds) {
+                if (id >= c) {
+                    throw new IllegalArgumentException(n + ": classes must be class ids in [0, C) = [0, " + c + ") for input "
+                            + raw.shape() + ", got " + id + " in " + Arrays.toString(classIds));
+                }
+                if (id < p.channelOffset()) {
+                    throw new IllegalArgumentException(n + ": classes lists class 0, but includeBackground=false drops it; got "
+                            + Arrays.toString(classIds));
+                }
+                listed[id - p.channelOffset()] = true;
+            }
+        } else {
+            Arrays.fill(listed, true);
+        }
+
+        Var[] out = new SoftmaxTerms(p.target(), p.valid(), perImage, classes == Classes.PRESENT, listed)
+                .applyAll(p.probs());
+        Var values = out[0];                                      // [U, C'] per-class losses, 0 where unselected
+        Tensor selected = out[1].value();                         // [U, C'] 1 where selected
+        int units = selected.dim(0);
+        return switch (reduction) {
+            case NONE -> perImage ? values : values.reshape(kept);
+            case SUM -> values.sum();
+            case MEAN -> {
+                // mean over the unit's selected classes, then over the units: a constant weight per item
+                float[] w = new float[units * kept];
+                for (int u = 0; u < units; u++) {
+                    int count = 0;
+                    for (int k = 0; k < kept; k++) count += selected.at(u * kept + k) > 0f ? 1 : 0;
+                    for (int k = 0; k < kept; k++) {
+                        w[u * kept + k] = count == 0 ? 0f : (float) (selected.at(u * kept + k) / ((double) count * units));
+                    }
+                }
+                yield values.mul(Tensor.wrap(w, units, kept)).sum();
+            }
+        };
+    }
+
+    /** For NONE: every valid voxel's C probabilities must sum to 1 (a guard against logits in [0, 1]). */
+    private void requireRowsSumToOne(String n, Tensor x, Tensor valid) {
+        int b = x.dim(0), c = x.dim(1), s = x.size() / (b * c);
+        for (int bi = 0; bi < b; bi++) {
+            for (int i = 0; i < s; i++) {
+                if (valid != null && valid.at(bi * s + i) == 0f) continue;
+                double sum = 0;
+                for (int k = 0; k < c; k++) sum += x.at((bi * c + k) * s + i);
+                if (!(Math.abs(sum - 1.0) <= probabilitySumTolerance)) {
+                    throw new IllegalArgumentException(n + ": activation NONE expects probabilities, got logits? The " + c
+                            + " channels must sum to 1 (within probabilitySumTolerance " + probabilitySumTolerance
+                            + "), got a sum of " + (float) sum + " at sample " + bi + ", voxel " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * The per-class Lovász terms of probabilities {@code [B, C', *spatial]} with a hand-written
+     * backward. Outputs: the values {@code [U, C']} (U = B with perImage, else 1) and a
+     * non-differentiable selection mask {@code [U, C']}. The target (one-hot, 0 at ignored
+     * voxels), the valid mask {@code [B, 1, *spatial]} (null: all valid) and the options are
+     * constants.
+     */
+    static final class SoftmaxTerms extends MultiFunction {
+        private final Tensor target, valid;
+        private final boolean perImage, presentOnly;
+        private final boolean[] listed;
+
+        SoftmaxTerms(Tensor target, Tensor valid, boolean perImage, boolean presentOnly, boolean[] listed) {
+            this.target = target;
+            this.valid = valid;
+            this.perImage = perImage;
+            this.presentOnly = presentOnly;
+            this.listed = listed;
+        }
+
+        @Override
+        public String name() { return "LovaszSoftmax"; }
+
+        @Override
+        protected Tensor[] forward(Ctx ctx, Tensor... in) {
+            Tensor probs = in[0];
+            int b = probs.dim(0), kept = probs.dim(1), s = probs.size() / (b * kept);
+            int units = perImage ? b : 1, images = perImage ? 1 : b;   // images per unit
+            float[] values = new float[units * kept], selected = new float[units * kept];
+            // dLoss_{u,c}/dp: the signed Lovász gradient scattered to the voxels; 0 at ignored voxels
+            float[] dp = ctx.needsInputGrad(0) ? new float[probs.size()] : null;
+            Parallel.forEach(units * kept, t -> {
+                int u = t / kept, c = t % kept;
+                if (!listed[c]) return;
+                int first = u * images, cap = images * s;
+                int[] key = new int[cap], val = new int[cap];
+                int n = 0, g = 0;
+                for (int bi = first; bi < first + images; bi++) {
+                    int row = (bi * kept + c) * s;                  // (bi, c, 0) in [B, C', S]
+                    for (int i = 0; i < s; i++) {
+                        if (valid != null && valid.at(bi * s + i) == 0f) continue;
+                        boolean f = target.at(row + i) > 0.5f;
+                        float pr = probs.at(row + i);
+                        key[n] = errorKey(f ? 1f - pr : pr);        // e = |[y = c] - p|
+                        val[n++] = (row + i) | (f ? FOREGROUND : 0);   // positions increase: the tie order
+                        g += f ? 1 : 0;
+                    }
+                }
+                if (n == 0) return;                                 // nothing valid: 0, not selected
+                if (presentOnly && g == 0) return;                  // absent class: not selected
+                values[t] = (float) lovasz(key, val, n, g, false, dp);
+                selected[t] = 1f;
+            });
+            if (dp != null) ctx.put("dp", dp);
+            ctx.markNonDifferentiable(1);
+            return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
+        }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor... grads) {
+            float[] dp = ctx.get("dp");
+            Tensor g = grads[0];                                    // [U, C']
+            int units = g.dim(0), kept = g.dim(1);
+            int rows = target.dim(0) * kept, s = dp.length / rows;
+            float[] dx = new float[dp.length];
+            // row r = (b, c) of [B, C', S]: dx = dLoss/dvalue[u(b), c] * dp
+            Parallel.forEach(rows, r -> {
+                int bi = r / kept, c = r % kept;
+                float scale = g.at((perImage ? bi : 0) * kept + c);
+                for (int i = r * s, end = i + s; i < end; i++) dx[i] = scale * dp[i];
+            });
+            return new Tensor[] {Tensor.wrap(dx, target.shape().dims())};
+        }
+    }
+
+    /** Payload bit marking a foreground voxel; the low 31 bits hold the voxel's position. */
+    static final int FOREGROUND = 0x80000000;
+
+    /**
+     * An error as a sort key: unsigned ascending order of keys is decreasing order of errors
+     * (-0 and +0 are equal). Inverse: {@link #keyError}.
+     */
+    static int errorKey(float e) {
+        int raw = Float.floatToRawIntBits(e + 0f);               // + 0f turns -0 into +0
+        int signed = raw ^ ((raw >> 31) & 0x7fffffff);            // signed int order = float order
+        return signed ^ 0x7fffffff;                               // flip: unsigned ascending = float descending
+    }
+
+    /** The error a key was made from. */
+    static float keyError(int key) {
+        int signed = key ^ 0x7fffffff;
+        return Float.intBitsToFloat(signed ^ ((signed >> 31) & 0x7fffffff));
+    }
+
+    /**
+     * The Lovász extension of the Jaccard loss for one set of errors (Alg. 1 of the paper).
+     * {@code key[0..n)} are {@link #errorKey}s and {@code val[0..n)} payloads (position | {@link
+     * #FOREGROUND}), given in increasing position, which is the tie order. Sorts them by
+     * decreasing error, then returns {@code Σ_k h(e_π(k)) g_k} with {@code h} the identity, or
+     * relu when {@code relu}, and, when {@code grad} is not null, writes
+     * {@code grad[position] = ∓ g_rank h'(e)} (minus for foreground; relu'(0) = 0): that is
+     * {@code ∂loss/∂p} for Lovász-Softmax (e = 1 - p or p) and {@code ∂loss/∂x} for the hinge
+     * (e = 1 - x σ). {@code foreground} is the number of foreground payloads (G). Sums in double;
+     * overwrites both arrays.
+     */
+    static double lovasz(int[] key, int[] val, int n, int foreground, boolean relu, float[] grad) {
+        radixSort(key, val, n);
+        double total = foreground, cumFg = 0, cumBg = 0, jPrev = 0, value = 0;
+        for (int k = 0; k < n; k++) {
+            int v = val[k];
+            boolean fg = v < 0;                                   // the FOREGROUND bit is the sign bit
+            if (fg) cumFg++; else cumBg++;
+            double j = 1.0 - (total - cumFg) / (total + cumBg);   // J_k; total + cumBg >= 1
+            double g = j - jPrev;
+            jPrev = j;
+            float err = keyError(key[k]);
+            boolean active = !relu || err > 0f;
+            if (active) value += err * g;
+            if (grad != null) grad[v & ~FOREGROUND] = active ? (float) (fg ? -g : g) : 0f;
+        }
+        return value;
+    }
+
+    /**
+     * Sorts {@code key[0..n)} as unsigned ints, ascending, carrying {@code val}; stable, so equal
+     * keys keep their order. LSD radix: three passes of 11 bits, each skipped when every key has
+     * the same digit; no boxing, 2n ints of scratch.
+     */
+    static void radixSort(int[] key, int[] val, int n) {
+        final int bits = 11, buckets = 1 << bits, mask = buckets - 1;
+        int[] h0 = new int[buckets], h1 = new int[buckets], h2 = new int[buckets];
+        for (int m = 0; m < n; m++) {
+            int k = key[m];
+            h0[k & mask]++;
+            h1[(k >>> bits) & mask]++;
+            h2[k >>> (2 * bits)]++;
+        }
+        int[] k1 = key, v1 = val, k2 = null, v2 = null;
+        int[][] hist = {h0, h1, h2};
+        for (int pass = 0; pass < 3; pass++) {
+            int shift = pass * bits;
+            int[] h = hist[pass];
+            if (n == 0 || h[(k1[0] >>> shift) & mask] == n) continue;   // one bucket: order unchanged
+            if (k2 == null) {
+                k2 = new int[n];
+                v2 = new int[n];
+            }
+            int sum = 0;
+            for (int d = 0; d < buckets; d++) {                      // bucket starts
+                int c = h[d];
+                h[d] = sum;
+                sum += c;
+            }
+            for (int m = 0; m < n; m++) {
+                int k = k1[m];
+                int at = h[(k >>> shift) & mask]++;
+                k2[at] = k;
+                v2[at] = v1[m];
+            }
+            int[] t = k1; k1 = k2; k2 = t;
+            t = v1; v1 = v2; v2 = t;
+        }
+        if (k1 != key) {                                             // an odd number of passes ran
+            System.arraycopy(k1, 0, key, 0, n);
+            System.arraycopy(v1, 0, val, 0, n);
+        }
+    }
+
+    /** The permutation that sorts {@code e[0..n)} decreasingly, equal errors by increasing index. */
+    static int[] argsortDescending(float[] e, int n) {
+        int[] key = new int[n], idx = new int[n];
+        for (int m = 0; m < n; m++) {
+            key[m] = errorKey(e[m]);
+            idx[m] = m;
+        }
+        radixSort(key, idx, n);
+        return idx;
+    }
+
+    /** Options of {@link LovaszSoftmaxLoss}, with the reference's defaults. */
+    public static final class Builder extends SegmentationLoss.Builder<Builder> {
+        Classes classes = Classes.PRESENT;
+        int[] classIds;
+        boolean perImage;
+        float probabilitySumTolerance = 1e-3f;
+
+        Builder() {}
+
+        /** PRESENT (default) or ALL; for a list of ids use {@link #classes(int...)}. */
+        public Builder classes(Classes c) {
+            if (c == null || c == Classes.LIST) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: classes must be PRESENT or ALL here (a list: classes(int...)), got "
+                        + c);
+            }
+            classes = c;
+            classIds = null;
+            return this;
+        }
+
+        /** Exactly these class ids (distinct, >= 0; checked to be < C on each call), present or not. */
+        public Builder classes(int... ids) {
+            if (ids == null || ids.length == 0) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: classes must list at least one class id, got "
+                        + Arrays.toString(ids));
+            }
+            int[] sorted = ids.clone();
+            Arrays.sort(sorted);
+            for (int i = 0; i < sorted.length; i++) {
+                if (sorted[i] < 0 || (i > 0 && sorted[i] == sorted[i - 1])) {
+                    throw new IllegalArgumentException("LovaszSoftmaxLoss: classes must be distinct class ids >= 0, got "
+                            + Arrays.toString(ids));
+                }
+            }
+            classes = Classes.LIST;
+            classIds = ids.clone();
+            return this;
+        }
+
+        /** Compute the loss per image and average over the images (default false: the batch is one set). */
+        public Builder perImage(boolean v) { perImage = v; return this; }
+
+        /**
+         * For activation NONE: how far a valid voxel's channel sum may be from 1 (default 1e-3;
+         * positive; {@code Float.POSITIVE_INFINITY} turns the check off).
+         */
+        public Builder probabilitySumTolerance(float v) {
+            if (!(v > 0f)) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: probabilitySumTolerance must be > 0, got " + v);
+            }
+            probabilitySumTolerance = v;
+            return this;
+        }
+
+        public LovaszSoftmaxLoss build() {
+            if (activation == Activation.SIGMOID) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: activation must be SOFTMAX or NONE (mutually exclusive class"
+                        + " probabilities; for one binary logit channel use LovaszHingeLoss), got SIGMOID");
+            }
+            if (softLabel) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: softLabel must be false (the Jaccard set function needs"
+                        + " hard labels), got true");
+            }
+            if (weight != null) {
+                throw new IllegalArgumentException("LovaszSoftmaxLoss: weight is not supported (the classes are averaged"
+                        + " equally), got " + Arrays.toString(weight));
+            }
+            return new LovaszSoftmaxLoss(this);
+        }
+    }
+}
