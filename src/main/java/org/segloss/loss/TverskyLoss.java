@@ -24,9 +24,9 @@ import org.segloss.tensor.Tensor;
  *   f  = -TI             (Form.NEGATIVE, SegLoss; range [-1, 0], same gradient)
  * </pre>
  * then {@code weight[c] * f}, then the reduction (MEAN over the B x C' items, SUM, or NONE:
- * {@code [B, C']}, or {@code [C']} with {@code batch}). α = β = 0.5 gives the Dice loss, α = β = 1
- * the Jaccard (soft IoU) loss with the smoothing terms doubled relative to MONAI's
- * {@code DiceLoss(jaccard=True)}.
+ * {@code [B, C']}, or {@code [C']} with {@code batch}). α = β = 0.5 gives the Dice loss and
+ * α = β = 1 the Jaccard (soft IoU) loss, each equal to MONAI's {@link DiceLoss} (plain /
+ * {@code jaccard}) with twice the smoothing: {@code TI(½, ½) = (2I + 2s_n)/(P + G + 2s_d)}.
  *
  * <p><b>Naming.</b> {@code alpha} (alias {@link Builder#weightFP}) is the weight of the false
  * positives, {@code beta} ({@link Builder#weightFN}) of the false negatives: Salehi, MONAI,
