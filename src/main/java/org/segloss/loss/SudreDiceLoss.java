@@ -22,7 +22,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p><b>Input.</b> Binary: {@code [B, 2, *spatial]} with SOFTMAX (or NONE: probabilities),
  * foreground = channel 1; or {@code [B, 1, *spatial]} with SIGMOID (or NONE), foreground = channel
- * 0. The background probability is {@code 1 - p} of the foreground channel, as printed. With more
+ * 0, the target then a binary map {@code [B, 1, *spatial]}. The background probability is {@code 1 - p} of the foreground channel, as printed. With more
  * channels, {@link Builder#foregroundChannel(int)} names the channel scored against all the others
  * (one-vs-rest; default 1, or 0 for a single channel). {@code includeBackground(false)} and class
  * {@code weight} are rejected: DL₂ always scores both classes.
