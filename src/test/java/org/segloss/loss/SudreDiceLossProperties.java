@@ -1,0 +1,38 @@
+package org.segloss.loss;
+
+import java.util.SplittableRandom;
+import org.segloss.tensor.Tensor;
+
+/**
+ * {@link LossPropertiesBase} for {@link SudreDiceLoss}, one foreground channel against the rest.
+ * The range is [-1/2 - O(ε), 1] and a perfect prediction is worth 0 only when the foreground is
+ * present (the documented discontinuity: -1/2 when it is absent), so only "no worse than random"
+ * is checked there.
+ */
+class SudreDiceLossProperties extends LossPropertiesBase {
+    @Override
+    protected Activation activation(SplittableRandom r) {
+        return r.nextInt(4) == 0 ? Activation.NONE : Activation.SOFTMAX;
+    }
+
+    /** Probabilities kept >= 0.1/C for NONE, so GradCheck's steps stay inside [0, 1]. */
+    @Override
+    protected Tensor input(SplittableRandom r, Activation a, int[] shape) {
+        Tensor x = super.input(r, a, shape);
+        return a == Activation.NONE ? x.mul(0.9f).add(0.1f / shape[1]) : x;
+    }
+
+    @Override
+    protected double lowerBound() { return -0.5 - 1e-5; }
+
+    @Override
+    protected double perfectValue() { return Double.NaN; }
+
+    @Override
+    protected Loss loss(SplittableRandom r, Options o) {
+        SudreDiceLoss.Builder b = SudreDiceLoss.builder().activation(o.activation())
+                .foregroundChannel(1 + r.nextInt(o.classes() - 1));
+        if (o.withIgnore()) b.ignoreIndex(IGNORE);
+        return b.build();
+    }
+}
