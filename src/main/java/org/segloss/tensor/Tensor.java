@@ -874,26 +874,8 @@ public final class Tensor {
         int ax = shape.axis(axis, "axis", "gather");
         checkIndex("gather", ax, index);
         Tensor out = zeros(index.shape);
-        int[] st = shape.strides();
-        int[] idims = index.shape.dims();
-        int r = rank(), n = shape.dim(ax);
-        for (int t = 0; t < index.size(); t++) {
-            int rem = t, src = offset;
-            for (int a = r - 1; a >= 0; a--) {
-                int c = rem % idims[a];
-                rem /= idims[a];
-                if (a == ax) {
-                    int v = index.data[index.offset + t];
-                    if (v < 0 || v >= n) {
-                        throw new IllegalArgumentException("gather: index values must be in [0, " + n + ") along axis " + ax + ", got " + v);
-                    }
-                    src += v * st[a];
-                } else {
-                    src += c * st[a];
-                }
-            }
-            out.data[t] = data[src];
-        }
+        int[] pos = indexedOffsets("gather", shape, ax, index);
+        for (int t = 0; t < pos.length; t++) out.data[t] = data[offset + pos[t]];
         return out;
     }
 
@@ -905,27 +887,38 @@ public final class Tensor {
         if (!index.shape.equals(shape)) {
             throw new IllegalArgumentException("scatterAdd: index shape must equal the source shape " + shape + ", got " + index.shape);
         }
-        int[] st = target.strides();
+        int[] pos = indexedOffsets("scatterAdd", target, ax, index);
+        // sequential: duplicate indices add in a fixed order
+        for (int t = 0; t < pos.length; t++) res.data[pos[t]] += data[offset + t];
+        return res;
+    }
+
+    /**
+     * For every element t of {@code index}: the flat position in a tensor of shape {@code s} of
+     * the element whose coordinates are t's, with the coordinate on {@code ax} replaced by the
+     * index value (gather reads there, scatterAdd writes there).
+     */
+    private static int[] indexedOffsets(String op, Shape s, int ax, LabelTensor index) {
+        int[] st = s.strides();
         int[] idims = index.shape.dims();
-        int r = target.rank(), n = target.dim(ax);
-        for (int t = 0; t < index.size(); t++) {   // sequential: duplicate indices add in a fixed order
-            int rem = t, dst = 0;
+        int r = s.rank(), n = s.dim(ax);
+        int[] pos = new int[index.size()];
+        for (int t = 0; t < pos.length; t++) {
+            int rem = t, p = 0;
             for (int a = r - 1; a >= 0; a--) {
                 int c = rem % idims[a];
                 rem /= idims[a];
                 if (a == ax) {
-                    int v = index.data[index.offset + t];
-                    if (v < 0 || v >= n) {
-                        throw new IllegalArgumentException("scatterAdd: index values must be in [0, " + n + ") along axis " + ax + ", got " + v);
+                    c = index.data[index.offset + t];
+                    if (c < 0 || c >= n) {
+                        throw new IllegalArgumentException(op + ": index values must be in [0, " + n + ") along axis " + ax + ", got " + c);
                     }
-                    dst += v * st[a];
-                } else {
-                    dst += c * st[a];
                 }
+                p += c * st[a];
             }
-            res.data[dst] += data[offset + t];
+            pos[t] = p;
         }
-        return res;
+        return pos;
     }
 
     private void checkIndex(String op, int ax, LabelTensor index) {
