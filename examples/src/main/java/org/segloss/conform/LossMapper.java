@@ -15,12 +15,17 @@ import org.segloss.loss.Activation;
 import org.segloss.loss.CrossEntropyLoss;
 import org.segloss.loss.DiceCELoss;
 import org.segloss.loss.DiceLoss;
+import org.segloss.loss.ExpLogLoss;
 import org.segloss.loss.FocalLoss;
+import org.segloss.loss.FocalTverskyLoss;
+import org.segloss.loss.GeneralizedDiceLoss;
 import org.segloss.loss.Loss;
 import org.segloss.loss.LovaszHingeLoss;
 import org.segloss.loss.LovaszSoftmaxLoss;
 import org.segloss.loss.NegatedScoreLoss;
 import org.segloss.loss.Reduction;
+import org.segloss.loss.SensitivitySpecificityLoss;
+import org.segloss.loss.TverskyLoss;
 import org.segloss.loss.WeightedSumLoss;
 import org.segloss.tensor.Tensor;
 
@@ -60,8 +65,8 @@ public final class LossMapper {
     public LossMapper() {
         // MONAI (monai/losses/dice.py, tversky.py, focal_loss.py)
         register(MONAI, "DiceLoss", LossMapper::monaiDice);
-        register(MONAI, "GeneralizedDiceLoss", notYet("GeneralizedDiceLoss"));
-        register(MONAI, "TverskyLoss", notYet("TverskyLoss"));
+        register(MONAI, "GeneralizedDiceLoss", LossMapper::monaiGeneralizedDice);
+        register(MONAI, "TverskyLoss", LossMapper::monaiTversky);
         register(MONAI, "FocalLoss", LossMapper::monaiFocal);
         register(MONAI, "DiceCELoss", LossMapper::monaiDiceCe);
         register(MONAI, "GeneralizedWassersteinDiceLoss", notYet("GeneralizedWassersteinDiceLoss"));
@@ -74,19 +79,19 @@ public final class LossMapper {
         register(LIVIAETS, "SurfaceLoss + utils.one_hot2dist", notYet("SurfaceLoss (boundary loss)"));
         register(LIVIAETS, "SurfaceLoss", notYet("SurfaceLoss (boundary loss)"));
         register(LIVIAETS, "one_hot2dist", LossMapper::liviaetsOneHot2dist);
-        register(LIVIAETS, "GeneralizedDice", notYet("GeneralizedDiceLoss"));
+        register(LIVIAETS, "GeneralizedDice", LossMapper::liviaetsGeneralizedDice);
         register(LIVIAETS, "DiceLoss", LossMapper::liviaetsDice);
         // SegLoss (losses_pytorch/)
         register(SEGLOSS, "CrossentropyND", LossMapper::segLossCrossentropyNd);
         register(SEGLOSS, "WeightedCrossEntropyLoss", LossMapper::segLossWeightedCe);
         register(SEGLOSS, "SoftDiceLoss", LossMapper::segLossSoftDice);
-        register(SEGLOSS, "GDiceLoss", notYet("GeneralizedDiceLoss"));
-        register(SEGLOSS, "GDiceLossV2", notYet("GeneralizedDiceLoss"));
-        register(SEGLOSS, "TverskyLoss", notYet("TverskyLoss"));
-        register(SEGLOSS, "FocalTversky_loss", notYet("FocalTverskyLoss"));
-        register(SEGLOSS, "SSLoss", notYet("SensitivitySpecificityLoss"));
-        register(SEGLOSS, "AsymLoss", notYet("AsymmetricSimilarityLoss"));
-        register(SEGLOSS, "ExpLog_loss", notYet("ExpLogLoss"));
+        register(SEGLOSS, "GDiceLoss", LossMapper::segLossGDice);
+        register(SEGLOSS, "GDiceLossV2", LossMapper::segLossGDiceV2);
+        register(SEGLOSS, "TverskyLoss", LossMapper::segLossTversky);
+        register(SEGLOSS, "FocalTversky_loss", LossMapper::segLossFocalTversky);
+        register(SEGLOSS, "SSLoss", LossMapper::segLossSs);
+        register(SEGLOSS, "AsymLoss", LossMapper::segLossAsym);
+        register(SEGLOSS, "ExpLog_loss", LossMapper::segLossExpLog);
         register(SEGLOSS, "DC_and_CE_loss", LossMapper::segLossDcAndCe);
         register(SEGLOSS, "FocalLoss", LossMapper::segLossFocal);
     }
@@ -225,16 +230,7 @@ public final class LossMapper {
      * activation NONE, smoothing 1e-10, MEAN, as long as idc is every class or every class but 0.
      */
     static Mapping liviaetsDice(CaseFile.Case c, CaseOptions o) {
-        int classes = numClasses(c);
-        int[] idc = o.ints("idc");
-        if (idc == null) throw new NotMappable(Reason.OPTION, o.owner() + ": option 'idc' is missing");
-        boolean includeBackground;
-        if (Arrays.equals(idc, range(0, classes))) includeBackground = true;
-        else if (Arrays.equals(idc, range(1, classes))) includeBackground = false;
-        else {
-            throw new NotMappable(Reason.OPTION, o.owner() + ": option 'idc' = " + Arrays.toString(idc) + ": the library's DiceLoss"
-                    + " keeps all " + classes + " classes or all but class 0, not an arbitrary subset");
-        }
+        boolean includeBackground = liviaetsIdc(c, o, "DiceLoss");
         // hard-coded in losses.py: 1e-10 in numerator and denominator
         double smoothNr = o.constant("smooth_nr", 1e-10), smoothDr = o.constant("smooth_dr", 1e-10);
         DiceLoss loss = build(o.owner(), () -> DiceLoss.builder().activation(Activation.NONE)
@@ -252,7 +248,7 @@ public final class LossMapper {
      * {@code -score} convention. {@code square=True} (squares tp, fp, fn per voxel) is not offered.
      */
     static Mapping segLossSoftDice(CaseFile.Case c, CaseOptions o) {
-        requireSign(o, "sign", "-mean(dice)");
+        requireConstant(o, "sign", "-mean(dice)");
         Activation act = segLossNonlin(o);
         SegDice dice = segLossDiceLoss(o, act);
         return loss("-score(" + dice.description() + ")", NegatedScoreLoss.of(dice.loss()));
@@ -269,7 +265,7 @@ public final class LossMapper {
             throw new NotMappable(Reason.OPTION, o.owner() + ": option 'aggregate' must be \"sum\" (the only one SegLoss"
                     + " implements), got " + CaseOptions.show(aggregate));
         }
-        requireSign(o, "dice_sign", "-mean(dice)");
+        requireConstant(o, "dice_sign", "-mean(dice)");
         CaseOptions diceOpts = nested(o, "soft_dice_kwargs"), ceOpts = nested(o, "ce_kwargs");
         SegDice dice = segLossDiceLoss(diceOpts, Activation.SOFTMAX);   // apply_nonlin fixed by DC_and_CE_loss
         requireAllRead(diceOpts);
@@ -452,6 +448,263 @@ public final class LossMapper {
                 });
     }
 
+    // ---- generalized Dice -------------------------------------------------------------------------
+
+    /** MONAI {@code w_type}: "square", "simple" or "uniform". */
+    static GeneralizedDiceLoss.WeightType monaiWeightType(CaseOptions o) {
+        String w = o.string("w_type", "square");
+        return switch (w == null ? "null" : w) {
+            case "square" -> GeneralizedDiceLoss.WeightType.SQUARE;
+            case "simple" -> GeneralizedDiceLoss.WeightType.SIMPLE;
+            case "uniform" -> GeneralizedDiceLoss.WeightType.UNIFORM;
+            default -> throw new NotMappable(Reason.OPTION, o.owner() + ": option 'w_type' must be \"square\", \"simple\" or"
+                    + " \"uniform\", got " + CaseOptions.show(w));
+        };
+    }
+
+    /**
+     * MONAI {@code GeneralizedDiceLoss}: the library's GeneralizedDiceLoss (default variant MONAI),
+     * option for option, including the empty-class rule (infinite weights set to the largest finite
+     * weight of the sample). MONAI's class has no {@code weight} argument.
+     */
+    static Mapping monaiGeneralizedDice(CaseFile.Case c, CaseOptions o) {
+        o.require("to_onehot_y", true, "the vectors' targets are label maps");
+        Activation act = monaiActivation(o);
+        Reduction red = monaiReduction(o);
+        GeneralizedDiceLoss.WeightType wt = monaiWeightType(o);
+        boolean includeBackground = o.bool("include_background", true);
+        boolean batch = o.bool("batch", false), softLabel = o.bool("soft_label", false);
+        double smoothNr = o.number("smooth_nr", 1e-5), smoothDr = o.number("smooth_dr", 1e-5);
+        GeneralizedDiceLoss loss = build(o.owner(), () -> GeneralizedDiceLoss.builder().variant(GeneralizedDiceLoss.Variant.MONAI)
+                .activation(act).weightType(wt).includeBackground(includeBackground).batch(batch).softLabel(softLabel)
+                .smoothNr((float) smoothNr).smoothDr((float) smoothDr).reduction(red).build());
+        return loss(String.format("GeneralizedDiceLoss(variant=MONAI, activation=%s, weightType=%s, includeBackground=%b, batch=%b,"
+                        + " softLabel=%b, smoothNr=%s, smoothDr=%s, reduction=%s)", act, wt, includeBackground, batch, softLabel,
+                smoothNr, smoothDr, red), loss);
+    }
+
+    /**
+     * LIVIAETS {@code GeneralizedDice(idc)} on probabilities: per sample
+     * {@code 1 - 2(Σ w I + 1e-10)/(Σ w U + 1e-10)}, {@code w = 1/(G + 1e-10)²}, mean over N: the
+     * library's GeneralizedDiceLoss with {@code variant(LIVIAETS)}, SQUARE weights, smoothing 1e-10,
+     * activation NONE, as long as idc is every class or every class but 0.
+     */
+    static Mapping liviaetsGeneralizedDice(CaseFile.Case c, CaseOptions o) {
+        boolean includeBackground = liviaetsIdc(c, o, "GeneralizedDiceLoss");
+        double smoothNr = o.constant("smooth_nr", 1e-10), smoothDr = o.constant("smooth_dr", 1e-10);
+        GeneralizedDiceLoss loss = build(o.owner(), () -> GeneralizedDiceLoss.builder()
+                .variant(GeneralizedDiceLoss.Variant.LIVIAETS).weightType(GeneralizedDiceLoss.WeightType.SQUARE)
+                .activation(Activation.NONE).includeBackground(includeBackground)
+                .smoothNr((float) smoothNr).smoothDr((float) smoothDr).reduction(Reduction.MEAN).build());
+        return loss("GeneralizedDiceLoss(variant=LIVIAETS, weightType=SQUARE, activation=NONE, includeBackground="
+                + includeBackground + ", smoothNr=" + smoothNr + ", smoothDr=" + smoothDr + ", reduction=MEAN)", loss);
+    }
+
+    /**
+     * SegLoss {@code GDiceLoss(apply_nonlin, smooth)}: per sample
+     * {@code -2(Σ_c w_c I_c + s)/(Σ_c w_c U_c + s)}, {@code w = 1/(G + 1e-10)²}, mean over N (every
+     * class kept): the library's GeneralizedDiceLoss with {@code variant(SEGLOSS)}.
+     */
+    static Mapping segLossGDice(CaseFile.Case c, CaseOptions o) {
+        requireConstant(o, "weight", "1/(count+1e-10)^2");
+        requireConstant(o, "smooth_added_to", "sum_c w*I and sum_c w*U");
+        requireConstant(o, "sign", "-GDS");
+        Activation act = segLossNonlin(o);
+        double smooth = o.number("smooth", 1e-5);
+        GeneralizedDiceLoss loss = build(o.owner(), () -> GeneralizedDiceLoss.builder()
+                .variant(GeneralizedDiceLoss.Variant.SEGLOSS).weightType(GeneralizedDiceLoss.WeightType.SQUARE)
+                .activation(act).smooth((float) smooth).reduction(Reduction.MEAN).build());
+        return loss("GeneralizedDiceLoss(variant=SEGLOSS, weightType=SQUARE, activation=" + act + ", smoothNr=smoothDr=" + smooth
+                + ", reduction=MEAN)", loss);
+    }
+
+    /**
+     * SegLoss {@code GDiceLossV2(apply_nonlin, smooth)}: N flattened into the voxels,
+     * {@code w = 1/clamp(G², min=s)}, {@code -2 Σ w I / clamp(Σ w U, min=s)}: the library's
+     * GeneralizedDiceLoss with {@code variant(SEGLOSS_V2)} and {@code batch(true)}.
+     */
+    static Mapping segLossGDiceV2(CaseFile.Case c, CaseOptions o) {
+        requireConstant(o, "weight", "1/clamp(count^2, min=smooth)");
+        requireConstant(o, "denominator_clamp_min", "smooth");
+        requireConstant(o, "reduce_over", "batch and voxels together");
+        requireConstant(o, "sign", "-GDS");
+        Activation act = segLossNonlin(o);
+        double smooth = o.number("smooth", 1e-5);
+        GeneralizedDiceLoss loss = build(o.owner(), () -> GeneralizedDiceLoss.builder()
+                .variant(GeneralizedDiceLoss.Variant.SEGLOSS_V2).weightType(GeneralizedDiceLoss.WeightType.SQUARE).batch(true)
+                .activation(act).smooth((float) smooth).reduction(Reduction.MEAN).build());
+        return loss("GeneralizedDiceLoss(variant=SEGLOSS_V2, weightType=SQUARE, batch=true, activation=" + act
+                + ", smoothDr=" + smooth + ", reduction=MEAN)", loss);
+    }
+
+    // ---- Tversky family ---------------------------------------------------------------------------
+
+    /**
+     * MONAI {@code TverskyLoss}: the library's TverskyLoss, option for option (alpha weighs the
+     * false positives, beta the false negatives, in both). MONAI's class has no {@code weight}.
+     */
+    static Mapping monaiTversky(CaseFile.Case c, CaseOptions o) {
+        o.require("to_onehot_y", true, "the vectors' targets are label maps");
+        Activation act = monaiActivation(o);
+        Reduction red = monaiReduction(o);
+        boolean includeBackground = o.bool("include_background", true);
+        boolean batch = o.bool("batch", false), softLabel = o.bool("soft_label", false);
+        double alpha = o.number("alpha", 0.5), beta = o.number("beta", 0.5);
+        double smoothNr = o.number("smooth_nr", 1e-5), smoothDr = o.number("smooth_dr", 1e-5);
+        TverskyLoss loss = build(o.owner(), () -> TverskyLoss.builder().activation(act).includeBackground(includeBackground)
+                .alpha((float) alpha).beta((float) beta).batch(batch).softLabel(softLabel)
+                .smoothNr((float) smoothNr).smoothDr((float) smoothDr).reduction(red).build());
+        return loss(String.format("TverskyLoss(activation=%s, includeBackground=%b, alpha(FP)=%s, beta(FN)=%s, batch=%b,"
+                        + " softLabel=%b, smoothNr=%s, smoothDr=%s, reduction=%s)", act, includeBackground, alpha, beta, batch,
+                softLabel, smoothNr, smoothDr, red), loss);
+    }
+
+    /**
+     * The options SegLoss's tp/fp/fn losses share ({@code apply_nonlin}, {@code batch_dice},
+     * {@code do_bg}, {@code smooth}, {@code square}; defaults None, False, True, 1, False).
+     * {@code square=True} squares tp, fp, fn per voxel: not offered, unless {@code squareUnused}
+     * (SSLoss stores the flag but never reads it).
+     */
+    static SegOpts segLossOpts(CaseOptions o, boolean squareUnused) {
+        boolean square = o.bool("square", false);
+        if (square && !squareUnused) {
+            throw new NotMappable(Reason.VARIANT_NOT_OFFERED, o.owner() + ": square=True squares tp, fp, fn per voxel before"
+                    + " summing (get_tp_fp_fn); the library's Tversky losses sum them unsquared and offer no such variant");
+        }
+        Activation act = segLossNonlin(o);
+        boolean batch = o.bool("batch_dice", false), doBg = o.bool("do_bg", true);
+        double smooth = o.number("smooth", 1.0);
+        return new SegOpts(act, batch, doBg, smooth);
+    }
+
+    /** SegLoss's shared options. */
+    record SegOpts(Activation act, boolean batch, boolean doBg, double smooth) {
+        String describe() {
+            return String.format("activation=%s, includeBackground=%b, batch=%b, smoothNr=smoothDr=%s", act, doBg, batch, smooth);
+        }
+    }
+
+    /**
+     * SegLoss {@code TverskyLoss}: {@code -mean((tp + s)/(tp + 0.3 fp + 0.7 fn + s))} (class 0 dropped
+     * after the fact without {@code do_bg}): {@code TverskyLoss.segLossBuilder()} (Form.NEGATIVE)
+     * with the hard-coded alpha/beta and the options' smoothing.
+     */
+    static Mapping segLossTversky(CaseFile.Case c, CaseOptions o) {
+        requireConstant(o, "sign", "-mean(TI)");
+        double alpha = o.constant("alpha", 0.3), beta = o.constant("beta", 0.7);
+        SegOpts s = segLossOpts(o, false);
+        TverskyLoss loss = build(o.owner(), () -> TverskyLoss.segLossBuilder().alpha((float) alpha).beta((float) beta)
+                .activation(s.act()).includeBackground(s.doBg()).batch(s.batch())
+                .smoothNr((float) s.smooth()).smoothDr((float) s.smooth()).reduction(Reduction.MEAN).build());
+        return loss("TverskyLoss(form=NEGATIVE, alpha(FP)=" + alpha + ", beta(FN)=" + beta + ", " + s.describe()
+                + ", reduction=MEAN)", loss);
+    }
+
+    /**
+     * SegLoss {@code AsymLoss}: {@code w = β²/(1+β²)} (β = 1.5 hard-coded),
+     * {@code -mean((tp + s)/(tp + w fn + (1-w) fp + s))}: the library's
+     * {@code TverskyLoss.asymmetricSimilarityBuilder(β).form(NEGATIVE)}.
+     */
+    static Mapping segLossAsym(CaseFile.Case c, CaseOptions o) {
+        requireConstant(o, "sign", "-mean(asym)");
+        double fBeta = o.constant("beta", 1.5);
+        SegOpts s = segLossOpts(o, false);
+        TverskyLoss loss = build(o.owner(), () -> TverskyLoss.asymmetricSimilarityBuilder((float) fBeta)
+                .form(TverskyLoss.Form.NEGATIVE).activation(s.act()).includeBackground(s.doBg()).batch(s.batch())
+                .smoothNr((float) s.smooth()).smoothDr((float) s.smooth()).reduction(Reduction.MEAN).build());
+        return loss("TverskyLoss.asymmetricSimilarity(beta=" + fBeta + ", form=NEGATIVE, " + s.describe() + ", reduction=MEAN)",
+                loss);
+    }
+
+    /**
+     * SegLoss {@code FocalTversky_loss(tversky_kwargs, gamma)}: {@code (1 + TverskyLoss(**tversky_kwargs))^gamma}
+     * = {@code (1 - mean TI)^gamma}: {@code FocalTverskyLoss.segLossBuilder()} (MEAN_THEN_POWER) with
+     * the kwargs' options and {@code exponent = gamma}.
+     */
+    static Mapping segLossFocalTversky(CaseFile.Case c, CaseOptions o) {
+        double alpha = o.constant("tversky_alpha", 0.3), beta = o.constant("tversky_beta", 0.7);
+        double gamma = o.number("gamma", 0.75);
+        CaseOptions tk = nested(o, "tversky_kwargs");
+        SegOpts s = segLossOpts(tk, false);
+        requireAllRead(tk);
+        FocalTverskyLoss loss = build(o.owner(), () -> FocalTverskyLoss.segLossBuilder().alpha((float) alpha).beta((float) beta)
+                .exponent((float) gamma).activation(s.act()).includeBackground(s.doBg()).batch(s.batch())
+                .smoothNr((float) s.smooth()).smoothDr((float) s.smooth()).reduction(Reduction.MEAN).build());
+        return loss("FocalTverskyLoss(form=MEAN_THEN_POWER, exponent=" + gamma + ", alpha(FP)=" + alpha + ", beta(FN)=" + beta
+                + ", " + s.describe() + ")", loss);
+    }
+
+    // ---- sensitivity-specificity, exponential-logarithmic ------------------------------------------
+
+    /**
+     * SegLoss {@code SSLoss}: per (sample, class) {@code r Σ se·y/(Σ y + s) + (1-r) Σ se·(1-y)/(Σ(1-y) + s)},
+     * {@code se = (y - p)²}, r = 0.1 hard-coded, mean: {@code SensitivitySpecificityLoss.segLossBuilder()}
+     * with {@code epsilon = smooth}. SSLoss accepts {@code square} but never uses it.
+     */
+    static Mapping segLossSs(CaseFile.Case c, CaseOptions o) {
+        double r = o.constant("r", 0.1);
+        SegOpts s = segLossOpts(o, true);
+        SensitivitySpecificityLoss loss = build(o.owner(), () -> SensitivitySpecificityLoss.segLossBuilder()
+                .sensitivityWeight((float) r).epsilon((float) s.smooth()).activation(s.act()).includeBackground(s.doBg())
+                .batch(s.batch()).reduction(Reduction.MEAN).build());
+        return loss(String.format("SensitivitySpecificityLoss(form=PER_CLASS, sensitivityWeight=%s, epsilon=%s, activation=%s,"
+                + " includeBackground=%b, batch=%b, reduction=MEAN)", r, s.smooth(), s.act(), s.doBg(), s.batch()), loss);
+    }
+
+    /**
+     * SegLoss {@code ExpLog_loss(soft_dice_kwargs, wce_kwargs, gamma)}:
+     * {@code 0.8·(-ln clamp(mean dice, 1e-6))^gamma + 0.2·WCE(weight)} with SoftDiceLoss(softmax_helper,
+     * **soft_dice_kwargs) and torch's weighted CE on the logits: {@code ExpLogLoss.segLossBuilder()}
+     * (Form.SEGLOSS); smooth, do_bg, batch_dice, weight are epsilon, includeBackground, batch,
+     * ceWeight (C entries). {@code apply_nonlin} is fixed by ExpLog_loss itself.
+     */
+    static Mapping segLossExpLog(CaseFile.Case c, CaseOptions o) {
+        double wDice = o.constant("dice_weight", 0.8), wCross = o.constant("wce_weight", 0.2);
+        double clamp = o.constant("dice_clamp_min", 1e-6);
+        if (clamp != 1e-6) {
+            throw new NotMappable(Reason.OPTION, o.owner() + ": implicit constant 'dice_clamp_min' must be 1e-6 (the library's"
+                    + " ExpLogLoss clamps the mean Dice there), got " + clamp);
+        }
+        double gamma = o.number("gamma", 0.3);
+        CaseOptions dk = nested(o, "soft_dice_kwargs"), wk = nested(o, "wce_kwargs");
+        boolean square = dk.bool("square", false);
+        if (square) {
+            throw new NotMappable(Reason.VARIANT_NOT_OFFERED, dk.owner() + ": square=True squares tp, fp, fn per voxel before"
+                    + " summing; the library's ExpLogLoss Dice term offers no such variant");
+        }
+        boolean batchDice = dk.bool("batch_dice", false), doBg = dk.bool("do_bg", true);
+        double smooth = dk.number("smooth", 1.0);
+        requireAllRead(dk);
+        int classes = numClasses(c);
+        Object w = wk.raw("weight");
+        if (w instanceof Number) {
+            throw new NotMappable(Reason.OPTION, wk.owner() + ": option 'weight' must be a list of " + classes
+                    + " class weights or null (torch's weight is a tensor of size C), got " + CaseOptions.show(w));
+        }
+        float[] ceWeight = classWeights(wk, "weight", classes);
+        requireAllRead(wk);
+        ExpLogLoss loss = build(o.owner(), () -> ExpLogLoss.segLossBuilder().activation(Activation.SOFTMAX).gamma((float) gamma)
+                .weightDice((float) wDice).weightCross((float) wCross).epsilon((float) smooth).includeBackground(doBg)
+                .batch(batchDice).ceWeight(ceWeight).build());
+        return loss(String.format("ExpLogLoss(form=SEGLOSS, activation=SOFTMAX, gamma=%s, weightDice=%s, weightCross=%s,"
+                        + " epsilon=%s, includeBackground=%b, batch=%b, ceWeight=%s)", gamma, wDice, wCross, smooth, doBg, batchDice,
+                Arrays.toString(ceWeight)), loss);
+    }
+
+    /**
+     * LIVIAETS {@code idc} (the kept classes) as {@code includeBackground}: every class, or every
+     * class but 0; any other subset is unsupported.
+     */
+    static boolean liviaetsIdc(CaseFile.Case c, CaseOptions o, String libraryLoss) {
+        int classes = numClasses(c);
+        int[] idc = o.ints("idc");
+        if (idc == null) throw new NotMappable(Reason.OPTION, o.owner() + ": option 'idc' is missing");
+        if (Arrays.equals(idc, range(0, classes))) return true;
+        if (Arrays.equals(idc, range(1, classes))) return false;
+        throw new NotMappable(Reason.OPTION, o.owner() + ": option 'idc' = " + Arrays.toString(idc) + ": the library's "
+                + libraryLoss + " keeps all " + classes + " classes or all but class 0, not an arbitrary subset");
+    }
+
     // ---- shared pieces of the SegLoss and torch mappings -----------------------------------------------
 
     /** SegLoss {@code apply_nonlin}: softmax_helper (softmax over the channels) or None (probabilities). */
@@ -485,8 +738,8 @@ public final class LossMapper {
     /** A library DiceLoss and its description. */
     record SegDice(DiceLoss loss, String description) {}
 
-    /** An implicit sign constant, when listed, must be the one the mapping reproduces. */
-    private static void requireSign(CaseOptions o, String key, String expected) {
+    /** A non-numeric implicit constant (a sign, a weight formula), when listed, must be the one the mapping reproduces. */
+    private static void requireConstant(CaseOptions o, String key, String expected) {
         Object sign = o.constantRaw(key);
         if (sign != null && !expected.equals(sign)) {
             throw new NotMappable(Reason.OPTION, o.owner() + ": implicit constant '" + key + "' must be " + CaseOptions.show(expected)

@@ -16,6 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.segloss.autograd.Var;
 import org.segloss.conform.CaseResult.Status;
 import org.segloss.conform.Mapping.Reason;
 import org.segloss.conform.Mapping.Unsupported;
@@ -68,6 +69,9 @@ class LossMapperTest {
     static final List<String> MAPPED = List.of(
             "monai_dice_3d_softmax_nobg", "monai_dice_2d_softmax_squared", "monai_dice_3d_batch", "monai_dice_3d_emptyclass",
             "monai_dice_2d_smooth1_sum", "monai_dice_2d_sigmoid", "monai_dice_2d_probs", "monai_dice_3d_weight",
+            "monai_gdl_2d_square_emptyclass", "monai_gdl_2d_square_batch_onlyone", "monai_gdl_3d_square_batch_empty",
+            "monai_gdl_3d_square_nobg_smooth",
+            "monai_tversky_3d_a03_b07", "monai_tversky_2d_a07_b03_nobg", "monai_tversky_3d_batch_empty",
             "monai_focal_2d_sigmoid_g0", "monai_focal_2d_softmax_alpha", "monai_focal_3d_sigmoid_alpha_weight",
             "monai_focal_2d_softmax_nobg",                                      // reference_specific: Variant.MONAI
             "monai_dicece_2d_nobg_weight", "monai_dicece_2d_lambda_ls",
@@ -76,8 +80,14 @@ class LossMapperTest {
             "lovasz_hinge_perimage", "lovasz_hinge_batch", "lovasz_hinge_ignore_perimage",
             "dist_2d_multiclass", "dist_2d_aniso", "dist_3d_iso", "dist_3d_aniso", "dist_3d_single_voxel",
             "segloss_softdice_3d_nobg", "segloss_softdice_3d_batch",           // reference_specific: NegatedScoreLoss
+            "segloss_gdice_3d", "segloss_gdicev2_3d",                           // reference_specific: variant SEGLOSS, SEGLOSS_V2
+            "segloss_tversky_2d",                                               // reference_specific: Form.NEGATIVE
+            "segloss_focaltversky_2d_batch", "segloss_focaltversky_2d_g133_bg", // reference_specific: MEAN_THEN_POWER
+            "segloss_ss_3d_nobg", "segloss_ss_3d_bg_allbg",                     // reference_specific: segLossBuilder
+            "segloss_explog_3d_emptyclass", "segloss_explog_2d_batch",          // reference_specific: Form.SEGLOSS
             "segloss_wce_3d", "segloss_wce_2d_emptyclass", "segloss_wce_2d_noweight",
             "segloss_dc_and_ce_3d",                                            // reference_specific: CE + NegatedScoreLoss(Dice)
+            "segloss_asym_3d",                                                  // reference_specific: asymmetricSimilarity, NEGATIVE
             "liviaets_dice_2d_idc12");
 
     @Test
@@ -104,7 +114,7 @@ class LossMapperTest {
             assertEquals(Status.PASS, runner.run(c, null).status(), c.id());
             standard++;
         }
-        assertEquals(31, standard);
+        assertEquals(38, standard);   // + 4 MONAI GDL, 3 MONAI Tversky
     }
 
     @Test
@@ -183,12 +193,10 @@ class LossMapperTest {
 
     @Test
     void lossesNotInTheLibraryYetSaySo() {
-        Unsupported u = unsupported(byId("monai_tversky_3d_a03_b07"));
+        Unsupported u = unsupported(byId("gwdl_fidon_3d_default_M4"));
         assertEquals(Reason.NOT_IN_LIBRARY, u.reason());
-        assertEquals("TverskyLoss not in the library yet", u.detail());
-        for (String id : List.of("monai_gdl_2d_square_emptyclass", "gwdl_fidon_3d_default_M4", "boundary_3d_aniso_idc12",
-                "segloss_gdice_3d", "segloss_focaltversky_2d_batch", "segloss_ss_3d_nobg", "segloss_explog_2d_batch",
-                "segloss_asym_3d")) {
+        assertEquals("GeneralizedWassersteinDiceLoss not in the library yet", u.detail());
+        for (String id : List.of("gwdl_monai_2d_gdl_M3_n1", "boundary_3d_aniso_idc12", "boundary_2d_probs_binary")) {
             assertEquals(Reason.NOT_IN_LIBRARY, unsupported(byId(id)).reason(), id);
         }
     }
@@ -342,6 +350,169 @@ class LossMapperTest {
         for (String s : expected) assertTrue(mapper.symbols().contains(s), s);
     }
 
+    // ---- generalized Dice, Tversky family, sensitivity-specificity, exp-log --------------------------
+
+    /** A copy of the case with one implicit constant set. */
+    static CaseFile.Case withConstant(CaseFile.Case c, String key, Object value) {
+        Map<String, Object> consts = new LinkedHashMap<>(c.implicitConstants());
+        consts.put(key, value);
+        return copy(c, c.reference(), c.options(), c.effectiveOptions(), consts, c.task(), c.preActivation());
+    }
+
+    Status run(CaseFile.Case c) { return new ConformanceRunner(file, mapper).run(c, null).status(); }
+
+    String description(CaseFile.Case c) { return assertInstanceOf(Mapping.ForLoss.class, mapper.map(c), c.id()).description(); }
+
+    @Test
+    void monaiGeneralizedDiceHonoursWTypeAndHasNoWeight() {
+        CaseFile.Case c = byId("monai_gdl_2d_square_emptyclass");
+        assertTrue(description(c).startsWith("GeneralizedDiceLoss(variant=MONAI, activation=SOFTMAX, weightType=SQUARE"),
+                description(c));
+        assertTrue(description(withOption(c, "w_type", "simple")).contains("weightType=SIMPLE"));
+        assertTrue(description(withOption(c, "w_type", "uniform")).contains("weightType=UNIFORM"));
+        assertEquals(Status.FAIL, run(withOption(c, "w_type", "simple")));   // the weights matter on this case
+        Unsupported w = unsupported(withOption(c, "w_type", "cubic"));
+        assertTrue(w.detail().contains("'w_type'") && w.detail().contains("\"cubic\""), w.detail());
+        Unsupported weight = unsupported(withOption(c, "weight", List.of(1.0, 1.0, 1.0, 1.0)));
+        assertEquals(Reason.OPTION, weight.reason());
+        assertTrue(weight.detail().contains("'weight'"), weight.detail());
+    }
+
+    @Test
+    void monaiTverskyAlphaWeighsFalsePositives() {
+        CaseFile.Case c = byId("monai_tversky_2d_a07_b03_nobg");
+        assertTrue(description(c).contains("alpha(FP)=0.7, beta(FN)=0.3"), description(c));
+        CaseFile.Case swapped = withOption(withOption(c, "alpha", 0.3), "beta", 0.7);
+        assertEquals(Status.FAIL, run(swapped));
+        assertEquals(Reason.OPTION, unsupported(withOption(c, "weight", List.of(1.0, 1.0, 1.0))).reason());
+        // both weights 0: the library refuses it
+        Unsupported zero = unsupported(withOption(withOption(c, "alpha", 0.0), "beta", 0.0));
+        assertTrue(zero.detail().contains("the library rejects"), zero.detail());
+    }
+
+    @Test
+    void segLossGeneralizedDiceUsesTheNamedVariants() {
+        assertTrue(description(byId("segloss_gdice_3d")).startsWith("GeneralizedDiceLoss(variant=SEGLOSS,"));
+        assertTrue(description(byId("segloss_gdicev2_3d")).startsWith("GeneralizedDiceLoss(variant=SEGLOSS_V2, weightType=SQUARE,"
+                + " batch=true"));
+        // the hard-coded formulas, when listed, must be the ones the variants reproduce
+        Unsupported sign = unsupported(withConstant(byId("segloss_gdice_3d"), "sign", "1-GDS"));
+        assertEquals(Reason.OPTION, sign.reason());
+        assertTrue(sign.detail().contains("'sign'") && sign.detail().contains("1-GDS"), sign.detail());
+        Unsupported w = unsupported(withConstant(byId("segloss_gdice_3d"), "weight", "1/count"));
+        assertTrue(w.detail().contains("'weight'"), w.detail());
+        Unsupported pooled = unsupported(withConstant(byId("segloss_gdicev2_3d"), "reduce_over", "voxels"));
+        assertTrue(pooled.detail().contains("'reduce_over'"), pooled.detail());
+        // each on the other's case: different formulas, different values
+        CaseFile.Case v2 = withSymbol(byId("segloss_gdicev2_3d"), LossMapper.SEGLOSS, "GDiceLoss");
+        assertEquals(Reason.OPTION, unsupported(v2).reason());   // V2's listed weight formula is not GDiceLoss's
+        assertEquals(Status.FAIL, run(copy(v2, v2.reference(), v2.options(), v2.effectiveOptions(), Map.of(), v2.task(),
+                v2.preActivation())));
+    }
+
+    @Test
+    void liviaetsGeneralizedDiceIsItsFormula() throws IOException {
+        // no LIVIAETS GeneralizedDice case in this folder: on the DiceLoss case's inputs (idc [1, 2], probabilities)
+        // the mapping must give 1 - 2(Σ w I + 1e-10)/(Σ w U + 1e-10), w = 1/(G + 1e-10)², mean over N (in double here)
+        CaseFile.Case c = withSymbol(byId("liviaets_dice_2d_idc12"), LossMapper.LIVIAETS, "GeneralizedDice");
+        Mapping.ForLoss m = assertInstanceOf(Mapping.ForLoss.class, mapper.map(c));
+        assertTrue(m.description().startsWith("GeneralizedDiceLoss(variant=LIVIAETS, weightType=SQUARE, activation=NONE,"
+                + " includeBackground=false"), m.description());
+        NpyArray in = Npy.read(ConformanceTest.VECTORS.resolve(c.input().file()));
+        NpyArray tg = Npy.read(ConformanceTest.VECTORS.resolve(c.target().file()));
+        int[] s = in.shape();
+        int n = s[0], k = s[1], hw = s[2] * s[3];
+        double[] x = in.toDoubles(), t = tg.toDoubles();
+        double expected = 0;
+        for (int b = 0; b < n; b++) {
+            double wi = 0, wu = 0;
+            for (int cl = 1; cl < k; cl++) {
+                double inter = 0, p = 0, g = 0;
+                for (int i = 0; i < hw; i++) {
+                    double max = Double.NEGATIVE_INFINITY, z = 0;
+                    for (int j = 0; j < k; j++) max = Math.max(max, x[(b * k + j) * hw + i]);
+                    for (int j = 0; j < k; j++) z += Math.exp(x[(b * k + j) * hw + i] - max);
+                    double pc = Math.exp(x[(b * k + cl) * hw + i] - max) / z;
+                    double yc = t[b * hw + i] == cl ? 1 : 0;
+                    inter += pc * yc;
+                    p += pc;
+                    g += yc;
+                }
+                double w = 1 / Math.pow(g + 1e-10, 2);
+                wi += w * inter;
+                wu += w * (p + g);
+            }
+            expected += (1 - 2 * (wi + 1e-10) / (wu + 1e-10)) / n;
+        }
+        Var xv = Var.param(in.toTensor());
+        float got = m.call().apply(xv.softmax(1), new Mapping.CaseInputs(tg.toLabels(), null)).item();
+        assertTrue(Tolerance.LOSS.close(got, expected), got + " vs " + expected);
+        Unsupported idc = unsupported(withOption(c, "idc", List.of(2.0)));
+        assertTrue(idc.detail().contains("'idc'") && idc.detail().contains("GeneralizedDiceLoss"), idc.detail());
+    }
+
+    @Test
+    void segLossTverskyFamilyOptions() {
+        CaseFile.Case tv = byId("segloss_tversky_2d");
+        assertTrue(description(tv).startsWith("TverskyLoss(form=NEGATIVE, alpha(FP)=0.3, beta(FN)=0.7, activation=SOFTMAX,"
+                + " includeBackground=false"), description(tv));
+        Unsupported sq = unsupported(withOption(tv, "square", true));
+        assertEquals(Reason.VARIANT_NOT_OFFERED, sq.reason());
+        assertTrue(sq.detail().contains("square=True"), sq.detail());
+        assertEquals(Reason.OPTION, unsupported(withConstant(tv, "sign", "1-mean(TI)")).reason());
+        assertEquals(Status.FAIL, run(withConstant(tv, "alpha", 0.7)));   // the constant is used, not assumed
+
+        CaseFile.Case ft = byId("segloss_focaltversky_2d_g133_bg");
+        assertTrue(description(ft).startsWith("FocalTverskyLoss(form=MEAN_THEN_POWER, exponent=1.3333333333333333,"),
+                description(ft));
+        assertEquals(Status.FAIL, run(withOption(ft, "gamma", 0.75)));
+        Map<String, Object> tk = new LinkedHashMap<>(castMap(ft.options().get("tversky_kwargs")));
+        tk.put("loss_mask", "x");
+        Unsupported nested = unsupported(withOption(ft, "tversky_kwargs", tk));
+        assertEquals(Reason.OPTION, nested.reason());
+        assertTrue(nested.detail().contains("'loss_mask'") && nested.detail().contains("tversky_kwargs"), nested.detail());
+        tk.remove("loss_mask");
+        tk.put("square", true);
+        assertEquals(Reason.VARIANT_NOT_OFFERED, unsupported(withOption(ft, "tversky_kwargs", tk)).reason());
+
+        CaseFile.Case asym = byId("segloss_asym_3d");
+        assertTrue(description(asym).startsWith("TverskyLoss.asymmetricSimilarity(beta=1.5, form=NEGATIVE,"), description(asym));
+        assertEquals(Status.FAIL, run(withConstant(asym, "beta", 1.0)));
+        assertEquals(Reason.OPTION, unsupported(withConstant(asym, "sign", "-mean(TI)")).reason());
+    }
+
+    @Test
+    void segLossSsReadsRAndIgnoresSquareAsTheReferenceDoes() {
+        CaseFile.Case c = byId("segloss_ss_3d_nobg");
+        assertEquals(Status.PASS, run(withOption(c, "square", true)));   // SSLoss stores square and never reads it
+        assertEquals(Status.FAIL, run(withConstant(c, "r", 0.05)));     // NiftyNet's ratio: a different value
+        Unsupported eps = unsupported(withOption(c, "smooth", 0.0));
+        assertTrue(eps.detail().contains("epsilon"), eps.detail());
+    }
+
+    @Test
+    void segLossExpLogReadsItsNestedKwargsAndConstants() {
+        CaseFile.Case c = byId("segloss_explog_2d_batch");
+        assertTrue(description(c).contains("ceWeight=[0.1, 0.2, 0.3, 0.4]") && description(c).contains("batch=true"),
+                description(c));
+        Mapping.ForLoss none = assertInstanceOf(Mapping.ForLoss.class, mapper.map(withOption(c, "wce_kwargs",
+                Map.of())));
+        assertTrue(none.description().contains("ceWeight=null"), none.description());
+        assertEquals(Reason.OPTION, unsupported(withOption(c, "wce_kwargs", Map.of("weight", List.of(1.0, 2.0)))).reason());
+        Unsupported scalar = unsupported(withOption(c, "wce_kwargs", Map.of("weight", 2.0)));
+        assertTrue(scalar.detail().contains("'weight'"), scalar.detail());
+        Map<String, Object> dk = new LinkedHashMap<>(castMap(c.options().get("soft_dice_kwargs")));
+        dk.put("apply_nonlin", "softmax_helper");   // fixed by ExpLog_loss itself
+        Unsupported nl = unsupported(withOption(c, "soft_dice_kwargs", dk));
+        assertTrue(nl.detail().contains("'apply_nonlin'") && nl.detail().contains("soft_dice_kwargs"), nl.detail());
+        dk.remove("apply_nonlin");
+        dk.put("square", true);
+        assertEquals(Reason.VARIANT_NOT_OFFERED, unsupported(withOption(c, "soft_dice_kwargs", dk)).reason());
+        Unsupported clamp = unsupported(withConstant(c, "dice_clamp_min", 1e-7));
+        assertTrue(clamp.detail().contains("'dice_clamp_min'"), clamp.detail());
+        assertEquals(Status.FAIL, run(withConstant(c, "dice_weight", 0.5)));
+    }
+
     // ---- the distance-map path of the runner (no transform in the library yet) ------------------------
 
     @Test
@@ -394,7 +565,8 @@ class LossMapperTest {
         long unsupported = results.stream().filter(r -> r.status() == Status.UNSUPPORTED).count();
         assertEquals(unsupported + " unsupported:", closing.get(1));
         assertEquals(unsupported, closing.size() - 2);
-        assertTrue(closing.contains("  monai_tversky_3d_a03_b07: TverskyLoss not in the library yet"), closing.toString());
+        assertTrue(closing.contains("  gwdl_fidon_3d_gdl_M4: GeneralizedWassersteinDiceLoss not in the library yet"),
+                closing.toString());
         assertTrue(Report.line(results.get(0)).startsWith("PASS         monai_dice_3d_softmax_nobg  [dice, standard]  loss abs err"));
     }
 }
