@@ -30,11 +30,15 @@ class BoundaryLossProperties extends LossPropertiesBase {
 
     @Override
     protected Loss loss(SplittableRandom r, Options o) {
+        boolean liviaets = r.nextBoolean();
         BoundaryLoss.Builder b = BoundaryLoss.builder().activation(o.activation())
-                .convention(r.nextBoolean() ? Convention.VOXEL_BOUNDARY : Convention.LIVIAETS);
+                .convention(liviaets ? Convention.LIVIAETS : Convention.VOXEL_BOUNDARY);
         if (r.nextBoolean()) b.idc(r.nextInt(o.classes()));
-        // spacing only for 2-D: the generated 3-D samples would need three entries; 3-D runs with unit spacing
-        return new SpacingAware(b, 0.5 + r.nextDouble(), 0.5 + r.nextDouble());
+        // LIVIAETS maps only at unit spacing: below 1 its unscaled −1 shift makes φ positive on the object's
+        // border (loss-spec §10, issue #45), and a perfect prediction is then no longer the minimum
+        // (BoundaryLossTest.liviaetsMapsBreakTheMinimumBelowUnitSpacing)
+        double sy = liviaets ? 1.0 : 0.5 + r.nextDouble(), sx = liviaets ? 1.0 : 0.5 + r.nextDouble();
+        return new SpacingAware(b, sy, sx);
     }
 
     /** A boundary loss whose spacing follows the input's rank (2-D: random, 3-D: depth 1.0 in front). */

@@ -82,6 +82,22 @@ class BoundaryLossTest {
     }
 
     @Test
+    void liviaetsMapsBreakTheMinimumBelowUnitSpacing() {
+        // spacing 0.5: LIVIAETS gives 1 − 0.5 = +0.5 on the object's border (issue #45), so switching the border
+        // off lowers the loss below the perfect prediction's; the default convention keeps the perfect one minimal
+        LabelTensor y = d8();
+        float[] eroded = indicator(y);
+        for (int i = 0; i < 36; i++) if (i != 2 * 6 + 3) eroded[i] = 0f;   // keep only the centre voxel
+        for (Convention c : Convention.values()) {
+            BoundaryLoss l = probsLoss().spacing(0.5, 0.5).convention(c).build();
+            float perfect = l.forward(Var.constant(probs(indicator(y))), y).item();
+            float centreOnly = l.forward(Var.constant(probs(eroded)), y).item();
+            if (c == Convention.LIVIAETS) assertTrue(centreOnly < perfect, c + ": " + centreOnly + " < " + perfect);
+            else assertTrue(perfect < centreOnly, c + ": " + perfect + " < " + centreOnly);
+        }
+    }
+
+    @Test
     void gradientIsTheMapOverTheItemCount() {   // loss-spec §10(d): ∂L/∂p = φ / (B·|idc|·|Ω|)
         LabelTensor y = LabelTensor.randomLabels(3, 3, 2, 4, 5);
         Tensor p = Tensor.rand(4, 2, 3, 4, 5).add(0.1f);
