@@ -1,0 +1,135 @@
+package org.segloss.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.segloss.autograd.Var;
+import org.segloss.distance.SignedDistanceMaps;
+import org.segloss.loss.BoundaryLoss;
+import org.segloss.loss.GeneralizedWassersteinDiceLoss;
+import org.segloss.tensor.Backend;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Kernels;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * Forward + backward of whole losses on logits [B, C, D, H, W] = [2, 4, 64, 64, 64], the workload
+ * of bench/losses_torch.py (same shapes, same label formula {@link #label}, same M):
+ * <ul>
+ *   <li>{@code gwdl}: {@link GeneralizedWassersteinDiceLoss}, DEFAULT weighting, the 4-class M of
+ *       Fidon's README/tests ({@link #M}); softmax, the Wasserstein map with its hand-written
+ *       backward, TP and the ratio through autograd.</li>
+ *   <li>{@code boundary}: {@link BoundaryLoss#forwardWithMaps} with precomputed maps (the EDT is
+ *       DistanceBench's business), softmax, idc = 1..3, mean.</li>
+ * </ul>
+ * One operation = build the graph, run backward, return the input's gradient. {@code Work}
+ * counts the logical traffic of the input, the gradient and (boundary) the maps: a lower bound.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgs = {BenchSupport.VECTOR_MODULE, BenchSupport.THP, BenchSupport.XMS,
+        BenchSupport.XMX, BenchSupport.PRETOUCH, BenchSupport.QUIET})
+public class LossBench {
+    static final int B = 2, C = 4, S = 64;
+    static final int INNER = S * S * S, N = B * C * INNER;
+    static final double[][] M = {{0, 1, 1, 1}, {1, 0, 0.6, 0.2}, {1, 0.6, 0, 0.5}, {1, 0.2, 0.5, 0}};
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"vector"})
+    public String impl;
+
+    private Kernels k;
+    private Backend.Scope scope;
+    private Tensor logits, maps;
+    private LabelTensor labels;
+    private GeneralizedWassersteinDiceLoss gwdl;
+    private BoundaryLoss boundary;
+
+    /** Slabs of the 4 classes, integer arithmetic only so that Python builds the identical map. */
+    static int label(int b, int z, int y, int x) {
+        return (x / 16 + 2 * (y / 21) + 3 * (z / 13) + b) % 4;
+    }
+
+    @Setup
+    public void setup() {
+        Parallel.setThreads(threads);
+        k = BenchSupport.kernels(impl);
+        scope = Backend.use(k);
+        logits = Tensor.wrap(BenchSupport.uniform(5, N, -4f, 4f), B, C, S, S, S);
+        int[] l = new int[B * INNER];
+        for (int b = 0; b < B; b++) {
+            for (int z = 0; z < S; z++) for (int y = 0; y < S; y++) for (int x = 0; x < S; x++) l[((b * S + z) * S + y) * S + x] = label(b, z, y, x);
+        }
+        labels = LabelTensor.of(l, B, S, S, S);
+        maps = SignedDistanceMaps.fromLabels(labels, C);
+        gwdl = GeneralizedWassersteinDiceLoss.create(M);
+        boundary = BoundaryLoss.create();
+        verify();
+    }
+
+    @TearDown
+    public void tearDown() {
+        scope.close();
+    }
+
+    /** Both loss values against plain double loops over the softmax. */
+    private void verify() {
+        float[] z = logits.toArray(), phi = maps.toArray();
+        int[] y = labels.toArray();
+        double gw = 0, bl = 0;
+        for (int b = 0; b < B; b++) {
+            double tp = 0, ae = 0;
+            for (int i = 0; i < INNER; i++) {
+                double m = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int c = 0; c < C; c++) m = Math.max(m, z[(b * C + c) * INNER + i]);
+                double[] p = new double[C];
+                for (int c = 0; c < C; c++) sum += p[c] = Math.exp(z[(b * C + c) * INNER + i] - m);
+                double w = 0;
+                int t = y[b * INNER + i];
+                for (int c = 0; c < C; c++) {
+                    p[c] /= sum;
+                    w += M[t][c] * p[c];
+                    if (c > 0) bl += phi[(b * C + c) * INNER + i] * p[c];
+                }
+                if (t > 0) tp += 1 - w;
+                ae += w;
+            }
+            gw += 1 - (2 * tp + 1e-5) / (2 * tp + ae + 1e-5);
+        }
+        BenchSupport.check("GeneralizedWassersteinDiceLoss/" + k.name(), gwdl.forward(Var.constant(logits), labels).item(), gw / B, 0, 1e-4);
+        BenchSupport.check("BoundaryLoss/" + k.name(), boundary.forwardWithMaps(Var.constant(logits), maps).item(),
+                bl / ((double) B * (C - 1) * INNER), 1e-6, 1e-4);
+    }
+
+    @Benchmark
+    public Tensor gwdl(Work w) {
+        Var x = Var.param(logits);
+        gwdl.forward(x, labels).backward();
+        w.bytes += 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES;
+        return x.grad();
+    }
+
+    @Benchmark
+    public Tensor boundary(Work w) {
+        Var x = Var.param(logits);
+        boundary.forwardWithMaps(x, maps).backward();
+        w.bytes += 3.0 * N * Float.BYTES;
+        return x.grad();
+    }
+}
