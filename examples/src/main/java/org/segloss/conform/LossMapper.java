@@ -11,6 +11,8 @@ import org.segloss.conform.Mapping.NotMappable;
 import org.segloss.conform.Mapping.Reason;
 import org.segloss.conform.Mapping.Unsupported;
 import org.segloss.distance.SignedDistanceMaps;
+import org.segloss.loss.BoundaryLoss;
+import org.segloss.loss.GeneralizedWassersteinDiceLoss;
 import org.segloss.loss.Activation;
 import org.segloss.loss.CrossEntropyLoss;
 import org.segloss.loss.DiceCELoss;
@@ -69,15 +71,15 @@ public final class LossMapper {
         register(MONAI, "TverskyLoss", LossMapper::monaiTversky);
         register(MONAI, "FocalLoss", LossMapper::monaiFocal);
         register(MONAI, "DiceCELoss", LossMapper::monaiDiceCe);
-        register(MONAI, "GeneralizedWassersteinDiceLoss", notYet("GeneralizedWassersteinDiceLoss"));
+        register(MONAI, "GeneralizedWassersteinDiceLoss", (c, o) -> gwdl(c, o, false));
         // Fidon's GWDL
-        register(FIDON, "GeneralizedWassersteinDiceLoss", notYet("GeneralizedWassersteinDiceLoss"));
+        register(FIDON, "GeneralizedWassersteinDiceLoss", (c, o) -> gwdl(c, o, true));
         // Berman's Lovász
         register(LOVASZ, "lovasz_softmax", LossMapper::lovaszSoftmax);
         register(LOVASZ, "lovasz_hinge", LossMapper::lovaszHinge);
         // LIVIAETS boundary-loss
-        register(LIVIAETS, "SurfaceLoss + utils.one_hot2dist", notYet("SurfaceLoss (boundary loss)"));
-        register(LIVIAETS, "SurfaceLoss", notYet("SurfaceLoss (boundary loss)"));
+        register(LIVIAETS, "SurfaceLoss + utils.one_hot2dist", LossMapper::surfaceLoss);
+        register(LIVIAETS, "SurfaceLoss", LossMapper::surfaceLoss);
         register(LIVIAETS, "one_hot2dist", LossMapper::liviaetsOneHot2dist);
         register(LIVIAETS, "GeneralizedDice", LossMapper::liviaetsGeneralizedDice);
         register(LIVIAETS, "DiceLoss", LossMapper::liviaetsDice);
@@ -446,6 +448,71 @@ public final class LossMapper {
                     Tensor seg = image.reshape(batched).oneHot(k).reshape(image.shape().insert(0, k).dims());
                     return SignedDistanceMaps.oneHot2dist(seg, resolution);
                 });
+    }
+
+    // ---- generalized Wasserstein Dice and boundary ------------------------------------------------
+
+    /**
+     * Fidon's and MONAI's {@code GeneralizedWassersteinDiceLoss(dist_matrix, weighting_mode,
+     * reduction)} on logits (softmax inside): the library's GeneralizedWassersteinDiceLoss. Fidon's
+     * smoothing is the implicit constant {@code np.spacing(1)}; MONAI's is {@code smooth_nr/dr}.
+     */
+    static Mapping gwdl(CaseFile.Case c, CaseOptions o, boolean fidon) {
+        Object raw = o.raw("dist_matrix");
+        if (!(raw instanceof List<?> rows)) {
+            throw new NotMappable(Reason.OPTION, o.owner() + ": option 'dist_matrix' must be a list of rows, got " + CaseOptions.show(raw));
+        }
+        double[][] m = new double[rows.size()][];
+        for (int i = 0; i < m.length; i++) {
+            if (!(rows.get(i) instanceof List<?> row)) {
+                throw new NotMappable(Reason.OPTION, o.owner() + ": option 'dist_matrix' row " + i + " must be a list, got "
+                        + CaseOptions.show(rows.get(i)));
+            }
+            m[i] = new double[row.size()];
+            for (int j = 0; j < m[i].length; j++) {
+                if (!(row.get(j) instanceof Number n)) {
+                    throw new NotMappable(Reason.OPTION, o.owner() + ": option 'dist_matrix' must hold numbers, got "
+                            + CaseOptions.show(row.get(j)));
+                }
+                m[i][j] = n.doubleValue();
+            }
+        }
+        String mode = o.string("weighting_mode", "default");
+        GeneralizedWassersteinDiceLoss.Weighting weighting = switch (mode == null ? "null" : mode) {
+            case "default" -> GeneralizedWassersteinDiceLoss.Weighting.DEFAULT;
+            case "GDL" -> GeneralizedWassersteinDiceLoss.Weighting.GDL;
+            default -> throw new NotMappable(Reason.OPTION, o.owner() + ": option 'weighting_mode' must be \"default\" or \"GDL\", got "
+                    + CaseOptions.show(mode));
+        };
+        Reduction red = monaiReduction(o);
+        double smoothNr = fidon ? o.constant("smooth_nr", GeneralizedWassersteinDiceLoss.FIDON_SMOOTH) : o.number("smooth_nr", 1e-5);
+        double smoothDr = fidon ? o.constant("smooth_dr", GeneralizedWassersteinDiceLoss.FIDON_SMOOTH) : o.number("smooth_dr", 1e-5);
+        Activation act = c.preActivationOrNone().equals("softmax") ? Activation.NONE : Activation.SOFTMAX;
+        GeneralizedWassersteinDiceLoss loss = build(o.owner(), () -> GeneralizedWassersteinDiceLoss.builder().distanceMatrix(m)
+                .weighting(weighting).smoothNr((float) smoothNr).smoothDr((float) smoothDr).activation(act).reduction(red).build());
+        return loss(String.format("GeneralizedWassersteinDiceLoss(M=%s, weighting=%s, smoothNr=%s, smoothDr=%s, activation=%s,"
+                + " reduction=%s)", Arrays.deepToString(m), weighting, smoothNr, smoothDr, act, red), loss);
+    }
+
+    /**
+     * LIVIAETS {@code SurfaceLoss(idc)(probs, dist_maps)} with the maps of {@code one_hot2dist}:
+     * the library's BoundaryLoss on probabilities with the case's precomputed maps
+     * ({@code aux_inputs.distmap}); without them, the maps are computed in the LIVIAETS convention
+     * with the case's {@code resolution}.
+     */
+    static Mapping surfaceLoss(CaseFile.Case c, CaseOptions o) {
+        int[] idc = o.ints("idc");
+        if (idc == null) throw new NotMappable(Reason.OPTION, o.owner() + ": option 'idc' is missing");
+        double[] resolution = doubles(o, "resolution");
+        BoundaryLoss loss = build(o.owner(), () -> {
+            BoundaryLoss.Builder b = BoundaryLoss.builder().idc(idc).activation(Activation.NONE)
+                    .convention(SignedDistanceMaps.Convention.LIVIAETS);
+            if (resolution != null) b.spacing(resolution);
+            return b.build();
+        });
+        return new ForLoss(String.format("BoundaryLoss(idc=%s, activation=NONE, maps=%s)", Arrays.toString(idc),
+                "aux_inputs.distmap, else LIVIAETS maps with spacing " + Arrays.toString(resolution)),
+                (x, in) -> in.distmap() != null ? loss.forwardWithMaps(x, in.distmap()) : loss.forward(x, in.target()));
     }
 
     // ---- generalized Dice -------------------------------------------------------------------------

@@ -75,9 +75,12 @@ class LossMapperTest {
             "monai_focal_2d_sigmoid_g0", "monai_focal_2d_softmax_alpha", "monai_focal_3d_sigmoid_alpha_weight",
             "monai_focal_2d_softmax_nobg",                                      // reference_specific: Variant.MONAI
             "monai_dicece_2d_nobg_weight", "monai_dicece_2d_lambda_ls",
+            "gwdl_fidon_3d_default_M4", "gwdl_fidon_3d_gdl_M4", "gwdl_fidon_2d_default_M3x2_normalised",
+            "gwdl_fidon_2d_default_M4_allbg", "gwdl_monai_2d_gdl_M3_n1",
             "lovasz_sm_present_batch", "lovasz_sm_all_batch", "lovasz_sm_present_perimage", "lovasz_sm_ignore_present_batch",
             "lovasz_sm_probs_input", "lovasz_sm_3d_present_batch",
             "lovasz_hinge_perimage", "lovasz_hinge_batch", "lovasz_hinge_ignore_perimage",
+            "boundary_2d_probs_binary", "boundary_2d_logits_idc12", "boundary_3d_aniso_idc12",
             "dist_2d_multiclass", "dist_2d_aniso", "dist_3d_iso", "dist_3d_aniso", "dist_3d_single_voxel",
             "segloss_softdice_3d_nobg", "segloss_softdice_3d_batch",           // reference_specific: NegatedScoreLoss
             "segloss_gdice_3d", "segloss_gdicev2_3d",                           // reference_specific: variant SEGLOSS, SEGLOSS_V2
@@ -114,7 +117,7 @@ class LossMapperTest {
             assertEquals(Status.PASS, runner.run(c, null).status(), c.id());
             standard++;
         }
-        assertEquals(38, standard);   // + 4 MONAI GDL, 3 MONAI Tversky
+        assertEquals(46, standard);   // + 5 GWDL, 3 boundary
     }
 
     @Test
@@ -192,13 +195,23 @@ class LossMapperTest {
     // ---- unsupported losses, variants, references ------------------------------------------------------
 
     @Test
-    void lossesNotInTheLibraryYetSaySo() {
-        Unsupported u = unsupported(byId("gwdl_fidon_3d_default_M4"));
-        assertEquals(Reason.NOT_IN_LIBRARY, u.reason());
-        assertEquals("GeneralizedWassersteinDiceLoss not in the library yet", u.detail());
-        for (String id : List.of("gwdl_monai_2d_gdl_M3_n1", "boundary_3d_aniso_idc12", "boundary_2d_probs_binary")) {
-            assertEquals(Reason.NOT_IN_LIBRARY, unsupported(byId(id)).reason(), id);
-        }
+    void aReferenceWithoutALibraryLossSaysSo() {
+        LossMapper m = new LossMapper();
+        m.register(LossMapper.FIDON, "GeneralizedWassersteinDiceLoss", LossMapper.notYet("GeneralizedWassersteinDiceLoss"));
+        Mapping u = m.map(byId("gwdl_fidon_3d_default_M4"));
+        Unsupported un = assertInstanceOf(Unsupported.class, u);
+        assertEquals(Reason.NOT_IN_LIBRARY, un.reason());
+        assertEquals("GeneralizedWassersteinDiceLoss not in the library yet", un.detail());
+    }
+
+    @Test
+    void gwdlAndBoundaryMapToTheLibrary() {
+        Mapping.ForLoss f = assertInstanceOf(Mapping.ForLoss.class, mapper.map(byId("gwdl_fidon_3d_gdl_M4")));
+        assertTrue(f.description().contains("weighting=GDL") && f.description().contains("smoothNr=2.22"), f.description());
+        Mapping.ForLoss b = assertInstanceOf(Mapping.ForLoss.class, mapper.map(byId("boundary_3d_aniso_idc12")));
+        assertTrue(b.description().contains("idc=[1, 2]"), b.description());
+        Unsupported bad = unsupported(withOption(byId("gwdl_fidon_3d_gdl_M4"), "weighting_mode", "squared"));
+        assertTrue(bad.detail().contains("weighting_mode") && bad.detail().contains("squared"), bad.detail());
     }
 
     @Test
@@ -565,8 +578,7 @@ class LossMapperTest {
         long unsupported = results.stream().filter(r -> r.status() == Status.UNSUPPORTED).count();
         assertEquals(unsupported + " unsupported:", closing.get(1));
         assertEquals(unsupported, closing.size() - 2);
-        assertTrue(closing.contains("  gwdl_fidon_3d_gdl_M4: GeneralizedWassersteinDiceLoss not in the library yet"),
-                closing.toString());
+        assertTrue(closing.stream().anyMatch(l -> l.startsWith("  segloss_softdice_2d_square: ")), closing.toString());
         assertTrue(Report.line(results.get(0)).startsWith("PASS         monai_dice_3d_softmax_nobg  [dice, standard]  loss abs err"));
     }
 }
