@@ -10,6 +10,10 @@ formula of LossBench.label, M the 4-class matrix of LossBench.M.
             formulation: softmax, W = sum_c M[y, c] p_c, TP = sum alpha (1 - W), written here
             with plain torch ops, so autograd differentiates it);
   boundary  mean over B x 3 x voxels of softmax(x)[:, 1:] * maps[:, 1:] (LIVIAETS SurfaceLoss).
+  lovasz    Berman's lovasz_softmax (classes 'present', per_image False) on softmax(x), the
+            algorithm of bermanmaxim/LovaszSoftmax pytorch/lovasz_losses.py re-typed from its
+            description: per class, errors sorted decreasingly, dot with the Lovasz gradient.
+  dice      soft Dice, MONAI defaults (smooth 1e-5, per sample and class), on softmax(x).
             The maps are random: their values do not change the time, and the EDT is not timed.
 One run = the loss and its backward into a cleared gradient. Prints the median (and min) of --reps runs
 after 3 warm-ups, per thread count. Debian: apt-get install -y python3-torch (torch 1.13).
@@ -49,6 +53,38 @@ def boundary(logits: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     return (p[:, 1:] * maps[:, 1:]).mean()
 
 
+def lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
+    """Gradient of the Lovasz extension w.r.t. sorted errors (Berman et al. 2018, Alg. 1)."""
+    gts = gt_sorted.sum()
+    intersection = gts - gt_sorted.float().cumsum(0)
+    union = gts + (1 - gt_sorted).float().cumsum(0)
+    jaccard = 1.0 - intersection / union
+    jaccard[1:] = jaccard[1:] - jaccard[:-1]
+    return jaccard
+
+
+def lovasz(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    p = torch.softmax(logits, dim=1)
+    probas = p.permute(0, 2, 3, 4, 1).reshape(-1, C)          # [B*S, C]
+    labels = y.reshape(-1)
+    losses = []
+    for c in range(C):
+        fg = (labels == c).float()
+        if fg.sum() == 0:
+            continue
+        errors = (fg - probas[:, c]).abs()
+        errors_sorted, perm = torch.sort(errors, 0, descending=True)
+        losses.append(torch.dot(errors_sorted, lovasz_grad(fg[perm])))
+    return torch.stack(losses).mean()
+
+
+def dice(logits: torch.Tensor, onehot: torch.Tensor, smooth: float = 1e-5) -> torch.Tensor:
+    p = torch.softmax(logits, dim=1)
+    axes = (2, 3, 4)
+    inter = (p * onehot).sum(axes)
+    return (1 - (2 * inter + smooth) / (p.sum(axes) + onehot.sum(axes) + smooth)).mean()
+
+
 def time_it(fn, reps: int) -> tuple[float, float]:
     for _ in range(3):
         fn()
@@ -84,9 +120,21 @@ def main() -> int:
         boundary(x, maps).backward()
         return x.grad
 
+    onehot = torch.nn.functional.one_hot(y, C).permute(0, 4, 1, 2, 3).float()
+
+    def run_lovasz():
+        x.grad = None
+        lovasz(x, y).backward()
+        return x.grad
+
+    def run_dice():
+        x.grad = None
+        dice(x, onehot).backward()
+        return x.grad
+
     for n in (int(v) for v in a.threads.split(",")):
         torch.set_num_threads(n)
-        for name, fn in (("gwdl", run_gwdl), ("boundary", run_boundary)):
+        for name, fn in (("gwdl", run_gwdl), ("boundary", run_boundary), ("lovasz", run_lovasz), ("dice", run_dice)):
             med, best = time_it(fn, a.reps)
             if a.json:
                 print(json.dumps({"loss": name, "threads": n, "median_ms": med * 1e3, "min_ms": best * 1e3,

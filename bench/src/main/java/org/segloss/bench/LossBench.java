@@ -16,7 +16,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.segloss.autograd.Var;
 import org.segloss.distance.SignedDistanceMaps;
 import org.segloss.loss.BoundaryLoss;
+import org.segloss.loss.DiceLoss;
 import org.segloss.loss.GeneralizedWassersteinDiceLoss;
+import org.segloss.loss.LovaszSoftmaxLoss;
 import org.segloss.tensor.Backend;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
@@ -32,6 +34,12 @@ import org.segloss.tensor.kernel.Parallel;
  *       backward, TP and the ratio through autograd.</li>
  *   <li>{@code boundary}: {@link BoundaryLoss#forwardWithMaps} with precomputed maps (the EDT is
  *       DistanceBench's business), softmax, idc = 1..3, mean.</li>
+ *   <li>{@code lovasz}: {@link LovaszSoftmaxLoss} on the softmax of the logits, classes present,
+ *       batch mode (Berman's defaults): one sort of B·D·H·W errors per class.</li>
+ *   <li>{@code sortBaseline}: what the issue compares Lovász with: sorting the same number of
+ *       float keys with an index permutation, C times (keys packed with their index into longs,
+ *       {@code Arrays.sort}).</li>
+ *   <li>{@code dice}: soft Dice (MONAI defaults) on the softmax, for scale.</li>
  * </ul>
  * One operation = build the graph, run backward, return the input's gradient. {@code Work}
  * counts the logical traffic of the input, the gradient and (boundary) the maps: a lower bound.
@@ -60,6 +68,10 @@ public class LossBench {
     private LabelTensor labels;
     private GeneralizedWassersteinDiceLoss gwdl;
     private BoundaryLoss boundary;
+    private LovaszSoftmaxLoss lovasz;
+    private DiceLoss dice;
+    private float[] keys;
+    private long[] packed;
 
     /** Slabs of the 4 classes, integer arithmetic only so that Python builds the identical map. */
     static int label(int b, int z, int y, int x) {
@@ -80,6 +92,10 @@ public class LossBench {
         maps = SignedDistanceMaps.fromLabels(labels, C);
         gwdl = GeneralizedWassersteinDiceLoss.create(M);
         boundary = BoundaryLoss.create();
+        lovasz = LovaszSoftmaxLoss.builder().build();
+        dice = DiceLoss.create();
+        keys = BenchSupport.uniform(7, B * INNER, 0f, 1f);
+        packed = new long[B * INNER];
         verify();
     }
 
@@ -131,5 +147,36 @@ public class LossBench {
         boundary.forwardWithMaps(x, maps).backward();
         w.bytes += 3.0 * N * Float.BYTES;
         return x.grad();
+    }
+
+    @Benchmark
+    public Tensor lovasz(Work w) {
+        Var x = Var.param(logits);
+        lovasz.forward(x, labels).backward();
+        w.bytes += 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES;
+        return x.grad();
+    }
+
+    @Benchmark
+    public Tensor dice(Work w) {
+        Var x = Var.param(logits);
+        dice.forward(x, labels).backward();
+        w.bytes += 2.0 * N * Float.BYTES;
+        return x.grad();
+    }
+
+    /** C argsorts of B·D·H·W float keys: a non-negative float's bits order like the float. */
+    @Benchmark
+    public long sortBaseline(Work w) {
+        long acc = 0;
+        for (int c = 0; c < C; c++) {
+            for (int i = 0; i < packed.length; i++) {
+                packed[i] = ((long) Float.floatToRawIntBits(keys[i] + c) << 32) | i;
+            }
+            java.util.Arrays.sort(packed);
+            acc += packed[packed.length / 2];
+        }
+        w.bytes += (double) C * packed.length * Long.BYTES;
+        return acc;
     }
 }
