@@ -102,6 +102,16 @@ class Conv3dTest {
     }
 
     @Test
+    void weightGradientOneGroupMatchesManyGroups() {
+        // the serial-tiles path (taken when the partials would exceed their memory bound) against the grouped path
+        int b = 2, ci = 2, co = 3, d = 5, h = 30, w = 31;
+        float[] x = Tensor.randn(21, b, ci, d, h, w).toArray(), dy = Tensor.randn(22, b, co, d, h, w).toArray();
+        float[] grouped = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w);
+        float[] serial = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w, 1);
+        NnTesting.assertClose(grouped, serial, 1e-4f, "dw one group vs grouped");
+    }
+
+    @Test
     void badArgumentsNameTheLayerAndParameter() {
         Conv3d conv = new Conv3d(2, 4, 0);
         var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(Var.constant(Tensor.zeros(1, 3, 4, 4, 4))));
