@@ -1,0 +1,76 @@
+package org.segloss.nn;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.Function;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.Shape;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * Max pooling over 2x2x2 windows with stride 2, as PyTorch's {@code MaxPool3d(2)}: x
+ * {@code [B, C, D, H, W]} -> y {@code [B, C, D/2, H/2, W/2]} (floor: a trailing odd plane, row or
+ * column is dropped).
+ * <pre>
+ * forward   y[b,c,p] = max_{k in {0,1}^3} x[b,c,2p+k];  a[b,c,p] = the first k (kz, ky, kx
+ *           lexicographic) attaining it: ties go to the first index, like PyTorch
+ * backward  dx[b,c,2p+a[b,c,p]] = dy[b,c,p]; 0 elsewhere (windows do not overlap)
+ * </pre>
+ * NOTE: at a tie the whole gradient goes to the first maximum (PyTorch's rule; Var.max splits it).
+ */
+public final class MaxPool3d extends Module {
+    @Override
+    public Var forward(Var x) {
+        Checks.volume("MaxPool3d", "x", x.shape(), -1);
+        Shape s = x.shape();
+        if (s.dim(2) < 2 || s.dim(3) < 2 || s.dim(4) < 2) {
+            throw new IllegalArgumentException("MaxPool3d: x must have D, H, W >= 2 (kernel 2), got shape " + s);
+        }
+        return new Op().apply(x);
+    }
+
+    static final class Op extends Function {
+        @Override
+        protected Tensor forward1(Ctx ctx, Tensor... t) {
+            Shape s = t[0].shape();
+            int planes = s.dim(0) * s.dim(1), d = s.dim(2), h = s.dim(3), w = s.dim(4);
+            int od = d / 2, oh = h / 2, ow = w / 2, v = d * h * w, ov = od * oh * ow;
+            float[] x = t[0].toArray(), y = new float[planes * ov];
+            int[] arg = new int[planes * ov];           // flat index into x of each output's maximum
+            Parallel.forRange(planes, 1, (p0, p1) -> {
+                for (int pl = p0; pl < p1; pl++) {
+                    int q = pl * ov;
+                    for (int z = 0; z < od; z++) {
+                        for (int yy = 0; yy < oh; yy++) {
+                            for (int xx = 0; xx < ow; xx++, q++) {
+                                int best = pl * v + (2 * z * h + 2 * yy) * w + 2 * xx;
+                                float m = x[best];
+                                for (int k = 1; k < 8; k++) {
+                                    int i = pl * v + ((2 * z + (k >> 2)) * h + 2 * yy + ((k >> 1) & 1)) * w + 2 * xx + (k & 1);
+                                    if (x[i] > m || (Float.isNaN(x[i]) && !Float.isNaN(m))) {   // strict: first max wins; NaN propagates
+                                        m = x[i];
+                                        best = i;
+                                    }
+                                }
+                                y[q] = m;
+                                arg[q] = best;
+                            }
+                        }
+                    }
+                }
+            });
+            ctx.put("arg", arg);
+            ctx.put("shape", s);
+            return Tensor.wrap(y, s.dim(0), s.dim(1), od, oh, ow);
+        }
+
+        @Override
+        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+            Shape s = ctx.get("shape");
+            int[] arg = ctx.get("arg");
+            float[] gy = g.toArray(), dx = new float[s.size()];
+            for (int q = 0; q < arg.length; q++) dx[arg[q]] = gy[q];
+            return new Tensor[] {Tensor.wrap(dx, s.dims())};
+        }
+    }
+}

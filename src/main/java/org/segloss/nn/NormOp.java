@@ -1,0 +1,144 @@
+package org.segloss.nn;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.Function;
+import org.segloss.tensor.Shape;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * The fused normalisation behind {@link InstanceNorm3d} and {@link BatchNorm3d}: inputs x
+ * {@code [B, C, S...]}, gamma {@code [C]}, beta {@code [C]}. A group is the set of elements that
+ * share statistics: one (b, c) slice for instance norm, one channel c over the batch for batch
+ * norm; N is its size.
+ * <pre>
+ * forward   mu = mean_group(x);  var = mean_group((x - mu)^2) (biased);  r = 1 / sqrt(var + eps)
+ *           xh = (x - mu) r;  y = gamma[c] xh + beta[c]
+ * backward  dx = gamma[c] r (dy - mean_group(dy) - xh mean_group(dy xh))
+ *           dgamma[c] = sum_{groups of c} sum dy xh;  dbeta[c] = sum dy
+ * fixed stats (batch norm in eval): mu, var given; dx = gamma[c] r dy (mu and var are constants)
+ * </pre>
+ * NOTE: fused rather than composed from mean/sub/mul so that one saved tensor (xh) replaces the
+ * five intermediates a composition keeps. Sums in double, per group in a fixed order; groups
+ * in parallel, so results do not depend on the thread count.
+ */
+final class NormOp extends Function {
+    private final boolean perInstance;
+    private final float eps;
+    private final float[] fixedMean, fixedVar;   // both null: batch statistics
+    /** Batch statistics of the last forward (per channel; batch norm only): mean, biased var. */
+    float[] batchMean, batchVar;
+
+    NormOp(boolean perInstance, float eps, float[] fixedMean, float[] fixedVar) {
+        this.perInstance = perInstance;
+        this.eps = eps;
+        this.fixedMean = fixedMean;
+        this.fixedVar = fixedVar;
+    }
+
+    @Override
+    protected Tensor forward1(Ctx ctx, Tensor... t) {
+        Shape s = t[0].shape();
+        int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
+        int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
+        float[] x = t[0].toArray(), gamma = t[1].toArray(), beta = t[2].toArray();
+        float[] y = new float[x.length], xh = new float[x.length], rstd = new float[groups];
+        float[] mean = new float[groups], var = new float[groups];
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int ch = perInstance ? g % c : g;
+                double mu, vr;
+                if (fixedMean != null) {
+                    mu = fixedMean[ch];
+                    vr = fixedVar[ch];
+                } else {
+                    double sum = 0;
+                    for (int bl = 0; bl < blocks; bl++) {
+                        for (int i = start(g, bl, c, n), e = i + n; i < e; i++) sum += x[i];
+                    }
+                    mu = sum / ((double) n * blocks);
+                    double sq = 0;
+                    for (int bl = 0; bl < blocks; bl++) {
+                        for (int i = start(g, bl, c, n), e = i + n; i < e; i++) sq += (x[i] - mu) * (x[i] - mu);
+                    }
+                    vr = sq / ((double) n * blocks);
+                }
+                double r = 1.0 / Math.sqrt(vr + eps);
+                mean[g] = (float) mu;
+                var[g] = (float) vr;
+                rstd[g] = (float) r;
+                float gm = gamma[ch], bt = beta[ch];
+                for (int bl = 0; bl < blocks; bl++) {
+                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) {
+                        float h = (float) ((x[i] - mu) * r);
+                        xh[i] = h;
+                        y[i] = gm * h + bt;
+                    }
+                }
+            }
+        });
+        if (!perInstance && fixedMean == null) {
+            batchMean = mean;
+            batchVar = var;
+        }
+        ctx.saveForBackward(Tensor.wrap(xh, s.dims()));
+        ctx.put("rstd", rstd);
+        ctx.put("gamma", gamma);
+        return Tensor.wrap(y, s.dims());
+    }
+
+    /** Offset of block bl of group g in [B, C, n]. */
+    private int start(int g, int bl, int c, int n) {
+        return perInstance ? g * n : (bl * c + g) * n;
+    }
+
+    @Override
+    protected Tensor[] backward1(Ctx ctx, Tensor gy) {
+        Shape s = gy.shape();
+        int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
+        int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
+        float[] xh = ctx.saved(0).toArray(), dy = gy.toArray(), rstd = ctx.get("rstd"), gamma = ctx.get("gamma");
+        float[] dx = new float[dy.length];
+        double[] sdy = new double[groups], sdyx = new double[groups];
+        boolean fixed = fixedMean != null, needX = ctx.needsInputGrad(0);
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                double a = 0, b = 0;
+                for (int bl = 0; bl < blocks; bl++) {
+                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) {
+                        a += dy[i];
+                        b += (double) dy[i] * xh[i];
+                    }
+                }
+                sdy[g] = a;
+                sdyx[g] = b;
+                if (!needX) continue;
+                int ch = perInstance ? g % c : g;
+                double cnt = (double) n * blocks, k = (double) gamma[ch] * rstd[g];
+                double mdy = fixed ? 0 : a / cnt, mdyx = fixed ? 0 : b / cnt;
+                for (int bl = 0; bl < blocks; bl++) {
+                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) dx[i] = (float) (k * (dy[i] - mdy - xh[i] * mdyx));
+                }
+            }
+        });
+        float[] dgamma = new float[c], dbeta = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            double a = 0, b = 0;
+            if (perInstance) {
+                for (int bi = 0; bi < batch; bi++) {    // batch order: fixed
+                    a += sdyx[bi * c + ch];
+                    b += sdy[bi * c + ch];
+                }
+            } else {
+                a = sdyx[ch];
+                b = sdy[ch];
+            }
+            dgamma[ch] = (float) a;
+            dbeta[ch] = (float) b;
+        }
+        return new Tensor[] {
+            needX ? Tensor.wrap(dx, s.dims()) : null,
+            ctx.needsInputGrad(1) ? Tensor.wrap(dgamma, c) : null,
+            ctx.needsInputGrad(2) ? Tensor.wrap(dbeta, c) : null};
+    }
+}

@@ -1,0 +1,136 @@
+package org.segloss.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/** Conv3d against a direct 7-loop convolution, gradient checks, determinism, bad arguments. */
+class Conv3dTest {
+
+    /** y[b,o,z,y,x] = bias[o] + sum_{i,kz,ky,kx} w[o,i,kz,ky,kx] x[b,i,z+kz-1,y+ky-1,x+kx-1]. */
+    static float[] naive(Tensor x, Tensor w, Tensor bias) {
+        int bs = x.dim(0), ci = x.dim(1), d = x.dim(2), h = x.dim(3), wd = x.dim(4), co = w.dim(0);
+        float[] y = new float[bs * co * d * h * wd];
+        int j = 0;
+        for (int b = 0; b < bs; b++)
+            for (int o = 0; o < co; o++)
+                for (int z = 0; z < d; z++)
+                    for (int yy = 0; yy < h; yy++)
+                        for (int xx = 0; xx < wd; xx++) {
+                            double s = bias == null ? 0 : bias.get(o);
+                            for (int i = 0; i < ci; i++)
+                                for (int kz = 0; kz < 3; kz++)
+                                    for (int ky = 0; ky < 3; ky++)
+                                        for (int kx = 0; kx < 3; kx++) {
+                                            int sz = z + kz - 1, sy = yy + ky - 1, sx = xx + kx - 1;
+                                            if (sz < 0 || sz >= d || sy < 0 || sy >= h || sx < 0 || sx >= wd) continue;
+                                            s += (double) w.get(o, i, kz, ky, kx) * x.get(b, i, sz, sy, sx);
+                                        }
+                            y[j++] = (float) s;
+                        }
+        return y;
+    }
+
+    @Property(tries = 30)
+    void forwardMatchesDirectConvolution(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int b = 1 + r.nextInt(2), ci = 1 + r.nextInt(3), co = 1 + r.nextInt(3);
+        // sizes 1..6 include the degenerate 1 (every neighbour padded) and even sizes
+        int d = 1 + r.nextInt(6), h = 1 + r.nextInt(6), w = 1 + r.nextInt(6);
+        Tensor x = Tensor.randn(r.nextLong(), b, ci, d, h, w);
+        Conv3d conv = new Conv3d(ci, co, r.nextLong());
+        conv.bias().value().addi(Tensor.randn(r.nextLong(), co));
+        float[] y = conv.forward(Var.constant(x)).value().toArray();
+        NnTesting.assertClose(naive(x, conv.weight().value(), conv.bias().value()), y, 1e-4f, "Conv3d forward");
+    }
+
+    @Test
+    void forwardMatchesAcrossManyTiles() {
+        // K = 2*27 = 54 rows: tiles of TILE_FLOATS / 54 columns, so 40^3 voxels span several tiles per batch element
+        Tensor x = Tensor.randn(1, 2, 2, 9, 40, 41);
+        Tensor w = Tensor.randn(2, 3, 2, 3, 3, 3), bias = Tensor.randn(3, 3);
+        Var y = Conv3d.conv3d(Var.constant(x), Var.constant(w), Var.constant(bias));
+        assertTrue(Conv3d.tileColumns(54, 9 * 40 * 41) < 9 * 40 * 41, "several tiles");
+        NnTesting.assertClose(naive(x, w, bias), y.value().toArray(), 1e-4f, "Conv3d forward, tiled");
+    }
+
+    @Property(tries = 25)
+    void gradientsMatchFiniteDifferences(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int b = 1 + r.nextInt(2), ci = 1 + r.nextInt(3), co = 1 + r.nextInt(3);
+        int d = NnTesting.odd(r), h = NnTesting.odd(r), w = NnTesting.odd(r);
+        Tensor x = Tensor.randn(r.nextLong(), b, ci, d, h, w);
+        Tensor wt = Tensor.randn(r.nextLong(), co, ci, 3, 3, 3).muli(0.3f), bias = Tensor.randn(r.nextLong(), co);
+        NnTesting.assertGrad("Conv3d [" + b + "," + ci + "->" + co + "," + d + "," + h + "," + w + "]",
+                v -> Conv3d.conv3d(v[0], v[1], v[2]), x, wt, bias);
+    }
+
+    @Test
+    void gradientsWithoutBias() {
+        Tensor x = Tensor.randn(5, 1, 2, 3, 3, 3), w = Tensor.randn(6, 2, 2, 3, 3, 3);
+        NnTesting.assertGrad("Conv3d no bias", v -> Conv3d.conv3d(v[0], v[1], null), x, w);
+    }
+
+    @Test
+    void bitIdenticalForAnyThreadCount() {
+        Tensor x = Tensor.randn(11, 2, 3, 7, 30, 33);
+        Tensor w = Tensor.randn(12, 4, 3, 3, 3, 3), bias = Tensor.randn(13, 4);
+        Tensor seed = Tensor.randn(14, 2, 4, 7, 30, 33);
+        int saved = Parallel.threads();
+        float[][] first = null;
+        try {
+            for (int t : new int[] {1, 2, 3}) {
+                Parallel.setThreads(t);
+                Var vx = Var.param(x.copy()), vw = Var.param(w.copy()), vb = Var.param(bias.copy());
+                Var y = Conv3d.conv3d(vx, vw, vb);
+                y.backward(seed);
+                float[][] got = {y.value().toArray(), vx.grad().toArray(), vw.grad().toArray(), vb.grad().toArray()};
+                if (first == null) first = got;
+                else for (int i = 0; i < got.length; i++) assertArrayEquals(first[i], got[i], "output " + i + " on " + t + " threads");
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
+    void weightGradientOneGroupMatchesManyGroups() {
+        // the serial-tiles path (taken when the partials would exceed their memory bound) against the grouped path
+        int b = 2, ci = 2, co = 3, d = 5, h = 30, w = 31;
+        float[] x = Tensor.randn(21, b, ci, d, h, w).toArray(), dy = Tensor.randn(22, b, co, d, h, w).toArray();
+        float[] grouped = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w);
+        float[] serial = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w, 1);
+        NnTesting.assertClose(grouped, serial, 1e-4f, "dw one group vs grouped");
+    }
+
+    @Test
+    void badArgumentsNameTheLayerAndParameter() {
+        Conv3d conv = new Conv3d(2, 4, 0);
+        var e = assertThrows(IllegalArgumentException.class, () -> conv.forward(Var.constant(Tensor.zeros(1, 3, 4, 4, 4))));
+        assertTrue(e.getMessage().contains("Conv3d") && e.getMessage().contains("x") && e.getMessage().contains("2 channels")
+                && e.getMessage().contains("got 3"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> conv.forward(Var.constant(Tensor.zeros(2, 4, 4, 4))));
+        assertTrue(e2.getMessage().contains("rank 5") && e2.getMessage().contains("[2, 4, 4, 4]"), e2.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Conv3d(0, 4, 0));
+    }
+
+    @Test
+    void kaimingInitHasTheRightSpread() {
+        Conv3d conv = new Conv3d(16, 32, 7);
+        float[] w = conv.weight().value().toArray();
+        double ss = 0;
+        for (float v : w) ss += v * v;
+        double std = Math.sqrt(ss / w.length), expected = Math.sqrt(2.0 / (16 * 27));
+        assertTrue(Math.abs(std / expected - 1) < 0.05, "std " + std + " vs " + expected);
+        assertArrayEquals(w, new Conv3d(16, 32, 7).weight().value().toArray(), "seeded");
+        assertTrue(conv.namedParameters().keySet().toString().equals("[weight, bias]"));
+    }
+}
