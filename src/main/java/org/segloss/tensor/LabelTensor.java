@@ -131,18 +131,23 @@ public final class LabelTensor {
         int b = shape.dim(0);
         int inner = shape.product(1, shape.rank());
         float[] out = new float[b * numClasses * inner];
-        for (int n = 0; n < b; n++) {
-            for (int j = 0; j < inner; j++) {
-                int v = data[offset + n * inner + j];
-                if (v == ignoreIndex) continue;
-                if (v < 0 || v >= numClasses) {
-                    throw new IllegalArgumentException("oneHot: labels must be in [0, " + numClasses + ")"
-                            + (ignoreIndex != Integer.MIN_VALUE ? " or equal ignoreIndex " + ignoreIndex : "")
-                            + ", got " + v + " at flat index " + (n * inner + j));
-                }
-                out[(n * numClasses + v) * inner + j] = 1f;
+        // validate first (a clear error names the first bad voxel), then fill in parallel
+        for (int i = 0; i < b * inner; i++) {
+            int v = data[offset + i];
+            if (v != ignoreIndex && (v < 0 || v >= numClasses)) {
+                throw new IllegalArgumentException("oneHot: labels must be in [0, " + numClasses + ")"
+                        + (ignoreIndex != Integer.MIN_VALUE ? " or equal ignoreIndex " + ignoreIndex : "")
+                        + ", got " + v + " at flat index " + i);
             }
         }
+        org.segloss.tensor.kernel.Parallel.forRange(b * inner, Tensor.GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                int v = data[offset + i];
+                if (v == ignoreIndex) continue;
+                int n = i / inner, j = i - n * inner;
+                out[(n * numClasses + v) * inner + j] = 1f;
+            }
+        });
         return new Tensor(out, 0, shape.insert(1, numClasses));
     }
 

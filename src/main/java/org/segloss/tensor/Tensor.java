@@ -163,9 +163,23 @@ public final class Tensor {
         return m;
     }
 
-    /** Whether every element is finite. */
+    /**
+     * Whether every element is finite: the max and min kernels propagate NaN and keep infinities,
+     * so one parallel pass of each answers it.
+     */
     public boolean isFinite() {
-        for (int i = 0; i < size(); i++) if (!Float.isFinite(at(i))) return false;
+        int n = size();
+        if (n == 0) return true;
+        int nb = (n + BLOCK - 1) / BLOCK;
+        boolean[] bad = new boolean[nb];
+        Kernels k = Backend.kernels();
+        Parallel.forRange(nb, Math.max(1, GRAIN / BLOCK), (s, e) -> {
+            for (int b = s; b < e; b++) {
+                int start = b * BLOCK, len = Math.min(BLOCK, n - start);
+                bad[b] = !Float.isFinite(k.max(data, offset + start, len)) || !Float.isFinite(k.min(data, offset + start, len));
+            }
+        });
+        for (boolean x : bad) if (x) return false;
         return true;
     }
 

@@ -101,6 +101,7 @@ class TensorProperties {
         List<OpCatalog.Entry> entries = OpCatalog.entries();
         OpCatalog.Entry e = entries.get(new SplittableRandom(seed).nextInt(entries.size()));
         OpCatalog.Case c = e.sample(seed, true);
+        for (int i = 0; i < 5; i++) runForwardBackward(c);   // warm the kernels (see the NOTE below)
         float[][] reference = null;
         int before = Parallel.threads();
         try {
@@ -120,15 +121,20 @@ class TensorProperties {
         SplittableRandom r = new SplittableRandom(seed);
         Tensor x = Tensor.randn(r.nextLong(), 2, 4, 33, 31, 29);
         Tensor a = Tensor.randn(r.nextLong(), 130, 67), b = Tensor.randn(r.nextLong(), 67, 129);
+        // NOTE: warm up first. Until C2 compiles a Vector API loop, its EXP lanes come from the JDK's
+        // Java fallback, which differs from the SVML intrinsic in the last bit for ~1 % of inputs:
+        // a JIT-tier effect, not a thread-count one (spec/numerics.md, "Determinism").
+        java.util.function.Supplier<float[][]> all = () -> new float[][] {
+            x.sum(new int[] {2, 3, 4}, false).toArray(), x.sum(new int[] {0, 2, 3, 4}, false).toArray(),
+            x.sum().toArray(), x.softmax(1).toArray(), x.max(new int[] {1}, false).toArray(),
+            a.matMul(b).toArray(), x.exp().toArray()};
+        for (int i = 0; i < 30; i++) all.get();
         float[][] reference = null;
         int before = Parallel.threads();
         try {
             for (int threads : new int[] {1, 2, 4}) {
                 Parallel.setThreads(threads);
-                float[][] got = {
-                    x.sum(new int[] {2, 3, 4}, false).toArray(), x.sum(new int[] {0, 2, 3, 4}, false).toArray(),
-                    x.sum().toArray(), x.softmax(1).toArray(), x.max(new int[] {1}, false).toArray(),
-                    a.matMul(b).toArray(), x.exp().toArray()};
+                float[][] got = all.get();
                 if (reference == null) reference = got;
                 else for (int i = 0; i < got.length; i++) assertArrayEquals(reference[i], got[i], 0f, "result " + i + ", " + threads + " threads");
             }

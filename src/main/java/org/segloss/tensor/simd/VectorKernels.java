@@ -528,7 +528,7 @@ public abstract sealed class VectorKernels implements Kernels
         for (int bound = sp.loopBound(n); i < bound; i += lanes) {
             s0 = s0.add(FloatVector.fromArray(sp, x, xOff + i));
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(ADD);
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += x[xOff + i];
         return s;
     }
@@ -554,7 +554,7 @@ public abstract sealed class VectorKernels implements Kernels
         for (int bound = sp.loopBound(n); i < bound; i += lanes) {
             s0 = FloatVector.fromArray(sp, a, aOff + i).fma(FloatVector.fromArray(sp, b, bOff + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(ADD);
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -600,6 +600,20 @@ public abstract sealed class VectorKernels implements Kernels
         float m = m0.min(m1).min(m2.min(m3)).reduceLanes(MIN);
         for (; i < n; i++) m = Math.min(m, x[xOff + i]);
         return m;
+    }
+
+    /**
+     * The lanes of v added in lane order. NOTE: not {@code reduceLanes(ADD)}: its order is
+     * unspecified and differs between the JDK's Java fallback (interpreter, C1) and the C2
+     * intrinsic, so a sum would change in the last bit once the loop gets compiled. Lane-wise
+     * vector adds are exact IEEE operations in every tier; this fixed-order tail keeps the
+     * whole reduction identical in every tier. It runs once per call, so its cost is nil.
+     */
+    private float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0f;
+        for (float x : lanes) s += x;
+        return s;
     }
 
     // ---- along an axis ----------------------------------------------------------------------
@@ -656,7 +670,7 @@ public abstract sealed class VectorKernels implements Kernels
             e.intoArray(out, outOff + i);
             acc = acc.add(e);
         }
-        float s = acc.reduceLanes(ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) {
             float e = (float) Math.exp(x[xOff + i] - m);
             out[outOff + i] = e;
@@ -730,7 +744,7 @@ public abstract sealed class VectorKernels implements Kernels
         for (int i = 0; i < bound; i += sp.length()) {
             acc = acc.add(FloatVector.fromArray(sp, x, xOff + i).sub(vm).lanewise(EXP));
         }
-        float s = acc.reduceLanes(ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
         return s;
     }
