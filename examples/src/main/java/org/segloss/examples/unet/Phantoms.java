@@ -1,0 +1,181 @@
+package org.segloss.examples.unet;
+
+import java.util.SplittableRandom;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
+
+/**
+ * Built-in synthetic 3-D phantoms, the embedded default data set (no download): seeded volumes
+ * with a large organ, a medium structure inside it and tiny bright lesions, so that the class
+ * imbalance, not the contrast, is the difficulty.
+ *
+ * <p>Geometry (in voxels, for a cube of side N):
+ * <ul>
+ * <li><b>organ</b> (label 1): an ellipsoid of about 30 % of the volume (mean semi-axis 0.415 N,
+ *     axis ratios in [0.9, 1.1]) near the centre, its surface deformed by ±8 % with smooth
+ *     random sinusoids (it may touch the borders and is then cut, as organs in a crop are);</li>
+ * <li><b>structure</b> (label 2): an ellipsoid of 1/11 of the organ's voxels (so structure : rest
+ *     of the organ ≈ 100 : 1000), placed inside the organ off its centre;</li>
+ * <li><b>lesions</b> (label 3): k = clamp(round(T / 50), 2, 8) balls inside the organ and outside
+ *     the structure, of equal radius r = (3T / 4πk)^(1/3), where T = organ voxels / 1000 (at
+ *     N = 64: two balls of radius about 2.1 voxels).</li>
+ * </ul>
+ * Labels are painted in this order, later ones over earlier ones.
+ *
+ * <p>Intensity: class means background 0.2, organ 0.6, structure 0.8, lesion 1.1; times a smooth
+ * multiplicative bias field 1 + 0.15 b (b in [-1, 1], the mean of three sinusoids along the axes
+ * with random frequency 1-2 periods per volume and phase); plus Gaussian noise σ = 0.12
+ * (additive, per voxel); then normalised to mean 0 and standard deviation 1 over the volume.
+ * Neighbouring classes overlap (0.2 apart at σ 0.12 and a bias up to ±0.09 on the organ), but
+ * differ in mean.
+ *
+ * <p>Measured class ratios organ : structure : lesions (seeds 0-19, N = 64; see
+ * {@code PhantomsTest.classRatios}): structure / organ 0.098-0.102 (nominal 0.1), lesions / organ
+ * 0.00073-0.00125 (nominal 0.001), i.e. about 1000 : 100 : 1; the organ takes about 28 % of the
+ * volume. Generating a 64^3 volume takes about 20 ms.
+ */
+public final class Phantoms {
+    private Phantoms() {}
+
+    public static final int BACKGROUND = 0, ORGAN = 1, STRUCTURE = 2, LESION = 3;
+    /** Number of classes including the background. */
+    public static final int CLASSES = 4;
+    /** Smallest and largest supported side. */
+    public static final int MIN_SIZE = 16, MAX_SIZE = 512;
+
+    static final float[] MEAN = {0.2f, 0.6f, 0.8f, 1.1f};
+    static final float NOISE_SIGMA = 0.12f, BIAS_AMPLITUDE = 0.15f;
+
+    /** A phantom of side {@code size}: image [1, size, size, size], labels [size, size, size]. */
+    public static LabeledVolume generate(long seed, int size) {
+        if (size < MIN_SIZE || size > MAX_SIZE) {
+            throw new IllegalArgumentException("Phantoms.generate: size must be in [" + MIN_SIZE + ", " + MAX_SIZE + "], got " + size);
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int n = size, v = n * n * n;
+        int[] lab = new int[v];
+
+        // organ: deformed ellipsoid
+        double base = 0.415 * n;
+        double[] c = new double[3], a = new double[3];
+        for (int k = 0; k < 3; k++) {
+            c[k] = n / 2.0 + (rnd.nextDouble() - 0.5) * 0.06 * n;
+            a[k] = base * (0.9 + 0.2 * rnd.nextDouble());
+        }
+        double norm = Math.cbrt(base * base * base / (a[0] * a[1] * a[2]));   // keep the volume at base^3
+        for (int k = 0; k < 3; k++) a[k] *= norm;
+        double[][] wave = new double[3][];
+        for (int k = 0; k < 3; k++) wave[k] = sinusoid(rnd, n, 1.0, 2.5);
+        long organ = 0;
+        for (int z = 0; z < n; z++) {
+            double dz = (z + 0.5 - c[0]) / a[0];
+            for (int y = 0; y < n; y++) {
+                double dy = (y + 0.5 - c[1]) / a[1];
+                for (int x = 0; x < n; x++) {
+                    double dx = (x + 0.5 - c[2]) / a[2];
+                    double r = 1 + 0.08 * (wave[0][z] * wave[1][y] + wave[2][x]) / 2;
+                    if (dz * dz + dy * dy + dx * dx < r * r) {
+                        lab[(z * n + y) * n + x] = ORGAN;
+                        organ++;
+                    }
+                }
+            }
+        }
+
+        // structure: an ellipsoid of organ/11 voxels inside the organ, off centre
+        double sv = organ / 11.0, sr = Math.cbrt(3 * sv / (4 * Math.PI));
+        double[] sa = new double[3], sc = new double[3];
+        for (int k = 0; k < 3; k++) sa[k] = sr * (0.8 + 0.4 * rnd.nextDouble());
+        double sn = Math.cbrt(sr * sr * sr / (sa[0] * sa[1] * sa[2]));
+        for (int k = 0; k < 3; k++) sa[k] *= sn;
+        for (int tries = 0; ; tries++) {
+            for (int k = 0; k < 3; k++) sc[k] = c[k] + (rnd.nextDouble() - 0.5) * a[k];   // within half a semi-axis
+            if (insideOrgan(lab, n, sc, sa) || tries > 50) break;
+        }
+        paintEllipsoid(lab, n, sc, sa, STRUCTURE, -1);
+
+        // lesions: k equal balls in the organ, outside the structure
+        double target = organ / 1000.0;
+        int k = (int) Math.max(2, Math.min(8, Math.round(target / 50)));
+        double lr = Math.cbrt(3 * target / (4 * Math.PI * k));
+        double[] lc = new double[3], la = {lr, lr, lr};
+        for (int i = 0; i < k; i++) {
+            for (int tries = 0; tries < 200; tries++) {
+                for (int q = 0; q < 3; q++) lc[q] = c[q] + (rnd.nextDouble() - 0.5) * 1.4 * a[q];
+                if (ballInOrganOnly(lab, n, lc, lr + 1)) {
+                    paintEllipsoid(lab, n, lc, la, LESION, ORGAN);
+                    break;
+                }
+            }
+        }
+
+        // intensities
+        double[][] bias = new double[3][];
+        for (int q = 0; q < 3; q++) bias[q] = sinusoid(rnd, n, 1.0, 2.0);
+        float[] img = new float[v];
+        double sum = 0, sum2 = 0;
+        for (int z = 0; z < n; z++) {
+            for (int y = 0; y < n; y++) {
+                double byz = bias[0][z] + bias[1][y];
+                for (int x = 0; x < n; x++) {
+                    int i = (z * n + y) * n + x;
+                    double b = 1 + BIAS_AMPLITUDE * (byz + bias[2][x]) / 3;
+                    double val = MEAN[lab[i]] * b + NOISE_SIGMA * rnd.nextGaussian();
+                    img[i] = (float) val;
+                    sum += val;
+                    sum2 += val * val;
+                }
+            }
+        }
+        double mean = sum / v, sd = Math.sqrt(Math.max(1e-12, sum2 / v - mean * mean));
+        for (int i = 0; i < v; i++) img[i] = (float) ((img[i] - mean) / sd);
+        return new LabeledVolume(Tensor.wrap(img, 1, n, n, n), LabelTensor.of(lab, n, n, n));
+    }
+
+    /** sin(2π f t / n + φ) at t + 0.5 for t in [0, n), f uniform in [fLo, fHi] periods per volume. */
+    private static double[] sinusoid(SplittableRandom rnd, int n, double fLo, double fHi) {
+        double f = fLo + (fHi - fLo) * rnd.nextDouble(), phi = 2 * Math.PI * rnd.nextDouble();
+        double[] s = new double[n];
+        for (int t = 0; t < n; t++) s[t] = Math.sin(2 * Math.PI * f * (t + 0.5) / n + phi);
+        return s;
+    }
+
+    private static int lo(double c, double r) { return (int) Math.max(0, Math.floor(c - r)); }
+
+    private static int hi(double c, double r, int n) { return (int) Math.min(n - 1, Math.ceil(c + r)); }
+
+    /** Paints label over the voxels inside the ellipsoid (centre c, semi-axes a) whose label is {@code only} (or any if -1). */
+    private static void paintEllipsoid(int[] lab, int n, double[] c, double[] a, int label, int only) {
+        for (int z = lo(c[0], a[0]); z <= hi(c[0], a[0], n); z++) {
+            double dz = (z + 0.5 - c[0]) / a[0];
+            for (int y = lo(c[1], a[1]); y <= hi(c[1], a[1], n); y++) {
+                double dy = (y + 0.5 - c[1]) / a[1];
+                for (int x = lo(c[2], a[2]); x <= hi(c[2], a[2], n); x++) {
+                    double dx = (x + 0.5 - c[2]) / a[2];
+                    int i = (z * n + y) * n + x;
+                    if (dz * dz + dy * dy + dx * dx <= 1 && (only < 0 || lab[i] == only)) lab[i] = label;
+                }
+            }
+        }
+    }
+
+    /** Whether every voxel of the ellipsoid lies in the volume and is labelled organ. */
+    private static boolean insideOrgan(int[] lab, int n, double[] c, double[] a) {
+        for (int q = 0; q < 3; q++) if (c[q] - a[q] < 0 || c[q] + a[q] > n) return false;
+        for (int z = lo(c[0], a[0]); z <= hi(c[0], a[0], n); z++) {
+            double dz = (z + 0.5 - c[0]) / a[0];
+            for (int y = lo(c[1], a[1]); y <= hi(c[1], a[1], n); y++) {
+                double dy = (y + 0.5 - c[1]) / a[1];
+                for (int x = lo(c[2], a[2]); x <= hi(c[2], a[2], n); x++) {
+                    double dx = (x + 0.5 - c[2]) / a[2];
+                    if (dz * dz + dy * dy + dx * dx <= 1 && lab[(z * n + y) * n + x] != ORGAN) return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean ballInOrganOnly(int[] lab, int n, double[] c, double r) {
+        return insideOrgan(lab, n, c, new double[] {r, r, r});
+    }
+}
