@@ -29,7 +29,9 @@ import org.segloss.tensor.Shape;
  * level 1 .. depth-2, so {@link #forwardDeepSupervision} returns {@code depth - 1} outputs, full
  * resolution first, then 1/2, 1/4, ... (the bottleneck has no head, as in nnU-Net). Combine them
  * with {@code WeightedSumLoss.deepSupervision(loss, WeightedSumLoss.deepSupervisionWeights(n),
- * outputs, targets)} against targets downsampled to each scale.
+ * outputs, targets)} against {@link #downsampleTargets}. Note that nnU-Net's weights give the
+ * coarsest output 0, so at depth 3 ({1, 0}) only the full-resolution head learns; pass your own
+ * weights (e.g. {2/3, 1/3}) to supervise the 1/2 scale too.
  *
  * <p>Convolutions have no bias (an instance norm follows each one and would cancel it); all
  * weights are Kaiming normal for a leaky ReLU of slope 0.01, each layer seeded from one
