@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
+import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
@@ -33,7 +34,11 @@ class MaxPool3dTest {
     void gradientsMatchFiniteDifferencesOnOddSizes(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         Tensor x = spaced(r, 1 + r.nextInt(2), 1 + r.nextInt(3), NnTesting.odd(r), NnTesting.odd(r), NnTesting.odd(r));
-        NnTesting.assertGrad("MaxPool3d " + x.shape(), v -> new MaxPool3d().forward(v[0]), x);
+        // The directional check moves every element by up to 1e-2·max(1, |x|) at once; with values up to
+        // ±n/20 that could swap two neighbours 0.1 apart. A 1e-3 step keeps every swap out of reach.
+        GradCheck.Report rep = GradCheck.check(v -> new MaxPool3d().forward(v[0]),
+                GradCheck.DEFAULTS.withEps(1e-3, 1e-3), x);
+        assertTrue(rep.passed(), () -> "MaxPool3d " + x.shape() + ": " + rep);
     }
 
     @Test
