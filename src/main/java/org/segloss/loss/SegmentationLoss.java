@@ -158,19 +158,50 @@ public abstract class SegmentationLoss implements Loss {
             target = onehot;
         }
 
+        Tensor fullTarget = target;
+        Tensor mask = valid;
+        int offset = includeBackground ? 0 : 1;
+        if (!includeBackground) target = target.slice(1, 1, c);
+        // the activation is made on first use of Prepared.probs(): the fused softmax statistics
+        // (SoftmaxRegionStats) work from the logits and never need it
+        return new Prepared(() -> activate(input, mask, c), target, fullTarget, valid, lab, input, offset);
+    }
+
+    /** The probabilities of prepare(): activation, ignore mask, then the background dropped. */
+    private Var activate(Var input, Tensor valid, int c) {
         Var probs = switch (activation) {
             case SOFTMAX -> input.softmax(1);
             case SIGMOID -> input.sigmoid();
             case NONE -> input;
         };
         if (valid != null) probs = probs.mul(valid);
-        int offset = 0;
-        if (!includeBackground) {
-            probs = probs.slice(1, 1, c);
-            target = target.slice(1, 1, c);
-            offset = 1;
+        if (!includeBackground) probs = probs.slice(1, 1, c);
+        return probs;
+    }
+
+    /**
+     * Whether the fused softmax statistics ({@link #softmaxStats}) apply: SOFTMAX activation and
+     * hard (one-hot) targets. Other activations and soft labels keep the composed path.
+     */
+    protected boolean fusedSoftmax() {
+        return activation == Activation.SOFTMAX && !softLabel;
+    }
+
+    /**
+     * The softmax region statistics of {@link SoftmaxRegionStats}, over the kept classes:
+     * {@code I = Σ p g}, {@code P = Σ p} (when plain), {@code Q = Σ p²} (when squares), each
+     * {@code [B, C']}, or {@code [C']} summed over the batch when {@code batch}. The statistics
+     * are made for all C channels (the softmax needs them all) and the background is dropped
+     * afterwards. Only when {@link #fusedSoftmax()}.
+     */
+    protected Var[] softmaxStats(Prepared p, boolean plain, boolean squares, boolean batch) {
+        Var[] s = SoftmaxRegionStats.of(p.input(), p.fullTarget(), p.valid(), plain, squares);
+        int c = p.input().shape().dim(1);
+        for (int i = 0; i < s.length; i++) {
+            if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);
+            if (batch) s[i] = s[i].sum(0);
         }
-        return new Prepared(probs, target, valid, lab, input, offset);
+        return s;
     }
 
     private void requireTargetValues(String n, Tensor t, int c, Tensor valid) {
