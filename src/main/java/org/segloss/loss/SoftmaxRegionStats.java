@@ -15,7 +15,8 @@ import org.segloss.tensor.Tensor;
  *   P = Σ_i m p        (when plain)
  *   Q = Σ_i (m p)²     (when squares)
  * </pre>
- * in that order. Backward from dI, dP, dQ: {@code gp_c = m (dI_c g_c + dP_c + 2 dQ_c p_c)},
+ * in that order (the general constructor takes any number of constant maps in place of g).
+ * Backward from dI, dP, dQ: {@code gp_c = m (dI_c g_c + dP_c + 2 dQ_c p_c)},
  * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}, p recomputed from x. The full-size probabilities are
  * never stored, which is what makes the Dice-family losses a few passes over memory instead of a
  * dozen. Statistics cover all C channels: callers drop the background afterwards.
@@ -30,7 +31,12 @@ final class SoftmaxRegionStats extends MultiFunction {
      * @param mask    {@code [B, 1, *spatial]} 0/1, or null when nothing is ignored
      */
     SoftmaxRegionStats(Tensor target, Tensor mask, boolean plain, boolean squares) {
-        this.maps = new Tensor[] {target};
+        this(new Tensor[] {target}, mask, plain, squares);
+    }
+
+    /** The general form: one weighted sum {@code Σ_i m p w_k} per map (in order), then P, then Q. */
+    SoftmaxRegionStats(Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
+        this.maps = maps.clone();
         this.mask = mask;
         this.plain = plain;
         this.squares = squares;
@@ -39,6 +45,14 @@ final class SoftmaxRegionStats extends MultiFunction {
     /** I, then P (when plain), then Q (when squares), each {@code [B, C]}. */
     static Var[] of(Var logits, Tensor target, Tensor mask, boolean plain, boolean squares) {
         return new SoftmaxRegionStats(target, mask, plain, squares).applyAll(logits);
+    }
+
+    /**
+     * {@code Σ_i softmax_c(x)[b, c, i] · w[b, c, i]} as {@code [B, C]}, for a constant map w of the
+     * logits' shape (the boundary loss's φ). Gradient: {@code gx = p ⊙ (dS·w - Σ_c p_c dS_c w_c)}.
+     */
+    static Var weightedSum(Var logits, Tensor map) {
+        return new SoftmaxRegionStats(new Tensor[] {map}, null, false, false).applyAll(logits)[0];
     }
 
     @Override

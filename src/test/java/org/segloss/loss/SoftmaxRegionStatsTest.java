@@ -182,4 +182,34 @@ class SoftmaxRegionStatsTest {
             }
         }
     }
+
+    @Test
+    void boundaryMatchesComposedPath() {
+        for (Case k : cases()) {
+            Tensor phi = Tensor.randn(k.x.shape().size() + 1L, k.x.shape().dims()).mul(3f);
+            int[][] idcs = k.c >= 3 ? new int[][] {null, {2, 0}, {1, 2}} : new int[][] {null, {0}};
+            for (int[] idc : idcs) {
+                for (Reduction red : Reduction.values()) {
+                    BoundaryLoss.Builder fb = BoundaryLoss.builder().reduction(red);
+                    BoundaryLoss.Builder cb = BoundaryLoss.builder().activation(Activation.NONE).reduction(red);
+                    if (idc != null) {
+                        fb.idc(idc);
+                        cb.idc(idc);
+                    }
+                    Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+                    Var a = fb.build().forwardWithMaps(xa, phi), b = cb.build().forwardWithMaps(xb.softmax(1), phi);
+                    float[] va = a.value().toArray(), vb = b.value().toArray();
+                    // Σ φ p cancels (φ is signed): relative to the scale of the terms, not of the result
+                    double scale = phi.abs().mean().item() * k.x.dim(0) * k.c;
+                    for (int i = 0; i < va.length; i++) assertEquals(vb[i], va[i], 1e-6 * Math.max(scale, Math.abs(vb[i])), "boundary value");
+                    a.sum().backward();
+                    b.sum().backward();
+                    float[] ga = xa.grad().toArray(), gb = xb.grad().toArray();
+                    double max = 0;
+                    for (float v : gb) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, "boundary grad " + i);
+                }
+            }
+        }
+    }
 }
