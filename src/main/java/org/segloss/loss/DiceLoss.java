@@ -1,7 +1,6 @@
 package org.segloss.loss;
 
 import org.segloss.autograd.Var;
-import org.segloss.tensor.Tensor;
 
 /**
  * Soft Dice loss, as MONAI's {@code DiceLoss} computes it, with batch Dice as an option.
@@ -64,8 +63,7 @@ public final class DiceLoss extends SegmentationLoss {
             Var[] st = softmaxStats(p, !squaredPred, squaredPred, batch);
             inter = st[0];
             predSum = st[1];
-            Tensor g = p.target();
-            targetSum = Var.constant((squaredPred ? g.square() : g).sum(axes, false));
+            targetSum = Var.constant(targetSums(p, batch));   // Σ g = Σ g² for a hard target
             return finish(inter, predSum, targetSum);
         }
         Var probs = p.probs();

@@ -100,16 +100,17 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         int[] axes = p.statisticAxes(batch);
-        Tensor g = p.target();
-        Tensor gSum = g.sum(axes, false);                     // G: [B, C'] or [C']
+        boolean fused = fusedSoftmax();
+        Tensor gSum = fused ? targetSums(p, batch) : p.target().sum(axes, false);   // G: [B, C'] or [C']
         Var pSum, inter;
-        if (fusedSoftmax()) {
+        if (fused) {
             // one fused pass over the logits: I = Σ p g, P = Σ p
             Var[] st = softmaxStats(p, true, false, batch);
             inter = st[0];
             pSum = st[1];
         } else {
             Var probs = p.probs();
+            Tensor g = p.target();
             pSum = probs.sum(axes);
             inter = softLabel
                     ? pSum.add(gSum).sub(probs.sub(g).abs().sum(axes)).mul(0.5f)

@@ -47,7 +47,7 @@ public final class JaccardLoss extends SegmentationLoss {
             inter = probs.mul(p.target()).sum(axes);
             predSum = probs.sum(axes);
         }
-        Var union = predSum.add(p.target().sum(axes, false)).sub(inter);
+        Var union = predSum.add(fusedSoftmax() ? targetSums(p, batch) : p.target().sum(axes, false)).sub(inter);
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
     }
 

@@ -16,7 +16,9 @@ import org.segloss.tensor.Tensor;
 public final class Prepared {
     private Supplier<Var> probsSupplier;
     private Var probs;
-    private final Tensor target, fullTarget, valid;
+    private Supplier<Tensor> fullTargetSupplier;
+    private Tensor fullTarget, target;
+    private final Tensor valid;
     private final LabelTensor labels;
     private final Var input;
     private final int channelOffset;
@@ -33,15 +35,21 @@ public final class Prepared {
      * @param channelOffset 1 when the background channel was dropped, else 0
      */
     public Prepared(Var probs, Tensor target, Tensor valid, LabelTensor labels, Var input, int channelOffset) {
-        this(() -> probs, target, channelOffset == 0 ? target : null, valid, labels, input, channelOffset);
+        this(() -> probs, () -> target, valid, labels, input, channelOffset);
+        this.target = target;
+        this.fullTarget = channelOffset == 0 ? target : null;   // unknown when only the sliced target was given
+        this.fullTargetSupplier = null;
     }
 
-    /** As the public constructor, with the probabilities made on first use and the target before slicing. */
-    Prepared(Supplier<Var> probs, Tensor target, Tensor fullTarget, Tensor valid, LabelTensor labels, Var input,
+    /**
+     * As the public constructor, with the probabilities and the full target {@code [B, C, *spatial]}
+     * (before the background is dropped) made on first use: a fused path that works from the
+     * logits and the label map never builds either.
+     */
+    Prepared(Supplier<Var> probs, Supplier<Tensor> fullTarget, Tensor valid, LabelTensor labels, Var input,
              int channelOffset) {
         this.probsSupplier = probs;
-        this.target = target;
-        this.fullTarget = fullTarget;
+        this.fullTargetSupplier = fullTarget;
         this.valid = valid;
         this.labels = labels;
         this.input = input;
@@ -57,11 +65,23 @@ public final class Prepared {
         return probs;
     }
 
-    /** The target {@code [B, C', *spatial]}, zero at ignored voxels. */
-    public Tensor target() { return target; }
+    /** The target {@code [B, C', *spatial]}, zero at ignored voxels (made once, on first use). */
+    public Tensor target() {
+        if (target == null) {
+            Tensor full = fullTarget();
+            target = channelOffset == 0 ? full : full.slice(1, channelOffset, full.dim(1));
+        }
+        return target;
+    }
 
     /** The target before the background was dropped, {@code [B, C, *spatial]}; null if unknown. */
-    Tensor fullTarget() { return fullTarget; }
+    Tensor fullTarget() {
+        if (fullTarget == null && fullTargetSupplier != null) {
+            fullTarget = fullTargetSupplier.get();
+            fullTargetSupplier = null;
+        }
+        return fullTarget;
+    }
 
     /** {@code [B, 1, *spatial]}: 1 where a voxel counts, 0 where ignored; null when nothing is ignored. */
     public Tensor valid() { return valid; }
@@ -76,14 +96,14 @@ public final class Prepared {
     public int channelOffset() { return channelOffset; }
 
     /** Batch size B. */
-    public int batch() { return target.shape().dim(0); }
+    public int batch() { return input.shape().dim(0); }
 
     /** Classes kept, C'. */
-    public int classes() { return target.shape().dim(1); }
+    public int classes() { return input.shape().dim(1) - channelOffset; }
 
     /** The spatial axes of [B, C', *spatial]: 2..rank-1. */
     public int[] spatialAxes() {
-        int r = target.shape().rank();
+        int r = input.shape().rank();
         int[] ax = new int[r - 2];
         for (int i = 0; i < ax.length; i++) ax[i] = i + 2;
         return ax;

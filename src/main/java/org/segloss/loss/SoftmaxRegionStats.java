@@ -3,6 +3,7 @@ package org.segloss.loss;
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.MultiFunction;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -23,6 +24,8 @@ import org.segloss.tensor.Tensor;
  */
 final class SoftmaxRegionStats extends MultiFunction {
     private final Tensor[] maps;
+    private final LabelTensor labels;   // null: the first map is a tensor
+    private final int ignoreIndex;
     private final Tensor mask;
     private final boolean plain, squares;
 
@@ -37,9 +40,29 @@ final class SoftmaxRegionStats extends MultiFunction {
     /** The general form: one weighted sum {@code Σ_i m p w_k} per map (in order), then P, then Q. */
     SoftmaxRegionStats(Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
         this.maps = maps.clone();
+        this.labels = null;
+        this.ignoreIndex = SegmentationLoss.NO_IGNORE;
         this.mask = mask;
         this.plain = plain;
         this.squares = squares;
+    }
+
+    /**
+     * The target as a label map {@code [B, *spatial]} (g its one-hot, ignoreIndex counting for no
+     * class): the one-hot tensor is never made.
+     */
+    SoftmaxRegionStats(LabelTensor labels, int ignoreIndex, Tensor mask, boolean plain, boolean squares) {
+        this.maps = new Tensor[0];
+        this.labels = labels;
+        this.ignoreIndex = ignoreIndex;
+        this.mask = mask;
+        this.plain = plain;
+        this.squares = squares;
+    }
+
+    /** As {@link #of(Var, Tensor, Tensor, boolean, boolean)} with the target as a label map. */
+    static Var[] of(Var logits, LabelTensor labels, int ignoreIndex, Tensor mask, boolean plain, boolean squares) {
+        return new SoftmaxRegionStats(labels, ignoreIndex, mask, plain, squares).applyAll(logits);
     }
 
     /** I, then P (when plain), then Q (when squares), each {@code [B, C]}. */
@@ -59,7 +82,9 @@ final class SoftmaxRegionStats extends MultiFunction {
     protected Tensor[] forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
         ctx.saveForBackward(x);
-        Tensor all = x.softmaxClassSums(maps, mask, plain, squares);   // [M, B, C]
+        Tensor all = labels != null
+                ? x.softmaxClassSums(labels, ignoreIndex, maps, mask, plain, squares)
+                : x.softmaxClassSums(maps, mask, plain, squares);      // [M, B, C]
         int m = all.dim(0), b = all.dim(1), c = all.dim(2);
         Tensor[] out = new Tensor[m];
         for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
@@ -75,6 +100,9 @@ final class SoftmaxRegionStats extends MultiFunction {
         for (int q = 0; q < m; q++) {
             for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
         }
-        return new Tensor[] {x.softmaxClassSumsBackward(maps, mask, plain, squares, Tensor.wrap(g, m, b, c))};
+        Tensor grads = Tensor.wrap(g, m, b, c);
+        return new Tensor[] {labels != null
+                ? x.softmaxClassSumsBackward(labels, ignoreIndex, maps, mask, plain, squares, grads)
+                : x.softmaxClassSumsBackward(maps, mask, plain, squares, grads)};
     }
 }

@@ -110,7 +110,7 @@ public final class TverskyLoss extends SegmentationLoss {
         if (fusedSoftmax()) {
             // one fused pass over the logits: TP = I = Σ p g, FP = P - I, FN = G - I
             Var[] st = softmaxStats(p, true, false, batch);
-            Tensor gSum = p.target().sum(p.statisticAxes(batch), false);
+            Tensor gSum = targetSums(p, batch);
             ti = index(st[0], st[1].sub(st[0]), Var.constant(gSum).sub(st[0]), alpha, beta, smoothNr, smoothDr);
         } else {
             ti = index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']

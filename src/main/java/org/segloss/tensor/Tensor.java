@@ -896,7 +896,19 @@ public final class Tensor {
      * @param squares whether to include Q
      */
     public Tensor softmaxClassSums(Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
-        return SoftmaxSums.forward(this, maps, mask, plain, squares);
+        return SoftmaxSums.forward(this, maps, null, 0, mask, plain, squares);
+    }
+
+    /**
+     * {@link #softmaxClassSums} with a label map in place of a one-hot first map:
+     * {@code w_0[b, c, i] = (labels[b, i] == c)}, labels {@code [B, *spatial]}; a label outside
+     * [0, C), or equal to {@code ignoreIndex}, counts for no class (as {@link LabelTensor#oneHot(int, int)};
+     * {@code Integer.MIN_VALUE}: none). The one-hot tensor is never made (each block
+     * builds its slice in a scratch buffer). Slabs: {@code S_0} from the labels, then one per
+     * map, then P, then Q. Gradient: {@link #softmaxClassSumsBackward(LabelTensor, int, Tensor[], Tensor, boolean, boolean, Tensor)}.
+     */
+    public Tensor softmaxClassSums(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
+        return SoftmaxSums.forward(this, maps, labels, ignoreIndex, mask, plain, squares);
     }
 
     /**
@@ -910,7 +922,13 @@ public final class Tensor {
      * p is recomputed from the logits in the same pass that writes the result.
      */
     public Tensor softmaxClassSumsBackward(Tensor[] maps, Tensor mask, boolean plain, boolean squares, Tensor grads) {
-        return SoftmaxSums.backward(this, maps, mask, plain, squares, grads);
+        return SoftmaxSums.backward(this, maps, null, 0, mask, plain, squares, grads);
+    }
+
+    /** The gradient of {@link #softmaxClassSums(LabelTensor, int, Tensor[], Tensor, boolean, boolean)}, as above with {@code w_0} the labels' one-hot. */
+    public Tensor softmaxClassSumsBackward(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares,
+                                           Tensor grads) {
+        return SoftmaxSums.backward(this, maps, labels, ignoreIndex, mask, plain, squares, grads);
     }
 
     // ---- indexing ---------------------------------------------------------------------------

@@ -113,6 +113,11 @@ class SoftmaxRegionStatsTest {
                 return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
             }, x);
             assertTrue(r.passed(), r.toString());
+            GradCheck.Report rl = GradCheck.check(v -> {
+                Var[] s = SoftmaxRegionStats.of(v[0], lab, 2, mk, true, true);   // label 2 ignored
+                return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
+            }, x);
+            assertTrue(rl.passed(), rl.toString());
             GradCheck.Report r1 = GradCheck.check(v -> SoftmaxRegionStats.of(v[0], g, mk, false, true)[1], x);
             assertTrue(r1.passed(), r1.toString());
         }
@@ -210,6 +215,42 @@ class SoftmaxRegionStatsTest {
                     for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, "boundary grad " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void ignoreIndexInsideTheClassRange() {
+        // ignoreIndex = 1 is a real class value: the label path must drop those voxels like oneHot(c, 1)
+        for (Case k : cases()) {
+            if (k.labels.eq(IGNORE).toFloat().sum().item() > 0) continue;
+            for (boolean bg : new boolean[] {true, false}) {
+                for (boolean onehot : new boolean[] {false, true}) {
+                    Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+                    Var a = onehot
+                            ? DiceLoss.builder().includeBackground(bg).ignoreIndex(1).reduction(Reduction.NONE).build().forward(xa, k.labels.oneHot(k.c, 1))
+                            : DiceLoss.builder().includeBackground(bg).ignoreIndex(1).reduction(Reduction.NONE).build().forward(xa, k.labels);
+                    DiceLoss nb = DiceLoss.builder().activation(Activation.NONE).includeBackground(bg).ignoreIndex(1)
+                            .reduction(Reduction.NONE).build();
+                    Var b = onehot ? nb.forward(xb.softmax(1), k.labels.oneHot(k.c, 1)) : nb.forward(xb.softmax(1), k.labels);
+                    float[] va = a.value().toArray(), vb = b.value().toArray();
+                    for (int i = 0; i < va.length; i++) assertEquals(vb[i], va[i], 1e-6 * Math.max(1e-3, Math.abs(vb[i])), "value " + i);
+                    a.sum().backward();
+                    b.sum().backward();
+                    float[] ga = xa.grad().toArray(), gb = xb.grad().toArray();
+                    double max = 0;
+                    for (float v : gb) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, "grad " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void classCountsEqualOneHotSums() {
+        for (Case k : cases()) {
+            int[] sp = new int[k.x.rank() - 2];
+            for (int i = 0; i < sp.length; i++) sp[i] = i + 2;
+            assertArrayEquals(k.labels.oneHot(k.c, IGNORE).sum(sp, false).toArray(), k.labels.classCounts(k.c, IGNORE).toArray());
         }
     }
 }
