@@ -25,7 +25,8 @@ import org.segloss.tensor.Tensor;
  *   MEAN: (1/(B·|idc|)) Σ item = the reference's mean over B × |idc| × |Ω|
  *   ∂L/∂p[b, idc_k, q] = φ[b, idc_k, q] / (B·|idc|·|Ω|)               (then the activation's chain rule)
  * </pre>
- * SUM sums the items, NONE returns them. The loss is linear in p and its minimum (p = 1 exactly
+ * SUM sums the items, NONE returns them. With SOFTMAX the sums come from one fused pass over the
+ * logits ({@link SoftmaxRegionStats#weightedSum}), p never stored. The loss is linear in p and its minimum (p = 1 exactly
  * inside the object) is <b>negative</b>: negative values are normal (LIVIAETS FAQ, issues #35,
  * SegWithDistMap #7) and are never clamped. A class absent from a sample has an all-zero map and
  * contributes 0 (its voxels still count in the mean's denominator, as in the reference); so does a
@@ -113,6 +114,13 @@ public final class BoundaryLoss implements Loss {
     private Var compute(Var input, Tensor distanceMaps) {
         Shape in = input.shape();
         int[] k = classes(in.dim(1));
+        if (activation == Activation.SOFTMAX) {
+            // one fused pass over the logits: Σ_q φ p per (b, c) for all C channels (the softmax
+            // needs them all), then the selected classes; mean over the voxels as below
+            int count = in.size() / (in.dim(0) * in.dim(1));
+            Var items = select(SoftmaxRegionStats.weightedSum(input, distanceMaps), k).mul(1f / count);   // [B, |idc|]
+            return reduce(items);
+        }
         Var probs = switch (activation) {
             case SOFTMAX -> input.softmax(1);
             case SIGMOID -> input.sigmoid();
@@ -123,6 +131,10 @@ public final class BoundaryLoss implements Loss {
         int[] spatialAxes = new int[in.rank() - 2];
         for (int a = 0; a < spatialAxes.length; a++) spatialAxes[a] = a + 2;
         Var items = p.mul(phi).mean(spatialAxes);       // [B, |idc|]
+        return reduce(items);
+    }
+
+    private Var reduce(Var items) {
         return switch (reduction) {
             case MEAN -> items.mean();
             case SUM -> items.sum();

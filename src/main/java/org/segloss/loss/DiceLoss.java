@@ -29,6 +29,9 @@ import org.segloss.autograd.Var;
  * each, MONAI). An empty class predicted empty scores Dice 1, loss 0; with {@code smoothNr = 0}
  * it scores loss 1 with zero gradient. Ignored voxels are removed from p and g before the sums.
  *
+ * <p>With SOFTMAX and hard targets the statistics come from one fused pass over the logits
+ * ({@link SoftmaxRegionStats}); other activations and soft labels use the composed graph.
+ *
  * <p>Input {@code [B, C, *spatial]} logits (SOFTMAX, SIGMOID) or probabilities (NONE); target a
  * label map {@code [B, *spatial]} or one-hot {@code [B, C, *spatial]}.
  */
@@ -53,9 +56,17 @@ public final class DiceLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
         Var inter;
         Var predSum, targetSum;
+        if (fusedSoftmax()) {
+            // one fused pass over the logits: I = Σ p g and P = Σ p (or Σ p²)
+            Var[] st = softmaxStats(p, !squaredPred, squaredPred, batch);
+            inter = st[0];
+            predSum = st[1];
+            targetSum = Var.constant(targetSums(p, batch));   // Σ g = Σ g² for a hard target
+            return finish(inter, predSum, targetSum);
+        }
+        Var probs = p.probs();
         if (squaredPred) {
             predSum = probs.square().sum(axes);
             targetSum = Var.constant(p.target().square().sum(axes, false));
@@ -71,6 +82,11 @@ public final class DiceLoss extends SegmentationLoss {
         } else {
             inter = probs.mul(p.target()).sum(axes);
         }
+        return finish(inter, predSum, targetSum);
+    }
+
+    /** The Dice (or Jaccard) form from the statistics, then weights and reduction. */
+    private Var finish(Var inter, Var predSum, Var targetSum) {
         Var numer = inter.mul(2f).add(smoothNr);
         Var denom = jaccard
                 ? predSum.add(targetSum).sub(inter).mul(2f).add(smoothDr)

@@ -52,7 +52,8 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Gradient (loss-spec §4(d)): {@code ∂f/∂p[c,i] = w_c (Num - 2 g[c,i] Den) / Den²} with
  * {@code Num = 2 Σ w I + s_n}, {@code Den = Σ w U + s_d}. With {@code softLabel},
- * {@code I = (Σ p + Σ g - Σ |p - g|) / 2} as in {@link DiceLoss}. Class {@code weight} is not
+ * {@code I = (Σ p + Σ g - Σ |p - g|) / 2} as in {@link DiceLoss}. With SOFTMAX and hard targets,
+ * I and Σ p come from one fused pass over the logits ({@link SoftmaxRegionStats}). Class {@code weight} is not
  * supported: the weights come from the target.
  */
 public final class GeneralizedDiceLoss extends SegmentationLoss {
@@ -99,13 +100,22 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor g = p.target();
-        Tensor gSum = g.sum(axes, false);                     // G: [B, C'] or [C']
-        Var pSum = probs.sum(axes);
-        Var inter = softLabel
-                ? pSum.add(gSum).sub(probs.sub(g).abs().sum(axes)).mul(0.5f)
-                : probs.mul(g).sum(axes);
+        boolean fused = fusedSoftmax();
+        Tensor gSum = fused ? targetSums(p, batch) : p.target().sum(axes, false);   // G: [B, C'] or [C']
+        Var pSum, inter;
+        if (fused) {
+            // one fused pass over the logits: I = Σ p g, P = Σ p
+            Var[] st = softmaxStats(p, true, false, batch);
+            inter = st[0];
+            pSum = st[1];
+        } else {
+            Var probs = p.probs();
+            Tensor g = p.target();
+            pSum = probs.sum(axes);
+            inter = softLabel
+                    ? pSum.add(gSum).sub(probs.sub(g).abs().sum(axes)).mul(0.5f)
+                    : probs.mul(g).sum(axes);
+        }
         Var union = pSum.add(gSum);
         Tensor w = weights(gSum);                             // constant, same shape as G
         int classAxis = gSum.rank() - 1;

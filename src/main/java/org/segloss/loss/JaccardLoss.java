@@ -16,7 +16,7 @@ import org.segloss.autograd.Var;
  * NOTE: MONAI's {@code DiceLoss(jaccard=True)} (here {@code DiceLoss.builder().jaccard(true)})
  * computes {@code 1 - (2I + s_n) / (2U + s_d)}, i.e. the same loss with the smoothing terms
  * halved; the two agree exactly when the smoothing terms are doubled here (tested). Options and
- * defaults as {@link DiceLoss}: smoothNr = smoothDr = 1e-5, batch false, MEAN.
+ * defaults as {@link DiceLoss} (including the fused SOFTMAX path): smoothNr = smoothDr = 1e-5, batch false, MEAN.
  */
 public final class JaccardLoss extends SegmentationLoss {
     private final float smoothNr, smoothDr;
@@ -36,9 +36,18 @@ public final class JaccardLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Var inter = probs.mul(p.target()).sum(axes);
-        Var union = probs.sum(axes).add(p.target().sum(axes, false)).sub(inter);
+        Var inter, predSum;
+        if (fusedSoftmax()) {
+            // one fused pass over the logits: I = Σ p g, P = Σ p
+            Var[] st = softmaxStats(p, true, false, batch);
+            inter = st[0];
+            predSum = st[1];
+        } else {
+            Var probs = p.probs();
+            inter = probs.mul(p.target()).sum(axes);
+            predSum = probs.sum(axes);
+        }
+        Var union = predSum.add(fusedSoftmax() ? targetSums(p, batch) : p.target().sum(axes, false)).sub(inter);
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
     }
 

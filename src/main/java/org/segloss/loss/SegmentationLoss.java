@@ -104,7 +104,7 @@ public abstract class SegmentationLoss implements Loss {
         }
         if (activation == Activation.NONE) requireProbabilities(n, input.value());
 
-        Tensor target;
+        java.util.function.Supplier<Tensor> target;   // the full one-hot target, made on first use
         Tensor valid = null;
         LabelTensor lab = null;
         if (labels != null) {
@@ -133,7 +133,8 @@ public abstract class SegmentationLoss implements Loss {
                             + ", got " + v + " at flat index " + i);
                 }
             }
-            target = labels.oneHot(c, ignoreIndex);
+            LabelTensor finalLabels = labels;
+            target = () -> finalLabels.oneHot(c, ignoreIndex);   // a fused path reads the labels instead
             if (anyIgnored) valid = labels.ne(ignoreIndex).toFloat().reshape(expected.insert(1, 1));
             lab = labels;
         } else {
@@ -155,22 +156,76 @@ public abstract class SegmentationLoss implements Loss {
                 if (anyIgnored) valid = Tensor.wrap(m, colSum.shape().dims());
             }
             requireTargetValues(n, onehot, c, valid);
-            target = onehot;
+            target = () -> onehot;
         }
 
+        Tensor mask = valid;
+        int offset = includeBackground ? 0 : 1;
+        // the activation and the one-hot target (for label maps) are made on first use: the fused
+        // softmax statistics (SoftmaxRegionStats) work from the logits and the labels instead
+        return new Prepared(() -> activate(input, mask, c), target, valid, lab, input, offset);
+    }
+
+    /** The probabilities of prepare(): activation, ignore mask, then the background dropped. */
+    private Var activate(Var input, Tensor valid, int c) {
         Var probs = switch (activation) {
             case SOFTMAX -> input.softmax(1);
             case SIGMOID -> input.sigmoid();
             case NONE -> input;
         };
         if (valid != null) probs = probs.mul(valid);
-        int offset = 0;
-        if (!includeBackground) {
-            probs = probs.slice(1, 1, c);
-            target = target.slice(1, 1, c);
-            offset = 1;
+        if (!includeBackground) probs = probs.slice(1, 1, c);
+        return probs;
+    }
+
+    /**
+     * G = Σ g over the statistic axes ({@code [B, C']}, or {@code [C']} with batch) of a hard
+     * target; equal to Σ g² and to {@code p.target().sum(axes)}. From a label map it counts the
+     * labels, so the one-hot target is never made (exact while a class has fewer than 2^24
+     * voxels per sample).
+     */
+    protected Tensor targetSums(Prepared p, boolean batch) {
+        if (p.labels() == null || softLabel) return p.target().sum(p.statisticAxes(batch), false);
+        int c = p.input().shape().dim(1), off = p.channelOffset(), b = p.batch(), kept = c - off;
+        Tensor counts = p.labels().classCounts(c, ignoreIndex);   // [B, C]
+        float[] out = new float[batch ? kept : b * kept];
+        for (int k = 0; k < kept; k++) {
+            double acc = 0;   // exact integers: the order does not matter
+            for (int n = 0; n < b; n++) {
+                float v = counts.at(n * c + off + k);
+                if (batch) acc += v;
+                else out[n * kept + k] = v;
+            }
+            if (batch) out[k] = (float) acc;
         }
-        return new Prepared(probs, target, valid, lab, input, offset);
+        return batch ? Tensor.wrap(out, kept) : Tensor.wrap(out, b, kept);
+    }
+
+    /**
+     * Whether the fused softmax statistics ({@link #softmaxStats}) apply: SOFTMAX activation and
+     * hard (one-hot) targets. Other activations and soft labels keep the composed path.
+     */
+    protected boolean fusedSoftmax() {
+        return activation == Activation.SOFTMAX && !softLabel;
+    }
+
+    /**
+     * The softmax region statistics of {@link SoftmaxRegionStats}, over the kept classes:
+     * {@code I = Σ p g}, {@code P = Σ p} (when plain), {@code Q = Σ p²} (when squares), each
+     * {@code [B, C']}, or {@code [C']} summed over the batch when {@code batch}. The statistics
+     * are made for all C channels (the softmax needs them all) and the background is dropped
+     * afterwards. Only when {@link #fusedSoftmax()}.
+     */
+    protected Var[] softmaxStats(Prepared p, boolean plain, boolean squares, boolean batch) {
+        Var[] s = p.labels() != null
+                ? SoftmaxRegionStats.of(p.input(), p.labels(), ignoreIndex, p.valid(), plain, squares)
+                : SoftmaxRegionStats.of(p.input(), p.fullTarget(), p.valid(), plain, squares);
+        int c = p.input().shape().dim(1);
+        for (int i = 0; i < s.length; i++) {
+            if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);
+            if (batch) s[i] = s[i].sum(0);
+        }
+        return s;
     }
 
     private void requireTargetValues(String n, Tensor t, int c, Tensor valid) {

@@ -42,6 +42,11 @@ import org.segloss.tensor.Tensor;
  * defaults); with {@code smoothNr = 0} it costs 1 with zero gradient, and a perfect non-empty item
  * costs {@code smoothDr / (TP + smoothDr)}. Ignored voxels are removed from p and g first.
  *
+ * <p>With SOFTMAX and hard targets the sums come from one fused pass over the logits
+ * ({@link SoftmaxRegionStats}): {@code TP = Σ p g}, {@code FP = Σ p - TP}, {@code FN = Σ g - TP}
+ * (equal to the direct sums for one-hot targets); other activations and soft labels use the
+ * composed graph.
+ *
  * <p>Gradient (loss-spec §9(d)): {@code ∂TI/∂p_i = [g_i·Den - (TP + s_n)(g_i(1 - β) + α(1 - g_i))] / Den²};
  * the autograd graph produces it.
  */
@@ -101,7 +106,15 @@ public final class TverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti = index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        Var ti;
+        if (fusedSoftmax()) {
+            // one fused pass over the logits: TP = I = Σ p g, FP = P - I, FN = G - I
+            Var[] st = softmaxStats(p, true, false, batch);
+            Tensor gSum = targetSums(p, batch);
+            ti = index(st[0], st[1].sub(st[0]), Var.constant(gSum).sub(st[0]), alpha, beta, smoothNr, smoothDr);
+        } else {
+            ti = index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        }
         Var f = form == Form.ONE_MINUS ? ti.rsub(1f) : ti.neg();
         return weightAndReduce(f);
     }
@@ -128,6 +141,11 @@ public final class TverskyLoss extends SegmentationLoss {
             fp = probs.mul(g.mul(-1f).add(1f)).sum(axes);   // Σ p (1 - g)
             fn = probs.rsub(1f).mul(g).sum(axes);           // Σ (1 - p) g
         }
+        return index(tp, fp, fn, wFP, wFN, smoothNr, smoothDr);
+    }
+
+    /** TI = (TP + smoothNr) / (TP + wFP·FP + wFN·FN + smoothDr), elementwise. */
+    private static Var index(Var tp, Var fp, Var fn, float wFP, float wFN, float smoothNr, float smoothDr) {
         Var den = tp.add(fp.mul(wFP)).add(fn.mul(wFN)).add(smoothDr);
         return tp.add(smoothNr).div(den);
     }

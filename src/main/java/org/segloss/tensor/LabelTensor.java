@@ -121,6 +121,30 @@ public final class LabelTensor {
     }
 
     /**
+     * Per-sample class counts {@code [B, numClasses]} of labels {@code [B, *spatial]}: the sums
+     * over the voxels of {@link #oneHot(int, int)}, without making it (labels equal to
+     * ignoreIndex or outside [0, numClasses) count for no class). Exact integers as floats.
+     */
+    public Tensor classCounts(int numClasses, int ignoreIndex) {
+        if (numClasses < 1) throw new IllegalArgumentException("classCounts: numClasses must be >= 1, got " + numClasses);
+        if (shape.rank() < 1) throw new IllegalArgumentException("classCounts: labels must have rank >= 1 ([B, *spatial]), got " + shape);
+        int b = shape.dim(0), inner = shape.product(1, shape.rank());
+        long[] count = new long[b * numClasses];
+        org.segloss.tensor.kernel.Parallel.forRange(b, 1, (s, e) -> {
+            for (int n = s; n < e; n++) {
+                int base = offset + n * inner;
+                for (int j = 0; j < inner; j++) {
+                    int v = data[base + j];
+                    if (v != ignoreIndex && v >= 0 && v < numClasses) count[n * numClasses + v]++;
+                }
+            }
+        });
+        float[] out = new float[count.length];
+        for (int i = 0; i < out.length; i++) out[i] = count[i];
+        return new Tensor(out, 0, Shape.of(b, numClasses));
+    }
+
+    /**
      * One-hot encoding along axis 1; voxels labelled {@code ignoreIndex} get an all-zero column.
      *
      * @throws IllegalArgumentException if another label is outside [0, numClasses)

@@ -1,0 +1,256 @@
+package org.segloss.loss;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.segloss.autograd.GradCheck;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * The fused softmax region statistics ({@link SoftmaxRegionStats}, {@link Tensor#softmaxClassSums})
+ * against the composed graph they replace: the op itself by GradCheck and by comparison with
+ * softmax, mask and sums; the losses that use it (SOFTMAX, hard labels) against the same loss
+ * built on {@code Activation.NONE} over {@code x.softmax(1)}, which runs the old composed path.
+ */
+class SoftmaxRegionStatsTest {
+    static final int IGNORE = 255;
+
+    /** Random logits, labels with some ignored voxels (or none), and shapes that cross chunk borders. */
+    record Case(Tensor x, LabelTensor labels, int c) {}
+
+    static List<Case> cases() {
+        SplittableRandom r = new SplittableRandom(17);
+        List<Case> out = new ArrayList<>();
+        int[][] shapes = {{1, 2, 5, 7}, {2, 3, 4, 5, 6}, {2, 4, 3, 40, 41}, {3, 5, 70, 33}, {1, 3, 2049, 1}};
+        for (int[] s : shapes) {
+            for (boolean ignore : new boolean[] {false, true}) {
+                int b = s[0], c = s[1];
+                int[] sp = java.util.Arrays.copyOfRange(s, 2, s.length);
+                int n = b;
+                for (int v : sp) n *= v;
+                int[] lab = new int[n];
+                for (int i = 0; i < n; i++) lab[i] = ignore && r.nextInt(5) == 0 ? IGNORE : r.nextInt(c);
+                int[] ld = new int[sp.length + 1];
+                ld[0] = b;
+                System.arraycopy(sp, 0, ld, 1, sp.length);
+                out.add(new Case(Tensor.randn(r.nextLong(), s).mul(2f), LabelTensor.of(lab, ld), c));
+            }
+        }
+        return out;
+    }
+
+    /** The same loss on the composed path: activation NONE on the graph's own softmax. */
+    static Var composed(SegmentationLoss loss, Var x, Case k, boolean onehot) {
+        Var probs = x.softmax(1);
+        return onehot ? loss.forward(probs, k.labels.oneHot(k.c, IGNORE)) : loss.forward(probs, k.labels);
+    }
+
+    static Var fused(SegmentationLoss loss, Var x, Case k, boolean onehot) {
+        return onehot ? loss.forward(x, k.labels.oneHot(k.c, IGNORE)) : loss.forward(x, k.labels);
+    }
+
+    /** Values within 1e-6 relative, gradients within 1e-6 max|g|. */
+    static void assertSame(Function<Activation, SegmentationLoss> make, String what) {
+        for (Case k : cases()) {
+            for (boolean onehot : new boolean[] {false, true}) {
+                Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+                Var a = fused(make.apply(Activation.SOFTMAX), xa, k, onehot);
+                Var b = composed(make.apply(Activation.NONE), xb, k, onehot);
+                float[] va = a.value().toArray(), vb = b.value().toArray();
+                String ctx = what + " " + k.x.shape() + " onehot=" + onehot + " ignore=" + (k.labels.eq(IGNORE).toFloat().sum().item() > 0);
+                assertEquals(vb.length, va.length, ctx);
+                for (int i = 0; i < va.length; i++) {
+                    assertEquals(vb[i], va[i], 1e-6 * Math.max(1e-3, Math.abs(vb[i])), ctx + " value " + i);
+                }
+                a.sum().backward();
+                b.sum().backward();
+                float[] ga = xa.grad().toArray(), gb = xb.grad().toArray();
+                double max = 0;
+                for (float v : gb) max = Math.max(max, Math.abs(v));
+                for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, ctx + " grad " + i);
+            }
+        }
+    }
+
+    @Test
+    void statisticsMatchComposedSoftmaxAndSums() {
+        for (Case k : cases()) {
+            Tensor g = k.labels.oneHot(k.c, IGNORE);
+            Tensor valid = k.labels.ne(IGNORE).toFloat().reshape(k.labels.shape().insert(1, 1));
+            int[] sp = new int[k.x.rank() - 2];
+            for (int i = 0; i < sp.length; i++) sp[i] = i + 2;
+            Var[] st = SoftmaxRegionStats.of(Var.constant(k.x), g, valid, true, true);
+            Tensor p = k.x.softmax(1).mul(valid);
+            Tensor[] want = {p.mul(g).sum(sp, false), p.sum(sp, false), p.square().sum(sp, false)};
+            for (int q = 0; q < 3; q++) {
+                float[] a = st[q].value().toArray(), b = want[q].toArray();
+                for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-6 * Math.max(1, Math.abs(b[i])), "stat " + q);
+            }
+        }
+    }
+
+    @Test
+    void gradCheckAllOutputsWithAndWithoutMask() {
+        Tensor x = Tensor.randn(3, 2, 3, 4, 5);
+        LabelTensor lab = LabelTensor.randomLabels(4, 3, 2, 4, 5);
+        Tensor g = lab.oneHot(3);
+        float[] m = Tensor.rand(5, 2, 1, 4, 5).toArray();
+        for (int i = 0; i < m.length; i++) m[i] = m[i] < 0.3f ? 0f : 1f;
+        Tensor mask = Tensor.wrap(m, 2, 1, 4, 5);
+        Tensor w0 = Tensor.uniform(6, -1f, 1f, 2, 3), w1 = Tensor.uniform(7, -1f, 1f, 2, 3), w2 = Tensor.uniform(8, -1f, 1f, 2, 3);
+        for (Tensor mk : new Tensor[] {null, mask}) {
+            GradCheck.Report r = GradCheck.check(v -> {
+                Var[] s = SoftmaxRegionStats.of(v[0], g, mk, true, true);
+                return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
+            }, x);
+            assertTrue(r.passed(), r.toString());
+            GradCheck.Report rl = GradCheck.check(v -> {
+                Var[] s = SoftmaxRegionStats.of(v[0], lab, 2, mk, true, true);   // label 2 ignored
+                return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
+            }, x);
+            assertTrue(rl.passed(), rl.toString());
+            GradCheck.Report r1 = GradCheck.check(v -> SoftmaxRegionStats.of(v[0], g, mk, false, true)[1], x);
+            assertTrue(r1.passed(), r1.toString());
+        }
+    }
+
+    @Test
+    void bitIdenticalForAnyThreadCount() {
+        Case k = cases().get(5);
+        Tensor g = k.labels.oneHot(k.c, IGNORE);
+        Tensor[] maps = {g};
+        int saved = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            Tensor f1 = k.x.softmaxClassSums(maps, null, true, true);
+            Tensor b1 = k.x.softmaxClassSumsBackward(maps, null, true, true, Tensor.randn(9, f1.shape().dims()));
+            Parallel.setThreads(4);
+            Tensor f4 = k.x.softmaxClassSums(maps, null, true, true);
+            Tensor b4 = k.x.softmaxClassSumsBackward(maps, null, true, true, Tensor.randn(9, f1.shape().dims()));
+            assertArrayEquals(f1.toArray(), f4.toArray());
+            assertArrayEquals(b1.toArray(), b4.toArray());
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
+    void diceMatchesComposedPath() {
+        for (boolean bg : new boolean[] {true, false}) {
+            for (boolean batch : new boolean[] {false, true}) {
+                for (boolean sq : new boolean[] {false, true}) {
+                    for (boolean jac : new boolean[] {false, true}) {
+                        assertSame(a -> DiceLoss.builder().activation(a).includeBackground(bg).batch(batch).squaredPred(sq)
+                                .jaccard(jac).ignoreIndex(IGNORE).reduction(Reduction.NONE).build(),
+                                "dice bg=" + bg + " batch=" + batch + " sq=" + sq + " jac=" + jac);
+                    }
+                }
+            }
+        }
+        assertSame(a -> DiceLoss.builder().activation(a).ignoreIndex(IGNORE).build(), "dice mean");
+    }
+
+    @Test
+    void weightedDiceMatchesComposedPath() {
+        for (Case k : cases()) {
+            float[] w = new float[k.c - 1];
+            for (int i = 0; i < w.length; i++) w[i] = 0.5f + i;
+            Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+            Var a = fused(DiceLoss.builder().includeBackground(false).weight(w).ignoreIndex(IGNORE).reduction(Reduction.SUM).build(), xa, k, false);
+            Var b = composed(DiceLoss.builder().activation(Activation.NONE).includeBackground(false).weight(w).ignoreIndex(IGNORE)
+                    .reduction(Reduction.SUM).build(), xb, k, false);
+            assertEquals(b.item(), a.item(), 1e-6 * Math.abs(b.item()));
+        }
+    }
+
+    @Test
+    void jaccardTverskyAndGeneralizedDiceMatchComposedPath() {
+        for (boolean bg : new boolean[] {true, false}) {
+            for (boolean batch : new boolean[] {false, true}) {
+                assertSame(a -> JaccardLoss.builder().activation(a).includeBackground(bg).batch(batch).ignoreIndex(IGNORE)
+                        .reduction(Reduction.NONE).build(), "jaccard bg=" + bg + " batch=" + batch);
+                assertSame(a -> TverskyLoss.builder().activation(a).alpha(0.3f).beta(0.7f).includeBackground(bg).batch(batch)
+                        .ignoreIndex(IGNORE).reduction(Reduction.NONE).build(), "tversky bg=" + bg + " batch=" + batch);
+                for (GeneralizedDiceLoss.WeightType t : GeneralizedDiceLoss.WeightType.values()) {
+                    assertSame(a -> GeneralizedDiceLoss.builder().activation(a).weightType(t).includeBackground(bg).batch(batch)
+                            .ignoreIndex(IGNORE).reduction(Reduction.NONE).build(), "gdl " + t + " bg=" + bg + " batch=" + batch);
+                }
+            }
+        }
+    }
+
+    @Test
+    void boundaryMatchesComposedPath() {
+        for (Case k : cases()) {
+            Tensor phi = Tensor.randn(k.x.shape().size() + 1L, k.x.shape().dims()).mul(3f);
+            int[][] idcs = k.c >= 3 ? new int[][] {null, {2, 0}, {1, 2}} : new int[][] {null, {0}};
+            for (int[] idc : idcs) {
+                for (Reduction red : Reduction.values()) {
+                    BoundaryLoss.Builder fb = BoundaryLoss.builder().reduction(red);
+                    BoundaryLoss.Builder cb = BoundaryLoss.builder().activation(Activation.NONE).reduction(red);
+                    if (idc != null) {
+                        fb.idc(idc);
+                        cb.idc(idc);
+                    }
+                    Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+                    Var a = fb.build().forwardWithMaps(xa, phi), b = cb.build().forwardWithMaps(xb.softmax(1), phi);
+                    float[] va = a.value().toArray(), vb = b.value().toArray();
+                    // Σ φ p cancels (φ is signed): relative to the scale of the terms, not of the result
+                    double scale = phi.abs().mean().item() * k.x.dim(0) * k.c;
+                    for (int i = 0; i < va.length; i++) assertEquals(vb[i], va[i], 1e-6 * Math.max(scale, Math.abs(vb[i])), "boundary value");
+                    a.sum().backward();
+                    b.sum().backward();
+                    float[] ga = xa.grad().toArray(), gb = xb.grad().toArray();
+                    double max = 0;
+                    for (float v : gb) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, "boundary grad " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void ignoreIndexInsideTheClassRange() {
+        // ignoreIndex = 1 is a real class value: the label path must drop those voxels like oneHot(c, 1)
+        for (Case k : cases()) {
+            if (k.labels.eq(IGNORE).toFloat().sum().item() > 0) continue;
+            for (boolean bg : new boolean[] {true, false}) {
+                for (boolean onehot : new boolean[] {false, true}) {
+                    Var xa = Var.param(k.x.copy()), xb = Var.param(k.x.copy());
+                    Var a = onehot
+                            ? DiceLoss.builder().includeBackground(bg).ignoreIndex(1).reduction(Reduction.NONE).build().forward(xa, k.labels.oneHot(k.c, 1))
+                            : DiceLoss.builder().includeBackground(bg).ignoreIndex(1).reduction(Reduction.NONE).build().forward(xa, k.labels);
+                    DiceLoss nb = DiceLoss.builder().activation(Activation.NONE).includeBackground(bg).ignoreIndex(1)
+                            .reduction(Reduction.NONE).build();
+                    Var b = onehot ? nb.forward(xb.softmax(1), k.labels.oneHot(k.c, 1)) : nb.forward(xb.softmax(1), k.labels);
+                    float[] va = a.value().toArray(), vb = b.value().toArray();
+                    for (int i = 0; i < va.length; i++) assertEquals(vb[i], va[i], 1e-6 * Math.max(1e-3, Math.abs(vb[i])), "value " + i);
+                    a.sum().backward();
+                    b.sum().backward();
+                    float[] ga = xa.grad().toArray(), gb = xb.grad().toArray();
+                    double max = 0;
+                    for (float v : gb) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < ga.length; i++) assertEquals(gb[i], ga[i], 1e-6 * max + 1e-12, "grad " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void classCountsEqualOneHotSums() {
+        for (Case k : cases()) {
+            int[] sp = new int[k.x.rank() - 2];
+            for (int i = 0; i < sp.length; i++) sp[i] = i + 2;
+            assertArrayEquals(k.labels.oneHot(k.c, IGNORE).sum(sp, false).toArray(), k.labels.classCounts(k.c, IGNORE).toArray());
+        }
+    }
+}
