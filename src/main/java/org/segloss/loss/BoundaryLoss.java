@@ -337,16 +337,7 @@ public final class BoundaryLoss implements Loss {
 
         /** Voxel size per spatial axis for maps computed by the loss (default unit); each finite and > 0. */
         public Builder spacing(double... s) {
-            if (s != null) {
-                if (s.length == 0) throw new IllegalArgumentException(N + ": spacing must have one entry per spatial axis, got []");
-                for (int i = 0; i < s.length; i++) {
-                    if (!(s[i] > 0) || Double.isInfinite(s[i])) {
-                        throw new IllegalArgumentException(N + ": spacing entries must be finite and > 0, got " + s[i] + " at axis " + i
-                                + " of " + Arrays.toString(s));
-                    }
-                }
-            }
-            spacing = s == null ? null : s.clone();
+            spacing = SegmentationLoss.Builder.validSpacing(N, s);
             return this;
         }
 

@@ -332,6 +332,19 @@ public abstract class SegmentationLoss implements Loss {
         /** Scan the input for NaN and infinity (default true). */
         public B checkFinite(boolean v) { this.checkFinite = v; return self(); }
 
+        /** A copy of a voxel spacing (one entry per spatial axis, each finite and > 0), or null for unit spacing. */
+        static double[] validSpacing(String loss, double[] s) {
+            if (s == null) return null;
+            if (s.length == 0) throw new IllegalArgumentException(loss + ": spacing must have one entry per spatial axis, got []");
+            for (int i = 0; i < s.length; i++) {
+                if (!(s[i] > 0) || Double.isInfinite(s[i])) {
+                    throw new IllegalArgumentException(loss + ": spacing entries must be finite and > 0, got " + s[i] + " at axis " + i
+                            + " of " + Arrays.toString(s));
+                }
+            }
+            return s.clone();
+        }
+
         static void requireNonNegative(String loss, String param, double v) {
             if (!(v >= 0) || Double.isInfinite(v)) {
                 throw new IllegalArgumentException(loss + ": " + param + " must be finite and >= 0, got " + v);
