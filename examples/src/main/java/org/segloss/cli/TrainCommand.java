@@ -52,8 +52,14 @@ import picocli.CommandLine.Option;
  * from both the truth and the prediction of a volume scores Dice 1 there; absent from one of the
  * two, 0.
  *
- * <p>Deterministic for a given seed and thread count: the data, the sampler, the initialisation
- * and the kernels' reduction order are all fixed by them.
+ * <p>Sliding windows are the default because the net is trained on patches: with the defaults
+ * (seed 2026, 10 x 100 steps) the last epoch reached Dice organ 0.86, structure 0.95, lesion 0.92
+ * with windows, and 0.65 / 0.42 / 0.55 on whole 64^3 volumes (instance-norm statistics differ).
+ *
+ * <p>Reproducible for a given seed and thread count up to float round-off: the data, the sampler
+ * and the initialisation are fixed by the seed, but two identical runs were seen to differ in the
+ * 4th-5th digit of the loss after some hundred steps (not yet investigated; possibly the Vector
+ * API's lane-reduction order changing when the JIT compiles a kernel).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains the tiny 3-D U-Net on synthetic phantoms and reports the per-class validation Dice per epoch.")
