@@ -9,11 +9,9 @@ import org.segloss.tensor.kernel.ScalarKernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LE;
-import static jdk.incubator.vector.VectorOperators.LOG;
 import static jdk.incubator.vector.VectorOperators.LOG1P;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
@@ -140,7 +138,7 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).lanewise(EXP).intoArray(out, outOff + i);
+            exp(FloatVector.fromArray(sp, x, xOff + i)).intoArray(out, outOff + i);
         }
         return bound;
     }
@@ -150,7 +148,7 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).lanewise(LOG).intoArray(out, outOff + i);
+            log(FloatVector.fromArray(sp, x, xOff + i)).intoArray(out, outOff + i);
         }
         return bound;
     }
@@ -206,7 +204,7 @@ public abstract sealed class VectorKernels implements Kernels
         for (int i = 0; i < bound; i += sp.length()) {
             FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
             // NOTE: e = exp(-|x|) <= 1 never overflows; r = sigmoid(|x|), sigmoid(-|x|) = e * r
-            FloatVector e = v.abs().neg().lanewise(EXP);
+            FloatVector e = exp(v.abs().neg());
             FloatVector r = one.div(one.add(e));
             r.blend(e.mul(r), v.compare(LT, 0f)).intoArray(out, outOff + i);
         }
@@ -616,6 +614,75 @@ public abstract sealed class VectorKernels implements Kernels
         return s;
     }
 
+    // ---- exp and log as plain arithmetic --------------------------------------------------------
+    // NOTE: not lanewise(EXP) / lanewise(LOG). Those are SVML intrinsics once C2 compiles the loop,
+    // but a Java fallback before that (interpreter, C1), and the two differ in the last bit for
+    // about 1 % of inputs: a result would then depend on when the JIT got to a loop, and a
+    // training run would not repeat bit for bit. These polynomials (Cephes expf / logf, about
+    // 1 ulp) use only adds, multiplies, FMAs, compares and bit moves, which are exact IEEE
+    // operations in every tier.
+
+    private static final float EXP_HI = 88.72283905206835f, EXP_LO = -103.97208f;
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND_MAGIC = 12582912f;   // 1.5 * 2^23: x + M - M rounds x to an integer
+
+    /** e^x lane by lane; +Infinity above ln(Float.MAX_VALUE), 0 far below, NaN stays NaN. */
+    FloatVector exp(FloatVector x) {
+        VectorSpecies<Float> sp = species();
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);                      // NaN propagates through max/min
+        FloatVector n = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC); // round(x / ln 2)
+        FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), xc);   // x - n ln2, in two parts
+        r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+        FloatVector z = r.mul(r);
+        FloatVector y = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
+        y = y.fma(r, FloatVector.broadcast(sp, 8.3334519073e-3f));
+        y = y.fma(r, FloatVector.broadcast(sp, 4.1665795894e-2f));
+        y = y.fma(r, FloatVector.broadcast(sp, 1.6666665459e-1f));
+        y = y.fma(r, FloatVector.broadcast(sp, 5.0000001201e-1f));
+        y = y.fma(z, r).add(1f);                                          // e^r on [-ln2/2, ln2/2]
+        // 2^n in two halves, so n in [-150, 128] stays inside the exponent range of each factor
+        IntVector ni = (IntVector) n.convertShape(jdk.incubator.vector.VectorOperators.F2I, intSpecies(), 0);
+        IntVector n1 = ni.lanewise(jdk.incubator.vector.VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+        FloatVector p1 = n1.add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector p2 = n2.add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = y.mul(p1).mul(p2);
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(GT, EXP_HI));
+        return e.blend(0f, x.compare(LT, EXP_LO));
+    }
+
+    /** ln x lane by lane; -Infinity at 0, NaN below 0 and for NaN, +Infinity at +Infinity. */
+    FloatVector log(FloatVector x) {
+        VectorSpecies<Float> sp = species();
+        // subnormals: scale into the normal range first (2^23), and take 23 off the exponent
+        VectorMask<Float> tiny = x.compare(LT, Float.MIN_NORMAL);
+        FloatVector xs = x.blend(x.mul(8388608f), tiny);
+        IntVector bits = xs.reinterpretAsInts();
+        IntVector eRaw = bits.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 23).and(0xff).sub(126);
+        FloatVector e = ((FloatVector) eRaw.convertShape(jdk.incubator.vector.VectorOperators.I2F, sp, 0))
+                .sub(FloatVector.zero(sp).blend(23f, tiny));
+        FloatVector m = bits.and(0x807fffff).or(0x3f000000).reinterpretAsFloats();   // mantissa in [0.5, 1)
+        VectorMask<Float> low = m.compare(LT, 0.707106781186547524f);
+        e = e.sub(FloatVector.zero(sp).blend(1f, low));
+        FloatVector t = m.add(FloatVector.zero(sp).blend(m, low)).sub(1f);   // 2m - 1 when m < sqrt(1/2), else m - 1
+        FloatVector z = t.mul(t);
+        FloatVector y = t.mul(7.0376836292e-2f).add(-1.1514610310e-1f);
+        y = y.fma(t, FloatVector.broadcast(sp, 1.1676998740e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.2420140846e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 1.4249322787e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.6668057665e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 2.0000714765e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -2.4999993993e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 3.3333331174e-1f));
+        y = y.mul(t).mul(z);
+        y = e.fma(FloatVector.broadcast(sp, LN2_LO), y);
+        y = z.fma(FloatVector.broadcast(sp, -0.5f), y);
+        FloatVector r = t.add(y);
+        r = e.fma(FloatVector.broadcast(sp, LN2_HI), r);
+        r = r.blend(Float.NEGATIVE_INFINITY, x.compare(EQ, 0f));
+        r = r.blend(Float.POSITIVE_INFINITY, x.compare(EQ, Float.POSITIVE_INFINITY));
+        return r.blend(Float.NaN, x.compare(LT, 0f).or(x.compare(NE, x)));
+    }
+
     // ---- along an axis ----------------------------------------------------------------------
     // [n, inner], element (k, j) at off + k*inner + j, columns j in [0, cols). One vector holds the
     // running max / sum of `lanes` adjacent columns while k walks down the n rows (all passes
@@ -644,7 +711,7 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                FloatVector e = FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP);
+                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
                 e.intoArray(out, outOff + k * inner + j);
                 s = s.add(e);
             }
@@ -666,7 +733,7 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector acc = FloatVector.zero(sp);
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector e = FloatVector.fromArray(sp, x, xOff + i).sub(vm).lanewise(EXP);
+            FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + i).sub(vm));
             e.intoArray(out, outOff + i);
             acc = acc.add(e);
         }
@@ -725,9 +792,9 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                s = s.add(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP));
+                s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
-            FloatVector lse = m.add(s.lanewise(LOG));
+            FloatVector lse = m.add(log(s));
             for (int k = 0; k < n; k++) {
                 FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(lse).intoArray(out, outOff + k * inner + j);
             }
@@ -742,7 +809,7 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector acc = FloatVector.zero(sp);
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            acc = acc.add(FloatVector.fromArray(sp, x, xOff + i).sub(vm).lanewise(EXP));
+            acc = acc.add(exp(FloatVector.fromArray(sp, x, xOff + i).sub(vm)));
         }
         float s = sumLanes(acc);
         for (int i = bound; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
@@ -794,9 +861,9 @@ public abstract sealed class VectorKernels implements Kernels
             m = m.blend(0f, m.compare(EQ, Float.NEGATIVE_INFINITY));
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                s = s.add(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).lanewise(EXP));
+                s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
-            m.add(s.lanewise(LOG)).intoArray(out, outOff + j);
+            m.add(log(s)).intoArray(out, outOff + j);
         }
         return bound;
     }
@@ -892,7 +959,7 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) gs = gs.add(FloatVector.fromArray(sp, g, gOff + k * inner + j));
             for (int k = 0; k < n; k++) {
                 int i = k * inner + j;
-                FloatVector e = FloatVector.fromArray(sp, y, yOff + i).lanewise(EXP);
+                FloatVector e = exp(FloatVector.fromArray(sp, y, yOff + i));
                 FloatVector.fromArray(sp, g, gOff + i).sub(e.mul(gs)).intoArray(out, outOff + i);
             }
         }
@@ -905,7 +972,7 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector e = FloatVector.fromArray(sp, y, yOff + i).lanewise(EXP);
+            FloatVector e = exp(FloatVector.fromArray(sp, y, yOff + i));
             FloatVector.fromArray(sp, g, gOff + i).sub(e.mul(gs)).intoArray(out, outOff + i);
         }
         for (int i = bound; i < n; i++) out[outOff + i] = g[gOff + i] - (float) Math.exp(y[yOff + i]) * gs;
