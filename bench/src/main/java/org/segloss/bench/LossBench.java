@@ -133,36 +133,32 @@ public class LossBench {
                 bl / ((double) B * (C - 1) * INNER), 1e-6, 1e-4);
     }
 
+    /** One forward + backward of {@code loss} on a fresh leaf; counts {@code bytes} of traffic. */
+    private Tensor step(Work w, java.util.function.Function<Var, Var> loss, double bytes) {
+        Var x = Var.param(logits);
+        loss.apply(x).backward();
+        w.bytes += bytes;
+        return x.grad();
+    }
+
     @Benchmark
     public Tensor gwdl(Work w) {
-        Var x = Var.param(logits);
-        gwdl.forward(x, labels).backward();
-        w.bytes += 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES;
-        return x.grad();
+        return step(w, x -> gwdl.forward(x, labels), 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES);
     }
 
     @Benchmark
     public Tensor boundary(Work w) {
-        Var x = Var.param(logits);
-        boundary.forwardWithMaps(x, maps).backward();
-        w.bytes += 3.0 * N * Float.BYTES;
-        return x.grad();
+        return step(w, x -> boundary.forwardWithMaps(x, maps), 3.0 * N * Float.BYTES);
     }
 
     @Benchmark
     public Tensor lovasz(Work w) {
-        Var x = Var.param(logits);
-        lovasz.forward(x, labels).backward();
-        w.bytes += 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES;
-        return x.grad();
+        return step(w, x -> lovasz.forward(x, labels), 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES);
     }
 
     @Benchmark
     public Tensor dice(Work w) {
-        Var x = Var.param(logits);
-        dice.forward(x, labels).backward();
-        w.bytes += 2.0 * N * Float.BYTES;
-        return x.grad();
+        return step(w, x -> dice.forward(x, labels), 2.0 * N * Float.BYTES);
     }
 
     /** C argsorts of B·D·H·W float keys: a non-negative float's bits order like the float. */
