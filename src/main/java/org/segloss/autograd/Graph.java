@@ -56,8 +56,8 @@ final class Graph {
                 } else {
                     Tensor[] slot = grads.computeIfAbsent(in.node, n -> new Tensor[n.outputs]);
                     int o = in.outputIndex;
-                    // copy before adding in place: a backward may return its gradOutput itself
-                    slot[o] = slot[o] == null ? gIn[k] : slot[o].copy().addi(gIn[k]);
+                    // out of place: a backward may return its gradOutput itself, which must stay intact
+                    slot[o] = slot[o] == null ? gIn[k] : slot[o].add(gIn[k]);
                 }
             }
         }

@@ -109,9 +109,9 @@ public final class Primitives {
         }
         protected Tensor[] backward1(Ctx ctx, Tensor g) {
             Shape[] s = ctx.get("shapes");
-            Tensor zero = Tensor.scalar(0f);
-            return grads(ctx.needsInputGrad(0) ? Tensor.where(mask, g, zero).sumTo(s[0]) : null,
-                    ctx.needsInputGrad(1) ? Tensor.where(mask, zero, g).sumTo(s[1]) : null);
+            Tensor ga = Tensor.where(mask, g, Tensor.scalar(0f));     // g where the mask holds, else 0
+            return grads(ctx.needsInputGrad(0) ? ga.sumTo(s[0]) : null,
+                    ctx.needsInputGrad(1) ? g.sub(ga).sumTo(s[1]) : null);
         }
     }
 

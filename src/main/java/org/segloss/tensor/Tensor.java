@@ -568,6 +568,17 @@ public final class Tensor {
         }
         int inner = out.product(split, r);
         int outer = n / inner;
+        if (outer == 1) {   // one long run (a tensor against a scalar): split the run itself over the cores
+            int ao0 = a.offset, bo0 = b.offset;
+            final int ka0 = ka == 0 ? 1 : ka, kb0 = kb == 0 ? 1 : kb;
+            Parallel.forRange(n, GRAIN, (s, e) -> {
+                if (ka0 == 1 && kb0 == 1) k.zip(op, a.data, ao0 + s, b.data, bo0 + s, res.data, s, e - s);
+                else if (ka0 == 1) k.zipScalarRight(op, a.data, ao0 + s, b.data[bo0], res.data, s, e - s);
+                else if (kb0 == 1) k.zipScalarLeft(op, a.data[ao0], b.data, bo0 + s, res.data, s, e - s);
+                else k.fill(res.data, s, e - s, org.segloss.tensor.kernel.ScalarKernels.apply(op, a.data[ao0], b.data[bo0]));
+            });
+            return res;
+        }
         final int kindA = ka == 0 ? 1 : ka, kindB = kb == 0 ? 1 : kb;
         int[] dims = out.dims();
         final int sp = split;
