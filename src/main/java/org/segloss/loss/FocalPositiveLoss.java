@@ -37,13 +37,12 @@ public final class FocalPositiveLoss extends SegmentationLoss {
         int c = p.input().shape().dim(1);
         Var logp = p.input().logSoftmax(1).slice(1, 1, c);       // foreground channels: [B, C-1, *]
         Tensor g = p.target();                                     // [B, C-1, *], 0 at ignored voxels
-        Tensor inF = g.sum(new int[] {1}, true);                   // [B, 1, *]: 1 on F
-        float count = (float) inF.sumDouble();
+        float count = (float) g.sumDouble();                        // |F|: g is one-hot on F, 0 elsewhere
         if (count == 0f) return p.input().mul(0f).sum();          // no foreground voxel: 0, zero gradient
         Var logPy = logp.mul(g).sum(new int[] {1}, true);          // log p of the true class on F, 0 elsewhere
         Var oneMinus = logPy.exp().rsub(1f).clamp(1e-12f, 1f);
         Var focal = gamma == 0f ? logPy : oneMinus.pow(gamma).mul(logPy);
-        return focal.mul(Var.constant(inF)).sum().mul(-1f / count);
+        return focal.sum().mul(-1f / count);                      // focal is 0 off F: logPy is
     }
 
     /** Options of {@link FocalPositiveLoss}. */

@@ -37,7 +37,8 @@ public final class JaccardLoss extends SegmentationLoss {
     protected Var compute(Prepared p) {
         int[] axes = p.statisticAxes(batch);
         Var inter, predSum;
-        if (fusedSoftmax()) {
+        boolean fused = fusedSoftmax();
+        if (fused) {
             // one fused pass over the logits: I = Σ p g, P = Σ p
             Var[] st = softmaxStats(p, true, false, batch);
             inter = st[0];
@@ -47,7 +48,7 @@ public final class JaccardLoss extends SegmentationLoss {
             inter = probs.mul(p.target()).sum(axes);
             predSum = probs.sum(axes);
         }
-        Var union = predSum.add(fusedSoftmax() ? targetSums(p, batch) : p.target().sum(axes, false)).sub(inter);
+        Var union = predSum.add(fused ? targetSums(p, batch) : p.target().sum(axes, false)).sub(inter);
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
     }
 

@@ -136,10 +136,11 @@ public final class TverskyLoss extends SegmentationLoss {
             fp = pSum.sub(tp);
             fn = Var.constant(gSum).sub(tp);
         } else {
-            // direct sums; p and g are already zero at ignored voxels, so neither term counts them
+            // Σ p (1 - g) = P - TP and Σ (1 - p) g = G - TP for hard g; p and g are already zero at
+            // ignored voxels, so no term counts them (the fused path uses the same identities)
             tp = probs.mul(g).sum(axes);
-            fp = probs.mul(g.mul(-1f).add(1f)).sum(axes);   // Σ p (1 - g)
-            fn = probs.rsub(1f).mul(g).sum(axes);           // Σ (1 - p) g
+            fp = probs.sum(axes).sub(tp);
+            fn = Var.constant(g.sum(axes, false)).sub(tp);
         }
         return index(tp, fp, fn, wFP, wFN, smoothNr, smoothDr);
     }

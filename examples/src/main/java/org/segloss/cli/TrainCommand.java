@@ -56,10 +56,9 @@ import picocli.CommandLine.Option;
  * (seed 2026, 10 x 100 steps) the last epoch reached Dice organ 0.86, structure 0.95, lesion 0.92
  * with windows, and 0.65 / 0.42 / 0.55 on whole 64^3 volumes (instance-norm statistics differ).
  *
- * <p>Reproducible for a given seed and thread count up to float round-off: the data, the sampler
- * and the initialisation are fixed by the seed, but two identical runs were seen to differ in the
- * 4th-5th digit of the loss after some hundred steps (not yet investigated; possibly the Vector
- * API's lane-reduction order changing when the JIT compiles a kernel).
+ * <p>Reproducible for a given seed and thread count: the data, the sampler and the initialisation
+ * are fixed by the seed, and the kernels give the same bits in every JIT tier (spec/numerics.md,
+ * "Determinism"); two runs with the same seed wrote the same metrics.csv.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains the tiny 3-D U-Net on synthetic phantoms and reports the per-class validation Dice per epoch.")
@@ -271,7 +270,6 @@ final class TrainCommand implements Callable<Integer> {
         float[] img = image.toArray();
         int vox = d * h * wd, p = window, p3 = p * p * p;
         float[] acc = new float[classes * vox];
-        int[] count = new int[vox];
         float[] win = new float[ch * p3];
         for (int z : starts(d, p)) {
             for (int y : starts(h, p)) {
@@ -283,12 +281,11 @@ final class TrainCommand implements Callable<Integer> {
                             }
                         }
                     }
-                    float[] out = model.forward(Var.constant(Tensor.wrap(win.clone(), 1, ch, p, p, p))).value().toArray();
+                    float[] out = model.forward(Var.constant(Tensor.of(win, 1, ch, p, p, p))).value().toArray();
                     for (int k = 0; k < p; k++) {
                         for (int j = 0; j < p; j++) {
                             int dst = ((z + k) * h + y + j) * wd + x, src = (k * p + j) * p;
                             for (int i = 0; i < p; i++) {
-                                count[dst + i]++;
                                 for (int c = 0; c < classes; c++) acc[c * vox + dst + i] += out[c * p3 + src + i];
                             }
                         }
