@@ -19,6 +19,16 @@ public final class Primitives {
 
     private static Tensor[] grads(Tensor... g) { return g; }
 
+    /**
+     * A slice that owns its data. {@link Tensor#slice} copies unless every axis before {@code axis}
+     * has size 1, where it returns a view; only then is a copy made here (one copy, never two).
+     */
+    private static Tensor ownSlice(Tensor t, int axis, int start, int end) {
+        Tensor s = t.slice(axis, start, end);
+        int ax = t.shape().axis(axis, "axis", "slice");
+        return t.shape().product(0, ax) == 1 ? s.copy() : s;
+    }
+
     // ---- binary, broadcasting ---------------------------------------------------------------
 
     /** y = a + b. da = sumTo(g), db = sumTo(g). */
@@ -375,7 +385,7 @@ public final class Primitives {
         }
         protected Tensor forward1(Ctx ctx, Tensor... in) {
             ctx.put("shape", in[0].shape());
-            return in[0].slice(axis, start, end).copy();
+            return ownSlice(in[0], axis, start, end);
         }
         protected Tensor[] backward1(Ctx ctx, Tensor g) {
             Shape x = ctx.get("shape");
@@ -418,7 +428,7 @@ public final class Primitives {
             Tensor[] out = new Tensor[sizes.length];
             int pos = 0;
             for (int i = 0; i < sizes.length; i++) {
-                out[i] = ctx.needsInputGrad(i) ? g.slice(ax, pos, pos + sizes[i]).copy() : null;
+                out[i] = ctx.needsInputGrad(i) ? ownSlice(g, ax, pos, pos + sizes[i]) : null;
                 pos += sizes[i];
             }
             return out;
