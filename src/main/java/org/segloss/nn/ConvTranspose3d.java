@@ -39,8 +39,7 @@ public final class ConvTranspose3d extends Module {
     public ConvTranspose3d(int inChannels, int outChannels, boolean bias, float a, long seed) {
         this.in = Checks.positive("ConvTranspose3d", "inChannels", inChannels);
         this.out = Checks.positive("ConvTranspose3d", "outChannels", outChannels);
-        double gain = Math.sqrt(2.0 / (1.0 + (double) a * a));
-        this.weight = register(new Parameter("weight", Init.kaimingNormal(seed, gain, in, in, out, 2, 2, 2)));
+        this.weight = register(new Parameter("weight", Init.kaimingNormal(seed, Init.leakyReluGain(a), in, in, out, 2, 2, 2)));
         this.bias = bias ? register(new Parameter("bias", Tensor.zeros(out))) : null;
     }
 

@@ -21,9 +21,12 @@ public final class Init {
 
     /** Kaiming normal for a layer followed by a leaky ReLU of negative slope {@code a} (0 for ReLU). */
     public static Tensor kaimingNormal(long seed, float a, int... shape) {
-        Shape s = Shape.of(shape);
-        double gain = Math.sqrt(2.0 / (1.0 + (double) a * a));
-        return kaimingNormal(seed, gain, fanIn(s), shape);
+        return kaimingNormal(seed, leakyReluGain(a), fanIn(Shape.of(shape)), shape);
+    }
+
+    /** He et al.'s gain for a leaky ReLU of negative slope a: sqrt(2 / (1 + a^2)) (a = 0: ReLU). */
+    public static double leakyReluGain(float a) {
+        return Math.sqrt(2.0 / (1.0 + (double) a * a));
     }
 
     /** N(0, (gain / sqrt(fanIn))^2), seeded. */

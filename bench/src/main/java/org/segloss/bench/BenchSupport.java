@@ -1,6 +1,5 @@
 package org.segloss.bench;
 
-import java.util.SplittableRandom;
 import org.segloss.tensor.kernel.KernelProvider;
 import org.segloss.tensor.kernel.Kernels;
 
@@ -38,10 +37,7 @@ final class BenchSupport {
 
     /** n floats uniform in [lo, hi), reproducible. */
     static float[] uniform(long seed, int n, float lo, float hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float) r.nextDouble();
-        return x;
+        return org.segloss.tensor.Tensor.uniform(seed, lo, hi, n).toArray();
     }
 
     /** Throws unless |actual - expected| <= atol + rtol * |expected| at every index. */
