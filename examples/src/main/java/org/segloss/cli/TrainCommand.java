@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +20,8 @@ import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
 import org.segloss.examples.unet.LabeledVolume;
 import org.segloss.examples.unet.PatchSampler;
-import org.segloss.examples.unet.Phantoms;
+import org.segloss.examples.unet.SegmentationDataset;
+import org.segloss.examples.unet.SlidingWindow;
 import org.segloss.examples.unet.UNet3d;
 import org.segloss.loss.CrossEntropyLoss;
 import org.segloss.loss.DiceCELoss;
@@ -31,10 +31,10 @@ import org.segloss.loss.FocalTverskyLoss;
 import org.segloss.loss.GeneralizedDiceLoss;
 import org.segloss.loss.Loss;
 import org.segloss.loss.TverskyLoss;
+import org.segloss.loss.WeightedSumLoss;
 import org.segloss.nn.AdamW;
 import org.segloss.nn.LrSchedule;
 import org.segloss.tensor.LabelTensor;
-import org.segloss.tensor.Tensor;
 import org.segloss.tensor.kernel.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -123,6 +123,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
     Integer valWindow;
 
+    @Option(names = "--deep-supervision", description = "Train with deep-supervision heads (nnU-Net weights 1, 1/2, ..., 0 normalised).")
+    boolean deepSupervision;
+
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
@@ -168,14 +171,16 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         int window = valWindow == null ? patch : valWindow;
 
-        List<LabeledVolume> train = new ArrayList<>(), val = new ArrayList<>();
-        for (int i = 0; i < trainVolumes; i++) train.add(Phantoms.generate(seed + i, volumeSize));
-        for (int j = 0; j < valVolumes; j++) val.add(Phantoms.generate(seed + 1000 + j, volumeSize));
+        SegmentationDataset dataset = SegmentationDataset.phantoms(seed, volumeSize, trainVolumes, valVolumes);
+        int classes = dataset.classes();
         SplittableRandom seeds = new SplittableRandom(seed);
-        UNet3d model = new UNet3d(1, Phantoms.CLASSES, UNet3d.DEFAULT_DEPTH, UNet3d.DEFAULT_BASE_CHANNELS, false, seeds.nextLong());
-        PatchSampler sampler = new PatchSampler(train, patch, Phantoms.CLASSES, seeds.nextLong());
+        UNet3d model = new UNet3d(1, classes, UNet3d.DEFAULT_DEPTH, UNet3d.DEFAULT_BASE_CHANNELS, deepSupervision, seeds.nextLong());
+        long samplerSeed = seeds.nextLong();
+        PatchSampler sampler = new PatchSampler(dataset.train(), patch, classes, samplerSeed);
         AdamW opt = new AdamW(model.parameters(), lr);
         LrSchedule schedule = LrSchedule.poly(lr, epochs);
+        int scales = model.outputCount();
+        float[] dsWeights = WeightedSumLoss.deepSupervisionWeights(scales);
 
         Files.createDirectories(out);
         Path csv = out.resolve("metrics.csv");
@@ -200,10 +205,15 @@ final class TrainCommand implements Callable<Integer> {
                         .setInitialMax(stepsPerEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                         .setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
                 try {
+                    sampler.reseed(epochSeed(samplerSeed, epoch));
                     for (int step = 0; step < stepsPerEpoch; step++) {
                         PatchSampler.Batch b = sampler.next(batch);
                         opt.zeroGrad();
-                        Var l = lossFn.forward(model.forward(Var.constant(b.images())), b.labels());
+                        Var l = deepSupervision
+                                ? WeightedSumLoss.deepSupervision(lossFn, dsWeights,
+                                        model.forwardDeepSupervision(Var.constant(b.images())).toArray(Var[]::new),
+                                        UNet3d.downsampleTargets(b.labels(), scales))
+                                : lossFn.forward(model.forward(Var.constant(b.images())), b.labels());
                         float value = l.item();
                         if (!Float.isFinite(value)) {
                             errStream.printf("segloss train: loss is %s at epoch %d step %d; stopping%n", value, epoch + 1, step + 1);
@@ -223,7 +233,7 @@ final class TrainCommand implements Callable<Integer> {
                     if (bar != null) bar.close();
                 }
                 double meanLoss = lossSum / stepsPerEpoch;
-                double[] dice = validate(model, val, window);
+                double[] dice = validate(model, dataset.validation(), window);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double mean = (dice[1] + dice[2] + dice[3]) / 3;
                 outStream.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  lr %.2e  val Dice organ %.3f  structure %.3f  lesion %.3f  mean %.3f  (%.1f s)%n",
@@ -241,6 +251,17 @@ final class TrainCommand implements Callable<Integer> {
         if (!ok) throw new IllegalArgumentException(message);
     }
 
+    /**
+     * The sampler's seed for an epoch: a SplitMix64 mix of the run's sampler seed and the epoch, so
+     * every epoch draws from its own stream and a resumed run continues exactly.
+     */
+    static long epochSeed(long samplerSeed, int epoch) {
+        long z = samplerSeed + 0x9E3779B97F4A7C15L * (epoch + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     /** Mean Dice per class (index 0 = background) over the volumes; see the class comment for empty classes. */
     static double[] validate(UNet3d model, List<LabeledVolume> volumes, int window) {
         int classes = model.classes();
@@ -248,7 +269,7 @@ final class TrainCommand implements Callable<Integer> {
         model.eval();
         try (NoGrad ignored = NoGrad.enter()) {
             for (LabeledVolume v : volumes) {
-                LabelTensor pred = predict(model, v.image(), window);
+                LabelTensor pred = SlidingWindow.predict(model, v.image(), window);
                 double[] d = dice(pred, v.labels(), classes);
                 for (int c = 0; c < classes; c++) sum[c] += d[c];
             }
@@ -257,53 +278,6 @@ final class TrainCommand implements Callable<Integer> {
         }
         for (int c = 0; c < classes; c++) sum[c] /= volumes.size();
         return sum;
-    }
-
-    /** Argmax prediction [D, H, W] for an image [C, D, H, W]: whole volume (window 0) or sliding windows with averaged logits. */
-    static LabelTensor predict(UNet3d model, Tensor image, int window) {
-        int ch = image.dim(0), d = image.dim(1), h = image.dim(2), wd = image.dim(3);
-        int classes = model.classes();
-        if (window == 0) {
-            Tensor logits = model.forward(Var.constant(image.reshape(1, ch, d, h, wd))).value();
-            return logits.argmax(1).reshape(d, h, wd);
-        }
-        float[] img = image.toArray();
-        int vox = d * h * wd, p = window, p3 = p * p * p;
-        float[] acc = new float[classes * vox];
-        float[] win = new float[ch * p3];
-        for (int z : starts(d, p)) {
-            for (int y : starts(h, p)) {
-                for (int x : starts(wd, p)) {
-                    for (int c = 0; c < ch; c++) {
-                        for (int k = 0; k < p; k++) {
-                            for (int j = 0; j < p; j++) {
-                                System.arraycopy(img, c * vox + ((z + k) * h + y + j) * wd + x, win, c * p3 + (k * p + j) * p, p);
-                            }
-                        }
-                    }
-                    float[] out = model.forward(Var.constant(Tensor.of(win, 1, ch, p, p, p))).value().toArray();
-                    for (int k = 0; k < p; k++) {
-                        for (int j = 0; j < p; j++) {
-                            int dst = ((z + k) * h + y + j) * wd + x, src = (k * p + j) * p;
-                            for (int i = 0; i < p; i++) {
-                                for (int c = 0; c < classes; c++) acc[c * vox + dst + i] += out[c * p3 + src + i];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Every voxel has the same count across classes, so the argmax of the sums is that of the means.
-        return Tensor.wrap(acc, 1, classes, d, h, wd).argmax(1).reshape(d, h, wd);
-    }
-
-    /** Window corners along an axis of length n: stride window/2, the last one flush with the end. */
-    static int[] starts(int n, int window) {
-        int stride = Math.max(1, window / 2);
-        List<Integer> s = new ArrayList<>();
-        for (int a = 0; a + window <= n; a += stride) s.add(a);
-        if (s.get(s.size() - 1) + window < n) s.add(n - window);
-        return s.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Dice per class: 2|P∩T| / (|P| + |T|); 1 when the class is in neither prediction nor truth. */

@@ -95,9 +95,18 @@ class TrainCommandTest {
     }
 
     @Test
-    void slidingWindowsCoverTheAxis() {
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 16, 32}, TrainCommand.starts(64, 32));
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 4, 8}, TrainCommand.starts(16, 8));
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 4, 6}, TrainCommand.starts(14, 8));
+    void deepSupervisionTrains(@TempDir Path dir) throws Exception {
+        Run r = run("--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
+                "--val-volumes", "1", "--deep-supervision", "--no-progress", "--out", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        double loss = Double.parseDouble(Files.readAllLines(dir.resolve("metrics.csv")).get(1).split(",")[1]);
+        assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
+    }
+
+    @Test
+    void epochSeedsDifferPerEpochAndRun() {
+        assertTrue(TrainCommand.epochSeed(1, 0) != TrainCommand.epochSeed(1, 1));
+        assertTrue(TrainCommand.epochSeed(1, 0) != TrainCommand.epochSeed(2, 0));
+        assertEquals(TrainCommand.epochSeed(7, 3), TrainCommand.epochSeed(7, 3));
     }
 }

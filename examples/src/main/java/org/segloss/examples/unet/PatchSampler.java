@@ -41,7 +41,7 @@ public final class PatchSampler {
     private final int[][] present;
     private final int patch, classes, channels;
     private final double share;
-    private final SplittableRandom rnd;
+    private SplittableRandom rnd;
 
     /** Share {@link #DEFAULT_FOREGROUND_SHARE}. */
     public PatchSampler(List<LabeledVolume> volumes, int patchSize, int classes, long seed) {
@@ -110,6 +110,16 @@ public final class PatchSampler {
     public int patchSize() { return patch; }
 
     public double foregroundShare() { return share; }
+
+    /**
+     * Restarts the random stream from {@code seed}: the draws that follow are those of a new
+     * sampler built with this seed. The trainer reseeds at the start of every epoch from (seed,
+     * epoch), so a run resumed from a checkpoint at an epoch boundary draws the same patches as
+     * the uninterrupted run.
+     */
+    public void reseed(long seed) {
+        this.rnd = new SplittableRandom(seed);
+    }
 
     /** Draws where the next patch comes from (advances the random stream). */
     public Patch nextPatch() {

@@ -44,6 +44,8 @@ public final class Phantoms {
     public static final int BACKGROUND = 0, ORGAN = 1, STRUCTURE = 2, LESION = 3;
     /** Number of classes including the background. */
     public static final int CLASSES = 4;
+    /** Class names by label. */
+    static final String[] CLASS_NAMES = {"background", "organ", "structure", "lesion"};
     /** Smallest and largest supported side. */
     public static final int MIN_SIZE = 16, MAX_SIZE = 512;
 

@@ -143,4 +143,13 @@ class PatchSamplerTest {
                 List.of(PHANTOMS.get(0), coded()), 4, 4, 1));
         assertThrows(IllegalArgumentException.class, () -> new LabeledVolume(Tensor.zeros(1, 4, 4, 4), LabelTensor.zeros(4, 4, 5)));
     }
+
+    @Test
+    void reseedRestartsTheStreamOfANewSamplerWithThatSeed() {
+        PatchSampler used = new PatchSampler(PHANTOMS, 8, Phantoms.CLASSES, 5);
+        for (int i = 0; i < 7; i++) used.nextPatch();
+        used.reseed(42);
+        PatchSampler fresh = new PatchSampler(PHANTOMS, 8, Phantoms.CLASSES, 42);
+        for (int i = 0; i < 50; i++) assertEquals(fresh.nextPatch(), used.nextPatch(), "patch " + i);
+    }
 }

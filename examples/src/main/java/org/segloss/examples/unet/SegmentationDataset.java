@@ -1,0 +1,67 @@
+package org.segloss.examples.unet;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the trainer needs from a data set: training and validation volumes, the class names
+ * (index 0 the background), the voxel spacing in millimetres ({@code [sz, sy, sx]}, the axis order
+ * of the volumes {@code [D, H, W]}) shared by all volumes, and the voxel-to-world affine of each
+ * validation volume (4x4, row-major; maps (x, y, z, 1) in NIfTI's index order, i.e. (W, H, D)
+ * indices, to millimetres) so predictions can be written back in the scanner's space.
+ */
+public record SegmentationDataset(String name, List<LabeledVolume> train, List<LabeledVolume> validation, String[] classNames,
+        double[] spacing, List<double[][]> validationAffines) {
+
+    public SegmentationDataset {
+        if (train == null || train.isEmpty()) throw new IllegalArgumentException("SegmentationDataset: train must not be empty");
+        if (validation == null || validation.isEmpty()) {
+            throw new IllegalArgumentException("SegmentationDataset: validation must not be empty");
+        }
+        if (classNames == null || classNames.length < 2) {
+            throw new IllegalArgumentException("SegmentationDataset: need >= 2 class names (background first), got "
+                    + (classNames == null ? null : Arrays.toString(classNames)));
+        }
+        if (spacing == null || spacing.length != 3 || !(spacing[0] > 0 && spacing[1] > 0 && spacing[2] > 0)) {
+            throw new IllegalArgumentException("SegmentationDataset: spacing must be 3 positive values [sz, sy, sx] mm, got "
+                    + Arrays.toString(spacing));
+        }
+        if (validationAffines == null || validationAffines.size() != validation.size()) {
+            throw new IllegalArgumentException("SegmentationDataset: need one affine per validation volume (" + validation.size()
+                    + "), got " + (validationAffines == null ? null : validationAffines.size()));
+        }
+        train = List.copyOf(train);
+        validation = List.copyOf(validation);
+        classNames = classNames.clone();
+        spacing = spacing.clone();
+        validationAffines = List.copyOf(validationAffines);
+    }
+
+    public int classes() { return classNames.length; }
+
+    /** The 4x4 affine of a grid with this spacing at the origin: diag(sx, sy, sz, 1). */
+    public static double[][] scaling(double[] spacing) {
+        return new double[][] {{spacing[2], 0, 0, 0}, {0, spacing[1], 0, 0}, {0, 0, spacing[0], 0}, {0, 0, 0, 1}};
+    }
+
+    /**
+     * The phantom data set: {@code trainVolumes} phantoms from seeds {@code seed + i}, {@code
+     * validationVolumes} from seeds {@code seed + 1000 + j}, all cubes of side {@code size}, 1 mm
+     * isotropic voxels.
+     */
+    public static SegmentationDataset phantoms(long seed, int size, int trainVolumes, int validationVolumes) {
+        if (trainVolumes < 1 || validationVolumes < 1) {
+            throw new IllegalArgumentException("SegmentationDataset.phantoms: trainVolumes and validationVolumes must be >= 1, got "
+                    + trainVolumes + " and " + validationVolumes);
+        }
+        LabeledVolume[] train = new LabeledVolume[trainVolumes], val = new LabeledVolume[validationVolumes];
+        double[][][] affines = new double[validationVolumes][][];
+        double[] spacing = {1, 1, 1};
+        for (int i = 0; i < trainVolumes; i++) train[i] = Phantoms.generate(seed + i, size);
+        for (int j = 0; j < validationVolumes; j++) {
+            val[j] = Phantoms.generate(seed + 1000 + j, size);
+            affines[j] = scaling(spacing);
+        }
+        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines));
+    }
+}
