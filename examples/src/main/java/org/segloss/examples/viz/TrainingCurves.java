@@ -38,6 +38,8 @@ import java.nio.file.Path;
  * Okabe–Ito colour {@code k} (orange, sky blue, bluish green, yellow, blue, vermillion,
  * reddish purple, then repeating) — the colour {@link SliceOverlay} gives class {@code k + 1}, so
  * with Dice for the foreground classes 1, 2, ... only, a class has one colour in both pictures.
+ * The legend column has room for 14 classes; further ones are drawn but not listed (and colours
+ * repeat after 7 anyway).
  */
 public final class TrainingCurves {
     private TrainingCurves() {}

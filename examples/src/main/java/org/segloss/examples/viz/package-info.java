@@ -10,5 +10,8 @@
  * the same inputs give the same PNG bytes on the same machine (JDK and fonts). Text is drawn
  * with the JDK's logical {@code SansSerif} font, so another machine with other fonts may give
  * other text pixels; everything else (size, axes, curves, overlays) does not depend on fonts.
+ * Drawing text needs at least one font the JDK can find (fontconfig on Linux); a bare container
+ * without any font fails in {@code drawString}, so a caller that must not fail (a training run)
+ * should catch the exception and go on without the picture.
  */
 package org.segloss.examples.viz;
