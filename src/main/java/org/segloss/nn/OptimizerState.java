@@ -20,6 +20,9 @@ import java.util.Map;
  *                 empty for a parameter that has not been updated yet (its buffers are created
  *                 on its first update, which differs from an update with zero buffers for
  *                 SGD)
+ *
+ * <p>The arrays are copied in and handed out as they are; as with any record holding arrays,
+ * {@code equals} compares them by reference.
  */
 public record OptimizerState(String type, long steps, Map<String, Float> settings, List<Map<String, float[]>> slots) {
 

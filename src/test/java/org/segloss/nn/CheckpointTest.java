@@ -158,6 +158,75 @@ class CheckpointTest {
         assertNull(c.optimizerState());
     }
 
+    /** A parameter w [2] and a buffer b [1]: small enough to spell the whole file out. */
+    private static final class Tiny extends Module {
+        final Parameter w = register(new Parameter("w", Tensor.of(new float[] {1.5f, -2f}, 2)));
+        final Tensor b = registerBuffer("b", Tensor.of(new float[] {3f}, 1));
+
+        @Override
+        public Var forward(Var x) {
+            return x.mul(w.var());
+        }
+    }
+
+    /** The bytes are exactly the layout documented on Checkpoint and in spec/checkpoint.md. */
+    @Test
+    void theFileIsTheDocumentedLayout() throws IOException {
+        Tiny t = new Tiny();
+        SGD opt = new SGD(t.parameters(), 0.1f, 0.5f, false, 0f);
+        t.w.var().mul(Tensor.of(new float[] {1f, 2f}, 2)).sum().backward();
+        opt.step();
+        Path f = dir.resolve("tiny.ckpt");
+        Checkpoint.save(f, t, opt, 5, Map.of("k", "v"));
+
+        ByteBuffer h = ByteBuffer.allocate(1000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.putLong(5);
+        h.putInt(1);
+        putString(h, "k");
+        putString(h, "v");
+        putString(h, "SGD");
+        h.putLong(0);
+        h.putInt(4);
+        putString(h, "lr");
+        h.putFloat(0.1f);
+        putString(h, "momentum");
+        h.putFloat(0.5f);
+        putString(h, "nesterov");
+        h.putFloat(0f);
+        putString(h, "weightDecay");
+        h.putFloat(0f);
+        h.putInt(1);
+        putString(h, "w");
+        h.putInt(3);
+        putEntry(h, 0, "w", "", 2);
+        putEntry(h, 1, "b", "", 1);
+        putEntry(h, 2, "w", "momentum_buffer", 2);
+        int headerLength = h.position();
+
+        ByteBuffer e = ByteBuffer.allocate(16 + headerLength + 4 * 5 + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        e.put("SEGLCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(1).putInt(headerLength);
+        e.put(h.array(), 0, headerLength);
+        float[] w = t.w.value().toArray();
+        assertArrayEquals(new float[] {1.4f, -2.2f}, w, 1e-6f);
+        e.putFloat(w[0]).putFloat(w[1]).putFloat(3f).putFloat(1f).putFloat(2f); // w, b, momentum buffer = first gradient
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(e.array(), 0, e.position());
+        e.putInt((int) crc.getValue());
+        assertArrayEquals(e.array(), Files.readAllBytes(f));
+    }
+
+    private static void putString(ByteBuffer b, String s) {
+        byte[] u = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        b.putInt(u.length).put(u);
+    }
+
+    private static void putEntry(ByteBuffer b, int kind, String name, String slot, int size) {
+        b.put((byte) kind);
+        putString(b, name);
+        putString(b, slot);
+        b.put((byte) 1).put((byte) 1).putInt(size);
+    }
+
     // ---- resume equivalence -----------------------------------------------------------------
 
     private void resumeEquivalence(Function<Module, Optimizer> optimizer) throws IOException {
