@@ -1,6 +1,9 @@
 package org.segloss.nn;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Adam with decoupled weight decay, PyTorch's {@code torch.optim.AdamW} (no amsgrad). Step t
@@ -37,6 +40,37 @@ public final class AdamW extends Optimizer {
 
     /** Steps taken so far. */
     public int steps() { return t; }
+
+    /** State: settings lr, beta1, beta2, eps, weightDecay; slots "m", "v"; steps t. */
+    @Override
+    public OptimizerState state() {
+        List<Map<String, float[]>> slots = new ArrayList<>(params.size());
+        for (int i = 0; i < m.length; i++) {
+            Map<String, float[]> s = new LinkedHashMap<>();
+            if (m[i] != null) {
+                s.put("m", m[i]);
+                s.put("v", v[i]);
+            }
+            slots.add(s);
+        }
+        return new OptimizerState("AdamW", t, settings(), slots);
+    }
+
+    @Override
+    public void loadState(OptimizerState s) {
+        float[][][] mv = checkState(s, settings(), "m", "v");
+        if (s.steps() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("AdamW.loadState: steps must be <= " + Integer.MAX_VALUE + ", got " + s.steps());
+        }
+        System.arraycopy(mv[0], 0, m, 0, m.length);
+        System.arraycopy(mv[1], 0, v, 0, v.length);
+        t = (int) s.steps();
+        lr = s.settings().get("lr");
+    }
+
+    private Map<String, Float> settings() {
+        return settings("beta1", beta1, "beta2", beta2, "eps", eps, "weightDecay", weightDecay);
+    }
 
     @Override
     protected void beginStep() {

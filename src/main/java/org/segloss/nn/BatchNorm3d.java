@@ -14,7 +14,9 @@ import org.segloss.tensor.Tensor;
  *     B*D*H*W). They are updated on every training forward, also under NoGrad.</li>
  * <li>Evaluation: the running statistics normalise, and are constants for the gradient.</li>
  * </ul>
- * Init: gamma = 1, beta = 0, running mean 0, running variance 1.
+ * Init: gamma = 1, beta = 0, running mean 0, running variance 1. The running statistics are
+ * buffers ({@link Module#namedBuffers()}) named {@code running_mean} and {@code running_var}, as
+ * in PyTorch, so checkpoints keep them.
  */
 public final class BatchNorm3d extends Module {
     private final int channels;
@@ -39,6 +41,10 @@ public final class BatchNorm3d extends Module {
         this.runningMean = new float[channels];
         this.runningVar = new float[channels];
         java.util.Arrays.fill(runningVar, 1f);
+        // Tensor.wrap shares the arrays: the buffers see every update, and a restored value
+        // written into a buffer is what forward reads.
+        registerBuffer("running_mean", Tensor.wrap(runningMean, channels));
+        registerBuffer("running_var", Tensor.wrap(runningVar, channels));
     }
 
     public Parameter weight() { return gamma; }

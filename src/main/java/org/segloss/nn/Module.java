@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Tensor;
 
 /**
  * A layer or a network of layers, as in PyTorch: it owns {@link Parameter}s and child modules,
@@ -14,10 +15,16 @@ import org.segloss.autograd.Var;
  * <p>{@link #namedParameters()} lists this module's own parameters first, then each child's
  * under {@code childName.}, depth first in registration order: a stable order that optimizers
  * and checkpoints can rely on.
+ *
+ * <p>A module may also own <em>buffers</em>: float32 tensors that are state but not trainable
+ * (BatchNorm3d's running statistics). The module updates them in place, so
+ * {@link #namedBuffers()} returns live tensors that a {@link Checkpoint} saves and restores;
+ * they are named and ordered like the parameters.
  */
 public abstract class Module {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private boolean training = true;
 
     /** The forward pass on a batch. */
@@ -25,19 +32,35 @@ public abstract class Module {
 
     /** Registers a parameter of this module; names are unique within the module. */
     protected final Parameter register(Parameter p) {
-        if (params.containsKey(p.name()) || children.containsKey(p.name())) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ".register: name '" + p.name() + "' is already used");
-        }
+        checkFree("register", p.name());
         params.put(p.name(), p);
         return p;
+    }
+
+    /**
+     * Registers a buffer of this module: a tensor of non-trainable state that the module updates
+     * in place (never replaces), so that checkpoints can save and restore it. Returns it.
+     */
+    protected final Tensor registerBuffer(String name, Tensor value) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".registerBuffer: name must be non-empty, got '" + name + "'");
+        }
+        if (value == null) throw new IllegalArgumentException(getClass().getSimpleName() + ".registerBuffer: buffer '" + name + "' is null");
+        checkFree("registerBuffer", name);
+        buffers.put(name, value);
+        return value;
+    }
+
+    private void checkFree(String op, String name) {
+        if (params.containsKey(name) || children.containsKey(name) || buffers.containsKey(name)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + "." + op + ": name '" + name + "' is already used");
+        }
     }
 
     /** Registers a child module under {@code name}; returns it. */
     protected final <M extends Module> M register(String name, M child) {
         if (child == null) throw new IllegalArgumentException(getClass().getSimpleName() + ".register: child '" + name + "' is null");
-        if (params.containsKey(name) || children.containsKey(name)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ".register: name '" + name + "' is already used");
-        }
+        checkFree("register", name);
         children.put(name, child);
         child.setTraining(training);
         return child;
@@ -53,6 +76,22 @@ public abstract class Module {
     private void collect(String prefix, Map<String, Parameter> out) {
         for (Parameter p : params.values()) out.put(prefix + p.name(), p);
         for (Map.Entry<String, Module> e : children.entrySet()) e.getValue().collect(prefix + e.getKey() + ".", out);
+    }
+
+    /**
+     * Every buffer, by dotted path, in the order of {@link #namedParameters()} (own buffers
+     * first, then each child's, depth first). The tensors are live: writing into them changes
+     * the module's state.
+     */
+    public final Map<String, Tensor> namedBuffers() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        collectBuffers("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collectBuffers(String prefix, Map<String, Tensor> out) {
+        for (Map.Entry<String, Tensor> e : buffers.entrySet()) out.put(prefix + e.getKey(), e.getValue());
+        for (Map.Entry<String, Module> e : children.entrySet()) e.getValue().collectBuffers(prefix + e.getKey() + ".", out);
     }
 
     /** Every parameter, in the order of {@link #namedParameters()}. */

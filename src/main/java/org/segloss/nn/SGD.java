@@ -1,6 +1,9 @@
 package org.segloss.nn;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Stochastic gradient descent with momentum, Nesterov and weight decay, PyTorch's
@@ -31,6 +34,29 @@ public final class SGD extends Optimizer {
         this.nesterov = nesterov;
         this.weightDecay = weightDecay;
         this.buf = new float[this.params.size()][];
+    }
+
+    /** State: settings lr, momentum, nesterov (0/1), weightDecay; slot "momentum_buffer"; steps 0. */
+    @Override
+    public OptimizerState state() {
+        List<Map<String, float[]>> slots = new ArrayList<>(params.size());
+        for (float[] b : buf) {
+            Map<String, float[]> m = new LinkedHashMap<>();
+            if (b != null) m.put("momentum_buffer", b);
+            slots.add(m);
+        }
+        return new OptimizerState("SGD", 0, settings(), slots);
+    }
+
+    @Override
+    public void loadState(OptimizerState s) {
+        float[][][] b = checkState(s, settings(), "momentum_buffer");
+        System.arraycopy(b[0], 0, buf, 0, buf.length);
+        lr = s.settings().get("lr");
+    }
+
+    private Map<String, Float> settings() {
+        return settings("momentum", momentum, "nesterov", nesterov, "weightDecay", weightDecay);
     }
 
     @Override

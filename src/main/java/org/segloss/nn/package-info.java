@@ -6,7 +6,8 @@
  * {@link org.segloss.nn.ReLU}, {@link org.segloss.nn.LeakyReLU}, {@link org.segloss.nn.Dropout},
  * {@link org.segloss.nn.Sequential}; seeded Kaiming initialisation ({@link org.segloss.nn.Init});
  * the optimizers {@link org.segloss.nn.SGD} and {@link org.segloss.nn.AdamW} and the learning-rate
- * schedules ({@link org.segloss.nn.LrSchedule}). Layouts are PyTorch's ({@code [B, C, D, H, W]}).
+ * schedules ({@link org.segloss.nn.LrSchedule}); {@link org.segloss.nn.Checkpoint} files holding
+ * parameters, buffers, optimizer state and an epoch, for resuming training exactly. Layouts are PyTorch's ({@code [B, C, D, H, W]}).
  * Formulas: {@code spec/nn.md}.
  *
  * <p>Depends on {@code org.segloss.tensor} and {@code org.segloss.autograd}; knows nothing of
