@@ -68,7 +68,7 @@ public final class SegmentationMetrics {
      * @param classes number of classes, >= 1
      * @param spacing voxel size per axis (length = rank, finite, > 0), or {@code null} for 1
      * @return one {@link ClassMetrics} row per class, in label order
-     * @throws IllegalArgumentException on a shape mismatch, a bad rank or spacing, classes < 1 or
+     * @throws IllegalArgumentException on a shape mismatch, a bad rank or spacing, classes &lt; 1 or
      *     a label outside [0, classes)
      */
     public static MetricsReport evaluate(LabelTensor pred, LabelTensor truth, int classes, double[] spacing) {

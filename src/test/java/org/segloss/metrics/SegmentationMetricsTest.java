@@ -328,6 +328,36 @@ class SegmentationMetricsTest {
         assertEquals(Emptiness.NONE, one.row(0).emptiness());
     }
 
+    /** The transforms run in parallel with thread-independent chunks: the report is identical for 1, 2 and 4 threads. */
+    @Test
+    void reportIsIdenticalFor1And2And4Threads() {
+        int[] dims = {29, 37, 41};   // ~44k voxels: several EDT chunks, partial tiles
+        int n = 29 * 37 * 41;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        int[] p = new int[n], t = new int[n];
+        for (int i = 0; i < n; i++) {
+            int z = i / (37 * 41), y = i / 41 % 37, x = i % 41;
+            double q = Math.sqrt((z - 14) * (z - 14) / 64.0 + (y - 18) * (y - 18) / 144.0 + (x - 20) * (x - 20) / 100.0);
+            t[i] = q < 1 ? 1 : q < 1.3 ? 2 : 0;
+            double q2 = q + 0.15 * r.nextGaussian();
+            p[i] = q2 < 1 ? 1 : q2 < 1.3 ? 2 : 0;
+        }
+        LabelTensor pl = LabelTensor.of(p, dims), tl = LabelTensor.of(t, dims);
+        double[] sp = {2.5, 0.8, 0.7};
+        int before = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            org.segloss.tensor.kernel.Parallel.setThreads(1);
+            MetricsReport ref = SegmentationMetrics.evaluate(pl, tl, 3, sp);
+            for (int threads : new int[] {2, 4}) {
+                org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                assertEquals(ref.rows(), SegmentationMetrics.evaluate(pl, tl, 3, sp).rows(), threads + " threads");
+            }
+            assertEquals(Emptiness.NONE, ref.row(2).emptiness());
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(before);
+        }
+    }
+
     // ---- bad arguments ------------------------------------------------------------------------
 
     static void bad(Executable call, String... fragments) {
