@@ -2,10 +2,11 @@ package org.segloss.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,13 +17,14 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
 import org.segloss.examples.unet.LabeledVolume;
 import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.SegmentationDataset;
 import org.segloss.examples.unet.SlidingWindow;
 import org.segloss.examples.unet.UNet3d;
+import org.segloss.examples.viz.SliceOverlay;
+import org.segloss.examples.viz.TrainingCurves;
 import org.segloss.loss.CrossEntropyLoss;
 import org.segloss.loss.DiceCELoss;
 import org.segloss.loss.DiceLoss;
@@ -32,7 +34,12 @@ import org.segloss.loss.GeneralizedDiceLoss;
 import org.segloss.loss.Loss;
 import org.segloss.loss.TverskyLoss;
 import org.segloss.loss.WeightedSumLoss;
+import org.segloss.metrics.ClassMetrics;
+import org.segloss.metrics.MetricsReport;
+import org.segloss.metrics.SegmentationMetrics;
 import org.segloss.nn.AdamW;
+import org.segloss.nn.Checkpoint;
+import org.segloss.nn.CheckpointException;
 import org.segloss.nn.LrSchedule;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.kernel.Parallel;
@@ -76,9 +83,9 @@ final class TrainCommand implements Callable<Integer> {
         LOSSES.put("focal", FocalLoss::create);
     }
 
-    /** Columns of metrics.csv. */
-    static final String CSV_HEADER = "epoch,loss,lr,dice_organ,dice_structure,dice_lesion,dice_mean,seconds";
-    static final String[] CLASS_NAMES = {"background", "organ", "structure", "lesion"};
+    /** The files a run writes into {@code --out}. */
+    static final String METRICS_FILE = "metrics.csv", CHECKPOINT_FILE = "checkpoint.ckpt", CURVES_FILE = "curves.png",
+            OVERLAY_FILE = "validation-slices.png";
 
     @Option(names = "--data", description = "Data set: phantom (mni: not implemented yet). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
@@ -126,6 +133,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--deep-supervision", description = "Train with deep-supervision heads (nnU-Net weights 1, 1/2, ..., 0 normalised).")
     boolean deepSupervision;
 
+    @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same options required).")
+    boolean resume;
+
+    @Option(names = "--stop-after-epoch", description = "Stop after this epoch (checkpoint written; continue with --resume).")
+    Integer stopAfterEpoch;
+
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
@@ -160,6 +173,7 @@ final class TrainCommand implements Callable<Integer> {
             check(patch > 0 && patch % 4 == 0, "--patch must be a positive multiple of 4 (the U-Net has depth 3)");
             check(patch <= volumeSize, "--patch must be <= --volume-size");
             check(lr > 0, "--lr must be > 0");
+            check(stopAfterEpoch == null || (stopAfterEpoch >= 1 && stopAfterEpoch <= epochs), "--stop-after-epoch must be in [1, --epochs]");
             check(trainVolumes > 0 && valVolumes > 0, "--train-volumes and --val-volumes must be > 0");
             int w = valWindow == null ? patch : valWindow;
             check(w == 0 || (w % 4 == 0 && w <= volumeSize), "--val-window must be 0 or a multiple of 4 <= --volume-size");
@@ -183,67 +197,99 @@ final class TrainCommand implements Callable<Integer> {
         float[] dsWeights = WeightedSumLoss.deepSupervisionWeights(scales);
 
         Files.createDirectories(out);
-        Path csv = out.resolve("metrics.csv");
+        Path csv = out.resolve(METRICS_FILE), ckpt = out.resolve(CHECKPOINT_FILE);
+        String[] classNames = dataset.classNames();
+        TrainingHistory history = new TrainingHistory(classNames);
+        int firstEpoch = 0;
+        if (resume) {
+            if (!Files.exists(ckpt)) {
+                errStream.println("segloss train: --resume: no checkpoint " + ckpt + " (train without --resume first)");
+                return 2;
+            }
+            Checkpoint c;
+            try {
+                c = Checkpoint.load(ckpt, model, opt);
+            } catch (CheckpointException e) {
+                errStream.println("segloss train: --resume: " + e.getMessage());
+                return 2;
+            }
+            String mismatch = configMismatch(c.metadata(), config());
+            if (mismatch != null) {
+                errStream.println("segloss train: --resume: " + ckpt + " was written by a run with other options: " + mismatch
+                        + "; resume with the same options, or use another --out");
+                return 2;
+            }
+            firstEpoch = (int) c.epoch();
+            if (firstEpoch >= epochs) {
+                outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, epochs);
+                return 0;
+            }
+            history = TrainingHistory.read(csv, classNames, firstEpoch);
+            outStream.printf(Locale.ROOT, "resuming from %s after epoch %d of %d%n", ckpt, firstEpoch, epochs);
+        }
         outStream.printf(Locale.ROOT, "segloss train: %s, %d+%d phantoms of %d^3, loss %s, %d epochs x %d steps, batch %d of %d^3, lr %.2e,"
-                        + " seed %d, %d threads, %,d parameters, validation %s%n",
+                        + " seed %d, %d threads, %,d parameters%s, validation %s%n",
                 data, trainVolumes, valVolumes, volumeSize, lossFn.name(), epochs, stepsPerEpoch, batch, patch, lr, seed,
-                Parallel.threads(), model.parameterCount(),
+                Parallel.threads(), model.parameterCount(), deepSupervision ? ", deep supervision over " + scales + " scales" : "",
                 window == 0 ? "whole volume" : "sliding window " + window + "^3, stride " + Math.max(1, window / 2));
         long voxelsPerStep = (long) batch * patch * patch * patch;
         long start = System.nanoTime();
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv))) {
-            w.println(CSV_HEADER);
-            w.flush();
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                long t0 = System.nanoTime();
-                float epochLr = schedule.lr(epoch);
-                opt.lr(epochLr);
-                model.train();
-                double lossSum = 0;
-                ProgressBar bar = noProgress ? null : new ProgressBarBuilder()
-                        .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, epochs))
-                        .setInitialMax(stepsPerEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                        .setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
-                try {
-                    sampler.reseed(epochSeed(samplerSeed, epoch));
-                    for (int step = 0; step < stepsPerEpoch; step++) {
-                        PatchSampler.Batch b = sampler.next(batch);
-                        opt.zeroGrad();
-                        Var l = deepSupervision
-                                ? WeightedSumLoss.deepSupervision(lossFn, dsWeights,
-                                        model.forwardDeepSupervision(Var.constant(b.images())).toArray(Var[]::new),
-                                        UNet3d.downsampleTargets(b.labels(), scales))
-                                : lossFn.forward(model.forward(Var.constant(b.images())), b.labels());
-                        float value = l.item();
-                        if (!Float.isFinite(value)) {
-                            errStream.printf("segloss train: loss is %s at epoch %d step %d; stopping%n", value, epoch + 1, step + 1);
-                            return 1;
-                        }
-                        l.backward();
-                        opt.step();
-                        lossSum += value;
-                        if (bar != null) {
-                            double secs = (System.nanoTime() - t0) / 1e9;
-                            bar.step();
-                            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f  %.2f Mvox/s", lossSum / (step + 1),
-                                    voxelsPerStep * (step + 1) / secs / 1e6));
-                        }
+        history.write(csv);
+        for (int epoch = firstEpoch; epoch < epochs; epoch++) {
+            long t0 = System.nanoTime();
+            float epochLr = schedule.lr(epoch);
+            opt.lr(epochLr);
+            model.train();
+            double lossSum = 0;
+            ProgressBar bar = noProgress ? null : new ProgressBarBuilder()
+                    .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, epochs))
+                    .setInitialMax(stepsPerEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
+                    .setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
+            try {
+                sampler.reseed(epochSeed(samplerSeed, epoch));
+                for (int step = 0; step < stepsPerEpoch; step++) {
+                    PatchSampler.Batch b = sampler.next(batch);
+                    opt.zeroGrad();
+                    Var l = deepSupervision
+                            ? WeightedSumLoss.deepSupervision(lossFn, dsWeights,
+                                    model.forwardDeepSupervision(Var.constant(b.images())).toArray(Var[]::new),
+                                    UNet3d.downsampleTargets(b.labels(), scales))
+                            : lossFn.forward(model.forward(Var.constant(b.images())), b.labels());
+                    float value = l.item();
+                    if (!Float.isFinite(value)) {
+                        errStream.printf("segloss train: loss is %s at epoch %d step %d; stopping%n", value, epoch + 1, step + 1);
+                        return 1;
                     }
-                } finally {
-                    if (bar != null) bar.close();
+                    l.backward();
+                    opt.step();
+                    lossSum += value;
+                    if (bar != null) {
+                        double secs = (System.nanoTime() - t0) / 1e9;
+                        bar.step();
+                        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f  %.2f Mvox/s", lossSum / (step + 1),
+                                voxelsPerStep * (step + 1) / secs / 1e6));
+                    }
                 }
-                double meanLoss = lossSum / stepsPerEpoch;
-                double[] dice = validate(model, dataset.validation(), window);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double mean = (dice[1] + dice[2] + dice[3]) / 3;
-                outStream.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  lr %.2e  val Dice organ %.3f  structure %.3f  lesion %.3f  mean %.3f  (%.1f s)%n",
-                        epoch + 1, epochs, meanLoss, epochLr, dice[1], dice[2], dice[3], mean, seconds);
-                w.printf(Locale.ROOT, "%d,%.6f,%.6e,%.4f,%.4f,%.4f,%.4f,%.2f%n", epoch + 1, meanLoss, epochLr, dice[1], dice[2], dice[3], mean,
-                        seconds);
-                w.flush();
+            } finally {
+                if (bar != null) bar.close();
+            }
+            double meanLoss = lossSum / stepsPerEpoch;
+            Validation v = validate(model, dataset.validation(), window, dataset.spacing());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            history.add(epoch + 1, meanLoss, epochLr, v.perClass(), seconds);
+            outStream.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  lr %.2e  val Dice %s  mean %.3f  (%.1f s)%n",
+                    epoch + 1, epochs, meanLoss, epochLr, diceText(classNames, v.dice()), TrainingHistory.foregroundMean(v.dice()), seconds);
+            outStream.print(validationTable(classNames, v.perClass()));
+            history.write(csv);
+            Checkpoint.save(ckpt, model, opt, epoch + 1, config());
+            pictures(history, dataset, v.predictions());
+            if (stopAfterEpoch != null && epoch + 1 == stopAfterEpoch && epoch + 1 < epochs) {
+                outStream.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after-epoch); continue with --resume%n", epoch + 1, epochs);
+                return 0;
             }
         }
-        outStream.printf(Locale.ROOT, "done in %.1f s; metrics in %s%n", (System.nanoTime() - start) / 1e9, csv);
+        outStream.printf(Locale.ROOT, "done in %.1f s; in %s: %s, %s, %s, %s%n", (System.nanoTime() - start) / 1e9, out,
+                METRICS_FILE, CHECKPOINT_FILE, CURVES_FILE, OVERLAY_FILE);
         return 0;
     }
 
@@ -262,35 +308,121 @@ final class TrainCommand implements Callable<Integer> {
         return z ^ (z >>> 31);
     }
 
-    /** Mean Dice per class (index 0 = background) over the volumes; see the class comment for empty classes. */
-    static double[] validate(UNet3d model, List<LabeledVolume> volumes, int window) {
+    /**
+     * The validation of one epoch: {@code perClass[m][c]} is metric m of {@link TrainingHistory#METRICS}
+     * for class c, the mean over the validation volumes; {@code predictions} are the argmax maps.
+     */
+    record Validation(double[][] perClass, List<LabelTensor> predictions) {
+        double[] dice() { return perClass[0]; }
+    }
+
+    /**
+     * Predicts every validation volume ({@link SlidingWindow}, eval mode) and averages Dice, IoU,
+     * HD95 and ASSD ({@link SegmentationMetrics}, millimetres with the data set's spacing) per
+     * class over the volumes. A class in neither prediction nor truth of a volume counts there as
+     * Dice 1 and distance 0; in exactly one of them as Dice 0 and distance +Infinity, which then
+     * makes the mean infinite (printed "inf": the net missed or invented the structure).
+     */
+    static Validation validate(UNet3d model, List<LabeledVolume> volumes, int window, double[] spacing) {
         int classes = model.classes();
-        double[] sum = new double[classes];
+        double[][] sum = new double[TrainingHistory.METRICS.length][classes];
+        List<LabelTensor> predictions = new ArrayList<>();
         model.eval();
-        try (NoGrad ignored = NoGrad.enter()) {
+        try {
             for (LabeledVolume v : volumes) {
                 LabelTensor pred = SlidingWindow.predict(model, v.image(), window);
-                double[] d = dice(pred, v.labels(), classes);
-                for (int c = 0; c < classes; c++) sum[c] += d[c];
+                predictions.add(pred);
+                MetricsReport r = SegmentationMetrics.evaluate(pred, v.labels(), classes, spacing);
+                for (int c = 0; c < classes; c++) {
+                    ClassMetrics m = r.row(c);
+                    sum[0][c] += m.dice();
+                    sum[1][c] += m.iou();
+                    sum[2][c] += m.hd95();
+                    sum[3][c] += m.assd();
+                }
             }
         } finally {
             model.train();
         }
-        for (int c = 0; c < classes; c++) sum[c] /= volumes.size();
-        return sum;
+        for (double[] row : sum) for (int c = 0; c < classes; c++) row[c] /= volumes.size();
+        return new Validation(sum, List.copyOf(predictions));
     }
 
-    /** Dice per class: 2|P∩T| / (|P| + |T|); 1 when the class is in neither prediction nor truth. */
-    static double[] dice(LabelTensor pred, LabelTensor truth, int classes) {
-        long[] inter = new long[classes], p = new long[classes], t = new long[classes];
-        for (int i = 0, n = truth.size(); i < n; i++) {
-            int a = pred.at(i), b = truth.at(i);
-            p[a]++;
-            t[b]++;
-            if (a == b) inter[a]++;
+    /** "organ 0.878  structure 0.945 ..." for the foreground classes. */
+    static String diceText(String[] classNames, double[] dice) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 1; c < dice.length; c++) b.append(c > 1 ? "  " : "").append(classNames[c]).append(String.format(Locale.ROOT, " %.3f", dice[c]));
+        return b.toString();
+    }
+
+    /** The validation table of an epoch: one row per foreground class, Dice, IoU, HD95 and ASSD (mm). */
+    static String validationTable(String[] classNames, double[][] perClass) {
+        int width = 5;
+        for (int c = 1; c < classNames.length; c++) width = Math.max(width, classNames[c].length());
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  %-" + width + "s  %6s  %6s  %9s  %9s%n", "class", "Dice", "IoU",
+                "HD95 mm", "ASSD mm"));
+        for (int c = 1; c < classNames.length; c++) {
+            b.append(String.format(Locale.ROOT, "  %-" + width + "s  %6.3f  %6.3f  %9s  %9s%n", classNames[c], perClass[0][c], perClass[1][c],
+                    mm(perClass[2][c]), mm(perClass[3][c])));
         }
-        double[] d = new double[classes];
-        for (int c = 0; c < classes; c++) d[c] = p[c] + t[c] == 0 ? 1.0 : 2.0 * inter[c] / (p[c] + t[c]);
-        return d;
+        return b.toString();
+    }
+
+    private static String mm(double v) {
+        return Double.isInfinite(v) ? "inf" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /**
+     * The pictures of the run so far: the loss and Dice curves, and the axial and coronal slices of
+     * the first validation volume with truth and prediction. Pictures are a by-product: a failure
+     * to draw them (e.g. a machine without fonts) is reported and training goes on.
+     */
+    void pictures(TrainingHistory history, SegmentationDataset dataset, List<LabelTensor> predictions) {
+        String[] names = dataset.classNames();
+        try {
+            TrainingCurves.write(out.resolve(CURVES_FILE), "segloss train: " + dataset.name() + ", loss " + loss, history.epochs(),
+                    history.loss(), Arrays.copyOfRange(names, 1, names.length), history.metric("dice"));
+            LabeledVolume v = dataset.validation().get(0);
+            SliceOverlay.write(out.resolve(OVERLAY_FILE), "validation volume 1 after epoch " + history.size(), v, predictions.get(0), names,
+                    dataset.spacing());
+        } catch (IOException | RuntimeException | Error e) {
+            errStream.println("segloss train: could not draw the pictures (" + e + "); training goes on");
+        }
+    }
+
+    /** The options that determine a run, stored in the checkpoint and compared on {@code --resume}. */
+    Map<String, String> config() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "segloss-train-1");
+        m.put("data", data);
+        m.put("loss", loss);
+        m.put("epochs", Integer.toString(epochs));
+        m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
+        m.put("patch", Integer.toString(patch));
+        m.put("batch", Integer.toString(batch));
+        m.put("lr", Float.toString(lr));
+        m.put("seed", Long.toString(seed));
+        m.put("volume-size", Integer.toString(volumeSize));
+        m.put("train-volumes", Integer.toString(trainVolumes));
+        m.put("val-volumes", Integer.toString(valVolumes));
+        m.put("val-window", valWindow == null ? "" : Integer.toString(valWindow));
+        m.put("deep-supervision", Boolean.toString(deepSupervision));
+        return m;
+    }
+
+    /** "--lr: 0.003 in the checkpoint, 0.001 now; ..." or null when both maps agree. */
+    static String configMismatch(Map<String, String> stored, Map<String, String> now) {
+        List<String> diffs = new ArrayList<>();
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(now.keySet());
+        keys.addAll(stored.keySet());
+        for (String k : keys) {
+            String a = stored.get(k), b = now.get(k);
+            if (!java.util.Objects.equals(a, b)) diffs.add("--" + k + ": " + show(a) + " in the checkpoint, " + show(b) + " now");
+        }
+        return diffs.isEmpty() ? null : String.join("; ", diffs);
+    }
+
+    private static String show(String v) {
+        return v == null ? "(absent)" : v.isEmpty() ? "(default)" : v;
     }
 }

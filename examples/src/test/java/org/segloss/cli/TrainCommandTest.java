@@ -34,18 +34,23 @@ class TrainCommandTest {
                 "--train-volumes", "2", "--val-volumes", "1", "--threads", "2", "--no-progress", "--out", dir.toString());
         assertEquals(0, r.exit(), r.err());
         List<String> lines = Files.readAllLines(dir.resolve("metrics.csv"));
-        assertEquals(TrainCommand.CSV_HEADER, lines.get(0));
+        assertEquals("epoch,loss,lr,dice_organ,dice_structure,dice_lesion,iou_organ,iou_structure,iou_lesion,hd95_organ,hd95_structure,"
+                + "hd95_lesion,assd_organ,assd_structure,assd_lesion,dice_mean,seconds", lines.get(0));
         assertEquals(2, lines.size(), lines.toString());
         String[] f = lines.get(1).split(",");
-        assertEquals(TrainCommand.CSV_HEADER.split(",").length, f.length);
+        assertEquals(17, f.length);
         assertEquals("1", f[0]);
         double loss = Double.parseDouble(f[1]);
         assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
-        for (int i = 3; i <= 6; i++) {
+        for (int i = 3; i <= 8; i++) {
             double d = Double.parseDouble(f[i]);
-            assertTrue(d >= 0 && d <= 1, "dice " + d);
+            assertTrue(d >= 0 && d <= 1, "dice/iou column " + i + ": " + d);
         }
-        assertTrue(r.out().contains("epoch 1/1"), r.out());
+        for (int i = 9; i <= 14; i++) assertTrue(f[i].equals("inf") || Double.parseDouble(f[i]) >= 0, "distance column " + i + ": " + f[i]);
+        assertTrue(r.out().contains("epoch 1/1") && r.out().contains("HD95 mm"), r.out());
+        for (String file : new String[] {"checkpoint.ckpt", "curves.png", "validation-slices.png"}) {
+            assertTrue(Files.size(dir.resolve(file)) > 0, file);
+        }
     }
 
     @Test
@@ -61,7 +66,7 @@ class TrainCommandTest {
         String[] b = Files.readAllLines(dir.resolve("b/metrics.csv")).get(1).split(",");
         assertEquals(Double.parseDouble(a[1]), Double.parseDouble(b[1]), 1e-4, "loss");
         assertEquals(a[2], b[2], "lr");
-        for (int i = 3; i <= 6; i++) assertEquals(Double.parseDouble(a[i]), Double.parseDouble(b[i]), 0.02, "dice column " + i);
+        for (int i = 3; i <= 8; i++) assertEquals(Double.parseDouble(a[i]), Double.parseDouble(b[i]), 0.02, "dice/iou column " + i);
     }
 
     @Test
@@ -85,16 +90,6 @@ class TrainCommandTest {
     }
 
     @Test
-    void diceCountsEmptyClassesAsPerfect() {
-        LabelTensor truth = LabelTensor.of(new int[] {0, 1, 1, 0}, 4), pred = LabelTensor.of(new int[] {0, 1, 0, 2}, 4);
-        double[] d = TrainCommand.dice(pred, truth, 4);
-        assertEquals(2.0 * 1 / 4, d[0], 1e-12);   // background: pred {0,2}, truth {0,3}, overlap {0}
-        assertEquals(2.0 * 1 / 3, d[1], 1e-12);
-        assertEquals(0.0, d[2], 1e-12);            // predicted, absent from the truth
-        assertEquals(1.0, d[3], 1e-12);            // in neither
-    }
-
-    @Test
     void deepSupervisionTrains(@TempDir Path dir) throws Exception {
         Run r = run("--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
                 "--val-volumes", "1", "--deep-supervision", "--no-progress", "--out", dir.toString());
@@ -108,5 +103,59 @@ class TrainCommandTest {
         assertTrue(TrainCommand.epochSeed(1, 0) != TrainCommand.epochSeed(1, 1));
         assertTrue(TrainCommand.epochSeed(1, 0) != TrainCommand.epochSeed(2, 0));
         assertEquals(TrainCommand.epochSeed(7, 3), TrainCommand.epochSeed(7, 3));
+    }
+
+    @Test
+    void resumeContinuesExactlyAsTheUninterruptedRun(@TempDir Path dir) throws Exception {
+        String[] common = {"--volume-size", "16", "--patch", "8", "--epochs", "3", "--steps-per-epoch", "2", "--train-volumes", "1",
+                "--val-volumes", "1", "--threads", "2", "--no-progress", "--out"};
+        Path full = dir.resolve("full"), cut = dir.resolve("cut");
+        assertEquals(0, run(concat(common, full.toString())).exit());
+        Run r = run(concat(common, cut.toString(), "--stop-after-epoch", "1"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("stopped after epoch 1 of 3"), r.out());
+        assertEquals(2, Files.readAllLines(cut.resolve("metrics.csv")).size());
+        r = run(concat(common, cut.toString(), "--resume"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("resuming from") && r.out().contains("after epoch 1 of 3"), r.out());
+        // same parameters, buffers, optimizer state and epoch, bit for bit: the checkpoint files are identical
+        org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(full.resolve("checkpoint.ckpt")),
+                Files.readAllBytes(cut.resolve("checkpoint.ckpt")));
+        List<String> a = Files.readAllLines(full.resolve("metrics.csv")), b = Files.readAllLines(cut.resolve("metrics.csv"));
+        assertEquals(4, b.size());
+        for (int i = 0; i < a.size(); i++) {   // every column but the wall time
+            assertEquals(a.get(i).substring(0, a.get(i).lastIndexOf(',')), b.get(i).substring(0, b.get(i).lastIndexOf(',')), "line " + i);
+        }
+        r = run(concat(common, cut.toString(), "--resume"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("nothing to do"), r.out());
+        String[] other = common.clone();
+        other[5] = "4";
+        r = run(concat(other, cut.toString(), "--resume"));
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--epochs: 3 in the checkpoint, 4 now"), r.err());
+    }
+
+    @Test
+    void resumeWithoutCheckpointOrWithACorruptOneFailsClearly(@TempDir Path dir) throws Exception {
+        Run r = run("--out", dir.toString(), "--resume", "--no-progress");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("no checkpoint"), r.err());
+        String[] args = {"--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "1", "--train-volumes", "1",
+                "--val-volumes", "1", "--no-progress", "--out", dir.toString()};
+        assertEquals(0, run(args).exit());
+        Path ckpt = dir.resolve("checkpoint.ckpt");
+        byte[] bytes = Files.readAllBytes(ckpt);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(ckpt, bytes);
+        r = run(concat(args, "--resume"));
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("checkpoint") && r.err().contains("checksum"), r.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }
