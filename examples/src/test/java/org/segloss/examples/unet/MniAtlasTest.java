@@ -161,6 +161,33 @@ class MniAtlasTest {
     }
 
     @Test
+    void anXFlippedGridPutsTheLeftHemisphereAtHighI() throws IOException {
+        writeAtlas(NAMES_TXT);
+        double[][] las = {{-1, 0, 0, 10}, {0, 1, 0, -3}, {0, 0, 1, 4}, {0, 0, 0, 1}};   // world x = 10 - i
+        double[] spacing = {1, 1, 1};
+        Nifti.write(dir.resolve("ch2.nii.gz"), NiftiImage.of(Tensor.of(t1, NZ, NY, NX), Datatype.UINT8, spacing, las).withXformCode(4));
+        Nifti.write(dir.resolve("aal.nii.gz"), NiftiImage.of(LabelTensor.of(aal, NZ, NY, NX), Datatype.UINT8, spacing, las)
+                .withXformCode(4));
+        MniAtlas.Split s = MniAtlas.load(dir, 1);
+        // now i > 10 is left (train): the 8 caudate voxels at i = 12..13 and the amygdala voxel at i = 15
+        assertArrayEquals(new long[] {16 * 16 * 16 - 9, 8, 0, 0, 0, 0, 1}, s.train().classCounts(7));
+        assertArrayEquals(new long[] {16 * 16 * 16 - 13, 12, 0, 0, 0, 0, 1}, s.validation().classCounts(7));
+        // train frame f = i for i > 10, valid f in 11..19 (validation i = 20 - f >= 1 is fine, f <= 20):
+        // structures f 11..18 in k 1..5, j 1..6 -> f box [11, 19] -> 16 wide, centred: origin f = 11 - 3 = 8
+        int k0 = -3, j0 = -2, f0 = 8;
+        assertEquals(6, s.train().labels().get(5 - k0, 6 - j0, 15 - f0));
+        assertEquals(6, s.validation().labels().get(1 - k0, 1 - j0, (20 - 2) - f0));
+        for (int[] ijk : new int[][] {{15, 6, 5}, {12, 4, 3}, {19, 0, 0}}) {
+            assertArrayEquals(world(las, ijk[0], ijk[1], ijk[2]), world(s.trainAffine(), ijk[0] - f0, ijk[1] - j0, ijk[2] - k0), 1e-12);
+        }
+        for (int[] ijk : new int[][] {{2, 1, 1}, {7, 5, 4}, {0, 0, 0}}) {
+            assertArrayEquals(world(las, ijk[0], ijk[1], ijk[2]),
+                    world(s.validationAffine(), 20 - ijk[0] - f0, ijk[1] - j0, ijk[2] - k0), 1e-12);
+        }
+        assertTrue(world(s.trainAffine(), 15, 8, 8)[0] < 0 && world(s.validationAffine(), 15, 8, 8)[0] > 0);
+    }
+
+    @Test
     void downsampledSplitAveragesTakesTheModeAndMovesTheAffine() throws IOException {
         writeAtlas(NAMES_TXT);
         MniAtlas.Split full = MniAtlas.load(dir, 1), half = MniAtlas.load(dir, 2);
