@@ -267,9 +267,10 @@ public final class NiftiImage {
     }
 
     /**
-     * This image with {@code sform_code = code} and, when the affine's 3 x 3 part is a rotation
-     * (or reflection) times {@code diag(pixdim)}, also a quaternion qform with {@code qform_code =
-     * code}; a sheared affine gets {@code qform_code = 0}. The quaternion is computed as in
+     * This image with {@link #affine()} (whichever mapping it currently comes from) written as the
+     * sform with {@code sform_code = code} and, when its 3 x 3 part is a rotation (or reflection)
+     * times {@code diag(pixdim[1..3])}, also as a quaternion qform with {@code qform_code = code};
+     * a sheared affine, or one whose column lengths are not the pixdims, gets {@code qform_code = 0}. The quaternion is computed as in
      * nifti1_io.c {@code nifti_mat44_to_quatern}: {@code qfac = pixdim[0] = -1} when the
      * determinant is negative (the k column is negated first).
      *
@@ -287,13 +288,17 @@ public final class NiftiImage {
             pd[0] = 1f;
             return new NiftiImage(datatype, dim, pd, sclSlope, sclInter, 0, 0, q, qo, srow, xyztUnits, description, data, source);
         }
-        double[][] s = sformAffine();
+        double[][] s = affine();
+        float[][] rows = new float[3][4];
+        for (int row = 0; row < 3; row++) for (int c = 0; c < 4; c++) rows[row][c] = (float) s[row][c];
         double[][] r = new double[3][3];
+        boolean orthogonal = true;
         for (int c = 0; c < 3; c++) {
             double n = Math.sqrt(s[0][c] * s[0][c] + s[1][c] * s[1][c] + s[2][c] * s[2][c]);
+            // the qform takes its scale from pixdim: only an affine with those column lengths has a qform
+            if (!(Math.abs(n - pixdim[c + 1]) <= 1e-5 * Math.max(1, pixdim[c + 1]))) orthogonal = false;
             for (int row = 0; row < 3; row++) r[row][c] = s[row][c] / n;
         }
-        boolean orthogonal = true;
         for (int c1 = 0; c1 < 3; c1++) {
             for (int c2 = c1 + 1; c2 < 3; c2++) {
                 double dot = r[0][c1] * r[0][c2] + r[1][c1] * r[1][c2] + r[2][c1] * r[2][c2];
@@ -313,7 +318,7 @@ public final class NiftiImage {
             qo = new float[] {(float) s[0][3], (float) s[1][3], (float) s[2][3]};
             qc = code;
         }
-        return new NiftiImage(datatype, dim, pd, sclSlope, sclInter, qc, code, q, qo, srow, xyztUnits, description, data, source);
+        return new NiftiImage(datatype, dim, pd, sclSlope, sclInter, qc, code, q, qo, rows, xyztUnits, description, data, source);
     }
 
     /** (a, b, c, d) with a >= 0 for a proper rotation matrix (nifti1_io.c nifti_mat44_to_quatern). */

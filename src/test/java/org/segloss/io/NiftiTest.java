@@ -429,6 +429,30 @@ class NiftiTest {
         assertAffine(new double[][] {{1, 0, 0, 0}, {0, 2, 0, 0}, {0, 0, 3, 0}, {0, 0, 0, 1}}, none.affine(), 0);
     }
 
+    @Test
+    void withXformCodeKeepsTheCurrentAffineWhereverItCameFrom() throws IOException {
+        Hdr h = new Hdr();
+        h.data = new byte[24];
+        h.qformCode = 1;   // a qform-only file: its sform rows are zero
+        h.quatern = new float[] {0, 0, (float) Math.sqrt(0.5)};
+        h.qoffset = new float[] {10, 20, 30};
+        h.pixdim = new float[] {-1, 2, 3, 4, 0, 0, 0, 0};
+        NiftiImage q = Nifti.read(h.bytes(), "qform");
+        NiftiImage re = Nifti.read(Nifti.toBytes(q.withXformCode(3)), "rewritten");
+        assertEquals(3, re.sformCode());
+        assertEquals(3, re.qformCode());
+        assertAffine(q.affine(), re.sformAffine(), 1e-6);
+        assertAffine(q.affine(), re.qformAffine(), 1e-6);
+        // an sform whose column lengths are not the pixdims cannot be a qform
+        h.qformCode = 0;
+        h.sformCode = 1;
+        h.srow = new float[][] {{5, 0, 0, 0}, {0, 5, 0, 0}, {0, 0, 5, 0}};
+        NiftiImage s5 = Nifti.read(Nifti.toBytes(Nifti.read(h.bytes(), "s5").withXformCode(2)), "s5b");
+        assertEquals(2, s5.sformCode());
+        assertEquals(0, s5.qformCode());
+        assertEquals(5, s5.affine()[1][1]);
+    }
+
     // ---- rejections -------------------------------------------------------------------------------
 
     static String rejected(byte[] bytes, String source) {
