@@ -54,9 +54,11 @@ import org.segloss.tensor.Tensor;
  * {@code asymmetric-similarity}, the Dice part of {@code dice-ce} and of {@code left-atrium})
  * default to {@code include-background=false}, as nnU-Net and the previous {@code segloss train}
  * do: on patches the background is the huge, easy class and its Dice is near 1 everywhere, so it
- * only dilutes the mean. Losses whose definition weighs or needs the background ({@code
- * generalized-dice}, {@code exp-log}, {@code lovasz-softmax}, {@code focal},
- * {@code sensitivity-specificity}) keep the library default. {@link #help()} lists every default.
+ * only dilutes the mean. The other losses keep the library default: {@code generalized-dice}
+ * already gives the background a tiny weight, and without it a background-only patch scores 0 with
+ * no gradient; {@code exp-log}, {@code lovasz-softmax}, {@code focal} and
+ * {@code sensitivity-specificity} are defined (in their papers and reference code) over every
+ * class; the cross-entropy losses always use every class. {@link #help()} lists every default.
  *
  * <p><b>Schedules.</b> {@code boundary} is the boundary-loss paper's training loss, a region loss
  * plus the boundary loss under a per-epoch weight schedule ({@link BoundarySchedule}). The built

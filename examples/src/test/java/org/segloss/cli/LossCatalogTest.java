@@ -15,8 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.segloss.autograd.Var;
 import org.segloss.loss.BoundaryLoss;
 import org.segloss.loss.BoundarySchedule;
+import org.segloss.loss.CrossEntropyLoss;
 import org.segloss.loss.DiceCELoss;
+import org.segloss.loss.DiceLoss;
+import org.segloss.loss.FocalLoss;
+import org.segloss.loss.FocalTverskyLoss;
 import org.segloss.loss.GeneralizedDiceLoss;
+import org.segloss.loss.Loss;
+import org.segloss.loss.TverskyLoss;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
@@ -79,6 +85,22 @@ class LossCatalogTest {
         LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(null, List.of()), C);
         assertEquals("dice-ce", b.name());
         assertEquals(expected, b.forward(x, labels(2)).item(), 0f);
+    }
+
+    /** The seven names segloss train had before the catalog keep their losses (same builders, same defaults). */
+    @Test
+    void previousTrainLossesAreUnchanged() {
+        Map<String, Loss> before = new LinkedHashMap<>();
+        before.put("dice-ce", DiceCELoss.nnUnet(false));
+        before.put("dice", DiceLoss.builder().includeBackground(false).build());
+        before.put("generalized-dice", GeneralizedDiceLoss.create());
+        before.put("tversky", TverskyLoss.builder().includeBackground(false).build());
+        before.put("focal-tversky", FocalTverskyLoss.builder().includeBackground(false).build());
+        before.put("cross-entropy", CrossEntropyLoss.create());
+        before.put("focal", FocalLoss.create());
+        Var x = Var.constant(logits(2));
+        before.forEach((name, loss) ->
+                assertEquals(loss.forward(x, labels(2)).item(), LossCatalog.build(name, Map.of(), C).forward(x, labels(2)).item(), 0f, name));
     }
 
     /**
