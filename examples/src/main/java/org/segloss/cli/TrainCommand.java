@@ -1,5 +1,6 @@
 package org.segloss.cli;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -12,28 +13,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.segloss.autograd.Var;
 import org.segloss.examples.unet.LabeledVolume;
+import org.segloss.examples.unet.MniAtlas;
 import org.segloss.examples.unet.PatchSampler;
+import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
 import org.segloss.examples.unet.SlidingWindow;
 import org.segloss.examples.unet.UNet3d;
 import org.segloss.examples.viz.SliceOverlay;
 import org.segloss.examples.viz.TrainingCurves;
-import org.segloss.loss.CrossEntropyLoss;
-import org.segloss.loss.DiceCELoss;
-import org.segloss.loss.DiceLoss;
-import org.segloss.loss.FocalLoss;
-import org.segloss.loss.FocalTverskyLoss;
-import org.segloss.loss.GeneralizedDiceLoss;
-import org.segloss.loss.Loss;
-import org.segloss.loss.TverskyLoss;
 import org.segloss.loss.WeightedSumLoss;
+import org.segloss.io.Nifti;
+import org.segloss.io.NiftiImage;
 import org.segloss.metrics.ClassMetrics;
 import org.segloss.metrics.MetricsReport;
 import org.segloss.metrics.SegmentationMetrics;
@@ -70,29 +66,23 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains the tiny 3-D U-Net on synthetic phantoms and reports the per-class validation Dice per epoch.")
 final class TrainCommand implements Callable<Integer> {
-    /** The loss names and their builders. */
-    static final Map<String, Supplier<Loss>> LOSSES = new LinkedHashMap<>();
-
-    static {
-        LOSSES.put("dice-ce", () -> DiceCELoss.nnUnet(false));
-        LOSSES.put("dice", () -> DiceLoss.builder().includeBackground(false).build());
-        LOSSES.put("generalized-dice", GeneralizedDiceLoss::create);
-        LOSSES.put("tversky", () -> TverskyLoss.builder().includeBackground(false).build());
-        LOSSES.put("focal-tversky", () -> FocalTverskyLoss.builder().includeBackground(false).build());
-        LOSSES.put("cross-entropy", CrossEntropyLoss::create);
-        LOSSES.put("focal", FocalLoss::create);
-    }
+    static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
 
     /** The files a run writes into {@code --out}. */
     static final String METRICS_FILE = "metrics.csv", CHECKPOINT_FILE = "checkpoint.ckpt", CURVES_FILE = "curves.png",
-            OVERLAY_FILE = "validation-slices.png";
+            OVERLAY_FILE = "validation-slices.png", IMAGE_NIFTI = "validation-image.nii.gz", TRUTH_NIFTI = "validation-truth.nii.gz",
+            PREDICTION_NIFTI = "validation-prediction.nii.gz";
 
-    @Option(names = "--data", description = "Data set: phantom (mni: not implemented yet). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms) or mni (Colin27 T1 + AAL deep grey"
+            + " matter, Debian's mricron-data). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
 
-    @Option(names = "--loss", description = "Loss: dice-ce, dice, generalized-dice, tversky, focal-tversky, cross-entropy, focal."
+    @Option(names = "--loss", description = "Loss NAME or 'NAME:KEY=VALUE,...'; every name and option: segloss losses."
             + " Default: ${DEFAULT-VALUE}.")
-    String loss = "dice-ce";
+    String loss = LossCatalog.DEFAULT;
+
+    @Option(names = "--loss-option", paramLabel = "KEY=VALUE", description = "An option of the loss, repeatable (see segloss losses).")
+    List<String> lossOptions = new ArrayList<>();
 
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs = 10;
@@ -118,14 +108,21 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory for metrics.csv (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "train");
 
-    @Option(names = "--volume-size", description = "Side of the phantom volumes (default: ${DEFAULT-VALUE}).")
-    int volumeSize = 64;
+    @Option(names = "--volume-size", description = "phantom: side of the volumes (default: " + DEFAULT_VOLUME_SIZE + ").")
+    Integer volumeSize;
 
-    @Option(names = "--train-volumes", description = "Training phantoms (default: ${DEFAULT-VALUE}).")
-    int trainVolumes = 4;
+    @Option(names = "--train-volumes", description = "phantom: training volumes (default: " + DEFAULT_TRAIN_VOLUMES + ").")
+    Integer trainVolumes;
 
-    @Option(names = "--val-volumes", description = "Validation phantoms (default: ${DEFAULT-VALUE}).")
-    int valVolumes = 2;
+    @Option(names = "--val-volumes", description = "phantom: validation volumes (default: " + DEFAULT_VAL_VOLUMES + ").")
+    Integer valVolumes;
+
+    @Option(names = "--mni-dir", description = "mni: directory with ch2.nii.gz, aal.nii.gz, aal.nii.txt (default: ${DEFAULT-VALUE}).")
+    Path mniDir = MniAtlas.DEFAULT_DIR;
+
+    @Option(names = "--mni-downsample", description = "mni: 1 (1 mm voxels) or 2 (2 mm, 8 times fewer) (default: " + DEFAULT_MNI_DOWNSAMPLE
+            + ").")
+    Integer mniDownsample;
 
     @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
     Integer valWindow;
@@ -142,50 +139,52 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    /** The canonical NAME:OPTIONS of the loss in force (set by call), stored in the checkpoint. */
+    private String lossName;
+
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
 
-    /** The loss of the given name; IllegalArgumentException listing the valid names otherwise. */
-    static Loss loss(String name) {
-        Supplier<Loss> s = LOSSES.get(name);
-        if (s == null) {
-            throw new IllegalArgumentException("unknown loss '" + name + "'; valid names: " + String.join(", ", LOSSES.keySet()));
-        }
-        return s.get();
-    }
-
     @Override
     public Integer call() throws IOException {
-        if ("mni".equals(data)) {
-            errStream.println("segloss train: --data mni is not implemented yet (only phantom)");
-            return 2;
-        }
-        if (!"phantom".equals(data)) {
-            errStream.println("segloss train: unknown --data '" + data + "'; valid: phantom (mni: not implemented yet)");
-            return 2;
-        }
-        Loss lossFn;
+        LossCatalog.Built lossFn;
+        SegmentationDataset dataset;
+        int window;
         try {
-            lossFn = loss(loss);
-            check(epochs > 0, "--epochs must be > 0");
-            check(stepsPerEpoch > 0, "--steps-per-epoch must be > 0");
-            check(batch > 0, "--batch must be > 0");
-            check(patch > 0 && patch % 4 == 0, "--patch must be a positive multiple of 4 (the U-Net has depth 3)");
-            check(patch <= volumeSize, "--patch must be <= --volume-size");
-            check(lr > 0, "--lr must be > 0");
-            check(stopAfterEpoch == null || (stopAfterEpoch >= 1 && stopAfterEpoch <= epochs), "--stop-after-epoch must be in [1, --epochs]");
-            check(trainVolumes > 0 && valVolumes > 0, "--train-volumes and --val-volumes must be > 0");
-            int w = valWindow == null ? patch : valWindow;
-            check(w == 0 || (w % 4 == 0 && w <= volumeSize), "--val-window must be 0 or a multiple of 4 <= --volume-size");
-            check(w != 0 || volumeSize % 4 == 0, "--volume-size must be a multiple of 4 for whole-volume validation");
+            lossFn = LossCatalog.build(LossCatalog.parse(loss, lossOptions), classesOf(data));
+            lossName = lossFn.name();
+            check(epochs > 0, "--epochs must be > 0, got " + epochs);
+            check(stepsPerEpoch > 0, "--steps-per-epoch must be > 0, got " + stepsPerEpoch);
+            check(batch > 0, "--batch must be > 0, got " + batch);
+            check(patch > 0 && patch % 4 == 0, "--patch must be a positive multiple of 4 (the U-Net has depth 3), got " + patch);
+            check(lr > 0, "--lr must be > 0, got " + lr);
+            check(stopAfterEpoch == null || (stopAfterEpoch >= 1 && stopAfterEpoch <= epochs),
+                    "--stop-after-epoch must be in [1, " + epochs + "], got " + stopAfterEpoch);
+            window = valWindow == null ? patch : valWindow;
+            check(window == 0 || window % 4 == 0, "--val-window must be 0 or a multiple of 4, got " + window);
+            if (threads != null) check(threads >= 1, "--threads must be >= 1, got " + threads);
+            dataset = dataset();
+            for (LabeledVolume v : dataset.train()) {
+                for (int a = 0; a < 3; a++) {
+                    check(patch <= v.dim(a), "--patch " + patch + " must fit the training volumes " + v.labels().shape());
+                }
+            }
+            for (LabeledVolume v : dataset.validation()) {
+                for (int a = 0; a < 3; a++) {
+                    int side = window == 0 ? v.dim(a) : Math.min(window, v.dim(a));
+                    check(side % 4 == 0, "validation windows of " + (window == 0 ? "whole volumes" : window + "^3") + " on "
+                            + v.labels().shape() + " have a side " + side + " that is not a multiple of 4 (the U-Net has depth 3)");
+                }
+            }
         } catch (IllegalArgumentException e) {
+            errStream.println("segloss train: " + e.getMessage());
+            return 2;
+        } catch (FileNotFoundException e) {
             errStream.println("segloss train: " + e.getMessage());
             return 2;
         }
         if (threads != null) Parallel.setThreads(threads);
-        int window = valWindow == null ? patch : valWindow;
 
-        SegmentationDataset dataset = SegmentationDataset.phantoms(seed, volumeSize, trainVolumes, valVolumes);
         int classes = dataset.classes();
         SplittableRandom seeds = new SplittableRandom(seed);
         UNet3d model = new UNet3d(1, classes, UNet3d.DEFAULT_DEPTH, UNet3d.DEFAULT_BASE_CHANNELS, deepSupervision, seeds.nextLong());
@@ -227,9 +226,9 @@ final class TrainCommand implements Callable<Integer> {
             history = TrainingHistory.read(csv, classNames, firstEpoch);
             outStream.printf(Locale.ROOT, "resuming from %s after epoch %d of %d%n", ckpt, firstEpoch, epochs);
         }
-        outStream.printf(Locale.ROOT, "segloss train: %s, %d+%d phantoms of %d^3, loss %s, %d epochs x %d steps, batch %d of %d^3, lr %.2e,"
+        outStream.printf(Locale.ROOT, "segloss train: %s, loss %s, %d epochs x %d steps, batch %d of %d^3, lr %.2e,"
                         + " seed %d, %d threads, %,d parameters%s, validation %s%n",
-                data, trainVolumes, valVolumes, volumeSize, lossFn.name(), epochs, stepsPerEpoch, batch, patch, lr, seed,
+                dataset.description(), lossFn.name(), epochs, stepsPerEpoch, batch, patch, lr, seed,
                 Parallel.threads(), model.parameterCount(), deepSupervision ? ", deep supervision over " + scales + " scales" : "",
                 window == 0 ? "whole volume" : "sliding window " + window + "^3, stride " + Math.max(1, window / 2));
         long voxelsPerStep = (long) batch * patch * patch * patch;
@@ -238,6 +237,7 @@ final class TrainCommand implements Callable<Integer> {
         for (int epoch = firstEpoch; epoch < epochs; epoch++) {
             long t0 = System.nanoTime();
             float epochLr = schedule.lr(epoch);
+            lossFn.onEpoch(epoch, epochs);
             opt.lr(epochLr);
             model.train();
             double lossSum = 0;
@@ -283,13 +283,14 @@ final class TrainCommand implements Callable<Integer> {
             history.write(csv);
             Checkpoint.save(ckpt, model, opt, epoch + 1, config());
             pictures(history, dataset, v.predictions());
+            writeNifti(dataset, v.predictions().get(0));
             if (stopAfterEpoch != null && epoch + 1 == stopAfterEpoch && epoch + 1 < epochs) {
                 outStream.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after-epoch); continue with --resume%n", epoch + 1, epochs);
                 return 0;
             }
         }
-        outStream.printf(Locale.ROOT, "done in %.1f s; in %s: %s, %s, %s, %s%n", (System.nanoTime() - start) / 1e9, out,
-                METRICS_FILE, CHECKPOINT_FILE, CURVES_FILE, OVERLAY_FILE);
+        outStream.printf(Locale.ROOT, "done in %.1f s; in %s: %s, %s, %s, %s, %s (with %s, %s)%n", (System.nanoTime() - start) / 1e9,
+                out, METRICS_FILE, CHECKPOINT_FILE, CURVES_FILE, OVERLAY_FILE, PREDICTION_NIFTI, IMAGE_NIFTI, TRUTH_NIFTI);
         return 0;
     }
 
@@ -373,6 +374,24 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
+     * The first validation volume as NIfTI-1 in the data set's space (its affine and xform code):
+     * the image (float32), the truth and the prediction (uint8 labels), so a viewer can overlay them.
+     */
+    void writeNifti(SegmentationDataset dataset, LabelTensor prediction) throws IOException {
+        LabeledVolume v = dataset.validation().get(0);
+        double[][] affine = dataset.validationAffines().get(0);
+        double[] spacing = dataset.spacing();
+        int code = dataset.xformCode();
+        int[] dhw = v.labels().shape().dims();
+        Nifti.write(out.resolve(IMAGE_NIFTI), NiftiImage.of(v.image().reshape(dhw), NiftiImage.Datatype.FLOAT32, spacing, affine)
+                .withXformCode(code).withDescription("segloss validation image"));
+        Nifti.write(out.resolve(TRUTH_NIFTI), NiftiImage.of(v.labels(), NiftiImage.Datatype.UINT8, spacing, affine)
+                .withXformCode(code).withDescription("segloss validation truth"));
+        Nifti.write(out.resolve(PREDICTION_NIFTI), NiftiImage.of(prediction, NiftiImage.Datatype.UINT8, spacing, affine)
+                .withXformCode(code).withDescription("segloss validation prediction"));
+    }
+
+    /**
      * The pictures of the run so far: the loss and Dice curves, and the axial and coronal slices of
      * the first validation volume with truth and prediction. Pictures are a by-product: a failure
      * to draw them (e.g. a machine without fonts) is reported and training goes on.
@@ -380,7 +399,7 @@ final class TrainCommand implements Callable<Integer> {
     void pictures(TrainingHistory history, SegmentationDataset dataset, List<LabelTensor> predictions) {
         String[] names = dataset.classNames();
         try {
-            TrainingCurves.write(out.resolve(CURVES_FILE), "segloss train: " + dataset.name() + ", loss " + loss, history.epochs(),
+            TrainingCurves.write(out.resolve(CURVES_FILE), "segloss train: " + dataset.name() + ", loss " + lossName, history.epochs(),
                     history.loss(), Arrays.copyOfRange(names, 1, names.length), history.metric("dice"));
             LabeledVolume v = dataset.validation().get(0);
             SliceOverlay.write(out.resolve(OVERLAY_FILE), "validation volume 1 after epoch " + history.size(), v, predictions.get(0), names,
@@ -390,21 +409,70 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private static int or(Integer v, int dflt) {
+        return v == null ? dflt : v;
+    }
+
+    /** Number of classes (with the background) of a --data name; IllegalArgumentException naming the valid ones. */
+    static int classesOf(String data) {
+        return switch (data) {
+            case "phantom" -> Phantoms.CLASSES;
+            case "mni" -> MniAtlas.CLASSES;
+            default -> throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni");
+        };
+    }
+
+    /**
+     * The data set of {@code --data}, checking that only its own options were given (an option of
+     * the other data set would be silently ignored otherwise).
+     *
+     * @throws FileNotFoundException for mni when the templates are absent (the message gives the install command)
+     */
+    SegmentationDataset dataset() throws IOException {
+        if ("mni".equals(data)) {
+            check(volumeSize == null && trainVolumes == null && valVolumes == null,
+                    "--volume-size, --train-volumes and --val-volumes are options of --data phantom, not mni");
+            int down = or(mniDownsample, DEFAULT_MNI_DOWNSAMPLE);
+            check(down == 1 || down == 2, "--mni-downsample must be 1 or 2, got " + down);
+            MniAtlas.Split s = MniAtlas.load(mniDir, down);
+            String[] names = s.classNames().toArray(String[]::new);
+            return new SegmentationDataset("mni", List.of(s.train()), List.of(s.validation()), names, s.spacing(),
+                    List.<double[][]>of(s.validationAffine()), NIFTI_XFORM_MNI_152,
+                    String.format(Locale.ROOT, "mni: Colin27 T1 + AAL deep grey matter, %d mm, left hemisphere %s for training,"
+                            + " mirrored right for validation", down, s.train().labels().shape()));
+        }
+        check(mniDownsample == null && MniAtlas.DEFAULT_DIR.equals(mniDir), "--mni-dir and --mni-downsample are options of --data mni, not "
+                + data);
+        int size = or(volumeSize, DEFAULT_VOLUME_SIZE), nTrain = or(trainVolumes, DEFAULT_TRAIN_VOLUMES), nVal = or(valVolumes,
+                DEFAULT_VAL_VOLUMES);
+        check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size must be in [" + Phantoms.MIN_SIZE + ", "
+                + Phantoms.MAX_SIZE + "], got " + size);
+        check(nTrain > 0 && nVal > 0, "--train-volumes and --val-volumes must be > 0, got " + nTrain + " and " + nVal);
+        return SegmentationDataset.phantoms(seed, size, nTrain, nVal);
+    }
+
+    /** NIfTI-1's xform code of MNI-152 space (nifti1.h NIFTI_XFORM_MNI_152). */
+    static final int NIFTI_XFORM_MNI_152 = 4;
+
     /** The options that determine a run, stored in the checkpoint and compared on {@code --resume}. */
     Map<String, String> config() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", "segloss-train-1");
         m.put("data", data);
-        m.put("loss", loss);
+        m.put("loss", lossName);
         m.put("epochs", Integer.toString(epochs));
         m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
         m.put("patch", Integer.toString(patch));
         m.put("batch", Integer.toString(batch));
         m.put("lr", Float.toString(lr));
         m.put("seed", Long.toString(seed));
-        m.put("volume-size", Integer.toString(volumeSize));
-        m.put("train-volumes", Integer.toString(trainVolumes));
-        m.put("val-volumes", Integer.toString(valVolumes));
+        if ("mni".equals(data)) {
+            m.put("mni-downsample", Integer.toString(or(mniDownsample, DEFAULT_MNI_DOWNSAMPLE)));
+        } else {
+            m.put("volume-size", Integer.toString(or(volumeSize, DEFAULT_VOLUME_SIZE)));
+            m.put("train-volumes", Integer.toString(or(trainVolumes, DEFAULT_TRAIN_VOLUMES)));
+            m.put("val-volumes", Integer.toString(or(valVolumes, DEFAULT_VAL_VOLUMES)));
+        }
         m.put("val-window", valWindow == null ? "" : Integer.toString(valWindow));
         m.put("deep-supervision", Boolean.toString(deepSupervision));
         return m;

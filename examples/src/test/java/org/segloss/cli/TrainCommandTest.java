@@ -1,7 +1,6 @@
 package org.segloss.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -48,7 +47,8 @@ class TrainCommandTest {
         }
         for (int i = 9; i <= 14; i++) assertTrue(f[i].equals("inf") || Double.parseDouble(f[i]) >= 0, "distance column " + i + ": " + f[i]);
         assertTrue(r.out().contains("epoch 1/1") && r.out().contains("HD95 mm"), r.out());
-        for (String file : new String[] {"checkpoint.ckpt", "curves.png", "validation-slices.png"}) {
+        for (String file : new String[] {"checkpoint.ckpt", "curves.png", "validation-slices.png", "validation-prediction.nii.gz",
+                "validation-truth.nii.gz", "validation-image.nii.gz"}) {
             assertTrue(Files.size(dir.resolve(file)) > 0, file);
         }
     }
@@ -74,19 +74,61 @@ class TrainCommandTest {
         Run r = run("--loss", "nope", "--out", dir.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown loss 'nope'") && r.err().contains("dice-ce") && r.err().contains("focal-tversky"), r.err());
-        assertThrows(IllegalArgumentException.class, () -> TrainCommand.loss("nope"));
     }
 
     @Test
-    void everyLossNameBuilds() {
-        for (String name : TrainCommand.LOSSES.keySet()) TrainCommand.loss(name);
-    }
-
-    @Test
-    void mniIsNotImplementedYet(@TempDir Path dir) {
-        Run r = run("--data", "mni", "--out", dir.toString());
+    void lossOptionsReachTheLossAndBadOnesAreRejected(@TempDir Path dir) throws Exception {
+        Run r = run("--loss", "tversky", "--loss-option", "alpha=0.3", "--loss-option", "beta=0.7", "--volume-size", "16", "--patch",
+                "8", "--epochs", "1", "--steps-per-epoch", "1", "--train-volumes", "1", "--val-volumes", "1", "--no-progress", "--out",
+                dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("alpha=0.3") && r.out().contains("beta=0.7"), r.out());
+        r = run("--loss", "tversky", "--loss-option", "gamma=2", "--out", dir.toString());
         assertEquals(2, r.exit());
-        assertTrue(r.err().contains("not implemented yet"), r.err());
+        assertTrue(r.err().contains("gamma") && r.err().contains("alpha"), r.err());
+    }
+
+    @Test
+    void optionsOfTheOtherDataSetAreRejectedNotIgnored(@TempDir Path dir) {
+        Run r = run("--data", "mni", "--volume-size", "32", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--volume-size") && r.err().contains("phantom"), r.err());
+        r = run("--mni-downsample", "2", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--mni-downsample") && r.err().contains("--data mni"), r.err());
+        r = run("--data", "ct", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown --data 'ct'; valid: phantom, mni"), r.err());
+    }
+
+    @Test
+    void mniWithoutTheTemplatesGivesTheInstallCommand(@TempDir Path dir) {
+        Run r = run("--data", "mni", "--mni-dir", dir.resolve("empty").toString(), "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("apt-get install mricron-data"), r.err());
+    }
+
+    @Test
+    void mniTrainsAndWritesThePredictionInMniSpace(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(org.segloss.examples.unet.MniAtlas.DEFAULT_DIR.resolve("aal.nii.gz")),
+                "mricron-data not installed");
+        Run r = run("--data", "mni", "--mni-downsample", "2", "--patch", "16", "--epochs", "1", "--steps-per-epoch", "2", "--no-progress",
+                "--out", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("amygdala") && r.out().contains("caudate"), r.out());
+        org.segloss.io.NiftiImage pred = org.segloss.io.Nifti.read(dir.resolve("validation-prediction.nii.gz"));
+        org.segloss.io.NiftiImage truth = org.segloss.io.Nifti.read(dir.resolve("validation-truth.nii.gz"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {40, 48, 32}, pred.shape());
+        assertEquals(4, pred.sformCode());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {2, 2, 2}, pred.spacing(), 1e-6);
+        for (int row = 0; row < 3; row++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(truth.affine()[row], pred.affine()[row], 1e-6, "affine row " + row);
+        }
+        assertTrue(pred.affine()[0][0] < 0, "the validation crop is the mirrored right hemisphere: x column negated");
+        int[] t = truth.toLabels().toArray();
+        int amygdala = 0;
+        for (int v : t) if (v == 6) amygdala++;
+        assertEquals(227, amygdala, "2 mm right amygdala voxels (MniAtlas's count)");
     }
 
     @Test

@@ -8,10 +8,11 @@ import java.util.List;
  * (index 0 the background), the voxel spacing in millimetres ({@code [sz, sy, sx]}, the axis order
  * of the volumes {@code [D, H, W]}) shared by all volumes, and the voxel-to-world affine of each
  * validation volume (4x4, row-major; maps (x, y, z, 1) in NIfTI's index order, i.e. (W, H, D)
- * indices, to millimetres) so predictions can be written back in the scanner's space.
+ * indices, to millimetres) so predictions can be written back in the scanner's space, with the
+ * NIfTI xform code of that space ({@code xformCode}: 0 unknown, 4 MNI-152; nifti1.h).
  */
 public record SegmentationDataset(String name, List<LabeledVolume> train, List<LabeledVolume> validation, String[] classNames,
-        double[] spacing, List<double[][]> validationAffines) {
+        double[] spacing, List<double[][]> validationAffines, int xformCode, String description) {
 
     public SegmentationDataset {
         if (train == null || train.isEmpty()) throw new IllegalArgumentException("SegmentationDataset: train must not be empty");
@@ -30,6 +31,7 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
             throw new IllegalArgumentException("SegmentationDataset: need one affine per validation volume (" + validation.size()
                     + "), got " + (validationAffines == null ? null : validationAffines.size()));
         }
+        if (xformCode < 0 || xformCode > 4) throw new IllegalArgumentException("SegmentationDataset: xformCode must be in 0..4, got " + xformCode);
         train = List.copyOf(train);
         validation = List.copyOf(validation);
         classNames = classNames.clone();
@@ -62,6 +64,7 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
             val[j] = Phantoms.generate(seed + 1000 + j, size);
             affines[j] = scaling(spacing);
         }
-        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines));
+        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines), 0,
+                String.format(java.util.Locale.ROOT, "phantom: %d+%d synthetic volumes of %d^3", trainVolumes, validationVolumes, size));
     }
 }
