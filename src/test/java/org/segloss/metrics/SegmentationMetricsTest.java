@@ -181,6 +181,55 @@ class SegmentationMetricsTest {
                 SurfaceDistances.percentile(new double[] {1, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY}, 95));
     }
 
+    /**
+     * Against MONAI's recipe run with NumPy 2.4 / SciPy 1.17 (the script is in spec/metrics.md,
+     * "Known values"): edges {@code m ^ binary_erosion(m)}, distances
+     * {@code distance_transform_edt(~edges_other, sampling)[edges]}, HD95 the max of the two
+     * {@code np.percentile(·, 95)}, ASSD the mean of the concatenation. The volume: four classes of
+     * noisy blobs (a deterministic integer-hash noise both sides compute bit for bit), class 3
+     * touching the border, spacing (2.5, 0.8, 0.7).
+     */
+    @Test
+    void matchesMonaiRecipeComputedWithScipy() {
+        int[] dims = {23, 31, 27};
+        double[] sp = {2.5, 0.8, 0.7};
+        int n = 23 * 31 * 27;
+        int[] t = new int[n], p = new int[n];
+        int[][] blobsT = {{11, 15, 13, 14}, {5, 5, 5, 6}, {0, 30, 26, 9}};
+        int[][] blobsP = {{12, 15, 14, 14}, {5, 6, 5, 6}, {1, 29, 26, 9}};
+        for (int c = 1; c <= 3; c++) {
+            for (int i = 0; i < n; i++) {
+                int z = i / (31 * 27), y = i / 27 % 31, x = i % 27;
+                double noise = (((i * 2654435761L) & 0xffffffffL) % 1000) / 1000.0 * 2 - 1;
+                if (inBlob(z, y, x, blobsT[c - 1], sp, noise)) t[i] = c;
+                if (inBlob(z, y, x, blobsP[c - 1], sp, noise)) p[i] = c;
+            }
+        }
+        MetricsReport rep = SegmentationMetrics.evaluate(LabelTensor.of(p, dims), LabelTensor.of(t, dims), 4, sp);
+        // class, |pred|, |truth|, dice, iou, hd, hd95, assd (SciPy's repr of each float)
+        double[][] want = {
+            {0, 11242, 11453, 0.917911434236616, 0.8482775470315173, 5.0, 2.5, 0.43858737642668166},
+            {1, 6863, 6841, 0.8832457676590777, 0.7909043387349712, 3.281767816284388, 2.5, 0.9780058942984322},
+            {2, 596, 588, 0.9172297297297297, 0.8471138845553822, 2.5, 1.063014581273465, 0.17786903751276045},
+            {3, 550, 369, 0.7986942328618063, 0.6648550724637681, 3.2649655434629015, 2.596150997149434, 0.5769490854036212}};
+        for (double[] w : want) {
+            ClassMetrics r = rep.row((int) w[0]);
+            String c = "class " + (int) w[0];
+            assertEquals((long) w[1], r.predVoxels(), c);
+            assertEquals((long) w[2], r.truthVoxels(), c);
+            assertEquals(w[3], r.dice(), 1e-15, c + " dice");
+            assertEquals(w[4], r.iou(), 1e-15, c + " iou");
+            assertEquals(w[5], r.hd(), 1e-12, c + " hd");
+            assertEquals(w[6], r.hd95(), 1e-12, c + " hd95");
+            assertEquals(w[7], r.assd(), 1e-12, c + " assd");
+        }
+    }
+
+    private static boolean inBlob(int z, int y, int x, int[] b, double[] sp, double noise) {
+        double dz = (z - b[0]) * sp[0], dy = (y - b[1]) * sp[1], dx = (x - b[2]) * sp[2];
+        return Math.sqrt(dz * dz + dy * dy + dx * dx) + noise < b[3];
+    }
+
     // ---- the border convention ----------------------------------------------------------------
 
     /** Outside the volume is background: a mask that fills the volume has the volume's border as its surface. */
