@@ -27,7 +27,9 @@ class LayeringTest {
             "org.segloss.autograd", List.of("org.segloss.loss", "org.segloss.nn"),
             "org.segloss.loss", List.of("org.segloss.nn"),
             "org.segloss.nn", List.of("org.segloss.loss", "org.segloss.io", "org.segloss.distance"),
-            "org.segloss.io", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn"));
+            "org.segloss.io", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.metrics"),
+            "org.segloss.distance", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.metrics"),
+            "org.segloss.metrics", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.io"));
 
     @Test
     void importsFollowTheLayers() throws IOException {
