@@ -43,28 +43,43 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code segloss train}: trains the tiny 3-D U-Net ({@link UNet3d}(1, 4, depth 3, base 8)) on the
- * synthetic phantoms with AdamW and nnU-Net's polynomial learning-rate decay (per epoch), and
- * reports the per-class validation Dice after every epoch.
+ * {@code segloss train}: trains the tiny 3-D U-Net ({@link UNet3d}(1, classes, depth 3, base 8),
+ * optionally with deep-supervision heads) with AdamW and nnU-Net's polynomial learning-rate decay
+ * (per epoch), validates after every epoch and writes what a researcher looks at into {@code --out}.
  *
- * <p>Data: {@code --train-volumes} phantoms from seeds {@code seed + i} and {@code --val-volumes}
- * from seeds {@code seed + 1000 + j}, all of side {@code --volume-size}. Validation: sliding-window
- * inference (windows of {@code --val-window}, default the patch size, stride half a window, logits
- * averaged where windows overlap; {@code --val-window 0}: the whole volume at once), argmax over
- * the classes, Dice per foreground class per volume, averaged over the volumes. A class absent
- * from both the truth and the prediction of a volume scores Dice 1 there; absent from one of the
- * two, 0.
+ * <p>Data ({@code --data}): {@code phantom}, the built-in synthetic phantoms
+ * ({@link SegmentationDataset#phantoms}: {@code --train-volumes} from seeds {@code seed + i},
+ * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); or {@code mni},
+ * the Colin27 T1 with the AAL deep grey-matter structures ({@link MniAtlas}: the left hemisphere
+ * trains, the mirrored right one validates). An option of the other data set is an error, not
+ * ignored.
  *
- * <p>Sliding windows are the default because the net is trained on patches: with the defaults
- * (seed 2026, 10 x 100 steps) the last epoch reached Dice organ 0.86, structure 0.95, lesion 0.92
- * with windows, and 0.65 / 0.42 / 0.55 on whole 64^3 volumes (instance-norm statistics differ).
+ * <p>Loss ({@code --loss}, {@code --loss-option}): any name of {@link LossCatalog} with its typed
+ * options; scheduled losses (boundary) are advanced at the start of every epoch.
+ *
+ * <p>Validation: {@link SlidingWindow} inference (windows of {@code --val-window}, default the
+ * patch size; 0 = whole volume), then Dice, IoU, HD95 and ASSD per class in millimetres
+ * ({@link SegmentationMetrics}; empty-mask rules in spec/metrics.md), averaged over the validation
+ * volumes, printed as a table per epoch.
+ *
+ * <p>Output, rewritten after every epoch: {@code metrics.csv} (one row per epoch, every metric per
+ * class), {@code checkpoint.ckpt} (model, AdamW state, epoch and the run's options;
+ * {@link Checkpoint}), {@code curves.png} (loss and per-class Dice), {@code validation-slices.png}
+ * (axial and coronal slices of the first validation volume with truth and prediction) and that
+ * volume as NIfTI: image, truth and prediction in the data set's space.
+ *
+ * <p>{@code --resume} continues the run in {@code --out} from its checkpoint and gives the same
+ * bits as a run that never stopped: the options must equal those stored in the checkpoint, the
+ * optimizer state is restored exactly, and the patch sampler is reseeded at every epoch from
+ * (seed, epoch) ({@link #epochSeed}), so nothing depends on what happened before the epoch.
  *
  * <p>Reproducible for a given seed and thread count: the data, the sampler and the initialisation
  * are fixed by the seed, and the kernels give the same bits in every JIT tier (spec/numerics.md,
- * "Determinism"); two runs with the same seed wrote the same metrics.csv.
+ * "Determinism").
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains the tiny 3-D U-Net on synthetic phantoms and reports the per-class validation Dice per epoch.")
+        description = "Trains the tiny 3-D U-Net (phantoms or the MNI atlas), validates every epoch (Dice, IoU, HD95, ASSD) and"
+                + " writes metrics.csv, a checkpoint, PNGs and the validation prediction as NIfTI into --out.")
 final class TrainCommand implements Callable<Integer> {
     static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
 
@@ -105,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores).")
     Integer threads;
 
-    @Option(names = "--out", description = "Output directory for metrics.csv (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", description = "Output directory: metrics.csv, checkpoint, PNGs, NIfTI (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "train");
 
     @Option(names = "--volume-size", description = "phantom: side of the volumes (default: " + DEFAULT_VOLUME_SIZE + ").")
