@@ -15,9 +15,11 @@ import org.segloss.tensor.Tensor;
  * Two slices of a volume with its ground truth and a prediction drawn over the image, as one PNG:
  * to see what a segmentation gets right and wrong where a Dice number only says how much.
  *
- * <p>Grid: the rows are an <b>axial</b> slice (fixed z; the y x x plane, y downwards) and a
- * <b>coronal</b> slice (fixed y; the z x x plane, z downwards); index 0 is at the top left, no
- * patient orientation is assumed. The columns are the image (channel 0, grey), the ground truth
+ * <p>Grid: the rows are an <b>axial</b> slice (fixed z; the y x x plane, y upwards) and a
+ * <b>coronal</b> slice (fixed y; the z x x plane, z upwards); index 0 is at the bottom left, as
+ * matplotlib's {@code origin="lower"} shows a slice. Volumes read from NIfTI keep the file's
+ * index order, which for RAS-oriented images (MNI templates) puts anterior (axial) and superior
+ * (coronal) at the top, the usual way to look at a brain. The columns are the image (channel 0, grey), the ground truth
  * over the image and the prediction over the image. A legend of the classes 1 .. K-1 is at the
  * bottom; class 0 is the background and is not drawn.
  *
@@ -125,8 +127,8 @@ public final class SliceOverlay {
             g.setFont(Draw.FONT);
             for (int c = 0; c < 3; c++) Draw.text(g, COLUMNS[c], L.panelX(c) + L.panelW / 2, MARGIN + TITLE_H + 15, 1);
             String[] captions = {
-                String.format(Locale.ROOT, "axial z = %d / %d (y down, x right)", axialZ, d),
-                String.format(Locale.ROOT, "coronal y = %d / %d (z down, x right)", coronalY, h),
+                String.format(Locale.ROOT, "axial z = %d / %d (y up, x right)", axialZ, d),
+                String.format(Locale.ROOT, "coronal y = %d / %d (z up, x right)", coronalY, h),
             };
             for (int r = 0; r < 2; r++) {
                 g.setColor(Draw.TEXT);
@@ -262,7 +264,7 @@ public final class SliceOverlay {
      * Where everything goes: {@code ppv[a]} pixels per voxel along axis a (0 = z, 1 = y, 2 = x),
      * panel sizes, row and column origins, the legend's place, and the image size.
      */
-    record Layout(double[] ppv, int panelW, int[] panelH, int width, int height, int[] rowY, int legendY, int legendPerRow) {
+    record Layout(double[] ppv, int panelW, int[] panelH, int width, int height, int[] rowY, int legendY, int legendPerRow, int[] planeRows) {
         static Layout of(int d, int h, int w, double[] spacing, int classes) {
             double s = Math.min(spacing[0], Math.min(spacing[1], spacing[2]));
             double longestMm = Math.max(d * spacing[0], Math.max(h * spacing[1], w * spacing[2]));
@@ -284,7 +286,7 @@ public final class SliceOverlay {
             int legendRows = (Math.max(0, classes - 1) + perRow - 1) / perRow;
             int legendY = y;
             int height = legendY + legendRows * LEGEND_ROW + MARGIN;
-            return new Layout(ppv, panelW, panelH, width, height, rowY, legendY, perRow);
+            return new Layout(ppv, panelW, panelH, width, height, rowY, legendY, perRow, new int[] {h, d});
         }
 
         int panelX(int column) { return MARGIN + column * (panelW + GAP); }
@@ -294,28 +296,35 @@ public final class SliceOverlay {
         /** The pixel (x, y) in the image of the centre of in-plane voxel (i = row index, j = column index) in panel (row, column). */
         int[] pixelOf(int row, int column, int i, int j) {
             double pr = ppv[row == 0 ? 1 : 0];
-            return new int[] {panelX(column) + (int) Math.floor((j + 0.5) * ppv[2]), rowY(row) + (int) Math.floor((i + 0.5) * pr)};
+            int shown = planeRows[row] - 1 - i;   // index 0 at the bottom
+            return new int[] {panelX(column) + (int) Math.floor((j + 0.5) * ppv[2]), rowY(row) + (int) Math.floor((shown + 0.5) * pr)};
         }
     }
 
     // ---- pixels ---------------------------------------------------------------------------------------
 
-    /** Channel-0 values of the axial (orientation 0: [H][W] at z = index) or coronal (1: [D][W] at y = index) plane, row-major. */
+    /**
+     * Channel-0 values of the axial (orientation 0: [H][W] at z = index) or coronal (1: [D][W] at
+     * y = index) plane, row-major in display order: display row 0 (the top) is the highest index.
+     */
     static float[] plane(Tensor image, int orientation, int index, int d, int h, int w) {
         int rows = orientation == 0 ? h : d;
         float[] p = new float[rows * w];
         for (int r = 0; r < rows; r++) {
-            int base = orientation == 0 ? (index * h + r) * w : (r * h + index) * w;
+            int src = rows - 1 - r;
+            int base = orientation == 0 ? (index * h + src) * w : (src * h + index) * w;
             for (int x = 0; x < w; x++) p[r * w + x] = image.at(base + x);
         }
         return p;
     }
 
+    /** The labels of the plane, in the display order of {@link #plane}. */
     static int[] planeLabels(LabelTensor labels, int orientation, int index, int d, int h, int w) {
         int rows = orientation == 0 ? h : d;
         int[] p = new int[rows * w];
         for (int r = 0; r < rows; r++) {
-            int base = orientation == 0 ? (index * h + r) * w : (r * h + index) * w;
+            int src = rows - 1 - r;
+            int base = orientation == 0 ? (index * h + src) * w : (src * h + index) * w;
             for (int x = 0; x < w; x++) p[r * w + x] = labels.at(base + x);
         }
         return p;

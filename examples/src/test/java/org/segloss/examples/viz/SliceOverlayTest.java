@@ -135,6 +135,22 @@ class SliceOverlayTest {
     }
 
     @Test
+    void indexZeroIsAtTheBottomOfEachPanel() {
+        SliceOverlay.Layout L = SliceOverlay.Layout.of(16, 24, 32, ISO, 3);
+        int[] low = L.pixelOf(0, 0, 0, 0), high = L.pixelOf(0, 0, 23, 0);
+        assertTrue(low[1] > high[1], "axial: y = 0 below y = 23");
+        assertTrue(low[1] >= L.rowY(0) + L.panelH()[0] - 8, "axial: y = 0 in the bottom voxel row");
+        int[] zLow = L.pixelOf(1, 0, 0, 0), zHigh = L.pixelOf(1, 0, 15, 0);
+        assertTrue(zLow[1] > zHigh[1], "coronal: z = 0 below z = 15");
+        // the plane itself: display row 0 holds the highest index
+        Tensor img = Tensor.zeros(1, 2, 3, 1);
+        float[] v = img.toArray();
+        for (int i = 0; i < v.length; i++) v[i] = i;   // value = z * 3 + y
+        float[] axial = SliceOverlay.plane(Tensor.of(v, 1, 2, 3, 1), 0, 1, 2, 3, 1);
+        assertArrayEquals(new float[] {5, 4, 3}, axial, "axial plane at z = 1, top row y = 2");
+    }
+
+    @Test
     void greyWindowIsThe1stTo99thPercentile() {
         float[] v = new float[101];
         for (int i = 0; i <= 100; i++) v[i] = i;
