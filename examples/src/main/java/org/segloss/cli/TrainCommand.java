@@ -19,6 +19,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.segloss.autograd.Var;
 import org.segloss.examples.unet.LabeledVolume;
+import org.segloss.examples.unet.LargestComponent;
 import org.segloss.examples.unet.MniAtlas;
 import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
@@ -142,6 +143,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
     Integer valWindow;
 
+    /** Post-processing of validation predictions before they are scored and written. */
+    enum Postprocess { none, largest_component }
+
+    @Option(names = "--postprocess", description = "Validation post-processing: none or largest_component (keep each class's largest"
+            + " 6-connected component; right for one-piece structures such as the MNI nuclei, wrong for the phantoms' several lesions)."
+            + " Default: ${DEFAULT-VALUE}.")
+    Postprocess postprocess = Postprocess.none;
+
     @Option(names = "--deep-supervision", description = "Train with deep-supervision heads (nnU-Net weights 1, 1/2, ..., 0 normalised).")
     boolean deepSupervision;
 
@@ -245,7 +254,8 @@ final class TrainCommand implements Callable<Integer> {
                         + " seed %d, %d threads, %,d parameters%s, validation %s%n",
                 dataset.description(), lossFn.name(), epochs, stepsPerEpoch, batch, patch, lr, seed,
                 Parallel.threads(), model.parameterCount(), deepSupervision ? ", deep supervision over " + scales + " scales" : "",
-                window == 0 ? "whole volume" : "sliding window " + window + "^3, stride " + Math.max(1, window / 2));
+                (window == 0 ? "whole volume" : "sliding window " + window + "^3, stride " + Math.max(1, window / 2))
+                        + (postprocess == Postprocess.none ? "" : ", post-processing " + postprocess));
         long voxelsPerStep = (long) batch * patch * patch * patch;
         long start = System.nanoTime();
         history.write(csv);
@@ -289,7 +299,7 @@ final class TrainCommand implements Callable<Integer> {
                 if (bar != null) bar.close();
             }
             double meanLoss = lossSum / stepsPerEpoch;
-            Validation v = validate(model, dataset.validation(), window, dataset.spacing());
+            Validation v = validate(model, dataset.validation(), window, dataset.spacing(), postprocess);
             double seconds = (System.nanoTime() - t0) / 1e9;
             history.add(epoch + 1, meanLoss, epochLr, v.perClass(), seconds);
             outStream.printf(Locale.ROOT, "epoch %d/%d  loss %.4f  lr %.2e  val Dice %s  mean %.3f  (%.1f s)%n",
@@ -333,13 +343,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Predicts every validation volume ({@link SlidingWindow}, eval mode) and averages Dice, IoU,
+     * Predicts every validation volume ({@link SlidingWindow}, eval mode; then {@code post}) and averages Dice, IoU,
      * HD95 and ASSD ({@link SegmentationMetrics}, millimetres with the data set's spacing) per
      * class over the volumes. A class in neither prediction nor truth of a volume counts there as
      * Dice 1 and distance 0; in exactly one of them as Dice 0 and distance +Infinity, which then
      * makes the mean infinite (printed "inf": the net missed or invented the structure).
      */
-    static Validation validate(UNet3d model, List<LabeledVolume> volumes, int window, double[] spacing) {
+    static Validation validate(UNet3d model, List<LabeledVolume> volumes, int window, double[] spacing, Postprocess post) {
         int classes = model.classes();
         double[][] sum = new double[TrainingHistory.METRICS.length][classes];
         List<LabelTensor> predictions = new ArrayList<>();
@@ -347,6 +357,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             for (LabeledVolume v : volumes) {
                 LabelTensor pred = SlidingWindow.predict(model, v.image(), window);
+                if (post == Postprocess.largest_component) pred = LargestComponent.apply(pred, classes);
                 predictions.add(pred);
                 MetricsReport r = SegmentationMetrics.evaluate(pred, v.labels(), classes, spacing);
                 for (int c = 0; c < classes; c++) {
@@ -490,6 +501,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         m.put("val-window", valWindow == null ? "" : Integer.toString(valWindow));
         m.put("deep-supervision", Boolean.toString(deepSupervision));
+        m.put("postprocess", postprocess.name());
         return m;
     }
 

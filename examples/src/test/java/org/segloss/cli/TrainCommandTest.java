@@ -23,7 +23,7 @@ class TrainCommandTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         cmd.outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
         cmd.errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int exit = new CommandLine(cmd).execute(args);
+        int exit = new CommandLine(cmd).setErr(new java.io.PrintWriter(cmd.errStream, true)).execute(args);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -96,6 +96,9 @@ class TrainCommandTest {
         r = run("--mni-downsample", "2", "--out", dir.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--mni-downsample") && r.err().contains("--data mni"), r.err());
+        r = run("--postprocess", "biggest", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--postprocess") && r.err().contains("largest_component"), r.err());
         r = run("--data", "ct", "--out", dir.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown --data 'ct'; valid: phantom, mni"), r.err());
@@ -113,7 +116,7 @@ class TrainCommandTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(org.segloss.examples.unet.MniAtlas.DEFAULT_DIR.resolve("aal.nii.gz")),
                 "mricron-data not installed");
         Run r = run("--data", "mni", "--mni-downsample", "2", "--patch", "16", "--epochs", "1", "--steps-per-epoch", "2", "--no-progress",
-                "--out", dir.toString());
+                "--postprocess", "largest_component", "--out", dir.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("amygdala") && r.out().contains("caudate"), r.out());
         org.segloss.io.NiftiImage pred = org.segloss.io.Nifti.read(dir.resolve("validation-prediction.nii.gz"));
