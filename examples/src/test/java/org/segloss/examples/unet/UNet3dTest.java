@@ -72,6 +72,28 @@ class UNet3dTest {
     }
 
     @Test
+    void twoTrainingStepsOnAnEightCubedVolumeLowerTheLoss() {
+        UNet3d net = new UNet3d(1, 3, 3, 4, false, 21);
+        org.segloss.nn.AdamW opt = new org.segloss.nn.AdamW(net.parameters(), 1e-2f);
+        Var x = input(22, 1, 1, 8, 8, 8);
+        LabelTensor y = LabelTensor.randomLabels(23, 3, 1, 8, 8, 8);
+        DiceCELoss loss = DiceCELoss.nnUnet(false);
+        float[] values = new float[3];
+        for (int step = 0; step < 3; step++) {
+            opt.zeroGrad();
+            Var l = loss.forward(net.forward(x), y);
+            values[step] = l.item();
+            assertTrue(Float.isFinite(values[step]), "loss at step " + step + ": " + values[step]);
+            if (step < 2) {
+                l.backward();
+                for (Parameter p : net.parameters()) assertTrue(p.grad() != null && p.grad().isFinite(), p.name() + " has a finite gradient");
+                opt.step();
+            }
+        }
+        assertTrue(values[2] < values[0], "two AdamW steps on the same batch lower the loss: " + Arrays.toString(values));
+    }
+
+    @Test
     void parameterCount() {
         // enc 1976 + 10432 + 41600, up1 4096, dec1 20800, up0 1024, dec0 5216, head 36 (see the class layout)
         assertEquals(85180, new UNet3d(1, 4, 7).parameterCount());
