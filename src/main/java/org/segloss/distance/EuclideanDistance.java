@@ -130,9 +130,13 @@ public final class EuclideanDistance {
 
     /**
      * Checks that dims has rank 2 or 3 with every size >= 1 and that spacing has one finite
-     * positive entry per axis; returns the spacing (all ones for {@code null}).
+     * positive entry per axis; returns a copy of the spacing (all ones for {@code null}). Public
+     * so that every user of a spatial grid with a voxel size (metrics, distance maps) reports
+     * bad input the same way; {@code op} names the caller in the messages.
+     *
+     * @throws IllegalArgumentException naming the shape or the offending spacing entry
      */
-    static double[] checkSpacing(String op, int[] dims, double[] spacing) {
+    public static double[] checkSpacing(String op, int[] dims, double[] spacing) {
         if (dims.length != 2 && dims.length != 3) {
             throw new IllegalArgumentException(op + ": the image must have rank 2 ([H, W]) or 3 ([D, H, W]), got shape "
                     + Arrays.toString(dims) + " (rank " + dims.length + ")");

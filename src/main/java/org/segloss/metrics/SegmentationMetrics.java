@@ -81,7 +81,7 @@ public final class SegmentationMetrics {
                     + pred.shape() + " and truth " + truth.shape());
         }
         checkDims(op, "pred", dims);
-        double[] sp = checkSpacing(op, dims, spacing);
+        double[] sp = EuclideanDistance.checkSpacing(op, dims, spacing);
         int[] p = pred.toArray(), t = truth.toArray();
         checkLabels(op, "pred", p, dims, classes);
         checkLabels(op, "truth", t, dims, classes);
@@ -338,7 +338,7 @@ public final class SegmentationMetrics {
         checkDims(op, "dims", dims);
         checkLength(op, "pred", pred, dims);
         checkLength(op, "truth", truth, dims);
-        return checkSpacing(op, dims, spacing);
+        return EuclideanDistance.checkSpacing(op, dims, spacing);
     }
 
     private static void checkLength(String op, String name, boolean[] m, int[] dims) {
@@ -362,27 +362,6 @@ public final class SegmentationMetrics {
                         + Arrays.toString(dims));
             }
         }
-    }
-
-    /** One finite positive voxel size per axis; {@code null} → all ones. */
-    static double[] checkSpacing(String op, int[] dims, double[] spacing) {
-        if (spacing == null) {
-            double[] ones = new double[dims.length];
-            Arrays.fill(ones, 1.0);
-            return ones;
-        }
-        if (spacing.length != dims.length) {
-            throw new IllegalArgumentException(op + ": spacing must have length " + dims.length
-                    + " (the rank of shape " + Arrays.toString(dims) + "), got length " + spacing.length
-                    + " " + Arrays.toString(spacing));
-        }
-        for (int a = 0; a < spacing.length; a++) {
-            if (!(spacing[a] > 0) || Double.isInfinite(spacing[a])) {
-                throw new IllegalArgumentException(op + ": spacing[" + a + "] must be finite and > 0, got "
-                        + spacing[a] + " in " + Arrays.toString(spacing));
-            }
-        }
-        return spacing.clone();
     }
 
     private static void checkLabels(String op, String name, int[] labels, int[] dims, int classes) {
