@@ -252,6 +252,33 @@ public final class LossCatalog {
         }
 
         /** The name, every option in force, and the library loss (for logs). */
+        /**
+         * The loss in force as one string, for comparing runs: the name and every option with
+         * its value in force (given or default) in the catalog's order, numbers written as
+         * {@link Double#toString(double)} writes them, so "dice" and
+         * "dice:include-background=false", or alpha=0.30 and alpha=0.3, compare equal, and a
+         * changed default does not.
+         */
+        public String canonical() {
+            java.util.StringJoiner j = new java.util.StringJoiner(",", lossName + ":", "");
+            resolved.forEach((k, v) -> j.add(k + "=" + canonicalValue(v)));
+            return j.toString();
+        }
+
+        private static String canonicalValue(String v) {
+            String[] parts = v.replace("[", "").replace("]", "").split(",", -1);
+            java.util.StringJoiner j = new java.util.StringJoiner(",");
+            for (String part : parts) {
+                String t = part.strip();
+                try {
+                    j.add(Double.toString(Double.parseDouble(t)));
+                } catch (NumberFormatException notANumber) {
+                    j.add(t.toLowerCase(Locale.ROOT));
+                }
+            }
+            return parts.length > 1 ? "[" + j + "]" : j.toString();
+        }
+
         public String describe() {
             return lossName + " " + resolved + " = " + loss.name();
         }

@@ -151,7 +151,15 @@ final class TrainCommand implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}.")
     Postprocess postprocess = Postprocess.none;
 
-    @Option(names = "--deep-supervision", description = "Train with deep-supervision heads (nnU-Net weights 1, 1/2, ..., 0 normalised).")
+    @Option(names = "--depth", description = "U-Net levels (default: ${DEFAULT-VALUE}); patches and windows must be multiples of"
+            + " 2^(depth-1).")
+    int depth = UNet3d.DEFAULT_DEPTH;
+
+    @Option(names = "--base-channels", description = "Channels of the first level, doubled per level (default: ${DEFAULT-VALUE}).")
+    int baseChannels = UNet3d.DEFAULT_BASE_CHANNELS;
+
+    @Option(names = "--deep-supervision", description = "Train with deep-supervision heads, nnU-Net's weights (1, 1/2, ..., 0,"
+            + " normalised; the lowest resolution gets 0, so it needs --depth >= 4).")
     boolean deepSupervision;
 
     @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same options required).")
@@ -176,16 +184,24 @@ final class TrainCommand implements Callable<Integer> {
         int window;
         try {
             lossFn = LossCatalog.build(LossCatalog.parse(loss, lossOptions), classesOf(data));
-            lossName = lossFn.name();
+            lossName = lossFn.canonical();
             check(epochs > 0, "--epochs must be > 0, got " + epochs);
             check(stepsPerEpoch > 0, "--steps-per-epoch must be > 0, got " + stepsPerEpoch);
             check(batch > 0, "--batch must be > 0, got " + batch);
-            check(patch > 0 && patch % 4 == 0, "--patch must be a positive multiple of 4 (the U-Net has depth 3), got " + patch);
+            check(depth >= 1 && depth <= 6, "--depth must be in [1, 6], got " + depth);
+            check(baseChannels >= 1, "--base-channels must be >= 1, got " + baseChannels);
+            int divisor = 1 << (depth - 1);
+            check(patch > 0 && patch % divisor == 0, "--patch must be a positive multiple of " + divisor + " (2^(depth-1), depth "
+                    + depth + "), got " + patch);
+            // nnU-Net's deep-supervision weights give the lowest-resolution output 0: with depth 3 that leaves one output
+            check(!deepSupervision || depth >= 4, "--deep-supervision needs --depth >= 4 (with depth " + depth + " the decoder has "
+                    + Math.max(1, depth - 1) + " outputs and nnU-Net's weights give every output but the full-resolution one 0)");
             check(lr > 0, "--lr must be > 0, got " + lr);
             check(stopAfterEpoch == null || (stopAfterEpoch >= 1 && stopAfterEpoch <= epochs),
                     "--stop-after-epoch must be in [1, " + epochs + "], got " + stopAfterEpoch);
             window = valWindow == null ? patch : valWindow;
-            check(window == 0 || window % 4 == 0, "--val-window must be 0 or a multiple of 4, got " + window);
+            check(window == 0 || (window > 0 && window % divisor == 0), "--val-window must be 0 or a positive multiple of " + divisor
+                    + ", got " + window);
             if (threads != null) check(threads >= 1, "--threads must be >= 1, got " + threads);
             dataset = dataset();
             for (LabeledVolume v : dataset.train()) {
@@ -196,8 +212,9 @@ final class TrainCommand implements Callable<Integer> {
             for (LabeledVolume v : dataset.validation()) {
                 for (int a = 0; a < 3; a++) {
                     int side = window == 0 ? v.dim(a) : Math.min(window, v.dim(a));
-                    check(side % 4 == 0, "validation windows of " + (window == 0 ? "whole volumes" : window + "^3") + " on "
-                            + v.labels().shape() + " have a side " + side + " that is not a multiple of 4 (the U-Net has depth 3)");
+                    check(side % divisor == 0, "validation windows of " + (window == 0 ? "whole volumes" : window + "^3") + " on "
+                            + v.labels().shape() + " have a side " + side + " that is not a multiple of " + divisor + " (depth " + depth
+                            + ")");
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -211,7 +228,7 @@ final class TrainCommand implements Callable<Integer> {
 
         int classes = dataset.classes();
         SplittableRandom seeds = new SplittableRandom(seed);
-        UNet3d model = new UNet3d(1, classes, UNet3d.DEFAULT_DEPTH, UNet3d.DEFAULT_BASE_CHANNELS, deepSupervision, seeds.nextLong());
+        UNet3d model = new UNet3d(1, classes, depth, baseChannels, deepSupervision, seeds.nextLong());
         long samplerSeed = seeds.nextLong();
         PatchSampler sampler = new PatchSampler(dataset.train(), patch, classes, samplerSeed);
         AdamW opt = new AdamW(model.parameters(), lr);
@@ -229,26 +246,38 @@ final class TrainCommand implements Callable<Integer> {
                 errStream.println("segloss train: --resume: no checkpoint " + ckpt + " (train without --resume first)");
                 return 2;
             }
-            Checkpoint c;
             try {
-                c = Checkpoint.load(ckpt, model, opt);
-            } catch (CheckpointException e) {
+                // read and compare the options first: a model built with other options cannot take the weights anyway,
+                // and the list of differing options says why better than a list of differing parameters
+                Checkpoint c = Checkpoint.read(ckpt);
+                String mismatch = configMismatch(c.metadata(), config());
+                if (mismatch != null) {
+                    errStream.println("segloss train: --resume: " + ckpt + " was written by a run with other options: " + mismatch
+                            + "; resume with the same options, or use another --out");
+                    return 2;
+                }
+                firstEpoch = (int) c.epoch();
+                if (firstEpoch >= epochs) {
+                    outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, epochs);
+                    return 0;
+                }
+                if (stopAfterEpoch != null && stopAfterEpoch <= firstEpoch) {
+                    errStream.printf(Locale.ROOT, "segloss train: --stop-after-epoch must be > %d, the checkpoint's epoch, got %d%n",
+                            firstEpoch, stopAfterEpoch);
+                    return 2;
+                }
+                c.restore(model, opt);
+                history = TrainingHistory.read(csv, classNames, firstEpoch);
+            } catch (IOException e) {
                 errStream.println("segloss train: --resume: " + e.getMessage());
                 return 2;
             }
-            String mismatch = configMismatch(c.metadata(), config());
-            if (mismatch != null) {
-                errStream.println("segloss train: --resume: " + ckpt + " was written by a run with other options: " + mismatch
-                        + "; resume with the same options, or use another --out");
-                return 2;
-            }
-            firstEpoch = (int) c.epoch();
-            if (firstEpoch >= epochs) {
-                outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, epochs);
-                return 0;
-            }
-            history = TrainingHistory.read(csv, classNames, firstEpoch);
             outStream.printf(Locale.ROOT, "resuming from %s after epoch %d of %d%n", ckpt, firstEpoch, epochs);
+        } else if (Files.exists(ckpt)) {
+            // a new run in the directory of an old one: drop the old checkpoint now, so that a crash in the first epoch
+            // cannot leave it next to the new metrics.csv for a later --resume to pick up
+            outStream.println("replacing the earlier run in " + out + " (continue a run with --resume)");
+            Files.delete(ckpt);
         }
         outStream.printf(Locale.ROOT, "segloss train: %s, loss %s, %d epochs x %d steps, batch %d of %d^3, lr %.2e,"
                         + " seed %d, %d threads, %,d parameters%s, validation %s%n",
@@ -259,6 +288,7 @@ final class TrainCommand implements Callable<Integer> {
         long voxelsPerStep = (long) batch * patch * patch * patch;
         long start = System.nanoTime();
         history.write(csv);
+        writeVolumeNifti(dataset);
         for (int epoch = firstEpoch; epoch < epochs; epoch++) {
             long t0 = System.nanoTime();
             float epochLr = schedule.lr(epoch);
@@ -308,7 +338,7 @@ final class TrainCommand implements Callable<Integer> {
             history.write(csv);
             Checkpoint.save(ckpt, model, opt, epoch + 1, config());
             pictures(history, dataset, v.predictions());
-            writeNifti(dataset, v.predictions().get(0));
+            writePredictionNifti(dataset, v.predictions().get(0));
             if (stopAfterEpoch != null && epoch + 1 == stopAfterEpoch && epoch + 1 < epochs) {
                 outStream.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after-epoch); continue with --resume%n", epoch + 1, epochs);
                 return 0;
@@ -343,15 +373,18 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Predicts every validation volume ({@link SlidingWindow}, eval mode; then {@code post}) and averages Dice, IoU,
-     * HD95 and ASSD ({@link SegmentationMetrics}, millimetres with the data set's spacing) per
-     * class over the volumes. A class in neither prediction nor truth of a volume counts there as
-     * Dice 1 and distance 0; in exactly one of them as Dice 0 and distance +Infinity, which then
-     * makes the mean infinite (printed "inf": the net missed or invented the structure).
+     * Predicts every validation volume ({@link SlidingWindow}, eval mode; then {@code post}) and averages
+     * Dice, IoU, HD95 and ASSD ({@link SegmentationMetrics}, millimetres with the data set's spacing)
+     * per class over the volumes, with the rules of {@link MetricsReport#mean}: a volume where the
+     * class is in neither prediction nor truth is left out of that class's means (NaN, printed
+     * "nan", when it is absent everywhere); a volume where it is in exactly one of them counts as
+     * Dice 0 and distance +Infinity, which makes the distance mean infinite (printed "inf": the net
+     * missed or invented the structure somewhere, which a finite mean would hide).
      */
     static Validation validate(UNet3d model, List<LabeledVolume> volumes, int window, double[] spacing, Postprocess post) {
         int classes = model.classes();
         double[][] sum = new double[TrainingHistory.METRICS.length][classes];
+        int[] counted = new int[classes];
         List<LabelTensor> predictions = new ArrayList<>();
         model.eval();
         try {
@@ -362,6 +395,8 @@ final class TrainCommand implements Callable<Integer> {
                 MetricsReport r = SegmentationMetrics.evaluate(pred, v.labels(), classes, spacing);
                 for (int c = 0; c < classes; c++) {
                     ClassMetrics m = r.row(c);
+                    if (m.emptiness() == ClassMetrics.Emptiness.BOTH_EMPTY) continue;
+                    counted[c]++;
                     sum[0][c] += m.dice();
                     sum[1][c] += m.iou();
                     sum[2][c] += m.hd95();
@@ -371,7 +406,7 @@ final class TrainCommand implements Callable<Integer> {
         } finally {
             model.train();
         }
-        for (double[] row : sum) for (int c = 0; c < classes; c++) row[c] /= volumes.size();
+        for (double[] row : sum) for (int c = 0; c < classes; c++) row[c] = counted[c] == 0 ? Double.NaN : row[c] / counted[c];
         return new Validation(sum, List.copyOf(predictions));
     }
 
@@ -400,21 +435,27 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * The first validation volume as NIfTI-1 in the data set's space (its affine and xform code):
-     * the image (float32), the truth and the prediction (uint8 labels), so a viewer can overlay them.
+     * The first validation volume's image (float32) and truth (uint8 labels) as NIfTI-1 in the
+     * data set's space (its affine and xform code), once per run; with the prediction of
+     * {@link #writePredictionNifti} a viewer can overlay the three.
      */
-    void writeNifti(SegmentationDataset dataset, LabelTensor prediction) throws IOException {
+    void writeVolumeNifti(SegmentationDataset dataset) throws IOException {
         LabeledVolume v = dataset.validation().get(0);
-        double[][] affine = dataset.validationAffines().get(0);
-        double[] spacing = dataset.spacing();
-        int code = dataset.xformCode();
         int[] dhw = v.labels().shape().dims();
-        Nifti.write(out.resolve(IMAGE_NIFTI), NiftiImage.of(v.image().reshape(dhw), NiftiImage.Datatype.FLOAT32, spacing, affine)
-                .withXformCode(code).withDescription("segloss validation image"));
-        Nifti.write(out.resolve(TRUTH_NIFTI), NiftiImage.of(v.labels(), NiftiImage.Datatype.UINT8, spacing, affine)
-                .withXformCode(code).withDescription("segloss validation truth"));
-        Nifti.write(out.resolve(PREDICTION_NIFTI), NiftiImage.of(prediction, NiftiImage.Datatype.UINT8, spacing, affine)
-                .withXformCode(code).withDescription("segloss validation prediction"));
+        Nifti.write(out.resolve(IMAGE_NIFTI), niftiOf(dataset, NiftiImage.of(v.image().reshape(dhw), NiftiImage.Datatype.FLOAT32,
+                dataset.spacing(), dataset.validationAffines().get(0)), "image"));
+        Nifti.write(out.resolve(TRUTH_NIFTI), niftiOf(dataset, NiftiImage.of(v.labels(), NiftiImage.Datatype.UINT8, dataset.spacing(),
+                dataset.validationAffines().get(0)), "truth"));
+    }
+
+    /** The prediction for the first validation volume (uint8 labels) as NIfTI-1, like {@link #writeVolumeNifti}. */
+    void writePredictionNifti(SegmentationDataset dataset, LabelTensor prediction) throws IOException {
+        Nifti.write(out.resolve(PREDICTION_NIFTI), niftiOf(dataset, NiftiImage.of(prediction, NiftiImage.Datatype.UINT8, dataset.spacing(),
+                dataset.validationAffines().get(0)), "prediction"));
+    }
+
+    private static NiftiImage niftiOf(SegmentationDataset dataset, NiftiImage image, String what) {
+        return image.withXformCode(dataset.xformCode()).withDescription("segloss " + dataset.name() + " validation " + what);
     }
 
     /**
@@ -500,6 +541,8 @@ final class TrainCommand implements Callable<Integer> {
             m.put("val-volumes", Integer.toString(or(valVolumes, DEFAULT_VAL_VOLUMES)));
         }
         m.put("val-window", valWindow == null ? "" : Integer.toString(valWindow));
+        m.put("depth", Integer.toString(depth));
+        m.put("base-channels", Integer.toString(baseChannels));
         m.put("deep-supervision", Boolean.toString(deepSupervision));
         m.put("postprocess", postprocess.name());
         return m;

@@ -67,11 +67,16 @@ final class TrainingHistory {
         rows.add(row);
     }
 
-    /** Mean over the foreground classes (index 1..) of a per-class array. */
+    /** Mean over the foreground classes (index 1..) of a per-class array, NaN entries (class absent everywhere) left out. */
     static double foregroundMean(double[] perClass) {
         double s = 0;
-        for (int c = 1; c < perClass.length; c++) s += perClass[c];
-        return s / (perClass.length - 1);
+        int n = 0;
+        for (int c = 1; c < perClass.length; c++) {
+            if (Double.isNaN(perClass[c])) continue;
+            s += perClass[c];
+            n++;
+        }
+        return n == 0 ? Double.NaN : s / n;
     }
 
     int size() { return rows.size(); }

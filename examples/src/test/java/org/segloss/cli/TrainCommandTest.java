@@ -54,19 +54,18 @@ class TrainCommandTest {
     }
 
     @Test
-    void sameSeedSameMetricsUpToRoundOff(@TempDir Path dir) throws Exception {
+    void sameSeedSameMetrics(@TempDir Path dir) throws Exception {
         String[] args = {"--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
                 "--val-volumes", "1", "--threads", "2", "--no-progress", "--out", ""};
         args[args.length - 1] = dir.resolve("a").toString();
         assertEquals(0, run(args).exit());
         args[args.length - 1] = dir.resolve("b").toString();
         assertEquals(0, run(args).exit());
-        // same data, sampler and initialisation; equal up to float round-off (see TrainCommand), seconds aside
-        String[] a = Files.readAllLines(dir.resolve("a/metrics.csv")).get(1).split(",");
-        String[] b = Files.readAllLines(dir.resolve("b/metrics.csv")).get(1).split(",");
-        assertEquals(Double.parseDouble(a[1]), Double.parseDouble(b[1]), 1e-4, "loss");
-        assertEquals(a[2], b[2], "lr");
-        for (int i = 3; i <= 8; i++) assertEquals(Double.parseDouble(a[i]), Double.parseDouble(b[i]), 0.02, "dice/iou column " + i);
+        // same data, sampler, initialisation and kernels: every field but the wall time is the same, bit for bit
+        String a = Files.readAllLines(dir.resolve("a/metrics.csv")).get(1), b = Files.readAllLines(dir.resolve("b/metrics.csv")).get(1);
+        assertEquals(a.substring(0, a.lastIndexOf(',')), b.substring(0, b.lastIndexOf(',')));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(dir.resolve("a/checkpoint.ckpt")),
+                Files.readAllBytes(dir.resolve("b/checkpoint.ckpt")));
     }
 
     @Test
@@ -135,12 +134,30 @@ class TrainCommandTest {
     }
 
     @Test
-    void deepSupervisionTrains(@TempDir Path dir) throws Exception {
-        Run r = run("--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
-                "--val-volumes", "1", "--deep-supervision", "--no-progress", "--out", dir.toString());
+    void deepSupervisionNeedsDepthFourAndChangesTheLoss(@TempDir Path dir) throws Exception {
+        Run r = run("--deep-supervision", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--deep-supervision needs --depth >= 4"), r.err());
+        String[] common = {"--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
+                "--val-volumes", "1", "--depth", "4", "--no-progress", "--out"};
+        r = run(concat(common, dir.resolve("ds").toString(), "--deep-supervision"));
         assertEquals(0, r.exit(), r.err());
-        double loss = Double.parseDouble(Files.readAllLines(dir.resolve("metrics.csv")).get(1).split(",")[1]);
-        assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
+        assertTrue(r.out().contains("deep supervision over 3 scales"), r.out());
+        assertEquals(0, run(concat(common, dir.resolve("plain").toString())).exit());
+        double ds = Double.parseDouble(Files.readAllLines(dir.resolve("ds/metrics.csv")).get(1).split(",")[1]);
+        double plain = Double.parseDouble(Files.readAllLines(dir.resolve("plain/metrics.csv")).get(1).split(",")[1]);
+        assertTrue(Double.isFinite(ds) && ds > 0, "loss " + ds);
+        assertTrue(ds != plain, "the half-resolution head's loss enters the sum: " + ds + " vs " + plain);
+        r = run("--depth", "4", "--patch", "12", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--patch must be a positive multiple of 8"), r.err());
+    }
+
+    @Test
+    void negativeValidationWindowIsRejectedUpFront(@TempDir Path dir) {
+        Run r = run("--val-window", "-4", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--val-window must be 0 or a positive multiple of 4, got -4"), r.err());
     }
 
     @Test
@@ -174,11 +191,25 @@ class TrainCommandTest {
         r = run(concat(common, cut.toString(), "--resume"));
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("nothing to do"), r.out());
+        // the loss options are compared as in force: naming the default explicitly is the same run
+        r = run(concat(common, cut.toString(), "--resume", "--loss", "dice-ce:lambda-dice=1.0"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("nothing to do"), r.out());
         String[] other = common.clone();
         other[5] = "4";
         r = run(concat(other, cut.toString(), "--resume"));
         assertEquals(2, r.exit(), r.err());
         assertTrue(r.err().contains("--epochs: 3 in the checkpoint, 4 now"), r.err());
+        r = run(concat(common, cut.toString(), "--resume", "--base-channels", "4"));
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--base-channels: 8 in the checkpoint, 4 now"), "options compared before the weights: " + r.err());
+        // a new run in the same directory replaces the old checkpoint from its start
+        r = run(concat(other, cut.toString(), "--stop-after-epoch", "1"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("replacing the earlier run"), r.out());
+        r = run(concat(other, cut.toString(), "--resume", "--stop-after-epoch", "1"));
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--stop-after-epoch must be > 1"), r.err());
     }
 
     @Test

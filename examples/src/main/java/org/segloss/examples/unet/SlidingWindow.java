@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
+import org.segloss.nn.Module;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
@@ -31,6 +32,16 @@ public final class SlidingWindow {
      * model's current mode (callers switch to {@code eval()}).
      */
     public static LabelTensor predict(UNet3d model, Tensor image, int window) {
+        return predict(model, model.classes(), image, window);
+    }
+
+    /**
+     * The same for any network that maps {@code [1, C, d, h, w]} to logits {@code [1, classes, d, h, w]}
+     * on the window sizes used (a pointwise model makes the windowed result equal the whole-volume one,
+     * which the tests use).
+     */
+    public static LabelTensor predict(Module model, int classes, Tensor image, int window) {
+        if (classes < 1) throw new IllegalArgumentException("SlidingWindow.predict: classes must be >= 1, got " + classes);
         if (image.rank() != 4) throw new IllegalArgumentException("SlidingWindow.predict: image must be [C, D, H, W], got " + image.shape());
         if (window < 0) throw new IllegalArgumentException("SlidingWindow.predict: window must be >= 0, got " + window);
         int ch = image.dim(0), d = image.dim(1), h = image.dim(2), wd = image.dim(3);
@@ -39,7 +50,6 @@ public final class SlidingWindow {
                 Tensor logits = model.forward(Var.constant(image.reshape(1, ch, d, h, wd))).value();
                 return logits.argmax(1).reshape(d, h, wd);
             }
-            int classes = model.classes();
             int pz = Math.min(window, d), py = Math.min(window, h), px = Math.min(window, wd);
             float[] img = image.toArray();
             int vox = d * h * wd, pv = pz * py * px;
@@ -55,7 +65,12 @@ public final class SlidingWindow {
                                 }
                             }
                         }
-                        float[] out = model.forward(Var.constant(Tensor.of(win, 1, ch, pz, py, px))).value().toArray();
+                        Tensor logits = model.forward(Var.constant(Tensor.of(win, 1, ch, pz, py, px))).value();
+                        if (logits.rank() != 5 || logits.dim(1) != classes || logits.dim(2) != pz || logits.dim(3) != py || logits.dim(4) != px) {
+                            throw new IllegalArgumentException("SlidingWindow.predict: the model must map a window [1, " + ch + ", " + pz + ", "
+                                    + py + ", " + px + "] to [1, " + classes + ", " + pz + ", " + py + ", " + px + "], got " + logits.shape());
+                        }
+                        float[] out = logits.toArray();
                         for (int c = 0; c < classes; c++) {
                             for (int k = 0; k < pz; k++) {
                                 for (int j = 0; j < py; j++) {

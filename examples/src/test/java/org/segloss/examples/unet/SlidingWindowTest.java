@@ -24,6 +24,27 @@ class SlidingWindowTest {
     }
 
     @Test
+    void aPointwiseModelGivesTheWholeVolumeResultThroughEveryWindowLayout() {
+        PointwiseConv3d head = new PointwiseConv3d(2, 5, 0f, 13);
+        Tensor image = Tensor.randn(6, 2, 12, 8, 20);
+        LabelTensor whole = SlidingWindow.predict(head, 5, image, 0);
+        for (int window : new int[] {4, 8, 12, 16}) {
+            assertArrayEquals(whole.toArray(), SlidingWindow.predict(head, 5, image, window).toArray(), "window " + window);
+        }
+        // and the argmax is that of the model's own logits
+        Tensor logits = head.forward(org.segloss.autograd.Var.constant(image.reshape(1, 2, 12, 8, 20))).value();
+        assertArrayEquals(logits.argmax(1).toArray(), whole.toArray());
+    }
+
+    @Test
+    void aModelWithTheWrongOutputIsNamed() {
+        PointwiseConv3d head = new PointwiseConv3d(1, 3, 0f, 13);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SlidingWindow.predict(head, 4, Tensor.zeros(1, 8, 8, 8), 4));
+        assertTrue(e.getMessage().contains("[1, 4, 4, 4, 4]") && e.getMessage().contains("[1, 3, 4, 4, 4]"), e.getMessage());
+    }
+
+    @Test
     void windowsOnANonCubicVolumeGiveAFullPredictionInRange() {
         UNet3d net = new UNet3d(1, 3, 2, 4, false, 9);
         net.eval();
