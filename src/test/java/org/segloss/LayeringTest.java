@@ -29,6 +29,8 @@ class LayeringTest {
             "org.segloss.nn", List.of("org.segloss.loss", "org.segloss.io", "org.segloss.distance"),
             "org.segloss.io", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.metrics"),
             "org.segloss.distance", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.metrics"),
+            "org.segloss.util", List.of("org.segloss.tensor", "org.segloss.autograd", "org.segloss.loss", "org.segloss.nn",
+                    "org.segloss.io", "org.segloss.distance", "org.segloss.metrics"),
             "org.segloss.metrics", List.of("org.segloss.autograd", "org.segloss.loss", "org.segloss.nn", "org.segloss.io"));
 
     @Test

@@ -9,12 +9,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.segloss.io.NiftiImage.Datatype;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
+import org.segloss.util.AtomicFiles;
 
 /**
  * NIfTI-1 single files ({@code .nii}, {@code .nii.gz}): read and write. The format is the 348-byte
@@ -211,9 +211,8 @@ public final class Nifti {
 
     /**
      * Writes {@code image} to {@code file}: gzip-compressed if the name ends in {@code .nii.gz},
-     * plain if it ends in {@code .nii}. The bytes go to a temporary file in the same directory
-     * which is then renamed over {@code file} with {@link StandardCopyOption#ATOMIC_MOVE}, so a
-     * reader never sees half a file.
+     * plain if it ends in {@code .nii}, atomically ({@link AtomicFiles}: a reader never sees half a
+     * file, and the file gets the permissions of any new file of the process).
      *
      * @throws IllegalArgumentException if the name ends in neither suffix
      */
@@ -231,14 +230,7 @@ public final class Nifti {
             }
             bytes = bos.toByteArray();
         }
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + name + ".", ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(file, bytes);
     }
 
     /** The uncompressed little-endian {@code .nii} bytes of {@code image} (header, empty extension flag, voxels). */

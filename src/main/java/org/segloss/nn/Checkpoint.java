@@ -9,8 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -20,10 +18,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
+import org.segloss.util.AtomicFiles;
 
 /**
  * Everything needed to stop training and continue it exactly: the model's parameters and buffers
@@ -39,9 +37,8 @@ import org.segloss.tensor.Tensor;
  * {@link #epoch()} and {@link #metadata()}. A snapshot is also a value: {@link #of},
  * {@link #write}, {@link #read}, {@link #restore}.
  *
- * <p>Not saved: {@link Dropout}'s mask generator (a {@code SplittableRandom}, whose state cannot
- * be read), so a model with {@code Dropout(p > 0)} resumes with a fresh mask stream; gradients
- * (zero them before the first step after a resume, as every step does anyway).
+ * <p>Not saved: gradients (zero them before the first step after a resume, as every step does
+ * anyway). {@link Dropout}'s mask generator is a buffer ({@code rng_state}) and is saved.
  *
  * <h2>File layout (format version 1)</h2>
  * All integers and floats little-endian; a string is a u32 byte count then UTF-8 bytes.
@@ -353,45 +350,12 @@ public final class Checkpoint {
         return out;
     }
 
-    /** Writes the content of a file. */
-    @FunctionalInterface
-    interface ContentWriter {
-        void write(FileChannel ch) throws IOException;
-    }
-
     /**
-     * Writes {@code file} atomically: {@code content} goes to a new temporary file next to it
-     * (same directory, hence same file system), which is forced to disk and then moved over
-     * {@code file} with ATOMIC_MOVE. On any failure the temporary file is deleted and
-     * {@code file} is untouched. Package-private so tests can make {@code content} fail.
+     * Writes {@code file} atomically through {@link AtomicFiles#write(Path, AtomicFiles.ContentWriter)}.
+     * Package-private so tests can make {@code content} fail.
      */
-    static void atomicWrite(Path file, ContentWriter content) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                content.write(ch);
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            moved = true;
-        } finally {
-            if (!moved) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure matters more
-                }
-            }
-        }
-        // Make the rename itself durable where the platform allows forcing a directory.
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not supported (e.g. Windows); the data is durable, the rename is as durable as the OS makes it
-        }
+    static void atomicWrite(Path file, AtomicFiles.ContentWriter content) throws IOException {
+        AtomicFiles.write(file, content);
     }
 
     /** A little-endian header builder. */

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.segloss.util.AtomicFiles;
 
 /**
  * The per-epoch record of a training run, as {@code metrics.csv} holds it: one row per finished
@@ -96,10 +96,10 @@ final class TrainingHistory {
         return out;
     }
 
-    /** Writes the whole history to {@code csv} (a temporary file, then an atomic rename). */
+    /** Writes the whole history to {@code csv} atomically ({@link AtomicFiles}). */
     void write(Path csv) throws IOException {
-        Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(tmp))) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        try (PrintWriter w = new PrintWriter(text)) {
             w.println(header());
             for (double[] r : rows) {
                 StringBuilder b = new StringBuilder();
@@ -109,7 +109,7 @@ final class TrainingHistory {
                 w.println(b);
             }
         }
-        Files.move(tmp, csv, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.write(csv, text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** Four decimals; "inf" for an infinite distance (a class missing from prediction or truth), "nan" for NaN. */
