@@ -139,7 +139,7 @@ public final class MetricsReport {
         width = Math.max(width, meanName.length());
         StringBuilder sb = new StringBuilder();
         sb.append("shape ").append(Arrays.toString(dims)).append(", spacing ").append(Arrays.toString(spacing))
-                .append(" (distances in spacing units, mm)\n");
+                .append(" (distances in the units of the spacing)\n");
         String fmt = "%-" + width + "s %11s %11s %7s %7s %9s %9s %9s  %s";
         line(sb, String.format(Locale.ROOT, fmt, "class", "pred vox", "truth vox", "Dice", "IoU", "HD95", "ASSD", "HD", "note"));
         for (int c = 0; c < rows.size(); c++) {

@@ -138,19 +138,27 @@ public final class SurfaceDistances {
      * NumPy's default percentile of sorted finite values ("linear", Hyndman &amp; Fan type 7):
      * h = (n − 1)·p/100, x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
      *
-     * @param sorted ascending, length >= 1
+     * @param sorted ascending, no NaN, length >= 1 (+Infinity allowed: a rank that falls exactly on a
+     *     finite value returns it, one between a finite value and +Infinity returns +Infinity)
      * @param p in [0, 100]
+     * @throws IllegalArgumentException if sorted is empty, holds a NaN or is not ascending
      */
     public static double percentile(double[] sorted, double p) {
         checkPercentile("SurfaceDistances.percentile", p);
         if (sorted.length == 0) {
             throw new IllegalArgumentException("SurfaceDistances.percentile: sorted must have length >= 1, got 0");
         }
+        for (int i = 0; i < sorted.length; i++) {
+            if (Double.isNaN(sorted[i]) || (i > 0 && sorted[i] < sorted[i - 1])) {
+                throw new IllegalArgumentException("SurfaceDistances.percentile: sorted must be ascending without NaN, got "
+                        + sorted[i] + " at index " + i + (i > 0 ? " after " + sorted[i - 1] : ""));
+            }
+        }
         double h = (sorted.length - 1) * (p / 100.0);
         int lo = (int) Math.floor(h);
         if (lo >= sorted.length - 1) return sorted[sorted.length - 1];
         double a = sorted[lo], b = sorted[lo + 1];
-        if (a == b) return a;   // also keeps +Inf, +Inf from becoming NaN
+        if (a == b || h == lo) return a;   // also keeps (+Inf, +Inf) and a weight 0 on +Inf from becoming NaN
         return a + (h - lo) * (b - a);
     }
 

@@ -453,4 +453,15 @@ class SegmentationMetricsTest {
         bad(() -> rep.mean(2, 2), "0 <= from < to <= 3", "from 2, to 2");
         bad(() -> rep.row(3), "[0, 3)", "got 3");
     }
+
+    @Test
+    void percentileWithInfinityAndBadInput() {
+        assertEquals(1.0, SurfaceDistances.percentile(new double[] {1, Double.POSITIVE_INFINITY}, 0), 0.0, "weight 0 on +Inf");
+        assertEquals(Double.POSITIVE_INFINITY, SurfaceDistances.percentile(new double[] {1, Double.POSITIVE_INFINITY}, 50));
+        assertEquals(2.5, SurfaceDistances.percentile(new double[] {1, 2, 3, 4}, 50), 1e-12, "numpy.percentile([1,2,3,4], 50)");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SurfaceDistances.percentile(new double[] {2, 1}, 50));
+        assertTrue(e.getMessage().contains("ascending") && e.getMessage().contains("index 1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SurfaceDistances.percentile(new double[] {1, Double.NaN}, 50));
+    }
 }

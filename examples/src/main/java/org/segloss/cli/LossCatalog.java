@@ -816,6 +816,8 @@ public final class LossCatalog {
                     if (a.has("alpha") && a.has("alpha-per-class")) {
                         throw a.err(a.opt("alpha-per-class"), "cannot be combined with alpha (one replaces the other); give one of them");
                     }
+                    // the variant changes only the softmax without the background and the sum reduction (FocalLoss)
+                    a.unusedUnless(!ib || a.reduction() == Reduction.SUM, "variant", "with include-background=true and reduction=mean");
                     FocalLoss.Builder b = a.common(FocalLoss.builder(), ib).gamma(a.f("gamma"))
                             .variant(a.e("variant", FocalLoss.Variant.class));
                     if (a.has("alpha")) b.alpha(a.f("alpha"));

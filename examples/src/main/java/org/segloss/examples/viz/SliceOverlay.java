@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import org.segloss.examples.unet.LabeledVolume;
+import org.segloss.metrics.SurfaceDistances;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
@@ -330,25 +331,15 @@ public final class SliceOverlay {
         return p;
     }
 
-    /** [lo, hi]: the 1st and 99th percentiles of the pooled values (linear between ranks). */
+    /** [lo, hi]: the 1st and 99th percentiles of the pooled values (NumPy's linear rule, {@link SurfaceDistances#percentile}). */
     static double[] window(float[]... planes) {
         int n = 0;
         for (float[] p : planes) n += p.length;
-        float[] all = new float[n];
+        double[] all = new double[n];
         int k = 0;
-        for (float[] p : planes) {
-            System.arraycopy(p, 0, all, k, p.length);
-            k += p.length;
-        }
+        for (float[] p : planes) for (float v : p) all[k++] = v;
         Arrays.sort(all);
-        return new double[] {percentile(all, 0.01), percentile(all, 0.99)};
-    }
-
-    static double percentile(float[] sorted, double q) {
-        double pos = q * (sorted.length - 1);
-        int i = (int) Math.floor(pos);
-        if (i >= sorted.length - 1) return sorted[sorted.length - 1];
-        return sorted[i] + (pos - i) * ((double) sorted[i + 1] - sorted[i]);
+        return new double[] {SurfaceDistances.percentile(all, 1), SurfaceDistances.percentile(all, 99)};
     }
 
     static int grey(double v, double[] window) {
