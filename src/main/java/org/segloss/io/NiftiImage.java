@@ -41,6 +41,9 @@ import org.segloss.tensor.Tensor;
  */
 public final class NiftiImage {
 
+    /** The xform codes of nifti1.h ({@code NIFTI_XFORM_*}): what space an affine maps into. */
+    public static final int XFORM_UNKNOWN = 0, XFORM_SCANNER_ANAT = 1, XFORM_ALIGNED_ANAT = 2, XFORM_TALAIRACH = 3, XFORM_MNI_152 = 4;
+
     /** The datatypes segloss reads ({@code datatype} codes from nifti1.h). */
     public enum Datatype {
         UINT8(2, 1, true, 0, 255),

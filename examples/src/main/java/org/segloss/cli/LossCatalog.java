@@ -984,7 +984,16 @@ public final class LossCatalog {
                     String cl = a.raw("classes").toLowerCase(Locale.ROOT);
                     if (cl.equals("present")) b.classes(LovaszSoftmaxLoss.Classes.PRESENT);
                     else if (cl.equals("all")) b.classes(LovaszSoftmaxLoss.Classes.ALL);
-                    else b.classes(a.classIds("classes"));
+                    else {
+                        int[] ids = a.classIds("classes");
+                        for (int id : ids) {
+                            if (id == 0 && !a.b("include-background")) {
+                                throw a.err(a.opt("classes"), "lists class 0, but include-background=false drops it; got "
+                                        + java.util.Arrays.toString(ids));
+                            }
+                        }
+                        b.classes(ids);
+                    }
                     return b.build();
                 });
 

@@ -504,7 +504,7 @@ final class TrainCommand implements Callable<Integer> {
             MniAtlas.Split s = MniAtlas.load(mniDir, down);
             String[] names = s.classNames().toArray(String[]::new);
             return new SegmentationDataset("mni", List.of(s.train()), List.of(s.validation()), names, s.spacing(),
-                    List.<double[][]>of(s.validationAffine()), NIFTI_XFORM_MNI_152,
+                    List.<double[][]>of(s.validationAffine()), NiftiImage.XFORM_MNI_152,
                     String.format(Locale.ROOT, "mni: Colin27 T1 + AAL deep grey matter, %d mm, left hemisphere %s for training,"
                             + " mirrored right for validation", down, s.train().labels().shape()));
         }
@@ -517,9 +517,6 @@ final class TrainCommand implements Callable<Integer> {
         check(nTrain > 0 && nVal > 0, "--train-volumes and --val-volumes must be > 0, got " + nTrain + " and " + nVal);
         return SegmentationDataset.phantoms(seed, size, nTrain, nVal);
     }
-
-    /** NIfTI-1's xform code of MNI-152 space (nifti1.h NIFTI_XFORM_MNI_152). */
-    static final int NIFTI_XFORM_MNI_152 = 4;
 
     /** The options that determine a run, stored in the checkpoint and compared on {@code --resume}. */
     Map<String, String> config() {

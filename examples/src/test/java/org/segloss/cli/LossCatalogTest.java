@@ -345,6 +345,9 @@ class LossCatalogTest {
         assertContains(fails("boundary", Map.of("initial-boundary", "0.5")).getMessage(), "initial-boundary", "no effect", "schedule=paper");
         assertContains(fails("exp-log", Map.of("form", "segloss", "gamma-cross", "1")).getMessage(), "gamma-cross", "no effect");
         assertContains(fails("focal", Map.of("variant", "monai")).getMessage(), "variant", "no effect", "include-background=true");
+        // checked when built, not at the first forward
+        assertContains(fails("lovasz-softmax", Map.of("classes", "[0,2]", "include-background", "false")).getMessage(), "classes",
+                "class 0", "include-background=false");
         assertContains(fails("focal", Map.of("alpha", "0.2", "alpha-per-class", "[1,1,1,1]")).getMessage(), "alpha-per-class", "alpha");
         assertContains(fails("dice-ce", Map.of("lambda-ce", "0", "label-smoothing", "0.1")).getMessage(), "label-smoothing", "lambda-ce=0");
         assertContains(fails("dice-ce", Map.of("lambda-dice", "0", "batch", "true")).getMessage(), "'batch'", "lambda-dice=0");

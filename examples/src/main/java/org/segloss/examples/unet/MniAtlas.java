@@ -120,7 +120,7 @@ public final class MniAtlas {
                         + Arrays.toString(cropShape()) + ", got " + labels.shape());
             }
             return NiftiImage.of(labels, NiftiImage.Datatype.UINT8, spacing, validation ? validationAffine : trainAffine)
-                    .withXformCode(4).withDescription("segloss MniAtlas " + (validation ? "validation" : "train") + " crop");
+                    .withXformCode(NiftiImage.XFORM_MNI_152).withDescription("segloss MniAtlas " + (validation ? "validation" : "train") + " crop");
         }
     }
 

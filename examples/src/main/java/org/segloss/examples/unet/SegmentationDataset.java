@@ -64,7 +64,8 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
             val[j] = Phantoms.generate(seed + 1000 + j, size);
             affines[j] = scaling(spacing);
         }
-        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines), 0,
+        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines),
+                org.segloss.io.NiftiImage.XFORM_UNKNOWN,
                 String.format(java.util.Locale.ROOT, "phantom: %d+%d synthetic volumes of %d^3", trainVolumes, validationVolumes, size));
     }
 }
