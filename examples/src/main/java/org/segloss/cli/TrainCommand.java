@@ -112,6 +112,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Patches per step (default: ${DEFAULT-VALUE}).")
     int batch = 2;
 
+    @Option(names = "--foreground-share", description = "Share of patches centred on a voxel of a foreground class, the class drawn"
+            + " uniformly among those present (nnU-Net's oversampling; default: 1/3).")
+    double foregroundShare = PatchSampler.DEFAULT_FOREGROUND_SHARE;
+
     @Option(names = "--lr", description = "Initial learning rate of AdamW (default: ${DEFAULT-VALUE}).")
     float lr = 3e-3f;
 
@@ -197,6 +201,7 @@ final class TrainCommand implements Callable<Integer> {
             check(!deepSupervision || depth >= 4, "--deep-supervision needs --depth >= 4 (with depth " + depth + " the decoder has "
                     + Math.max(1, depth - 1) + " outputs and nnU-Net's weights give every output but the full-resolution one 0)");
             check(lr > 0, "--lr must be > 0, got " + lr);
+            check(foregroundShare >= 0 && foregroundShare <= 1, "--foreground-share must be in [0, 1], got " + foregroundShare);
             check(stopAfterEpoch == null || (stopAfterEpoch >= 1 && stopAfterEpoch <= epochs),
                     "--stop-after-epoch must be in [1, " + epochs + "], got " + stopAfterEpoch);
             window = valWindow == null ? patch : valWindow;
@@ -230,7 +235,7 @@ final class TrainCommand implements Callable<Integer> {
         SplittableRandom seeds = new SplittableRandom(seed);
         UNet3d model = new UNet3d(1, classes, depth, baseChannels, deepSupervision, seeds.nextLong());
         long samplerSeed = seeds.nextLong();
-        PatchSampler sampler = new PatchSampler(dataset.train(), patch, classes, samplerSeed);
+        PatchSampler sampler = new PatchSampler(dataset.train(), patch, classes, foregroundShare, samplerSeed);
         AdamW opt = new AdamW(model.parameters(), lr);
         LrSchedule schedule = LrSchedule.poly(lr, epochs);
         int scales = model.outputCount();
@@ -528,6 +533,7 @@ final class TrainCommand implements Callable<Integer> {
         m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
         m.put("patch", Integer.toString(patch));
         m.put("batch", Integer.toString(batch));
+        m.put("foreground-share", Double.toString(foregroundShare));
         m.put("lr", Float.toString(lr));
         m.put("seed", Long.toString(seed));
         if ("mni".equals(data)) {

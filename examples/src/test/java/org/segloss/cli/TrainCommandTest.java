@@ -158,6 +158,9 @@ class TrainCommandTest {
         Run r = run("--val-window", "-4", "--out", dir.toString());
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--val-window must be 0 or a positive multiple of 4, got -4"), r.err());
+        r = run("--foreground-share", "1.5", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--foreground-share must be in [0, 1], got 1.5"), r.err());
     }
 
     @Test
