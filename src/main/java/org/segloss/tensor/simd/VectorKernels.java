@@ -998,4 +998,209 @@ public abstract sealed class VectorKernels implements Kernels
         VectorGemm.gemm(species().vectorBitSize(), transA, transB, m, n, k,
                 a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
+
+    // ---- shifted-row products (convolutions without im2col) ---------------------------------
+    // gemmShiftedB: the register tile of VectorGemm (4 rows x 4 vectors, A broadcast from a
+    // packed MR panel), except that B is never packed: row p of the 4-vector column block is
+    // loaded straight from src at srcOff + offs[p] + j. Each C element is one FMA chain over
+    // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
+    // gemmShiftedBt: dot products along n, 4 rows of A x 4 shifted rows of src per tile with one
+    // lane accumulator each, in blocks of SHIFT_QB columns (so the 8 rows stay in L1); per block
+    // s = the lanes added in lane order ({@link #sumLanes}, same bits in every JIT tier), then the scalar tail by FMA, then
+    // C = (beta 0 and first block) ? s : C + s; the same arithmetic in a 4x4 tile or alone.
+
+    /** Columns per block of gemmShiftedBt (a multiple of every lane count). */
+    static final int SHIFT_QB = 2048;
+
+    private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    @Override
+    public void gemmShiftedB(int m, int n, int k, float[] a, int aOff, int lda,
+                             float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc) {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        int lanes = species().length(), nr = 4 * lanes, mp = (m + 3) & ~3;
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[0].length < mp * k) scratch[0] = new float[mp * k];
+        if (scratch[1].length < 4 * nr) scratch[1] = new float[4 * nr];
+        float[] pa = scratch[0], tile = scratch[1];
+        // pack A as panels of 4 rows: pa[ir*k + 4p + r] = a(ir + r, p), rows past m are 0
+        for (int ir = 0; ir < mp; ir += 4) {
+            for (int p = 0, dst = ir * k; p < k; p++, dst += 4) {
+                for (int r = 0; r < 4; r++) {
+                    int i = ir + r;
+                    pa[dst + r] = i < m ? a[aOff + i * lda + p] : 0f;
+                }
+            }
+        }
+        int j = 0;
+        for (; j + nr <= n; j += nr) {
+            for (int ir = 0; ir < m; ir += 4) {
+                int mv = Math.min(4, m - ir);
+                if (mv == 4) {
+                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                } else {
+                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, tile, 0, nr);
+                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
+                }
+            }
+        }
+        for (; j + lanes <= n; j += lanes) {
+            for (int ir = 0; ir < m; ir += 4) {
+                int mv = Math.min(4, m - ir);
+                if (mv == 4) {
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                } else {
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, tile, 0, lanes);
+                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + j, lanes);
+                }
+            }
+        }
+        for (; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                float s = 0f;
+                for (int p = 0, ao = (i & ~3) * k + (i & 3); p < k; p++, ao += 4) {
+                    s = Math.fma(pa[ao], src[srcOff + offs[p] + j], s);
+                }
+                c[cOff + i * ldc + j] = s;
+            }
+        }
+    }
+
+    /** C[4, 4L] at c[co] (row stride ldc) = packed A panel (4 per step) x shifted src rows. */
+    private void shiftedTile(int k, float[] pa, int ao, float[] src, int base, int[] offs,
+                             float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int p = 0; p < k; p++, ao += 4) {
+            int bo = base + offs[p];
+            FloatVector b0 = FloatVector.fromArray(s, src, bo);
+            FloatVector b1 = FloatVector.fromArray(s, src, bo + l);
+            FloatVector b2 = FloatVector.fromArray(s, src, bo + 2 * l);
+            FloatVector b3 = FloatVector.fromArray(s, src, bo + 3 * l);
+            FloatVector x = FloatVector.broadcast(s, pa[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(s, pa[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(s, pa[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(s, pa[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        }
+        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        c00.intoArray(c, co); c01.intoArray(c, co + l); c02.intoArray(c, co + 2 * l); c03.intoArray(c, co + 3 * l);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + l); c12.intoArray(c, r1 + 2 * l); c13.intoArray(c, r1 + 3 * l);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + l); c22.intoArray(c, r2 + 2 * l); c23.intoArray(c, r2 + 3 * l);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + l); c32.intoArray(c, r3 + 2 * l); c33.intoArray(c, r3 + 3 * l);
+    }
+
+    /** C[4, L]: {@link #shiftedTile} on one vector of columns. */
+    private void shiftedTile1(int k, float[] pa, int ao, float[] src, int base, int[] offs,
+                              float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        FloatVector c0 = FloatVector.zero(s), c1 = c0, c2 = c0, c3 = c0;
+        for (int p = 0; p < k; p++, ao += 4) {
+            FloatVector b = FloatVector.fromArray(s, src, base + offs[p]);
+            c0 = FloatVector.broadcast(s, pa[ao]).fma(b, c0);
+            c1 = FloatVector.broadcast(s, pa[ao + 1]).fma(b, c1);
+            c2 = FloatVector.broadcast(s, pa[ao + 2]).fma(b, c2);
+            c3 = FloatVector.broadcast(s, pa[ao + 3]).fma(b, c3);
+        }
+        c0.intoArray(c, co); c1.intoArray(c, co + ldc); c2.intoArray(c, co + 2 * ldc); c3.intoArray(c, co + 3 * ldc);
+    }
+
+    @Override
+    public void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
+                              float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        if (m <= 0 || k <= 0) return;
+        if (n <= 0) {
+            if (beta == 0f) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + k, 0f);
+            return;
+        }
+        int m4 = m & ~3, k4 = k & ~3;
+        for (int q0 = 0; q0 < n; q0 += SHIFT_QB) {
+            int len = Math.min(SHIFT_QB, n - q0);
+            boolean add = beta != 0f || q0 > 0;
+            for (int j = 0; j < k4; j += 4) {
+                for (int i = 0; i < m4; i += 4) {
+                    dotTile(len, a, aOff + i * lda + q0, lda, src, srcOff + q0, offs, j, add, c, cOff + i * ldc + j, ldc);
+                }
+                for (int i = m4; i < m; i++) {
+                    for (int jj = j; jj < j + 4; jj++) dot1(len, a, aOff + i * lda + q0, src, srcOff + q0 + offs[jj], add, c, cOff + i * ldc + jj);
+                }
+            }
+            for (int j = k4; j < k; j++) {
+                for (int i = 0; i < m; i++) dot1(len, a, aOff + i * lda + q0, src, srcOff + q0 + offs[j], add, c, cOff + i * ldc + j);
+            }
+        }
+    }
+
+    /** C[4, 4] (+)= 4 rows of A (stride lda) . 4 shifted rows of src (offs[j..j+3]) over len. */
+    private void dotTile(int len, float[] a, int a0, int lda, float[] src, int base, int[] offs, int j,
+                         boolean add, float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        int l = s.length(), end = s.loopBound(len);
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        int b0 = base + offs[j], b1 = base + offs[j + 1], b2 = base + offs[j + 2], b3 = base + offs[j + 3];
+        FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int q = 0; q < end; q += l) {
+            FloatVector x0 = FloatVector.fromArray(s, src, b0 + q);
+            FloatVector x1 = FloatVector.fromArray(s, src, b1 + q);
+            FloatVector x2 = FloatVector.fromArray(s, src, b2 + q);
+            FloatVector x3 = FloatVector.fromArray(s, src, b3 + q);
+            FloatVector y = FloatVector.fromArray(s, a, a0 + q);
+            c00 = y.fma(x0, c00); c01 = y.fma(x1, c01); c02 = y.fma(x2, c02); c03 = y.fma(x3, c03);
+            y = FloatVector.fromArray(s, a, a1 + q);
+            c10 = y.fma(x0, c10); c11 = y.fma(x1, c11); c12 = y.fma(x2, c12); c13 = y.fma(x3, c13);
+            y = FloatVector.fromArray(s, a, a2 + q);
+            c20 = y.fma(x0, c20); c21 = y.fma(x1, c21); c22 = y.fma(x2, c22); c23 = y.fma(x3, c23);
+            y = FloatVector.fromArray(s, a, a3 + q);
+            c30 = y.fma(x0, c30); c31 = y.fma(x1, c31); c32 = y.fma(x2, c32); c33 = y.fma(x3, c33);
+        }
+        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        dotStore(sumLanes(c00), len, end, a, a0, src, b0, add, c, co);
+        dotStore(sumLanes(c01), len, end, a, a0, src, b1, add, c, co + 1);
+        dotStore(sumLanes(c02), len, end, a, a0, src, b2, add, c, co + 2);
+        dotStore(sumLanes(c03), len, end, a, a0, src, b3, add, c, co + 3);
+        dotStore(sumLanes(c10), len, end, a, a1, src, b0, add, c, r1);
+        dotStore(sumLanes(c11), len, end, a, a1, src, b1, add, c, r1 + 1);
+        dotStore(sumLanes(c12), len, end, a, a1, src, b2, add, c, r1 + 2);
+        dotStore(sumLanes(c13), len, end, a, a1, src, b3, add, c, r1 + 3);
+        dotStore(sumLanes(c20), len, end, a, a2, src, b0, add, c, r2);
+        dotStore(sumLanes(c21), len, end, a, a2, src, b1, add, c, r2 + 1);
+        dotStore(sumLanes(c22), len, end, a, a2, src, b2, add, c, r2 + 2);
+        dotStore(sumLanes(c23), len, end, a, a2, src, b3, add, c, r2 + 3);
+        dotStore(sumLanes(c30), len, end, a, a3, src, b0, add, c, r3);
+        dotStore(sumLanes(c31), len, end, a, a3, src, b1, add, c, r3 + 1);
+        dotStore(sumLanes(c32), len, end, a, a3, src, b2, add, c, r3 + 2);
+        dotStore(sumLanes(c33), len, end, a, a3, src, b3, add, c, r3 + 3);
+    }
+
+    /** One dot product of {@link #dotTile}'s kind: a single lane accumulator. */
+    private void dot1(int len, float[] a, int ao, float[] src, int bo, boolean add, float[] c, int ci) {
+        VectorSpecies<Float> s = species();
+        int l = s.length(), end = s.loopBound(len);
+        FloatVector acc = FloatVector.zero(s);
+        for (int q = 0; q < end; q += l) {
+            acc = FloatVector.fromArray(s, a, ao + q).fma(FloatVector.fromArray(s, src, bo + q), acc);
+        }
+        dotStore(sumLanes(acc), len, end, a, ao, src, bo, add, c, ci);
+    }
+
+    /** s + the scalar tail [end, len) by FMA, stored into (add) or over c[ci]. */
+    private static void dotStore(float s, int len, int end, float[] a, int ao, float[] src, int bo,
+                                 boolean add, float[] c, int ci) {
+        for (int q = end; q < len; q++) s = Math.fma(a[ao + q], src[bo + q], s);
+        c[ci] = add ? c[ci] + s : s;
+    }
 }
