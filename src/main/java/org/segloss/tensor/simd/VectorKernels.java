@@ -1005,14 +1005,20 @@ public abstract sealed class VectorKernels implements Kernels
     // loaded straight from src at srcOff + offs[p] + j. Each C element is one FMA chain over
     // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
     // gemmShiftedBt: dot products along n, 4 rows of A x 4 shifted rows of src per tile with one
-    // lane accumulator each, in blocks of SHIFT_QB columns (so the 8 rows stay in L1); per block
-    // s = the lanes added in lane order ({@link #sumLanes}, same bits in every JIT tier), then the scalar tail by FMA, then
-    // C = (beta 0 and first block) ? s : C + s; the same arithmetic in a 4x4 tile or alone.
+    // lane accumulator each, kept in a per-thread buffer between blocks of SHIFT_QB columns (the
+    // lanes are added only once per call); then s = the lanes added in lane order (as sumLanes:
+    // the same bits in every JIT tier), the scalar tail by FMA, and C = beta 0 ? s : C + s. An
+    // element gets the same arithmetic in a 4x4 tile or alone (dot1), so splitting C is bit-neutral.
 
-    /** Columns per block of gemmShiftedBt (a multiple of every lane count). */
-    static final int SHIFT_QB = 2048;
+    /**
+     * Columns per block of gemmShiftedBt (a multiple of every lane count). Measured on Conv3d's
+     * dw at 16 -> 16, 64^3 (one core, loaded machine): 256-2048 about 30 ms, 4096-8192 about 27.
+     */
+    static final int SHIFT_QB = 4096;
+    /** Taps (columns of C) per pass of gemmShiftedBt, a multiple of 4: bounds its lane accumulators. */
+    static final int SHIFT_JC = 64;
 
-    private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
     @Override
     public void gemmShiftedB(int m, int n, int k, float[] a, int aOff, int lda,
@@ -1124,36 +1130,61 @@ public abstract sealed class VectorKernels implements Kernels
             if (beta == 0f) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + k, 0f);
             return;
         }
-        int m4 = m & ~3, k4 = k & ~3;
-        for (int q0 = 0; q0 < n; q0 += SHIFT_QB) {
-            int len = Math.min(SHIFT_QB, n - q0);
-            boolean add = beta != 0f || q0 > 0;
-            for (int j = 0; j < k4; j += 4) {
-                for (int i = 0; i < m4; i += 4) {
-                    dotTile(len, a, aOff + i * lda + q0, lda, src, srcOff + q0, offs, j, add, c, cOff + i * ldc + j, ldc);
-                }
-                for (int i = m4; i < m; i++) {
-                    for (int jj = j; jj < j + 4; jj++) dot1(len, a, aOff + i * lda + q0, src, srcOff + q0 + offs[jj], add, c, cOff + i * ldc + jj);
+        int l = species().length(), end = species().loopBound(n), m4 = m & ~3, k4 = k & ~3, t16 = 16 * l;
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[2].length < (m4 / 4) * (SHIFT_JC / 4) * t16) scratch[2] = new float[(m4 / 4) * (SHIFT_JC / 4) * t16];
+        float[] acc = scratch[2];
+        for (int j0 = 0; j0 < k4; j0 += SHIFT_JC) {
+            int j1 = Math.min(k4, j0 + SHIFT_JC), tiles = (m4 / 4) * ((j1 - j0) / 4);
+            java.util.Arrays.fill(acc, 0, tiles * t16, 0f);
+            for (int q0 = 0; q0 < end; q0 += SHIFT_QB) {
+                int q1 = Math.min(end, q0 + SHIFT_QB);
+                for (int j = j0, t = 0; j < j1; j += 4) {
+                    for (int i = 0; i < m4; i += 4, t++) {
+                        dotTile(q0, q1, a, aOff + i * lda, lda, src, srcOff, offs, j, acc, t * t16);
+                    }
                 }
             }
-            for (int j = k4; j < k; j++) {
-                for (int i = 0; i < m; i++) dot1(len, a, aOff + i * lda + q0, src, srcOff + q0 + offs[j], add, c, cOff + i * ldc + j);
+            for (int j = j0, t = 0; j < j1; j += 4) {
+                for (int i = 0; i < m4; i += 4, t++) {
+                    for (int r = 0; r < 4; r++) {
+                        for (int cc = 0; cc < 4; cc++) {
+                            float sum = 0f;
+                            for (int e = t * t16 + (r * 4 + cc) * l, f = e + l; e < f; e++) sum += acc[e];
+                            dotStore(sum, n, end, a, aOff + (i + r) * lda, src, srcOff + offs[j + cc], beta != 0f, c,
+                                    cOff + (i + r) * ldc + j + cc);
+                        }
+                    }
+                }
             }
+        }
+        for (int i = m4; i < m; i++) {
+            for (int j = 0; j < k; j++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
+        }
+        for (int j = k4; j < k; j++) {
+            for (int i = 0; i < m4; i++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
         }
     }
 
-    /** C[4, 4] (+)= 4 rows of A (stride lda) . 4 shifted rows of src (offs[j..j+3]) over len. */
-    private void dotTile(int len, float[] a, int a0, int lda, float[] src, int base, int[] offs, int j,
-                         boolean add, float[] c, int co, int ldc) {
+    /**
+     * Lane accumulators acc[at + (4r + c) * L ..] (+)= 4 rows of A (stride lda, from a0) times 4
+     * shifted rows of src (offs[j..j+3]) over columns [q0, q1), a multiple of L long.
+     */
+    private void dotTile(int q0, int q1, float[] a, int a0, int lda, float[] src, int base, int[] offs, int j,
+                         float[] acc, int at) {
         VectorSpecies<Float> s = species();
-        int l = s.length(), end = s.loopBound(len);
+        int l = s.length();
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         int b0 = base + offs[j], b1 = base + offs[j + 1], b2 = base + offs[j + 2], b3 = base + offs[j + 3];
-        FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int q = 0; q < end; q += l) {
+        FloatVector c00 = FloatVector.fromArray(s, acc, at), c01 = FloatVector.fromArray(s, acc, at + l);
+        FloatVector c02 = FloatVector.fromArray(s, acc, at + 2 * l), c03 = FloatVector.fromArray(s, acc, at + 3 * l);
+        FloatVector c10 = FloatVector.fromArray(s, acc, at + 4 * l), c11 = FloatVector.fromArray(s, acc, at + 5 * l);
+        FloatVector c12 = FloatVector.fromArray(s, acc, at + 6 * l), c13 = FloatVector.fromArray(s, acc, at + 7 * l);
+        FloatVector c20 = FloatVector.fromArray(s, acc, at + 8 * l), c21 = FloatVector.fromArray(s, acc, at + 9 * l);
+        FloatVector c22 = FloatVector.fromArray(s, acc, at + 10 * l), c23 = FloatVector.fromArray(s, acc, at + 11 * l);
+        FloatVector c30 = FloatVector.fromArray(s, acc, at + 12 * l), c31 = FloatVector.fromArray(s, acc, at + 13 * l);
+        FloatVector c32 = FloatVector.fromArray(s, acc, at + 14 * l), c33 = FloatVector.fromArray(s, acc, at + 15 * l);
+        for (int q = q0; q < q1; q += l) {
             FloatVector x0 = FloatVector.fromArray(s, src, b0 + q);
             FloatVector x1 = FloatVector.fromArray(s, src, b1 + q);
             FloatVector x2 = FloatVector.fromArray(s, src, b2 + q);
@@ -1167,26 +1198,13 @@ public abstract sealed class VectorKernels implements Kernels
             y = FloatVector.fromArray(s, a, a3 + q);
             c30 = y.fma(x0, c30); c31 = y.fma(x1, c31); c32 = y.fma(x2, c32); c33 = y.fma(x3, c33);
         }
-        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        dotStore(sumLanes(c00), len, end, a, a0, src, b0, add, c, co);
-        dotStore(sumLanes(c01), len, end, a, a0, src, b1, add, c, co + 1);
-        dotStore(sumLanes(c02), len, end, a, a0, src, b2, add, c, co + 2);
-        dotStore(sumLanes(c03), len, end, a, a0, src, b3, add, c, co + 3);
-        dotStore(sumLanes(c10), len, end, a, a1, src, b0, add, c, r1);
-        dotStore(sumLanes(c11), len, end, a, a1, src, b1, add, c, r1 + 1);
-        dotStore(sumLanes(c12), len, end, a, a1, src, b2, add, c, r1 + 2);
-        dotStore(sumLanes(c13), len, end, a, a1, src, b3, add, c, r1 + 3);
-        dotStore(sumLanes(c20), len, end, a, a2, src, b0, add, c, r2);
-        dotStore(sumLanes(c21), len, end, a, a2, src, b1, add, c, r2 + 1);
-        dotStore(sumLanes(c22), len, end, a, a2, src, b2, add, c, r2 + 2);
-        dotStore(sumLanes(c23), len, end, a, a2, src, b3, add, c, r2 + 3);
-        dotStore(sumLanes(c30), len, end, a, a3, src, b0, add, c, r3);
-        dotStore(sumLanes(c31), len, end, a, a3, src, b1, add, c, r3 + 1);
-        dotStore(sumLanes(c32), len, end, a, a3, src, b2, add, c, r3 + 2);
-        dotStore(sumLanes(c33), len, end, a, a3, src, b3, add, c, r3 + 3);
+        c00.intoArray(acc, at); c01.intoArray(acc, at + l); c02.intoArray(acc, at + 2 * l); c03.intoArray(acc, at + 3 * l);
+        c10.intoArray(acc, at + 4 * l); c11.intoArray(acc, at + 5 * l); c12.intoArray(acc, at + 6 * l); c13.intoArray(acc, at + 7 * l);
+        c20.intoArray(acc, at + 8 * l); c21.intoArray(acc, at + 9 * l); c22.intoArray(acc, at + 10 * l); c23.intoArray(acc, at + 11 * l);
+        c30.intoArray(acc, at + 12 * l); c31.intoArray(acc, at + 13 * l); c32.intoArray(acc, at + 14 * l); c33.intoArray(acc, at + 15 * l);
     }
 
-    /** One dot product of {@link #dotTile}'s kind: a single lane accumulator. */
+    /** One dot product of {@link #gemmShiftedBt}'s kind: the same lane chains, lane sum and tail. */
     private void dot1(int len, float[] a, int ao, float[] src, int bo, boolean add, float[] c, int ci) {
         VectorSpecies<Float> s = species();
         int l = s.length(), end = s.loopBound(len);
