@@ -83,7 +83,7 @@ public final class Conv3d extends Module {
             Shape xs = t[0].shape();
             int b = xs.dim(0), cin = xs.dim(1), cout = t[1].dim(0), v = xs.size() / (b * cin);
             float[] w = t[1].toArray();
-            float[] xp = new Padded(xs.dim(2), xs.dim(3), xs.dim(4)).pad(t[0].toArray(), b, cin);
+            float[] xp = new Padded(xs.dim(2), xs.dim(3), xs.dim(4)).pad(t[0], b, cin);
             float[] y = new float[b * cout * v];
             conv(xp, b, cin, xs.dim(2), xs.dim(3), xs.dim(4), w, cout, t.length > 2 ? t[2].toArray() : null, y);
             // backward needs the padded x for dw and w for dx: keep them
@@ -100,17 +100,17 @@ public final class Conv3d extends Module {
             float[] xp = ctx.get("xp"), w = ctx.get("w");
             int b = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), wd = xs.dim(4);
             int cout = g.dim(1);
-            float[] dy = g.toArray();
+
             Tensor[] grads = new Tensor[ctx.<Integer>get("inputs")];
             boolean dx = ctx.needsInputGrad(0), dw = ctx.needsInputGrad(1);
-            float[] dyp = dx || dw ? new Padded(d, h, wd).pad(dy, b, cout) : null;
+            float[] dyp = dx || dw ? new Padded(d, h, wd).pad(g, b, cout) : null;
             if (dx) {
                 float[] gx = new float[xs.size()];
                 conv(dyp, b, cout, d, h, wd, flipTranspose(w, cout, cin), cin, null, gx);
                 grads[0] = Tensor.wrap(gx, xs.dims());
             }
             if (dw) grads[1] = Tensor.wrap(weightGrad(xp, dyp, b, cin, cout, d, h, wd), cout, cin, 3, 3, 3);
-            if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = Tensor.wrap(channelSums(dy, b, cout, d * h * wd), cout);
+            if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = Tensor.wrap(channelSums(g.toArray(), b, cout, d * h * wd), cout);
             return grads;
         }
     }
@@ -151,14 +151,19 @@ public final class Conv3d extends Module {
 
         /** x[B, C, D, H, W] copied into a zeroed [B, C, D+2, H+2, W+2]. */
         float[] pad(float[] x, int batch, int c) {
+            return pad(Tensor.wrap(x, batch, c, d, h, w), batch, c);
+        }
+
+        /** The same from a tensor, read in place (no toArray copy of the whole volume). */
+        float[] pad(Tensor x, int batch, int c) {
             int v = d * h * w, vp = vol(), planes = batch * c;
             float[] xp = new float[planes * vp];
-            Parallel.forRange(planes, 1, (p0, p1) -> {
-                for (int p = p0; p < p1; p++) {
-                    for (int z = 0; z < d; z++) {
-                        for (int y = 0; y < h; y++) {
-                            System.arraycopy(x, p * v + (z * h + y) * w, xp, p * vp + first() + z * plane() + y * wp(), w);
-                        }
+            Parallel.forRange(planes * d, 1, (s0, s1) -> {
+                for (int s = s0; s < s1; s++) {
+                    int p = s / d, z = s - p * d;
+                    for (int y = 0; y < h; y++) {
+                        int src = p * v + (z * h + y) * w, dst = p * vp + first() + z * plane() + y * wp();
+                        for (int i = 0; i < w; i++) xp[dst + i] = x.at(src + i);
                     }
                 }
             });
