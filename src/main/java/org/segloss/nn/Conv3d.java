@@ -171,18 +171,25 @@ public final class Conv3d extends Module {
         }
     }
 
-    /** Columns (padded voxels) per forward tile: a multiple of 64 (every register tile's width). */
+    /** Columns (padded voxels) per forward tile at most: a multiple of 64 (every register tile's width). */
     static final int TILE_COLUMNS = 2048;
+    /** Forward tiles aim for at least this many per batch element (small volumes: parallelism). */
+    static final int MIN_TILES = 16;
     /** At most this many dw partials (fixed by the shape, never by the thread count). */
     static final int MAX_GROUPS = 16;
     /** Aim for at least this many padded voxels per dw partial. */
-    static final int MIN_GROUP_COLUMNS = 4096;
+    static final int MIN_GROUP_COLUMNS = 1024;
     /** Bound on the floats held by dw partials (16 MB). */
     static final int MAX_PARTIAL_FLOATS = 1 << 22;
 
-    /** Padded voxels per forward tile for a span of {@code span} padded voxels. */
+    /**
+     * Padded voxels per forward tile for a span of {@code span} padded voxels: span / MIN_TILES
+     * rounded up to 64, within [256, TILE_COLUMNS], at most the span. Any tiling gives the same
+     * bits (each output is one chain over the taps); this only sets the parallel grain.
+     */
     static int tileColumns(int span) {
-        return Math.min(TILE_COLUMNS, span);
+        int t = ((span + MIN_TILES - 1) / MIN_TILES + 63) / 64 * 64;
+        return Math.min(span, Math.max(256, Math.min(TILE_COLUMNS, t)));
     }
 
     private static final ThreadLocal<float[][]> BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
