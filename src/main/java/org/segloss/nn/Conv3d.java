@@ -31,7 +31,7 @@ import org.segloss.tensor.kernel.Parallel;
  * y = w[Cout, Cin*27] x B with B's rows the padded input shifted by those offsets, read in place
  * by {@link Kernels#gemmShiftedB} (no column buffer: a full im2col of a 16-channel 64^3 volume
  * would be 453 MB, and a tiled one is copied and packed per tile). The padded voxels are cut
- * into tiles of {@link #TILE_COLUMNS} run in parallel; each output is one FMA chain over the
+ * into tiles of at most {@link #TILE_COLUMNS} run in parallel; each output is one FMA chain over the
  * Cin*27 taps, so y and dx (the same op on the padded dy with flipped, transposed weights) are
  * bit-identical for any thread count. dw = dy x B^T ({@link Kernels#gemmShiftedBt}, dot products
  * over the voxels) is accumulated over fixed groups of voxels into one partial per group, then
