@@ -176,7 +176,7 @@ public final class Conv3d extends Module {
     /** Forward tiles aim for at least this many per batch element (small volumes: parallelism). */
     static final int MIN_TILES = 16;
     /** At most this many dw partials (fixed by the shape, never by the thread count). */
-    static final int MAX_GROUPS = 16;
+    static final int MAX_GROUPS = 8;
     /** Aim for at least this many padded voxels per dw partial. */
     static final int MIN_GROUP_COLUMNS = 1024;
     /** Bound on the floats held by dw partials (16 MB). */
