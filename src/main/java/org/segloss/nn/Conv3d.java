@@ -103,7 +103,8 @@ public final class Conv3d extends Module {
 
             Tensor[] grads = new Tensor[ctx.<Integer>get("inputs")];
             boolean dx = ctx.needsInputGrad(0), dw = ctx.needsInputGrad(1);
-            float[] dyp = dx || dw ? new Padded(d, h, wd).pad(g, b, cout) : null;
+            // the padded dy is scratch (nothing keeps it): a per-thread buffer, every element rewritten
+            float[] dyp = dx || dw ? new Padded(d, h, wd).padInto(g, b, cout, scratchDy(b * cout * new Padded(d, h, wd).vol())) : null;
             if (dx) {
                 float[] gx = new float[xs.size()];
                 conv(dyp, b, cout, d, h, wd, flipTranspose(w, cout, cin), cin, null, gx);
@@ -154,6 +155,32 @@ public final class Conv3d extends Module {
             return pad(Tensor.wrap(x, batch, c, d, h, w), batch, c);
         }
 
+        /**
+         * x padded into the first B*C*vol floats of {@code xp}, writing every one of them (the
+         * ring zeros too), so xp may hold anything before.
+         */
+        float[] padInto(Tensor x, int batch, int c, float[] xp) {
+            int v = d * h * w, vp = vol(), planes = batch * c, wp = wp(), pl = plane();
+            Parallel.forRange(planes * (d + 2), 1, (s0, s1) -> {
+                for (int s = s0; s < s1; s++) {
+                    int p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
+                    if (zp == 0 || zp == d + 1) {
+                        Arrays.fill(xp, base, base + pl, 0f);
+                        continue;
+                    }
+                    Arrays.fill(xp, base, base + wp, 0f);
+                    Arrays.fill(xp, base + (h + 1) * wp, base + pl, 0f);
+                    for (int y = 0; y < h; y++) {
+                        int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
+                        xp[dst] = 0f;
+                        for (int i = 0; i < w; i++) xp[dst + 1 + i] = x.at(src + i);
+                        xp[dst + w + 1] = 0f;
+                    }
+                }
+            });
+            return xp;
+        }
+
         /** The same from a tensor, read in place (no toArray copy of the whole volume). */
         float[] pad(Tensor x, int batch, int c) {
             int v = d * h * w, vp = vol(), planes = batch * c;
@@ -193,6 +220,15 @@ public final class Conv3d extends Module {
     }
 
     private static final ThreadLocal<float[][]> BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static final ThreadLocal<float[][]> DY_BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** The calling thread's buffer for the padded dy of backward: at least n floats, contents undefined. */
+    private static float[] scratchDy(int n) {
+        float[][] holder = DY_BUFFER.get();
+        if (holder[0].length < n) holder[0] = new float[n];
+        return holder[0];
+    }
 
     /** A per-thread scratch array of at least n floats (contents undefined). */
     private static float[] scratch(int n) {
