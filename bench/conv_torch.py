@@ -3,7 +3,7 @@
 
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
         /usr/bin/python3 bench/conv_torch.py [--threads 1,2] [--reps 10] [--only conv,unet] \
-        [--segloss bench/results/jmh-....json] [--json]
+        [--segloss bench/results/jmh-....json ...] [--json]
 
 Workloads (identical to the Java benchmarks):
   conv_forward           Conv3d(16, 16, 3, padding=1, bias=False) on x [1, 16, 64, 64, 64], no graph
@@ -22,7 +22,7 @@ Loss: CE (mean over voxels) + soft Dice without background (per sample and class
 numerator and denominator, 1 - mean Dice). AdamW: betas 0.9, 0.999, eps 1e-8, weight decay 0.01.
 
 One run is timed with time.perf_counter; prints the median and min of --reps runs after 3
-warm-ups, per thread count (torch.set_num_threads). With --segloss, reads a JMH results file of
+warm-ups, per thread count (torch.set_num_threads). With --segloss, reads JMH results files of
 bench/run (ConvBench / UNetStepBench) and prints segloss's time per op at the same thread count and
 the ratio torch / segloss (> 1: segloss is faster). Debian: apt-get install -y python3-torch
 (torch 1.13); the allocator setting keeps glibc from returning big buffers to the OS every run.
@@ -96,16 +96,17 @@ def time_it(fn, reps: int) -> tuple[float, float]:
     return statistics.median(t), min(t)
 
 
-def segloss_times(path: str) -> dict:
-    """{(workload, threads): seconds per op} from a JMH json of bench/run."""
+def segloss_times(paths: list) -> dict:
+    """{(workload, threads): seconds per op} from JMH jsons of bench/run (later files win)."""
     names = {"ConvBench.forward": "conv_forward", "ConvBench.forwardBackward": "conv_forward_backward",
              "UNetStepBench.step": "unet_step"}
     out = {}
-    with open(path) as f:
-        for r in json.load(f):
-            short = ".".join(r["benchmark"].split(".")[-2:])
-            if short in names and r["params"].get("impl", "vector") == "vector":
-                out[(names[short], int(r["params"]["threads"]))] = 1.0 / r["primaryMetric"]["score"]
+    for path in paths:
+        with open(path) as f:
+            for r in json.load(f):
+                short = ".".join(r["benchmark"].split(".")[-2:])
+                if short in names and r["params"].get("impl", "vector") == "vector":
+                    out[(names[short], int(r["params"]["threads"]))] = 1.0 / r["primaryMetric"]["score"]
     return out
 
 
@@ -114,7 +115,7 @@ def main() -> int:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--only", default="conv,unet")
-    ap.add_argument("--segloss", help="JMH results json of bench/run with ConvBench / UNetStepBench")
+    ap.add_argument("--segloss", nargs="+", help="JMH results json(s) of bench/run with ConvBench / UNetStepBench")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     only = set(a.only.split(","))
