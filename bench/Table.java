@@ -23,6 +23,8 @@ public class Table {
     static final double MEMORY_TARGET = 0.70;
     /** SGEMM: at least this share of the single-thread FMA peak, on 1 thread. */
     static final double GEMM_TARGET = 0.60;
+    /** Conv3d 16->16 forward + backward: at least this share of the FMA peak, on 2 threads. */
+    static final double CONV_TARGET = 0.50;
     /** The [2, 4, 64, 64, 64] tensors of OpBench hold this many floats: their triad reference. */
     static final String OP_N = "2097152";
 
@@ -63,6 +65,8 @@ public class Table {
                 case "OpBench" -> "[2,4,64,64,64]";
                 case "GemmBench" -> str(params.get("size")) + "³";
                 case "FmaPeakBench" -> "registers";
+                case "ConvBench" -> "[1,16,64³]";
+                case "UNetStepBench" -> "[1,1,64³]";
                 default -> "n=" + n;
             };
             if (cls.equals("OpBench")) n = OP_N;
@@ -82,7 +86,8 @@ public class Table {
         Map<String, Row> scalar = new LinkedHashMap<>();
         for (Row r : rows) if (r.impl.equals("scalar")) scalar.put(r.key() + "/" + r.threads, r);
 
-        List<String> order = List.of("FmaPeakBench", "TriadBench", "KernelBench", "OpBench", "GemmBench");
+        List<String> order = List.of("FmaPeakBench", "TriadBench", "KernelBench", "OpBench", "GemmBench",
+                "ConvBench", "UNetStepBench");
         rows.sort(Comparator.<Row>comparingInt(r -> order.indexOf(r.cls) < 0 ? 99 : order.indexOf(r.cls))
                 .thenComparing(r -> r.method)
                 .thenComparing(r -> -sizeValue(r))
@@ -124,6 +129,10 @@ public class Table {
                     if (r.cls.equals("GemmBench") && r.threads == 1 && r.impl.equals("vector")) {
                         target = mark(f, GEMM_TARGET);
                     }
+                    if (r.cls.equals("ConvBench") && r.method.equals("forwardBackward") && r.threads == 2
+                            && r.impl.equals("vector")) {
+                        target = mark(f, CONV_TARGET);
+                    }
                 }
             } else if (r.bytesPerSec > 0) {
                 Double t = triad.get(r.n + "/" + r.threads);
@@ -157,7 +166,8 @@ public class Table {
                 + " allocation is not counted) and 2 flops per FMA. Share: of the best triad at the same n and thread"
                 + " count (the [2,4,64,64,64] ops use n=2097152), or of the vector FMA peak at the same thread count."
                 + " Targets (vector): memory-bound ops at n=2097152 >= " + pct(MEMORY_TARGET) + " of the triad on 2"
-                + " threads; SGEMM >= " + pct(GEMM_TARGET) + " of the FMA peak on 1 thread. ± is JMH's 99.9% error.");
+                + " threads; SGEMM >= " + pct(GEMM_TARGET) + " of the FMA peak on 1 thread; Conv3d forward + backward >= "
+                + pct(CONV_TARGET) + " of the FMA peak on 2 threads. ± is JMH's 99.9% error.");
     }
 
     /** Work per second; the FMA-peak operations differ in work between impls (lanes), the others do not. */
@@ -177,6 +187,9 @@ public class Table {
             case "OpBench.softmaxKernel" -> "softmax(1) (kernel, no alloc)";
             case "OpBench.sum" -> "Tensor.sum({2,3,4})";
             case "GemmBench.sgemm" -> "SGEMM";
+            case "ConvBench.forward" -> "Conv3d 16→16 forward";
+            case "ConvBench.forwardBackward" -> "Conv3d 16→16 forward + backward";
+            case "UNetStepBench.step" -> "U-Net training step (fwd, Dice+CE, bwd, AdamW)";
             default -> r.cls + "." + r.method;
         };
     }

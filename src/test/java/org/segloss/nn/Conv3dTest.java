@@ -54,11 +54,11 @@ class Conv3dTest {
 
     @Test
     void forwardMatchesAcrossManyTiles() {
-        // K = 2*27 = 54 rows: tiles of TILE_FLOATS / 54 columns, so 40^3 voxels span several tiles per batch element
+        // 9 x 40 x 41 voxels: a span of about 15 000 padded voxels, several tiles of TILE_COLUMNS per batch element
         Tensor x = Tensor.randn(1, 2, 2, 9, 40, 41);
         Tensor w = Tensor.randn(2, 3, 2, 3, 3, 3), bias = Tensor.randn(3, 3);
         Var y = Conv3d.conv3d(Var.constant(x), Var.constant(w), Var.constant(bias));
-        assertTrue(Conv3d.tileColumns(54, 9 * 40 * 41) < 9 * 40 * 41, "several tiles");
+        assertTrue(Conv3d.tileColumns(new Conv3d.Padded(9, 40, 41).span()) < 9 * 40 * 41, "several tiles");
         NnTesting.assertClose(naive(x, w, bias), y.value().toArray(), 1e-4f, "Conv3d forward, tiled");
     }
 
@@ -102,10 +102,37 @@ class Conv3dTest {
     }
 
     @Test
+    void backwardReusesItsPaddedDyBufferCleanly() {
+        // backward pads dy into a per-thread buffer that keeps whatever the last (bigger) layer left
+        // there; every element, ring zeros included, must be rewritten
+        Tensor xa = Tensor.randn(31, 1, 2, 9, 11, 13), wa = Tensor.randn(32, 3, 2, 3, 3, 3), ga = Tensor.randn(33, 1, 3, 9, 11, 13);
+        Tensor xb = Tensor.randn(34, 2, 3, 4, 5, 6), wb = Tensor.randn(35, 2, 3, 3, 3, 3), gb = Tensor.randn(36, 2, 2, 4, 5, 6);
+        float[][] first = grads(xb, wb, gb);
+        grads(xa, wa, ga);
+        float[][] again = grads(xb, wb, gb);
+        for (int i = 0; i < first.length; i++) assertArrayEquals(first[i], again[i], "gradient " + i);
+        // and against the padded dy built in a fresh, zeroed array
+        Conv3d.Padded g = new Conv3d.Padded(4, 5, 6);
+        float[] dx = new float[xb.size()];
+        Conv3d.conv(g.pad(gb.toArray(), 2, 2), 2, 2, 4, 5, 6, Conv3d.flipTranspose(wb.toArray(), 2, 3), 3, null, dx);
+        assertArrayEquals(dx, first[0], "dx");
+        float[] dw = Conv3d.weightGrad(g.pad(xb.toArray(), 2, 3), g.pad(gb.toArray(), 2, 2), 2, 3, 2, 4, 5, 6);
+        assertArrayEquals(dw, first[1], "dw");
+    }
+
+    private static float[][] grads(Tensor x, Tensor w, Tensor seed) {
+        Var vx = Var.param(x.copy()), vw = Var.param(w.copy());
+        Conv3d.conv3d(vx, vw, null).backward(seed);
+        return new float[][] {vx.grad().toArray(), vw.grad().toArray()};
+    }
+
+    @Test
     void weightGradientOneGroupMatchesManyGroups() {
         // the serial-tiles path (taken when the partials would exceed their memory bound) against the grouped path
         int b = 2, ci = 2, co = 3, d = 5, h = 30, w = 31;
-        float[] x = Tensor.randn(21, b, ci, d, h, w).toArray(), dy = Tensor.randn(22, b, co, d, h, w).toArray();
+        Conv3d.Padded g = new Conv3d.Padded(d, h, w);
+        float[] x = g.pad(Tensor.randn(21, b, ci, d, h, w).toArray(), b, ci);
+        float[] dy = g.pad(Tensor.randn(22, b, co, d, h, w).toArray(), b, co);
         float[] grouped = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w);
         float[] serial = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w, 1);
         NnTesting.assertClose(grouped, serial, 1e-4f, "dw one group vs grouped");

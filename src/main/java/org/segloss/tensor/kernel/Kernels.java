@@ -159,4 +159,29 @@ public interface Kernels {
     void gemm(boolean transA, boolean transB, int m, int n, int k,
               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
               float beta, float[] c, int cOff, int ldc);
+
+    // ---- shifted-row products (convolutions without im2col) ----------------------------------
+
+    /**
+     * C = A B with B's rows read in place from {@code src}: for i < m, j < n,
+     * {@code C[i, j] = sum_{p<k} a[aOff + i*lda + p] * src[srcOff + offs[p] + j]}, overwriting C
+     * (never read). Row p of B is the contiguous run of n floats at {@code srcOff + offs[p]}
+     * (offs may be negative): a 3-D convolution over a zero-padded volume is this product with
+     * one offset per (channel, kernel tap), an implicit im2col. Reads src only at those
+     * positions. Each C element is one sum over p = 0..k-1 in order (FMA in the vector kernel),
+     * independent of m, n and the offsets of the other rows, so splitting C is bit-neutral.
+     * Single-threaded.
+     */
+    void gemmShiftedB(int m, int n, int k, float[] a, int aOff, int lda,
+                      float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc);
+
+    /**
+     * C = beta C + A B^T with B's rows read in place from {@code src}: for i < m, j < k,
+     * {@code C[i, j] = beta C[i, j] + sum_{q<n} a[aOff + i*lda + q] * src[srcOff + offs[j] + q]}
+     * (beta 0: C never read; or 1). The weight gradient of the convolution of
+     * {@link #gemmShiftedB}: a long reduction over n voxels, summed per lane in the vector
+     * kernel (a fixed order for fixed arguments). Single-threaded.
+     */
+    void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
+                       float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc);
 }

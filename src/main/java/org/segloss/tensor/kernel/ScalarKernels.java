@@ -219,4 +219,29 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    @Override
+    public void gemmShiftedB(int m, int n, int k, float[] a, int aOff, int lda,
+                             float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = 0f;
+                for (int p = 0; p < k; p++) s += a[aOff + i * lda + p] * src[srcOff + offs[p] + j];
+                c[cOff + i * ldc + j] = s;
+            }
+        }
+    }
+
+    @Override
+    public void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
+                              float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) {
+                float s = 0f;
+                for (int q = 0; q < n; q++) s += a[aOff + i * lda + q] * src[srcOff + offs[j] + q];
+                int ci = cOff + i * ldc + j;
+                c[ci] = beta == 0f ? s : c[ci] + s;
+            }
+        }
+    }
 }

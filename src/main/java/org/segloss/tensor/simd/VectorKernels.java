@@ -998,4 +998,229 @@ public abstract sealed class VectorKernels implements Kernels
         VectorGemm.gemm(species().vectorBitSize(), transA, transB, m, n, k,
                 a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
+
+    // ---- shifted-row products (convolutions without im2col) ---------------------------------
+    // gemmShiftedB: the register tile of VectorGemm (4 rows x 4 vectors, A broadcast from a
+    // packed MR panel), except that B is never packed: row p of the 4-vector column block is
+    // loaded straight from src at srcOff + offs[p] + j. Each C element is one FMA chain over
+    // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
+    // gemmShiftedBt: dot products along n, 4 rows of A x 6 shifted rows of src per tile with one
+    // lane accumulator each, kept in a per-thread buffer between blocks of SHIFT_QB columns (the
+    // lanes are added only once per call); then s = the lanes added in lane order (as sumLanes:
+    // the same bits in every JIT tier), the scalar tail by FMA, and C = beta 0 ? s : C + s. An
+    // element gets the same arithmetic in a 4x6 tile or alone (dot1), so splitting C is bit-neutral.
+
+    /**
+     * Columns per block of gemmShiftedBt (a multiple of every lane count). Measured on Conv3d's
+     * dw at 16 -> 16, 64^3, one core of a loaded machine: 256 about 33 ms, 1024-2048 about 29,
+     * 8192 up to unblocked about 27-28 (the 4x6 tile measured like a 4x4 one, both about half the
+     * FMA peak; the forward tile reaches about 70-80 %).
+     */
+    static final int SHIFT_QB = 8192;
+    /** Taps (columns of C) per pass of gemmShiftedBt, a multiple of 6: bounds its lane accumulators. */
+    static final int SHIFT_JC = 48;
+
+    private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    @Override
+    public void gemmShiftedB(int m, int n, int k, float[] a, int aOff, int lda,
+                             float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc) {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        int lanes = species().length(), nr = 4 * lanes, mp = (m + 3) & ~3;
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[0].length < mp * k) scratch[0] = new float[mp * k];
+        if (scratch[1].length < 4 * nr) scratch[1] = new float[4 * nr];
+        float[] pa = scratch[0], tile = scratch[1];
+        // pack A as panels of 4 rows: pa[ir*k + 4p + r] = a(ir + r, p), rows past m are 0
+        for (int ir = 0; ir < mp; ir += 4) {
+            for (int p = 0, dst = ir * k; p < k; p++, dst += 4) {
+                for (int r = 0; r < 4; r++) {
+                    int i = ir + r;
+                    pa[dst + r] = i < m ? a[aOff + i * lda + p] : 0f;
+                }
+            }
+        }
+        int j = 0;
+        for (; j + nr <= n; j += nr) {
+            for (int ir = 0; ir < m; ir += 4) {
+                int mv = Math.min(4, m - ir);
+                if (mv == 4) {
+                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                } else {
+                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, tile, 0, nr);
+                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
+                }
+            }
+        }
+        for (; j + lanes <= n; j += lanes) {
+            for (int ir = 0; ir < m; ir += 4) {
+                int mv = Math.min(4, m - ir);
+                if (mv == 4) {
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                } else {
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, tile, 0, lanes);
+                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + j, lanes);
+                }
+            }
+        }
+        for (; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                float s = 0f;
+                for (int p = 0, ao = (i & ~3) * k + (i & 3); p < k; p++, ao += 4) {
+                    s = Math.fma(pa[ao], src[srcOff + offs[p] + j], s);
+                }
+                c[cOff + i * ldc + j] = s;
+            }
+        }
+    }
+
+    /** C[4, 4L] at c[co] (row stride ldc) = packed A panel (4 per step) x shifted src rows. */
+    private void shiftedTile(int k, float[] pa, int ao, float[] src, int base, int[] offs,
+                             float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int p = 0; p < k; p++, ao += 4) {
+            int bo = base + offs[p];
+            FloatVector b0 = FloatVector.fromArray(s, src, bo);
+            FloatVector b1 = FloatVector.fromArray(s, src, bo + l);
+            FloatVector b2 = FloatVector.fromArray(s, src, bo + 2 * l);
+            FloatVector b3 = FloatVector.fromArray(s, src, bo + 3 * l);
+            FloatVector x = FloatVector.broadcast(s, pa[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(s, pa[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(s, pa[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(s, pa[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        }
+        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        c00.intoArray(c, co); c01.intoArray(c, co + l); c02.intoArray(c, co + 2 * l); c03.intoArray(c, co + 3 * l);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + l); c12.intoArray(c, r1 + 2 * l); c13.intoArray(c, r1 + 3 * l);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + l); c22.intoArray(c, r2 + 2 * l); c23.intoArray(c, r2 + 3 * l);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + l); c32.intoArray(c, r3 + 2 * l); c33.intoArray(c, r3 + 3 * l);
+    }
+
+    /** C[4, L]: {@link #shiftedTile} on one vector of columns. */
+    private void shiftedTile1(int k, float[] pa, int ao, float[] src, int base, int[] offs,
+                              float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        FloatVector c0 = FloatVector.zero(s), c1 = c0, c2 = c0, c3 = c0;
+        for (int p = 0; p < k; p++, ao += 4) {
+            FloatVector b = FloatVector.fromArray(s, src, base + offs[p]);
+            c0 = FloatVector.broadcast(s, pa[ao]).fma(b, c0);
+            c1 = FloatVector.broadcast(s, pa[ao + 1]).fma(b, c1);
+            c2 = FloatVector.broadcast(s, pa[ao + 2]).fma(b, c2);
+            c3 = FloatVector.broadcast(s, pa[ao + 3]).fma(b, c3);
+        }
+        c0.intoArray(c, co); c1.intoArray(c, co + ldc); c2.intoArray(c, co + 2 * ldc); c3.intoArray(c, co + 3 * ldc);
+    }
+
+    @Override
+    public void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
+                              float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        if (m <= 0 || k <= 0) return;
+        if (n <= 0) {
+            if (beta == 0f) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + k, 0f);
+            return;
+        }
+        int l = species().length(), end = species().loopBound(n), m4 = m & ~3, k6 = k - k % 6, t24 = 24 * l;
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[2].length < (m4 / 4) * (SHIFT_JC / 6) * t24) scratch[2] = new float[(m4 / 4) * (SHIFT_JC / 6) * t24];
+        float[] acc = scratch[2];
+        for (int j0 = 0; j0 < k6 && m4 > 0; j0 += SHIFT_JC) {
+            int j1 = Math.min(k6, j0 + SHIFT_JC), tiles = (m4 / 4) * ((j1 - j0) / 6);
+            java.util.Arrays.fill(acc, 0, tiles * t24, 0f);
+            for (int q0 = 0; q0 < end; q0 += SHIFT_QB) {
+                int q1 = Math.min(end, q0 + SHIFT_QB);
+                for (int j = j0, t = 0; j < j1; j += 6) {
+                    for (int i = 0; i < m4; i += 4, t++) {
+                        dotTile(q0, q1, a, aOff + i * lda, lda, src, srcOff, offs, j, acc, t * t24);
+                    }
+                }
+            }
+            for (int j = j0, t = 0; j < j1; j += 6) {
+                for (int i = 0; i < m4; i += 4, t++) {
+                    for (int r = 0; r < 4; r++) {
+                        for (int cc = 0; cc < 6; cc++) {
+                            float sum = 0f;
+                            for (int e = t * t24 + (r * 6 + cc) * l, f = e + l; e < f; e++) sum += acc[e];
+                            dotStore(sum, n, end, a, aOff + (i + r) * lda, src, srcOff + offs[j + cc], beta != 0f, c,
+                                    cOff + (i + r) * ldc + j + cc);
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = m4; i < m; i++) {
+            for (int j = 0; j < k; j++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
+        }
+        for (int j = k6; j < k; j++) {
+            for (int i = 0; i < m4; i++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
+        }
+    }
+
+    /**
+     * Lane accumulators acc[at + (6r + c) * L ..] (+)= 4 rows of A (stride lda, from a0) times 6
+     * shifted rows of src (offs[j..j+5]) over columns [q0, q1), a multiple of L long: 24
+     * accumulators, 4 + 6 loads per 24 FMAs.
+     */
+    private void dotTile(int q0, int q1, float[] a, int a0, int lda, float[] src, int base, int[] offs, int j,
+                         float[] acc, int at) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        int b0 = base + offs[j], b1 = base + offs[j + 1], b2 = base + offs[j + 2];
+        int b3 = base + offs[j + 3], b4 = base + offs[j + 4], b5 = base + offs[j + 5];
+        FloatVector c00 = FloatVector.fromArray(s, acc, at + 0 * l), c01 = FloatVector.fromArray(s, acc, at + 1 * l), c02 = FloatVector.fromArray(s, acc, at + 2 * l), c03 = FloatVector.fromArray(s, acc, at + 3 * l), c04 = FloatVector.fromArray(s, acc, at + 4 * l), c05 = FloatVector.fromArray(s, acc, at + 5 * l);
+        FloatVector c10 = FloatVector.fromArray(s, acc, at + 6 * l), c11 = FloatVector.fromArray(s, acc, at + 7 * l), c12 = FloatVector.fromArray(s, acc, at + 8 * l), c13 = FloatVector.fromArray(s, acc, at + 9 * l), c14 = FloatVector.fromArray(s, acc, at + 10 * l), c15 = FloatVector.fromArray(s, acc, at + 11 * l);
+        FloatVector c20 = FloatVector.fromArray(s, acc, at + 12 * l), c21 = FloatVector.fromArray(s, acc, at + 13 * l), c22 = FloatVector.fromArray(s, acc, at + 14 * l), c23 = FloatVector.fromArray(s, acc, at + 15 * l), c24 = FloatVector.fromArray(s, acc, at + 16 * l), c25 = FloatVector.fromArray(s, acc, at + 17 * l);
+        FloatVector c30 = FloatVector.fromArray(s, acc, at + 18 * l), c31 = FloatVector.fromArray(s, acc, at + 19 * l), c32 = FloatVector.fromArray(s, acc, at + 20 * l), c33 = FloatVector.fromArray(s, acc, at + 21 * l), c34 = FloatVector.fromArray(s, acc, at + 22 * l), c35 = FloatVector.fromArray(s, acc, at + 23 * l);
+        for (int q = q0; q < q1; q += l) {
+            FloatVector y0 = FloatVector.fromArray(s, a, a0 + q), y1 = FloatVector.fromArray(s, a, a1 + q);
+            FloatVector y2 = FloatVector.fromArray(s, a, a2 + q), y3 = FloatVector.fromArray(s, a, a3 + q);
+            FloatVector x0 = FloatVector.fromArray(s, src, b0 + q);
+            c00 = y0.fma(x0, c00); c10 = y1.fma(x0, c10); c20 = y2.fma(x0, c20); c30 = y3.fma(x0, c30);
+            FloatVector x1 = FloatVector.fromArray(s, src, b1 + q);
+            c01 = y0.fma(x1, c01); c11 = y1.fma(x1, c11); c21 = y2.fma(x1, c21); c31 = y3.fma(x1, c31);
+            FloatVector x2 = FloatVector.fromArray(s, src, b2 + q);
+            c02 = y0.fma(x2, c02); c12 = y1.fma(x2, c12); c22 = y2.fma(x2, c22); c32 = y3.fma(x2, c32);
+            FloatVector x3 = FloatVector.fromArray(s, src, b3 + q);
+            c03 = y0.fma(x3, c03); c13 = y1.fma(x3, c13); c23 = y2.fma(x3, c23); c33 = y3.fma(x3, c33);
+            FloatVector x4 = FloatVector.fromArray(s, src, b4 + q);
+            c04 = y0.fma(x4, c04); c14 = y1.fma(x4, c14); c24 = y2.fma(x4, c24); c34 = y3.fma(x4, c34);
+            FloatVector x5 = FloatVector.fromArray(s, src, b5 + q);
+            c05 = y0.fma(x5, c05); c15 = y1.fma(x5, c15); c25 = y2.fma(x5, c25); c35 = y3.fma(x5, c35);
+        }
+        c00.intoArray(acc, at + 0 * l); c01.intoArray(acc, at + 1 * l); c02.intoArray(acc, at + 2 * l); c03.intoArray(acc, at + 3 * l); c04.intoArray(acc, at + 4 * l); c05.intoArray(acc, at + 5 * l);
+        c10.intoArray(acc, at + 6 * l); c11.intoArray(acc, at + 7 * l); c12.intoArray(acc, at + 8 * l); c13.intoArray(acc, at + 9 * l); c14.intoArray(acc, at + 10 * l); c15.intoArray(acc, at + 11 * l);
+        c20.intoArray(acc, at + 12 * l); c21.intoArray(acc, at + 13 * l); c22.intoArray(acc, at + 14 * l); c23.intoArray(acc, at + 15 * l); c24.intoArray(acc, at + 16 * l); c25.intoArray(acc, at + 17 * l);
+        c30.intoArray(acc, at + 18 * l); c31.intoArray(acc, at + 19 * l); c32.intoArray(acc, at + 20 * l); c33.intoArray(acc, at + 21 * l); c34.intoArray(acc, at + 22 * l); c35.intoArray(acc, at + 23 * l);
+    }
+
+    /** One dot product of {@link #gemmShiftedBt}'s kind: the same lane chains, lane sum and tail. */
+    private void dot1(int len, float[] a, int ao, float[] src, int bo, boolean add, float[] c, int ci) {
+        VectorSpecies<Float> s = species();
+        int l = s.length(), end = s.loopBound(len);
+        FloatVector acc = FloatVector.zero(s);
+        for (int q = 0; q < end; q += l) {
+            acc = FloatVector.fromArray(s, a, ao + q).fma(FloatVector.fromArray(s, src, bo + q), acc);
+        }
+        dotStore(sumLanes(acc), len, end, a, ao, src, bo, add, c, ci);
+    }
+
+    /** s + the scalar tail [end, len) by FMA, stored into (add) or over c[ci]. */
+    private static void dotStore(float s, int len, int end, float[] a, int ao, float[] src, int bo,
+                                 boolean add, float[] c, int ci) {
+        for (int q = end; q < len; q++) s = Math.fma(a[ao + q], src[bo + q], s);
+        c[ci] = add ? c[ci] + s : s;
+    }
 }

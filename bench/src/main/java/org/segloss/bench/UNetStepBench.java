@@ -1,0 +1,93 @@
+package org.segloss.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.segloss.autograd.Var;
+import org.segloss.examples.unet.Phantoms;
+import org.segloss.examples.unet.UNet3d;
+import org.segloss.loss.DiceCELoss;
+import org.segloss.loss.Loss;
+import org.segloss.nn.AdamW;
+import org.segloss.tensor.Backend;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * One training step of the example U-Net as {@code segloss train} runs it, on one [1, 1, 64^3]
+ * patch: {@code UNet3d(1, 4, depth 3, base 8, no deep supervision)} forward, Dice + CE
+ * ({@code DiceCELoss.nnUnet(false)}, the training command's default loss), backward, AdamW step
+ * (lr 3e-3, the command's default). The workload of bench/conv_torch.py's {@code unet} part (the
+ * same network, layer by layer, in PyTorch). One operation = zeroGrad + forward + loss + backward
+ * + step; the weights keep training across operations, which does not change the work.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgs = {BenchSupport.VECTOR_MODULE, BenchSupport.THP, BenchSupport.XMS,
+        BenchSupport.XMX, BenchSupport.PRETOUCH, BenchSupport.QUIET})
+public class UNetStepBench {
+    static final int S = 64;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"vector"})
+    public String impl;
+
+    private Backend.Scope scope;
+    private UNet3d model;
+    private AdamW opt;
+    private Loss loss;
+    private Tensor x;
+    private LabelTensor labels;
+
+    @Setup
+    public void setup() {
+        Parallel.setThreads(threads);
+        scope = Backend.use(BenchSupport.kernels(impl));
+        model = new UNet3d(1, Phantoms.CLASSES, UNet3d.DEFAULT_DEPTH, UNet3d.DEFAULT_BASE_CHANNELS, false, 2026);
+        model.train();
+        opt = new AdamW(model.parameters(), 3e-3f);
+        loss = DiceCELoss.nnUnet(false);
+        x = Tensor.randn(1, 1, 1, S, S, S);
+        labels = LabelTensor.randomLabels(2, Phantoms.CLASSES, 1, S, S, S);
+        // a few steps on one batch must lower its loss (the step trains), and stay finite
+        float first = step(), last = first;
+        for (int i = 0; i < 4; i++) last = step();
+        if (!(Float.isFinite(first) && Float.isFinite(last) && last < first)) {
+            throw new IllegalStateException("U-Net step: loss " + first + " -> " + last + " after 5 steps on one batch");
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        scope.close();
+    }
+
+    private float step() {
+        opt.zeroGrad();
+        Var l = loss.forward(model.forward(Var.constant(x)), labels);
+        l.backward();
+        opt.step();
+        return l.item();
+    }
+
+    @Benchmark
+    public float step(Work work) {
+        return step();
+    }
+}

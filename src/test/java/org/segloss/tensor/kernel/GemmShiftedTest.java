@@ -1,0 +1,157 @@
+package org.segloss.tensor.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Kernels#gemmShiftedB} and {@link Kernels#gemmShiftedBt} (the implicit-im2col products
+ * of Conv3d) at every vector width against the scalar twin, at sizes around the lane counts and
+ * the 4-row / 4-vector tiles, with negative offsets, offsets into the arrays, padded leading
+ * dimensions, beta 0 (NaN in C must not leak) and 1, and no write outside C.
+ *
+ * <p>Tolerance as in {@link GemmTest}: 1e-5 * (sum of |products| + beta |C|) + 1e-6.
+ */
+class GemmShiftedTest {
+
+    static final int[] MS = {1, 3, 4, 5, 8, 17};
+    static final int[] NS = {1, 3, 15, 16, 17, 63, 64, 65, 129, 2100};
+    static final int[] KS = {1, 2, 4, 5, 27, 54};
+
+    static Stream<Kernels> vectors() {
+        List<Kernels> ks = new ArrayList<>();
+        for (int bits : KernelProvider.supportedWidths()) ks.add(KernelProvider.vector(bits));
+        return ks.stream();
+    }
+
+    /** k row offsets in [-spread, spread], and the src length that keeps every read in range. */
+    record Rows(int[] offs, int srcOff, float[] src) {
+        static Rows random(SplittableRandom r, int k, int n, int spread) {
+            int[] offs = new int[k];
+            for (int p = 0; p < k; p++) offs[p] = r.nextInt(2 * spread + 1) - spread;
+            int srcOff = spread + 3;
+            float[] src = new float[srcOff + spread + n + 5];
+            for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+            return new Rows(offs, srcOff, src);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void shiftedBMatchesScalar(Kernels v) {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int m : MS) for (int n : NS) for (int k : KS) {
+            String ctx = v.name() + " gemmShiftedB m=" + m + " n=" + n + " k=" + k;
+            Rows rows = Rows.random(r, k, n, 40);
+            int lda = k + 2, aOff = 3, ldc = n + 3, cOff = 2;
+            float[] a = random(r, aOff + m * lda);
+            float[] c0 = random(r, cOff + m * ldc + 4);
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c0[cOff + i * ldc + j] = Float.NaN;
+            float[] cs = c0.clone(), cv = c0.clone();
+            ScalarKernels.INSTANCE.gemmShiftedB(m, n, k, a, aOff, lda, rows.src, rows.srcOff, rows.offs, cs, cOff, ldc);
+            v.gemmShiftedB(m, n, k, a, aOff, lda, rows.src, rows.srcOff, rows.offs, cv, cOff, ldc);
+            compare(ctx, c0, cs, cv, cOff, m, n, ldc, (i, j) -> {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += Math.abs(a[aOff + i * lda + p] * rows.src[rows.srcOff + rows.offs[p] + j]);
+                return s;
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void shiftedBtMatchesScalar(Kernels v) {
+        SplittableRandom r = new SplittableRandom(2);
+        int[] lens = {1, 3, 15, 16, 17, 65, 2047, 2049, 8200};
+        for (float beta : new float[] {0f, 1f}) for (int m : MS) for (int k : KS) for (int n : lens) {
+            String ctx = v.name() + " gemmShiftedBt beta=" + beta + " m=" + m + " k=" + k + " n=" + n;
+            Rows rows = Rows.random(r, k, n, 40);
+            int lda = n + 5, aOff = 1, ldc = k + 3, cOff = 2;
+            float[] a = random(r, aOff + m * lda);
+            float[] c0 = random(r, cOff + m * ldc + 4);
+            if (beta == 0f) for (int i = 0; i < m; i++) for (int j = 0; j < k; j++) c0[cOff + i * ldc + j] = Float.NaN;
+            float[] cs = c0.clone(), cv = c0.clone();
+            ScalarKernels.INSTANCE.gemmShiftedBt(m, k, n, a, aOff, lda, rows.src, rows.srcOff, rows.offs, beta, cs, cOff, ldc);
+            v.gemmShiftedBt(m, k, n, a, aOff, lda, rows.src, rows.srcOff, rows.offs, beta, cv, cOff, ldc);
+            compare(ctx, c0, cs, cv, cOff, m, k, ldc, (i, j) -> {
+                double s = beta == 0f ? 0 : Math.abs(c0[cOff + i * ldc + j]);
+                for (int q = 0; q < n; q++) s += Math.abs(a[aOff + i * lda + q] * rows.src[rows.srcOff + rows.offs[j] + q]);
+                return s;
+            });
+        }
+    }
+
+    /** Splitting C by rows or columns does not change a bit (Conv3d's determinism relies on it). */
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void splittingCIsBitNeutral(Kernels v) {
+        SplittableRandom r = new SplittableRandom(3);
+        int m = 11, n = 150, k = 27;
+        Rows rows = Rows.random(r, k, n, 30);
+        float[] a = random(r, m * k), whole = new float[m * n], parts = new float[m * n];
+        v.gemmShiftedB(m, n, k, a, 0, k, rows.src, rows.srcOff, rows.offs, whole, 0, n);
+        // rows 0..4, 5..10; columns 0..69, 70..149 of each
+        for (int[] rs : new int[][] {{0, 5}, {5, 11}}) {
+            for (int[] cs : new int[][] {{0, 70}, {70, 150}}) {
+                v.gemmShiftedB(rs[1] - rs[0], cs[1] - cs[0], k, a, rs[0] * k, k, rows.src, rows.srcOff + cs[0], rows.offs,
+                        parts, rs[0] * n + cs[0], n);
+            }
+        }
+        for (int i = 0; i < whole.length; i++) {
+            assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(parts[i]), "gemmShiftedB at " + i);
+        }
+        int lda = 500;
+        rows = Rows.random(r, k, 480, 30);
+        float[] a2 = random(r, m * lda), dw = new float[m * k], dwRows = new float[m * k];
+        v.gemmShiftedBt(m, k, 480, a2, 0, lda, rows.src, rows.srcOff, rows.offs, 0f, dw, 0, k);
+        v.gemmShiftedBt(3, k, 480, a2, 0, lda, rows.src, rows.srcOff, rows.offs, 0f, dwRows, 0, k);
+        v.gemmShiftedBt(m - 3, k, 480, a2, 3 * lda, lda, rows.src, rows.srcOff, rows.offs, 0f, dwRows, 3 * k, k);
+        for (int i = 0; i < dw.length; i++) {
+            assertEquals(Float.floatToRawIntBits(dw[i]), Float.floatToRawIntBits(dwRows[i]), "gemmShiftedBt at " + i);
+        }
+    }
+
+    @Test
+    void emptyAndZeroK() {
+        for (Kernels v : Stream.concat(Stream.of((Kernels) ScalarKernels.INSTANCE), vectors()).toList()) {
+            float[] c = {Float.NaN, Float.NaN, 7f};
+            v.gemmShiftedB(1, 2, 0, new float[0], 0, 0, new float[0], 0, new int[0], c, 0, 2);
+            assertTrue(c[0] == 0f && c[1] == 0f && c[2] == 7f, v.name() + " k = 0 gives 0");
+            float[] d = {Float.NaN, 5f};
+            v.gemmShiftedBt(1, 1, 0, new float[0], 0, 0, new float[1], 0, new int[] {0}, 0f, d, 0, 1);
+            assertTrue(d[0] == 0f && d[1] == 5f, v.name() + " n = 0, beta 0 gives 0");
+        }
+    }
+
+    interface Scale {
+        double of(int i, int j);
+    }
+
+    static void compare(String ctx, float[] c0, float[] cs, float[] cv, int cOff, int rows, int cols, int ldc, Scale scale) {
+        for (int idx = 0; idx < c0.length; idx++) {
+            int rr = idx - cOff;
+            boolean inside = rr >= 0 && rr / ldc < rows && rr % ldc < cols;
+            if (!inside) {
+                assertEquals(Float.floatToRawIntBits(c0[idx]), Float.floatToRawIntBits(cv[idx]), ctx + ": wrote outside C at " + idx);
+                continue;
+            }
+            int i = rr / ldc, j = rr % ldc;
+            double tol = 1e-5 * scale.of(i, j) + 1e-6, d = Math.abs(cs[idx] - cv[idx]);
+            if (!(d <= tol)) fail(ctx + " at C(" + i + ", " + j + "): scalar " + cs[idx] + ", vector " + cv[idx] + ", tol " + tol);
+        }
+    }
+
+    static float[] random(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+}
