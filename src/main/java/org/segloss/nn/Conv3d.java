@@ -111,7 +111,8 @@ public final class Conv3d extends Module {
                 grads[0] = Tensor.wrap(gx, xs.dims());
             }
             if (dw) grads[1] = Tensor.wrap(weightGrad(xp, dyp, b, cin, cout, d, h, wd), cout, cin, 3, 3, 3);
-            if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = Tensor.wrap(channelSums(g.toArray(), b, cout, d * h * wd), cout);
+            // dbias: the tensor reduction (vector lanes, blocked double partials, parallel) without copying g out first
+            if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = g.sum(new int[] {0, 2, 3, 4}, false);
             return grads;
         }
     }
@@ -173,7 +174,7 @@ public final class Conv3d extends Module {
                     for (int y = 0; y < h; y++) {
                         int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
                         xp[dst] = 0f;
-                        for (int i = 0; i < w; i++) xp[dst + 1 + i] = x.at(src + i);
+                        x.copyTo(src, xp, dst + 1, w);
                         xp[dst + w + 1] = 0f;
                     }
                 }
@@ -190,7 +191,7 @@ public final class Conv3d extends Module {
                     int p = s / d, z = s - p * d;
                     for (int y = 0; y < h; y++) {
                         int src = p * v + (z * h + y) * w, dst = p * vp + first() + z * plane() + y * wp();
-                        for (int i = 0; i < w; i++) xp[dst + i] = x.at(src + i);
+                        x.copyTo(src, xp, dst, w);
                     }
                 }
             });

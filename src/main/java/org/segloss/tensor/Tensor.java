@@ -149,6 +149,21 @@ public final class Tensor {
 
     public float[] toArray() { return Arrays.copyOfRange(data, offset, offset + size()); }
 
+    /**
+     * Copies the {@code length} elements from flat index {@code from} (row-major) into
+     * {@code dst[dstOff ..]}: a row at a time without copying the whole tensor out first (layers
+     * that re-lay out their input, e.g. Conv3d's zero padding).
+     *
+     * @throws IllegalArgumentException if the range leaves the tensor or dst
+     */
+    public void copyTo(int from, float[] dst, int dstOff, int length) {
+        if (from < 0 || length < 0 || from + length > size() || dstOff < 0 || dstOff + length > dst.length) {
+            throw new IllegalArgumentException("Tensor.copyTo: elements [" + from + ", " + (from + length) + ") of a tensor of "
+                    + size() + " into [" + dstOff + ", " + (dstOff + length) + ") of an array of " + dst.length + " must be in range");
+        }
+        System.arraycopy(data, offset + from, dst, dstOff, length);
+    }
+
     public Tensor copy() { return new Tensor(toArray(), 0, shape); }
 
     /** Largest |this - other| elementwise (shapes must be equal); NaN if either has NaN there. */

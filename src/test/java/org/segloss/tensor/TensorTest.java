@@ -137,4 +137,16 @@ class TensorTest {
         }
         assertTrue(big.matMul(big2).maxAbsDiff(ref) < 1e-4f);
     }
+
+    @Test
+    void copyToCopiesARangeOfAViewInRowMajorOrder() {
+        Tensor t = Tensor.of(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, 2, 4).slice(0, 1, 2);   // the view [[4, 5, 6, 7]]
+        float[] dst = {-1, -1, -1, -1};
+        t.copyTo(1, dst, 1, 3);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {-1, 5, 6, 7}, dst);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> t.copyTo(2, dst, 0, 3));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("[2, 5)") && e.getMessage().contains("tensor of 4"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, dst, 2, 3));
+    }
 }
