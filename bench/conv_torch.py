@@ -29,12 +29,12 @@ the ratio torch / segloss (> 1: segloss is faster). Debian: apt-get install -y p
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from losses_torch import time_it  # median and min after 3 warm-ups, shared with the loss benchmark
 
 S, C = 64, 16
 CLASSES, DEPTH, BASE, SLOPE = 4, 3, 8, 0.01
@@ -83,17 +83,6 @@ def dice_ce(logits: torch.Tensor, y: torch.Tensor, onehot: torch.Tensor, smooth:
     axes = (2, 3, 4)
     dice = (2 * (p * g).sum(axes) + smooth) / (p.sum(axes) + g.sum(axes) + smooth)
     return ce + (1 - dice).mean()
-
-
-def time_it(fn, reps: int) -> tuple[float, float]:
-    for _ in range(3):
-        fn()
-    t = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return statistics.median(t), min(t)
 
 
 def segloss_times(paths: list) -> dict:
