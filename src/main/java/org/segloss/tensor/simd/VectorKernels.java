@@ -1004,20 +1004,23 @@ public abstract sealed class VectorKernels implements Kernels
     // packed MR panel), except that B is never packed: row p of the 4-vector column block is
     // loaded straight from src at srcOff + offs[p] + j. Each C element is one FMA chain over
     // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
-    // gemmShiftedBt: dot products along n, 4 rows of A x 6 shifted rows of src per tile with one
+    // gemmShiftedBt: dot products along n, 8 rows of A x 3 shifted rows of src per tile with one
     // lane accumulator each, kept in a per-thread buffer between blocks of SHIFT_QB columns (the
     // lanes are added only once per call); then s = the lanes added in lane order (as sumLanes:
     // the same bits in every JIT tier), the scalar tail by FMA, and C = beta 0 ? s : C + s. An
-    // element gets the same arithmetic in a 4x6 tile or alone (dot1), so splitting C is bit-neutral.
+    // element gets the same arithmetic in an 8x3 tile or alone (dot1), so splitting C is bit-neutral.
+    // Why 8 x 3 and not 4 x 6 (the same 24 accumulators): the shifted rows of src start anywhere,
+    // so their loads split cache lines; 3 of them per step instead of 6 took Conv3d's dw at
+    // 16 -> 16, 64^3, 2 threads, from about 17 ms to about 12 (a harness on the quiet machine).
 
     /**
      * Columns per block of gemmShiftedBt (a multiple of every lane count). Measured on Conv3d's
      * dw at 16 -> 16, 64^3, one core of a loaded machine: 256 about 33 ms, 1024-2048 about 29,
-     * 8192 up to unblocked about 27-28 (the 4x6 tile measured like a 4x4 one, both about half the
-     * FMA peak; the forward tile reaches about 70-80 %).
+     * 8192 up to unblocked about 27-28 (with the earlier 4x6 tile; 4096-16384 measured alike with
+     * the 8x3 one on the quiet machine).
      */
     static final int SHIFT_QB = 8192;
-    /** Taps (columns of C) per pass of gemmShiftedBt, a multiple of 6: bounds its lane accumulators. */
+    /** Taps (columns of C) per pass of gemmShiftedBt, a multiple of 3: bounds its lane accumulators. */
     static final int SHIFT_JC = 48;
 
     private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
@@ -1132,27 +1135,27 @@ public abstract sealed class VectorKernels implements Kernels
             if (beta == 0f) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + k, 0f);
             return;
         }
-        int l = species().length(), end = species().loopBound(n), m4 = m & ~3, k6 = k - k % 6, t24 = 24 * l;
+        int l = species().length(), end = species().loopBound(n), m8 = m & ~7, k3 = k - k % 3, t24 = 24 * l;
         float[][] scratch = SHIFT_SCRATCH.get();
-        if (scratch[2].length < (m4 / 4) * (SHIFT_JC / 6) * t24) scratch[2] = new float[(m4 / 4) * (SHIFT_JC / 6) * t24];
+        if (scratch[2].length < (m8 / 8) * (SHIFT_JC / 3) * t24) scratch[2] = new float[(m8 / 8) * (SHIFT_JC / 3) * t24];
         float[] acc = scratch[2];
-        for (int j0 = 0; j0 < k6 && m4 > 0; j0 += SHIFT_JC) {
-            int j1 = Math.min(k6, j0 + SHIFT_JC), tiles = (m4 / 4) * ((j1 - j0) / 6);
+        for (int j0 = 0; j0 < k3 && m8 > 0; j0 += SHIFT_JC) {
+            int j1 = Math.min(k3, j0 + SHIFT_JC), tiles = (m8 / 8) * ((j1 - j0) / 3);
             java.util.Arrays.fill(acc, 0, tiles * t24, 0f);
             for (int q0 = 0; q0 < end; q0 += SHIFT_QB) {
                 int q1 = Math.min(end, q0 + SHIFT_QB);
-                for (int j = j0, t = 0; j < j1; j += 6) {
-                    for (int i = 0; i < m4; i += 4, t++) {
+                for (int j = j0, t = 0; j < j1; j += 3) {
+                    for (int i = 0; i < m8; i += 8, t++) {
                         dotTile(q0, q1, a, aOff + i * lda, lda, src, srcOff, offs, j, acc, t * t24);
                     }
                 }
             }
-            for (int j = j0, t = 0; j < j1; j += 6) {
-                for (int i = 0; i < m4; i += 4, t++) {
-                    for (int r = 0; r < 4; r++) {
-                        for (int cc = 0; cc < 6; cc++) {
+            for (int j = j0, t = 0; j < j1; j += 3) {
+                for (int i = 0; i < m8; i += 8, t++) {
+                    for (int r = 0; r < 8; r++) {
+                        for (int cc = 0; cc < 3; cc++) {
                             float sum = 0f;
-                            for (int e = t * t24 + (r * 6 + cc) * l, f = e + l; e < f; e++) sum += acc[e];
+                            for (int e = t * t24 + (r * 3 + cc) * l, f = e + l; e < f; e++) sum += acc[e];
                             dotStore(sum, n, end, a, aOff + (i + r) * lda, src, srcOff + offs[j + cc], beta != 0f, c,
                                     cOff + (i + r) * ldc + j + cc);
                         }
@@ -1160,50 +1163,61 @@ public abstract sealed class VectorKernels implements Kernels
                 }
             }
         }
-        for (int i = m4; i < m; i++) {
+        for (int i = m8; i < m; i++) {
             for (int j = 0; j < k; j++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
         }
-        for (int j = k6; j < k; j++) {
-            for (int i = 0; i < m4; i++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
+        for (int j = k3; j < k; j++) {
+            for (int i = 0; i < m8; i++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
         }
     }
 
     /**
-     * Lane accumulators acc[at + (6r + c) * L ..] (+)= 4 rows of A (stride lda, from a0) times 6
-     * shifted rows of src (offs[j..j+5]) over columns [q0, q1), a multiple of L long: 24
-     * accumulators, 4 + 6 loads per 24 FMAs.
+     * Lane accumulators acc[at + (3r + c) * L ..] (+)= 8 rows of A (stride lda, from a0) times 3
+     * shifted rows of src (offs[j..j+2]) over columns [q0, q1), a multiple of L long: 24
+     * accumulators, 8 + 3 loads per 24 FMAs (rows of A past the last multiple of 8 go through
+     * dot1, one product at a time).
      */
     private void dotTile(int q0, int q1, float[] a, int a0, int lda, float[] src, int base, int[] offs, int j,
                          float[] acc, int at) {
         VectorSpecies<Float> s = species();
         int l = s.length();
-        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
         int b0 = base + offs[j], b1 = base + offs[j + 1], b2 = base + offs[j + 2];
-        int b3 = base + offs[j + 3], b4 = base + offs[j + 4], b5 = base + offs[j + 5];
-        FloatVector c00 = FloatVector.fromArray(s, acc, at + 0 * l), c01 = FloatVector.fromArray(s, acc, at + 1 * l), c02 = FloatVector.fromArray(s, acc, at + 2 * l), c03 = FloatVector.fromArray(s, acc, at + 3 * l), c04 = FloatVector.fromArray(s, acc, at + 4 * l), c05 = FloatVector.fromArray(s, acc, at + 5 * l);
-        FloatVector c10 = FloatVector.fromArray(s, acc, at + 6 * l), c11 = FloatVector.fromArray(s, acc, at + 7 * l), c12 = FloatVector.fromArray(s, acc, at + 8 * l), c13 = FloatVector.fromArray(s, acc, at + 9 * l), c14 = FloatVector.fromArray(s, acc, at + 10 * l), c15 = FloatVector.fromArray(s, acc, at + 11 * l);
-        FloatVector c20 = FloatVector.fromArray(s, acc, at + 12 * l), c21 = FloatVector.fromArray(s, acc, at + 13 * l), c22 = FloatVector.fromArray(s, acc, at + 14 * l), c23 = FloatVector.fromArray(s, acc, at + 15 * l), c24 = FloatVector.fromArray(s, acc, at + 16 * l), c25 = FloatVector.fromArray(s, acc, at + 17 * l);
-        FloatVector c30 = FloatVector.fromArray(s, acc, at + 18 * l), c31 = FloatVector.fromArray(s, acc, at + 19 * l), c32 = FloatVector.fromArray(s, acc, at + 20 * l), c33 = FloatVector.fromArray(s, acc, at + 21 * l), c34 = FloatVector.fromArray(s, acc, at + 22 * l), c35 = FloatVector.fromArray(s, acc, at + 23 * l);
+        FloatVector c00 = FloatVector.fromArray(s, acc, at + 0 * l), c01 = FloatVector.fromArray(s, acc, at + 1 * l), c02 = FloatVector.fromArray(s, acc, at + 2 * l);
+        FloatVector c10 = FloatVector.fromArray(s, acc, at + 3 * l), c11 = FloatVector.fromArray(s, acc, at + 4 * l), c12 = FloatVector.fromArray(s, acc, at + 5 * l);
+        FloatVector c20 = FloatVector.fromArray(s, acc, at + 6 * l), c21 = FloatVector.fromArray(s, acc, at + 7 * l), c22 = FloatVector.fromArray(s, acc, at + 8 * l);
+        FloatVector c30 = FloatVector.fromArray(s, acc, at + 9 * l), c31 = FloatVector.fromArray(s, acc, at + 10 * l), c32 = FloatVector.fromArray(s, acc, at + 11 * l);
+        FloatVector c40 = FloatVector.fromArray(s, acc, at + 12 * l), c41 = FloatVector.fromArray(s, acc, at + 13 * l), c42 = FloatVector.fromArray(s, acc, at + 14 * l);
+        FloatVector c50 = FloatVector.fromArray(s, acc, at + 15 * l), c51 = FloatVector.fromArray(s, acc, at + 16 * l), c52 = FloatVector.fromArray(s, acc, at + 17 * l);
+        FloatVector c60 = FloatVector.fromArray(s, acc, at + 18 * l), c61 = FloatVector.fromArray(s, acc, at + 19 * l), c62 = FloatVector.fromArray(s, acc, at + 20 * l);
+        FloatVector c70 = FloatVector.fromArray(s, acc, at + 21 * l), c71 = FloatVector.fromArray(s, acc, at + 22 * l), c72 = FloatVector.fromArray(s, acc, at + 23 * l);
         for (int q = q0; q < q1; q += l) {
-            FloatVector y0 = FloatVector.fromArray(s, a, a0 + q), y1 = FloatVector.fromArray(s, a, a1 + q);
-            FloatVector y2 = FloatVector.fromArray(s, a, a2 + q), y3 = FloatVector.fromArray(s, a, a3 + q);
-            FloatVector x0 = FloatVector.fromArray(s, src, b0 + q);
-            c00 = y0.fma(x0, c00); c10 = y1.fma(x0, c10); c20 = y2.fma(x0, c20); c30 = y3.fma(x0, c30);
-            FloatVector x1 = FloatVector.fromArray(s, src, b1 + q);
-            c01 = y0.fma(x1, c01); c11 = y1.fma(x1, c11); c21 = y2.fma(x1, c21); c31 = y3.fma(x1, c31);
-            FloatVector x2 = FloatVector.fromArray(s, src, b2 + q);
-            c02 = y0.fma(x2, c02); c12 = y1.fma(x2, c12); c22 = y2.fma(x2, c22); c32 = y3.fma(x2, c32);
-            FloatVector x3 = FloatVector.fromArray(s, src, b3 + q);
-            c03 = y0.fma(x3, c03); c13 = y1.fma(x3, c13); c23 = y2.fma(x3, c23); c33 = y3.fma(x3, c33);
-            FloatVector x4 = FloatVector.fromArray(s, src, b4 + q);
-            c04 = y0.fma(x4, c04); c14 = y1.fma(x4, c14); c24 = y2.fma(x4, c24); c34 = y3.fma(x4, c34);
-            FloatVector x5 = FloatVector.fromArray(s, src, b5 + q);
-            c05 = y0.fma(x5, c05); c15 = y1.fma(x5, c15); c25 = y2.fma(x5, c25); c35 = y3.fma(x5, c35);
+            FloatVector x0 = FloatVector.fromArray(s, src, b0 + q), x1 = FloatVector.fromArray(s, src, b1 + q), x2 = FloatVector.fromArray(s, src, b2 + q);
+            FloatVector y = FloatVector.fromArray(s, a, a0 + q);
+            c00 = y.fma(x0, c00); c01 = y.fma(x1, c01); c02 = y.fma(x2, c02);
+            y = FloatVector.fromArray(s, a, a1 + q);
+            c10 = y.fma(x0, c10); c11 = y.fma(x1, c11); c12 = y.fma(x2, c12);
+            y = FloatVector.fromArray(s, a, a2 + q);
+            c20 = y.fma(x0, c20); c21 = y.fma(x1, c21); c22 = y.fma(x2, c22);
+            y = FloatVector.fromArray(s, a, a3 + q);
+            c30 = y.fma(x0, c30); c31 = y.fma(x1, c31); c32 = y.fma(x2, c32);
+            y = FloatVector.fromArray(s, a, a4 + q);
+            c40 = y.fma(x0, c40); c41 = y.fma(x1, c41); c42 = y.fma(x2, c42);
+            y = FloatVector.fromArray(s, a, a5 + q);
+            c50 = y.fma(x0, c50); c51 = y.fma(x1, c51); c52 = y.fma(x2, c52);
+            y = FloatVector.fromArray(s, a, a6 + q);
+            c60 = y.fma(x0, c60); c61 = y.fma(x1, c61); c62 = y.fma(x2, c62);
+            y = FloatVector.fromArray(s, a, a7 + q);
+            c70 = y.fma(x0, c70); c71 = y.fma(x1, c71); c72 = y.fma(x2, c72);
         }
-        c00.intoArray(acc, at + 0 * l); c01.intoArray(acc, at + 1 * l); c02.intoArray(acc, at + 2 * l); c03.intoArray(acc, at + 3 * l); c04.intoArray(acc, at + 4 * l); c05.intoArray(acc, at + 5 * l);
-        c10.intoArray(acc, at + 6 * l); c11.intoArray(acc, at + 7 * l); c12.intoArray(acc, at + 8 * l); c13.intoArray(acc, at + 9 * l); c14.intoArray(acc, at + 10 * l); c15.intoArray(acc, at + 11 * l);
-        c20.intoArray(acc, at + 12 * l); c21.intoArray(acc, at + 13 * l); c22.intoArray(acc, at + 14 * l); c23.intoArray(acc, at + 15 * l); c24.intoArray(acc, at + 16 * l); c25.intoArray(acc, at + 17 * l);
-        c30.intoArray(acc, at + 18 * l); c31.intoArray(acc, at + 19 * l); c32.intoArray(acc, at + 20 * l); c33.intoArray(acc, at + 21 * l); c34.intoArray(acc, at + 22 * l); c35.intoArray(acc, at + 23 * l);
+        c00.intoArray(acc, at + 0 * l); c01.intoArray(acc, at + 1 * l); c02.intoArray(acc, at + 2 * l);
+        c10.intoArray(acc, at + 3 * l); c11.intoArray(acc, at + 4 * l); c12.intoArray(acc, at + 5 * l);
+        c20.intoArray(acc, at + 6 * l); c21.intoArray(acc, at + 7 * l); c22.intoArray(acc, at + 8 * l);
+        c30.intoArray(acc, at + 9 * l); c31.intoArray(acc, at + 10 * l); c32.intoArray(acc, at + 11 * l);
+        c40.intoArray(acc, at + 12 * l); c41.intoArray(acc, at + 13 * l); c42.intoArray(acc, at + 14 * l);
+        c50.intoArray(acc, at + 15 * l); c51.intoArray(acc, at + 16 * l); c52.intoArray(acc, at + 17 * l);
+        c60.intoArray(acc, at + 18 * l); c61.intoArray(acc, at + 19 * l); c62.intoArray(acc, at + 20 * l);
+        c70.intoArray(acc, at + 21 * l); c71.intoArray(acc, at + 22 * l); c72.intoArray(acc, at + 23 * l);
     }
 
     /** One dot product of {@link #gemmShiftedBt}'s kind: the same lane chains, lane sum and tail. */
