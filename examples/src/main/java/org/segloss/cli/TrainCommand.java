@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps-per-epoch", description = "Optimizer steps per epoch (default: ${DEFAULT-VALUE}).")
     int stepsPerEpoch = 100;
 
-    @Option(names = "--patch", description = "Side of the training patches, a multiple of 4 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--patch", description = "Side of the training patches, a multiple of 2^(depth-1), 4 at depth 3 (default: ${DEFAULT-VALUE}).")
     int patch = 32;
 
     @Option(names = "--batch", description = "Patches per step (default: ${DEFAULT-VALUE}).")
