@@ -117,11 +117,9 @@ public final class ExpLogLoss extends SegmentationLoss {
 
     /** Per-kept-class soft Dice D with ε in numerator and denominator: [C'] pooled, or [B, C']. */
     private Var diceTerm(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor g = p.target();
-        Var d = probs.mul(g).sum(axes).mul(2f).add(epsilon)
-                .div(probs.sum(axes).add(g.sum(axes, false)).add(epsilon));
+        RegionStats s = composedStats(p, false, batch, false);   // I = Σ p g, P = Σ p, G = Σ g
+        Var d = s.intersection().mul(2f).add(epsilon)
+                .div(s.predSum().add(s.targetSum()).add(epsilon));
         if (form == Form.SEGLOSS) {
             Var meanDice = d.mean().clamp(SEGLOSS_MIN_DICE, Float.POSITIVE_INFINITY);
             return negLogPow(meanDice, gammaDice);

@@ -86,7 +86,7 @@ public final class FocalTverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti = TverskyLoss.index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        Var ti = TverskyLoss.index(composedStats(p, false, batch, softLabel), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         if (form == Form.MEAN_THEN_POWER) {
             return power(ti.mean().rsub(1f));
         }
