@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Tensor;
 
 /**
  * Soft Dice loss, as MONAI's {@code DiceLoss} computes it, with batch Dice as an option.
@@ -55,38 +56,10 @@ public final class DiceLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        Var inter;
-        Var predSum, targetSum;
-        if (fusedSoftmax()) {
-            // one fused pass over the logits: I = Σ p g and P = Σ p (or Σ p²)
-            Var[] st = softmaxStats(p, !squaredPred, squaredPred, batch);
-            inter = st[0];
-            predSum = st[1];
-            targetSum = Var.constant(targetSums(p, batch));   // Σ g = Σ g² for a hard target
-            return finish(inter, predSum, targetSum);
-        }
-        Var probs = p.probs();
-        if (squaredPred) {
-            predSum = probs.square().sum(axes);
-            targetSum = Var.constant(p.target().square().sum(axes, false));
-        } else {
-            predSum = probs.sum(axes);
-            targetSum = Var.constant(p.target().sum(axes, false));
-        }
-        if (softLabel) {
-            // I = (|p|_q^q + |g|_q^q - |p - g|_q^q) / 2
-            Var diff = probs.sub(p.target());
-            Var diffNorm = squaredPred ? diff.square().sum(axes) : diff.abs().sum(axes);
-            inter = predSum.add(targetSum).sub(diffNorm).mul(0.5f);
-        } else {
-            inter = probs.mul(p.target()).sum(axes);
-        }
-        return finish(inter, predSum, targetSum);
-    }
-
-    /** The Dice (or Jaccard) form from the statistics, then weights and reduction. */
-    private Var finish(Var inter, Var predSum, Var targetSum) {
+        // I = Σ p g, P = Σ p^q, G = Σ g^q (soft-label I with softLabel): fused or composed
+        RegionStats s = regionStats(p, squaredPred, batch);
+        Var inter = s.intersection(), predSum = s.predSum();
+        Tensor targetSum = s.targetSum();
         Var numer = inter.mul(2f).add(smoothNr);
         Var denom = jaccard
                 ? predSum.add(targetSum).sub(inter).mul(2f).add(smoothDr)

@@ -51,6 +51,11 @@ import org.segloss.tensor.Tensor;
  * {@code γ·MIN_LOG^(γ-1)} (≈ 2.4e4 for γ = 0.3). The price: a perfect term is worth
  * {@code MIN_LOG^γ} (≈ 0.0079 for γ = 0.3) instead of 0. D = 0 cannot occur for ε &gt; 0;
  * ε = 0 is rejected.
+ *
+ * <p>With SOFTMAX the Dice term's sums (Σ δ p, Σ p, Σ δ) come from one fused pass over the logits
+ * ({@link SoftmaxRegionStats}, through {@link #regionStats}): the Dice term stores no full-size
+ * softmax (the cross-entropy term still makes its log-softmax); with NONE they are composed from
+ * the input. The fused sums round differently from the composed ones (a few ulps).
  */
 public final class ExpLogLoss extends SegmentationLoss {
 
@@ -117,11 +122,9 @@ public final class ExpLogLoss extends SegmentationLoss {
 
     /** Per-kept-class soft Dice D with ε in numerator and denominator: [C'] pooled, or [B, C']. */
     private Var diceTerm(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor g = p.target();
-        Var d = probs.mul(g).sum(axes).mul(2f).add(epsilon)
-                .div(probs.sum(axes).add(g.sum(axes, false)).add(epsilon));
+        RegionStats s = regionStats(p, false, batch);   // I = Σ p g, P = Σ p, G = Σ g: fused or composed
+        Var d = s.intersection().mul(2f).add(epsilon)
+                .div(s.predSum().add(s.targetSum()).add(epsilon));
         if (form == Form.SEGLOSS) {
             Var meanDice = d.mean().clamp(SEGLOSS_MIN_DICE, Float.POSITIVE_INFINITY);
             return negLogPow(meanDice, gammaDice);

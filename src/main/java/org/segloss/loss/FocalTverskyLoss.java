@@ -40,6 +40,11 @@ import org.segloss.autograd.Var;
  * <p>Presets: {@link #segLossBuilder()} reproduces SegLoss's {@code FocalTversky_loss} (mean
  * then power, alpha 0.3 / beta 0.7, smooth 1, exponent 0.75); the authors' Keras code computes one
  * global index over all channels, which is MEAN_THEN_POWER only when a single item is scored.
+ *
+ * <p>With SOFTMAX and hard targets TP, FP and FN come from one fused pass over the logits
+ * ({@link SoftmaxRegionStats}, through {@link #regionStats}), as in {@link TverskyLoss}: the
+ * full-size probabilities are never stored. Other activations and soft labels use the composed
+ * graph. The fused sums round differently from the composed ones (a few ulps).
  */
 public final class FocalTverskyLoss extends SegmentationLoss {
 
@@ -86,7 +91,7 @@ public final class FocalTverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti = TverskyLoss.index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        Var ti = TverskyLoss.index(regionStats(p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         if (form == Form.MEAN_THEN_POWER) {
             return power(ti.mean().rsub(1f));
         }

@@ -99,24 +99,11 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        boolean fused = fusedSoftmax();
-        Tensor gSum = fused ? targetSums(p, batch) : p.target().sum(axes, false);   // G: [B, C'] or [C']
-        Var pSum, inter;
-        if (fused) {
-            // one fused pass over the logits: I = Σ p g, P = Σ p
-            Var[] st = softmaxStats(p, true, false, batch);
-            inter = st[0];
-            pSum = st[1];
-        } else {
-            Var probs = p.probs();
-            Tensor g = p.target();
-            pSum = probs.sum(axes);
-            inter = softLabel
-                    ? pSum.add(gSum).sub(probs.sub(g).abs().sum(axes)).mul(0.5f)
-                    : probs.mul(g).sum(axes);
-        }
-        Var union = pSum.add(gSum);
+        // I = Σ p g (soft-label I with softLabel), P = Σ p, G = Σ g: fused or composed
+        RegionStats s = regionStats(p, false, batch);
+        Tensor gSum = s.targetSum();                          // G: [B, C'] or [C']
+        Var inter = s.intersection();
+        Var union = s.predSum().add(gSum);
         Tensor w = weights(gSum);                             // constant, same shape as G
         int classAxis = gSum.rank() - 1;
         Var wi = inter.mul(w).sum(classAxis);                 // Σ_c w I: [B] or scalar

@@ -35,20 +35,10 @@ public final class JaccardLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        Var inter, predSum;
-        boolean fused = fusedSoftmax();
-        if (fused) {
-            // one fused pass over the logits: I = Σ p g, P = Σ p
-            Var[] st = softmaxStats(p, true, false, batch);
-            inter = st[0];
-            predSum = st[1];
-        } else {
-            Var probs = p.probs();
-            inter = probs.mul(p.target()).sum(axes);
-            predSum = probs.sum(axes);
-        }
-        Var union = predSum.add(fused ? targetSums(p, batch) : p.target().sum(axes, false)).sub(inter);
+        // I = Σ p g (also for soft labels), P = Σ p, G = Σ g: fused or composed
+        RegionStats s = regionStats(p, false, batch, false);
+        Var inter = s.intersection();
+        Var union = s.predSum().add(s.targetSum()).sub(inter);
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
     }
 

@@ -1,7 +1,6 @@
 package org.segloss.loss;
 
 import org.segloss.autograd.Var;
-import org.segloss.tensor.Tensor;
 
 /**
  * Tversky loss, as MONAI's {@code TverskyLoss} computes it, with SegLoss's negated form and the
@@ -106,43 +105,21 @@ public final class TverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti;
-        if (fusedSoftmax()) {
-            // one fused pass over the logits: TP = I = Σ p g, FP = P - I, FN = G - I
-            Var[] st = softmaxStats(p, true, false, batch);
-            Tensor gSum = targetSums(p, batch);
-            ti = index(st[0], st[1].sub(st[0]), Var.constant(gSum).sub(st[0]), alpha, beta, smoothNr, smoothDr);
-        } else {
-            ti = index(p, batch, softLabel, alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
-        }
+        Var ti = index(regionStats(p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         Var f = form == Form.ONE_MINUS ? ti.rsub(1f) : ti.neg();
         return weightAndReduce(f);
     }
 
     /**
-     * The Tversky index per item: {@code [B, C']}, or {@code [C']} when pooling the batch. Shared
-     * with {@link FocalTverskyLoss}.
+     * The Tversky index per item from the region statistics ({@code [B, C']}, or {@code [C']}
+     * when pooling the batch): TP = I, FP = P - TP, FN = G - TP. For a hard g these are
+     * Σ p (1 - g) and Σ (1 - p) g; p and g are already zero at ignored voxels, so no term counts
+     * them. With soft labels I is MONAI's soft-label form (see {@link #regionStats}). Shared with
+     * {@link FocalTverskyLoss}.
      */
-    static Var index(Prepared p, boolean batch, boolean softLabel, float wFP, float wFN, float smoothNr, float smoothDr) {
-        int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor g = p.target();
-        Var tp, fp, fn;
-        if (softLabel) {
-            // MONAI soft-label form: TP = (|p|_1 + |g|_1 - |p - g|_1) / 2
-            Var pSum = probs.sum(axes);
-            Tensor gSum = g.sum(axes, false);
-            tp = pSum.add(gSum).sub(probs.sub(g).abs().sum(axes)).mul(0.5f);
-            fp = pSum.sub(tp);
-            fn = Var.constant(gSum).sub(tp);
-        } else {
-            // Σ p (1 - g) = P - TP and Σ (1 - p) g = G - TP for hard g; p and g are already zero at
-            // ignored voxels, so no term counts them (the fused path uses the same identities)
-            tp = probs.mul(g).sum(axes);
-            fp = probs.sum(axes).sub(tp);
-            fn = Var.constant(g.sum(axes, false)).sub(tp);
-        }
-        return index(tp, fp, fn, wFP, wFN, smoothNr, smoothDr);
+    static Var index(RegionStats s, float wFP, float wFN, float smoothNr, float smoothDr) {
+        Var tp = s.intersection();
+        return index(tp, s.predSum().sub(tp), Var.constant(s.targetSum()).sub(tp), wFP, wFN, smoothNr, smoothDr);
     }
 
     /** TI = (TP + smoothNr) / (TP + wFP·FP + wFN·FN + smoothDr), elementwise. */
