@@ -40,7 +40,12 @@ import org.segloss.tensor.kernel.Parallel;
  * mean of the single values (MONAI #4650 broadcast α of shape [B,1,S] against [B,S] and mixed
  * them; fixed by MONAI PR #8744; the Fidon repository was already right).
  *
- * <p>Gradient: W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
+ * <p>SOFTMAX (the references' mode) runs fused: the loss comes from the per-sample confusion sums
+ * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one pass over the
+ * logits, the softmax recomputed in the backward pass; p is never stored), see {@code fused}.
+ * Activation NONE uses the composed graph below.
+ *
+ * <p>Gradient (composed): W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
  * {@code ∂W_i/∂p[c,i] = M[y_i, c]} (labels and M are constants); TP, DEN and the ratio are
  * composed from autograd primitives, which reproduces loss-spec §8(d):
  * {@code ∂GWDL/∂p[c,i] = M[y_i,c]·(2 a_i D + (1 − 2 a_i) N)/D²} (DEFAULT, N, D numerator and
