@@ -40,7 +40,12 @@ import org.segloss.tensor.kernel.Parallel;
  * mean of the single values (MONAI #4650 broadcast α of shape [B,1,S] against [B,S] and mixed
  * them; fixed by MONAI PR #8744; the Fidon repository was already right).
  *
- * <p>Gradient: W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
+ * <p>SOFTMAX (the references' mode) runs fused: the loss comes from the per-sample confusion sums
+ * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one pass over the
+ * logits, the softmax recomputed in the backward pass; p is never stored), see {@code fused}.
+ * Activation NONE uses the composed graph below.
+ *
+ * <p>Gradient (composed): W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
  * {@code ∂W_i/∂p[c,i] = M[y_i, c]} (labels and M are constants); TP, DEN and the ratio are
  * composed from autograd primitives, which reproduces loss-spec §8(d):
  * {@code ∂GWDL/∂p[c,i] = M[y_i,c]·(2 a_i D + (1 − 2 a_i) N)/D²} (DEFAULT, N, D numerator and
@@ -107,13 +112,19 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var probs = p.probs();                          // [B, C, *spatial], 0 at ignored voxels
-        Shape ps = probs.shape();
+        Shape ps = p.input().shape();                   // [B, C, *spatial]
         int b = ps.dim(0), c = ps.dim(1), s = ps.size() / (b * c);
         if (c != m.length) {
             throw new IllegalArgumentException(name() + ": the distance matrix is " + m.length + "×" + m.length
                     + " but the input has " + c + " channels (input " + p.input().shape() + ")");
         }
+        if (activation == Activation.SOFTMAX) {
+            // the fused path; a one-hot target is turned into labels first (-1 = ignored), so both
+            // target forms give the same bits
+            if (p.labels() != null) return reduce(fused(p.input(), p.labels(), ignoreIndex, b, c));
+            return reduce(fused(p.input(), LabelTensor.of(labels(p, b, c, s), b, s), -1, b, c));
+        }
+        Var probs = p.probs();                          // [B, C, *spatial], 0 at ignored voxels
         int[] y = labels(p, b, c, s);                   // [B*S], -1 at ignored voxels
         if (activation == Activation.NONE) requireDistributions(p.input().value(), y, b, c, s);
 
@@ -124,6 +135,43 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         Var numer = tp.mul(2f).add(smoothNr);
         Var denom = tp.mul(2f).add(errors).add(smoothDr);
         return reduce(numer.div(denom).rsub(1f));        // [B] → reduction
+    }
+
+    /**
+     * SOFTMAX (label map, or one-hot target turned into labels): the per-sample loss {@code [B]} from the confusion sums
+     * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one fused pass
+     * over the logits; p is never stored). With {@code A[b, c] = Σ_l M[c, l] S[b, c, l]} (the
+     * sum of W_i over the voxels labelled c) and {@code T[b, c] = Σ_l (1 − M[c, l]) S[b, c, l]}
+     * (the sum of 1 − W_i there, as Σ_l p_il = 1; every term ≥ 0, so no cancellation):
+     * {@code TP = Σ_c α_c T_c}, errors {@code Σ_c A_c} (DEFAULT) or {@code Σ_c α_c A_c} (GDL), α
+     * per class from the label counts. The rest is small autograd ops on {@code [B, C, C]}.
+     */
+    private Var fused(Var logits, LabelTensor labels, int ignore, int b, int c) {
+        Var sums = SoftmaxConfusionSums.of(logits, labels, ignore);   // [B, C, C]
+        float[] mm = new float[b * c * c], om = new float[b * c * c];
+        for (int bi = 0; bi < b; bi++) {
+            for (int k = 0; k < c; k++) {
+                for (int l = 0; l < c; l++) {
+                    mm[(bi * c + k) * c + l] = m[k][l];
+                    om[(bi * c + k) * c + l] = 1f - m[k][l];
+                }
+            }
+        }
+        Var a = sums.mul(Tensor.wrap(mm, b, c, c)).sum(2);      // [B, C]: Σ W_i over label c
+        Var t = sums.mul(Tensor.wrap(om, b, c, c)).sum(2);      // [B, C]: Σ (1 − W_i) over label c
+        float[] alpha = new float[b * c];
+        if (weighting == Weighting.DEFAULT) {
+            for (int bi = 0; bi < b; bi++) for (int k = 1; k < c; k++) alpha[bi * c + k] = 1f;
+        } else {
+            Tensor counts = labels.classCounts(c, ignore);   // [B, C], exact integers
+            for (int i = 0; i < alpha.length; i++) alpha[i] = (float) (1.0 / (counts.at(i) + 1.0));
+        }
+        Tensor al = Tensor.wrap(alpha, b, c);
+        Var tp = t.mul(al).sum(1);                                 // [B]
+        Var errors = weighting == Weighting.DEFAULT ? a.sum(1) : a.mul(al).sum(1);
+        Var numer = tp.mul(2f).add(smoothNr);
+        Var denom = tp.mul(2f).add(errors).add(smoothDr);
+        return numer.div(denom).rsub(1f);
     }
 
     /** The true label per voxel, from the label map or from the one-hot target (argmax); -1 where ignored. */
