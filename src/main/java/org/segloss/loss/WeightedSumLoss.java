@@ -34,22 +34,21 @@ public final class WeightedSumLoss implements Loss {
 
     @Override
     public Var forward(Var input, LabelTensor target) {
-        Var total = null;
-        for (int k = 0; k < terms.size(); k++) {
-            if (weights[k] == 0f) continue;
-            Var v = requireScalar(k, terms.get(k).forward(input, target));
-            total = total == null ? v.mul(weights[k]) : total.add(v.mul(weights[k]));
-        }
-        return total != null ? total : input.mul(0f).sum();
+        return weightedSum(input, k -> terms.get(k).forward(input, target));
     }
 
     @Override
     public Var forward(Var input, Tensor target) {
+        return weightedSum(input, k -> terms.get(k).forward(input, target));
+    }
+
+    /** Σ_k w_k term(k) over the terms with w_k != 0 (a zero-gradient 0 when every weight is 0). */
+    private Var weightedSum(Var input, java.util.function.IntFunction<Var> term) {
         Var total = null;
         for (int k = 0; k < terms.size(); k++) {
             if (weights[k] == 0f) continue;
-            Var v = requireScalar(k, terms.get(k).forward(input, target));
-            total = total == null ? v.mul(weights[k]) : total.add(v.mul(weights[k]));
+            Var v = requireScalar(k, term.apply(k)).mul(weights[k]);
+            total = total == null ? v : total.add(v);
         }
         return total != null ? total : input.mul(0f).sum();
     }
