@@ -150,35 +150,38 @@ public final class Phantoms {
 
     private static int hi(double c, double r, int n) { return (int) Math.min(n - 1, Math.ceil(c + r)); }
 
-    /** Paints label over the voxels inside the ellipsoid (centre c, semi-axes a) whose label is {@code only} (or any if -1). */
-    private static void paintEllipsoid(int[] lab, int n, double[] c, double[] a, int label, int only) {
+    /**
+     * Visits the flat index of every voxel (of the cube of side n) whose centre lies inside the
+     * ellipsoid (centre c, semi-axes a), in memory order; stops early when the visitor returns false.
+     *
+     * @return false if the visitor stopped the walk
+     */
+    private static boolean forEachInEllipsoid(int n, double[] c, double[] a, java.util.function.IntPredicate visit) {
         for (int z = lo(c[0], a[0]); z <= hi(c[0], a[0], n); z++) {
             double dz = (z + 0.5 - c[0]) / a[0];
             for (int y = lo(c[1], a[1]); y <= hi(c[1], a[1], n); y++) {
                 double dy = (y + 0.5 - c[1]) / a[1];
                 for (int x = lo(c[2], a[2]); x <= hi(c[2], a[2], n); x++) {
                     double dx = (x + 0.5 - c[2]) / a[2];
-                    int i = (z * n + y) * n + x;
-                    if (dz * dz + dy * dy + dx * dx <= 1 && (only < 0 || lab[i] == only)) lab[i] = label;
+                    if (dz * dz + dy * dy + dx * dx <= 1 && !visit.test((z * n + y) * n + x)) return false;
                 }
             }
         }
+        return true;
+    }
+
+    /** Paints label over the voxels inside the ellipsoid (centre c, semi-axes a) whose label is {@code only} (or any if -1). */
+    private static void paintEllipsoid(int[] lab, int n, double[] c, double[] a, int label, int only) {
+        forEachInEllipsoid(n, c, a, i -> {
+            if (only < 0 || lab[i] == only) lab[i] = label;
+            return true;
+        });
     }
 
     /** Whether every voxel of the ellipsoid lies in the volume and is labelled organ. */
     private static boolean insideOrgan(int[] lab, int n, double[] c, double[] a) {
         for (int q = 0; q < 3; q++) if (c[q] - a[q] < 0 || c[q] + a[q] > n) return false;
-        for (int z = lo(c[0], a[0]); z <= hi(c[0], a[0], n); z++) {
-            double dz = (z + 0.5 - c[0]) / a[0];
-            for (int y = lo(c[1], a[1]); y <= hi(c[1], a[1], n); y++) {
-                double dy = (y + 0.5 - c[1]) / a[1];
-                for (int x = lo(c[2], a[2]); x <= hi(c[2], a[2], n); x++) {
-                    double dx = (x + 0.5 - c[2]) / a[2];
-                    if (dz * dz + dy * dy + dx * dx <= 1 && lab[(z * n + y) * n + x] != ORGAN) return false;
-                }
-            }
-        }
-        return true;
+        return forEachInEllipsoid(n, c, a, i -> lab[i] == ORGAN);
     }
 
     private static boolean ballInOrganOnly(int[] lab, int n, double[] c, double r) {
