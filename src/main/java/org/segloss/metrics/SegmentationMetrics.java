@@ -154,13 +154,8 @@ public final class SegmentationMetrics {
     public static ClassMetrics evaluate(boolean[] pred, boolean[] truth, int[] dims, double[] spacing) {
         String op = "SegmentationMetrics.evaluate";
         double[] sp = checkMasks(op, pred, truth, dims, spacing);
-        long a = 0, b = 0, ab = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (pred[i]) a++;
-            if (truth[i]) b++;
-            if (pred[i] && truth[i]) ab++;
-        }
-        return ClassMetrics.of(1, a, b, ab, distances(pred, truth, dims, sp));
+        long[] c = counts(op, pred, truth);
+        return ClassMetrics.of(1, c[0], c[1], c[2], distances(pred, truth, dims, sp));
     }
 
     /**
@@ -318,6 +313,7 @@ public final class SegmentationMetrics {
 
     // ---- validation ---------------------------------------------------------------------------
 
+    /** {|A|, |B|, |A∩B|}, after checking both masks are given and have the same length. */
     private static long[] counts(String op, boolean[] pred, boolean[] truth) {
         if (pred == null || truth == null) throw new IllegalArgumentException(op + ": pred and truth must not be null");
         if (pred.length != truth.length) {
