@@ -161,6 +161,28 @@ public final class DatasetFolder {
         return v2 ? openNnUnet(dir, o, name) : openMsd(dir, o, name);
     }
 
+    /**
+     * The class names (index = label value) of a {@code dataset.json} of either layout, without
+     * looking at the folder around it (for {@code segloss evaluate --labels}).
+     */
+    public static List<String> readClassNames(Path datasetJson) throws IOException {
+        String p = "--labels " + datasetJson + ": ";
+        JsonObject o;
+        try (Reader r = Files.newBufferedReader(datasetJson)) {
+            JsonElement e = JsonParser.parseReader(r);
+            if (!e.isJsonObject()) throw new IllegalArgumentException(p + "must hold a JSON object, got " + kind(e));
+            o = e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(p + "not valid JSON: " + e.getMessage(), e);
+        }
+        if (!o.has("labels") || !o.get("labels").isJsonObject()) {
+            throw new IllegalArgumentException(p + "labels must be an object, got " + (o.has("labels") ? o.get("labels") : "nothing"));
+        }
+        // MSD keys are the values ("0": "background"); nnU-Net v2 values are the numbers ("background": 0)
+        boolean msdStyle = o.getAsJsonObject("labels").keySet().stream().allMatch(k -> k.matches("-?\\d+"));
+        return msdStyle ? indexedNames(p, o, "labels") : nnUnetLabels(p, o);
+    }
+
     // ---- MSD ----------------------------------------------------------------------------------
 
     private static DatasetFolder openMsd(Path dir, JsonObject o, String name) throws IOException {
