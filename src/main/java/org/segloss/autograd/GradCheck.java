@@ -25,7 +25,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Tolerances, in one place: an element passes when
  * {@code |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|)}; the reported
- * relative error is {@code |a - n| / (atol / rtol + max(|a|, |n|))}, which must be <= rtol.
+ * relative error is {@code |a - n| / (atol / rtol + max(|a|, |n|))}, which must be &lt;= rtol.
  * Defaults for float32: step {@code h = 1e-3 * max(1, |x|)} per element in full mode,
  * {@code rtol = 1e-2}, {@code atol = 1e-3} (PyTorch's gradcheck defaults assume float64 and fail
  * in float32). A directional difference moves every element at once, so the rounding of the

@@ -164,7 +164,7 @@ public final class NiftiImage {
     /**
      * An image of integer {@code labels} stored as {@code type}; see
      * {@link #of(Tensor, Datatype, double[], double[][])} for the parameters. Every label must be
-     * representable in {@code type} (for FLOAT32, |label| <= 2^24).
+     * representable in {@code type} (for FLOAT32, |label| &lt;= 2^24).
      */
     public static NiftiImage of(LabelTensor labels, Datatype type, double[] spacing, double[][] affine) {
         int[] shape = labels.shape().dims();
