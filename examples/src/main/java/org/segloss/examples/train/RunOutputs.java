@@ -1,8 +1,6 @@
 package org.segloss.examples.train;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -15,6 +13,7 @@ import org.segloss.examples.viz.TrainingCurves;
 import org.segloss.io.Nifti;
 import org.segloss.io.NiftiImage;
 import org.segloss.tensor.LabelTensor;
+import org.segloss.util.OutputFolder;
 
 /**
  * The files a run writes into its output folder, each replaced atomically:
@@ -54,22 +53,8 @@ public final class RunOutputs {
      *     file, cannot be created or written, or its checkpoint path is a directory
      */
     public void prepareFolder() {
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new RunSetupException("--out " + out + ": exists and is not a directory");
-        for (Path p = out.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
-            if (Files.exists(p) && !Files.isDirectory(p)) {
-                throw new RunSetupException("--out " + out + ": " + p + " is a file, not a directory");
-            }
-        }
-        try {
-            Files.createDirectories(out);
-        } catch (FileAlreadyExistsException e) {
-            throw new RunSetupException("--out " + out + ": " + e.getFile() + " exists and is not a directory", e);
-        } catch (AccessDeniedException e) {
-            throw new RunSetupException("--out " + out + ": cannot be created, permission denied on " + e.getFile(), e);
-        } catch (IOException e) {
-            throw new RunSetupException("--out " + out + ": cannot be created (" + e + ")", e);
-        }
-        if (!Files.isWritable(out)) throw new RunSetupException("--out " + out + ": the folder is not writable");
+        String why = OutputFolder.prepare(out);
+        if (why != null) throw new RunSetupException("--out " + out + ": " + why);
         if (Files.isDirectory(checkpoint())) {
             throw new RunSetupException("--out " + out + ": " + checkpoint() + " is a directory, where the run keeps its checkpoint file");
         }

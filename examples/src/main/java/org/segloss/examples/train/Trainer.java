@@ -143,6 +143,10 @@ public final class Trainer {
 
     private RunResult train(boolean resume) throws IOException {
         RunOutputs outputs = new RunOutputs(config.out(), config.data(), config.loss().id());
+        if (resume && !Files.isDirectory(config.out())) {
+            throw new RunSetupException("--resume: no run in " + config.out() + " (" + (Files.exists(config.out())
+                    ? "a file, not a run's folder" : "the folder does not exist") + "; train without --resume first)");
+        }
         outputs.prepareFolder();
         Seeds seeds = seeds(config.seed());
         UNet3d model = initialModel(config);
