@@ -18,7 +18,7 @@ import org.segloss.tensor.Tensor;
  * shapes, anisotropic spacing (1 × 1 × 3 mm), one with an x-flipped and 90°-rotated affine, one
  * smaller than an 8³ patch along two axes; two channels; classes background, ball, core.
  */
-final class SyntheticDataset {
+public final class SyntheticDataset {
     private SyntheticDataset() {}
 
     /** One synthetic case: image {@code [2, D, H, W]}, labels, spacing {@code [D, H, W]}, affine. */
@@ -66,6 +66,12 @@ final class SyntheticDataset {
         }
         return new Volume(id, Tensor.wrap(img, 2, d, h, w), LabelTensor.of(lab, shape), spacing, affine);
     }
+
+    /** {@link #cases()} as an nnU-Net v2 raw folder. */
+    public static Path writeNnUnet(Path dir) throws IOException { return writeNnUnet(dir, cases()); }
+
+    /** {@link #cases()} as an MSD folder. */
+    public static Path writeMsd(Path dir) throws IOException { return writeMsd(dir, cases()); }
 
     /** Writes the cases as an nnU-Net v2 raw folder (channels T2 and CT, .nii.gz). */
     static Path writeNnUnet(Path dir, List<Volume> cases) throws IOException {
