@@ -20,8 +20,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.segloss.examples.data.CaseLoader;
 import org.segloss.examples.data.CaseLoader.LoadedCase;
 import org.segloss.examples.data.Predictor;
+import org.segloss.examples.train.Postprocess;
 import org.segloss.io.Nifti;
 import org.segloss.io.NiftiImage;
+import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.kernel.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,6 +62,10 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--no-mirroring", description = "No test-time mirroring (8 times faster; nnU-Net's --disable_tta).")
     boolean noMirroring;
+
+    @Option(names = "--postprocess", description = "none or largest_component (each class keeps its largest 6-connected"
+            + " component, on the input grid; the probabilities stay as predicted). Default: ${DEFAULT-VALUE}.")
+    Postprocess postprocess = Postprocess.none;
 
     @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores).")
     Integer threads;
@@ -108,7 +114,8 @@ final class PredictCommand implements Callable<Integer> {
                     LoadedCase lc = CaseLoader.load(c.id(), c.files(), null, channels, trained.preprocessing().classes());
                     Predictor.Result r = predictor.predict(lc);
                     NiftiImage ref = lc.reference();
-                    Nifti.write(out.resolve(c.id() + c.ending()), ref.withVoxels(r.labels(), NiftiImage.Datatype.UINT8)
+                    LabelTensor labels = postprocess.apply(r.labels(), trained.preprocessing().classes());
+                    Nifti.write(out.resolve(c.id() + c.ending()), ref.withVoxels(labels, NiftiImage.Datatype.UINT8)
                             .withDescription("segloss predict"));
                     if (probabilities) {
                         Nifti.write(out.resolve(c.id() + "_probabilities" + c.ending()), ref.withVoxels(r.probabilities(),
