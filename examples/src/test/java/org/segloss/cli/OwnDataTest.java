@@ -137,6 +137,22 @@ class OwnDataTest {
     }
 
     @Test
+    void resumeFindsTheSamePreprocessingAndRefusesAnother() throws IOException {
+        Path data = SyntheticDataset.writeMsd(tmp.resolve("msd"));
+        Path runDir = tmp.resolve("run");
+        String[] args = {"--epochs", "2", "--steps-per-epoch", "1", "--patch", "8", "--batch", "1", "--threads", "2", "--no-progress",
+                "--data", data.toString(), "--fold", "all", "--out", runDir.toString()};
+        assertEquals(0, train(with(args, "--stop-after-epoch", "1")).exit());
+        Run r = train(with(args, "--resume"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("resuming from"), r.out());
+        r = train(with(args, "--resume", "--spacing", "1,1,2"));
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--spacing: (default) in the checkpoint, 1,1,2 now")
+                && r.err().contains("--preprocessing.target_spacing_dhw: 3.0,1.0,1.0 in the checkpoint, 2.0,1.0,1.0 now"), r.err());
+    }
+
+    @Test
     void badInputToTrainAndPredictIsNamed() throws IOException {
         Path data = SyntheticDataset.writeNnUnet(tmp.resolve("v2"));
         Run t = train(with(QUICK, "--data", data.toString(), "--fold", "0", "--out", tmp.resolve("r").toString()));
