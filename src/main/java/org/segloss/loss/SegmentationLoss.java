@@ -128,9 +128,14 @@ public abstract class SegmentationLoss implements Loss {
                 if (v == ignoreIndex) {
                     anyIgnored = true;
                 } else if (v < 0 || v >= c) {
+                    // a 0/1 label map for a one-channel input: the usual binary-sigmoid mix-up
+                    String hint = c == 1 && v == 1
+                            ? " (a one-channel " + activation + " input takes a float mask target [B, 1, *spatial] = "
+                              + expected.insert(1, 1) + " with values 0/1; or give C = 2 channels and keep the 0/1 labels)"
+                            : "";
                     throw new IllegalArgumentException(n + ": labels must be in [0, " + c + ")"
                             + (ignoreIndex != NO_IGNORE ? " or equal ignoreIndex " + ignoreIndex : "")
-                            + ", got " + v + " at flat index " + i);
+                            + ", got " + v + " at flat index " + i + hint);
                 }
             }
             LabelTensor finalLabels = labels;
