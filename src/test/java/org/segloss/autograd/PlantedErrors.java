@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleFunction;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -28,16 +29,25 @@ public final class PlantedErrors {
     /** A check that a core test applies to an operation: true when the operation passes it. */
     public record Detector(String name, Predicate<MultiFunction> passes) {}
 
-    /** One planted term: an operation (fresh per use), which term, and the checks that apply. */
-    public record Plant(String op, String term, Supplier<MultiFunction> real, PlantedFault.Site site, int index,
-                        List<Detector> detectors) {}
+    /**
+     * One planted term: an operation (fresh per use), which term, the operation with that term
+     * scaled by a factor, and the checks that apply.
+     */
+    public record Plant(String op, String term, Supplier<MultiFunction> real, DoubleFunction<MultiFunction> planted,
+                        List<Detector> detectors) {
+        /** A plant at a {@link PlantedFault} site: one input's gradient, one output's term, or a forward output. */
+        public Plant(String op, String term, Supplier<MultiFunction> real, PlantedFault.Site site, int index,
+                     List<Detector> detectors) {
+            this(op, term, real, factor -> new PlantedFault(real.get(), site, index, (float) factor), detectors);
+        }
+    }
 
     /** The names of the detectors that the plant with this factor fails (empty: not caught). */
     public static List<String> caughtBy(Plant p, float factor) {
         List<String> caught = new ArrayList<>();
         for (Detector d : p.detectors()) {
             assertTrue(d.passes().test(p.real().get()), () -> p.op() + ": the honest operation fails " + d.name());
-            if (!d.passes().test(new PlantedFault(p.real().get(), p.site(), p.index(), factor))) caught.add(d.name());
+            if (!d.passes().test(p.planted().apply(factor))) caught.add(d.name());
         }
         return caught;
     }

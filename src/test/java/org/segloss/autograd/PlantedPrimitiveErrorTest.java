@@ -13,7 +13,8 @@ import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
 
 /**
- * Planted errors of x1.01 and x0.99 in one term (one input's gradient) of every primitive's
+ * Planted errors of x1.01 and x0.99 in one term (one input's gradient; for softmax and
+ * log-softmax also the inner term of the fused backward, written out) of every primitive's
  * backward, each caught by the gradient checks that {@link PrimitiveGradientProperties} and
  * {@code segloss check} run: GradCheck in full-Jacobian mode on small inputs ("GradCheck full")
  * and in directional mode on inputs with a long odd last axis ("GradCheck directional").
@@ -95,7 +96,9 @@ class PlantedPrimitiveErrorTest {
         plant("Extreme (min)", () -> new Primitives.Extreme(new int[] {0}, true, false),
                 new Inputs(new Tensor[] {OpCatalog.distinct(r, SMALL)}, new Tensor[] {OpCatalog.distinctRows(r, 5, 263)}), "dx");
         plant("Softmax", () -> new Primitives.Softmax(0), unary(57, -3, 3), "dx");
+        innerTerm("Softmax", "Σ(g·y) term of dx = y ⊙ (g − Σ g·y)", s -> new SoftmaxWrittenOut(0, s), unary(57, -3, 3));
         plant("LogSoftmax", () -> new Primitives.LogSoftmax(0), unary(59, -3, 3), "dx");
+        innerTerm("LogSoftmax", "exp(y)·Σg term of dx = g − exp(y) Σ g", s -> new LogSoftmaxWrittenOut(0, s), unary(59, -3, 3));
         plant("LogSumExp", () -> new Primitives.LogSumExp(1, false), unary(61, -3, 3), "dx");
         plant("Reshape", () -> new Primitives.Reshape(new int[] {-1}), unary(63, -2, 2), "dx");
         plant("Permute", () -> new Primitives.Permute(new int[] {1, 0}), unary(65, -2, 2), "dx");
@@ -109,6 +112,56 @@ class PlantedPrimitiveErrorTest {
         plant("Gather", () -> new SizedGather(indexSmall, indexLarge), unary(79, -2, 2), "dx");
         plant("MatMul", Primitives.MatMul::new, new Inputs(new Tensor[] {u(81, -1, 1, 3, 5), u(82, -1, 1, 5, 4)},
                 new Tensor[] {u(83, -1, 1, 20, 40), u(84, -1, 1, 40, 30)}), "da", "db");
+    }
+
+    /**
+     * A plant inside one backward formula: the formula written out with one term scaled, checked
+     * honest (scale 1) against the same detectors first.
+     */
+    private void innerTerm(String op, String term, java.util.function.DoubleFunction<MultiFunction> scaled, Inputs in) {
+        List<PlantedErrors.Detector> detectors = List.of(gradCheck("GradCheck full", in.small()),
+                gradCheck("GradCheck directional", in.large()));
+        plants.add(new PlantedErrors.Plant(op, term, () -> scaled.apply(1), scaled, detectors));
+    }
+
+    /** Softmax with its fused backward written out, the Σ(g·y) term scaled by s. */
+    private static final class SoftmaxWrittenOut extends Function {
+        private final int axis;
+        private final float s;
+        SoftmaxWrittenOut(int axis, double s) {
+            this.axis = axis;
+            this.s = (float) s;
+        }
+        @Override public String name() { return "Softmax"; }
+        protected Tensor forward1(Ctx ctx, Tensor... in) {
+            Tensor y = in[0].softmax(axis);
+            ctx.saveForBackward(y);
+            return y;
+        }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+            Tensor y = ctx.saved(0);
+            return new Tensor[] {y.mul(g.sub(g.mul(y).sum(new int[] {axis}, true).mul(s)))};
+        }
+    }
+
+    /** LogSoftmax with its fused backward written out, the exp(y)·Σg term scaled by s. */
+    private static final class LogSoftmaxWrittenOut extends Function {
+        private final int axis;
+        private final float s;
+        LogSoftmaxWrittenOut(int axis, double s) {
+            this.axis = axis;
+            this.s = (float) s;
+        }
+        @Override public String name() { return "LogSoftmax"; }
+        protected Tensor forward1(Ctx ctx, Tensor... in) {
+            Tensor y = in[0].logSoftmax(axis);
+            ctx.saveForBackward(y);
+            return y;
+        }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+            Tensor y = ctx.saved(0);
+            return new Tensor[] {g.sub(y.exp().mul(g.sum(new int[] {axis}, true).mul(s)))};
+        }
     }
 
     /** Where with a mask of whichever of two sizes its inputs have. */
@@ -166,7 +219,8 @@ class PlantedPrimitiveErrorTest {
         for (PlantedErrors.Plant p : plants) {
             MultiFunction op = p.real().get();
             planted.add(op instanceof SizedWhere ? "Where" : op instanceof SizedBroadcast ? "BroadcastTo"
-                    : op instanceof SizedGather ? "Gather" : op.getClass().getSimpleName());
+                    : op instanceof SizedGather ? "Gather" : op instanceof SoftmaxWrittenOut ? "Softmax"
+                    : op instanceof LogSoftmaxWrittenOut ? "LogSoftmax" : op.getClass().getSimpleName());
         }
         assertEquals(new TreeSet<>(List.of(Primitives.names())), planted, "primitives with a planted error");
     }
