@@ -24,18 +24,17 @@ import org.segloss.tensor.Tensor;
  */
 class PlantedLossErrorTest {
 
+    /** GradCheck of the operation's first output. */
     private static PlantedErrors.Detector gradCheck(String name, GradCheck.Options options, Tensor input) {
-        return new PlantedErrors.Detector(name, op -> GradCheck.check(v -> {
-            Var[] out = op.applyAll(v);
-            return out.length == 1 ? out[0] : Var.concat(0, differentiable(out));
-        }, options, input).passed());
+        return gradCheck(name, options, input, 1);
     }
 
-    /** The outputs that carry a gradient (the region statistics' all do; Lovász's mask does not). */
-    private static Var[] differentiable(Var[] out) {
-        List<Var> keep = new ArrayList<>();
-        for (Var o : out) if (o.requiresGrad() || !keep.isEmpty() || o == out[0]) keep.add(o);
-        return keep.toArray(Var[]::new);
+    /** GradCheck of the operation's first {@code outputs} outputs, joined (the region statistics' I, P and Q). */
+    private static PlantedErrors.Detector gradCheck(String name, GradCheck.Options options, Tensor input, int outputs) {
+        return new PlantedErrors.Detector(name, op -> GradCheck.check(v -> {
+            Var[] out = op.applyAll(v);
+            return outputs == 1 ? out[0] : Var.concat(0, java.util.Arrays.copyOf(out, outputs));
+        }, options, input).passed());
     }
 
     private static void add(List<PlantedErrors.Plant> plants, String op, String term, Supplier<MultiFunction> real,
@@ -77,7 +76,8 @@ class PlantedLossErrorTest {
         // Lovász hinge on logits [2, 1, 2, 4]: margins x·sign distinct, 0.2 apart, none at the hinge's kink
         int n = 16;
         float[] margins = new float[n];
-        for (int k = 0; k < n; k++) margins[k] = -1.3f + 0.2f * k + (k >= 12 ? 0.2f : 0f);   // skips 1.1 - 0.2·... near e = 0
+        // margins -1.3, -1.1, ..., 0.9, then 1.3, ..., 1.9: errors e = 1 - margin >= 0.2 apart, >= 0.1 from the kink at 0
+        for (int k = 0; k < n; k++) margins[k] = -1.3f + 0.2f * k + (k >= 12 ? 0.2f : 0f);
         float[] x = new float[n], fg = new float[n];
         for (int k = 0; k < n; k++) {
             int j = r.nextInt(k + 1);
@@ -116,7 +116,7 @@ class PlantedLossErrorTest {
         for (int i = 0; i < mk.length; i++) mk[i] = mk[i] < 0.3f ? 0f : 1f;
         Tensor mask = Tensor.wrap(mk, 2, 1, 4, 5);
         String[] terms = {"intersection term (dI)", "prediction-sum term (dP)", "squares term (dQ)"};
-        PlantedErrors.Detector stats = gradCheck("GradCheck (SoftmaxRegionStatsTest)", GradCheck.DEFAULTS, xs);
+        PlantedErrors.Detector stats = gradCheck("GradCheck (SoftmaxRegionStatsTest)", GradCheck.DEFAULTS, xs, 3);
         for (int o = 0; o < 3; o++) {
             add(plants, "softmax region statistics, label map", terms[o], () -> new SoftmaxRegionStats(lab, 2, mask, true, true),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
