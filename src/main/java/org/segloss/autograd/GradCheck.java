@@ -34,7 +34,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Error model: the uncertainty u of one numeric derivative is twice the disagreement of its
  * two Richardson levels (|D(h/2) - D(h)| in full mode, |R(t) - R(t/2)| in directional mode: it
- * contains the truncation error left and a sample of the rounding noise, and grows when a step
+ * bounds the truncation error left, holds a sample of the rounding noise, and grows when a step
  * crosses a kink) plus the expected float32 rounding of the forward's outputs over the step,
  * {@code 12 * 2^-24 * |y| / step} (|y| the output entry in full mode, {@code ||w * f||_2} in
  * directional mode). A wrong backward disagrees with the numeric derivative while the levels
