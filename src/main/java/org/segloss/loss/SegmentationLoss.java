@@ -385,13 +385,7 @@ public abstract class SegmentationLoss implements Loss {
         if (batch || kept == 0) {
             return kept == 0 ? reduce(items.mul(0f)) : reduce(items);
         }
-        int rank = items.shape().rank();
-        int[] d = new int[rank];
-        Arrays.fill(d, 1);
-        d[0] = keep.length;
-        float[] m = new float[keep.length];
-        for (int i = 0; i < m.length; i++) m[i] = keep[i] ? 1f : 0f;
-        Var masked = items.mul(Tensor.wrap(m, d));
+        Var masked = items.mul(sampleMask(keep, items.shape().rank()));
         int perSample = items.shape().size() / keep.length;
         return switch (reduction) {
             case MEAN -> masked.sum().mul((float) (1.0 / ((double) kept * perSample)));
@@ -412,14 +406,18 @@ public abstract class SegmentationLoss implements Loss {
         for (boolean k : keep) kept += k ? 1 : 0;
         if (kept == 0) return items.mul(0f).sum();
         if (batch) return items.mean();
-        int rank = items.shape().rank();
+        int perSample = items.shape().size() / keep.length;
+        return items.mul(sampleMask(keep, items.shape().rank())).sum().mul((float) (1.0 / ((double) kept * perSample)));
+    }
+
+    /** 1 for the samples kept, 0 for the others, shaped {@code [B, 1, ...]} to broadcast against rank-{@code rank} items. */
+    private static Tensor sampleMask(boolean[] keep, int rank) {
         int[] d = new int[rank];
         Arrays.fill(d, 1);
         d[0] = keep.length;
         float[] m = new float[keep.length];
         for (int i = 0; i < m.length; i++) m[i] = keep[i] ? 1f : 0f;
-        int perSample = items.shape().size() / keep.length;
-        return items.mul(Tensor.wrap(m, d)).sum().mul((float) (1.0 / ((double) kept * perSample)));
+        return Tensor.wrap(m, d);
     }
 
     /** Whether no voxel of the batch counts (every label is ignoreIndex): the loss is then 0. */
