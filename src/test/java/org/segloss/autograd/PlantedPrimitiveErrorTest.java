@@ -164,7 +164,7 @@ class PlantedPrimitiveErrorTest {
         }
     }
 
-    /** Where with a mask of whichever of two sizes its inputs have. */
+    /** Where with a mask of whichever of two sizes its inputs have (the gradient has the same shape). */
     private static final class SizedWhere extends MultiFunction {
         private final Primitives.Where small, large;
         private final Shape smallShape;
@@ -173,43 +173,34 @@ class PlantedPrimitiveErrorTest {
             this.large = new Primitives.Where(large);
             this.smallShape = small.shape();
         }
-        private Primitives.Where pick(Ctx ctx) { return ctx.get("large") ? large : small; }
+        private Primitives.Where pick(Shape s) { return s.equals(smallShape) ? small : large; }
         @Override public String name() { return "Where"; }
-        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) {
-            boolean isLarge = !in[0].shape().equals(smallShape);
-            ctx.put("large", isLarge);
-            return (isLarge ? large : small).forward(ctx, in);
-        }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return pick(ctx).backward(ctx, g); }
+        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) { return pick(in[0].shape()).forward(ctx, in); }
+        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return pick(g[0].shape()).backward(ctx, g); }
     }
 
     /** BroadcastTo [1, n] -> [3, n]. */
     private static final class SizedBroadcast extends MultiFunction {
         @Override public String name() { return "BroadcastTo"; }
         @Override protected Tensor[] forward(Ctx ctx, Tensor... in) {
-            Primitives.BroadcastTo real = new Primitives.BroadcastTo(Shape.of(3, in[0].dim(1)));
-            ctx.put("real", real);
-            return real.forward(ctx, in);
+            return new Primitives.BroadcastTo(Shape.of(3, in[0].dim(1))).forward(ctx, in);
         }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return ctx.<Primitives.BroadcastTo>get("real").backward(ctx, g); }
+        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) {
+            return new Primitives.BroadcastTo(g[0].shape()).backward(ctx, g);
+        }
     }
 
-    /** Gather along axis 0 with an index of the input's width. */
+    /** Gather along axis 0 with an index of the input's width (the gradient has that width too). */
     private static final class SizedGather extends MultiFunction {
         private final Primitives.Gather small, large;
         SizedGather(LabelTensor small, LabelTensor large) {
             this.small = new Primitives.Gather(0, small);
             this.large = new Primitives.Gather(0, large);
         }
+        private Primitives.Gather pick(int width) { return width == SMALL[1] ? small : large; }
         @Override public String name() { return "Gather"; }
-        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) {
-            boolean isLarge = in[0].dim(1) != SMALL[1];
-            ctx.put("large", isLarge);
-            return (isLarge ? large : small).forward(ctx, in);
-        }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) {
-            return ((boolean) ctx.get("large") ? large : small).backward(ctx, g);
-        }
+        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) { return pick(in[0].dim(1)).forward(ctx, in); }
+        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return pick(g[0].dim(1)).backward(ctx, g); }
     }
 
     @Test
