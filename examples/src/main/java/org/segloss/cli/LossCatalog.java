@@ -27,9 +27,13 @@ import org.segloss.loss.HausdorffDTLoss;
 import org.segloss.loss.JaccardLoss;
 import org.segloss.loss.LeftAtriumLoss;
 import org.segloss.loss.Loss;
+import org.segloss.loss.LossOption;
+import org.segloss.loss.LossOption.Kind;
+import org.segloss.loss.LossOption.Range;
 import org.segloss.loss.LovaszSoftmaxLoss;
 import org.segloss.loss.OverlapLoss;
 import org.segloss.loss.Reduction;
+import org.segloss.loss.RegionLossBuilder;
 import org.segloss.loss.SegmentationLoss;
 import org.segloss.loss.SensitivitySpecificityLoss;
 import org.segloss.loss.SudreDiceLoss;
@@ -174,9 +178,9 @@ public final class LossCatalog {
             s.append('\n').append(d.name).append(d.name.equals(DEFAULT) ? " (default)" : "").append(": ").append(d.summary).append('\n');
             s.append("    paper: ").append(d.paper).append('\n');
             for (String n : d.notes) s.append("    ").append(n).append('\n');
-            int w = d.opts.stream().mapToInt(o -> o.key.length()).max().orElse(1);
+            int w = d.opts.stream().mapToInt(o -> o.key().length()).max().orElse(1);
             for (Opt o : d.opts) {
-                s.append(String.format(Locale.ROOT, "    %-" + w + "s  %s; default %s. %s%n", o.key, o.typeText(), o.defaultText(), o.help));
+                s.append(String.format(Locale.ROOT, "    %-" + w + "s  %s; default %s. %s%n", o.key(), o.typeText(), o.defaultText(), o.help()));
             }
         }
         s.append("\nNot selectable:\n");
@@ -344,93 +348,108 @@ public final class LossCatalog {
 
     // ---- option declarations ------------------------------------------------------------------
 
-    private enum Type { NUMBER, INTEGER, BOOLEAN, CHOICE, NUMBERS, INTEGERS, CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS }
+    // Every option is a LossOption: declared by the loss in org.segloss.loss (name, type, default,
+    // allowed values, doc line, setter) and listed here, or, for the few settings that exist only
+    // here (a composite's weights, a schedule), declared below once.
 
-    /** A numeric range; NaN bounds are open-ended. */
-    private record Range(double lo, boolean loIn, double hi, boolean hiIn) {
-        static final Range ANY = new Range(Double.NaN, false, Double.NaN, false);
-        static final Range NON_NEG = new Range(0, true, Double.NaN, false);
-        static final Range POS = new Range(0, false, Double.NaN, false);
-        static final Range UNIT = new Range(0, true, 1, true);
-        static final Range UNIT_OPEN = new Range(0, true, 1, false);
+    /** One option as the catalogue lists and checks it. */
+    private record Opt(LossOption<?, ?> decl) {
+        String key() { return decl.name(); }
 
-        boolean contains(double v) {
-            if (!Double.isNaN(lo) && (loIn ? v < lo : v <= lo)) return false;
-            return Double.isNaN(hi) || (hiIn ? v <= hi : v < hi);
-        }
+        Kind type() { return decl.kind(); }
 
-        String text() {
-            if (Double.isNaN(lo) && Double.isNaN(hi)) return "";
-            if (Double.isNaN(hi)) return (loIn ? ">= " : "> ") + fmt(lo);
-            if (Double.isNaN(lo)) return (hiIn ? "<= " : "< ") + fmt(hi);
-            return "in " + (loIn ? "[" : "(") + fmt(lo) + ", " + fmt(hi) + (hiIn ? "]" : ")");
-        }
+        /** The default as a parseable value, or null for none. */
+        String def() { return decl.defaultText(); }
 
-        private static String fmt(double v) { return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v); }
-    }
+        String defaultText() { return decl.shownDefault(); }
 
-    /**
-     * One option: key, type, default (a parseable value, or null for "none"), the default as shown
-     * in the help, allowed values, range and help line.
-     */
-    private record Opt(String key, Type type, String def, String shownDefault, List<String> choices, Range range, String length,
-                       String help) {
-        String defaultText() { return shownDefault != null ? shownDefault : def != null ? def : "none"; }
+        List<String> choices() { return decl.choices(); }
 
-        Opt shown(String text) { return new Opt(key, type, def, text, choices, range, length, help); }
+        Range range() { return decl.range(); }
+
+        String length() { return decl.length(); }
+
+        String help() { return decl.doc(); }
+
+        Opt shown(String text) { return new Opt(decl.shown(text)); }
 
         String typeText() {
-            String r = range.text();
-            return switch (type) {
+            String r = range().text();
+            return switch (type()) {
                 case NUMBER -> "number" + (r.isEmpty() ? "" : " " + r);
                 case INTEGER -> "integer" + (r.isEmpty() ? "" : " " + r);
                 case BOOLEAN -> "true|false";
-                case CHOICE -> String.join("|", choices);
-                case NUMBERS -> "list of numbers" + (r.isEmpty() ? "" : " " + r) + ", " + length;
-                case INTEGERS -> "list of " + length + (r.isEmpty() ? "" : " " + r);
-                case CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS -> String.join("|", choices) + " or a list of " + length;
+                case CHOICE -> String.join("|", choices());
+                case NUMBERS -> "list of numbers" + (r.isEmpty() ? "" : " " + r) + ", " + length();
+                case INTEGERS -> "list of " + length() + (r.isEmpty() ? "" : " " + r);
+                case CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS -> String.join("|", choices()) + " or a list of " + length();
             };
         }
     }
 
+    /** The declarations of a loss, in its order, each replaced by the override of the same name where one is given. */
+    private static List<Opt> opts(List<LossOption<?, ?>> declared, Opt... overrides) {
+        List<Opt> out = new ArrayList<>();
+        for (LossOption<?, ?> d : declared) {
+            Opt o = new Opt(d);
+            for (Opt v : overrides) if (v.key().equals(d.name())) o = v;
+            out.add(o);
+        }
+        for (Opt v : overrides) {
+            if (out.stream().noneMatch(o -> o == v)) throw new IllegalStateException("override of undeclared option " + v.key());
+        }
+        return out;
+    }
+
+    /**
+     * The training default of include-background where it differs from the library's, with the
+     * reason: the one place the catalogue changes a loss's default.
+     */
+    private static Opt trainingIncludeBackground(LossOption<?, Boolean> declared, boolean value, String why) {
+        return new Opt(declared.withDefault(String.valueOf(value), SegmentationLoss.INCLUDE_BACKGROUND_DOC + " (" + why + ")."));
+    }
+
+    // catalogue-only settings (no builder has them): declared here, once
     private static Opt num(String key, String def, Range r, String help) {
-        return new Opt(key, Type.NUMBER, def, null, List.of(), r, null, help);
+        return new Opt(LossOption.number(key, def, r, help, null));
     }
 
     private static Opt integer(String key, String def, Range r, String help) {
-        return new Opt(key, Type.INTEGER, def, null, List.of(), r, null, help);
+        return new Opt(LossOption.integer(key, def, r, help, null));
     }
 
     private static Opt bool(String key, boolean def, String help) {
-        return new Opt(key, Type.BOOLEAN, String.valueOf(def), null, List.of(), Range.ANY, null, help);
+        return new Opt(LossOption.bool(key, def, help, null));
     }
 
     private static Opt choice(String key, String def, String help, String... values) {
-        return new Opt(key, Type.CHOICE, def, null, List.of(values), Range.ANY, null, help);
+        return new Opt(LossOption.word(key, def, help, values));
     }
 
     private static Opt numbers(String key, String length, Range r, String help) {
-        return new Opt(key, Type.NUMBERS, null, null, List.of(), r, length, help);
+        return new Opt(LossOption.numbers(key, length, r, help, null));
     }
 
     private static Opt ints(String key, String length, Range r, String help) {
-        return new Opt(key, Type.INTEGERS, null, null, List.of(), r, length, help);
+        return new Opt(LossOption.integers(key, length, r, help, null));
     }
 
     // shared options
     private static Opt includeBackground(boolean def, String why) {
-        return bool("include-background", def, "Whether class 0 enters the loss (" + why + ").");
+        return new Opt(SegmentationLoss.includeBackground(def, why));
     }
 
-    private static final Opt WEIGHT_KEPT = numbers("weight", "one per kept class", Range.NON_NEG, "Per-class weights of the items.");
-    private static final Opt IGNORE = integer("ignore-index", null, Range.ANY, "A label value whose voxels are left out (no loss, no gradient).");
-    private static final Opt REDUCTION = choice("reduction", "mean", "How the items are combined.", "mean", "sum");
-    private static final Opt SMOOTH_NR = num("smooth-nr", "1e-5", Range.NON_NEG, "Added to the numerator.");
-    private static final Opt SMOOTH_DR = num("smooth-dr", "1e-5", Range.POS, "Added to the denominator.");
-    private static final Opt BATCH = bool("batch", false,
-            "Pool the sums over the batch, one item per class (batch Dice, Kodym et al. 2018), instead of per sample.");
+    private static final Opt WEIGHT_KEPT = new Opt(SegmentationLoss.WEIGHT);
+    private static final Opt IGNORE = new Opt(SegmentationLoss.IGNORE_INDEX);
+    private static final Opt REDUCTION = new Opt(SegmentationLoss.REDUCTION);
+    private static final Opt SMOOTH_NR = new Opt(RegionLossBuilder.SMOOTH_NR);
+    private static final Opt SMOOTH_DR = new Opt(RegionLossBuilder.SMOOTH_DR);
+    private static final Opt BATCH = bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC);
     private static final Opt SPACING = numbers("spacing", "3 entries (D, H, W)", Range.POS, "Voxel size for the distance maps.")
             .shown("unit");
+
+    /** Keys the factories read by name. */
+    private static final String WEIGHT = SegmentationLoss.WEIGHT.name(), INCLUDE_BACKGROUND = "include-background";
 
     // ---- parsed arguments ---------------------------------------------------------------------
 
@@ -444,7 +463,7 @@ public final class LossCatalog {
         Args(LossDef def, Map<String, String> raw, int classes) {
             this.def = def;
             this.classes = classes;
-            for (Opt o : def.opts) opts.put(o.key, o);
+            for (Opt o : def.opts) opts.put(o.key(), o);
             for (Map.Entry<String, String> e : raw.entrySet()) {
                 String k = normaliseKey(e.getKey());
                 Opt o = opts.get(k);
@@ -460,12 +479,12 @@ public final class LossCatalog {
         }
 
         IllegalArgumentException err(Opt o, String what) {
-            return new IllegalArgumentException("loss '" + def.name + "': option '" + o.key + "' " + what);
+            return new IllegalArgumentException("loss '" + def.name + "': option '" + o.key() + "' " + what);
         }
 
         /** Type and range of one value (lengths that depend on C are checked by the getters). */
         void check(Opt o, String v) {
-            switch (o.type) {
+            switch (o.type()) {
                 case NUMBER -> number(o, v);
                 case INTEGER -> integer(o, v);
                 case BOOLEAN -> bool(o, v);
@@ -479,9 +498,9 @@ public final class LossCatalog {
 
         private boolean isChoice(Opt o, String v) {
             String n = v.toLowerCase(Locale.ROOT).replace('_', '-');
-            if (o.choices.contains(n)) return true;
+            if (o.choices().contains(n)) return true;
             if (!v.startsWith("[") && !Character.isDigit(v.isEmpty() ? 'x' : v.charAt(0)) && !v.startsWith("-") && !v.startsWith(".")) {
-                throw err(o, "must be one of " + String.join(", ", o.choices) + " or a list of " + o.length + ", got '" + v + "'");
+                throw err(o, "must be one of " + String.join(", ", o.choices()) + " or a list of " + o.length() + ", got '" + v + "'");
             }
             return false;
         }
@@ -494,7 +513,7 @@ public final class LossCatalog {
                 throw err(o, "must be a number" + rangeSuffix(o) + ", got '" + v + "'");
             }
             if (!Double.isFinite(d)) throw err(o, "must be a finite number" + rangeSuffix(o) + ", got '" + v + "'");
-            if (!o.range.contains(d)) throw err(o, "must be " + o.range.text() + ", got " + v);
+            if (!o.range().contains(d)) throw err(o, "must be " + o.range().text() + ", got " + v);
             return d;
         }
 
@@ -505,7 +524,7 @@ public final class LossCatalog {
             } catch (NumberFormatException e) {
                 throw err(o, "must be an integer" + rangeSuffix(o) + ", got '" + v + "'");
             }
-            if (!o.range.contains(i)) throw err(o, "must be " + o.range.text() + ", got " + v);
+            if (!o.range().contains(i)) throw err(o, "must be " + o.range().text() + ", got " + v);
             return i;
         }
 
@@ -517,12 +536,12 @@ public final class LossCatalog {
 
         String choice(Opt o, String v) {
             String n = v.toLowerCase(Locale.ROOT).replace('_', '-');
-            if (!o.choices.contains(n)) throw err(o, "must be one of " + String.join(", ", o.choices) + ", got '" + v + "'");
+            if (!o.choices().contains(n)) throw err(o, "must be one of " + String.join(", ", o.choices()) + ", got '" + v + "'");
             return n;
         }
 
         private String rangeSuffix(Opt o) {
-            String r = o.range.text();
+            String r = o.range().text();
             return r.isEmpty() ? "" : " " + r;
         }
 
@@ -530,7 +549,7 @@ public final class LossCatalog {
             String s = v.strip();
             if (s.startsWith("[") != s.endsWith("]")) throw err(o, "must be a list [a,b,...], got '" + v + "'");
             if (s.startsWith("[")) s = s.substring(1, s.length() - 1);
-            if (s.isBlank()) throw err(o, "must be a non-empty list of " + o.length + ", got '" + v + "'");
+            if (s.isBlank()) throw err(o, "must be a non-empty list of " + o.length() + ", got '" + v + "'");
             List<String> out = new ArrayList<>();
             for (String p : s.split(",", -1)) out.add(p.strip());
             return out;
@@ -545,7 +564,7 @@ public final class LossCatalog {
                 } catch (NumberFormatException e) {
                     throw err(o, "must be a list of numbers" + rangeSuffix(o) + ", got '" + it.get(i) + "' at position " + i + " of '" + v + "'");
                 }
-                if (!Double.isFinite(d[i]) || !o.range.contains(d[i])) {
+                if (!Double.isFinite(d[i]) || !o.range().contains(d[i])) {
                     throw err(o, "entries must be finite" + rangeSuffix(o) + ", got " + it.get(i) + " at position " + i + " of '" + v + "'");
                 }
             }
@@ -561,7 +580,7 @@ public final class LossCatalog {
                 } catch (NumberFormatException e) {
                     throw err(o, "must be a list of integers" + rangeSuffix(o) + ", got '" + it.get(i) + "' at position " + i + " of '" + v + "'");
                 }
-                if (!o.range.contains(d[i])) {
+                if (!o.range().contains(d[i])) {
                     throw err(o, "entries must be" + rangeSuffix(o) + ", got " + it.get(i) + " at position " + i + " of '" + v + "'");
                 }
             }
@@ -578,7 +597,7 @@ public final class LossCatalog {
 
         private String raw(String key) {
             Opt o = opt(key);
-            return given.getOrDefault(key, o.def);
+            return given.getOrDefault(key, o.def());
         }
 
         boolean has(String key) { return given.containsKey(key); }
@@ -662,10 +681,33 @@ public final class LossCatalog {
             return b;
         }
 
+        /**
+         * Sets every scalar option the loss declares with a setter (number, integer, true/false,
+         * choice) to its value in force, given or default, through the declaration's setter. List
+         * options are set by the factory, which checks their length against C.
+         */
+        @SuppressWarnings("unchecked")
+        <B> B apply(B builder) {
+            for (Opt o : def.opts) {
+                LossOption<Object, Object> d = (LossOption<Object, Object>) o.decl();
+                if (!d.hasSetter()) continue;
+                switch (o.type()) {
+                    case NUMBER, INTEGER, BOOLEAN, CHOICE -> {
+                        String v = raw(o.key());
+                        if (v == null) continue;
+                        check(o, v);
+                        d.set(builder, d.parse(v));
+                    }
+                    default -> { }
+                }
+            }
+            return builder;
+        }
+
         /** Every option with the value in force, for logs. */
         Map<String, String> resolved() {
             Map<String, String> m = new LinkedHashMap<>();
-            for (Opt o : def.opts) m.put(o.key, given.containsKey(o.key) ? given.get(o.key) : o.defaultText());
+            for (Opt o : def.opts) m.put(o.key(), given.containsKey(o.key()) ? given.get(o.key()) : o.defaultText());
             return m;
         }
     }
@@ -684,7 +726,7 @@ public final class LossCatalog {
 
     private static void def(String name, String summary, String paper, List<String> notes, List<Opt> opts, Factory f) {
         Set<String> keys = new LinkedHashSet<>();
-        for (Opt o : opts) if (!keys.add(o.key)) throw new IllegalStateException(name + ": option " + o.key + " declared twice");
+        for (Opt o : opts) if (!keys.add(o.key())) throw new IllegalStateException(name + ": option " + o.key() + " declared twice");
         DEFS.put(name, new LossDef(name, summary, paper, notes, opts, f));
     }
 
@@ -721,15 +763,10 @@ public final class LossCatalog {
         def("dice", "soft Dice loss 1 - (2I + s)/(P + G + s) per sample and class (MONAI DiceLoss)",
                 "Milletari et al., V-Net, 3DV 2016, arXiv 1606.04797; MONAI DiceLoss",
                 List.of(),
-                List.of(includeBackground(false, BG_DICE), BATCH, SMOOTH_NR, SMOOTH_DR,
-                        bool("squared-pred", false, "Squared terms in the denominator (V-Net form)."),
-                        bool("jaccard", false, "MONAI's Jaccard form 1 - (2I + s)/(2U + s) (see also the jaccard loss)."),
-                        WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(DiceLoss.OPTIONS, trainingIncludeBackground(DiceLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    DiceLoss.Builder b = a.common(DiceLoss.builder(), ib).batch(a.b("batch")).smoothNr(a.f("smooth-nr"))
-                            .smoothDr(a.f("smooth-dr")).squaredPred(a.b("squared-pred")).jaccard(a.b("jaccard"));
-                    float[] w = a.perKept("weight", ib);
+                    DiceLoss.Builder b = a.apply(DiceLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -737,12 +774,10 @@ public final class LossCatalog {
         def("jaccard", "soft Jaccard (IoU) loss 1 - (I + s)/(P + G - I + s)",
                 "Rahman and Wang, ISVC 2016",
                 List.of(),
-                List.of(includeBackground(false, BG_DICE), BATCH, SMOOTH_NR, SMOOTH_DR, WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(JaccardLoss.OPTIONS, trainingIncludeBackground(JaccardLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    JaccardLoss.Builder b = a.common(JaccardLoss.builder(), ib).batch(a.b("batch")).smoothNr(a.f("smooth-nr"))
-                            .smoothDr(a.f("smooth-dr"));
-                    float[] w = a.perKept("weight", ib);
+                    JaccardLoss.Builder b = a.apply(JaccardLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -765,20 +800,12 @@ public final class LossCatalog {
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237",
                 List.of("include-background stays true by default (the paper's GDL weighs every class; without background a",
                         "background-only patch has all weights 0 and gives loss 0 with no gradient)."),
-                List.of(includeBackground(true, "library/MONAI default"),
-                        choice("weight-type", "square", "Class weight 1/G^2, 1/G or 1.", "square", "simple", "uniform"),
-                        choice("variant", "monai", "Which implementation's formula (see GeneralizedDiceLoss); segloss-v2 needs batch=true.",
-                                "monai", "liviaets", "segloss", "segloss-v2"),
-                        SMOOTH_NR, SMOOTH_DR.shown("1e-5 (> 0 for segloss-v2)"),
-                        bool("batch", false, "Pool the statistics over the batch (one value)."),
-                        IGNORE, REDUCTION),
+                opts(GeneralizedDiceLoss.OPTIONS),
                 a -> {
-                    GeneralizedDiceLoss.Variant v = a.e("variant", GeneralizedDiceLoss.Variant.class);
-                    a.unusedUnless(v != GeneralizedDiceLoss.Variant.SEGLOSS_V2, "smooth-nr", "with variant=segloss-v2 (its numerator"
-                            + " has no smoothing)");
-                    return a.common(GeneralizedDiceLoss.builder(), a.b("include-background"))
-                            .weightType(a.e("weight-type", GeneralizedDiceLoss.WeightType.class)).variant(v)
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch")).build();
+                    GeneralizedDiceLoss.Variant v = a.e(GeneralizedDiceLoss.VARIANT.name(), GeneralizedDiceLoss.Variant.class);
+                    a.unusedUnless(v != GeneralizedDiceLoss.Variant.SEGLOSS_V2, RegionLossBuilder.SMOOTH_NR.name(), "with variant=segloss-v2"
+                            + " (its numerator has no smoothing)");
+                    return a.apply(GeneralizedDiceLoss.builder()).build();
                 });
 
         def("cross-entropy", "multi-class cross-entropy on logits (PyTorch nn.CrossEntropyLoss)",
@@ -853,17 +880,10 @@ public final class LossCatalog {
                 "Salehi et al., MLMI 2017, arXiv 1706.05721",
                 List.of("alpha weighs false positives, beta false negatives (MONAI/Salehi order). The defaults 0.5/0.5 are MONAI's",
                         "and equal the dice loss with twice the smoothing; the paper's best setting is alpha=0.3,beta=0.7."),
-                List.of(num("alpha", "0.5", Range.NON_NEG, "Weight of the false positives."),
-                        num("beta", "0.5", Range.NON_NEG, "Weight of the false negatives."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH,
-                        choice("form", "one-minus", "one-minus: 1 - TI (MONAI); negative: -TI (SegLoss), same gradient.", "one-minus", "negative"),
-                        includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(TverskyLoss.OPTIONS, trainingIncludeBackground(TverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    TverskyLoss.Builder b = a.common(TverskyLoss.builder(), ib).alpha(a.f("alpha")).beta(a.f("beta"))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"))
-                            .form(a.e("form", TverskyLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    TverskyLoss.Builder b = a.apply(TverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -871,13 +891,10 @@ public final class LossCatalog {
         def("asymmetric-similarity", "F-beta (asymmetric similarity) loss: Tversky with alpha = 1/(1 + b^2), beta = b^2/(1 + b^2)",
                 "Hashemi et al., IEEE Access 2018, arXiv 1803.11078",
                 List.of(),
-                List.of(num("f-beta", "1.5", Range.POS, "The F-beta parameter b (SegLoss AsymLoss: 1.5)."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH, includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(TverskyLoss.ASYMMETRIC_SIMILARITY_OPTIONS, trainingIncludeBackground(TverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    TverskyLoss.Builder b = a.common(TverskyLoss.asymmetricSimilarityBuilder(a.f("f-beta")), ib)
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"));
-                    float[] w = a.perKept("weight", ib);
+                    TverskyLoss.Builder b = a.apply(TverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -885,19 +902,10 @@ public final class LossCatalog {
         def("focal-tversky", "focal Tversky loss (1 - TI)^exponent per class",
                 "Abraham and Khan, ISBI 2019, arXiv 1810.07842, Eq. 4 (gamma = 4/3: exponent 0.75)",
                 List.of("alpha weighs false positives, beta false negatives: the paper's 'alpha = 0.7' (on FN) is beta=0.7 here."),
-                List.of(num("alpha", "0.3", Range.NON_NEG, "Weight of the false positives."),
-                        num("beta", "0.7", Range.NON_NEG, "Weight of the false negatives."),
-                        num("exponent", "0.75", Range.POS, "The power applied to 1 - TI (1/gamma of the paper)."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH,
-                        choice("form", "per-class", "per-class (paper Eq. 4) or mean-then-power (authors' code, SegLoss).",
-                                "per-class", "mean-then-power"),
-                        includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(FocalTverskyLoss.OPTIONS, trainingIncludeBackground(FocalTverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    FocalTverskyLoss.Builder b = a.common(FocalTverskyLoss.builder(), ib).alpha(a.f("alpha")).beta(a.f("beta"))
-                            .exponent(a.f("exponent")).smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"))
-                            .form(a.e("form", FocalTverskyLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    FocalTverskyLoss.Builder b = a.apply(FocalTverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -977,8 +985,8 @@ public final class LossCatalog {
         def("lovasz-softmax", "Lovasz extension of the per-class Jaccard loss on the softmax probabilities",
                 "Berman et al., CVPR 2018, arXiv 1705.08790, Alg. 1",
                 List.of(),
-                List.of(new Opt("classes", Type.CHOICE_OR_INTEGERS, "present", null, List.of("present", "all"), Range.NON_NEG,
-                                "class ids", "Classes averaged: present in the batch (or image), all kept, or these ids."),
+                List.of(new Opt(LossOption.choiceOrList("classes", Kind.CHOICE_OR_INTEGERS, "present", List.of("present", "all"),
+                                Range.NON_NEG, "class ids", "Classes averaged: present in the batch (or image), all kept, or these ids.")),
                         bool("per-image", false, "Per image, then the mean over the images; false: the batch is one set."),
                         includeBackground(true, "reference default"), IGNORE, REDUCTION),
                 a -> {
@@ -1003,28 +1011,22 @@ public final class LossCatalog {
                 "Fidon et al., BrainLes 2017, arXiv 1707.00478, Eqs. 6, 9; MONAI GeneralizedWassersteinDiceLoss",
                 List.of("distance-matrix=binary (every confusion costs 1) is the default because C is the only thing known about",
                         "the classes; give C*C row-major distances (zero diagonal) to make related classes cheaper to confuse."),
-                List.of(new Opt("distance-matrix", Type.CHOICE_OR_NUMBERS, "binary", null, List.of("binary"), Range.NON_NEG,
-                                "C*C numbers >= 0 (row-major)", "Ground distance M between classes (row = true class)."),
-                        choice("weighting", "default", "default (paper: background alpha 0) or gdl (Tilborghs et al.).", "default", "gdl"),
-                        SMOOTH_NR, SMOOTH_DR, IGNORE, REDUCTION),
+                opts(GeneralizedWassersteinDiceLoss.OPTIONS),
                 a -> {
                     int c = a.classes;
                     double[][] m;
-                    String raw = a.raw("distance-matrix");
+                    String key = GeneralizedWassersteinDiceLoss.DISTANCE_MATRIX.name(), raw = a.raw(key);
                     if (raw.equalsIgnoreCase("binary")) {
                         m = GeneralizedWassersteinDiceLoss.binary(c);
                     } else {
-                        double[] flat = a.numbers(a.opt("distance-matrix"), raw);
+                        double[] flat = a.numbers(a.opt(key), raw);
                         if (flat.length != c * c) {
-                            throw a.err(a.opt("distance-matrix"), "needs C*C = " + (c * c) + " values (row-major, C = " + c + "), got "
-                                    + flat.length);
+                            throw a.err(a.opt(key), "needs C*C = " + (c * c) + " values (row-major, C = " + c + "), got " + flat.length);
                         }
                         m = new double[c][c];
                         for (int i = 0; i < c; i++) System.arraycopy(flat, i * c, m[i], 0, c);
                     }
-                    return a.common(GeneralizedWassersteinDiceLoss.builder(), true).distanceMatrix(m)
-                            .weighting(a.e("weighting", GeneralizedWassersteinDiceLoss.Weighting.class))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).build();
+                    return a.apply(GeneralizedWassersteinDiceLoss.builder()).distanceMatrix(m).build();
                 });
 
         def("boundary", "generalised Dice + boundary loss under the paper's per-epoch schedule (BoundarySchedule)",
