@@ -2,8 +2,8 @@ package org.segloss.loss;
 
 import java.util.Arrays;
 import org.segloss.autograd.Var;
-import org.segloss.distance.SignedDistanceMaps.Convention;
 import org.segloss.distance.SignedDistanceMaps;
+import org.segloss.distance.SignedDistanceMaps.Convention;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
