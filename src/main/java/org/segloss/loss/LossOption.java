@@ -154,6 +154,11 @@ public final class LossOption<B, T> {
         return new LossOption<>(name, Kind.NUMBERS, null, List.of(), range, length, doc, setter, LossOption::parseFloats);
     }
 
+    /** A list of numbers the builder keeps in double precision, no default (none). */
+    public static <B> LossOption<B, double[]> reals(String name, String length, Range range, String doc, BiConsumer<B, double[]> setter) {
+        return new LossOption<>(name, Kind.NUMBERS, null, List.of(), range, length, doc, setter, LossOption::parseDoubles);
+    }
+
     /** A list of integers, no default (none). */
     public static <B> LossOption<B, int[]> integers(String name, String length, Range range, String doc, BiConsumer<B, int[]> setter) {
         return new LossOption<>(name, Kind.INTEGERS, null, List.of(), range, length, doc, setter, LossOption::parseInts);
@@ -232,6 +237,13 @@ public final class LossOption<B, T> {
         float[] f = new float[p.length];
         for (int i = 0; i < p.length; i++) f[i] = (float) Double.parseDouble(p[i]);
         return f;
+    }
+
+    private static double[] parseDoubles(String text) {
+        String[] p = items(text);
+        double[] d = new double[p.length];
+        for (int i = 0; i < p.length; i++) d[i] = Double.parseDouble(p[i]);
+        return d;
     }
 
     private static int[] parseInts(String text) {

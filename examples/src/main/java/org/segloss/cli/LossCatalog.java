@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.segloss.autograd.Var;
-import org.segloss.distance.SignedDistanceMaps.Convention;
 import org.segloss.examples.train.EpochAware;
 import org.segloss.loss.BoundaryLoss;
 import org.segloss.loss.BoundarySchedule;
@@ -409,47 +408,19 @@ public final class LossCatalog {
         return new Opt(declared.withDefault(String.valueOf(value), SegmentationLoss.INCLUDE_BACKGROUND_DOC + " (" + why + ")."));
     }
 
-    // catalogue-only settings (no builder has them): declared here, once
+    /** A catalogue-only setting (no builder has it), declared here once. */
     private static Opt num(String key, String def, Range r, String help) {
         return new Opt(LossOption.number(key, def, r, help, null));
     }
 
-    private static Opt integer(String key, String def, Range r, String help) {
-        return new Opt(LossOption.integer(key, def, r, help, null));
-    }
-
-    private static Opt bool(String key, boolean def, String help) {
-        return new Opt(LossOption.bool(key, def, help, null));
-    }
-
-    private static Opt choice(String key, String def, String help, String... values) {
-        return new Opt(LossOption.word(key, def, help, values));
-    }
-
-    private static Opt numbers(String key, String length, Range r, String help) {
-        return new Opt(LossOption.numbers(key, length, r, help, null));
-    }
-
-    private static Opt ints(String key, String length, Range r, String help) {
-        return new Opt(LossOption.integers(key, length, r, help, null));
-    }
-
-    // shared options
-    private static Opt includeBackground(boolean def, String why) {
-        return new Opt(SegmentationLoss.includeBackground(def, why));
-    }
-
     private static final Opt WEIGHT_KEPT = new Opt(SegmentationLoss.WEIGHT);
-    private static final Opt IGNORE = new Opt(SegmentationLoss.IGNORE_INDEX);
     private static final Opt REDUCTION = new Opt(SegmentationLoss.REDUCTION);
-    private static final Opt SMOOTH_NR = new Opt(RegionLossBuilder.SMOOTH_NR);
-    private static final Opt SMOOTH_DR = new Opt(RegionLossBuilder.SMOOTH_DR);
-    private static final Opt BATCH = bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC);
-    private static final Opt SPACING = numbers("spacing", "3 entries (D, H, W)", Range.POS, "Voxel size for the distance maps.")
-            .shown("unit");
 
     /** Keys the factories read by name. */
     private static final String WEIGHT = SegmentationLoss.WEIGHT.name(), INCLUDE_BACKGROUND = "include-background";
+
+    /** hausdorff-dt's added Dice term: a composition of this catalogue, so declared here. */
+    private static final String DICE_WEIGHT = "dice-weight";
 
     // ---- parsed arguments ---------------------------------------------------------------------
 
@@ -673,14 +644,6 @@ public final class LossCatalog {
             if (!used && has(key)) throw err(opt(key), "has no effect " + why + "; leave it out");
         }
 
-        <B extends SegmentationLoss.Builder<B>> B common(B b, boolean includeBackground) {
-            b.includeBackground(includeBackground);
-            Integer ig = opts.containsKey("ignore-index") ? i("ignore-index") : null;
-            if (ig != null) b.ignoreIndex(ig);
-            if (opts.containsKey("reduction")) b.reduction(reduction());
-            return b;
-        }
-
         /**
          * Sets every scalar option the loss declares with a setter (number, integer, true/false,
          * choice) to its value in force, given or default, through the declaration's setter. List
@@ -736,27 +699,18 @@ public final class LossCatalog {
         def("dice-ce", "soft Dice + cross-entropy on the same logits, nnU-Net's training loss (DC_and_CE)",
                 "Isensee et al., nnU-Net, Nature Methods 2021, arXiv 1809.10486; MONAI DiceCELoss",
                 List.of("Defaults = DiceCELoss.nnUnet(false): Dice without background, per-sample Dice; include-background=true is MONAI's DiceCELoss."),
-                List.of(includeBackground(false, "Dice part only; nnU-Net: false; the CE always uses every class"),
-                        BATCH, SMOOTH_NR, SMOOTH_DR,
-                        bool("squared-pred", false, "Dice part: squared terms in the denominator (V-Net form)."),
-                        bool("jaccard", false, "Dice part: the Jaccard form 1 - (2I + s)/(2U + s)."),
-                        num("lambda-dice", "1", Range.NON_NEG, "Weight of the Dice part."),
-                        num("lambda-ce", "1", Range.NON_NEG, "Weight of the cross-entropy part."),
-                        num("label-smoothing", "0", Range.UNIT_OPEN, "Cross-entropy label smoothing epsilon."),
-                        numbers("weight", "C entries", Range.NON_NEG, "CE class weights, and weight[1:] for the Dice items without background."),
-                        IGNORE, REDUCTION),
+                opts(DiceCELoss.OPTIONS, trainingIncludeBackground(DiceCELoss.INCLUDE_BACKGROUND, false,
+                        "Dice part only; nnU-Net: false; the CE always uses every class")),
                 a -> {
-                    for (String k : List.of("include-background", "batch", "smooth-nr", "smooth-dr", "squared-pred", "jaccard")) {
-                        a.unusedUnless(a.f("lambda-dice") != 0f, k, "with lambda-dice=0 (the Dice part is off)");
+                    for (LossOption<?, ?> o : List.of(DiceCELoss.INCLUDE_BACKGROUND, DiceCELoss.BATCH, DiceCELoss.SMOOTH_NR,
+                            DiceCELoss.SMOOTH_DR, DiceCELoss.SQUARED_PRED, DiceCELoss.JACCARD)) {
+                        a.unusedUnless(a.f(DiceCELoss.LAMBDA_DICE.name()) != 0f, o.name(), "with lambda-dice=0 (the Dice part is off)");
                     }
-                    a.unusedUnless(a.f("lambda-ce") != 0f, "label-smoothing", "with lambda-ce=0 (the cross-entropy part is off)");
-                    DiceCELoss.Builder b = DiceCELoss.builder().includeBackground(a.b("include-background")).batch(a.b("batch"))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).squaredPred(a.b("squared-pred"))
-                            .jaccard(a.b("jaccard")).lambdaDice(a.f("lambda-dice")).lambdaCe(a.f("lambda-ce"))
-                            .labelSmoothing(a.f("label-smoothing")).reduction(a.reduction());
-                    float[] w = a.perClass("weight");
+                    a.unusedUnless(a.f(DiceCELoss.LAMBDA_CE.name()) != 0f, DiceCELoss.LABEL_SMOOTHING.name(),
+                            "with lambda-ce=0 (the cross-entropy part is off)");
+                    DiceCELoss.Builder b = a.apply(DiceCELoss.builder());
+                    float[] w = a.perClass(WEIGHT);
                     if (w != null) b.weight(w);
-                    if (a.i("ignore-index") != null) b.ignoreIndex(a.i("ignore-index"));
                     return b.build();
                 });
 
@@ -786,14 +740,12 @@ public final class LossCatalog {
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237, Sec. 2",
                 List.of("DL2 is a two-class loss: with C > 2 it scores foreground-channel one-vs-rest and gives the other classes",
                         "no Dice signal of their own. Its range is about [-1/2, 1] (an empty foreground predicted empty scores -1/2)."),
-                List.of(integer("foreground-channel", "1", Range.NON_NEG, "The channel scored as foreground, < C."),
-                        num("epsilon", "1e-5", Range.POS, "Added to both numerators and denominators."),
-                        bool("batch", false, "Pool the sums over the batch (one value)."),
-                        IGNORE, REDUCTION),
+                opts(SudreDiceLoss.OPTIONS),
                 a -> {
-                    int fg = a.i("foreground-channel");
-                    if (fg >= a.classes) throw a.err(a.opt("foreground-channel"), "must be < C = " + a.classes + ", got " + fg);
-                    return a.common(SudreDiceLoss.builder(), true).foregroundChannel(fg).epsilon(a.f("epsilon")).batch(a.b("batch")).build();
+                    String key = SudreDiceLoss.FOREGROUND_CHANNEL.name();
+                    int fg = a.i(key);
+                    if (fg >= a.classes) throw a.err(a.opt(key), "must be < C = " + a.classes + ", got " + fg);
+                    return a.apply(SudreDiceLoss.builder()).build();
                 });
 
         def("generalized-dice", "generalised Dice loss: class terms weighted by 1/volume^2 before the ratio (MONAI GeneralizedDiceLoss)",
@@ -811,12 +763,10 @@ public final class LossCatalog {
         def("cross-entropy", "multi-class cross-entropy on logits (PyTorch nn.CrossEntropyLoss)",
                 "PyTorch CrossEntropyLoss semantics; loss-spec 1.1",
                 List.of("Always over every class (no include-background); weight has C entries; MEAN is PyTorch's weighted mean."),
-                List.of(numbers("weight", "C entries", Range.NON_NEG, "Class weights, background included."),
-                        num("label-smoothing", "0", Range.UNIT_OPEN, "Target (1 - eps) onehot + eps / C."),
-                        IGNORE, REDUCTION),
+                opts(CrossEntropyLoss.OPTIONS),
                 a -> {
-                    CrossEntropyLoss.Builder b = a.common(CrossEntropyLoss.builder(), true).labelSmoothing(a.f("label-smoothing"));
-                    float[] w = a.perClass("weight");
+                    CrossEntropyLoss.Builder b = a.apply(CrossEntropyLoss.builder());
+                    float[] w = a.perClass(WEIGHT);
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -824,35 +774,26 @@ public final class LossCatalog {
         def("weighted-cross-entropy", "cross-entropy whose foreground classes are weighted by (N - S_c)/S_c, recomputed per batch",
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237, Sec. 2 (WCE)",
                 List.of("With C > 2 every foreground class gets its own automatic weight (segloss's extension of the two-class paper form)."),
-                List.of(choice("weight-source", "prediction", "S = sum of predicted probabilities (paper as printed) or of reference voxels.",
-                                "prediction", "reference"),
-                        IGNORE, REDUCTION),
-                a -> a.common(WeightedCrossEntropyLoss.builder(), true)
-                        .weightSource(a.e("weight-source", WeightedCrossEntropyLoss.WeightSource.class)).build());
+                opts(WeightedCrossEntropyLoss.OPTIONS),
+                a -> a.apply(WeightedCrossEntropyLoss.builder()).build());
 
         def("focal", "focal loss -(1 - p_t)^gamma log p_t on the softmax (MONAI FocalLoss)",
                 "Lin et al., ICCV 2017, arXiv 1708.02002, Eq. 5",
                 List.of("alpha multiplies the background by 1 - alpha and every other class by alpha; alpha-per-class replaces it."),
-                List.of(num("gamma", "2", Range.NON_NEG, "Focusing exponent; 0 gives cross-entropy."),
-                        num("alpha", null, Range.UNIT, "Scalar class balance."),
-                        numbers("alpha-per-class", "one per kept class", Range.UNIT, "Class balance per class (not with alpha)."),
-                        includeBackground(true, "library/MONAI default"),
-                        choice("variant", "standard", "monai: softmax over the foreground channels only when the background is excluded.",
-                                "standard", "monai"),
-                        WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(FocalLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    if (a.has("alpha") && a.has("alpha-per-class")) {
-                        throw a.err(a.opt("alpha-per-class"), "cannot be combined with alpha (one replaces the other); give one of them");
+                    boolean ib = a.b(INCLUDE_BACKGROUND);
+                    String alpha = FocalLoss.ALPHA.name(), perClass = FocalLoss.ALPHA_PER_CLASS.name();
+                    if (a.has(alpha) && a.has(perClass)) {
+                        throw a.err(a.opt(perClass), "cannot be combined with alpha (one replaces the other); give one of them");
                     }
                     // the variant changes only the softmax without the background and the sum reduction (FocalLoss)
-                    a.unusedUnless(!ib || a.reduction() == Reduction.SUM, "variant", "with include-background=true and reduction=mean");
-                    FocalLoss.Builder b = a.common(FocalLoss.builder(), ib).gamma(a.f("gamma"))
-                            .variant(a.e("variant", FocalLoss.Variant.class));
-                    if (a.has("alpha")) b.alpha(a.f("alpha"));
-                    float[] apc = a.perKept("alpha-per-class", ib);
+                    a.unusedUnless(!ib || a.reduction() == Reduction.SUM, FocalLoss.VARIANT.name(),
+                            "with include-background=true and reduction=mean");
+                    FocalLoss.Builder b = a.apply(FocalLoss.builder());
+                    float[] apc = a.perKept(perClass, ib);
                     if (apc != null) b.alphaPerClass(apc);
-                    float[] w = a.perKept("weight", ib);
+                    float[] w = a.perKept(WEIGHT, ib);
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -860,18 +801,10 @@ public final class LossCatalog {
         def("sensitivity-specificity", "lambda * MSE over the positive voxels + (1 - lambda) * MSE over the negative voxels, per class",
                 "Brosch et al., MICCAI 2015; as in Sudre et al., DLMIA 2017, arXiv 1707.03237 (lambda = 0.05)",
                 List.of(),
-                List.of(num("lambda", "0.05", Range.UNIT, "Weight of the positive-voxel (sensitivity) term."),
-                        num("epsilon", "1e-5", Range.POS, "Added to both denominators."),
-                        bool("batch", false, "Pool the sums over the batch (one item per class) instead of per sample."),
-                        choice("form", "per-class", "per-class: reduction over the items; sum-over-classes: NiftyNet's.",
-                                "per-class", "sum-over-classes"),
-                        includeBackground(true, "library default"), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(SensitivitySpecificityLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    SensitivitySpecificityLoss.Builder b = a.common(SensitivitySpecificityLoss.builder(), ib)
-                            .sensitivityWeight(a.f("lambda")).epsilon(a.f("epsilon")).batch(a.b("batch"))
-                            .form(a.e("form", SensitivitySpecificityLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    SensitivitySpecificityLoss.Builder b = a.apply(SensitivitySpecificityLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -914,24 +847,13 @@ public final class LossCatalog {
                 "Wong et al., MICCAI 2018, arXiv 1809.00076",
                 List.of("Dice term over the kept classes, pooled over the batch (paper); the CE term always uses every class with",
                         "label-frequency weights (or ce-weight). form=segloss is SegLoss's ExpLog_loss (its CE has no power)."),
-                List.of(choice("form", "paper", "paper (Wong et al.) or segloss (power of -ln of the mean Dice, plain weighted CE).",
-                                "paper", "segloss"),
-                        num("gamma-dice", "0.3", Range.POS, "Exponent of the Dice term."),
-                        num("gamma-cross", "0.3", Range.POS, "Exponent of the cross-entropy term (form=paper only)."),
-                        num("weight-dice", "0.8", Range.NON_NEG, "w_Dice."),
-                        num("weight-cross", "0.2", Range.NON_NEG, "w_Cross."),
-                        num("epsilon", "1", Range.POS, "Dice pseudo-count in numerator and denominator."),
-                        bool("batch", true, "Dice pooled over the batch (paper); false: per (sample, class)."),
-                        numbers("ce-weight", "C entries", Range.NON_NEG, "Fixed CE class weights instead of the frequency weights.")
-                                .shown("none (frequency weights; 1 for form=segloss)"),
-                        includeBackground(true, "library default; the paper averages over all labels"), IGNORE),
+                opts(ExpLogLoss.OPTIONS),
                 a -> {
-                    ExpLogLoss.Form form = a.e("form", ExpLogLoss.Form.class);
-                    a.unusedUnless(form == ExpLogLoss.Form.PAPER, "gamma-cross", "with form=segloss (its cross-entropy has no power)");
-                    ExpLogLoss.Builder b = a.common(ExpLogLoss.builder(), a.b("include-background")).form(form)
-                            .gammaDice(a.f("gamma-dice")).gammaCross(a.f("gamma-cross")).weightDice(a.f("weight-dice"))
-                            .weightCross(a.f("weight-cross")).epsilon(a.f("epsilon")).batch(a.b("batch"));
-                    float[] w = a.perClass("ce-weight");
+                    ExpLogLoss.Form form = a.e(ExpLogLoss.FORM.name(), ExpLogLoss.Form.class);
+                    a.unusedUnless(form == ExpLogLoss.Form.PAPER, ExpLogLoss.GAMMA_CROSS.name(), "with form=segloss (its cross-entropy has"
+                            + " no power)");
+                    ExpLogLoss.Builder b = a.apply(ExpLogLoss.builder());
+                    float[] w = a.perClass(ExpLogLoss.CE_WEIGHT.name());
                     if (w != null) b.ceWeight(w);
                     return b.build();
                 });
@@ -940,12 +862,10 @@ public final class LossCatalog {
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("A regulariser: the labels enter only through ignore-index, so alone it learns nothing about them;",
                         "left-atrium is the paper's composite (Dice + overlap + focal-positive)."),
-                List.of(num("smooth-dr", "1e-5", Range.POS, "Added to the voxel count."),
-                        includeBackground(false, "library default"), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(OverlapLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    OverlapLoss.Builder b = a.common(OverlapLoss.builder(), ib).smoothDr(a.f("smooth-dr"));
-                    float[] w = a.perKept("weight", ib);
+                    OverlapLoss.Builder b = a.apply(OverlapLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -953,53 +873,44 @@ public final class LossCatalog {
         def("focal-positive", "focal cross-entropy over the foreground voxels only",
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("Background voxels are not supervised: alone it over-segments; left-atrium is the paper's composite."),
-                List.of(num("gamma", "2", Range.NON_NEG, "Focusing exponent."), IGNORE),
-                a -> {
-                    FocalPositiveLoss.Builder b = FocalPositiveLoss.builder().gamma(a.f("gamma"));
-                    if (a.i("ignore-index") != null) b.ignoreIndex(a.i("ignore-index"));
-                    return b.build();
-                });
+                opts(FocalPositiveLoss.OPTIONS),
+                a -> a.apply(FocalPositiveLoss.builder()).build());
 
         def("left-atrium", "Yang et al.'s composite: Dice + lambda-overlap * overlap + lambda-focal-positive * focal-positive",
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("The Dice term is the dice loss (MONAI defaults, include-background as given); the overlap term excludes",
                         "the background; weights 1, 1 as LeftAtriumLoss.create()."),
-                List.of(num("lambda-overlap", "1", Range.NON_NEG, "Weight of the overlap term."),
-                        num("lambda-focal-positive", "1", Range.NON_NEG, "Weight of the focal-positive term."),
-                        num("gamma", "2", Range.NON_NEG, "Focal-positive exponent."),
-                        includeBackground(false, "Dice term; " + BG_DICE), IGNORE),
+                opts(LeftAtriumLoss.OPTIONS, trainingIncludeBackground(LeftAtriumLoss.INCLUDE_BACKGROUND, false, "Dice term; " + BG_DICE)),
                 a -> {
-                    a.unusedUnless(a.f("lambda-focal-positive") != 0f, "gamma", "with lambda-focal-positive=0 (that term is off)");
-                    Integer ig = a.i("ignore-index");
-                    DiceLoss.Builder dice = DiceLoss.builder().includeBackground(a.b("include-background"));
+                    float lambdaOverlap = a.f(LeftAtriumLoss.LAMBDA_OVERLAP.name()), lambdaFocal = a.f(LeftAtriumLoss.LAMBDA_FOCAL_POSITIVE.name());
+                    a.unusedUnless(lambdaFocal != 0f, LeftAtriumLoss.GAMMA.name(), "with lambda-focal-positive=0 (that term is off)");
+                    Integer ig = a.i(SegmentationLoss.IGNORE_INDEX.name());
+                    DiceLoss.Builder dice = DiceLoss.builder().includeBackground(a.b(INCLUDE_BACKGROUND));
                     OverlapLoss.Builder ov = OverlapLoss.builder();
-                    FocalPositiveLoss.Builder fp = FocalPositiveLoss.builder().gamma(a.f("gamma"));
+                    FocalPositiveLoss.Builder fp = LeftAtriumLoss.GAMMA.set(FocalPositiveLoss.builder(), a.f(LeftAtriumLoss.GAMMA.name()));
                     if (ig != null) {
                         dice.ignoreIndex(ig);
                         ov.ignoreIndex(ig);
                         fp.ignoreIndex(ig);
                     }
-                    return LeftAtriumLoss.of(dice.build(), a.f("lambda-overlap"), ov.build(), a.f("lambda-focal-positive"), fp.build());
+                    return LeftAtriumLoss.of(dice.build(), lambdaOverlap, ov.build(), lambdaFocal, fp.build());
                 });
 
         def("lovasz-softmax", "Lovasz extension of the per-class Jaccard loss on the softmax probabilities",
                 "Berman et al., CVPR 2018, arXiv 1705.08790, Alg. 1",
                 List.of(),
-                List.of(new Opt(LossOption.choiceOrList("classes", Kind.CHOICE_OR_INTEGERS, "present", List.of("present", "all"),
-                                Range.NON_NEG, "class ids", "Classes averaged: present in the batch (or image), all kept, or these ids.")),
-                        bool("per-image", false, "Per image, then the mean over the images; false: the batch is one set."),
-                        includeBackground(true, "reference default"), IGNORE, REDUCTION),
+                opts(LovaszSoftmaxLoss.OPTIONS),
                 a -> {
-                    LovaszSoftmaxLoss.Builder b = a.common(LovaszSoftmaxLoss.builder(), a.b("include-background")).perImage(a.b("per-image"));
-                    String cl = a.raw("classes").toLowerCase(Locale.ROOT);
+                    LovaszSoftmaxLoss.Builder b = a.apply(LovaszSoftmaxLoss.builder());
+                    String key = LovaszSoftmaxLoss.CLASSES.name(), cl = a.raw(key).toLowerCase(Locale.ROOT);
                     if (cl.equals("present")) b.classes(LovaszSoftmaxLoss.Classes.PRESENT);
                     else if (cl.equals("all")) b.classes(LovaszSoftmaxLoss.Classes.ALL);
                     else {
-                        int[] ids = a.classIds("classes");
+                        int[] ids = a.classIds(key);
                         for (int id : ids) {
-                            if (id == 0 && !a.b("include-background")) {
-                                throw a.err(a.opt("classes"), "lists class 0, but include-background=false drops it; got "
-                                        + java.util.Arrays.toString(ids));
+                            if (id == 0 && !a.b(INCLUDE_BACKGROUND)) {
+                                throw a.err(a.opt(key), "lists class 0, but include-background=false drops it; got "
+                                        + Arrays.toString(ids));
                             }
                         }
                         b.classes(ids);
@@ -1036,53 +947,42 @@ public final class LossCatalog {
                         "The region term is generalized-dice with its defaults (background included). The signed distance maps",
                         "are computed from each batch's labels. With step 0.01 a 10-epoch run reaches a boundary weight of",
                         "only 0.09: raise step for short runs (e.g. step=0.1)."),
-                List.of(choice("schedule", "paper", "Weight schedule.", "paper", "steal-weight"),
-                        num("step", "0.01", Range.UNIT, "Weight moved per epoch."),
-                        num("floor", null, Range.UNIT, "Lower bound of the region weight.").shown("0.01 (paper) / 0.1 (steal-weight)"),
-                        num("initial-boundary", "0.01", Range.NON_NEG, "Boundary weight at epoch 0 (steal-weight only)."),
-                        ints("idc", "class ids", Range.NON_NEG, "Classes the boundary term supervises.").shown("1..C-1 (all foreground)"),
-                        choice("convention", "voxel-boundary", "Signed distance convention (liviaets: the reference's one_hot2dist).",
-                                "voxel-boundary", "liviaets"),
-                        SPACING),
+                opts(BoundarySchedule.OPTIONS),
                 a -> {
-                    boolean paper = a.c("schedule").equals("paper");
-                    a.unusedUnless(!paper, "initial-boundary", "with schedule=paper (the boundary weight is 1 - alpha)");
-                    BoundaryLoss.Builder bb = BoundaryLoss.builder().convention(a.e("convention", Convention.class));
-                    int[] idc = a.classIds("idc");
+                    boolean paper = a.c(BoundarySchedule.SCHEDULE.name()).equals("paper");
+                    a.unusedUnless(!paper, BoundarySchedule.INITIAL_BOUNDARY.name(), "with schedule=paper (the boundary weight is 1 - alpha)");
+                    BoundaryLoss.Builder bb = a.apply(BoundaryLoss.builder());
+                    int[] idc = a.classIds(BoundaryLoss.IDC.name());
                     if (idc != null) bb.idc(idc);
                     double[] sp = a.spacing();
                     if (sp != null) bb.spacing(sp);
                     GeneralizedDiceLoss region = GeneralizedDiceLoss.create();
-                    double step = a.d("step");
+                    double step = a.d(BoundarySchedule.STEP.name());
+                    String floor = BoundarySchedule.FLOOR.name();
                     if (paper) {
-                        double floor = a.has("floor") ? a.d("floor") : 0.01;
-                        return BoundarySchedule.paper(region, bb.build(), step, floor);
+                        return BoundarySchedule.paper(region, bb.build(), step, a.has(floor) ? a.d(floor) : BoundarySchedule.PAPER_FLOOR);
                     }
-                    double floor = a.has("floor") ? a.d("floor") : 0.1;
-                    return BoundarySchedule.stealWeight(region, bb.build(), a.d("initial-boundary"), step, floor);
+                    return BoundarySchedule.stealWeight(region, bb.build(), a.d(BoundarySchedule.INITIAL_BOUNDARY.name()), step,
+                            a.has(floor) ? a.d(floor) : BoundarySchedule.STEAL_WEIGHT_FLOOR);
                 });
 
         def("hausdorff-dt", "Hausdorff-distance loss via distance transforms, (p - g)^2 (d_p^a + d_g^a) (MONAI HausdorffDTLoss)",
                 "Karimi and Salcudean, IEEE TMI 2020, arXiv 1904.10030, Eq. 8",
                 List.of("The distance fields of prediction and labels are computed on every call. The paper trains it together",
                         "with a Dice term whose weight is not reproduced here: dice-weight adds lambda * dice (same include-background)."),
-                List.of(num("alpha", "2", Range.POS, "Exponent of the distances."),
-                        includeBackground(false, "MONAI HausdorffDTLoss default"),
-                        bool("batch", false, "Average over the batch too (one item per class)."),
-                        bool("log", false, "log(1 + loss), MONAI's LogHausdorffDTLoss."),
-                        SPACING,
-                        num("dice-weight", "0", Range.NON_NEG, "Weight of an added soft Dice term (0: HD_DT alone)."),
+                List.of(new Opt(HausdorffDTLoss.ALPHA), new Opt(HausdorffDTLoss.INCLUDE_BACKGROUND), new Opt(HausdorffDTLoss.BATCH),
+                        new Opt(HausdorffDTLoss.LOG), new Opt(HausdorffDTLoss.SPACING),
+                        num(DICE_WEIGHT, "0", Range.NON_NEG, "Weight of an added soft Dice term (0: HD_DT alone)."),
                         WEIGHT_KEPT, REDUCTION),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    HausdorffDTLoss.Builder b = a.common(HausdorffDTLoss.builder(), ib).alpha(a.f("alpha")).batch(a.b("batch"))
-                            .log(a.b("log"));
+                    boolean ib = a.b(INCLUDE_BACKGROUND);
+                    HausdorffDTLoss.Builder b = a.apply(HausdorffDTLoss.builder());
                     double[] sp = a.spacing();
                     if (sp != null) b.spacing(sp);
-                    float[] w = a.perKept("weight", ib);
+                    float[] w = a.perKept(WEIGHT, ib);
                     if (w != null) b.weight(w);
                     HausdorffDTLoss hd = b.build();
-                    float lambda = a.f("dice-weight");
+                    float lambda = a.f(DICE_WEIGHT);
                     if (lambda == 0f) return hd;
                     return WeightedSumLoss.builder().add(1f, hd).add(lambda, DiceLoss.builder().includeBackground(ib).build()).build();
                 });
