@@ -165,6 +165,15 @@ public final class LossCatalog {
         return definition(name).opts.stream().map(Opt::key).toList();
     }
 
+    /**
+     * The options of a loss as this catalogue offers them: the loss's own declarations
+     * ({@link LossOption}, e.g. {@code DiceLoss.OPTIONS}) with the catalogue's training defaults in
+     * place, in help order. What a study or another front end lists and parses.
+     */
+    public static List<LossOption<?, ?>> declarations(String name) {
+        return definition(name).opts.stream().<LossOption<?, ?>>map(Opt::decl).toList();
+    }
+
     /** The help text: every name with its paper and every option with type, default and allowed values. */
     public static String help() {
         StringBuilder s = new StringBuilder();
