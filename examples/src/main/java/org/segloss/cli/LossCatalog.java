@@ -53,6 +53,14 @@ import org.segloss.tensor.Tensor;
  * SOFTMAX on logits and targets are label maps: the library's {@code activation} and
  * {@code softLabel} options are not offered (they would have nothing to act on).
  *
+ * <p><b>Options</b> are the losses' own declarations ({@link LossOption}, e.g.
+ * {@code DiceLoss.OPTIONS}, {@code BoundarySchedule.OPTIONS}): each option's name, type, default,
+ * allowed values, doc line and builder setter are written there once. This catalogue lists them
+ * ({@link #help()}, {@link #declarations}), checks the text a user gives against them, and sets the
+ * builders through them ({@code Args.apply}); lists whose length depends on C are checked here
+ * before they are set. What the catalogue adds is stated once below: the training default of
+ * include-background, and {@code hausdorff-dt}'s {@code dice-weight} (a composition of its own).
+ *
  * <p><b>Defaults</b> are the library's (mostly MONAI's), with one training choice: region losses of
  * the Dice family ({@code dice}, {@code jaccard}, {@code tversky}, {@code focal-tversky},
  * {@code asymmetric-similarity}, the Dice part of {@code dice-ce} and of {@code left-atrium})
