@@ -139,6 +139,21 @@ class TrainerTest {
     }
 
     @Test
+    void aTrainedModelPredictsAsTheRunValidated(@TempDir Path dir) throws Exception {
+        RunConfig config = new RunConfig(SegmentationDataset.phantoms(SEED, 16, 1, 1), ModelSpec.defaults(), catalogLoss(null),
+                new TrainingSchedule(1, 2, 3e-3f), SamplerSpec.of(8), new ValidationSpec(null, Postprocess.largest_component), SEED,
+                null, dir);
+        RunResult r = new Trainer(config).run();
+        TrainedModel m = TrainedModel.load(dir.resolve(RunOutputs.CHECKPOINT_FILE), 1, 4);
+        assertEquals(new Inference(8, Postprocess.largest_component), m.inference());
+        LabelTensor predicted = m.predict(config.data().validation().get(0).image());
+        assertArrayEquals(r.last().validation().predictions().get(0).toArray(), predicted.toArray());
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> TrainedModel.load(dir.resolve(RunOutputs.CHECKPOINT_FILE), 1, 3));
+        assertTrue(x.getMessage().contains("does not fit a U-Net with 1 input channels and 3 classes"), x.getMessage());
+    }
+
+    @Test
     void badPartsAreRejectedWithTheParameterName(@TempDir Path dir) {
         assertEquals("--epochs must be > 0, got 0", assertThrows(IllegalArgumentException.class,
                 () -> new TrainingSchedule(0, 1, 1e-3f)).getMessage());
