@@ -131,11 +131,21 @@ class TrainerTest {
             public void onEpochEnd(EpochResult e) { ended.add(e.epoch()); }
         }).run();
         assertEquals(RunResult.Status.DIVERGED, r.status());
-        assertEquals(new RunResult.Divergence(2, 2, Float.NaN), r.divergence());
+        assertEquals(new RunResult.Divergence(2, 2, Float.NaN, RunResult.Divergence.Cause.LOSS), r.divergence());
         assertEquals(List.of(1), ended);
         assertEquals(1, r.epochs().size());
         assertEquals(before, Parallel.threads(), "the thread count is restored after a divergence too");
         assertEquals(2, Files.readAllLines(dir.resolve("metrics.csv")).size(), "metrics.csv holds the finished epoch");
+    }
+
+    @Test
+    void weightsBlownUpByAHugeLearningRateEndTheRunWithAResult(@TempDir Path dir) throws Exception {
+        RunConfig config = new RunConfig(SegmentationDataset.phantoms(SEED, 16, 1, 1), ModelSpec.defaults(), catalogLoss(null),
+                new TrainingSchedule(1, 4, 1e30f), SamplerSpec.of(8), ValidationSpec.defaults(), SEED, null, dir);
+        RunResult r = new Trainer(config).run();
+        assertEquals(RunResult.Status.DIVERGED, r.status());
+        assertEquals(RunResult.Divergence.Cause.OUTPUT, r.divergence().cause(), r.divergence().toString());
+        assertTrue(r.divergence().step() >= 2, "step 1 starts from the finite initial weights: " + r.divergence());
     }
 
     @Test
