@@ -81,7 +81,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Predictor.TrainedModel trained;
+        Predictor.Loaded trained;
         List<InputCase> cases;
         try {
             if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);

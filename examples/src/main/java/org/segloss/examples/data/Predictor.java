@@ -7,6 +7,7 @@ import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
 import org.segloss.examples.data.CaseLoader.LoadedCase;
 import org.segloss.examples.data.Preprocessing.Prepared;
+import org.segloss.examples.train.TrainedModel;
 import org.segloss.examples.unet.UNet3d;
 import org.segloss.nn.Checkpoint;
 import org.segloss.nn.Module;
@@ -43,63 +44,56 @@ public final class Predictor {
      * @param preprocessing the checkpoint's preprocessing
      * @param window        the sliding window side (the run's validation window, or its patch)
      */
-    public record TrainedModel(UNet3d model, Preprocessing preprocessing, int window) {}
+    public record Loaded(UNet3d model, Preprocessing preprocessing, int window) {}
 
     /** The class probabilities {@code [K, D, H, W]} and the labels {@code [D, H, W]} on the input's grid. */
     public record Result(Tensor probabilities, LabelTensor labels) {}
 
-    private final TrainedModel trained;
+    private final Loaded trained;
     private final boolean mirror;
 
-    public Predictor(TrainedModel trained, boolean mirror) {
+    public Predictor(Loaded trained, boolean mirror) {
         this.trained = trained;
         this.mirror = mirror;
     }
 
     /**
-     * Reads a checkpoint of {@code segloss train --data DIR}: the preprocessing and the U-Net's shape
-     * from its metadata, then the weights.
+     * Reads a checkpoint of {@code segloss train --data DIR}: the preprocessing from its metadata
+     * (which gives the channels and classes), then the U-Net through {@link TrainedModel#load}; the
+     * window is the run's validation window, or its patch when that was the whole volume.
      *
      * @throws IllegalArgumentException naming the file when the metadata lacks what is needed (e.g. a
      *     run on the built-in data sets) or the weights do not fit
      */
-    public static TrainedModel load(Path checkpoint) throws IOException {
-        Checkpoint c;
+    public static Loaded load(Path checkpoint) throws IOException {
+        Map<String, String> m;
         try {
-            c = Checkpoint.read(checkpoint);
+            m = Checkpoint.read(checkpoint).metadata();
         } catch (IOException e) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }
-        Map<String, String> m = c.metadata();
         Preprocessing prep;
         try {
             prep = Preprocessing.fromMetadata(m);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }
-        int depth = intKey(checkpoint, m, "depth"), base = intKey(checkpoint, m, "base-channels"), patch = intKey(checkpoint, m, "patch");
-        boolean ds = Boolean.parseBoolean(m.getOrDefault("deep-supervision", "false"));
-        String vw = m.getOrDefault("val-window", "");
-        int window = vw.isEmpty() ? patch : Integer.parseInt(vw);
-        if (window == 0) window = patch;
-        UNet3d model = new UNet3d(prep.channels().size(), prep.classes(), depth, base, ds, 0);
+        TrainedModel trained;
         try {
-            c.restore(model, null);
+            trained = TrainedModel.load(checkpoint, prep.channels().size(), prep.classes());
         } catch (IOException e) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }
-        model.eval();
-        return new TrainedModel(model, prep, window);
-    }
-
-    private static int intKey(Path file, Map<String, String> m, String key) {
-        String v = m.get(key);
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException | NullPointerException e) {
-            throw new IllegalArgumentException("--checkpoint " + file + ": metadata '" + key + "' must be an integer, got " + v
-                    + " (not a checkpoint of segloss train)");
+        int window = trained.inference().window();
+        if (window == 0) {
+            try {
+                window = Integer.parseInt(m.get("patch"));
+            } catch (NumberFormatException | NullPointerException e) {
+                throw new IllegalArgumentException("--checkpoint " + checkpoint + ": metadata 'patch' must be an integer, got "
+                        + m.get("patch"));
+            }
         }
+        return new Loaded(trained.model(), prep, window);
     }
 
     /** Predicts one loaded case (its channels must match the model's). */
