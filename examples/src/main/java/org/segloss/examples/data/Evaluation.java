@@ -27,7 +27,8 @@ import org.segloss.util.AtomicFiles;
  * <p><b>Pairing.</b> Every {@code .nii.gz} / {@code .nii} file of the prediction folder is a case
  * (its name without the extension); its truth is the file of the same case in the truth folder
  * ({@code .nii.gz} first, then {@code .nii}). A prediction without a truth file is an error; a
- * truth file without a prediction is left out (and counted in the summary). Both must lie on one
+ * truth file without a prediction is left out (and counted in the summary), and so are the
+ * {@code CASE_probabilities} files of {@code segloss predict --probabilities} that have no truth. Both must lie on one
  * grid (shape and affine, {@link CaseLoader#sameAffine}) and hold integer labels.
  *
  * <p><b>Distances in mm.</b> The voxel size comes from each truth file's {@code pixdim}, converted
@@ -49,6 +50,8 @@ public final class Evaluation {
     public static final String CSV = "evaluation.csv";
     /** The summary file name. */
     public static final String SUMMARY = "summary.md";
+    /** The ending of the probability files of {@code segloss predict --probabilities}, which are not scored. */
+    public static final String PROBABILITIES_SUFFIX = "_probabilities";
 
     private Evaluation() {}
 
@@ -60,8 +63,10 @@ public final class Evaluation {
      *
      * @param classNames   names of classes 0 … C−1
      * @param unmatchedTruth truth cases that had no prediction
+     * @param probabilityFilesSkipped {@code CASE_probabilities} files of {@code segloss predict} left out
      */
-    public record Result(List<Row> rows, List<String> classNames, List<String> cases, List<String> unmatchedTruth) {}
+    public record Result(List<Row> rows, List<String> classNames, List<String> cases, List<String> unmatchedTruth,
+            int probabilityFilesSkipped) {}
 
     /**
      * Scores every prediction in {@code predDir} against {@code truthDir}.
@@ -74,8 +79,15 @@ public final class Evaluation {
     public static Result evaluate(Path predDir, Path truthDir, List<String> classNames) throws IOException {
         checkDir("--pred", predDir);
         checkDir("--truth", truthDir);
-        List<Path> preds = niftiFiles(predDir);
-        if (preds.isEmpty()) throw new IllegalArgumentException("--pred " + predDir + ": holds no .nii.gz or .nii file");
+        List<Path> preds = new ArrayList<>(), probabilityFiles = new ArrayList<>();
+        for (Path f : niftiFiles(predDir)) {
+            String id = DatasetFolder.idOf(f);
+            // segloss predict --probabilities writes CASE_probabilities next to CASE: not a label map
+            boolean probabilities = id.endsWith(PROBABILITIES_SUFFIX) && !Files.isRegularFile(truthDir.resolve(id + ".nii.gz"))
+                    && !Files.isRegularFile(truthDir.resolve(id + ".nii"));
+            (probabilities ? probabilityFiles : preds).add(f);
+        }
+        if (preds.isEmpty()) throw new IllegalArgumentException("--pred " + predDir + ": holds no .nii.gz or .nii label map");
         List<String> ids = new ArrayList<>();
         List<Path> truths = new ArrayList<>();
         for (Path pred : preds) {
@@ -134,7 +146,7 @@ public final class Evaluation {
                 rows.add(new Row(ids.get(i), c, names.get(c), m));
             }
         }
-        return new Result(rows, names, ids, unmatched);
+        return new Result(rows, names, ids, unmatched, probabilityFiles.size());
     }
 
     /** Writes {@link #CSV} and {@link #SUMMARY} into {@code outDir} (created), each atomically. */
@@ -197,6 +209,10 @@ public final class Evaluation {
     public static String summary(Result r) {
         StringBuilder s = new StringBuilder("# Evaluation\n\n");
         s.append(r.cases().size()).append(" case(s): ").append(String.join(", ", r.cases())).append('\n');
+        if (r.probabilityFilesSkipped() > 0) {
+            s.append(r.probabilityFilesSkipped()).append(" probability file(s) of segloss predict (CASE").append(PROBABILITIES_SUFFIX)
+                    .append(") left out\n");
+        }
         if (!r.unmatchedTruth().isEmpty()) {
             s.append("Truth files without a prediction (not scored): ").append(String.join(", ", r.unmatchedTruth())).append('\n');
         }

@@ -27,6 +27,8 @@ import java.util.Set;
  * {@code ⌊n/5⌋ + 1} of the shuffled indices, the others {@code ⌊n/5⌋}, in order; fold K validates
  * on its indices and trains on the rest; both lists are returned in sorted id order. Fewer than 5
  * cases cannot be split into 5 folds: write a {@code splits_final.json} or use {@code all}.
+ * (Recent nnU-Net versions sort the identifiers as here; older ones used the directory listing's
+ * order: their own {@code splits_final.json} reproduces their folds exactly.)
  * {@code all} trains on every case and validates on none.
  */
 public final class Folds {
