@@ -124,7 +124,7 @@ public final class CaseLoader {
             return Nifti.read(file);
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
-            if (m.contains("dim[0] must be 3 or 4")) {
+            if (m.contains("dim[0] must be 3 or 4") && (m.endsWith("got 2") || m.endsWith("got 1"))) {
                 throw new IllegalArgumentException(p + "file " + file + ": a 2-D image: segloss trains 3-D networks on 3-D volumes ("
                         + m + ")", e);
             }

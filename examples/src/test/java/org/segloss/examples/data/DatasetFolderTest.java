@@ -157,6 +157,17 @@ class DatasetFolderTest {
         }
         String m = message(dir);
         assertTrue(m.contains("case case_a") && m.contains("case_a_0000.nii.gz") && m.contains("2-D image"), m);
+
+        // a true 2-D file: dim[0] = 2 (written as a one-slice volume, then the header patched)
+        Path msd = SyntheticDataset.writeMsd(tmp.resolve("msd"), SyntheticDataset.cases());
+        byte[] bytes = Nifti.toBytes(NiftiImage.of(Tensor.ones(1, 12, 14), Datatype.FLOAT32, new double[] {1, 1, 1}, null));
+        bytes[40] = 2;
+        Files.delete(msd.resolve("imagesTr/case_b.nii.gz"));
+        Files.write(msd.resolve("imagesTr/case_b.nii"), bytes);
+        Files.writeString(msd.resolve("dataset.json"), Files.readString(msd.resolve("dataset.json"))
+                .replace("imagesTr/case_b.nii.gz", "imagesTr/case_b.nii"));
+        m = message(msd);
+        assertTrue(m.contains("case case_b") && m.contains("case_b.nii") && m.contains("2-D image") && m.contains("got 2"), m);
     }
 
     @Test
