@@ -5,7 +5,7 @@ import org.segloss.tensor.Tensor;
 /**
  * A differentiable operation with any number of inputs and outputs, shaped like PyTorch's
  * {@code torch.autograd.Function}. Subclass it, implement {@link #forward} and
- * {@link #backward} on plain tensors, and call {@link #apply}:
+ * {@link #backward} on plain tensors, and call {@link #applyAll}:
  *
  * <pre>{@code
  * final class Cube extends Function {
