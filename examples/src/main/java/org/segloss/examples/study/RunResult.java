@@ -35,7 +35,12 @@ public record RunResult(RunKey key, Status status, String note, List<String> cla
 
     /** How a run ended. */
     public enum Status {
-        FINISHED, DIVERGED
+        /** Trained every epoch and validated. */
+        FINISHED,
+        /** The loss became NaN or infinite; {@code note} says where. */
+        DIVERGED,
+        /** Training threw (e.g. a loss that rejects the data); {@code note} holds the message. Delete the folder to run it again. */
+        FAILED
     }
 
     /**

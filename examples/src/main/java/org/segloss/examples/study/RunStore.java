@@ -85,21 +85,28 @@ public final class RunStore {
     }
 
     /**
-     * Publishes a finished run: {@code files} writes the run's extra files into a temporary folder,
-     * {@code result.json} is added, and the folder is renamed to its final name atomically.
-     *
-     * @return true if this call published the run; false if its folder existed already (the
-     *     temporary folder is then deleted and the existing result kept)
+     * A new, empty temporary folder for an attempt at {@code key}, next to its final folder: the
+     * run writes its files there, and {@link #publish} renames it.
      */
-    public boolean commit(RunResult result, FolderWriter files) throws IOException {
-        RunKey key = result.key();
+    public Path begin(RunKey key) throws IOException {
         Path target = folder(key);
         Files.createDirectories(target.getParent());
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         Files.createDirectory(tmp);
+        return tmp;
+    }
+
+    /**
+     * Adds {@code result.json} to the temporary folder {@code tmp} of {@link #begin} and renames
+     * the folder to the run's final name atomically.
+     *
+     * @return true if this call published the run; false if its folder existed already (the
+     *     temporary folder is then deleted and the existing result kept)
+     */
+    public boolean publish(Path tmp, RunResult result) throws IOException {
+        Path target = folder(result.key());
         boolean moved = false;
         try {
-            if (files != null) files.write(tmp);
             Files.writeString(tmp.resolve(RunResult.FILE), result.toJson(), StandardCharsets.UTF_8);
             if (Files.exists(target)) return false;
             try {
@@ -117,6 +124,26 @@ public final class RunStore {
         } finally {
             if (!moved) deleteTree(tmp);
         }
+    }
+
+    /** Drops the temporary folder of an attempt that will not be published. */
+    public void abandon(Path tmp) throws IOException {
+        deleteTree(tmp);
+    }
+
+    /**
+     * {@link #begin}, {@code files} writing the run's extra files into the temporary folder, then
+     * {@link #publish}.
+     */
+    public boolean commit(RunResult result, FolderWriter files) throws IOException {
+        Path tmp = begin(result.key());
+        try {
+            if (files != null) files.write(tmp);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+        return publish(tmp, result);
     }
 
     static void deleteTree(Path p) throws IOException {

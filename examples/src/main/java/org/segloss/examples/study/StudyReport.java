@@ -192,7 +192,9 @@ public final class StudyReport {
         md.append("Scores are after the last epoch, on the validation volumes; a run's value is the mean over its validation volumes,"
                 + " tables show mean ± sd over seeds (sample sd). HD95 and ASSD in mm; `inf` when a class is missing from exactly one"
                 + " of prediction and truth on some volume. Lesion-wise detection: share of reference components (26-connected)"
-                + " touched by the prediction; false-positive components per volume. Statistics: "
+                + " touched by the prediction; false-positive components per volume. Time per step: wall time of the optimizer steps (the"
+                + " first run of a process includes the JIT warm-up). The best mean of each column is in bold (none when all tie)."
+                + " Statistics: "
                 + LEVEL_PERCENT + " % percentile bootstrap of the mean paired difference (" + PairedStatistics.DEFAULT_RESAMPLES
                 + " resamples, fixed seed) and the two-sided Wilcoxon signed-rank test (zeros dropped; exact up to "
                 + PairedStatistics.EXACT_LIMIT + " pairs); a difference counts only when the interval excludes 0 *and* p < " + ALPHA
@@ -299,6 +301,17 @@ public final class StudyReport {
             cells.put(e.getKey(), s);
             diverged.put(e.getKey(), div);
         }
+        // a column where every loss has the best value marks none: nothing to tell apart
+        boolean[] tie = new boolean[k];
+        for (int j = 0; j < k; j++) {
+            int present = 0, atBest = 0;
+            for (Summary[] s : cells.values()) {
+                if (s[j] == null) continue;
+                present++;
+                if (s[j].mean() == best[j]) atBest++;
+            }
+            tie[j] = present > 1 && atBest == present;
+        }
         md.append("| ").append(String.join(" | ", headers)).append(" |\n|---");
         for (int j = 0; j < k; j++) md.append("|--:");
         md.append("|\n");
@@ -309,11 +322,11 @@ public final class StudyReport {
                 Summary s = e.getValue()[j];
                 String cell;
                 if (s == null) {
-                    cell = div[1] == 0 ? "not run" : div[0] == div[1] ? "diverged" : "n/a";
+                    cell = div[1] == 0 ? "not run" : div[0] == div[1] ? "diverged or failed" : "n/a";
                 } else {
                     cell = fmt(s.mean(), decimals) + (Double.isNaN(s.sd()) ? "" : " ± " + fmt(s.sd(), decimals));
-                    if (s.mean() == best[j]) cell = "**" + cell + "**";
-                    if (div[0] > 0) cell += " (" + div[0] + " of " + div[1] + " diverged)";
+                    if (s.mean() == best[j] && !tie[j]) cell = "**" + cell + "**";
+                    if (div[0] > 0) cell += " (" + div[0] + " of " + div[1] + " diverged or failed)";
                 }
                 md.append(" | ").append(cell);
             }
@@ -513,11 +526,15 @@ public final class StudyReport {
     static void divergedSection(StringBuilder md, StudyResults results) {
         List<String> lines = new ArrayList<>();
         for (RunResult r : results.finished().values()) {
-            if (r.status() == RunResult.Status.DIVERGED) lines.add("- " + r.key() + ": " + (r.note().isEmpty() ? "diverged" : r.note()));
+            if (r.status() != RunResult.Status.FINISHED) {
+                String what = r.status() == RunResult.Status.DIVERGED ? "diverged" : "failed";
+                lines.add("- " + r.key() + ": " + what + (r.note().isEmpty() ? "" : ": " + r.note()));
+            }
         }
-        md.append("## Diverged runs\n\n");
+        md.append("## Diverged and failed runs\n\n");
         if (lines.isEmpty()) md.append("None.\n\n");
-        else md.append("A diverged run is a result: its loss is left out of the means and pairs of that seed.\n\n")
+        else md.append("A diverged run is a result: its loss is left out of the means and pairs of that seed. A failed run threw"
+                + " during training (the message follows); delete its folder to run it again.\n\n")
                 .append(String.join("\n", lines)).append("\n\n");
     }
 
