@@ -4,7 +4,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.file.Files;
+import org.segloss.examples.viz.OverlayMontage;
 import org.segloss.examples.viz.StudyCharts;
+import org.segloss.io.Nifti;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
 
 /**
  * The PNGs of a study, per data set (file names carry the data set's {@link RunKey#slug}):
@@ -12,7 +17,11 @@ import org.segloss.examples.viz.StudyCharts;
  * <li>{@code dice-per-class-<data>.png}: per class, one bar per loss, mean Dice over the seeds ± sd;</li>
  * <li>{@code smallest-vs-time-<data>.png}: the smallest class's Dice of every run against its wall time;</li>
  * <li>{@code learning-curves-<data>.png}: per loss, the validation Dice after each epoch (mean over
- *     seeds) — mean foreground Dice on the left, the smallest class's on the right.</li>
+ *     seeds) — mean foreground Dice on the left, the smallest class's on the right;</li>
+ * <li>{@code smallest-montage-<data>.png}: the smallest class on the axial slice where the first
+ *     validation volume has most of it, as the reference and each loss's run of the first seed
+ *     predict it ({@link OverlayMontage}; read from the run folders' NIfTI files, so only when they
+ *     are there).</li>
  * </ul>
  * The training loss is not drawn across losses: the losses have different scales.
  */
@@ -24,7 +33,8 @@ public final class StudyPlots {
         String s = RunKey.slug(data);
         return List.of(new String[] {"dice-per-class-" + s + ".png", data + ": Dice per class and loss"},
                 new String[] {"smallest-vs-time-" + s + ".png", data + ": smallest-class Dice against training time"},
-                new String[] {"learning-curves-" + s + ".png", data + ": learning curves"});
+                new String[] {"learning-curves-" + s + ".png", data + ": learning curves"},
+                new String[] {"smallest-montage-" + s + ".png", data + ": the smallest class as each loss predicts it"});
     }
 
     /** Writes every picture of every data set with a finished run into {@code dir}; returns the files written. */
@@ -82,8 +92,52 @@ public final class StudyPlots {
             out.add(bars);
             out.add(scatter);
             out.add(lines);
+            Path montage = dir.resolve(f.get(3)[0]);
+            if (montage(montage, results, data, smallest, classes.get(smallest))) out.add(montage);
         }
         return out;
+    }
+
+    /** The run folders' NIfTI files the montage reads. */
+    static final String IMAGE = "validation-image.nii.gz", TRUTH = "validation-truth.nii.gz", PREDICTION = "validation-prediction.nii.gz";
+
+    /**
+     * The montage of the smallest class for the first seed with a finished run holding the NIfTI
+     * files; false (nothing written) when no run folder has them.
+     */
+    static boolean montage(Path png, StudyResults results, String data, int smallest, String className) throws IOException {
+        StudyPlan plan = results.plan();
+        if (results.dir() == null) return false;
+        RunStore store = new RunStore(results.dir());
+        for (long seed : plan.seeds()) {
+            Path first = null;
+            for (String loss : plan.losses()) {
+                RunResult r = results.finished().get(new RunKey(data, loss, seed));
+                Path f = r == null ? null : store.folder(r.key());
+                if (f != null && Files.exists(f.resolve(IMAGE)) && Files.exists(f.resolve(TRUTH))) {
+                    first = f;
+                    break;
+                }
+            }
+            if (first == null) continue;
+            Tensor image = Nifti.readTensor(first.resolve(IMAGE));
+            LabelTensor truth = Nifti.readLabels(first.resolve(TRUTH));
+            List<LabelTensor> predictions = new ArrayList<>();
+            String[] captions = new String[plan.losses().size()];
+            for (int l = 0; l < captions.length; l++) {
+                String loss = plan.losses().get(l);
+                RunResult r = results.finished().get(new RunKey(data, loss, seed));
+                Path p = r == null ? null : store.folder(r.key()).resolve(PREDICTION);
+                boolean ok = r != null && r.status() == RunResult.Status.FINISHED && Files.exists(p);
+                predictions.add(ok ? Nifti.readLabels(p) : null);
+                captions[l] = loss + (r == null ? " (not run)" : r.status() != RunResult.Status.FINISHED
+                        ? " (" + r.status().name().toLowerCase(java.util.Locale.ROOT) + ")" : "");
+            }
+            OverlayMontage.write(png, data + ", seed " + seed + ", validation volume 1: " + className + " (white: reference outline)",
+                    image, truth, smallest + 1, captions, predictions);
+            return true;
+        }
+        return false;
     }
 
     /**

@@ -33,9 +33,17 @@ public final class StudyResults {
     private final StudyPlan plan;
     private final Map<RunKey, RunResult> finished;
     private final List<RunKey> missing;
+    private final Path dir;
 
+    /** The results of {@code plan} given in memory (no folder: the pictures that read run files are skipped). */
     public StudyResults(StudyPlan plan, Map<RunKey, RunResult> finished) {
+        this(plan, finished, null);
+    }
+
+    /** The results of the study in {@code dir} (may be null). */
+    public StudyResults(StudyPlan plan, Map<RunKey, RunResult> finished, Path dir) {
         this.plan = plan;
+        this.dir = dir;
         Map<RunKey, RunResult> ordered = new LinkedHashMap<>();
         List<RunKey> miss = new ArrayList<>();
         for (RunKey k : plan.runs()) {
@@ -56,10 +64,13 @@ public final class StudyResults {
             RunResult r = store.read(k);
             if (r != null) done.put(k, r);
         }
-        return new StudyResults(plan, done);
+        return new StudyResults(plan, done, dir);
     }
 
     public StudyPlan plan() { return plan; }
+
+    /** The study's folder, or null for results given in memory. */
+    public Path dir() { return dir; }
 
     /** The finished runs, in plan order. */
     public Map<RunKey, RunResult> finished() { return finished; }
