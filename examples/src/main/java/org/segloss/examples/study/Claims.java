@@ -42,17 +42,18 @@ public final class Claims {
     public static final List<Claim> PAIRWISE = List.of(
             new Claim("focal-tversky-recall", "focal Tversky improves small-lesion recall over Dice",
                     "Abraham and Khan, ISBI 2019 (arXiv 1810.07842, 2018)", "focal-tversky", "dice", Metric.SMALLEST_RECALL,
-                    "the paper trains an attention U-Net on BUS 2017 and ISIC 2018 lesions with alpha 0.7, beta 0.3, gamma 4/3"),
+                    "the paper trains an attention U-Net on breast-ultrasound and skin lesions (BUS 2017, ISIC 2018), false"
+                            + " negatives weighted 0.7, gamma 4/3"),
             new Claim("exp-log-smallest", "the exponential logarithmic loss helps the smallest structures",
                     "Wong et al., MICCAI 2018 (arXiv 1809.00076)", "exp-log", "dice", Metric.SMALLEST_DICE,
-                    "the paper trains a 3-D U-Net-like net on 20 brain structures of 43 MR volumes for many epochs"),
+                    "the paper trains a 3-D network on brain MR images whose structures differ in size by orders of magnitude"),
             new Claim("boundary-small", "generalised Dice + boundary loss beats generalised Dice alone on small structures",
                     "Kervadec et al., MIDL 2019 / MedIA 2021 (arXiv 1812.07032)", "boundary", "generalized-dice", Metric.SMALLEST_DICE,
                     "the paper trains 2-D U-Nets / ENet on ISLES and WMH slices, the boundary weight rising per epoch"),
             new Claim("lovasz-iou", "the Lovász-Softmax loss improves IoU over cross-entropy",
                     "Berman et al., CVPR 2018 (arXiv 1705.08790)", "lovasz-softmax", "cross-entropy", Metric.MEAN_IOU,
                     "the paper fine-tunes networks first trained with cross-entropy (Pascal VOC, Cityscapes); the study's"
-                            + " lovasz-softmax runs follow that protocol only if their run configuration says so"));
+                            + " lovasz-softmax runs train from scratch (the Trainer cannot start from given weights yet)"));
 
     /** Compound losses for the robustness claim of Ma et al. (Dice + CE, GDL + boundary, the left-atrium composite). */
     public static final List<String> COMPOUND = List.of("dice-ce", "boundary", "left-atrium");
