@@ -81,7 +81,7 @@ public final class Phantoms {
          * 0.000 — the net predicts no lesion voxel, 0 of the 8 validation lesions detected, while
          * organ and structure reach 0.84 and 0.96. The preset does not saturate, but at that budget
          * it is too hard to tell losses apart by the lesions either; a milder trial (lesion mean 1.0,
-         * 3 lesions at 64³) also scored 0.000 through epoch 7.
+         * 3 lesions at 64³) also scored 0.000 after the 10 epochs.
          */
         HARD("phantom-hard", new float[] {0.2f, 0.6f, 0.8f, 0.85f});
 
