@@ -131,7 +131,7 @@ public final class StudyPlots {
                 boolean ok = r != null && r.status() == RunResult.Status.FINISHED && Files.exists(p);
                 predictions.add(ok ? Nifti.readLabels(p) : null);
                 captions[l] = loss + (r == null ? " (not run)" : r.status() != RunResult.Status.FINISHED
-                        ? " (" + r.status().name().toLowerCase(java.util.Locale.ROOT) + ")" : "");
+                        ? " (" + r.status().name().toLowerCase(java.util.Locale.ROOT) + ")" : ok ? "" : " (no prediction file)");
             }
             OverlayMontage.write(png, data + ", seed " + seed + ", validation volume 1: " + className + " (white: reference outline)",
                     image, truth, smallest + 1, captions, predictions);

@@ -22,7 +22,7 @@ import org.segloss.tensor.Tensor;
  * The class is filled 40 % in its {@link SliceOverlay#classColour} colour; in the prediction panels
  * the reference's outline is drawn in white over it, so misses (white ring, no fill) and false
  * positives (fill outside any ring) show at a glance. A prediction given as {@code null} (a run
- * without one) is a grey panel captioned as such.
+ * without one) is a panel without fill; its caption should say why.
  */
 public final class OverlayMontage {
     private OverlayMontage() {}
@@ -117,7 +117,7 @@ public final class OverlayMontage {
             for (int k = 0; k < panels; k++) {
                 int px = MARGIN + (k % PER_ROW) * (pw + MARGIN), py = TITLE_H + (k / PER_ROW) * (ph + CAPTION_H + MARGIN) + CAPTION_H;
                 LabelTensor p = k == 0 ? truth : predictions.get(k - 1);
-                String caption = k == 0 ? (absent ? "reference: class absent" : "reference (z = " + z + ")") : captions[k - 1] + (p == null ? " (no prediction)" : "");
+                String caption = k == 0 ? (absent ? "reference: class absent" : "reference (z = " + z + ")") : captions[k - 1];
                 g.setColor(Draw.TEXT);
                 Draw.text(g, Draw.fit(g, caption, pw), px + pw / 2, py - 6, 1);
                 for (int y = 0; y < ph; y++) {
