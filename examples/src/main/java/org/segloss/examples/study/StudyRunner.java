@@ -194,7 +194,9 @@ public final class StudyRunner {
             double stepMs = stepsDone[0] == 0 ? Double.NaN : trainingNanos[0] / 1e6 / stepsDone[0];
             if (r.status() == org.segloss.examples.train.RunResult.Status.DIVERGED) {
                 org.segloss.examples.train.RunResult.Divergence d = r.divergence();
-                return new RunResult(key, RunResult.Status.DIVERGED, "loss " + d.value() + " at epoch " + d.epoch() + ", step " + d.step(),
+                String what = d.cause() == org.segloss.examples.train.RunResult.Divergence.Cause.OUTPUT
+                        ? "network output not finite" : "loss " + d.value();
+                return new RunResult(key, RunResult.Status.DIVERGED, what + " at epoch " + d.epoch() + ", step " + d.step(),
                         foreground, r.epochs().size(), stepMs, (System.nanoTime() - start) / 1e9, curve, List.of(), config.metadata());
             }
             List<RunResult.Volume> volumes = RunResult.score(r.last().validation().predictions(), data.validation(), classNames,
