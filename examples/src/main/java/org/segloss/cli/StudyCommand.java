@@ -35,6 +35,7 @@ import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
 import org.segloss.examples.unet.UNet3d;
+import org.segloss.util.OutputFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -183,6 +184,8 @@ final class StudyCommand implements Callable<Integer> {
                 if (d.equals("mni")) SegmentationDataset.mni(mniDir, down);      // the atlas is there (message with the install command)
             }
             plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, size, down));
+            String why = OutputFolder.prepare(out);
+            check(why == null, "--out " + out + ": " + why);
         } catch (IllegalArgumentException | FileNotFoundException e) {
             errStream.println("segloss study: " + e.getMessage());
             return 2;
@@ -196,12 +199,20 @@ final class StudyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             errStream.println("segloss study: --out " + out + ": " + e.getMessage());
             return 2;
+        } catch (IOException e) {
+            errStream.println("segloss study: --out " + out + ": " + e);
+            return 1;
         } finally {
             progress.close();
         }
         outStream.printf(Locale.ROOT, "shard %s: %d runs, %d finished before, %d finished now, %d diverged, %d failed%n", share,
                 outcome.inShard(), outcome.skipped(), outcome.finished(), outcome.diverged(), outcome.failed());
-        return writeOutputs(out, outStream, errStream, "segloss study");
+        try {
+            return writeOutputs(out, outStream, errStream, "segloss study");
+        } catch (IOException e) {
+            errStream.println("segloss study: --out " + out + ": could not write the outputs: " + e);
+            return 1;
+        }
     }
 
     /** results.csv, the charts and report.md from the finished runs of the study in {@code dir}; prints what is missing. */

@@ -192,6 +192,15 @@ class StudyCommandTest {
             assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
             assertFalse(Files.exists(dir.resolve("s" + i).resolve("runs")), "nothing ran");
         }
+        Path file = dir.resolve("a-file");
+        try {
+            Files.writeString(file, "x");
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        Run onFile = run(new StudyCommand(), "--losses", "dice-ce", "--out", file.toString());
+        assertEquals(2, onFile.exit());
+        assertTrue(onFile.err().startsWith("segloss study: --out " + file + ": "), onFile.err());
         Run noStudy = report(dir);
         assertEquals(2, noStudy.exit());
         assertTrue(noStudy.err().contains("holds no study (no study.json)"), noStudy.err());
