@@ -157,19 +157,34 @@ class StudyCommandTest {
         public Var forward(Var input, Tensor target) { throw new UnsupportedOperationException(); }
     }
 
+    /** A diverging loss and a loss that throws come first: the study records both and goes on to dice-ce. */
     @Test
     void aDivergingLossIsReportedNotFatal(@TempDir Path dir) throws Exception {
         StudyCommand cmd = new StudyCommand();
-        cmd.lossSource = (name, classes) -> name.equals("nan-test") ? new LossSpec("nan-test", new NanLoss())
-                : StudyCommand.catalogLoss(name, classes);
+        cmd.lossSource = (name, classes) -> switch (name) {
+            case "nan-test" -> new LossSpec("nan-test", new NanLoss());
+            case "throws-test" -> new LossSpec("throws-test", new Loss() {
+                @Override
+                public Var forward(Var input, LabelTensor target) { throw new IllegalStateException("planted failure"); }
+
+                @Override
+                public Var forward(Var input, Tensor target) { throw new IllegalStateException("planted failure"); }
+            });
+            default -> StudyCommand.catalogLoss(name, classes);
+        };
         List<String> a = new ArrayList<>(Arrays.asList(TINY));
-        a.addAll(List.of("--data", "phantom", "--losses", "dice-ce,nan-test", "--seeds", "1", "--out", dir.toString()));
+        a.addAll(List.of("--data", "phantom", "--losses", "nan-test,throws-test,dice-ce", "--seeds", "1", "--out", dir.toString()));
         Run r = run(cmd, a.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("phantom / nan-test / seed 2026: diverged: loss NaN at epoch 1, step 2"), r.out());
-        assertTrue(r.out().contains("1 finished now, 1 diverged, 0 failed"), r.out());
+        assertTrue(r.out().contains("phantom / throws-test / seed 2026: failed: java.lang.IllegalStateException: planted failure"), r.out());
+        assertTrue(r.out().contains("1 finished now, 1 diverged, 1 failed"), r.out());
         String md = Files.readString(dir.resolve("report.md"));
         assertTrue(md.contains("- phantom / nan-test / seed 2026: diverged: loss NaN at epoch 1, step 2"), md);
+        assertTrue(md.contains("- phantom / throws-test / seed 2026: failed: java.lang.IllegalStateException: planted failure"), md);
+        // both are published: a second start skips them
+        Run again = run(cmd, a.toArray(String[]::new));
+        assertTrue(again.out().contains("holds 3, 3 finished already, 0 to run"), again.out());
         assertTrue(Files.readString(dir.resolve(StudyResults.CSV)).contains("phantom,nan-test,2026,lesion,nan,nan,"), "csv row");
     }
 
