@@ -16,6 +16,8 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.segloss.examples.data.DatasetFolder;
+import org.segloss.examples.data.FolderTrainingData;
 import org.segloss.examples.study.RunKey;
 import org.segloss.examples.study.RunResult;
 import org.segloss.examples.study.Shard;
@@ -34,6 +36,7 @@ import org.segloss.examples.unet.MniAtlas;
 import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
+import org.segloss.examples.unet.TrainingData;
 import org.segloss.examples.unet.UNet3d;
 import org.segloss.util.OutputFolder;
 import picocli.CommandLine.Command;
@@ -61,8 +64,18 @@ final class StudyCommand implements Callable<Integer> {
             "boundary", "lovasz-softmax");
     static final List<String> DATA = List.of("phantom", "phantom-hard", "mni");
 
-    @Option(names = "--data", description = "Comma-separated data sets: phantom, phantom-hard, mni. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", description = "Comma-separated data sets: phantom, phantom-hard, mni, or DIR, a Medical Segmentation"
+            + " Decathlon or nnU-Net v2 raw folder (named by its folder name in results.csv and the run folders). Default:"
+            + " ${DEFAULT-VALUE}.")
     String data = "phantom,phantom-hard";
+
+    @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all (default: 0),"
+            + " as segloss train; the same for every folder of --data.")
+    String fold;
+
+    @Option(names = "--spacing", paramLabel = "X,Y,Z", description = "DIR: target voxel size in mm (default: the median spacing of"
+            + " each folder), as segloss train.")
+    String spacing;
 
     @Option(names = "--losses", description = "Comma-separated losses (NAME or NAME:KEY=VALUE,... as in segloss losses; an item"
             + " KEY=VALUE without ':' continues the options of the loss before it), or 'all' for every loss of segloss losses."
@@ -137,6 +150,8 @@ final class StudyCommand implements Callable<Integer> {
     PrintStream errStream = System.err;
     /** The losses by name; tests replace it to plant a diverging or failing loss. */
     StudyRunner.LossSource lossSource = StudyCommand::catalogLoss;
+    /** The data set folders of --data by data name (set by {@link #call}). */
+    private Map<String, Path> folders = Map.of();
 
     static LossSpec catalogLoss(String spec, int classes) {
         LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(spec, List.of()), classes);
@@ -150,9 +165,12 @@ final class StudyCommand implements Callable<Integer> {
         StudyRunner.Settings settings;
         try {
             share = shard == null ? Shard.ALL : Shard.parse(shard);
-            List<String> dataList = dataList(data);
+            folders = dataFolders(data);
+            List<String> dataList = dataList(data, folders);
             List<String> lossList = lossList(losses);
             check(seeds >= 1, "--seeds " + seeds + ": must be >= 1");
+            check(!folders.isEmpty() || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR (a data set"
+                    + " folder), not of --data " + data);
             boolean phantoms = dataList.contains("phantom") || dataList.contains("phantom-hard"), mni = dataList.contains("mni");
             check(phantoms || (volumeSize == null && trainVolumes == null && valVolumes == null),
                     "--volume-size, --train-volumes and --val-volumes are options of the phantom data sets, not of --data " + data);
@@ -174,7 +192,7 @@ final class StudyCommand implements Callable<Integer> {
                 for (String l : lossList) {
                     String id;
                     try {
-                        id = lossSource.build(l, classesOf(d)).id();
+                        id = lossSource.build(l, classesOf(d, folders)).id();
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("--losses '" + l + "': " + e.getMessage(), e);
                     }
@@ -182,6 +200,22 @@ final class StudyCommand implements Callable<Integer> {
                     check(before == null, "--losses lists one loss twice: '" + before + "' and '" + l + "' are both " + id);
                 }
                 if (d.equals("mni")) SegmentationDataset.mni(mniDir, down);      // the atlas is there (message with the install command)
+            }
+            for (Map.Entry<String, Path> f : folders.entrySet()) {
+                try {      // the fold exists (cheap); the volumes are read when the folder's first run starts
+                    org.segloss.examples.data.Folds.select(f.getValue(), DatasetFolder.open(f.getValue()).trainingIds(),
+                            fold == null ? "0" : fold);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--fold '" + (fold == null ? "0" : fold) + "' of --data folder " + f.getValue()
+                            + ": " + e.getMessage(), e);
+                }
+            }
+            if (spacing != null) {
+                try {
+                    org.segloss.examples.data.Preprocessing.parseSpacingXyz(spacing);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--spacing '" + spacing + "': " + e.getMessage(), e);
+                }
             }
             plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, size, down));
             String why = OutputFolder.prepare(out);
@@ -253,11 +287,26 @@ final class StudyCommand implements Callable<Integer> {
             m.put("val-volumes", Integer.toString(or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES)));
         }
         if (dataList.contains("mni")) m.put("mni-downsample", Integer.toString(down));
+        if (!folders.isEmpty()) {
+            m.put("fold", fold == null ? "0" : fold);
+            m.put("spacing", spacing == null ? "median" : spacing);
+            for (Map.Entry<String, Path> f : folders.entrySet()) m.put("data-dir " + f.getKey(), f.getValue().toString());
+        }
         return m;
     }
 
-    /** The data set of a run: phantoms from the run's seed (as segloss train), or the MNI atlas. */
-    SegmentationDataset dataset(String name, long runSeed) throws IOException {
+    /**
+     * The data set of a run: phantoms from the run's seed (as segloss train), the MNI atlas, or a
+     * data set folder through {@link FolderTrainingData} (fold {@code --fold}, spacing
+     * {@code --spacing}; the same volumes for every seed, as mni).
+     */
+    TrainingData dataset(String name, long runSeed) throws IOException {
+        Path dir = folders.get(name);
+        if (dir != null) {
+            ModelSpec m = new ModelSpec(depth, baseChannels, false);
+            return FolderTrainingData.load(dir, fold == null ? "0" : fold, spacing, patch, new ValidationSpec(valWindow,
+                    org.segloss.examples.train.Postprocess.none).windowFor(patch), m.divisor());
+        }
         return switch (name) {
             case "phantom", "phantom-hard" -> SegmentationDataset.phantoms(runSeed, or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE),
                     or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES), or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES),
@@ -267,22 +316,70 @@ final class StudyCommand implements Callable<Integer> {
         };
     }
 
-    static int classesOf(String data) {
+    static int classesOf(String data, Map<String, Path> folders) throws IOException {
+        Path dir = folders.get(data);
+        if (dir != null) return DatasetFolder.open(dir).classes();
         return data.equals("mni") ? MniAtlas.CLASSES : Phantoms.CLASSES;
     }
 
-    /** The data sets of {@code --data}: known names, no duplicates, at least one. */
-    static List<String> dataList(String spec) {
+    /**
+     * The data set folders of {@code --data}: every item that is not a built-in name, by its data
+     * name, the folder's own name ({@link #folderDataName}), as absolute, normalised paths. An item
+     * that is no folder, a folder {@link DatasetFolder#open} rejects, and two data sets that would
+     * get one name are errors.
+     */
+    static Map<String, Path> dataFolders(String spec) throws IOException {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String s : spec.split(",", -1)) {
+            String d = s.strip();
+            if (d.isEmpty() || DATA.contains(d)) continue;
+            Path dir = Path.of(d);
+            check(Files.isDirectory(dir), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ", DATA)
+                    + " or a data set folder (Medical Segmentation Decathlon or nnU-Net v2 raw, holding dataset.json)");
+            try {
+                DatasetFolder.open(dir);
+            } catch (IllegalArgumentException | IOException e) {
+                throw new IllegalArgumentException("--data '" + spec + "': folder '" + d + "': " + e.getMessage(), e);
+            }
+            Path abs = dir.toAbsolutePath().normalize();
+            String name = folderDataName(abs);
+            check(!DATA.contains(name), "--data '" + spec + "': folder '" + d + "' would be named '" + name + "', the name of a built-in"
+                    + " data set; rename it or link it under another name");
+            Path before = out.put(name, abs);
+            check(before == null || before.equals(abs), "--data '" + spec + "': two folders would both be named '" + name + "' ("
+                    + before + " and " + abs + "); link one under another name");
+        }
+        return out;
+    }
+
+    /**
+     * The name of a data set folder in a study (results.csv, report, run folders): the folder's own
+     * file name, e.g. {@code Dataset001_Liver} for {@code /data/nnUNet_raw/Dataset001_Liver}; run
+     * folders make it file-name safe with {@link RunKey#slug} when it is not.
+     */
+    static String folderDataName(Path absolute) {
+        Path f = absolute.getFileName();
+        return f == null ? absolute.toString() : f.toString();
+    }
+
+    /** The data sets of {@code --data}: built-in names or folders ({@code folders}), each once, at least one. */
+    static List<String> dataList(String spec, Map<String, Path> folders) {
         List<String> out = new ArrayList<>();
         for (String s : spec.split(",", -1)) {
             String d = s.strip();
             if (d.isEmpty()) continue;
-            check(DATA.contains(d), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ", DATA)
-                    + " (a folder of your own volumes is not supported by study yet)");
-            check(!out.contains(d), "--data '" + spec + "': lists '" + d + "' twice");
-            out.add(d);
+            String name = d;
+            if (!DATA.contains(d)) {
+                check(Files.isDirectory(Path.of(d)), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ",
+                        DATA) + " or a data set folder");
+                name = folderDataName(Path.of(d).toAbsolutePath().normalize());
+                check(folders.containsKey(name), "--data '" + spec + "': folder '" + d + "' was not checked");
+            }
+            check(!out.contains(name), "--data '" + spec + "': lists '" + name + "' twice");
+            out.add(name);
         }
-        check(!out.isEmpty(), "--data '" + spec + "': the list is empty; give at least one of " + String.join(", ", DATA));
+        check(!out.isEmpty(), "--data '" + spec + "': the list is empty; give at least one of " + String.join(", ", DATA)
+                + " or a data set folder");
         return out;
     }
 

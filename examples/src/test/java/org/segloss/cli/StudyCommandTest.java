@@ -221,6 +221,75 @@ class StudyCommandTest {
         assertTrue(noStudy.err().contains("holds no study (no study.json)"), noStudy.err());
     }
 
+    /** A phantom and a data set folder (nnU-Net v2 layout) in one study: the folder is named by its folder name. */
+    @Test
+    void aDataSetFolderJoinsTheStudy(@TempDir Path dir) throws Exception {
+        Path data = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("Dataset001_Synthetic"));
+        Path out = dir.resolve("study");
+        Run r = study(out, "--data", "phantom," + data, "--fold", "all", "--losses", "dice-ce,dice", "--seeds", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("4 runs (2 data sets x 1 seeds x 2 losses)"), r.out());
+        assertFalse(r.err().contains("could not draw"), r.err());
+        for (String[] f : StudyPlots.files("Dataset001_Synthetic")) assertNotNull(ImageIO.read(out.resolve(f[0]).toFile()), f[0]);
+        List<String> csv = Files.readAllLines(out.resolve(StudyResults.CSV));
+        assertEquals(1 + 2 * 3 + 2 * 2, csv.size(), String.join("\n", csv));      // phantom: 3 classes, the folder: ball, core
+        assertTrue(csv.get(7).startsWith("Dataset001_Synthetic,dice-ce,2026,ball,"), csv.get(7));
+        assertTrue(csv.get(10).startsWith("Dataset001_Synthetic,dice,2026,core,") && csv.get(10).endsWith(",finished"), csv.get(10));
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("## Dataset001_Synthetic") && md.contains("ball") && md.contains("core"), md);
+        String plan = Files.readString(out.resolve("study.json"));
+        assertTrue(plan.contains("\"fold\": \"all\"") && plan.contains("\"spacing\": \"median\"")
+                && plan.contains("\"data-dir Dataset001_Synthetic\": \"" + data.toAbsolutePath().normalize().toString().replace("\\", "\\\\")), plan);
+        Path run = new RunStore(out).folder(new RunKey("Dataset001_Synthetic", "dice", 2026));
+        String result = Files.readString(run.resolve("result.json"));
+        assertTrue(result.contains("\"fold\": \"all\""), result);
+        // the same study again: every run is finished
+        Run again = study(out, "--data", "phantom," + data, "--fold", "all", "--losses", "dice-ce,dice", "--seeds", "1");
+        assertTrue(again.out().contains("holds 4, 4 finished already, 0 to run"), again.out());
+    }
+
+    @Test
+    void badDataFoldersAreRejected(@TempDir Path dir) throws Exception {
+        Path data = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("Dataset001_Synthetic"));
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Path copy = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("other").resolve("Dataset001_Synthetic"));
+        Path mniNamed = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("x").resolve("mni"));
+        String[][] cases = {
+            {"--data", dir.resolve("missing").toString()}, {"segloss study: --data '", "unknown data set '" + dir.resolve("missing")
+                + "'; valid: phantom, phantom-hard, mni or a data set folder"},
+            {"--data", "phantom," + empty}, {"folder '" + empty + "'", "dataset.json not found"},
+            {"--data", data.toString()}, {"segloss study: --fold '0' of --data folder", "all"},
+            {"--data", data + "," + copy, "--fold", "all"}, {"two folders would both be named 'Dataset001_Synthetic'"},
+            {"--data", mniNamed.toString(), "--fold", "all"}, {"would be named 'mni', the name of a built-in data set"},
+            {"--data", "phantom", "--fold", "all"}, {"segloss study: --fold and --spacing are options of --data DIR"},
+            {"--data", data.toString(), "--fold", "all", "--spacing", "1,1"}, {"segloss study: --spacing '1,1': "},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            List<String> a = new ArrayList<>(List.of("--losses", "dice-ce", "--patch", "8", "--threads", "1", "--no-progress"));
+            a.addAll(Arrays.asList(cases[i]));
+            a.addAll(List.of("--out", dir.resolve("s" + i).toString()));
+            Run r = run(new StudyCommand(), a.toArray(String[]::new));
+            assertEquals(2, r.exit(), Arrays.toString(cases[i]) + ": " + r.err());
+            for (String want : cases[i + 1]) assertTrue(r.err().contains(want), Arrays.toString(cases[i]) + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertFalse(Files.exists(dir.resolve("s" + i).resolve("runs")), "nothing ran");
+        }
+    }
+
+    /** The MNI atlas in a study (skipped when Debian's mricron-data is not installed). */
+    @Test
+    void mniJoinsTheStudy(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(org.segloss.examples.unet.MniAtlas.DEFAULT_DIR.resolve("ch2.nii.gz")),
+                "the MNI templates are not installed");
+        Run r = run(new StudyCommand(), "--data", "mni", "--mni-downsample", "2", "--patch", "16", "--epochs", "1", "--steps-per-epoch",
+                "1", "--losses", "dice-ce", "--seeds", "1", "--threads", "2", "--no-progress", "--out", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> csv = Files.readAllLines(dir.resolve(StudyResults.CSV));
+        assertEquals(1 + org.segloss.examples.unet.MniAtlas.CLASSES - 1, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("mni,dice-ce,2026,"), csv.get(1));
+        assertTrue(Files.readString(dir.resolve("study.json")).contains("\"mni-downsample\": \"2\""));
+    }
+
     @Test
     void lossListSplitting() {
         assertEquals(List.of("dice", "focal-tversky:alpha=0.7,beta=0.3", "exp-log"),
