@@ -92,9 +92,14 @@ public final class Trainer {
         return new Seeds(model, r.nextLong());
     }
 
-    /** The U-Net of {@code config} with its initial weights (the same for every loss). */
+    /**
+     * The U-Net of {@code config} with its initial weights: {@link RunConfig#initialWeights()} when
+     * given, else drawn from the seed (the same for every loss).
+     */
     public static UNet3d initialModel(RunConfig config) {
-        return config.model().build(config.data().channels(), config.data().classes(), seeds(config.seed()).model());
+        UNet3d model = config.model().build(config.data().channels(), config.data().classes(), seeds(config.seed()).model());
+        if (config.initialWeights() != null) config.initialWeights().applyTo(model);
+        return model;
     }
 
     /**
