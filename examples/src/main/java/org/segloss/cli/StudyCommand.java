@@ -18,6 +18,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.segloss.examples.data.DatasetFolder;
 import org.segloss.examples.data.FolderTrainingData;
+import org.segloss.examples.study.FineTuning;
 import org.segloss.examples.study.RunKey;
 import org.segloss.examples.study.RunResult;
 import org.segloss.examples.study.Shard;
@@ -149,13 +150,27 @@ final class StudyCommand implements Callable<Integer> {
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
     /** The losses by name; tests replace it to plant a diverging or failing loss. */
-    StudyRunner.LossSource lossSource = StudyCommand::catalogLoss;
+    StudyRunner.LossSource lossSource = (spec, classes) -> studyLoss(spec, classes, epochs);
     /** The data set folders of --data by data name (set by {@link #call}). */
     private Map<String, Path> folders = Map.of();
 
     static LossSpec catalogLoss(String spec, int classes) {
         LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(spec, List.of()), classes);
         return new LossSpec(b.canonical(), b);
+    }
+
+    /** The losses the papers use to fine-tune after another one: catalogue name → the loss trained first. */
+    static final Map<String, String> FINE_TUNED = Map.of("lovasz-softmax", "cross-entropy");
+
+    /**
+     * A loss of the study: the catalogue's, except a loss of {@link #FINE_TUNED} (with any options),
+     * which runs the fine-tuning protocol ({@link FineTuning}: its start loss with the catalogue's
+     * defaults for the first half of the epochs, then it).
+     */
+    static LossSpec studyLoss(String spec, int classes, int epochs) {
+        LossSpec loss = catalogLoss(spec, classes);
+        String start = FINE_TUNED.get(LossCatalog.parse(spec, List.of()).name());
+        return start == null ? loss : FineTuning.of(catalogLoss(start, classes), loss, epochs);
     }
 
     @Override
@@ -217,7 +232,7 @@ final class StudyCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--spacing '" + spacing + "': " + e.getMessage(), e);
                 }
             }
-            plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, size, down));
+            plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, lossList, size, down));
             String why = OutputFolder.prepare(out);
             check(why == null, "--out " + out + ": " + why);
         } catch (IllegalArgumentException | FileNotFoundException e) {
@@ -270,7 +285,7 @@ final class StudyCommand implements Callable<Integer> {
     }
 
     /** The recorded settings: what makes two runs of one (data, loss, seed) the same run. */
-    Map<String, String> settings(List<String> dataList, int size, int down) {
+    Map<String, String> settings(List<String> dataList, List<String> lossList, int size, int down) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("epochs", Integer.toString(epochs));
         m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
@@ -287,6 +302,10 @@ final class StudyCommand implements Callable<Integer> {
             m.put("val-volumes", Integer.toString(or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES)));
         }
         if (dataList.contains("mni")) m.put("mni-downsample", Integer.toString(down));
+        for (String l : lossList) {
+            String name = LossCatalog.parse(l, List.of()).name(), start = FINE_TUNED.get(name);
+            if (start != null) m.put("fine-tune " + name, start + " for epochs 1-" + epochs / 2 + ", then " + name);
+        }
         if (!folders.isEmpty()) {
             m.put("fold", fold == null ? "0" : fold);
             m.put("spacing", spacing == null ? "median" : spacing);

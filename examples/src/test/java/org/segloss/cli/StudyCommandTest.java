@@ -3,6 +3,7 @@ package org.segloss.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -288,6 +289,78 @@ class StudyCommandTest {
         assertEquals(1 + org.segloss.examples.unet.MniAtlas.CLASSES - 1, csv.size(), String.join("\n", csv));
         assertTrue(csv.get(1).startsWith("mni,dice-ce,2026,"), csv.get(1));
         assertTrue(Files.readString(dir.resolve("study.json")).contains("\"mni-downsample\": \"2\""));
+    }
+
+    /** TINY with two epochs: the fine-tuning protocol needs one epoch per loss. */
+    static String[] twoEpochs() {
+        String[] a = TINY.clone();
+        a[Arrays.asList(a).indexOf("--epochs") + 1] = "2";
+        return a;
+    }
+
+    /**
+     * lovasz-softmax runs cross-entropy for the first epoch, then Lovász from those weights: its
+     * first epoch is the paired cross-entropy run's, bit for bit; the second is not; a rerun of an
+     * interrupted study and a run resumed from its checkpoint give the same bits.
+     */
+    @Test
+    void lovaszFineTunesAfterCrossEntropy(@TempDir Path dir) throws Exception {
+        List<String> a = new ArrayList<>(Arrays.asList(twoEpochs()));
+        a.addAll(List.of("--data", "phantom", "--losses", "cross-entropy,lovasz-softmax", "--seeds", "1", "--out", dir.toString()));
+        Run r = run(new StudyCommand(), a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        StudyResults results = StudyResults.read(dir);
+        org.segloss.examples.study.RunResult ce = results.finished().get(new RunKey("phantom", "cross-entropy", 2026));
+        org.segloss.examples.study.RunResult lovasz = results.finished().get(new RunKey("phantom", "lovasz-softmax", 2026));
+        assertEquals(2, lovasz.curve().size());
+        assertEquals(ce.curve().get(0), lovasz.curve().get(0), "epoch 1 is the cross-entropy run's first epoch");
+        assertFalse(ce.curve().get(1).loss() == lovasz.curve().get(1).loss(), "epoch 2 trains with Lovász");
+        assertTrue(lovasz.config().get("loss").matches("cross-entropy.*\\(epochs 1-1\\) then lovasz-softmax.*\\(epochs 2-2\\)"),
+                lovasz.config().get("loss"));
+        assertTrue(Files.readString(dir.resolve("study.json")).contains(
+                "\"fine-tune lovasz-softmax\": \"cross-entropy for epochs 1-1, then lovasz-softmax\""));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("lovasz-softmax runs follow Berman et al.'s fine-tuning within the same budget"), md);
+        assertFalse(md.contains("trained from scratch"), md);
+
+        // an interrupted study: the rerun gives the same bits
+        String before = metricsOnly(dir);
+        RunStoreCleanup.deleteTree(new RunStore(dir).folder(new RunKey("phantom", "lovasz-softmax", 2026)));
+        Run again = run(new StudyCommand(), a.toArray(String[]::new));
+        assertTrue(again.out().contains("holds 2, 1 finished already, 1 to run"), again.out());
+        assertEquals(before, metricsOnly(dir));
+
+        // the Trainer level: after epoch 1 the weights are the cross-entropy run's; stop + resume = uninterrupted
+        org.segloss.examples.unet.SegmentationDataset data = org.segloss.examples.unet.SegmentationDataset.phantoms(2026, 16, 1, 2);
+        java.util.function.BiFunction<String, Path, org.segloss.examples.train.RunConfig> config = (loss, out) ->
+                new org.segloss.examples.train.RunConfig(data, org.segloss.examples.train.RunConfig.ModelSpec.defaults(),
+                        StudyCommand.studyLoss(loss, data.classes(), 2), new org.segloss.examples.train.RunConfig.TrainingSchedule(2, 2, 3e-3f),
+                        org.segloss.examples.train.RunConfig.SamplerSpec.of(8), org.segloss.examples.train.RunConfig.ValidationSpec.defaults(),
+                        2026, 1, out);
+        Path t = dir.resolve("trainer");
+        new org.segloss.examples.train.Trainer(config.apply("cross-entropy", t.resolve("ce"))).stopAfterEpoch(1).run();
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("lv"))).stopAfterEpoch(1).run();
+        assertSameParameters(t.resolve("ce"), t.resolve("lv"));
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("lv"))).resume();
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("whole"))).run();
+        assertSameParameters(t.resolve("whole"), t.resolve("lv"));
+        new org.segloss.examples.train.Trainer(config.apply("cross-entropy", t.resolve("ce"))).resume();
+        assertThrows(AssertionError.class, () -> assertSameParameters(t.resolve("ce"), t.resolve("lv")), "epoch 2 differs");
+
+        // one epoch cannot hold both halves
+        List<String> one = new ArrayList<>(Arrays.asList(TINY));
+        one.addAll(List.of("--data", "phantom", "--losses", "dice-ce,lovasz-softmax", "--out", dir.resolve("one").toString()));
+        Run bad = run(new StudyCommand(), one.toArray(String[]::new));
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("segloss study: --losses 'lovasz-softmax': --epochs 1: ") && bad.err().contains("needs --epochs >= 2"),
+                bad.err());
+    }
+
+    static void assertSameParameters(Path runA, Path runB) throws Exception {
+        var a = org.segloss.nn.Checkpoint.read(runA.resolve("checkpoint.ckpt")).parameters();
+        var b = org.segloss.nn.Checkpoint.read(runB.resolve("checkpoint.ckpt")).parameters();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) org.junit.jupiter.api.Assertions.assertArrayEquals(a.get(k).toArray(), b.get(k).toArray(), k);
     }
 
     @Test
