@@ -79,7 +79,9 @@ final class StudyCommand implements Callable<Integer> {
     String spacing;
 
     @Option(names = "--losses", description = "Comma-separated losses (NAME or NAME:KEY=VALUE,... as in segloss losses; an item"
-            + " KEY=VALUE without ':' continues the options of the loss before it), or 'all' for every loss of segloss losses."
+            + " KEY=VALUE without ':' continues the options of the loss before it), or 'all': every loss of segloss losses but"
+            + " overlap and focal-positive (terms of left-atrium that do not train alone); lovasz-softmax always fine-tunes after"
+            + " cross-entropy (first half of the epochs cross-entropy)."
             + " Default: dice-ce,dice,cross-entropy,focal-tversky,exp-log,generalized-dice,boundary,lovasz-softmax.")
     String losses = String.join(",", DEFAULT_LOSSES);
 
@@ -157,6 +159,31 @@ final class StudyCommand implements Callable<Integer> {
     static LossSpec catalogLoss(String spec, int classes) {
         LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(spec, List.of()), classes);
         return new LossSpec(b.canonical(), b);
+    }
+
+    /**
+     * Catalogue losses that {@code all} leaves out, with the reason: the two terms of the
+     * left-atrium composite that do not train a segmentation alone (the catalogue's notes say so;
+     * {@code left-atrium}, the composite, is in).
+     */
+    static final Map<String, String> NOT_IN_ALL = notInAll();
+
+    private static Map<String, String> notInAll() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("overlap", "a regulariser: the labels enter only through ignore-index, so alone it learns nothing about them; it trains"
+                + " inside left-atrium");
+        m.put("focal-positive", "supervises the foreground voxels only, so alone it over-segments; it trains inside left-atrium");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * {@code --losses all}: every loss of {@code segloss losses} in its order except
+     * {@link #NOT_IN_ALL} — the losses that train from scratch, the compounds (dice-ce, boundary:
+     * generalised Dice + boundary under the paper's schedule, left-atrium) and lovasz-softmax, which
+     * runs as fine-tuning after cross-entropy ({@link #FINE_TUNED}).
+     */
+    static List<String> allLosses() {
+        return LossCatalog.names().stream().filter(n -> !NOT_IN_ALL.containsKey(n)).toList();
     }
 
     /** The losses the papers use to fine-tune after another one: catalogue name → the loss trained first. */
@@ -405,10 +432,10 @@ final class StudyCommand implements Callable<Integer> {
     /**
      * The losses of {@code --losses}: split at top-level commas (not inside [...]); an item with '='
      * but no ':' continues the options of the loss before it; {@code all} is every name of
-     * {@link LossCatalog#names()}.
+     * {@link #allLosses()}.
      */
     static List<String> lossList(String spec) {
-        if (spec.strip().equalsIgnoreCase("all")) return LossCatalog.names();
+        if (spec.strip().equalsIgnoreCase("all")) return allLosses();
         List<String> items = new ArrayList<>();
         int depth = 0;
         StringBuilder cur = new StringBuilder();

@@ -368,6 +368,20 @@ class StudyCommandTest {
         assertEquals(List.of("dice", "focal-tversky:alpha=0.7,beta=0.3", "exp-log"),
                 StudyCommand.lossList("dice, focal-tversky:alpha=0.7,beta=0.3 ,exp-log"));
         assertEquals(List.of("dice-ce:weight=[1,2,3,4]", "dice"), StudyCommand.lossList("dice-ce:weight=[1,2,3,4],dice"));
-        assertEquals(LossCatalog.names(), StudyCommand.lossList("all"));
+        assertEquals(List.of("dice-ce", "dice", "jaccard", "sudre-dice", "generalized-dice", "cross-entropy", "weighted-cross-entropy",
+                "focal", "sensitivity-specificity", "tversky", "asymmetric-similarity", "focal-tversky", "exp-log", "left-atrium",
+                "lovasz-softmax", "generalized-wasserstein-dice", "boundary", "hausdorff-dt"), StudyCommand.lossList("all"));
+        assertEquals(StudyCommand.lossList("all"), StudyCommand.lossList(" ALL "));
+        // every catalogue loss is in all or left out with a reason; the compounds and the fine-tuned loss are in
+        for (String name : LossCatalog.names()) {
+            assertTrue(StudyCommand.lossList("all").contains(name) ^ StudyCommand.NOT_IN_ALL.containsKey(name), name);
+        }
+        assertTrue(StudyCommand.lossList("all").containsAll(List.of("dice-ce", "boundary", "left-atrium", "lovasz-softmax")));
+        assertEquals(java.util.Set.of("overlap", "focal-positive"), StudyCommand.NOT_IN_ALL.keySet());
+        // all of them build for a 3-class data set, lovasz-softmax as the fine-tuning protocol
+        for (String name : StudyCommand.lossList("all")) {
+            String id = StudyCommand.studyLoss(name, 3, 10).id();
+            assertEquals(name.equals("lovasz-softmax"), id.contains(" then "), id);
+        }
     }
 }
