@@ -55,8 +55,8 @@ import picocli.CommandLine.Parameters;
  * a diverged or failed run is a result (the study goes on, exit 0).
  */
 @Command(name = "study", mixinStandardHelpOptions = true, subcommands = {StudyCommand.Report.class},
-        description = "Trains every loss of --losses on every data set of --data with --seeds seeds (paired: a seed gives every loss the"
-                + " same weights and patches), then writes results.csv, report.md (tables, paired tests, the papers' claims) and PNGs"
+        description = "Trains every loss of --losses on every data set of --data (phantom, phantom-hard, mni, or MSD / nnU-Net v2"
+                + " folders) with --seeds seeds (paired: a seed gives every loss the same weights and patches), then writes results.csv, report.md (tables, paired tests, the papers' claims) and PNGs"
                 + " into --out. --shard K/N runs the K-th of N shares (0-based; Slurm array, Kubernetes Indexed Job, GNU parallel)."
                 + " 'segloss study report DIR' rewrites the outputs from the finished runs.")
 final class StudyCommand implements Callable<Integer> {
