@@ -47,8 +47,9 @@ public final class FineTuning implements Loss, EpochAware {
     public static LossSpec of(LossSpec start, LossSpec fineTune, int epochs) {
         if (start == null || fineTune == null) throw new IllegalArgumentException("FineTuning.of: start and fineTune must be given");
         if (epochs < 2) {
-            throw new IllegalArgumentException("--epochs " + epochs + ": " + fineTune.id() + " fine-tunes after " + start.id()
-                    + " (the first half of the epochs, then the second half) and needs --epochs >= 2");
+            throw new IllegalArgumentException("--epochs " + epochs + ": " + fineTune.loss().name() + " fine-tunes after "
+                    + start.loss().name() + " (" + start.loss().name() + " for the first half of the epochs, then "
+                    + fineTune.loss().name() + ") and needs --epochs >= 2");
         }
         int k = epochs / 2;
         String id = start.id() + "(epochs 1-" + k + ") then " + fineTune.id() + "(epochs " + (k + 1) + "-" + epochs + ")";
