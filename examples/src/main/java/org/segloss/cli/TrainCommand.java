@@ -46,7 +46,8 @@ import picocli.CommandLine.Option;
  *
  * <p>Data ({@code --data}): {@code phantom}, the built-in synthetic phantoms
  * ({@link SegmentationDataset#phantoms}: {@code --train-volumes} from seeds {@code seed + i},
- * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); or {@code mni},
+ * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); {@code phantom-hard},
+ * the same with the lesions of {@link Phantoms.Preset#HARD}; or {@code mni},
  * the Colin27 T1 with the AAL deep grey-matter structures ({@link SegmentationDataset#mni}: the
  * left hemisphere trains, the mirrored right one validates); or a data set folder DIR in the
  * Medical Segmentation Decathlon or nnU-Net v2 raw layout ({@link FolderTrainingData}: fold
@@ -66,7 +67,8 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
 
-    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), mni (Colin27 T1 + AAL deep grey"
+    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), phantom-hard (the preset with"
+            + " smaller, fainter lesions of varied size, about 1 : 10,000 of the volume), mni (Colin27 T1 + AAL deep grey"
             + " matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2 raw folder (dataset.json,"
             + " imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
@@ -114,13 +116,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory: metrics.csv, checkpoint, PNGs, NIfTI (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "train");
 
-    @Option(names = "--volume-size", description = "phantom: side of the volumes (default: " + DEFAULT_VOLUME_SIZE + ").")
+    @Option(names = "--volume-size", description = "phantom, phantom-hard: side of the volumes (default: " + DEFAULT_VOLUME_SIZE + ").")
     Integer volumeSize;
 
-    @Option(names = "--train-volumes", description = "phantom: training volumes (default: " + DEFAULT_TRAIN_VOLUMES + ").")
+    @Option(names = "--train-volumes", description = "phantom, phantom-hard: training volumes (default: " + DEFAULT_TRAIN_VOLUMES + ").")
     Integer trainVolumes;
 
-    @Option(names = "--val-volumes", description = "phantom: validation volumes (default: " + DEFAULT_VAL_VOLUMES + ").")
+    @Option(names = "--val-volumes", description = "phantom, phantom-hard: validation volumes (default: " + DEFAULT_VAL_VOLUMES + ").")
     Integer valVolumes;
 
     @Option(names = "--mni-dir", description = "mni: directory with ch2.nii.gz, aal.nii.gz, aal.nii.txt (default: ${DEFAULT-VALUE}).")
@@ -313,11 +315,12 @@ final class TrainCommand implements Callable<Integer> {
     /** Number of classes (with the background) of a --data name; IllegalArgumentException naming the valid ones. */
     static int classesOf(String data) throws IOException {
         return switch (data) {
-            case "phantom" -> Phantoms.CLASSES;
+            case "phantom", "phantom-hard" -> Phantoms.CLASSES;
             case "mni" -> MniAtlas.CLASSES;
             default -> {
                 if (!Files.isDirectory(Path.of(data))) {
-                    throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni, or a data set folder"
+                    throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni, phantom-hard, or a data set"
+                            + " folder"
                             + " holding dataset.json");
                 }
                 yield DatasetFolder.open(Path.of(data)).classes();
@@ -332,7 +335,9 @@ final class TrainCommand implements Callable<Integer> {
      * @throws FileNotFoundException for mni when the templates are absent (the message gives the install command)
      */
     TrainingData dataset() throws IOException {
-        boolean folder = !"mni".equals(data) && !"phantom".equals(data);
+        Phantoms.Preset preset = "phantom".equals(data) ? Phantoms.Preset.DEFAULT
+                : Phantoms.Preset.HARD.dataName().equals(data) ? Phantoms.Preset.HARD : null;
+        boolean folder = !"mni".equals(data) && preset == null;
         check(folder || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR, not " + data);
         if (folder) {
             check(volumeSize == null && trainVolumes == null && valVolumes == null && mniDownsample == null
@@ -356,6 +361,6 @@ final class TrainCommand implements Callable<Integer> {
         check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size must be in [" + Phantoms.MIN_SIZE + ", "
                 + Phantoms.MAX_SIZE + "], got " + size);
         check(nTrain > 0 && nVal > 0, "--train-volumes and --val-volumes must be > 0, got " + nTrain + " and " + nVal);
-        return SegmentationDataset.phantoms(seed, size, nTrain, nVal);
+        return SegmentationDataset.phantoms(seed, size, nTrain, nVal, preset);
     }
 }
