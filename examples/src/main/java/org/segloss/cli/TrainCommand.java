@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
  * <p>Data ({@code --data}): {@code phantom}, the built-in synthetic phantoms
  * ({@link SegmentationDataset#phantoms}: {@code --train-volumes} from seeds {@code seed + i},
  * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); {@code phantom-hard},
- * the same with the lesions of {@link Phantoms.Preset#HARD}; or {@code mni},
+ * the same with the lesions and the noise of {@link Phantoms.Preset#HARD}; or {@code mni},
  * the Colin27 T1 with the AAL deep grey-matter structures ({@link SegmentationDataset#mni}: the
  * left hemisphere trains, the mirrored right one validates); or a data set folder DIR in the
  * Medical Segmentation Decathlon or nnU-Net v2 raw layout ({@link FolderTrainingData}: fold
@@ -68,9 +68,9 @@ final class TrainCommand implements Callable<Integer> {
     static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
 
     @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), phantom-hard (the preset with"
-            + " smaller, fainter lesions of varied size, about 1 : 10,000 of the volume), mni (Colin27 T1 + AAL deep grey"
-            + " matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2 raw folder (dataset.json,"
-            + " imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
+            + " a cluster of small lesions of varied size, about 1 : 8,000 of the volume, lower contrast, less noise), mni"
+            + " (Colin27 T1 + AAL deep grey matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2"
+            + " raw folder (dataset.json, imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
 
     @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all"
