@@ -91,7 +91,7 @@ public final class Phantoms {
          * the lesion class gets enough cross-entropy gradient in 1,000 steps.
          *
          * <p>Measured (2026-12-06, on a 2-core machine shared with other jobs; deterministic, only
-         * the time depends on the load: 114 s), {@code segloss train --data phantom-hard
+         * the time depends on the load: 114 s and 258 s in two runs), {@code segloss train --data phantom-hard
          * --no-progress} at the default budget (64³, 4 + 2 volumes, 10 epochs × 100 steps, Dice + CE,
          * seed 2026): Dice organ 0.898, structure 0.963, lesion <b>0.598</b> (IoU 0.505, HD95
          * 2.89 mm); the lesion Dice is 0.000 up to epoch 6, then 0.215, 0.540, 0.636, 0.598. The
