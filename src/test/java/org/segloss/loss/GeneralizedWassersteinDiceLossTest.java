@@ -15,7 +15,7 @@ import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
 
 /** Known values, identities and bad arguments of {@link GeneralizedWassersteinDiceLoss}; each row says where its value came from. */
-class GwdlTest {
+class GeneralizedWassersteinDiceLossTest {
     // loss-spec §13, shared example E: logits B=2, C=3, 2×2 and its labels
     static final Tensor E = Tensor.of(new float[] {
         2.0f, 0.5f, 0.1f, -1.0f,   0.3f, 1.5f, 0.2f, 0.4f,   -0.5f, 0.0f, 1.2f, 0.8f,
