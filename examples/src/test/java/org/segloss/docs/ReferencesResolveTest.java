@@ -72,7 +72,11 @@ class ReferencesResolveTest {
     /** A Markdown inline link or image. */
     static final Pattern MD_LINK = Pattern.compile("!?\\[[^\\]]*\\]\\(([^)\\s]+)\\)");
 
-    record Found(List<String> problems, int repoPaths, int links, int anchors) {}
+    /** "spec/reference-values.md R7", "spec/contract.md edge case 12", "spec/open-questions.md, decision 10". */
+    static final Pattern NUMBERED_ITEM = Pattern.compile(
+            "^,?\\s*(R|D|bad inputs?|edge cases?|open questions?|decisions?)\\s*(\\d+)(?:\\s*(?:-|–|and)\\s*[RD]?(\\d+))?");
+
+    record Found(List<String> problems, int repoPaths, int links, int anchors, int items) {}
 
     @Test
     void everyReferenceResolvesInsideTheRepository() {
@@ -85,6 +89,7 @@ class ReferencesResolveTest {
         assertTrue(f.repoPaths() > 150, "only " + f.repoPaths() + " repository paths found");
         assertTrue(f.links() > 60, "only " + f.links() + " Markdown links found");
         assertTrue(f.anchors() > 20, "only " + f.anchors() + " #anchors found");
+        assertTrue(f.items() > 40, "only " + f.items() + " numbered items (R7, edge case 12, ...) found");
     }
 
     @Test
@@ -100,18 +105,23 @@ class ReferencesResolveTest {
                 "// sp" + "ec/losses/no-such-loss.md",
                 "// sp" + "ec/losses/dice.md#no-such-heading",
                 "// sr" + "c/main/java/org/segloss/loss/NoSuchLoss.java",
+                "// sp" + "ec/reference-values.md R99: no such row",
+                "// sp" + "ec/contract.md edge cases 19-21",
                 "// fine: spec/losses/dice.md#gradient, /usr/share/mricron/templates, https://x.org/usr/y/",
+                "// fine: spec/contract.md bad input 17, spec/reference-values.md D10, spec/open-questions.md, decision 12",
                 ""));
         Path md = dir.resolve("planted.md");
         Files.writeString(md, "[a](missing.md) [b](#nowhere) [c](../../../spec/losses/dice.md#formula) [d](https://example.org/x)\n");
         Found f = check(List.of(planted, md));
         String all = String.join("\n", f.problems());
-        assertEquals(10, f.problems().size(), all);
-        for (int line = 1; line <= 8; line++) {
+        assertEquals(12, f.problems().size(), all);
+        for (int line = 1; line <= 10; line++) {
             assertTrue(all.contains("Planted.java:" + line + ":"), "line " + line + " not flagged:\n" + all);
         }
         assertTrue(all.contains("planted.md:1: link missing.md"), all);
         assertTrue(all.contains("planted.md:1: link #nowhere"), all);
+        assertTrue(all.contains("no R 99 in"), all);
+        assertTrue(all.contains("no edge case 21 in") && !all.contains("edge case 20 in"), all);
     }
 
     @Test
@@ -127,7 +137,7 @@ class ReferencesResolveTest {
     static Found check(List<Path> files) {
         List<String> problems = new ArrayList<>();
         Map<Path, Set<String>> headings = new HashMap<>();
-        int repoPaths = 0, links = 0, anchors = 0;
+        int repoPaths = 0, links = 0, anchors = 0, items = 0;
         for (Path file : files) {
             List<String> lines = read(file);
             boolean markdown = file.toString().endsWith(".md");
@@ -162,6 +172,17 @@ class ReferencesResolveTest {
                             problems.add(where + "no heading " + rp.group(2) + " in " + path);
                         }
                     }
+                    Matcher item = NUMBERED_ITEM.matcher(line.substring(rp.end()));
+                    if (Files.isRegularFile(target) && item.find()) {
+                        int from = Integer.parseInt(item.group(2));
+                        int to = item.group(3) == null ? from : Integer.parseInt(item.group(3));
+                        for (int k = from; k <= to; k++) {
+                            items++;
+                            if (!itemExists(target, item.group(1), k)) {
+                                problems.add(where + "no " + item.group(1).replaceFirst("s$", "") + " " + k + " in " + path);
+                            }
+                        }
+                    }
                 }
                 if (markdown && !fenced) {
                     Matcher link = MD_LINK.matcher(line.replaceAll("`[^`]*`", "``"));
@@ -184,12 +205,31 @@ class ReferencesResolveTest {
                 }
             }
         }
-        return new Found(problems, repoPaths, links, anchors);
+        return new Found(problems, repoPaths, links, anchors, items);
     }
 
     static boolean anchorExists(Path file, String anchor, Map<Path, Set<String>> cache) {
         if (!file.toString().endsWith(".md") || Files.isDirectory(file)) return false;
         return cache.computeIfAbsent(file.toAbsolutePath().normalize(), ReferencesResolveTest::slugs).contains(anchor);
+    }
+
+    /**
+     * Whether a numbered item exists: a table row {@code | R7 |} for the known values, and a list
+     * item {@code 12. } under the heading that starts with the kind ("Bad inputs", "Edge cases",
+     * "Open questions", "Decisions").
+     */
+    static boolean itemExists(Path md, String kind, int number) {
+        List<String> lines = read(md);
+        if (kind.equals("R") || kind.equals("D")) {
+            return lines.stream().anyMatch(l -> l.startsWith("| " + kind + number + " |"));
+        }
+        String section = kind.replaceFirst("s$", "").toLowerCase(Locale.ROOT);
+        boolean inside = false;
+        for (String l : lines) {
+            if (l.startsWith("## ")) inside = l.substring(3).toLowerCase(Locale.ROOT).startsWith(section);
+            else if (inside && l.startsWith(number + ". ")) return true;
+        }
+        return false;
     }
 
     /** The anchors GitHub gives the headings of a Markdown file (duplicates get -1, -2, ...). */
