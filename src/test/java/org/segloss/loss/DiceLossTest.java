@@ -89,7 +89,7 @@ class DiceLossTest {
     }
 
     @Test
-    void batchDicePoolsTheStatistics() {   // spec/losses/dice.md#formula: batch Dice = 1 - mean_c (2 I_c + s) / (P_c + G_c + s), hand-computed
+    void batchDicePoolsTheStatistics() {   // spec/losses/dice.md#batch-dice: batch Dice = 1 - mean_c (2 I_c + s) / (P_c + G_c + s), hand-computed
         Tensor p = Tensor.of(new float[] {0.9f, 0.1f, 0.1f, 0.9f, /* b1 */ 0.6f, 0.4f, 0.4f, 0.6f}, 2, 2, 1, 2);
         LabelTensor y = LabelTensor.of(new int[] {0, 1, 0, 0}, 2, 1, 2);
         DiceLoss l = DiceLoss.builder().activation(Activation.NONE).batch(true).reduction(Reduction.NONE).build();
