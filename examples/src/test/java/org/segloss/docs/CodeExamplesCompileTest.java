@@ -31,7 +31,10 @@ import org.junit.jupiter.api.Test;
  *       (an example must not lean on package-private access). Formulas, byte layouts and other
  *       text that is not Java go in a bare {@code <pre>...</pre>}, without {@code {@code}}.</li>
  *   <li>An example is a sequence of statements and local class declarations (it is compiled as
- *       the body of a method that may throw); every variable it uses is declared in it.</li>
+ *       the body of a method that may throw). Every variable it uses is declared in it, or named
+ *       on a first line {@code // given: RunConfig config, TrainingListener listener}: those
+ *       become the method's parameters, so an example may start from values the reader already
+ *       has and is still checked against the types and methods it uses.</li>
  * </ul>
  * Only compiled, never run: that keeps the test fast, and the README's first example also runs
  * in {@code ReadmeExampleTest}. Failures name the Markdown or Java file and the line of the error.
@@ -42,6 +45,9 @@ class CodeExamplesCompileTest {
 
     /** One example: where it came from, its imports, and its body. */
     record Example(Path file, int firstLine, String pkgToImport, List<String> imports, List<String> body) {}
+
+    /** The first line of an example that names the values it starts from. */
+    static final java.util.regex.Pattern GIVEN = java.util.regex.Pattern.compile("^\\s*// given: (.+)$");
 
     @Test
     void everyExampleCompiles() {
@@ -71,6 +77,19 @@ class CodeExamplesCompileTest {
         List<String> errors = compile(List.of(good, bad));
         assertEquals(1, errors.size(), String.join("\n", errors));
         assertTrue(errors.get(0).startsWith("README.md:21: "), errors.get(0));   // body line 2; line 1 is line 20
+    }
+
+    @Test
+    void aGivenLineDeclaresTheValuesAnExampleStartsFrom() {
+        Path readme = ROOT.resolve("README.md");
+        List<String> imports = List.of("import org.segloss.tensor.Tensor;");
+        Example given = new Example(readme, 1, null, imports, List.of("// given: Tensor t, int axis", "Tensor s = t.sum(new int[] {axis}, false);"));
+        Example missing = new Example(readme, 5, null, imports, List.of("Tensor s = t.sum();"));
+        Example wrongType = new Example(readme, 9, null, imports, List.of("// given: String t", "Tensor s = t.sum();"));
+        assertEquals(List.of(), compile(List.of(given)));
+        List<String> errors = compile(List.of(missing, wrongType));
+        assertEquals(2, errors.size(), String.join("\n", errors));
+        assertTrue(errors.get(0).startsWith("README.md:5: ") && errors.get(1).startsWith("README.md:10: "), String.join("\n", errors));
     }
 
     @Test
@@ -175,8 +194,10 @@ class CodeExamplesCompileTest {
                 src.append(imp).append('\n');
                 header++;
             }
+            java.util.regex.Matcher given = e.body().isEmpty() ? null : GIVEN.matcher(e.body().get(0));
+            String parameters = given != null && given.matches() ? given.group(1).strip() : "";
             src.append("@SuppressWarnings(\"unused\") final class Example").append(n)
-                    .append(" { static void run() throws Exception {\n");
+                    .append(" { static void run(").append(parameters).append(") throws Exception {\n");
             header++;
             for (String l : e.body()) src.append(l).append('\n');
             src.append("}}\n");
