@@ -35,7 +35,10 @@ import org.junit.jupiter.api.Test;
  *       allowed are the system paths the product itself uses ({@link #SYSTEM_PATHS}).</li>
  *   <li><b>Repository paths</b>: a path that starts with a top-level folder of the repository
  *       ({@code spec/}, {@code src/}, {@code examples/}, {@code bench/}) must exist, and an
- *       {@code #anchor} after a Markdown file must be one of its headings (GitHub's slugs).
+ *       {@code #anchor} after a Markdown file must be one of its headings (GitHub's slugs), as
+ *       must a heading named in quotes after it ({@code spec/numerics.md, "Determinism"}); a
+ *       known value, contract item or open question cited after it ({@code R7},
+ *       {@code edge case 12}, {@code decision 10}) must be on that page.
  *       Paths into generated output ({@code target/}, {@code bench/results/}) are not checked.</li>
  *   <li><b>Markdown links</b> {@code [text](target)} that are not URLs (and not inside a code
  *       span or fence) must resolve relative to the file, with the same anchor check
@@ -76,6 +79,9 @@ class ReferencesResolveTest {
     static final Pattern NUMBERED_ITEM = Pattern.compile(
             "^,?\\s*(R|D|bad inputs?|edge cases?|open questions?|decisions?)\\s*(\\d+)(?:\\s*(?:-|–|and)\\s*[RD]?(\\d+))?");
 
+    /** A heading named in quotes after a path: {@code spec/numerics.md, "Determinism"}. */
+    static final Pattern QUOTED_HEADING = Pattern.compile("^[`}]?,\\s*\"([^\"]+)\"");
+
     record Found(List<String> problems, int repoPaths, int links, int anchors, int items) {}
 
     @Test
@@ -107,15 +113,17 @@ class ReferencesResolveTest {
                 "// sr" + "c/main/java/org/segloss/loss/NoSuchLoss.java",
                 "// sp" + "ec/reference-values.md R99: no such row",
                 "// sp" + "ec/contract.md edge cases 19-21",
+                "// sp" + "ec/numerics.md, \"No such heading\"",
                 "// fine: spec/losses/dice.md#gradient, /usr/share/mricron/templates, https://x.org/usr/y/",
                 "// fine: spec/contract.md bad input 17, spec/reference-values.md D10, spec/open-questions.md, decision 12",
+                "// fine: spec/numerics.md, \"Determinism\"; spec/distance-maps.md, \"Convention.LIVIAETS\"",
                 ""));
         Path md = dir.resolve("planted.md");
         Files.writeString(md, "[a](missing.md) [b](#nowhere) [c](../../../spec/losses/dice.md#formula) [d](https://example.org/x)\n");
         Found f = check(List.of(planted, md));
         String all = String.join("\n", f.problems());
-        assertEquals(12, f.problems().size(), all);
-        for (int line = 1; line <= 10; line++) {
+        assertEquals(13, f.problems().size(), all);
+        for (int line = 1; line <= 11; line++) {
             assertTrue(all.contains("Planted.java:" + line + ":"), "line " + line + " not flagged:\n" + all);
         }
         assertTrue(all.contains("planted.md:1: link missing.md"), all);
@@ -171,6 +179,16 @@ class ReferencesResolveTest {
                         if (!anchorExists(target, rp.group(2).substring(1), headings)) {
                             problems.add(where + "no heading " + rp.group(2) + " in " + path);
                         }
+                    }
+                    Matcher quoted = QUOTED_HEADING.matcher(line.substring(rp.end()));
+                    if (path.endsWith(".md") && Files.isRegularFile(target) && quoted.find()) {
+                        anchors++;
+                        String name = quoted.group(1);
+                        boolean found = read(target).stream()
+                                .filter(l -> l.matches("#{1,6} .*"))
+                                .map(l -> l.replaceFirst("^#+ ", "").replace("`", ""))
+                                .anyMatch(h -> h.startsWith(name));
+                        if (!found) problems.add(where + "no heading \"" + name + "\" in " + path);
                     }
                     Matcher item = NUMBERED_ITEM.matcher(line.substring(rp.end()));
                     if (Files.isRegularFile(target) && item.find()) {
