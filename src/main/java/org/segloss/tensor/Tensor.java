@@ -517,7 +517,7 @@ public final class Tensor {
         return out;
     }
 
-    /** g where lo <= x <= hi, else 0 (x is this tensor). */
+    /** g where lo &lt;= x &lt;= hi, else 0 (x is this tensor). */
     public Tensor clampGrad(Tensor g, float lo, float hi) {
         requireSameShape("clampGrad", g);
         Tensor out = zeros(shape);
