@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
  *       public API of its own package and the imports of its source file, from another package
  *       (an example must not lean on package-private access). Formulas, byte layouts and other
  *       text that is not Java go in a bare {@code <pre>...</pre>}, without {@code {@code}}.</li>
- *   <li>An example is a sequence of statements and local class declarations (it is compiled as
- *       the body of a method that may throw). Every variable it uses is declared in it, or named
+ *   <li>An example is either a whole compilation unit (imports and top-level classes, e.g. a
+ *       program with {@code main}) or a sequence of statements and local class declarations,
+ *       compiled as the body of a method that may throw. Every variable it uses is declared in it, or named
  *       on a first line {@code // given: RunConfig config, TrainingListener listener}: those
  *       become the method's parameters, so an example may start from values the reader already
  *       has and is still checked against the types and methods it uses.</li>
@@ -90,6 +91,26 @@ class CodeExamplesCompileTest {
         List<String> errors = compile(List.of(missing, wrongType));
         assertEquals(2, errors.size(), String.join("\n", errors));
         assertTrue(errors.get(0).startsWith("README.md:5: ") && errors.get(1).startsWith("README.md:10: "), String.join("\n", errors));
+    }
+
+    @Test
+    void aWholeProgramIsCompiledAsItsOwnCompilationUnit() {
+        Path readme = ROOT.resolve("README.md");
+        List<String> imports = List.of("import org.segloss.tensor.Tensor;");
+        List<String> program = List.of(
+                "public final class Prog {",
+                "    public static void main(String[] args) {",
+                "        Tensor t = Tensor.zeros(Integer.parseInt(args[0]));",
+                "    }",
+                "}");
+        assertEquals("Prog", compilationUnitClass(program));
+        assertEquals(null, compilationUnitClass(List.of("final class A {}", "A a = new A();")));
+        assertEquals(List.of(), compile(List.of(new Example(readme, 30, null, imports, program))));
+        List<String> broken = new ArrayList<>(program);
+        broken.set(2, "        Tensor t = Tensor.zeros(args);");
+        List<String> errors = compile(List.of(new Example(readme, 30, null, imports, broken)));
+        assertEquals(1, errors.size(), String.join("\n", errors));
+        assertTrue(errors.get(0).startsWith("README.md:32: "), errors.get(0));
     }
 
     @Test
@@ -176,6 +197,28 @@ class CodeExamplesCompileTest {
 
     // ---- compilation ----------------------------------------------------------------------------
 
+    static final java.util.regex.Pattern TYPE_DECLARATION = java.util.regex.Pattern.compile(
+            "^(?:public |final |abstract |sealed )*(?:class|record|interface|enum) (\\w+).*");
+
+    /**
+     * The name of the class when the example is a whole compilation unit (top-level type
+     * declarations only: every line at column 0 opens a type, closes one, or is an annotation or
+     * a comment), else null: then it is a method body.
+     */
+    static String compilationUnitClass(List<String> body) {
+        String first = null;
+        for (String l : body) {
+            if (l.isBlank() || Character.isWhitespace(l.charAt(0))) continue;
+            java.util.regex.Matcher m = TYPE_DECLARATION.matcher(l);
+            if (m.matches()) {
+                if (first == null || l.startsWith("public ")) first = m.group(1);
+            } else if (!(l.startsWith("}") || l.startsWith("@") || l.startsWith("//") || l.startsWith("/*") || l.startsWith("*"))) {
+                return null;
+            }
+        }
+        return first;
+    }
+
     /** Compiles all examples in one javac run; returns "file:line: message" per error. */
     static List<String> compile(List<Example> examples) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
@@ -184,7 +227,7 @@ class CodeExamplesCompileTest {
         List<Integer> bodyOffsets = new ArrayList<>();
         for (int n = 0; n < examples.size(); n++) {
             Example e = examples.get(n);
-            StringBuilder src = new StringBuilder("package org.segloss.docs.examples;\n");
+            StringBuilder src = new StringBuilder("package org.segloss.docs.examples.ex" + n + ";\n");
             int header = 1;
             if (e.pkgToImport() != null) {
                 src.append("import ").append(e.pkgToImport()).append(".*;\n");
@@ -194,15 +237,19 @@ class CodeExamplesCompileTest {
                 src.append(imp).append('\n');
                 header++;
             }
-            java.util.regex.Matcher given = e.body().isEmpty() ? null : GIVEN.matcher(e.body().get(0));
-            String parameters = given != null && given.matches() ? given.group(1).strip() : "";
-            src.append("@SuppressWarnings(\"unused\") final class Example").append(n)
-                    .append(" { static void run(").append(parameters).append(") throws Exception {\n");
-            header++;
+            String className = compilationUnitClass(e.body());
+            if (className == null) {
+                java.util.regex.Matcher given = e.body().isEmpty() ? null : GIVEN.matcher(e.body().get(0));
+                String parameters = given != null && given.matches() ? given.group(1).strip() : "";
+                className = "Example";
+                src.append("@SuppressWarnings(\"unused\") final class Example")
+                        .append(" { static void run(").append(parameters).append(") throws Exception {\n");
+                header++;
+            }
             for (String l : e.body()) src.append(l).append('\n');
-            src.append("}}\n");
+            if (className.equals("Example")) src.append("}}\n");
             bodyOffsets.add(header);
-            String name = "org/segloss/docs/examples/Example" + n + ".java";
+            String name = "org/segloss/docs/examples/ex" + n + "/" + className + ".java";
             units.add(new SimpleJavaFileObject(URI.create("string:///" + name), JavaFileObject.Kind.SOURCE) {
                 @Override
                 public CharSequence getCharContent(boolean ignoreEncodingErrors) {
@@ -226,7 +273,7 @@ class CodeExamplesCompileTest {
             String where = "(no source)";
             if (d.getSource() != null) {
                 String uri = d.getSource().toUri().toString();
-                int n = Integer.parseInt(uri.replaceAll(".*/Example(\\d+)\\.java$", "$1"));
+                int n = Integer.parseInt(uri.replaceAll(".*/ex(\\d+)/\\w+\\.java$", "$1"));
                 Example e = examples.get(n);
                 long bodyLine = d.getLineNumber() - bodyOffsets.get(n);   // 1-based line in the body
                 where = ROOT.relativize(e.file().toAbsolutePath().normalize()) + ":"
