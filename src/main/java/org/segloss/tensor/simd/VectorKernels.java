@@ -774,8 +774,8 @@ public abstract sealed class VectorKernels implements Kernels
     public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
-            float lse = m + (float) Math.log(sumExp(x, xOff, n, m));
-            shift(x, xOff, n, -lse, out, outOff);
+            float logS = (float) Math.log(sumExp(x, xOff, n, m));
+            shiftTwice(x, xOff, n, m, logS, out, outOff);
             return;
         }
         for (int j = logSoftmaxColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
@@ -794,9 +794,9 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) {
                 s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
-            FloatVector lse = m.add(log(s));
+            FloatVector logS = log(s);
             for (int k = 0; k < n; k++) {
-                FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(lse).intoArray(out, outOff + k * inner + j);
+                FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).sub(logS).intoArray(out, outOff + k * inner + j);
             }
         }
         return bound;
@@ -816,14 +816,17 @@ public abstract sealed class VectorKernels implements Kernels
         return s;
     }
 
-    /** out[i] = x[i] + c. */
-    private void shift(float[] x, int xOff, int n, float c, float[] out, int outOff) {
+    /**
+     * out[i] = (x[i] - m) - logS: log-softmax subtracts the max first and log s second, never
+     * m + log s, which rounds log s away at |m| >= 1e6 (spec/numerics.md).
+     */
+    private void shiftTwice(float[] x, int xOff, int n, float m, float logS, float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).add(c).intoArray(out, outOff + i);
+            FloatVector.fromArray(sp, x, xOff + i).sub(m).sub(logS).intoArray(out, outOff + i);
         }
-        for (int i = bound; i < n; i++) out[outOff + i] = x[xOff + i] + c;
+        for (int i = bound; i < n; i++) out[outOff + i] = (x[xOff + i] - m) - logS;
     }
 
     /** The scalar spec for one column. */
@@ -832,8 +835,8 @@ public abstract sealed class VectorKernels implements Kernels
         for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
         float s = 0f;
         for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * stride] - m);
-        float lse = m + (float) Math.log(s);
-        for (int k = 0; k < n; k++) out[outOff + k * stride] = x[xOff + k * stride] - lse;
+        float logS = (float) Math.log(s);
+        for (int k = 0; k < n; k++) out[outOff + k * stride] = (x[xOff + k * stride] - m) - logS;
     }
 
     @Override
