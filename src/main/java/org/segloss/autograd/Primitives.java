@@ -191,7 +191,7 @@ public final class Primitives {
             ctx.saveForBackward(in[0]);
             return in[0].abs();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.absGrad(ctx.saved(0))); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.absGrad(g, ctx.saved(0))); }
     }
 
     /** y = min(max(x, lo), hi). dx = g where lo <= x <= hi, else 0. */
@@ -206,7 +206,7 @@ public final class Primitives {
             ctx.saveForBackward(in[0]);
             return in[0].clamp(lo, hi);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).clampGrad(g, lo, hi)); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.clampGrad(ctx.saved(0), g, lo, hi)); }
     }
 
     /** y = max(x, 0). dx = g where x > 0, else 0 (the subgradient 0 at x = 0). */
@@ -215,7 +215,7 @@ public final class Primitives {
             ctx.saveForBackward(in[0]);
             return in[0].relu();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.reluGrad(ctx.saved(0))); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.reluGrad(g, ctx.saved(0))); }
     }
 
     /**
@@ -228,7 +228,7 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.sigmoidGrad(ctx.saved(0))); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.sigmoidGrad(g, ctx.saved(0))); }
     }
 
     /** y = tanh(x). dx = g * (1 - y^2). */
@@ -238,7 +238,7 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.tanhGrad(ctx.saved(0))); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.tanhGrad(g, ctx.saved(0))); }
     }
 
     // ---- reductions -------------------------------------------------------------------------
@@ -307,7 +307,7 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).softmaxBackward(g, axis)); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.softmaxBackward(ctx.saved(0), g, axis)); }
     }
 
     /**
@@ -322,7 +322,7 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).logSoftmaxBackward(g, axis)); }
+        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(GradientOps.logSoftmaxBackward(ctx.saved(0), g, axis)); }
     }
 
     /**

@@ -2,6 +2,7 @@ package org.segloss.nn;
 
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
+import org.segloss.autograd.GradientOps;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -50,7 +51,7 @@ public final class LeakyReLU extends Module {
 
         @Override
         protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Tensor pos = g.reluGrad(ctx.saved(0));             // g where x > 0, else 0
+            Tensor pos = GradientOps.reluGrad(g, ctx.saved(0));   // g where x > 0, else 0
             return new Tensor[] {pos.add(g.sub(pos).mul(s))};
         }
     }
