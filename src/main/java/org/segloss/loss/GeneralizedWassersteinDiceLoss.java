@@ -41,7 +41,7 @@ import org.segloss.tensor.kernel.Parallel;
  * them; fixed by MONAI PR #8744; the Fidon repository was already right).
  *
  * <p>SOFTMAX (the references' mode) runs fused: the loss comes from the per-sample confusion sums
- * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one pass over the
+ * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one pass over the
  * logits, the softmax recomputed in the backward pass; p is never stored), see {@code fused}.
  * Activation NONE uses the composed graph below.
  *
@@ -139,7 +139,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
 
     /**
      * SOFTMAX (label map, or one-hot target turned into labels): the per-sample loss {@code [B]} from the confusion sums
-     * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one fused pass
+     * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one fused pass
      * over the logits; p is never stored). With {@code A[b, c] = Σ_l M[c, l] S[b, c, l]} (the
      * sum of W_i over the voxels labelled c) and {@code T[b, c] = Σ_l (1 − M[c, l]) S[b, c, l]}
      * (the sum of 1 − W_i there, as Σ_l p_il = 1; every term ≥ 0, so no cancellation):
@@ -147,7 +147,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
      * per class from the label counts. The rest is small autograd ops on {@code [B, C, C]}.
      */
     private Var fused(Var logits, LabelTensor labels, int ignore, int b, int c) {
-        Var sums = SoftmaxConfusionSums.of(logits, labels, ignore);   // [B, C, C]
+        Var sums = RegionStatistics.confusionSums(logits, labels, ignore);   // [B, C, C]
         float[] mm = new float[b * c * c], om = new float[b * c * c];
         for (int bi = 0; bi < b; bi++) {
             for (int k = 0; k < c; k++) {

@@ -638,60 +638,6 @@ public final class Tensor {
                 body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, out, oo));
     }
 
-    /**
-     * Fused softmax region statistics, for region losses (Dice, Jaccard, Tversky...). This tensor
-     * holds logits x {@code [B, C, *spatial]}; with {@code p = softmax_c(x)} and {@code m} the
-     * mask (1 where none is given), the result is {@code [M, B, C]} with M = K (+1) (+1) slabs:
-     * <pre>
-     *   S_k[b, c] = Σ_i m[b, i] p[b, c, i] w_k[b, c, i]     (k = 0..K-1, one per map)
-     *   P[b, c]   = Σ_i m[b, i] p[b, c, i]                  (when plain)
-     *   Q[b, c]   = Σ_i (m[b, i] p[b, c, i])²               (when squares)
-     * </pre>
-     * in that order. One parallel pass over voxel blocks; p is never materialised; the block
-     * partials are added in double in a fixed order, so the result does not depend on the thread
-     * count. Gradient: {@link #softmaxClassSumsBackward}.
-     *
-     * @param maps    K weight maps of this tensor's shape (e.g. the one-hot target); may be empty
-     * @param mask    {@code [B, 1, *spatial]} of 0 and 1 (0: voxel ignored), or null
-     * @param plain   whether to include P
-     * @param squares whether to include Q
-     */
-    public Tensor softmaxClassSums(Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
-        return SoftmaxSums.forward(this, maps, null, 0, mask, plain, squares);
-    }
-
-    /**
-     * {@link #softmaxClassSums} with a label map in place of a one-hot first map:
-     * {@code w_0[b, c, i] = (labels[b, i] == c)}, labels {@code [B, *spatial]}; a label outside
-     * [0, C), or equal to {@code ignoreIndex}, counts for no class (as {@link LabelTensor#oneHot(int, int)};
-     * {@code Integer.MIN_VALUE}: none). The one-hot tensor is never made (each block
-     * builds its slice in a scratch buffer). Slabs: {@code S_0} from the labels, then one per
-     * map, then P, then Q. Gradient: {@link #softmaxClassSumsBackward(LabelTensor, int, Tensor[], Tensor, boolean, boolean, Tensor)}.
-     */
-    public Tensor softmaxClassSums(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
-        return SoftmaxSums.forward(this, maps, labels, ignoreIndex, mask, plain, squares);
-    }
-
-    /**
-     * The gradient of {@link #softmaxClassSums} with respect to the logits (this tensor), from
-     * the gradients {@code grads [M, B, C]} of its outputs (same slab order). Per voxel, with
-     * {@code dS_k, dP, dQ} the slabs of grads at (b, c):
-     * <pre>
-     *   gp_c = m (Σ_k dS_k w_k,c + dP + 2 dQ p_c)      (gradient w.r.t. p_c; m in {0, 1})
-     *   gx_c = p_c (gp_c - Σ_c' p_c' gp_c')           (through the softmax)
-     * </pre>
-     * p is recomputed from the logits in the same pass that writes the result.
-     */
-    public Tensor softmaxClassSumsBackward(Tensor[] maps, Tensor mask, boolean plain, boolean squares, Tensor grads) {
-        return SoftmaxSums.backward(this, maps, null, 0, mask, plain, squares, grads);
-    }
-
-    /** The gradient of {@link #softmaxClassSums(LabelTensor, int, Tensor[], Tensor, boolean, boolean)}, as above with {@code w_0} the labels' one-hot. */
-    public Tensor softmaxClassSumsBackward(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares,
-                                           Tensor grads) {
-        return SoftmaxSums.backward(this, maps, labels, ignoreIndex, mask, plain, squares, grads);
-    }
-
     // ---- indexing ---------------------------------------------------------------------------
 
     /**
