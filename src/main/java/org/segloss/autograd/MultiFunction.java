@@ -4,8 +4,11 @@ import org.segloss.tensor.Tensor;
 
 /**
  * A differentiable operation with any number of inputs and outputs, shaped like PyTorch's
- * {@code torch.autograd.Function}. Subclass it, implement {@link #forward} and
- * {@link #backward} on plain tensors, and call {@link #apply}:
+ * {@code torch.autograd.Function}. Subclass it, implement {@link #forwardAll} and
+ * {@link #backwardAll} on plain tensors, and call {@link #applyAll}. For the common case of one
+ * output, subclass {@link Function} instead: its {@code forward} returns one tensor and its
+ * {@code backward} receives that output's gradient, and {@link Function#apply} returns one
+ * {@link Var}:
  *
  * <pre>{@code
  * final class Cube extends Function {
@@ -30,14 +33,14 @@ import org.segloss.tensor.Tensor;
 public abstract class MultiFunction {
 
     /** Computes the outputs from the input values. */
-    protected abstract Tensor[] forward(Ctx ctx, Tensor... inputs);
+    protected abstract Tensor[] forwardAll(Ctx ctx, Tensor... inputs);
 
     /**
      * Gradients of the loss with respect to each input, given the gradients with respect to
      * each output (a zero tensor for an output that received none; null for an output marked
      * non-differentiable).
      */
-    protected abstract Tensor[] backward(Ctx ctx, Tensor... gradOutputs);
+    protected abstract Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs);
 
     /** A name for error messages and graph dumps; the class's simple name by default. */
     public String name() {
@@ -57,7 +60,7 @@ public abstract class MultiFunction {
             any |= needs[i];
         }
         Ctx ctx = new Ctx(needs, any);
-        Tensor[] outs = forward(ctx, values);
+        Tensor[] outs = forwardAll(ctx, values);
         Var[] result = new Var[outs.length];
         Node node = any ? new Node(this, ctx, inputs.clone(), outs.length, shapes(outs)) : null;
         for (int o = 0; o < outs.length; o++) {

@@ -257,6 +257,8 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
      * {@code grad_p[b,c,i] = g[b,i] · M[y[b,i], c]}. The labels and M are constructor constants.
      */
     public static final class WassersteinMap extends Function {
+        private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+
         private static final int GRAIN = 1 << 14;
         private final float[][] columns;   // columns[c][l] = M[l][c]; l = C is the ignored slot (0)
         private final int[] y;
@@ -287,7 +289,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         }
 
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Shape shape = in[0].shape();
             int b = shape.dim(0), c = shape.dim(1), s = shape.size() / (b * c);
             check(shape, b, c, s);
@@ -301,14 +303,14 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
                     w[t] = acc;
                 }
             });
-            ctx.put("shape", shape);
+            ctx.save(INPUT_SHAPE, shape);
             return Tensor.wrap(w, shape.remove(1).dims());
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            Shape shape = ctx.get("shape");
+            Shape shape = ctx.saved(INPUT_SHAPE);
             int b = shape.dim(0), c = shape.dim(1), s = shape.size() / (b * c);
             float[] gw = g.toArray();
             float[] gp = new float[shape.size()];

@@ -186,7 +186,7 @@ final class RegionStatistics {
         }
 
         @Override
-        protected Tensor[] forward(Ctx ctx, Tensor... in) {
+        protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
             ctx.saveForBackward(x);
             Tensor all = SoftmaxSums.classSums(x, terms);      // [M, B, C]
@@ -197,7 +197,7 @@ final class RegionStatistics {
         }
 
         @Override
-        protected Tensor[] backward(Ctx ctx, Tensor... gradOutputs) {
+        protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
             Tensor x = ctx.saved(0);
             int m = gradOutputs.length, b = x.dim(0), c = x.dim(1);
@@ -239,7 +239,7 @@ final class RegionStatistics {
         }
 
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
             Tensor s = SoftmaxSums.confusionSums(x, labels, ignoreIndex);
             ctx.saveForBackward(x);
@@ -247,7 +247,7 @@ final class RegionStatistics {
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
             return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
         }
