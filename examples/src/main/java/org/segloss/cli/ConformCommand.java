@@ -9,6 +9,7 @@ import org.segloss.conform.CaseResult;
 import org.segloss.conform.ConformanceRunner;
 import org.segloss.conform.Report;
 import org.segloss.conform.Tolerance;
+import org.segloss.util.OutputFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -35,6 +36,11 @@ final class ConformCommand implements Callable<Integer> {
             return 2;
         } catch (IOException e) {
             System.err.println("segloss conform: cannot read CASES_JSON " + cases + ": " + e);
+            return 2;
+        }
+        String why = OutputFolder.prepare(out);
+        if (why != null) {
+            System.err.println("segloss conform: OUT_DIR " + out + ": " + why);
             return 2;
         }
         System.out.printf("segloss conform: %d cases from %s (set %s), outputs in %s%n", file.cases().size(), cases, file.set(), out);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import org.segloss.autograd.Var;
 import org.segloss.distance.SignedDistanceMaps.Convention;
+import org.segloss.examples.train.EpochAware;
 import org.segloss.loss.BoundaryLoss;
 import org.segloss.loss.BoundarySchedule;
 import org.segloss.loss.CrossEntropyLoss;
@@ -187,7 +188,7 @@ public final class LossCatalog {
      * A built loss: the library loss plus, for scheduled losses, its epoch. The trainer calls
      * {@link #onEpoch} at the start of each epoch and {@link #forward(Var, LabelTensor)} per step.
      */
-    public static final class Built implements Loss {
+    public static final class Built implements Loss, EpochAware {
         private final String lossName;
         private final Map<String, String> given, resolved;
         private final Loss loss;
@@ -222,6 +223,7 @@ public final class LossCatalog {
          * The schedules here are per epoch count, not per fraction of the run, so {@code epochs}
          * is only checked.
          */
+        @Override
         public void onEpoch(int epoch, int epochs) {
             if (epochs < 1) throw new IllegalArgumentException("onEpoch: epochs must be >= 1, got " + epochs);
             if (epoch < 0 || epoch >= epochs) {

@@ -1,18 +1,30 @@
 package org.segloss.examples.unet;
 
+import java.io.IOException;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.nio.file.Path;
 
 /**
- * What the trainer needs from a data set: training and validation volumes, the class names
- * (index 0 the background), the voxel spacing in millimetres ({@code [sz, sy, sx]}, the axis order
- * of the volumes {@code [D, H, W]}) shared by all volumes, and the voxel-to-world affine of each
- * validation volume (4x4, row-major; maps (x, y, z, 1) in NIfTI's index order, i.e. (W, H, D)
- * indices, to millimetres) so predictions can be written back in the scanner's space, with the
- * NIfTI xform code of that space ({@code xformCode}: 0 unknown, 4 MNI-152; nifti1.h).
+ * A data set held in memory ({@link TrainingData}): training and validation volumes, the class
+ * names (index 0 the background), the voxel spacing in millimetres ({@code [sz, sy, sx]}) shared by
+ * all volumes, the voxel-to-world affine of each validation volume with the NIfTI xform code of
+ * that space ({@code xformCode}: 0 unknown, 4 MNI-152; nifti1.h), and the parameters that made it
+ * ({@link TrainingData#parameters()}).
  */
 public record SegmentationDataset(String name, List<LabeledVolume> train, List<LabeledVolume> validation, String[] classNames,
-        double[] spacing, List<double[][]> validationAffines, int xformCode, String description) {
+        double[] spacing, List<double[][]> validationAffines, int xformCode, String description, Map<String, String> parameters)
+        implements TrainingData {
+
+    /** A data set without parameters. */
+    public SegmentationDataset(String name, List<LabeledVolume> train, List<LabeledVolume> validation, String[] classNames,
+            double[] spacing, List<double[][]> validationAffines, int xformCode, String description) {
+        this(name, train, validation, classNames, spacing, validationAffines, xformCode, description, Map.of());
+    }
 
     public SegmentationDataset {
         if (train == null || train.isEmpty()) throw new IllegalArgumentException("SegmentationDataset: train must not be empty");
@@ -37,9 +49,8 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
         classNames = classNames.clone();
         spacing = spacing.clone();
         validationAffines = List.copyOf(validationAffines);
+        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters == null ? Map.of() : parameters));
     }
-
-    public int classes() { return classNames.length; }
 
     /** The 4x4 affine of a grid with this spacing at the origin: diag(sx, sy, sz, 1). */
     public static double[][] scaling(double[] spacing) {
@@ -64,8 +75,30 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
             val[j] = Phantoms.generate(seed + 1000 + j, size);
             affines[j] = scaling(spacing);
         }
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("volume-size", Integer.toString(size));
+        parameters.put("train-volumes", Integer.toString(trainVolumes));
+        parameters.put("val-volumes", Integer.toString(validationVolumes));
         return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines),
                 org.segloss.io.NiftiImage.XFORM_UNKNOWN,
-                String.format(java.util.Locale.ROOT, "phantom: %d+%d synthetic volumes of %d^3", trainVolumes, validationVolumes, size));
+                String.format(Locale.ROOT, "phantom: %d+%d synthetic volumes of %d^3", trainVolumes, validationVolumes, size), parameters);
+    }
+
+    /**
+     * The MNI data set ({@link MniAtlas#load(Path, int)}): the left hemisphere of the Colin27 T1
+     * with the AAL deep grey matter trains, the mirrored right one validates; the affine is the
+     * mirrored crop's in MNI space.
+     *
+     * @param downsample 1 (1 mm voxels) or 2 (2 mm)
+     * @throws java.io.FileNotFoundException when the templates are absent (the message gives the install command)
+     */
+    public static SegmentationDataset mni(Path dir, int downsample) throws IOException {
+        MniAtlas.Split s = MniAtlas.load(dir, downsample);
+        String[] names = s.classNames().toArray(String[]::new);
+        return new SegmentationDataset("mni", List.of(s.train()), List.of(s.validation()), names, s.spacing(),
+                List.<double[][]>of(s.validationAffine()), org.segloss.io.NiftiImage.XFORM_MNI_152,
+                String.format(Locale.ROOT, "mni: Colin27 T1 + AAL deep grey matter, %d mm, left hemisphere %s for training,"
+                        + " mirrored right for validation", downsample, s.train().labels().shape()),
+                Map.of("mni-downsample", Integer.toString(downsample)));
     }
 }

@@ -1,4 +1,4 @@
-package org.segloss.cli;
+package org.segloss.examples.train;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,27 +17,27 @@ import org.segloss.util.AtomicFiles;
  * checkpoint covers back from the file (later rows, written after the checkpoint, are dropped),
  * so the curves and the CSV continue where the checkpoint stopped.
  */
-final class TrainingHistory {
+public final class TrainingHistory {
     /** Per-class metric columns, in CSV order; each gives one column per foreground class. */
-    static final String[] METRICS = {"dice", "iou", "hd95", "assd"};
+    public static final String[] METRICS = {"dice", "iou", "hd95", "assd"};
 
     private final String[] foreground;
     private final List<double[]> rows = new ArrayList<>();
 
     /** @param classNames all class names, background first (the background gets no columns) */
-    TrainingHistory(String[] classNames) {
+    public TrainingHistory(String[] classNames) {
         this.foreground = Arrays.copyOfRange(classNames, 1, classNames.length);
     }
 
     /** The CSV header: epoch, loss, lr, then metric_class for every metric and foreground class, dice_mean, seconds. */
-    String header() {
+    public String header() {
         StringBuilder b = new StringBuilder("epoch,loss,lr");
         for (String m : METRICS) for (String c : foreground) b.append(',').append(m).append('_').append(column(c));
         return b.append(",dice_mean,seconds").toString();
     }
 
     /** A class name as a CSV column suffix: lower case, runs of other characters as one '_'. */
-    static String column(String name) {
+    public static String column(String name) {
         return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
     }
 
@@ -47,7 +47,7 @@ final class TrainingHistory {
      * Appends an epoch. {@code perClass[m][c]}: metric m of {@link #METRICS} for class c (index 0
      * = background, not stored).
      */
-    void add(int epoch, double loss, double lr, double[][] perClass, double seconds) {
+    public void add(int epoch, double loss, double lr, double[][] perClass, double seconds) {
         if (perClass.length != METRICS.length) {
             throw new IllegalArgumentException("TrainingHistory.add: need " + METRICS.length + " metrics, got " + perClass.length);
         }
@@ -68,7 +68,7 @@ final class TrainingHistory {
     }
 
     /** Mean over the foreground classes (index 1..) of a per-class array, NaN entries (class absent everywhere) left out. */
-    static double foregroundMean(double[] perClass) {
+    public static double foregroundMean(double[] perClass) {
         double s = 0;
         int n = 0;
         for (int c = 1; c < perClass.length; c++) {
@@ -79,14 +79,14 @@ final class TrainingHistory {
         return n == 0 ? Double.NaN : s / n;
     }
 
-    int size() { return rows.size(); }
+    public int size() { return rows.size(); }
 
-    int[] epochs() { return rows.stream().mapToInt(r -> (int) r[0]).toArray(); }
+    public int[] epochs() { return rows.stream().mapToInt(r -> (int) r[0]).toArray(); }
 
-    double[] loss() { return rows.stream().mapToDouble(r -> r[1]).toArray(); }
+    public double[] loss() { return rows.stream().mapToDouble(r -> r[1]).toArray(); }
 
     /** Metric m of {@link #METRICS} as [foreground class][epoch]. */
-    double[][] metric(String m) {
+    public double[][] metric(String m) {
         int index = Arrays.asList(METRICS).indexOf(m);
         if (index < 0) throw new IllegalArgumentException("TrainingHistory.metric: unknown metric '" + m + "', valid: " + Arrays.toString(METRICS));
         double[][] out = new double[foreground.length][rows.size()];
@@ -97,7 +97,7 @@ final class TrainingHistory {
     }
 
     /** Writes the whole history to {@code csv} atomically ({@link AtomicFiles}). */
-    void write(Path csv) throws IOException {
+    public void write(Path csv) throws IOException {
         java.io.StringWriter text = new java.io.StringWriter();
         try (PrintWriter w = new PrintWriter(text)) {
             w.println(header());
@@ -133,7 +133,7 @@ final class TrainingHistory {
      *
      * @throws IOException if the file is missing, has another header, or lacks one of those epochs
      */
-    static TrainingHistory read(Path csv, String[] classNames, int epochs) throws IOException {
+    public static TrainingHistory read(Path csv, String[] classNames, int epochs) throws IOException {
         TrainingHistory h = new TrainingHistory(classNames);
         if (epochs == 0) return h;
         if (!Files.exists(csv)) throw new IOException(csv + ": missing; the checkpoint covers " + epochs + " epochs");
