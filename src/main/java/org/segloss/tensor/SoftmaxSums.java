@@ -162,7 +162,7 @@ public final class SoftmaxSums {
         int ignore = terms.ignoreIndex();
         Tensor mask = terms.mask();
         boolean plain = terms.totals().contains(Total.PROBABILITIES), squares = terms.totals().contains(Total.SQUARES);
-        int[] d = check("softmaxClassSums", x, maps, labels, mask);
+        int[] d = check("classSums", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
@@ -217,11 +217,11 @@ public final class SoftmaxSums {
         int ignore = terms.ignoreIndex();
         Tensor mask = terms.mask();
         boolean plain = terms.totals().contains(Total.PROBABILITIES), squares = terms.totals().contains(Total.SQUARES);
-        int[] d = check("softmaxClassSumsBackward", x, maps, labels, mask);
+        int[] d = check("classSumsBackward", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
         if (!grads.shape.equals(Shape.of(m, b, c))) {
-            throw new IllegalArgumentException("softmaxClassSumsBackward: grads must be [" + m + ", " + b + ", " + c
+            throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
         }
         float[] gr = grads.toArray();
