@@ -157,11 +157,12 @@ public final class SoftmaxSums {
      * One parallel pass over voxel blocks; p is never materialised. Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
-        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
-        LabelTensor labels = terms.labels();
-        int ignore = terms.ignoreIndex();
-        Tensor mask = terms.mask();
-        boolean plain = terms.totals().contains(Total.PROBABILITIES), squares = terms.totals().contains(Total.SQUARES);
+        return classSums(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
+                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES));
+    }
+
+    private static Tensor classSums(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain,
+                                    boolean squares) {
         int[] d = check("classSums", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
@@ -212,11 +213,12 @@ public final class SoftmaxSums {
      * p is recomputed from the logits in the same pass that writes the result.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
-        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
-        LabelTensor labels = terms.labels();
-        int ignore = terms.ignoreIndex();
-        Tensor mask = terms.mask();
-        boolean plain = terms.totals().contains(Total.PROBABILITIES), squares = terms.totals().contains(Total.SQUARES);
+        return classSumsBackward(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
+                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES), grads);
+    }
+
+    private static Tensor classSumsBackward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask,
+                                            boolean plain, boolean squares, Tensor grads) {
         int[] d = check("classSumsBackward", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
