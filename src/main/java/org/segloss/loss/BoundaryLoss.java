@@ -302,12 +302,22 @@ public final class BoundaryLoss implements Loss {
         return true;
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, int[]> IDC = LossOption.<Builder>integers("idc", "class ids", LossOption.Range.NON_NEG,
+            "Classes the boundary term supervises.", Builder::idc).shown("1..C-1 (all foreground)");
+    public static final LossOption<Builder, Convention> CONVENTION = LossOption.choice("convention", Convention.VOXEL_BOUNDARY,
+            "Signed distance convention (liviaets: the reference's one_hot2dist).", Builder::convention);
+    /** Voxel size [D, H, W] of the distance maps; unit spacing by default. */
+    public static final LossOption<Builder, double[]> SPACING = LossOption.<Builder>reals("spacing", "3 entries (D, H, W)", LossOption.Range.POS,
+            "Voxel size for the distance maps.", Builder::spacing).shown("unit");
+
     /** Options of {@link BoundaryLoss}. */
     public static final class Builder {
         Activation activation = Activation.SOFTMAX;
         int[] idc;
         double[] spacing;
-        Convention convention = Convention.VOXEL_BOUNDARY;
+        Convention convention = CONVENTION.defaultChoice(Convention.class);
         Reduction reduction = Reduction.MEAN;
         boolean checkFinite = true;
 

@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
@@ -67,9 +68,25 @@ public final class BoundarySchedule implements Loss {
         this.initialBoundary = initialBoundary;
     }
 
+    // ---- options (LossOption): the schedule's settings, declared once ----
+
+    /** The region weight's lower bound of {@link #paper(Loss, BoundaryLoss)} and of {@link #stealWeight(Loss, BoundaryLoss)}. */
+    public static final double PAPER_FLOOR = 0.01, STEAL_WEIGHT_FLOOR = 0.1;
+    public static final LossOption<Object, String> SCHEDULE = LossOption.word("schedule", "paper", "Weight schedule.", "paper",
+            "steal-weight");
+    public static final LossOption<Object, Double> STEP = LossOption.real("step", "0.01", LossOption.Range.UNIT,
+            "Weight moved per epoch.", null);
+    public static final LossOption<Object, Double> FLOOR = LossOption.real("floor", null, LossOption.Range.UNIT,
+            "Lower bound of the region weight.", null).shown(PAPER_FLOOR + " (paper) / " + STEAL_WEIGHT_FLOOR + " (steal-weight)");
+    public static final LossOption<Object, Double> INITIAL_BOUNDARY = LossOption.real("initial-boundary", "0.01",
+            LossOption.Range.NON_NEG, "Boundary weight at epoch 0 (steal-weight only).", null);
+    /** The schedule's settings and the boundary term's options, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(SCHEDULE, STEP, FLOOR, INITIAL_BOUNDARY, BoundaryLoss.IDC,
+            BoundaryLoss.CONVENTION, BoundaryLoss.SPACING);
+
     /** The paper's schedule: α from 1 down by 0.01 per epoch, floor 0.01. */
     public static BoundarySchedule paper(Loss region, BoundaryLoss boundary) {
-        return paper(region, boundary, 0.01, 0.01);
+        return paper(region, boundary, STEP.defaultDouble(), PAPER_FLOOR);
     }
 
     /** The paper's form with another decrement and floor (each in [0, 1]). */
@@ -79,7 +96,7 @@ public final class BoundarySchedule implements Loss {
 
     /** The reference repository's StealWeight(0.01): (1, 0.01) → (max(0.1, a − 0.01), b + 0.01) per epoch. */
     public static BoundarySchedule stealWeight(Loss region, BoundaryLoss boundary) {
-        return stealWeight(region, boundary, 0.01, 0.01, 0.1);
+        return stealWeight(region, boundary, INITIAL_BOUNDARY.defaultDouble(), STEP.defaultDouble(), STEAL_WEIGHT_FLOOR);
     }
 
     /**

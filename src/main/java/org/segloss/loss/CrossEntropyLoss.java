@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
@@ -141,9 +142,19 @@ public final class CrossEntropyLoss extends SegmentationLoss {
         };
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, float[]> WEIGHT = LossOption.numbers("weight", "C entries", LossOption.Range.NON_NEG,
+            "Class weights, background included.", Builder::weight);
+    public static final LossOption<Builder, Float> LABEL_SMOOTHING = LossOption.number("label-smoothing", "0", LossOption.Range.UNIT_OPEN,
+            "Target (1 - eps) onehot + eps / C.", Builder::labelSmoothing);
+    /** Every option, in the order they are listed (always over every class: no include-background). */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(WEIGHT, LABEL_SMOOTHING, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
+
     /** Options of {@link CrossEntropyLoss}, with PyTorch's defaults. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float labelSmoothing;
+        float labelSmoothing = LABEL_SMOOTHING.defaultFloat();
 
         /** ε in [0, 1): the target becomes (1 - ε) onehot + ε / C (default 0). */
         public Builder labelSmoothing(float eps) {

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
@@ -97,14 +98,43 @@ public final class DiceCELoss implements Loss {
     @Override
     public String name() { return "DiceCELoss"; }
 
-    /** Options of {@link DiceCELoss}, MONAI's defaults. */
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Boolean> INCLUDE_BACKGROUND = LossOption.bool("include-background", true,
+            SegmentationLoss.INCLUDE_BACKGROUND_DOC + " (Dice part only; MONAI's DiceCELoss default; the CE always uses every class).",
+            Builder::includeBackground);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC,
+            Builder::batch);
+    public static final LossOption<Builder, Float> SMOOTH_NR = RegionLossBuilder.SMOOTH_NR.on(Builder::smoothNr);
+    public static final LossOption<Builder, Float> SMOOTH_DR = RegionLossBuilder.SMOOTH_DR.on(Builder::smoothDr);
+    public static final LossOption<Builder, Boolean> SQUARED_PRED = LossOption.bool("squared-pred", false,
+            "Dice part: squared terms in the denominator (V-Net form).", Builder::squaredPred);
+    public static final LossOption<Builder, Boolean> JACCARD = LossOption.bool("jaccard", false,
+            "Dice part: the Jaccard form 1 - (2I + s)/(2U + s).", Builder::jaccard);
+    public static final LossOption<Builder, Float> LAMBDA_DICE = LossOption.number("lambda-dice", "1", LossOption.Range.NON_NEG,
+            "Weight of the Dice part.", Builder::lambdaDice);
+    public static final LossOption<Builder, Float> LAMBDA_CE = LossOption.number("lambda-ce", "1", LossOption.Range.NON_NEG,
+            "Weight of the cross-entropy part.", Builder::lambdaCe);
+    public static final LossOption<Builder, Float> LABEL_SMOOTHING = CrossEntropyLoss.LABEL_SMOOTHING.on(Builder::labelSmoothing)
+            .withDoc("Cross-entropy label smoothing epsilon.");
+    public static final LossOption<Builder, float[]> WEIGHT = LossOption.numbers("weight", "C entries", LossOption.Range.NON_NEG,
+            "CE class weights, and weight[1:] for the Dice items without background.", Builder::weight);
+    public static final LossOption<Builder, Integer> IGNORE_INDEX = SegmentationLoss.IGNORE_INDEX.on(Builder::ignoreIndex);
+    public static final LossOption<Builder, Reduction> REDUCTION = SegmentationLoss.REDUCTION.on(Builder::reduction);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(INCLUDE_BACKGROUND, BATCH, SMOOTH_NR, SMOOTH_DR, SQUARED_PRED, JACCARD,
+            LAMBDA_DICE, LAMBDA_CE, LABEL_SMOOTHING, WEIGHT, IGNORE_INDEX, REDUCTION);
+
+    /** Options of {@link DiceCELoss}, MONAI's defaults ({@link #OPTIONS}). */
     public static final class Builder {
-        float lambdaDice = 1f, lambdaCe = 1f;
-        boolean includeBackground = true, squaredPred, jaccard, batch;
-        float smoothNr = 1e-5f, smoothDr = 1e-5f, labelSmoothing;
+        float lambdaDice = LAMBDA_DICE.defaultFloat(), lambdaCe = LAMBDA_CE.defaultFloat();
+        boolean includeBackground = INCLUDE_BACKGROUND.defaultBoolean(), squaredPred = SQUARED_PRED.defaultBoolean(),
+                jaccard = JACCARD.defaultBoolean(), batch = BATCH.defaultBoolean();
+        // checked by DiceLoss.Builder and CrossEntropyLoss.Builder when the parts are built
+        float smoothNr = SMOOTH_NR.defaultFloat(), smoothDr = SMOOTH_DR.defaultFloat(), labelSmoothing = LABEL_SMOOTHING.defaultFloat();
         int ignoreIndex = SegmentationLoss.NO_IGNORE;
         float[] weight;
-        Reduction reduction = Reduction.MEAN;
+        Reduction reduction = REDUCTION.defaultChoice(Reduction.class);
 
         /** Weight of the Dice part, finite and >= 0 (default 1). */
         public Builder lambdaDice(float v) { lambdaDice = lambda("lambdaDice", v); return this; }
@@ -115,10 +145,10 @@ public final class DiceCELoss implements Loss {
         /** Dice part only: whether class 0 enters the Dice (default true). */
         public Builder includeBackground(boolean v) { includeBackground = v; return this; }
 
-        /** Dice part: numerator term (default 1e-5). */
+        /** Dice part: numerator term (default 1e-5; {@link RegionLossBuilder#smoothNr}). */
         public Builder smoothNr(float v) { smoothNr = v; return this; }
 
-        /** Dice part: denominator term (default 1e-5). */
+        /** Dice part: denominator term (default 1e-5; {@link RegionLossBuilder#smoothDr}). */
         public Builder smoothDr(float v) { smoothDr = v; return this; }
 
         /** Dice part: squared denominators. */

@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -68,16 +69,29 @@ public final class DiceLoss extends SegmentationLoss {
         return weightAndReduce(f);
     }
 
-    /** Options of {@link DiceLoss}, with MONAI's defaults. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float smoothNr = 1e-5f, smoothDr = 1e-5f;
-        boolean squaredPred, jaccard, batch;
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
 
-        /** Added to the numerator (default 1e-5). */
-        public Builder smoothNr(float v) { requireNonNegative("DiceLoss", "smoothNr", v); smoothNr = v; return this; }
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC,
+            Builder::batch);
+    public static final LossOption<Builder, Boolean> SQUARED_PRED = LossOption.bool("squared-pred", false,
+            "Squared terms in the denominator (V-Net form).", Builder::squaredPred);
+    public static final LossOption<Builder, Boolean> JACCARD = LossOption.bool("jaccard", false,
+            "MONAI's Jaccard form 1 - (2I + s)/(2U + s) (see also the jaccard loss).", Builder::jaccard);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(INCLUDE_BACKGROUND, BATCH, RegionLossBuilder.SMOOTH_NR,
+            RegionLossBuilder.SMOOTH_DR, SQUARED_PRED, JACCARD, SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
 
-        /** Added to the denominator (default 1e-5; must be > 0). */
-        public Builder smoothDr(float v) { requireNonNegative("DiceLoss", "smoothDr", v); smoothDr = v; return this; }
+    /** Options of {@link DiceLoss}, with MONAI's defaults ({@link #OPTIONS}). */
+    public static final class Builder extends RegionLossBuilder<Builder> {
+        boolean squaredPred = SQUARED_PRED.defaultBoolean(), jaccard = JACCARD.defaultBoolean(), batch = BATCH.defaultBoolean();
+
+        public Builder() {
+            super("DiceLoss");
+            includeBackground = INCLUDE_BACKGROUND.defaultBoolean();
+        }
 
         /** Square p and g in the denominator (V-Net form; default false). */
         public Builder squaredPred(boolean v) { squaredPred = v; return this; }
@@ -89,10 +103,7 @@ public final class DiceLoss extends SegmentationLoss {
         public Builder batch(boolean v) { batch = v; return this; }
 
         public DiceLoss build() {
-            if (!(smoothDr > 0f)) {
-                throw new IllegalArgumentException("DiceLoss: smoothDr must be > 0 (with 0 an empty class gives 0/0 = NaN), got "
-                        + smoothDr);
-            }
+            requirePositiveSmoothDr("with 0 an empty class gives 0/0 = NaN");
             return new DiceLoss(this);
         }
     }

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
@@ -206,11 +207,39 @@ public final class ExpLogLoss extends SegmentationLoss {
         return LabelTensor.of(out, dims);
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Form> FORM = LossOption.choice("form", Form.PAPER,
+            "paper (Wong et al.) or segloss (power of -ln of the mean Dice, plain weighted CE).", Builder::form);
+    public static final LossOption<Builder, Float> GAMMA_DICE = LossOption.number("gamma-dice", "0.3", LossOption.Range.POS,
+            "Exponent of the Dice term.", Builder::gammaDice);
+    public static final LossOption<Builder, Float> GAMMA_CROSS = LossOption.number("gamma-cross", "0.3", LossOption.Range.POS,
+            "Exponent of the cross-entropy term (form=paper only).", Builder::gammaCross);
+    public static final LossOption<Builder, Float> WEIGHT_DICE = LossOption.number("weight-dice", "0.8", LossOption.Range.NON_NEG, "w_Dice.",
+            Builder::weightDice);
+    public static final LossOption<Builder, Float> WEIGHT_CROSS = LossOption.number("weight-cross", "0.2", LossOption.Range.NON_NEG, "w_Cross.",
+            Builder::weightCross);
+    public static final LossOption<Builder, Float> EPSILON = LossOption.number("epsilon", "1", LossOption.Range.POS,
+            "Dice pseudo-count in numerator and denominator.", Builder::epsilon);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", true,
+            "Dice pooled over the batch (paper); false: per (sample, class).", Builder::batch);
+    public static final LossOption<Builder, float[]> CE_WEIGHT = LossOption.<Builder>numbers("ce-weight", "C entries", LossOption.Range.NON_NEG,
+            "Fixed CE class weights instead of the frequency weights.", Builder::ceWeight)
+            .shown("none (frequency weights; 1 for form=segloss)");
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library default; the paper averages over all labels");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(FORM, GAMMA_DICE, GAMMA_CROSS, WEIGHT_DICE, WEIGHT_CROSS, EPSILON,
+            BATCH, CE_WEIGHT, INCLUDE_BACKGROUND, SegmentationLoss.IGNORE_INDEX);
+
     /** Options of {@link ExpLogLoss}, with the paper's defaults. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        Form form = Form.PAPER;
-        float gammaDice = 0.3f, gammaCross = 0.3f, weightDice = 0.8f, weightCross = 0.2f, epsilon = 1f;
-        boolean batch = true;
+        Form form = FORM.defaultChoice(Form.class);
+        float gammaDice = GAMMA_DICE.defaultFloat(), gammaCross = GAMMA_CROSS.defaultFloat(), weightDice = WEIGHT_DICE.defaultFloat(),
+                weightCross = WEIGHT_CROSS.defaultFloat(), epsilon = EPSILON.defaultFloat();
+        boolean batch = BATCH.defaultBoolean();
+
+        public Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
         float[] ceWeight;
 
         /** PAPER (default) or SEGLOSS. */

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -186,12 +187,31 @@ public final class FocalLoss extends SegmentationLoss {
         }
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> GAMMA = LossOption.number("gamma", "2", LossOption.Range.NON_NEG,
+            "Focusing exponent; 0 gives cross-entropy.", Builder::gamma);
+    /** No default: without alpha no class balance. */
+    public static final LossOption<Builder, Float> ALPHA = LossOption.number("alpha", null, LossOption.Range.UNIT, "Scalar class balance.",
+            Builder::alpha);
+    public static final LossOption<Builder, float[]> ALPHA_PER_CLASS = LossOption.numbers("alpha-per-class", "one per kept class",
+            LossOption.Range.UNIT, "Class balance per class (not with alpha).", Builder::alphaPerClass);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    public static final LossOption<Builder, Variant> VARIANT = LossOption.choice("variant", Variant.STANDARD,
+            "monai: softmax over the foreground channels only when the background is excluded.", Builder::variant);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(GAMMA, ALPHA, ALPHA_PER_CLASS, INCLUDE_BACKGROUND, VARIANT,
+            SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
     /** Options of {@link FocalLoss}: MONAI's names and defaults, except the segloss-wide SOFTMAX default. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float gamma = 2f;
-        float alpha = Float.NaN;
+        float gamma = GAMMA.defaultFloat();
+        float alpha = Float.NaN;   // none (ALPHA has no default)
         float[] alphaPerClass;
-        Variant variant = Variant.STANDARD;
+        Variant variant = VARIANT.defaultChoice(Variant.class);
+
+        public Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
 
         /** The focusing exponent γ >= 0 (default 2; 0 gives cross-entropy / BCE). */
         public Builder gamma(float v) {

@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -45,9 +46,16 @@ public final class FocalPositiveLoss extends SegmentationLoss {
         return focal.sum().mul(-1f / count);                      // focal is 0 off F: logPy is
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> GAMMA = LossOption.number("gamma", "2", LossOption.Range.NON_NEG, "Focusing exponent.",
+            Builder::gamma);
+    /** Every option, in the order they are listed (the background is never supervised: no include-background). */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(GAMMA, SegmentationLoss.IGNORE_INDEX);
+
     /** Options of {@link FocalPositiveLoss}. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float gamma = 2f;
+        float gamma = GAMMA.defaultFloat();
 
         Builder() { includeBackground = false; }
 

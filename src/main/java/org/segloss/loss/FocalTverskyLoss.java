@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 
 /**
@@ -104,11 +105,35 @@ public final class FocalTverskyLoss extends SegmentationLoss {
         return exponent == 1f ? b : b.pow(exponent);
     }
 
-    /** Options of {@link FocalTverskyLoss}. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float alpha = 0.3f, beta = 0.7f, smoothNr = 1e-5f, smoothDr = 1e-5f, exponent = 0.75f;
-        boolean batch;
-        Form form = Form.PER_CLASS;
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> ALPHA = LossOption.number("alpha", "0.3", LossOption.Range.NON_NEG,
+            "Weight of the false positives.", Builder::alpha);
+    public static final LossOption<Builder, Float> BETA = LossOption.number("beta", "0.7", LossOption.Range.NON_NEG,
+            "Weight of the false negatives.", Builder::beta);
+    public static final LossOption<Builder, Float> EXPONENT = LossOption.number("exponent", "0.75", LossOption.Range.POS,
+            "The power applied to 1 - TI (1/gamma of the paper).", Builder::exponent);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC,
+            Builder::batch);
+    public static final LossOption<Builder, Form> FORM = LossOption.choice("form", Form.PER_CLASS,
+            "per-class (paper Eq. 4) or mean-then-power (authors' code, SegLoss).", Builder::form);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(ALPHA, BETA, EXPONENT, RegionLossBuilder.SMOOTH_NR,
+            RegionLossBuilder.SMOOTH_DR, BATCH, FORM, INCLUDE_BACKGROUND, SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
+
+    /** Options of {@link FocalTverskyLoss} ({@link #OPTIONS}). */
+    public static final class Builder extends RegionLossBuilder<Builder> {
+        float alpha = ALPHA.defaultFloat(), beta = BETA.defaultFloat(), exponent = EXPONENT.defaultFloat();
+        boolean batch = BATCH.defaultBoolean();
+        Form form = FORM.defaultChoice(Form.class);
+
+        public Builder() {
+            super("FocalTverskyLoss");
+            includeBackground = INCLUDE_BACKGROUND.defaultBoolean();
+        }
 
         /** Weight of the false positives (default 0.3); finite and >= 0. */
         public Builder alpha(float v) { requireNonNegative("FocalTverskyLoss", "alpha (weight of false positives)", v); alpha = v; return this; }
@@ -121,12 +146,6 @@ public final class FocalTverskyLoss extends SegmentationLoss {
 
         /** Same as {@link #beta(float)}. */
         public Builder weightFN(float v) { return beta(v); }
-
-        /** Added to the numerator of TI (default 1e-5). */
-        public Builder smoothNr(float v) { requireNonNegative("FocalTverskyLoss", "smoothNr", v); smoothNr = v; return this; }
-
-        /** Added to the denominator of TI (default 1e-5; must be > 0). */
-        public Builder smoothDr(float v) { requireNonNegative("FocalTverskyLoss", "smoothDr", v); smoothDr = v; return this; }
 
         /** The power applied to 1 - TI (default 0.75 = 1/γ with the paper's γ = 4/3); finite and > 0. */
         public Builder exponent(float v) {
@@ -153,10 +172,7 @@ public final class FocalTverskyLoss extends SegmentationLoss {
                 throw new IllegalArgumentException("FocalTverskyLoss: alpha (FP weight) and beta (FN weight) must not both be 0,"
                         + " got alpha=0.0, beta=0.0");
             }
-            if (!(smoothDr > 0f)) {
-                throw new IllegalArgumentException("FocalTverskyLoss: smoothDr must be > 0 (with 0 an empty item gives 0/0 = NaN), got "
-                        + smoothDr);
-            }
+            requirePositiveSmoothDr("with 0 an empty item gives 0/0 = NaN");
             if (form == Form.MEAN_THEN_POWER && reduction != Reduction.MEAN) {
                 throw new IllegalArgumentException("FocalTverskyLoss: form MEAN_THEN_POWER yields one value (the power of the mean"
                         + " index), so reduction must be MEAN, got " + reduction);

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -152,12 +153,32 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
         return Tensor.wrap(w, gSum.shape().dims());
     }
 
-    /** Options of {@link GeneralizedDiceLoss}, with MONAI's defaults. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        WeightType weightType = WeightType.SQUARE;
-        Variant variant = Variant.MONAI;
-        float smoothNr = 1e-5f, smoothDr = 1e-5f;
-        boolean batch;
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    public static final LossOption<Builder, WeightType> WEIGHT_TYPE = LossOption.choice("weight-type", WeightType.SQUARE,
+            "Class weight 1/G^2, 1/G or 1.", Builder::weightType);
+    public static final LossOption<Builder, Variant> VARIANT = LossOption.choice("variant", Variant.MONAI,
+            "Which implementation's formula (see GeneralizedDiceLoss); segloss-v2 needs batch=true.", Builder::variant);
+    /** smooth-dr as for every region loss; 0 is allowed except for segloss-v2. */
+    public static final LossOption<RegionLossBuilder<?>, Float> SMOOTH_DR = RegionLossBuilder.SMOOTH_DR.shown("1e-5 (> 0 for segloss-v2)");
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false,
+            "Pool the statistics over the batch (one value).", Builder::batch);
+    /** Every option, in the order they are listed (GDL computes its class weights: no weight option). */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(INCLUDE_BACKGROUND, WEIGHT_TYPE, VARIANT, RegionLossBuilder.SMOOTH_NR,
+            SMOOTH_DR, BATCH, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
+    /** Options of {@link GeneralizedDiceLoss}, with MONAI's defaults ({@link #OPTIONS}). */
+    public static final class Builder extends RegionLossBuilder<Builder> {
+        WeightType weightType = WEIGHT_TYPE.defaultChoice(WeightType.class);
+        Variant variant = VARIANT.defaultChoice(Variant.class);
+        boolean batch = BATCH.defaultBoolean();
+
+        public Builder() {
+            super("GeneralizedDiceLoss");
+            includeBackground = INCLUDE_BACKGROUND.defaultBoolean();
+        }
 
         /** SQUARE (default), SIMPLE or UNIFORM (MONAI {@code w_type}). */
         public Builder weightType(WeightType t) {
@@ -173,13 +194,9 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
             return this;
         }
 
-        /** Added to the numerator (default 1e-5; LIVIAETS/SEGLOSS: added to Σ w I before the factor 2). */
-        public Builder smoothNr(float v) { requireNonNegative("GeneralizedDiceLoss", "smoothNr", v); smoothNr = v; return this; }
-
-        /** Added to the denominator (default 1e-5; SEGLOSS_V2: SegLoss's {@code smooth}, the clamp of weight and denominator). */
-        public Builder smoothDr(float v) { requireNonNegative("GeneralizedDiceLoss", "smoothDr", v); smoothDr = v; return this; }
-
-        /** Both smoothing terms (SegLoss / LIVIAETS use one {@code smooth}). */
+        /**
+         * Both smoothing terms ({@link #smoothNr}: LIVIAETS/SEGLOSS add it to Σ w I before the factor 2;
+         * {@link #smoothDr}: SEGLOSS_V2's clamp of weight and denominator). Both terms (SegLoss / LIVIAETS use one {@code smooth}). */
         public Builder smooth(float v) { return smoothNr(v).smoothDr(v); }
 
         /** Pool the statistics over the batch: one value for the whole batch. Default false. */
@@ -194,10 +211,7 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
                 throw new IllegalArgumentException("GeneralizedDiceLoss: variant SEGLOSS_V2 pools the batch (SegLoss flattens N"
                         + " into the voxels), so batch must be true, got false");
             }
-            if (variant == Variant.SEGLOSS_V2 && !(smoothDr > 0f)) {
-                throw new IllegalArgumentException("GeneralizedDiceLoss: variant SEGLOSS_V2 clamps weights at smoothDr, so smoothDr"
-                        + " must be > 0, got " + smoothDr);
-            }
+            if (variant == Variant.SEGLOSS_V2) requirePositiveSmoothDr("variant SEGLOSS_V2 clamps weights at smoothDr");
             return new GeneralizedDiceLoss(this);
         }
     }

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
 import org.segloss.autograd.Var;
@@ -411,12 +412,25 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         return d;
     }
 
-    /** Options of {@link GeneralizedWassersteinDiceLoss}; {@link #distanceMatrix} is required. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    /** The ground distance: {@code binary} ({@link #binary(int)}) or C*C numbers, row-major; applied by the caller, who knows C. */
+    public static final LossOption<Builder, String> DISTANCE_MATRIX = LossOption.choiceOrList("distance-matrix",
+            LossOption.Kind.CHOICE_OR_NUMBERS, "binary", List.of("binary"), LossOption.Range.NON_NEG, "C*C numbers >= 0 (row-major)",
+            "Ground distance M between classes (row = true class).");
+    public static final LossOption<Builder, Weighting> WEIGHTING = LossOption.choice("weighting", Weighting.DEFAULT,
+            "default (paper: background alpha 0) or gdl (Tilborghs et al.).", Builder::weighting);
+    /** Every option, in the order they are listed (smooth-nr: Fidon's repository uses {@link #FIDON_SMOOTH}). */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(DISTANCE_MATRIX, WEIGHTING, RegionLossBuilder.SMOOTH_NR,
+            RegionLossBuilder.SMOOTH_DR, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
+    /** Options of {@link GeneralizedWassersteinDiceLoss} ({@link #OPTIONS}); {@link #distanceMatrix} is required. */
+    public static final class Builder extends RegionLossBuilder<Builder> {
         private static final String N = "GeneralizedWassersteinDiceLoss";
         double[][] distanceMatrix;
-        Weighting weighting = Weighting.DEFAULT;
-        float smoothNr = 1e-5f, smoothDr = 1e-5f;
+        Weighting weighting = WEIGHTING.defaultChoice(Weighting.class);
+
+        public Builder() { super(N); }
 
         /** The C×C ground distance M (required); checked and normalised by {@link #build}. */
         public Builder distanceMatrix(double[][] m) {
@@ -449,12 +463,6 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
             return this;
         }
 
-        /** Added to the numerator (default 1e-5, MONAI; Fidon's repository: {@link #FIDON_SMOOTH}). */
-        public Builder smoothNr(float v) { requireNonNegative(N, "smoothNr", v); smoothNr = v; return this; }
-
-        /** Added to the denominator (default 1e-5; must be > 0). */
-        public Builder smoothDr(float v) { requireNonNegative(N, "smoothDr", v); smoothDr = v; return this; }
-
         public GeneralizedWassersteinDiceLoss build() {
             if (distanceMatrix == null) throw new IllegalArgumentException(N + ": distanceMatrix is required (C×C ground distance between classes)");
             if (activation == Activation.SIGMOID) {
@@ -466,9 +474,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
             }
             if (softLabel) throw new IllegalArgumentException(N + ": softLabel must be false (W needs one true label per voxel), got true");
             if (weight != null) throw new IllegalArgumentException(N + ": weight is not supported (the weighting mode sets the class weights α)");
-            if (!(smoothDr > 0f)) {
-                throw new IllegalArgumentException(N + ": smoothDr must be > 0 (a perfect background-only sample gives 0/0), got " + smoothDr);
-            }
+            requirePositiveSmoothDr("a perfect background-only sample gives 0/0");
             return new GeneralizedWassersteinDiceLoss(this, normalise(distanceMatrix));
         }
 

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.distance.SignedDistanceMaps;
 import org.segloss.tensor.Shape;
@@ -86,14 +87,29 @@ public final class HausdorffDTLoss extends SegmentationLoss {
         return log ? reduced.add(1f).log() : reduced;
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> ALPHA = LossOption.number("alpha", "2", LossOption.Range.POS, "Exponent of the distances.",
+            Builder::alpha);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(false, "MONAI HausdorffDTLoss default");
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false,
+            "Average over the batch too (one item per class).", Builder::batch);
+    public static final LossOption<Builder, Boolean> LOG = LossOption.bool("log", false, "log(1 + loss), MONAI's LogHausdorffDTLoss.",
+            Builder::log);
+    public static final LossOption<Builder, double[]> SPACING = BoundaryLoss.SPACING.on(Builder::spacing);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(ALPHA, INCLUDE_BACKGROUND, BATCH, LOG, SPACING, SegmentationLoss.WEIGHT,
+            SegmentationLoss.REDUCTION);
+
     /** Options of {@link HausdorffDTLoss}, with MONAI's defaults (activation aside). */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
         private static final String N = "HausdorffDTLoss";
-        float alpha = 2f;
-        boolean batch, log;
+        float alpha = ALPHA.defaultFloat();
+        boolean batch = BATCH.defaultBoolean(), log = LOG.defaultBoolean();
         double[] spacing;
 
-        Builder() { includeBackground = false; }
+        Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
 
         /** The exponent of the distances (default 2, the paper's; finite and > 0). */
         public Builder alpha(float a) {

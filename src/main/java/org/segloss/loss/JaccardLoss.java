@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 
 /**
@@ -42,24 +43,30 @@ public final class JaccardLoss extends SegmentationLoss {
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
     }
 
-    /** Options of {@link JaccardLoss}. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float smoothNr = 1e-5f, smoothDr = 1e-5f;
-        boolean batch;
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
 
-        /** Added to the intersection (default 1e-5). */
-        public Builder smoothNr(float v) { requireNonNegative("JaccardLoss", "smoothNr", v); smoothNr = v; return this; }
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC,
+            Builder::batch);
+    /** Every option, in the order they are listed (smooth-nr is added to the intersection, smooth-dr to the union). */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(INCLUDE_BACKGROUND, BATCH, RegionLossBuilder.SMOOTH_NR,
+            RegionLossBuilder.SMOOTH_DR, SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
 
-        /** Added to the union (default 1e-5; must be > 0). */
-        public Builder smoothDr(float v) { requireNonNegative("JaccardLoss", "smoothDr", v); smoothDr = v; return this; }
+    /** Options of {@link JaccardLoss} ({@link #OPTIONS}); smoothNr is added to the intersection, smoothDr to the union. */
+    public static final class Builder extends RegionLossBuilder<Builder> {
+        boolean batch = BATCH.defaultBoolean();
+
+        public Builder() {
+            super("JaccardLoss");
+            includeBackground = INCLUDE_BACKGROUND.defaultBoolean();
+        }
 
         /** Pool the statistics over the batch (default false). */
         public Builder batch(boolean v) { batch = v; return this; }
 
         public JaccardLoss build() {
-            if (!(smoothDr > 0f)) {
-                throw new IllegalArgumentException("JaccardLoss: smoothDr must be > 0 (with 0 an empty class gives 0/0 = NaN), got " + smoothDr);
-            }
+            requirePositiveSmoothDr("with 0 an empty class gives 0/0 = NaN");
             return new JaccardLoss(this);
         }
     }

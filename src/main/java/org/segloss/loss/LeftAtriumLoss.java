@@ -1,5 +1,7 @@
 package org.segloss.loss;
 
+import java.util.List;
+
 /**
  * The composite loss of Yang et al. 2018 for left-atrium segmentation:
  * {@code L = Dice + λ_ov · Overlap + λ_fp · FocalPositive}.
@@ -13,9 +15,22 @@ package org.segloss.loss;
 public final class LeftAtriumLoss {
     private LeftAtriumLoss() {}
 
+    // ---- options (LossOption): the composite's weights, declared once ----
+
+    public static final LossOption<Object, Float> LAMBDA_OVERLAP = LossOption.number("lambda-overlap", "1", LossOption.Range.NON_NEG,
+            "Weight of the overlap term.", null);
+    public static final LossOption<Object, Float> LAMBDA_FOCAL_POSITIVE = LossOption.number("lambda-focal-positive", "1",
+            LossOption.Range.NON_NEG, "Weight of the focal-positive term.", null);
+    public static final LossOption<FocalPositiveLoss.Builder, Float> GAMMA = FocalPositiveLoss.GAMMA.withDoc("Focal-positive exponent.");
+    /** Of the Dice term. */
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND = DiceLoss.INCLUDE_BACKGROUND;
+    /** Every option, in the order they are listed; ignore-index is set on every term. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(LAMBDA_OVERLAP, LAMBDA_FOCAL_POSITIVE, GAMMA, INCLUDE_BACKGROUND,
+            SegmentationLoss.IGNORE_INDEX);
+
     /** The composite with the default weights (1, 1) and default terms. */
     public static WeightedSumLoss create() {
-        return create(1f, 1f);
+        return create(LAMBDA_OVERLAP.defaultFloat(), LAMBDA_FOCAL_POSITIVE.defaultFloat());
     }
 
     /** The composite with the given weights of the overlap and focal-positive terms. */

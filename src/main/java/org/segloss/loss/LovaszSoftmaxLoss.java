@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.MultiFunction;
 import org.segloss.autograd.Var;
@@ -350,14 +351,28 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
         return idx;
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    /** present, all, or class ids; applied by the caller (a list becomes {@link Builder#classes(int...)}). */
+    public static final LossOption<Builder, String> CLASSES = LossOption.choiceOrList("classes", LossOption.Kind.CHOICE_OR_INTEGERS,
+            "present", List.of("present", "all"), LossOption.Range.NON_NEG, "class ids",
+            "Classes averaged: present in the batch (or image), all kept, or these ids.");
+    public static final LossOption<Builder, Boolean> PER_IMAGE = LossOption.bool("per-image", false,
+            "Per image, then the mean over the images; false: the batch is one set.", Builder::perImage);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "reference default");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(CLASSES, PER_IMAGE, INCLUDE_BACKGROUND, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
+
     /** Options of {@link LovaszSoftmaxLoss}, with the reference's defaults. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        Classes classes = Classes.PRESENT;
+        Classes classes = Classes.valueOf(CLASSES.defaultText().toUpperCase(java.util.Locale.ROOT));
         int[] classIds;
-        boolean perImage;
+        boolean perImage = PER_IMAGE.defaultBoolean();
         float probabilitySumTolerance = 1e-3f;
 
-        Builder() {}
+        Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
 
         /** PRESENT (default) or ALL; for a list of ids use {@link #classes(int...)}. */
         public Builder classes(Classes c) {

@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -50,11 +51,21 @@ public final class OverlapLoss extends SegmentationLoss {
         return weightAndReduce(ol);
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> SMOOTH_DR = LossOption.number("smooth-dr", "1e-5", LossOption.Range.POS,
+            "Added to the voxel count.", Builder::smoothDr);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(false, "library default");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(SMOOTH_DR, INCLUDE_BACKGROUND, SegmentationLoss.WEIGHT,
+            SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
     /** Options of {@link OverlapLoss}. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float smoothDr = 1e-5f;
+        float smoothDr = SMOOTH_DR.defaultFloat();
 
-        Builder() { includeBackground = false; }
+        Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
 
         /** Added to the voxel count in the denominator (default 1e-5; must be > 0). */
         public Builder smoothDr(float v) {

@@ -21,6 +21,31 @@ public abstract class SegmentationLoss implements Loss {
     /** No ignore index. */
     public static final int NO_IGNORE = Integer.MIN_VALUE;
 
+    // ---- the options every segmentation loss shares (LossOption; each loss lists the ones it offers) ----
+
+    /** The first words of {@link #includeBackground}'s doc; a loss adds where its default comes from. */
+    public static final String INCLUDE_BACKGROUND_DOC = "Whether class 0 enters the loss";
+
+    /** {@code ignore-index}: no default (none). */
+    public static final LossOption<Builder<?>, Integer> IGNORE_INDEX = LossOption.integer("ignore-index", null, LossOption.Range.ANY,
+            "A label value whose voxels are left out (no loss, no gradient).", (b, v) -> b.ignoreIndex(v));
+
+    /** {@code reduction}: mean (default) or sum (NONE, per-item values, is for library callers, not offered as an option). */
+    public static final LossOption<Builder<?>, Reduction> REDUCTION = LossOption.choice("reduction", Reduction.MEAN,
+            "How the items are combined.", (b, v) -> b.reduction(v), Reduction.MEAN, Reduction.SUM);
+
+    /** {@code weight}: one per kept class; none by default. */
+    public static final LossOption<Builder<?>, float[]> WEIGHT = LossOption.numbers("weight", "one per kept class",
+            LossOption.Range.NON_NEG, "Per-class weights of the items.", (b, v) -> b.weight(v));
+
+    /**
+     * {@code include-background} of a loss whose builder defaults to {@code dflt}, {@code why}
+     * saying where that default comes from (e.g. "library/MONAI default").
+     */
+    public static LossOption<Builder<?>, Boolean> includeBackground(boolean dflt, String why) {
+        return LossOption.bool("include-background", dflt, INCLUDE_BACKGROUND_DOC + " (" + why + ").", (b, v) -> b.includeBackground(v));
+    }
+
     protected final Activation activation;
     protected final boolean includeBackground;
     protected final Reduction reduction;
@@ -243,8 +268,8 @@ public abstract class SegmentationLoss implements Loss {
      */
     public abstract static class Builder<B extends Builder<B>> {
         Activation activation = Activation.SOFTMAX;
-        boolean includeBackground = true;
-        Reduction reduction = Reduction.MEAN;
+        boolean includeBackground = true;   // a loss with another default sets it from its include-background option
+        Reduction reduction = REDUCTION.defaultChoice(Reduction.class);
         int ignoreIndex = NO_IGNORE;
         boolean softLabel = false;
         float[] weight;

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -108,11 +109,29 @@ public final class SensitivitySpecificityLoss extends SegmentationLoss {
         return reduce(ss.sum(ss.shape().rank() - 1));   // [B] (or a scalar with batch), then over the samples
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> LAMBDA = LossOption.number("lambda", "0.05", LossOption.Range.UNIT,
+            "Weight of the positive-voxel (sensitivity) term.", Builder::sensitivityWeight);
+    public static final LossOption<Builder, Float> EPSILON = LossOption.number("epsilon", "1e-5", LossOption.Range.POS,
+            "Added to both denominators.", Builder::epsilon);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false,
+            "Pool the sums over the batch (one item per class) instead of per sample.", Builder::batch);
+    public static final LossOption<Builder, Form> FORM = LossOption.choice("form", Form.PER_CLASS,
+            "per-class: reduction over the items; sum-over-classes: NiftyNet's.", Builder::form);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library default");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(LAMBDA, EPSILON, BATCH, FORM, INCLUDE_BACKGROUND,
+            SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
     /** Options of {@link SensitivitySpecificityLoss}. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float sensitivityWeight = 0.05f, epsilon = 1e-5f;
-        boolean batch;
-        Form form = Form.PER_CLASS;
+        float sensitivityWeight = LAMBDA.defaultFloat(), epsilon = EPSILON.defaultFloat();
+        boolean batch = BATCH.defaultBoolean();
+        Form form = FORM.defaultChoice(Form.class);
+
+        public Builder() { includeBackground = INCLUDE_BACKGROUND.defaultBoolean(); }
 
         /** λ (Brosch's sensitivity ratio r): the weight of the positive-voxel term, in [0, 1]; default 0.05. */
         public Builder sensitivityWeight(float v) {

@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -86,10 +87,23 @@ public final class SudreDiceLoss extends SegmentationLoss {
         return reduce(perSample);
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    /** The foreground channel; the builder's "unset" picks 1 (0 for a single channel), this option's default. */
+    public static final LossOption<Builder, Integer> FOREGROUND_CHANNEL = LossOption.integer("foreground-channel", "1", LossOption.Range.NON_NEG,
+            "The channel scored as foreground, < C.", Builder::foregroundChannel);
+    public static final LossOption<Builder, Float> EPSILON = LossOption.number("epsilon", "1e-5", LossOption.Range.POS,
+            "Added to both numerators and denominators.", Builder::epsilon);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, "Pool the sums over the batch (one value).",
+            Builder::batch);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(FOREGROUND_CHANNEL, EPSILON, BATCH, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
+
     /** Options of {@link SudreDiceLoss}. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float epsilon = 1e-5f;
-        boolean batch;
+        float epsilon = EPSILON.defaultFloat();
+        boolean batch = BATCH.defaultBoolean();
         int foreground = DEFAULT_FOREGROUND;
 
         /** ε in both numerators and both denominators (default 1e-5); finite and > 0. */

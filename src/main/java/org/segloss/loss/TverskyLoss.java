@@ -1,5 +1,6 @@
 package org.segloss.loss;
 
+import java.util.List;
 import org.segloss.autograd.Var;
 
 /**
@@ -93,11 +94,7 @@ public final class TverskyLoss extends SegmentationLoss {
      * weightFN = β² / (1 + β²); SegLoss's {@code AsymLoss} uses β = 1.5 and {@link Form#NEGATIVE}.
      */
     public static Builder asymmetricSimilarityBuilder(float fBeta) {
-        if (!(fBeta > 0f) || Float.isInfinite(fBeta)) {
-            throw new IllegalArgumentException("TverskyLoss: asymmetric similarity beta must be finite and > 0, got " + fBeta);
-        }
-        float b2 = fBeta * fBeta;
-        return builder().alpha(1f / (1f + b2)).beta(b2 / (1f + b2));
+        return builder().fBeta(fBeta);
     }
 
     public float alpha() { return alpha; }
@@ -128,11 +125,39 @@ public final class TverskyLoss extends SegmentationLoss {
         return tp.add(smoothNr).div(den);
     }
 
-    /** Options of {@link TverskyLoss}, with MONAI's defaults. */
-    public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        float alpha = 0.5f, beta = 0.5f, smoothNr = 1e-5f, smoothDr = 1e-5f;
-        boolean batch;
-        Form form = Form.ONE_MINUS;
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, Float> ALPHA = LossOption.number("alpha", "0.5", LossOption.Range.NON_NEG,
+            "Weight of the false positives.", Builder::alpha);
+    public static final LossOption<Builder, Float> BETA = LossOption.number("beta", "0.5", LossOption.Range.NON_NEG,
+            "Weight of the false negatives.", Builder::beta);
+    public static final LossOption<Builder, Boolean> BATCH = LossOption.bool("batch", false, RegionLossBuilder.BATCH_ITEMS_DOC,
+            Builder::batch);
+    public static final LossOption<Builder, Form> FORM = LossOption.choice("form", Form.ONE_MINUS,
+            "one-minus: 1 - TI (MONAI); negative: -TI (SegLoss), same gradient.", Builder::form);
+    public static final LossOption<SegmentationLoss.Builder<?>, Boolean> INCLUDE_BACKGROUND =
+            SegmentationLoss.includeBackground(true, "library/MONAI default");
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(ALPHA, BETA, RegionLossBuilder.SMOOTH_NR, RegionLossBuilder.SMOOTH_DR,
+            BATCH, FORM, INCLUDE_BACKGROUND, SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+    /** The F-beta parameter b of {@link #asymmetricSimilarityBuilder(float)}. */
+    public static final LossOption<Builder, Float> F_BETA = LossOption.number("f-beta", "1.5", LossOption.Range.POS,
+            "The F-beta parameter b (SegLoss AsymLoss: 1.5).", (b, v) -> b.fBeta(v));
+    /** The options of {@link #asymmetricSimilarityBuilder(float)}: alpha, beta and form follow from b. */
+    public static final List<LossOption<?, ?>> ASYMMETRIC_SIMILARITY_OPTIONS = List.of(F_BETA, RegionLossBuilder.SMOOTH_NR,
+            RegionLossBuilder.SMOOTH_DR, BATCH, INCLUDE_BACKGROUND, SegmentationLoss.WEIGHT, SegmentationLoss.IGNORE_INDEX,
+            SegmentationLoss.REDUCTION);
+
+    /** Options of {@link TverskyLoss}, with MONAI's defaults ({@link #OPTIONS}). */
+    public static final class Builder extends RegionLossBuilder<Builder> {
+        float alpha = ALPHA.defaultFloat(), beta = BETA.defaultFloat();
+        boolean batch = BATCH.defaultBoolean();
+        Form form = FORM.defaultChoice(Form.class);
+
+        public Builder() {
+            super("TverskyLoss");
+            includeBackground = INCLUDE_BACKGROUND.defaultBoolean();
+        }
 
         /** Weight of the false positives (MONAI/Salehi alpha; default 0.5); finite and >= 0. */
         public Builder alpha(float v) { requireNonNegative("TverskyLoss", "alpha (weight of false positives)", v); alpha = v; return this; }
@@ -140,17 +165,23 @@ public final class TverskyLoss extends SegmentationLoss {
         /** Weight of the false negatives (MONAI/Salehi beta; default 0.5); finite and >= 0. */
         public Builder beta(float v) { requireNonNegative("TverskyLoss", "beta (weight of false negatives)", v); beta = v; return this; }
 
+        /**
+         * The asymmetric similarity (F-beta) weights of {@link #asymmetricSimilarityBuilder(float)}:
+         * alpha = 1/(1 + b²), beta = b²/(1 + b²); b finite and > 0.
+         */
+        public Builder fBeta(float fBeta) {
+            if (!(fBeta > 0f) || Float.isInfinite(fBeta)) {
+                throw new IllegalArgumentException("TverskyLoss: asymmetric similarity beta must be finite and > 0, got " + fBeta);
+            }
+            float b2 = fBeta * fBeta;
+            return alpha(1f / (1f + b2)).beta(b2 / (1f + b2));
+        }
+
         /** Same as {@link #alpha(float)}: the weight of the false positives. */
         public Builder weightFP(float v) { return alpha(v); }
 
         /** Same as {@link #beta(float)}: the weight of the false negatives. */
         public Builder weightFN(float v) { return beta(v); }
-
-        /** Added to the numerator (default 1e-5). */
-        public Builder smoothNr(float v) { requireNonNegative("TverskyLoss", "smoothNr", v); smoothNr = v; return this; }
-
-        /** Added to the denominator (default 1e-5; must be > 0). */
-        public Builder smoothDr(float v) { requireNonNegative("TverskyLoss", "smoothDr", v); smoothDr = v; return this; }
 
         /** Pool the statistics over the batch (one item per class). Default false. */
         public Builder batch(boolean v) { batch = v; return this; }
@@ -167,10 +198,7 @@ public final class TverskyLoss extends SegmentationLoss {
                 throw new IllegalArgumentException("TverskyLoss: alpha (FP weight) and beta (FN weight) must not both be 0"
                         + " (the index would ignore every error), got alpha=0.0, beta=0.0");
             }
-            if (!(smoothDr > 0f)) {
-                throw new IllegalArgumentException("TverskyLoss: smoothDr must be > 0 (with 0 an empty item gives 0/0 = NaN), got "
-                        + smoothDr);
-            }
+            requirePositiveSmoothDr("with 0 an empty item gives 0/0 = NaN");
             return new TverskyLoss(this);
         }
     }

@@ -1,6 +1,7 @@
 package org.segloss.loss;
 
 import java.util.Arrays;
+import java.util.List;
 import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
@@ -200,9 +201,16 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
         return Tensor.of(v, d);
     }
 
+    // ---- options (LossOption): declared once; the builder's defaults come from here ----
+
+    public static final LossOption<Builder, WeightSource> WEIGHT_SOURCE = LossOption.choice("weight-source", WeightSource.PREDICTION,
+            "S = sum of predicted probabilities (paper as printed) or of reference voxels.", Builder::weightSource);
+    /** Every option, in the order they are listed. */
+    public static final List<LossOption<?, ?>> OPTIONS = List.of(WEIGHT_SOURCE, SegmentationLoss.IGNORE_INDEX, SegmentationLoss.REDUCTION);
+
     /** Options of {@link WeightedCrossEntropyLoss}. */
     public static final class Builder extends SegmentationLoss.Builder<Builder> {
-        WeightSource weightSource = WeightSource.PREDICTION;
+        WeightSource weightSource = WEIGHT_SOURCE.defaultChoice(WeightSource.class);
 
         /** PREDICTION (default, the paper as printed) or REFERENCE. */
         public Builder weightSource(WeightSource s) {

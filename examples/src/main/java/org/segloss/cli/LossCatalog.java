@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.segloss.autograd.Var;
-import org.segloss.distance.SignedDistanceMaps.Convention;
 import org.segloss.examples.train.EpochAware;
 import org.segloss.loss.BoundaryLoss;
 import org.segloss.loss.BoundarySchedule;
@@ -27,9 +26,13 @@ import org.segloss.loss.HausdorffDTLoss;
 import org.segloss.loss.JaccardLoss;
 import org.segloss.loss.LeftAtriumLoss;
 import org.segloss.loss.Loss;
+import org.segloss.loss.LossOption;
+import org.segloss.loss.LossOption.Kind;
+import org.segloss.loss.LossOption.Range;
 import org.segloss.loss.LovaszSoftmaxLoss;
 import org.segloss.loss.OverlapLoss;
 import org.segloss.loss.Reduction;
+import org.segloss.loss.RegionLossBuilder;
 import org.segloss.loss.SegmentationLoss;
 import org.segloss.loss.SensitivitySpecificityLoss;
 import org.segloss.loss.SudreDiceLoss;
@@ -49,6 +52,14 @@ import org.segloss.tensor.Tensor;
  * checked against it then, not at the first training step. The activation is therefore always
  * SOFTMAX on logits and targets are label maps: the library's {@code activation} and
  * {@code softLabel} options are not offered (they would have nothing to act on).
+ *
+ * <p><b>Options</b> are the losses' own declarations ({@link LossOption}, e.g.
+ * {@code DiceLoss.OPTIONS}, {@code BoundarySchedule.OPTIONS}): each option's name, type, default,
+ * allowed values, doc line and builder setter are written there once. This catalogue lists them
+ * ({@link #help()}, {@link #declarations}), checks the text a user gives against them, and sets the
+ * builders through them ({@code Args.apply}); lists whose length depends on C are checked here
+ * before they are set. What the catalogue adds is stated once below: the training default of
+ * include-background, and {@code hausdorff-dt}'s {@code dice-weight} (a composition of its own).
  *
  * <p><b>Defaults</b> are the library's (mostly MONAI's), with one training choice: region losses of
  * the Dice family ({@code dice}, {@code jaccard}, {@code tversky}, {@code focal-tversky},
@@ -162,6 +173,15 @@ public final class LossCatalog {
         return definition(name).opts.stream().map(Opt::key).toList();
     }
 
+    /**
+     * The options of a loss as this catalogue offers them: the loss's own declarations
+     * ({@link LossOption}, e.g. {@code DiceLoss.OPTIONS}) with the catalogue's training defaults in
+     * place, in help order. What a study or another front end lists and parses.
+     */
+    public static List<LossOption<?, ?>> declarations(String name) {
+        return definition(name).opts.stream().<LossOption<?, ?>>map(Opt::decl).toList();
+    }
+
     /** The help text: every name with its paper and every option with type, default and allowed values. */
     public static String help() {
         StringBuilder s = new StringBuilder();
@@ -174,9 +194,9 @@ public final class LossCatalog {
             s.append('\n').append(d.name).append(d.name.equals(DEFAULT) ? " (default)" : "").append(": ").append(d.summary).append('\n');
             s.append("    paper: ").append(d.paper).append('\n');
             for (String n : d.notes) s.append("    ").append(n).append('\n');
-            int w = d.opts.stream().mapToInt(o -> o.key.length()).max().orElse(1);
+            int w = d.opts.stream().mapToInt(o -> o.key().length()).max().orElse(1);
             for (Opt o : d.opts) {
-                s.append(String.format(Locale.ROOT, "    %-" + w + "s  %s; default %s. %s%n", o.key, o.typeText(), o.defaultText(), o.help));
+                s.append(String.format(Locale.ROOT, "    %-" + w + "s  %s; default %s. %s%n", o.key(), o.typeText(), o.defaultText(), o.help()));
             }
         }
         s.append("\nNot selectable:\n");
@@ -344,93 +364,80 @@ public final class LossCatalog {
 
     // ---- option declarations ------------------------------------------------------------------
 
-    private enum Type { NUMBER, INTEGER, BOOLEAN, CHOICE, NUMBERS, INTEGERS, CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS }
+    // Every option is a LossOption: declared by the loss in org.segloss.loss (name, type, default,
+    // allowed values, doc line, setter) and listed here, or, for the few settings that exist only
+    // here (a composite's weights, a schedule), declared below once.
 
-    /** A numeric range; NaN bounds are open-ended. */
-    private record Range(double lo, boolean loIn, double hi, boolean hiIn) {
-        static final Range ANY = new Range(Double.NaN, false, Double.NaN, false);
-        static final Range NON_NEG = new Range(0, true, Double.NaN, false);
-        static final Range POS = new Range(0, false, Double.NaN, false);
-        static final Range UNIT = new Range(0, true, 1, true);
-        static final Range UNIT_OPEN = new Range(0, true, 1, false);
+    /** One option as the catalogue lists and checks it. */
+    private record Opt(LossOption<?, ?> decl) {
+        String key() { return decl.name(); }
 
-        boolean contains(double v) {
-            if (!Double.isNaN(lo) && (loIn ? v < lo : v <= lo)) return false;
-            return Double.isNaN(hi) || (hiIn ? v <= hi : v < hi);
-        }
+        Kind type() { return decl.kind(); }
 
-        String text() {
-            if (Double.isNaN(lo) && Double.isNaN(hi)) return "";
-            if (Double.isNaN(hi)) return (loIn ? ">= " : "> ") + fmt(lo);
-            if (Double.isNaN(lo)) return (hiIn ? "<= " : "< ") + fmt(hi);
-            return "in " + (loIn ? "[" : "(") + fmt(lo) + ", " + fmt(hi) + (hiIn ? "]" : ")");
-        }
+        /** The default as a parseable value, or null for none. */
+        String def() { return decl.defaultText(); }
 
-        private static String fmt(double v) { return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v); }
-    }
+        String defaultText() { return decl.shownDefault(); }
 
-    /**
-     * One option: key, type, default (a parseable value, or null for "none"), the default as shown
-     * in the help, allowed values, range and help line.
-     */
-    private record Opt(String key, Type type, String def, String shownDefault, List<String> choices, Range range, String length,
-                       String help) {
-        String defaultText() { return shownDefault != null ? shownDefault : def != null ? def : "none"; }
+        List<String> choices() { return decl.choices(); }
 
-        Opt shown(String text) { return new Opt(key, type, def, text, choices, range, length, help); }
+        Range range() { return decl.range(); }
+
+        String length() { return decl.length(); }
+
+        String help() { return decl.doc(); }
+
+        Opt shown(String text) { return new Opt(decl.shown(text)); }
 
         String typeText() {
-            String r = range.text();
-            return switch (type) {
+            String r = range().text();
+            return switch (type()) {
                 case NUMBER -> "number" + (r.isEmpty() ? "" : " " + r);
                 case INTEGER -> "integer" + (r.isEmpty() ? "" : " " + r);
                 case BOOLEAN -> "true|false";
-                case CHOICE -> String.join("|", choices);
-                case NUMBERS -> "list of numbers" + (r.isEmpty() ? "" : " " + r) + ", " + length;
-                case INTEGERS -> "list of " + length + (r.isEmpty() ? "" : " " + r);
-                case CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS -> String.join("|", choices) + " or a list of " + length;
+                case CHOICE -> String.join("|", choices());
+                case NUMBERS -> "list of numbers" + (r.isEmpty() ? "" : " " + r) + ", " + length();
+                case INTEGERS -> "list of " + length() + (r.isEmpty() ? "" : " " + r);
+                case CHOICE_OR_INTEGERS, CHOICE_OR_NUMBERS -> String.join("|", choices()) + " or a list of " + length();
             };
         }
     }
 
+    /** The declarations of a loss, in its order, each replaced by the override of the same name where one is given. */
+    private static List<Opt> opts(List<LossOption<?, ?>> declared, Opt... overrides) {
+        List<Opt> out = new ArrayList<>();
+        for (LossOption<?, ?> d : declared) {
+            Opt o = new Opt(d);
+            for (Opt v : overrides) if (v.key().equals(d.name())) o = v;
+            out.add(o);
+        }
+        for (Opt v : overrides) {
+            if (out.stream().noneMatch(o -> o == v)) throw new IllegalStateException("override of undeclared option " + v.key());
+        }
+        return out;
+    }
+
+    /**
+     * The training default of include-background where it differs from the library's, with the
+     * reason: the one place the catalogue changes a loss's default.
+     */
+    private static Opt trainingIncludeBackground(LossOption<?, Boolean> declared, boolean value, String why) {
+        return new Opt(declared.withDefault(String.valueOf(value), SegmentationLoss.INCLUDE_BACKGROUND_DOC + " (" + why + ")."));
+    }
+
+    /** A catalogue-only setting (no builder has it), declared here once. */
     private static Opt num(String key, String def, Range r, String help) {
-        return new Opt(key, Type.NUMBER, def, null, List.of(), r, null, help);
+        return new Opt(LossOption.number(key, def, r, help, null));
     }
 
-    private static Opt integer(String key, String def, Range r, String help) {
-        return new Opt(key, Type.INTEGER, def, null, List.of(), r, null, help);
-    }
+    private static final Opt WEIGHT_KEPT = new Opt(SegmentationLoss.WEIGHT);
+    private static final Opt REDUCTION = new Opt(SegmentationLoss.REDUCTION);
 
-    private static Opt bool(String key, boolean def, String help) {
-        return new Opt(key, Type.BOOLEAN, String.valueOf(def), null, List.of(), Range.ANY, null, help);
-    }
+    /** Keys the factories read by name. */
+    private static final String WEIGHT = SegmentationLoss.WEIGHT.name(), INCLUDE_BACKGROUND = "include-background";
 
-    private static Opt choice(String key, String def, String help, String... values) {
-        return new Opt(key, Type.CHOICE, def, null, List.of(values), Range.ANY, null, help);
-    }
-
-    private static Opt numbers(String key, String length, Range r, String help) {
-        return new Opt(key, Type.NUMBERS, null, null, List.of(), r, length, help);
-    }
-
-    private static Opt ints(String key, String length, Range r, String help) {
-        return new Opt(key, Type.INTEGERS, null, null, List.of(), r, length, help);
-    }
-
-    // shared options
-    private static Opt includeBackground(boolean def, String why) {
-        return bool("include-background", def, "Whether class 0 enters the loss (" + why + ").");
-    }
-
-    private static final Opt WEIGHT_KEPT = numbers("weight", "one per kept class", Range.NON_NEG, "Per-class weights of the items.");
-    private static final Opt IGNORE = integer("ignore-index", null, Range.ANY, "A label value whose voxels are left out (no loss, no gradient).");
-    private static final Opt REDUCTION = choice("reduction", "mean", "How the items are combined.", "mean", "sum");
-    private static final Opt SMOOTH_NR = num("smooth-nr", "1e-5", Range.NON_NEG, "Added to the numerator.");
-    private static final Opt SMOOTH_DR = num("smooth-dr", "1e-5", Range.POS, "Added to the denominator.");
-    private static final Opt BATCH = bool("batch", false,
-            "Pool the sums over the batch, one item per class (batch Dice, Kodym et al. 2018), instead of per sample.");
-    private static final Opt SPACING = numbers("spacing", "3 entries (D, H, W)", Range.POS, "Voxel size for the distance maps.")
-            .shown("unit");
+    /** hausdorff-dt's added Dice term: a composition of this catalogue, so declared here. */
+    private static final String DICE_WEIGHT = "dice-weight";
 
     // ---- parsed arguments ---------------------------------------------------------------------
 
@@ -444,7 +451,7 @@ public final class LossCatalog {
         Args(LossDef def, Map<String, String> raw, int classes) {
             this.def = def;
             this.classes = classes;
-            for (Opt o : def.opts) opts.put(o.key, o);
+            for (Opt o : def.opts) opts.put(o.key(), o);
             for (Map.Entry<String, String> e : raw.entrySet()) {
                 String k = normaliseKey(e.getKey());
                 Opt o = opts.get(k);
@@ -460,12 +467,12 @@ public final class LossCatalog {
         }
 
         IllegalArgumentException err(Opt o, String what) {
-            return new IllegalArgumentException("loss '" + def.name + "': option '" + o.key + "' " + what);
+            return new IllegalArgumentException("loss '" + def.name + "': option '" + o.key() + "' " + what);
         }
 
         /** Type and range of one value (lengths that depend on C are checked by the getters). */
         void check(Opt o, String v) {
-            switch (o.type) {
+            switch (o.type()) {
                 case NUMBER -> number(o, v);
                 case INTEGER -> integer(o, v);
                 case BOOLEAN -> bool(o, v);
@@ -479,9 +486,9 @@ public final class LossCatalog {
 
         private boolean isChoice(Opt o, String v) {
             String n = v.toLowerCase(Locale.ROOT).replace('_', '-');
-            if (o.choices.contains(n)) return true;
+            if (o.choices().contains(n)) return true;
             if (!v.startsWith("[") && !Character.isDigit(v.isEmpty() ? 'x' : v.charAt(0)) && !v.startsWith("-") && !v.startsWith(".")) {
-                throw err(o, "must be one of " + String.join(", ", o.choices) + " or a list of " + o.length + ", got '" + v + "'");
+                throw err(o, "must be one of " + String.join(", ", o.choices()) + " or a list of " + o.length() + ", got '" + v + "'");
             }
             return false;
         }
@@ -494,7 +501,7 @@ public final class LossCatalog {
                 throw err(o, "must be a number" + rangeSuffix(o) + ", got '" + v + "'");
             }
             if (!Double.isFinite(d)) throw err(o, "must be a finite number" + rangeSuffix(o) + ", got '" + v + "'");
-            if (!o.range.contains(d)) throw err(o, "must be " + o.range.text() + ", got " + v);
+            if (!o.range().contains(d)) throw err(o, "must be " + o.range().text() + ", got " + v);
             return d;
         }
 
@@ -505,7 +512,7 @@ public final class LossCatalog {
             } catch (NumberFormatException e) {
                 throw err(o, "must be an integer" + rangeSuffix(o) + ", got '" + v + "'");
             }
-            if (!o.range.contains(i)) throw err(o, "must be " + o.range.text() + ", got " + v);
+            if (!o.range().contains(i)) throw err(o, "must be " + o.range().text() + ", got " + v);
             return i;
         }
 
@@ -517,12 +524,12 @@ public final class LossCatalog {
 
         String choice(Opt o, String v) {
             String n = v.toLowerCase(Locale.ROOT).replace('_', '-');
-            if (!o.choices.contains(n)) throw err(o, "must be one of " + String.join(", ", o.choices) + ", got '" + v + "'");
+            if (!o.choices().contains(n)) throw err(o, "must be one of " + String.join(", ", o.choices()) + ", got '" + v + "'");
             return n;
         }
 
         private String rangeSuffix(Opt o) {
-            String r = o.range.text();
+            String r = o.range().text();
             return r.isEmpty() ? "" : " " + r;
         }
 
@@ -530,7 +537,7 @@ public final class LossCatalog {
             String s = v.strip();
             if (s.startsWith("[") != s.endsWith("]")) throw err(o, "must be a list [a,b,...], got '" + v + "'");
             if (s.startsWith("[")) s = s.substring(1, s.length() - 1);
-            if (s.isBlank()) throw err(o, "must be a non-empty list of " + o.length + ", got '" + v + "'");
+            if (s.isBlank()) throw err(o, "must be a non-empty list of " + o.length() + ", got '" + v + "'");
             List<String> out = new ArrayList<>();
             for (String p : s.split(",", -1)) out.add(p.strip());
             return out;
@@ -545,7 +552,7 @@ public final class LossCatalog {
                 } catch (NumberFormatException e) {
                     throw err(o, "must be a list of numbers" + rangeSuffix(o) + ", got '" + it.get(i) + "' at position " + i + " of '" + v + "'");
                 }
-                if (!Double.isFinite(d[i]) || !o.range.contains(d[i])) {
+                if (!Double.isFinite(d[i]) || !o.range().contains(d[i])) {
                     throw err(o, "entries must be finite" + rangeSuffix(o) + ", got " + it.get(i) + " at position " + i + " of '" + v + "'");
                 }
             }
@@ -561,7 +568,7 @@ public final class LossCatalog {
                 } catch (NumberFormatException e) {
                     throw err(o, "must be a list of integers" + rangeSuffix(o) + ", got '" + it.get(i) + "' at position " + i + " of '" + v + "'");
                 }
-                if (!o.range.contains(d[i])) {
+                if (!o.range().contains(d[i])) {
                     throw err(o, "entries must be" + rangeSuffix(o) + ", got " + it.get(i) + " at position " + i + " of '" + v + "'");
                 }
             }
@@ -578,7 +585,7 @@ public final class LossCatalog {
 
         private String raw(String key) {
             Opt o = opt(key);
-            return given.getOrDefault(key, o.def);
+            return given.getOrDefault(key, o.def());
         }
 
         boolean has(String key) { return given.containsKey(key); }
@@ -654,18 +661,33 @@ public final class LossCatalog {
             if (!used && has(key)) throw err(opt(key), "has no effect " + why + "; leave it out");
         }
 
-        <B extends SegmentationLoss.Builder<B>> B common(B b, boolean includeBackground) {
-            b.includeBackground(includeBackground);
-            Integer ig = opts.containsKey("ignore-index") ? i("ignore-index") : null;
-            if (ig != null) b.ignoreIndex(ig);
-            if (opts.containsKey("reduction")) b.reduction(reduction());
-            return b;
+        /**
+         * Sets every scalar option the loss declares with a setter (number, integer, true/false,
+         * choice) to its value in force, given or default, through the declaration's setter. List
+         * options are set by the factory, which checks their length against C.
+         */
+        @SuppressWarnings("unchecked")
+        <B> B apply(B builder) {
+            for (Opt o : def.opts) {
+                LossOption<Object, Object> d = (LossOption<Object, Object>) o.decl();
+                if (!d.hasSetter()) continue;
+                switch (o.type()) {
+                    case NUMBER, INTEGER, BOOLEAN, CHOICE -> {
+                        String v = raw(o.key());
+                        if (v == null) continue;
+                        check(o, v);
+                        d.set(builder, d.parse(v));
+                    }
+                    default -> { }
+                }
+            }
+            return builder;
         }
 
         /** Every option with the value in force, for logs. */
         Map<String, String> resolved() {
             Map<String, String> m = new LinkedHashMap<>();
-            for (Opt o : def.opts) m.put(o.key, given.containsKey(o.key) ? given.get(o.key) : o.defaultText());
+            for (Opt o : def.opts) m.put(o.key(), given.containsKey(o.key()) ? given.get(o.key()) : o.defaultText());
             return m;
         }
     }
@@ -684,7 +706,7 @@ public final class LossCatalog {
 
     private static void def(String name, String summary, String paper, List<String> notes, List<Opt> opts, Factory f) {
         Set<String> keys = new LinkedHashSet<>();
-        for (Opt o : opts) if (!keys.add(o.key)) throw new IllegalStateException(name + ": option " + o.key + " declared twice");
+        for (Opt o : opts) if (!keys.add(o.key())) throw new IllegalStateException(name + ": option " + o.key() + " declared twice");
         DEFS.put(name, new LossDef(name, summary, paper, notes, opts, f));
     }
 
@@ -694,42 +716,28 @@ public final class LossCatalog {
         def("dice-ce", "soft Dice + cross-entropy on the same logits, nnU-Net's training loss (DC_and_CE)",
                 "Isensee et al., nnU-Net, Nature Methods 2021, arXiv 1809.10486; MONAI DiceCELoss",
                 List.of("Defaults = DiceCELoss.nnUnet(false): Dice without background, per-sample Dice; include-background=true is MONAI's DiceCELoss."),
-                List.of(includeBackground(false, "Dice part only; nnU-Net: false; the CE always uses every class"),
-                        BATCH, SMOOTH_NR, SMOOTH_DR,
-                        bool("squared-pred", false, "Dice part: squared terms in the denominator (V-Net form)."),
-                        bool("jaccard", false, "Dice part: the Jaccard form 1 - (2I + s)/(2U + s)."),
-                        num("lambda-dice", "1", Range.NON_NEG, "Weight of the Dice part."),
-                        num("lambda-ce", "1", Range.NON_NEG, "Weight of the cross-entropy part."),
-                        num("label-smoothing", "0", Range.UNIT_OPEN, "Cross-entropy label smoothing epsilon."),
-                        numbers("weight", "C entries", Range.NON_NEG, "CE class weights, and weight[1:] for the Dice items without background."),
-                        IGNORE, REDUCTION),
+                opts(DiceCELoss.OPTIONS, trainingIncludeBackground(DiceCELoss.INCLUDE_BACKGROUND, false,
+                        "Dice part only; nnU-Net: false; the CE always uses every class")),
                 a -> {
-                    for (String k : List.of("include-background", "batch", "smooth-nr", "smooth-dr", "squared-pred", "jaccard")) {
-                        a.unusedUnless(a.f("lambda-dice") != 0f, k, "with lambda-dice=0 (the Dice part is off)");
+                    for (LossOption<?, ?> o : List.of(DiceCELoss.INCLUDE_BACKGROUND, DiceCELoss.BATCH, DiceCELoss.SMOOTH_NR,
+                            DiceCELoss.SMOOTH_DR, DiceCELoss.SQUARED_PRED, DiceCELoss.JACCARD)) {
+                        a.unusedUnless(a.f(DiceCELoss.LAMBDA_DICE.name()) != 0f, o.name(), "with lambda-dice=0 (the Dice part is off)");
                     }
-                    a.unusedUnless(a.f("lambda-ce") != 0f, "label-smoothing", "with lambda-ce=0 (the cross-entropy part is off)");
-                    DiceCELoss.Builder b = DiceCELoss.builder().includeBackground(a.b("include-background")).batch(a.b("batch"))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).squaredPred(a.b("squared-pred"))
-                            .jaccard(a.b("jaccard")).lambdaDice(a.f("lambda-dice")).lambdaCe(a.f("lambda-ce"))
-                            .labelSmoothing(a.f("label-smoothing")).reduction(a.reduction());
-                    float[] w = a.perClass("weight");
+                    a.unusedUnless(a.f(DiceCELoss.LAMBDA_CE.name()) != 0f, DiceCELoss.LABEL_SMOOTHING.name(),
+                            "with lambda-ce=0 (the cross-entropy part is off)");
+                    DiceCELoss.Builder b = a.apply(DiceCELoss.builder());
+                    float[] w = a.perClass(WEIGHT);
                     if (w != null) b.weight(w);
-                    if (a.i("ignore-index") != null) b.ignoreIndex(a.i("ignore-index"));
                     return b.build();
                 });
 
         def("dice", "soft Dice loss 1 - (2I + s)/(P + G + s) per sample and class (MONAI DiceLoss)",
                 "Milletari et al., V-Net, 3DV 2016, arXiv 1606.04797; MONAI DiceLoss",
                 List.of(),
-                List.of(includeBackground(false, BG_DICE), BATCH, SMOOTH_NR, SMOOTH_DR,
-                        bool("squared-pred", false, "Squared terms in the denominator (V-Net form)."),
-                        bool("jaccard", false, "MONAI's Jaccard form 1 - (2I + s)/(2U + s) (see also the jaccard loss)."),
-                        WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(DiceLoss.OPTIONS, trainingIncludeBackground(DiceLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    DiceLoss.Builder b = a.common(DiceLoss.builder(), ib).batch(a.b("batch")).smoothNr(a.f("smooth-nr"))
-                            .smoothDr(a.f("smooth-dr")).squaredPred(a.b("squared-pred")).jaccard(a.b("jaccard"));
-                    float[] w = a.perKept("weight", ib);
+                    DiceLoss.Builder b = a.apply(DiceLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -737,12 +745,10 @@ public final class LossCatalog {
         def("jaccard", "soft Jaccard (IoU) loss 1 - (I + s)/(P + G - I + s)",
                 "Rahman and Wang, ISVC 2016",
                 List.of(),
-                List.of(includeBackground(false, BG_DICE), BATCH, SMOOTH_NR, SMOOTH_DR, WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(JaccardLoss.OPTIONS, trainingIncludeBackground(JaccardLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    JaccardLoss.Builder b = a.common(JaccardLoss.builder(), ib).batch(a.b("batch")).smoothNr(a.f("smooth-nr"))
-                            .smoothDr(a.f("smooth-dr"));
-                    float[] w = a.perKept("weight", ib);
+                    JaccardLoss.Builder b = a.apply(JaccardLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -751,45 +757,33 @@ public final class LossCatalog {
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237, Sec. 2",
                 List.of("DL2 is a two-class loss: with C > 2 it scores foreground-channel one-vs-rest and gives the other classes",
                         "no Dice signal of their own. Its range is about [-1/2, 1] (an empty foreground predicted empty scores -1/2)."),
-                List.of(integer("foreground-channel", "1", Range.NON_NEG, "The channel scored as foreground, < C."),
-                        num("epsilon", "1e-5", Range.POS, "Added to both numerators and denominators."),
-                        bool("batch", false, "Pool the sums over the batch (one value)."),
-                        IGNORE, REDUCTION),
+                opts(SudreDiceLoss.OPTIONS),
                 a -> {
-                    int fg = a.i("foreground-channel");
-                    if (fg >= a.classes) throw a.err(a.opt("foreground-channel"), "must be < C = " + a.classes + ", got " + fg);
-                    return a.common(SudreDiceLoss.builder(), true).foregroundChannel(fg).epsilon(a.f("epsilon")).batch(a.b("batch")).build();
+                    String key = SudreDiceLoss.FOREGROUND_CHANNEL.name();
+                    int fg = a.i(key);
+                    if (fg >= a.classes) throw a.err(a.opt(key), "must be < C = " + a.classes + ", got " + fg);
+                    return a.apply(SudreDiceLoss.builder()).build();
                 });
 
         def("generalized-dice", "generalised Dice loss: class terms weighted by 1/volume^2 before the ratio (MONAI GeneralizedDiceLoss)",
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237",
                 List.of("include-background stays true by default (the paper's GDL weighs every class; without background a",
                         "background-only patch has all weights 0 and gives loss 0 with no gradient)."),
-                List.of(includeBackground(true, "library/MONAI default"),
-                        choice("weight-type", "square", "Class weight 1/G^2, 1/G or 1.", "square", "simple", "uniform"),
-                        choice("variant", "monai", "Which implementation's formula (see GeneralizedDiceLoss); segloss-v2 needs batch=true.",
-                                "monai", "liviaets", "segloss", "segloss-v2"),
-                        SMOOTH_NR, SMOOTH_DR.shown("1e-5 (> 0 for segloss-v2)"),
-                        bool("batch", false, "Pool the statistics over the batch (one value)."),
-                        IGNORE, REDUCTION),
+                opts(GeneralizedDiceLoss.OPTIONS),
                 a -> {
-                    GeneralizedDiceLoss.Variant v = a.e("variant", GeneralizedDiceLoss.Variant.class);
-                    a.unusedUnless(v != GeneralizedDiceLoss.Variant.SEGLOSS_V2, "smooth-nr", "with variant=segloss-v2 (its numerator"
-                            + " has no smoothing)");
-                    return a.common(GeneralizedDiceLoss.builder(), a.b("include-background"))
-                            .weightType(a.e("weight-type", GeneralizedDiceLoss.WeightType.class)).variant(v)
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch")).build();
+                    GeneralizedDiceLoss.Variant v = a.e(GeneralizedDiceLoss.VARIANT.name(), GeneralizedDiceLoss.Variant.class);
+                    a.unusedUnless(v != GeneralizedDiceLoss.Variant.SEGLOSS_V2, RegionLossBuilder.SMOOTH_NR.name(), "with variant=segloss-v2"
+                            + " (its numerator has no smoothing)");
+                    return a.apply(GeneralizedDiceLoss.builder()).build();
                 });
 
         def("cross-entropy", "multi-class cross-entropy on logits (PyTorch nn.CrossEntropyLoss)",
                 "PyTorch CrossEntropyLoss semantics; loss-spec 1.1",
                 List.of("Always over every class (no include-background); weight has C entries; MEAN is PyTorch's weighted mean."),
-                List.of(numbers("weight", "C entries", Range.NON_NEG, "Class weights, background included."),
-                        num("label-smoothing", "0", Range.UNIT_OPEN, "Target (1 - eps) onehot + eps / C."),
-                        IGNORE, REDUCTION),
+                opts(CrossEntropyLoss.OPTIONS),
                 a -> {
-                    CrossEntropyLoss.Builder b = a.common(CrossEntropyLoss.builder(), true).labelSmoothing(a.f("label-smoothing"));
-                    float[] w = a.perClass("weight");
+                    CrossEntropyLoss.Builder b = a.apply(CrossEntropyLoss.builder());
+                    float[] w = a.perClass(WEIGHT);
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -797,35 +791,26 @@ public final class LossCatalog {
         def("weighted-cross-entropy", "cross-entropy whose foreground classes are weighted by (N - S_c)/S_c, recomputed per batch",
                 "Sudre et al., DLMIA 2017, arXiv 1707.03237, Sec. 2 (WCE)",
                 List.of("With C > 2 every foreground class gets its own automatic weight (segloss's extension of the two-class paper form)."),
-                List.of(choice("weight-source", "prediction", "S = sum of predicted probabilities (paper as printed) or of reference voxels.",
-                                "prediction", "reference"),
-                        IGNORE, REDUCTION),
-                a -> a.common(WeightedCrossEntropyLoss.builder(), true)
-                        .weightSource(a.e("weight-source", WeightedCrossEntropyLoss.WeightSource.class)).build());
+                opts(WeightedCrossEntropyLoss.OPTIONS),
+                a -> a.apply(WeightedCrossEntropyLoss.builder()).build());
 
         def("focal", "focal loss -(1 - p_t)^gamma log p_t on the softmax (MONAI FocalLoss)",
                 "Lin et al., ICCV 2017, arXiv 1708.02002, Eq. 5",
                 List.of("alpha multiplies the background by 1 - alpha and every other class by alpha; alpha-per-class replaces it."),
-                List.of(num("gamma", "2", Range.NON_NEG, "Focusing exponent; 0 gives cross-entropy."),
-                        num("alpha", null, Range.UNIT, "Scalar class balance."),
-                        numbers("alpha-per-class", "one per kept class", Range.UNIT, "Class balance per class (not with alpha)."),
-                        includeBackground(true, "library/MONAI default"),
-                        choice("variant", "standard", "monai: softmax over the foreground channels only when the background is excluded.",
-                                "standard", "monai"),
-                        WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(FocalLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    if (a.has("alpha") && a.has("alpha-per-class")) {
-                        throw a.err(a.opt("alpha-per-class"), "cannot be combined with alpha (one replaces the other); give one of them");
+                    boolean ib = a.b(INCLUDE_BACKGROUND);
+                    String alpha = FocalLoss.ALPHA.name(), perClass = FocalLoss.ALPHA_PER_CLASS.name();
+                    if (a.has(alpha) && a.has(perClass)) {
+                        throw a.err(a.opt(perClass), "cannot be combined with alpha (one replaces the other); give one of them");
                     }
                     // the variant changes only the softmax without the background and the sum reduction (FocalLoss)
-                    a.unusedUnless(!ib || a.reduction() == Reduction.SUM, "variant", "with include-background=true and reduction=mean");
-                    FocalLoss.Builder b = a.common(FocalLoss.builder(), ib).gamma(a.f("gamma"))
-                            .variant(a.e("variant", FocalLoss.Variant.class));
-                    if (a.has("alpha")) b.alpha(a.f("alpha"));
-                    float[] apc = a.perKept("alpha-per-class", ib);
+                    a.unusedUnless(!ib || a.reduction() == Reduction.SUM, FocalLoss.VARIANT.name(),
+                            "with include-background=true and reduction=mean");
+                    FocalLoss.Builder b = a.apply(FocalLoss.builder());
+                    float[] apc = a.perKept(perClass, ib);
                     if (apc != null) b.alphaPerClass(apc);
-                    float[] w = a.perKept("weight", ib);
+                    float[] w = a.perKept(WEIGHT, ib);
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -833,18 +818,10 @@ public final class LossCatalog {
         def("sensitivity-specificity", "lambda * MSE over the positive voxels + (1 - lambda) * MSE over the negative voxels, per class",
                 "Brosch et al., MICCAI 2015; as in Sudre et al., DLMIA 2017, arXiv 1707.03237 (lambda = 0.05)",
                 List.of(),
-                List.of(num("lambda", "0.05", Range.UNIT, "Weight of the positive-voxel (sensitivity) term."),
-                        num("epsilon", "1e-5", Range.POS, "Added to both denominators."),
-                        bool("batch", false, "Pool the sums over the batch (one item per class) instead of per sample."),
-                        choice("form", "per-class", "per-class: reduction over the items; sum-over-classes: NiftyNet's.",
-                                "per-class", "sum-over-classes"),
-                        includeBackground(true, "library default"), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(SensitivitySpecificityLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    SensitivitySpecificityLoss.Builder b = a.common(SensitivitySpecificityLoss.builder(), ib)
-                            .sensitivityWeight(a.f("lambda")).epsilon(a.f("epsilon")).batch(a.b("batch"))
-                            .form(a.e("form", SensitivitySpecificityLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    SensitivitySpecificityLoss.Builder b = a.apply(SensitivitySpecificityLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -853,17 +830,10 @@ public final class LossCatalog {
                 "Salehi et al., MLMI 2017, arXiv 1706.05721",
                 List.of("alpha weighs false positives, beta false negatives (MONAI/Salehi order). The defaults 0.5/0.5 are MONAI's",
                         "and equal the dice loss with twice the smoothing; the paper's best setting is alpha=0.3,beta=0.7."),
-                List.of(num("alpha", "0.5", Range.NON_NEG, "Weight of the false positives."),
-                        num("beta", "0.5", Range.NON_NEG, "Weight of the false negatives."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH,
-                        choice("form", "one-minus", "one-minus: 1 - TI (MONAI); negative: -TI (SegLoss), same gradient.", "one-minus", "negative"),
-                        includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(TverskyLoss.OPTIONS, trainingIncludeBackground(TverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    TverskyLoss.Builder b = a.common(TverskyLoss.builder(), ib).alpha(a.f("alpha")).beta(a.f("beta"))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"))
-                            .form(a.e("form", TverskyLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    TverskyLoss.Builder b = a.apply(TverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -871,13 +841,10 @@ public final class LossCatalog {
         def("asymmetric-similarity", "F-beta (asymmetric similarity) loss: Tversky with alpha = 1/(1 + b^2), beta = b^2/(1 + b^2)",
                 "Hashemi et al., IEEE Access 2018, arXiv 1803.11078",
                 List.of(),
-                List.of(num("f-beta", "1.5", Range.POS, "The F-beta parameter b (SegLoss AsymLoss: 1.5)."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH, includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(TverskyLoss.ASYMMETRIC_SIMILARITY_OPTIONS, trainingIncludeBackground(TverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    TverskyLoss.Builder b = a.common(TverskyLoss.asymmetricSimilarityBuilder(a.f("f-beta")), ib)
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"));
-                    float[] w = a.perKept("weight", ib);
+                    TverskyLoss.Builder b = a.apply(TverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -885,19 +852,10 @@ public final class LossCatalog {
         def("focal-tversky", "focal Tversky loss (1 - TI)^exponent per class",
                 "Abraham and Khan, ISBI 2019, arXiv 1810.07842, Eq. 4 (gamma = 4/3: exponent 0.75)",
                 List.of("alpha weighs false positives, beta false negatives: the paper's 'alpha = 0.7' (on FN) is beta=0.7 here."),
-                List.of(num("alpha", "0.3", Range.NON_NEG, "Weight of the false positives."),
-                        num("beta", "0.7", Range.NON_NEG, "Weight of the false negatives."),
-                        num("exponent", "0.75", Range.POS, "The power applied to 1 - TI (1/gamma of the paper)."),
-                        SMOOTH_NR, SMOOTH_DR, BATCH,
-                        choice("form", "per-class", "per-class (paper Eq. 4) or mean-then-power (authors' code, SegLoss).",
-                                "per-class", "mean-then-power"),
-                        includeBackground(false, BG_DICE), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(FocalTverskyLoss.OPTIONS, trainingIncludeBackground(FocalTverskyLoss.INCLUDE_BACKGROUND, false, BG_DICE)),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    FocalTverskyLoss.Builder b = a.common(FocalTverskyLoss.builder(), ib).alpha(a.f("alpha")).beta(a.f("beta"))
-                            .exponent(a.f("exponent")).smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).batch(a.b("batch"))
-                            .form(a.e("form", FocalTverskyLoss.Form.class));
-                    float[] w = a.perKept("weight", ib);
+                    FocalTverskyLoss.Builder b = a.apply(FocalTverskyLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -906,24 +864,13 @@ public final class LossCatalog {
                 "Wong et al., MICCAI 2018, arXiv 1809.00076",
                 List.of("Dice term over the kept classes, pooled over the batch (paper); the CE term always uses every class with",
                         "label-frequency weights (or ce-weight). form=segloss is SegLoss's ExpLog_loss (its CE has no power)."),
-                List.of(choice("form", "paper", "paper (Wong et al.) or segloss (power of -ln of the mean Dice, plain weighted CE).",
-                                "paper", "segloss"),
-                        num("gamma-dice", "0.3", Range.POS, "Exponent of the Dice term."),
-                        num("gamma-cross", "0.3", Range.POS, "Exponent of the cross-entropy term (form=paper only)."),
-                        num("weight-dice", "0.8", Range.NON_NEG, "w_Dice."),
-                        num("weight-cross", "0.2", Range.NON_NEG, "w_Cross."),
-                        num("epsilon", "1", Range.POS, "Dice pseudo-count in numerator and denominator."),
-                        bool("batch", true, "Dice pooled over the batch (paper); false: per (sample, class)."),
-                        numbers("ce-weight", "C entries", Range.NON_NEG, "Fixed CE class weights instead of the frequency weights.")
-                                .shown("none (frequency weights; 1 for form=segloss)"),
-                        includeBackground(true, "library default; the paper averages over all labels"), IGNORE),
+                opts(ExpLogLoss.OPTIONS),
                 a -> {
-                    ExpLogLoss.Form form = a.e("form", ExpLogLoss.Form.class);
-                    a.unusedUnless(form == ExpLogLoss.Form.PAPER, "gamma-cross", "with form=segloss (its cross-entropy has no power)");
-                    ExpLogLoss.Builder b = a.common(ExpLogLoss.builder(), a.b("include-background")).form(form)
-                            .gammaDice(a.f("gamma-dice")).gammaCross(a.f("gamma-cross")).weightDice(a.f("weight-dice"))
-                            .weightCross(a.f("weight-cross")).epsilon(a.f("epsilon")).batch(a.b("batch"));
-                    float[] w = a.perClass("ce-weight");
+                    ExpLogLoss.Form form = a.e(ExpLogLoss.FORM.name(), ExpLogLoss.Form.class);
+                    a.unusedUnless(form == ExpLogLoss.Form.PAPER, ExpLogLoss.GAMMA_CROSS.name(), "with form=segloss (its cross-entropy has"
+                            + " no power)");
+                    ExpLogLoss.Builder b = a.apply(ExpLogLoss.builder());
+                    float[] w = a.perClass(ExpLogLoss.CE_WEIGHT.name());
                     if (w != null) b.ceWeight(w);
                     return b.build();
                 });
@@ -932,12 +879,10 @@ public final class LossCatalog {
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("A regulariser: the labels enter only through ignore-index, so alone it learns nothing about them;",
                         "left-atrium is the paper's composite (Dice + overlap + focal-positive)."),
-                List.of(num("smooth-dr", "1e-5", Range.POS, "Added to the voxel count."),
-                        includeBackground(false, "library default"), WEIGHT_KEPT, IGNORE, REDUCTION),
+                opts(OverlapLoss.OPTIONS),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    OverlapLoss.Builder b = a.common(OverlapLoss.builder(), ib).smoothDr(a.f("smooth-dr"));
-                    float[] w = a.perKept("weight", ib);
+                    OverlapLoss.Builder b = a.apply(OverlapLoss.builder());
+                    float[] w = a.perKept(WEIGHT, a.b(INCLUDE_BACKGROUND));
                     if (w != null) b.weight(w);
                     return b.build();
                 });
@@ -945,53 +890,44 @@ public final class LossCatalog {
         def("focal-positive", "focal cross-entropy over the foreground voxels only",
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("Background voxels are not supervised: alone it over-segments; left-atrium is the paper's composite."),
-                List.of(num("gamma", "2", Range.NON_NEG, "Focusing exponent."), IGNORE),
-                a -> {
-                    FocalPositiveLoss.Builder b = FocalPositiveLoss.builder().gamma(a.f("gamma"));
-                    if (a.i("ignore-index") != null) b.ignoreIndex(a.i("ignore-index"));
-                    return b.build();
-                });
+                opts(FocalPositiveLoss.OPTIONS),
+                a -> a.apply(FocalPositiveLoss.builder()).build());
 
         def("left-atrium", "Yang et al.'s composite: Dice + lambda-overlap * overlap + lambda-focal-positive * focal-positive",
                 "Yang et al., STACOM 2018, arXiv 1812.05807 (reconstructed from the description, not verified)",
                 List.of("The Dice term is the dice loss (MONAI defaults, include-background as given); the overlap term excludes",
                         "the background; weights 1, 1 as LeftAtriumLoss.create()."),
-                List.of(num("lambda-overlap", "1", Range.NON_NEG, "Weight of the overlap term."),
-                        num("lambda-focal-positive", "1", Range.NON_NEG, "Weight of the focal-positive term."),
-                        num("gamma", "2", Range.NON_NEG, "Focal-positive exponent."),
-                        includeBackground(false, "Dice term; " + BG_DICE), IGNORE),
+                opts(LeftAtriumLoss.OPTIONS, trainingIncludeBackground(LeftAtriumLoss.INCLUDE_BACKGROUND, false, "Dice term; " + BG_DICE)),
                 a -> {
-                    a.unusedUnless(a.f("lambda-focal-positive") != 0f, "gamma", "with lambda-focal-positive=0 (that term is off)");
-                    Integer ig = a.i("ignore-index");
-                    DiceLoss.Builder dice = DiceLoss.builder().includeBackground(a.b("include-background"));
+                    float lambdaOverlap = a.f(LeftAtriumLoss.LAMBDA_OVERLAP.name()), lambdaFocal = a.f(LeftAtriumLoss.LAMBDA_FOCAL_POSITIVE.name());
+                    a.unusedUnless(lambdaFocal != 0f, LeftAtriumLoss.GAMMA.name(), "with lambda-focal-positive=0 (that term is off)");
+                    Integer ig = a.i(SegmentationLoss.IGNORE_INDEX.name());
+                    DiceLoss.Builder dice = DiceLoss.builder().includeBackground(a.b(INCLUDE_BACKGROUND));
                     OverlapLoss.Builder ov = OverlapLoss.builder();
-                    FocalPositiveLoss.Builder fp = FocalPositiveLoss.builder().gamma(a.f("gamma"));
+                    FocalPositiveLoss.Builder fp = LeftAtriumLoss.GAMMA.set(FocalPositiveLoss.builder(), a.f(LeftAtriumLoss.GAMMA.name()));
                     if (ig != null) {
                         dice.ignoreIndex(ig);
                         ov.ignoreIndex(ig);
                         fp.ignoreIndex(ig);
                     }
-                    return LeftAtriumLoss.of(dice.build(), a.f("lambda-overlap"), ov.build(), a.f("lambda-focal-positive"), fp.build());
+                    return LeftAtriumLoss.of(dice.build(), lambdaOverlap, ov.build(), lambdaFocal, fp.build());
                 });
 
         def("lovasz-softmax", "Lovasz extension of the per-class Jaccard loss on the softmax probabilities",
                 "Berman et al., CVPR 2018, arXiv 1705.08790, Alg. 1",
                 List.of(),
-                List.of(new Opt("classes", Type.CHOICE_OR_INTEGERS, "present", null, List.of("present", "all"), Range.NON_NEG,
-                                "class ids", "Classes averaged: present in the batch (or image), all kept, or these ids."),
-                        bool("per-image", false, "Per image, then the mean over the images; false: the batch is one set."),
-                        includeBackground(true, "reference default"), IGNORE, REDUCTION),
+                opts(LovaszSoftmaxLoss.OPTIONS),
                 a -> {
-                    LovaszSoftmaxLoss.Builder b = a.common(LovaszSoftmaxLoss.builder(), a.b("include-background")).perImage(a.b("per-image"));
-                    String cl = a.raw("classes").toLowerCase(Locale.ROOT);
+                    LovaszSoftmaxLoss.Builder b = a.apply(LovaszSoftmaxLoss.builder());
+                    String key = LovaszSoftmaxLoss.CLASSES.name(), cl = a.raw(key).toLowerCase(Locale.ROOT);
                     if (cl.equals("present")) b.classes(LovaszSoftmaxLoss.Classes.PRESENT);
                     else if (cl.equals("all")) b.classes(LovaszSoftmaxLoss.Classes.ALL);
                     else {
-                        int[] ids = a.classIds("classes");
+                        int[] ids = a.classIds(key);
                         for (int id : ids) {
-                            if (id == 0 && !a.b("include-background")) {
-                                throw a.err(a.opt("classes"), "lists class 0, but include-background=false drops it; got "
-                                        + java.util.Arrays.toString(ids));
+                            if (id == 0 && !a.b(INCLUDE_BACKGROUND)) {
+                                throw a.err(a.opt(key), "lists class 0, but include-background=false drops it; got "
+                                        + Arrays.toString(ids));
                             }
                         }
                         b.classes(ids);
@@ -1003,28 +939,22 @@ public final class LossCatalog {
                 "Fidon et al., BrainLes 2017, arXiv 1707.00478, Eqs. 6, 9; MONAI GeneralizedWassersteinDiceLoss",
                 List.of("distance-matrix=binary (every confusion costs 1) is the default because C is the only thing known about",
                         "the classes; give C*C row-major distances (zero diagonal) to make related classes cheaper to confuse."),
-                List.of(new Opt("distance-matrix", Type.CHOICE_OR_NUMBERS, "binary", null, List.of("binary"), Range.NON_NEG,
-                                "C*C numbers >= 0 (row-major)", "Ground distance M between classes (row = true class)."),
-                        choice("weighting", "default", "default (paper: background alpha 0) or gdl (Tilborghs et al.).", "default", "gdl"),
-                        SMOOTH_NR, SMOOTH_DR, IGNORE, REDUCTION),
+                opts(GeneralizedWassersteinDiceLoss.OPTIONS),
                 a -> {
                     int c = a.classes;
                     double[][] m;
-                    String raw = a.raw("distance-matrix");
+                    String key = GeneralizedWassersteinDiceLoss.DISTANCE_MATRIX.name(), raw = a.raw(key);
                     if (raw.equalsIgnoreCase("binary")) {
                         m = GeneralizedWassersteinDiceLoss.binary(c);
                     } else {
-                        double[] flat = a.numbers(a.opt("distance-matrix"), raw);
+                        double[] flat = a.numbers(a.opt(key), raw);
                         if (flat.length != c * c) {
-                            throw a.err(a.opt("distance-matrix"), "needs C*C = " + (c * c) + " values (row-major, C = " + c + "), got "
-                                    + flat.length);
+                            throw a.err(a.opt(key), "needs C*C = " + (c * c) + " values (row-major, C = " + c + "), got " + flat.length);
                         }
                         m = new double[c][c];
                         for (int i = 0; i < c; i++) System.arraycopy(flat, i * c, m[i], 0, c);
                     }
-                    return a.common(GeneralizedWassersteinDiceLoss.builder(), true).distanceMatrix(m)
-                            .weighting(a.e("weighting", GeneralizedWassersteinDiceLoss.Weighting.class))
-                            .smoothNr(a.f("smooth-nr")).smoothDr(a.f("smooth-dr")).build();
+                    return a.apply(GeneralizedWassersteinDiceLoss.builder()).distanceMatrix(m).build();
                 });
 
         def("boundary", "generalised Dice + boundary loss under the paper's per-epoch schedule (BoundarySchedule)",
@@ -1034,53 +964,42 @@ public final class LossCatalog {
                         "The region term is generalized-dice with its defaults (background included). The signed distance maps",
                         "are computed from each batch's labels. With step 0.01 a 10-epoch run reaches a boundary weight of",
                         "only 0.09: raise step for short runs (e.g. step=0.1)."),
-                List.of(choice("schedule", "paper", "Weight schedule.", "paper", "steal-weight"),
-                        num("step", "0.01", Range.UNIT, "Weight moved per epoch."),
-                        num("floor", null, Range.UNIT, "Lower bound of the region weight.").shown("0.01 (paper) / 0.1 (steal-weight)"),
-                        num("initial-boundary", "0.01", Range.NON_NEG, "Boundary weight at epoch 0 (steal-weight only)."),
-                        ints("idc", "class ids", Range.NON_NEG, "Classes the boundary term supervises.").shown("1..C-1 (all foreground)"),
-                        choice("convention", "voxel-boundary", "Signed distance convention (liviaets: the reference's one_hot2dist).",
-                                "voxel-boundary", "liviaets"),
-                        SPACING),
+                opts(BoundarySchedule.OPTIONS),
                 a -> {
-                    boolean paper = a.c("schedule").equals("paper");
-                    a.unusedUnless(!paper, "initial-boundary", "with schedule=paper (the boundary weight is 1 - alpha)");
-                    BoundaryLoss.Builder bb = BoundaryLoss.builder().convention(a.e("convention", Convention.class));
-                    int[] idc = a.classIds("idc");
+                    boolean paper = a.c(BoundarySchedule.SCHEDULE.name()).equals("paper");
+                    a.unusedUnless(!paper, BoundarySchedule.INITIAL_BOUNDARY.name(), "with schedule=paper (the boundary weight is 1 - alpha)");
+                    BoundaryLoss.Builder bb = a.apply(BoundaryLoss.builder());
+                    int[] idc = a.classIds(BoundaryLoss.IDC.name());
                     if (idc != null) bb.idc(idc);
                     double[] sp = a.spacing();
                     if (sp != null) bb.spacing(sp);
                     GeneralizedDiceLoss region = GeneralizedDiceLoss.create();
-                    double step = a.d("step");
+                    double step = a.d(BoundarySchedule.STEP.name());
+                    String floor = BoundarySchedule.FLOOR.name();
                     if (paper) {
-                        double floor = a.has("floor") ? a.d("floor") : 0.01;
-                        return BoundarySchedule.paper(region, bb.build(), step, floor);
+                        return BoundarySchedule.paper(region, bb.build(), step, a.has(floor) ? a.d(floor) : BoundarySchedule.PAPER_FLOOR);
                     }
-                    double floor = a.has("floor") ? a.d("floor") : 0.1;
-                    return BoundarySchedule.stealWeight(region, bb.build(), a.d("initial-boundary"), step, floor);
+                    return BoundarySchedule.stealWeight(region, bb.build(), a.d(BoundarySchedule.INITIAL_BOUNDARY.name()), step,
+                            a.has(floor) ? a.d(floor) : BoundarySchedule.STEAL_WEIGHT_FLOOR);
                 });
 
         def("hausdorff-dt", "Hausdorff-distance loss via distance transforms, (p - g)^2 (d_p^a + d_g^a) (MONAI HausdorffDTLoss)",
                 "Karimi and Salcudean, IEEE TMI 2020, arXiv 1904.10030, Eq. 8",
                 List.of("The distance fields of prediction and labels are computed on every call. The paper trains it together",
                         "with a Dice term whose weight is not reproduced here: dice-weight adds lambda * dice (same include-background)."),
-                List.of(num("alpha", "2", Range.POS, "Exponent of the distances."),
-                        includeBackground(false, "MONAI HausdorffDTLoss default"),
-                        bool("batch", false, "Average over the batch too (one item per class)."),
-                        bool("log", false, "log(1 + loss), MONAI's LogHausdorffDTLoss."),
-                        SPACING,
-                        num("dice-weight", "0", Range.NON_NEG, "Weight of an added soft Dice term (0: HD_DT alone)."),
+                List.of(new Opt(HausdorffDTLoss.ALPHA), new Opt(HausdorffDTLoss.INCLUDE_BACKGROUND), new Opt(HausdorffDTLoss.BATCH),
+                        new Opt(HausdorffDTLoss.LOG), new Opt(HausdorffDTLoss.SPACING),
+                        num(DICE_WEIGHT, "0", Range.NON_NEG, "Weight of an added soft Dice term (0: HD_DT alone)."),
                         WEIGHT_KEPT, REDUCTION),
                 a -> {
-                    boolean ib = a.b("include-background");
-                    HausdorffDTLoss.Builder b = a.common(HausdorffDTLoss.builder(), ib).alpha(a.f("alpha")).batch(a.b("batch"))
-                            .log(a.b("log"));
+                    boolean ib = a.b(INCLUDE_BACKGROUND);
+                    HausdorffDTLoss.Builder b = a.apply(HausdorffDTLoss.builder());
                     double[] sp = a.spacing();
                     if (sp != null) b.spacing(sp);
-                    float[] w = a.perKept("weight", ib);
+                    float[] w = a.perKept(WEIGHT, ib);
                     if (w != null) b.weight(w);
                     HausdorffDTLoss hd = b.build();
-                    float lambda = a.f("dice-weight");
+                    float lambda = a.f(DICE_WEIGHT);
                     if (lambda == 0f) return hd;
                     return WeightedSumLoss.builder().add(1f, hd).add(lambda, DiceLoss.builder().includeBackground(ib).build()).build();
                 });

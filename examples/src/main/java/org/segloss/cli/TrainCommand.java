@@ -177,7 +177,12 @@ final class TrainCommand implements Callable<Integer> {
             case ALREADY_DONE -> outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, epochs);
             case DIVERGED -> {
                 RunResult.Divergence d = result.divergence();
-                errStream.printf("segloss train: loss is %s at epoch %d step %d; stopping%n", d.value(), d.epoch(), d.step());
+                if (d.cause() == RunResult.Divergence.Cause.LOSS) {
+                    errStream.printf("segloss train: loss is %s at epoch %d step %d; stopping%n", d.value(), d.epoch(), d.step());
+                } else {
+                    errStream.printf("segloss train: the network's output is not finite at epoch %d step %d; stopping%n", d.epoch(),
+                            d.step());
+                }
                 return 1;
             }
             case STOPPED -> outStream.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after-epoch); continue with --resume%n",

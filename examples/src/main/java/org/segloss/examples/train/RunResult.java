@@ -27,15 +27,27 @@ public record RunResult(Status status, List<EpochResult> epochs, Divergence dive
         /** Resumed from a checkpoint that already covers every epoch: nothing was trained. */
         ALREADY_DONE,
         /**
-         * The loss was NaN or infinite at a step: the run ended there, before that step's update.
+         * The loss (or the network's output) was NaN or infinite at a step: the run ended there,
+         * before that step's update.
          * The checkpoint and metrics.csv hold the last finished epoch (none for a divergence in the
          * first epoch). A study records this as the run's result and goes on with the next run.
          */
         DIVERGED
     }
 
-    /** The step where the loss was not finite: epoch and step 1-based, and the value. */
-    public record Divergence(int epoch, int step, float value) {}
+    /**
+     * The step where the run diverged: epoch and step 1-based, the loss's value (NaN when the
+     * network's output was not finite, before any loss) and the cause.
+     */
+    public record Divergence(int epoch, int step, float value, Cause cause) {
+        /** What was not finite. */
+        public enum Cause {
+            /** The loss value. */
+            LOSS,
+            /** The network's output (logits), so no loss was computed. */
+            OUTPUT
+        }
+    }
 
     /** The last finished epoch, or null when none was trained. */
     public EpochResult last() { return epochs.isEmpty() ? null : epochs.get(epochs.size() - 1); }

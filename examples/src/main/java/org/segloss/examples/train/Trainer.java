@@ -44,9 +44,10 @@ import org.segloss.tensor.kernel.Parallel;
  * (normally or not). Results do not depend on it (spec/numerics.md, "Determinism"), so two runs
  * in one JVM give what two processes give.
  *
- * <p><b>Divergence.</b> A loss that is NaN or infinite at a step ends the run before that step's
- * update with {@link RunResult.Status#DIVERGED} and where it happened, not with an exception:
- * a caller running many runs records it and goes on.
+ * <p><b>Divergence.</b> A loss that is NaN or infinite at a step, or network outputs that are not
+ * finite (which a loss would reject with an exception), end the run before that step's update
+ * with {@link RunResult.Status#DIVERGED} and where and why it happened, not with an exception: a
+ * caller running many runs records it and goes on.
  *
  * <p>A Trainer runs once ({@link #run} or {@link #resume}); make a new one per run.
  */
@@ -214,15 +215,23 @@ public final class Trainer {
                 for (int step = 0; step < steps; step++) {
                     PatchSampler.Batch b = sampler.next(ss.batch());
                     opt.zeroGrad();
+                    Var[] logits = model.deepSupervision()
+                            ? model.forwardDeepSupervision(Var.constant(b.images())).toArray(Var[]::new)
+                            : new Var[] {model.forward(Var.constant(b.images()))};
+                    for (Var o : logits) {
+                        // a loss would reject non-finite logits with an exception; the run ends with a result instead
+                        if (!o.value().isFinite()) {
+                            return new RunResult(RunResult.Status.DIVERGED, done, new RunResult.Divergence(epoch + 1, step + 1, Float.NaN,
+                                    RunResult.Divergence.Cause.OUTPUT), (System.nanoTime() - startNanos) / 1e9);
+                        }
+                    }
                     Var l = model.deepSupervision()
-                            ? WeightedSumLoss.deepSupervision(loss, dsWeights,
-                                    model.forwardDeepSupervision(Var.constant(b.images())).toArray(Var[]::new),
-                                    UNet3d.downsampleTargets(b.labels(), scales))
-                            : loss.forward(model.forward(Var.constant(b.images())), b.labels());
+                            ? WeightedSumLoss.deepSupervision(loss, dsWeights, logits, UNet3d.downsampleTargets(b.labels(), scales))
+                            : loss.forward(logits[0], b.labels());
                     float value = l.item();
                     if (!Float.isFinite(value)) {
-                        return new RunResult(RunResult.Status.DIVERGED, done, new RunResult.Divergence(epoch + 1, step + 1, value),
-                                (System.nanoTime() - startNanos) / 1e9);
+                        return new RunResult(RunResult.Status.DIVERGED, done, new RunResult.Divergence(epoch + 1, step + 1, value,
+                                RunResult.Divergence.Cause.LOSS), (System.nanoTime() - startNanos) / 1e9);
                     }
                     l.backward();
                     opt.step();

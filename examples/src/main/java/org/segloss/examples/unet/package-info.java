@@ -7,7 +7,8 @@
  * ({@link org.segloss.examples.unet.PatchSampler}), inference
  * ({@link org.segloss.examples.unet.SlidingWindow}) and post-processing
  * ({@link org.segloss.examples.unet.LargestComponent}). Built only from the library's public API
- * ({@code org.segloss.nn}, {@code org.segloss.autograd}, {@code org.segloss.io}); the command
- * that trains it is {@code org.segloss.cli.TrainCommand}.
+ * ({@code org.segloss.nn}, {@code org.segloss.autograd}, {@code org.segloss.io}). The training
+ * run is {@code org.segloss.examples.train} ({@code Trainer}), which the command
+ * {@code org.segloss.cli.TrainCommand} calls.
  */
 package org.segloss.examples.unet;

@@ -131,11 +131,36 @@ class TrainerTest {
             public void onEpochEnd(EpochResult e) { ended.add(e.epoch()); }
         }).run();
         assertEquals(RunResult.Status.DIVERGED, r.status());
-        assertEquals(new RunResult.Divergence(2, 2, Float.NaN), r.divergence());
+        assertEquals(new RunResult.Divergence(2, 2, Float.NaN, RunResult.Divergence.Cause.LOSS), r.divergence());
         assertEquals(List.of(1), ended);
         assertEquals(1, r.epochs().size());
         assertEquals(before, Parallel.threads(), "the thread count is restored after a divergence too");
         assertEquals(2, Files.readAllLines(dir.resolve("metrics.csv")).size(), "metrics.csv holds the finished epoch");
+    }
+
+    @Test
+    void weightsBlownUpByAHugeLearningRateEndTheRunWithAResult(@TempDir Path dir) throws Exception {
+        RunConfig config = new RunConfig(SegmentationDataset.phantoms(SEED, 16, 1, 1), ModelSpec.defaults(), catalogLoss(null),
+                new TrainingSchedule(1, 4, 1e30f), SamplerSpec.of(8), ValidationSpec.defaults(), SEED, null, dir);
+        RunResult r = new Trainer(config).run();
+        assertEquals(RunResult.Status.DIVERGED, r.status());
+        assertEquals(RunResult.Divergence.Cause.OUTPUT, r.divergence().cause(), r.divergence().toString());
+        assertTrue(r.divergence().step() >= 2, "step 1 starts from the finite initial weights: " + r.divergence());
+    }
+
+    @Test
+    void aTrainedModelPredictsAsTheRunValidated(@TempDir Path dir) throws Exception {
+        RunConfig config = new RunConfig(SegmentationDataset.phantoms(SEED, 16, 1, 1), ModelSpec.defaults(), catalogLoss(null),
+                new TrainingSchedule(1, 2, 3e-3f), SamplerSpec.of(8), new ValidationSpec(null, Postprocess.largest_component), SEED,
+                null, dir);
+        RunResult r = new Trainer(config).run();
+        TrainedModel m = TrainedModel.load(dir.resolve(RunOutputs.CHECKPOINT_FILE), 1, 4);
+        assertEquals(new Inference(8, Postprocess.largest_component), m.inference());
+        LabelTensor predicted = m.predict(config.data().validation().get(0).image());
+        assertArrayEquals(r.last().validation().predictions().get(0).toArray(), predicted.toArray());
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> TrainedModel.load(dir.resolve(RunOutputs.CHECKPOINT_FILE), 1, 3));
+        assertTrue(x.getMessage().contains("does not fit a U-Net with 1 input channels and 3 classes"), x.getMessage());
     }
 
     @Test
