@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
@@ -20,7 +20,7 @@ public final class OpCatalog {
     private OpCatalog() {}
 
     /** One sampled case: the function, its inputs, and a label of the shapes and parameters. */
-    public record Case(String op, String detail, Function<Var[], Var> fn, Tensor[] inputs) {}
+    public record Case(String op, String detail, GradCheck.VarFunction fn, Tensor[] inputs) {}
 
     /** A primitive and how to sample cases of it. {@code large} asks for inputs above the full-Jacobian limit. */
     public record Entry(String op, Sampler sampler) {
@@ -62,7 +62,7 @@ public final class OpCatalog {
 
     /**
      * Distinct values for max/min: magnitudes 1.02^k, signs alternating, shuffled, so that
-     * neighbours differ by >= 2 %, twenty times the full-mode relative step (at most 343 values).
+     * neighbours differ by >= 2 % of |x|, twice the full-mode relative step that moves one of them (at most 343 values).
      */
     static Tensor distinct(SplittableRandom r, int[] d) {
         int n = Shape.of(d).size();
@@ -107,7 +107,7 @@ public final class OpCatalog {
         return Arrays.copyOf(tmp, n);
     }
 
-    private static Entry unary(String op, Function<Var, Var> f, float lo, float hi, float... kinks) {
+    private static Entry unary(String op, UnaryOperator<Var> f, float lo, float hi, float... kinks) {
         return new Entry(op, (r, large) -> {
             int[] d = shape(r, large);
             Tensor x = kinks.length == 0 ? uniform(r, lo, hi, d) : awayFrom(r, lo, hi, 0.05f, d, kinks);
@@ -209,7 +209,7 @@ public final class OpCatalog {
                 int[] d = shape(r, large);
                 int axis = r.nextInt(d.length) - (r.nextBoolean() ? d.length : 0);
                 boolean keep = r.nextBoolean();
-                Function<Var[], Var> f = switch (kind) {
+                GradCheck.VarFunction f = switch (kind) {
                     case "softmax" -> v -> v[0].softmax(axis);
                     case "logSoftmax" -> v -> v[0].logSoftmax(axis);
                     default -> v -> v[0].logSumExp(axis, keep);

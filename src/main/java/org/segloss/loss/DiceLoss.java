@@ -66,7 +66,7 @@ public final class DiceLoss extends SegmentationLoss {
                 ? predSum.add(targetSum).sub(inter).mul(2f).add(smoothDr)
                 : predSum.add(targetSum).add(smoothDr);
         Var f = numer.div(denom).rsub(1f);   // [B, C'] or [C']
-        return weightAndReduce(f);
+        return weightAndReduce(f, p, batch);   // samples with every voxel ignored left out
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

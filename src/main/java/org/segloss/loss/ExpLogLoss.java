@@ -126,11 +126,12 @@ public final class ExpLogLoss extends SegmentationLoss {
         RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch);   // I = Σ p g, P = Σ p, G = Σ g: fused or composed
         Var d = s.intersection().mul(2f).add(epsilon)
                 .div(s.predSum().add(s.targetSum()).add(epsilon));
+        if (nothingCounts(p)) return d.sum().mul(0f);   // no voxel counts: 0, zero gradient
         if (form == Form.SEGLOSS) {
-            Var meanDice = d.mean().clamp(SEGLOSS_MIN_DICE, Float.POSITIVE_INFINITY);
+            Var meanDice = meanItems(d, p, batch).clamp(SEGLOSS_MIN_DICE, Float.POSITIVE_INFINITY);
             return negLogPow(meanDice, gammaDice);
         }
-        return negLogPow(d, gammaDice).mean();
+        return meanItems(negLogPow(d, gammaDice), p, batch);   // all-ignored samples left out
     }
 
     /** max(-ln x, MIN_LOG)^γ. */

@@ -94,9 +94,10 @@ public final class FocalTverskyLoss extends SegmentationLoss {
     protected Var compute(Prepared p) {
         Var ti = TverskyLoss.index(RegionStatistics.of(this, p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         if (form == Form.MEAN_THEN_POWER) {
-            return power(ti.mean().rsub(1f));
+            if (nothingCounts(p)) return ti.sum().mul(0f);   // no voxel counts: 0, zero gradient
+            return power(meanItems(ti, p, batch).rsub(1f));   // all-ignored samples left out
         }
-        return weightAndReduce(power(ti.rsub(1f)));
+        return weightAndReduce(power(ti.rsub(1f)), p, batch);
     }
 
     /** max(base, MIN_BASE)^exponent; the clamp keeps the slope finite at a perfect score. */

@@ -115,7 +115,7 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
             case SEGLOSS -> wi.add(smoothNr).mul(-2f).div(wu.add(smoothDr));
             case SEGLOSS_V2 -> wi.mul(-2f).div(wu.clamp(smoothDr, Float.POSITIVE_INFINITY));
         };
-        return reduce(f);
+        return reduceItems(f, p, batch);   // samples with every voxel ignored left out
     }
 
     /** The weights of G ([B, C'] or [C']) under this variant's rule, as a plain tensor. */

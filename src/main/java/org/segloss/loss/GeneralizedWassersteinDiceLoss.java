@@ -122,8 +122,9 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         if (activation == Activation.SOFTMAX) {
             // the fused path; a one-hot target is turned into labels first (-1 = ignored), so both
             // target forms give the same bits
-            if (p.labels() != null) return reduce(fused(p.input(), p.labels(), ignoreIndex, b, c));
-            return reduce(fused(p.input(), LabelTensor.of(labels(p, b, c, s), b, s), -1, b, c));
+            // samples with every voxel ignored are left out of the reduction
+            if (p.labels() != null) return reduceItems(fused(p.input(), p.labels(), ignoreIndex, b, c), p, false);
+            return reduceItems(fused(p.input(), LabelTensor.of(labels(p, b, c, s), b, s), -1, b, c), p, false);
         }
         Var probs = p.probs();                          // [B, C, *spatial], 0 at ignored voxels
         int[] y = labels(p, b, c, s);                   // [B*S], -1 at ignored voxels
@@ -135,7 +136,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         Var errors = weighting == Weighting.DEFAULT ? w.sum(1) : w.mul(alpha).sum(1);
         Var numer = tp.mul(2f).add(smoothNr);
         Var denom = tp.mul(2f).add(errors).add(smoothDr);
-        return reduce(numer.div(denom).rsub(1f));        // [B] → reduction
+        return reduceItems(numer.div(denom).rsub(1f), p, false);   // [B] → reduction, all-ignored samples left out
     }
 
     /**

@@ -40,7 +40,7 @@ public final class JaccardLoss extends SegmentationLoss {
         RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch, false);
         Var inter = s.intersection();
         Var union = s.predSum().add(s.targetSum()).sub(inter);
-        return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f));
+        return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f), p, batch);   // all-ignored samples left out
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

@@ -48,7 +48,7 @@ public final class OverlapLoss extends SegmentationLoss {
             count = p.valid().sum(axes, false);                  // [B, 1]
         }
         Var ol = crisp.mul(2f).div(Var.constant(count.add(smoothDr)));
-        return weightAndReduce(ol);
+        return weightAndReduce(ol, p, false);   // all-ignored samples left out
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

@@ -153,9 +153,14 @@ public abstract class SegmentationLoss implements Loss {
                 if (v == ignoreIndex) {
                     anyIgnored = true;
                 } else if (v < 0 || v >= c) {
+                    // a 0/1 label map for a one-channel input: the usual binary-sigmoid mix-up
+                    String hint = c == 1 && v == 1
+                            ? " (a one-channel " + activation + " input takes a float mask target [B, 1, *spatial] = "
+                              + expected.insert(1, 1) + " with values 0/1; or give C = 2 channels and keep the 0/1 labels)"
+                            : "";
                     throw new IllegalArgumentException(n + ": labels must be in [0, " + c + ")"
                             + (ignoreIndex != NO_IGNORE ? " or equal ignoreIndex " + ignoreIndex : "")
-                            + ", got " + v + " at flat index " + i);
+                            + ", got " + v + " at flat index " + i + hint);
                 }
             }
             LabelTensor finalLabels = labels;
@@ -250,6 +255,102 @@ public abstract class SegmentationLoss implements Loss {
             items = items.mul(Tensor.of(weight, d));
         }
         return reduce(items);
+    }
+
+    /**
+     * As {@link #weightAndReduce(Var)}, leaving out the samples whose voxels are all ignored (see
+     * {@link #reduceItems}).
+     */
+    protected Var weightAndReduce(Var items, Prepared p, boolean batch) {
+        if (weight != null) {
+            int r = items.shape().rank();
+            int[] d = new int[r];
+            Arrays.fill(d, 1);
+            d[r - 1] = weight.length;
+            items = items.mul(Tensor.of(weight, d));
+        }
+        return reduceItems(items, p, batch);
+    }
+
+    /**
+     * The reduction of per-item values, leaving out the samples whose voxels are all ignored
+     * ({@code ignoreIndex}). Such a sample has no region to score: its statistics are all zero and
+     * an overlap score would call it perfect (Dice 1, loss 0), pulling the mean loss and the
+     * gradient of the other samples towards 0 (halving both in a batch of two). Like the
+     * per-voxel losses, which average over the voxels that count, the region losses average over
+     * the samples that count. {@code items} is {@code [B, ...]} (sample axis first) unless
+     * {@code batch} pooled the statistics over the batch ({@code [C']} or a scalar; an ignored
+     * sample then adds nothing to the sums). MEAN divides by the items of the samples kept, SUM
+     * adds them, NONE returns every item with the left-out ones 0 (no gradient). When no voxel of
+     * the batch counts the loss is 0 with a zero gradient (never NaN). Without ignored samples
+     * this is {@link #reduce} exactly.
+     */
+    protected Var reduceItems(Var items, Prepared p, boolean batch) {
+        boolean[] keep = samplesThatCount(p);
+        if (keep == null) return reduce(items);
+        int kept = 0;
+        for (boolean k : keep) kept += k ? 1 : 0;
+        if (batch || kept == 0) {
+            return kept == 0 ? reduce(items.mul(0f)) : reduce(items);
+        }
+        Var masked = items.mul(sampleMask(keep, items.shape().rank()));
+        int perSample = items.shape().size() / keep.length;
+        return switch (reduction) {
+            case MEAN -> masked.sum().mul((float) (1.0 / ((double) kept * perSample)));
+            case SUM -> masked.sum();
+            case NONE -> masked;
+        };
+    }
+
+    /**
+     * The mean over every item of {@code items}, leaving out the samples whose voxels are all
+     * ignored as {@link #reduceItems} does with MEAN (for forms that average before a power or a
+     * log, whatever the reduction).
+     */
+    protected Var meanItems(Var items, Prepared p, boolean batch) {
+        boolean[] keep = samplesThatCount(p);
+        if (keep == null) return items.mean();
+        int kept = 0;
+        for (boolean k : keep) kept += k ? 1 : 0;
+        if (kept == 0) return items.mul(0f).sum();
+        if (batch) return items.mean();
+        int perSample = items.shape().size() / keep.length;
+        return items.mul(sampleMask(keep, items.shape().rank())).sum().mul((float) (1.0 / ((double) kept * perSample)));
+    }
+
+    /** 1 for the samples kept, 0 for the others, shaped {@code [B, 1, ...]} to broadcast against rank-{@code rank} items. */
+    private static Tensor sampleMask(boolean[] keep, int rank) {
+        int[] d = new int[rank];
+        Arrays.fill(d, 1);
+        d[0] = keep.length;
+        float[] m = new float[keep.length];
+        for (int i = 0; i < m.length; i++) m[i] = keep[i] ? 1f : 0f;
+        return Tensor.wrap(m, d);
+    }
+
+    /** Whether no voxel of the batch counts (every label is ignoreIndex): the loss is then 0. */
+    protected static boolean nothingCounts(Prepared p) {
+        boolean[] keep = samplesThatCount(p);
+        if (keep == null) return false;
+        for (boolean k : keep) if (k) return false;
+        return true;
+    }
+
+    /**
+     * Which samples have at least one voxel that counts, or null when all of them do (nothing is
+     * left out).
+     */
+    static boolean[] samplesThatCount(Prepared p) {
+        Tensor valid = p.valid();   // [B, 1, *spatial] or null
+        if (valid == null) return null;
+        int b = valid.dim(0), s = valid.size() / b;
+        boolean[] keep = new boolean[b];
+        boolean all = true;
+        for (int i = 0; i < b; i++) {
+            for (int j = i * s, end = j + s; j < end && !keep[i]; j++) keep[i] = valid.at(j) != 0f;
+            all &= keep[i];
+        }
+        return all ? null : keep;
     }
 
     /** MEAN, SUM or NONE over every element of {@code items}. */

@@ -98,7 +98,7 @@ public final class SensitivitySpecificityLoss extends SegmentationLoss {
         Var pos = se.mul(r).sum(axes).div(Var.constant(r.sum(axes, false).add(epsilon)));
         Var negTerm = se.mul(neg).sum(axes).div(Var.constant(neg.sum(axes, false).add(epsilon)));
         Var ss = pos.mul(sensitivityWeight).add(negTerm.mul(1f - sensitivityWeight));   // [B, C'] or [C']
-        if (form == Form.PER_CLASS) return weightAndReduce(ss);
+        if (form == Form.PER_CLASS) return weightAndReduce(ss, p, batch);   // all-ignored samples left out
         if (weight != null) {
             int rank = ss.shape().rank();
             int[] d = new int[rank];
@@ -106,7 +106,7 @@ public final class SensitivitySpecificityLoss extends SegmentationLoss {
             d[rank - 1] = weight.length;
             ss = ss.mul(Tensor.of(weight, d));
         }
-        return reduce(ss.sum(ss.shape().rank() - 1));   // [B] (or a scalar with batch), then over the samples
+        return reduceItems(ss.sum(ss.shape().rank() - 1), p, batch);   // [B] (or a scalar with batch), then over the samples
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

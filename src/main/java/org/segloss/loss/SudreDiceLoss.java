@@ -84,7 +84,7 @@ public final class SudreDiceLoss extends SegmentationLoss {
         Var dl = i1.div(s1).add(i0.div(s0)).rsub(1f);        // [B, 1] or [1]
         int[] dims = dl.shape().dims();
         Var perSample = batch ? dl.reshape() : dl.reshape(dims[0]);
-        return reduce(perSample);
+        return reduceItems(perSample, p, batch);   // all-ignored samples left out (they would score -1)
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

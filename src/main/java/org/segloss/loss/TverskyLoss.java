@@ -104,7 +104,7 @@ public final class TverskyLoss extends SegmentationLoss {
     protected Var compute(Prepared p) {
         Var ti = index(RegionStatistics.of(this, p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         Var f = form == Form.ONE_MINUS ? ti.rsub(1f) : ti.neg();
-        return weightAndReduce(f);
+        return weightAndReduce(f, p, batch);   // samples with every voxel ignored left out
     }
 
     /**

@@ -92,13 +92,21 @@ public final class WeightedSumLoss implements Loss {
      * The deep-supervision loss: Σ_k w_k L(outputs[k], targets[k]) over the scales, each output
      * compared with its own (downsampled) target.
      *
-     * @throws IllegalArgumentException if the numbers of outputs, targets and weights differ, or an
-     *     output's spatial shape does not match its target's
+     * @throws IllegalArgumentException if a weight is negative, NaN or infinite, if the numbers of
+     *         outputs, targets and weights differ, or an output's spatial shape does not match its
+     *         target's
      */
     public static Var deepSupervision(Loss loss, float[] weights, Var[] outputs, LabelTensor[] targets) {
         if (outputs.length != targets.length || outputs.length != weights.length) {
             throw new IllegalArgumentException("deepSupervision: need one weight and one target per output, got "
                     + outputs.length + " outputs, " + targets.length + " targets, " + weights.length + " weights");
+        }
+        for (int k = 0; k < weights.length; k++) {
+            // as the builder's add: a negative weight would reward the error at that scale, NaN poisons the sum
+            if (!(weights[k] >= 0f) || Float.isInfinite(weights[k])) {
+                throw new IllegalArgumentException("deepSupervision: weights must be finite and >= 0, got " + weights[k]
+                        + " at output " + k + " in " + java.util.Arrays.toString(weights));
+            }
         }
         Var total = null;
         for (int k = 0; k < outputs.length; k++) {

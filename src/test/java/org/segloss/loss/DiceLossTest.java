@@ -134,4 +134,17 @@ class DiceLossTest {
         e = assertThrows(IllegalArgumentException.class, () -> DiceLoss.create().forward(logits, soft));
         assertTrue(e.getMessage().contains("softLabel"), e.getMessage());
     }
+
+    @Test
+    void oneChannelSigmoidWithALabelMapSaysToPassAFloatMaskOrTwoChannels() {
+        DiceLoss l = DiceLoss.builder().activation(Activation.SIGMOID).build();
+        Tensor x = Tensor.randn(1, 2, 1, 3, 3);
+        LabelTensor y = LabelTensor.of(new int[] {0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0}, 2, 3, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.forward(Var.constant(x), y));
+        assertTrue(e.getMessage().contains("one-channel SIGMOID input takes a float mask target [B, 1, *spatial] = [2, 1, 3, 3]")
+                && e.getMessage().contains("C = 2 channels"), e.getMessage());
+        // and the float mask it points to is accepted
+        Tensor mask = y.toFloat().reshape(2, 1, 3, 3);
+        assertTrue(Float.isFinite(l.forward(Var.constant(x), mask).item()));
+    }
 }

@@ -50,6 +50,18 @@ class WeightedSumLossTest {
     }
 
     @Test
+    void deepSupervisionRejectsNegativeNanAndInfiniteWeightsAsTheBuilderDoes() {
+        Var full = Var.constant(Tensor.randn(3, 1, 2, 4, 4)), half = Var.constant(Tensor.randn(4, 1, 2, 2, 2));
+        LabelTensor yFull = LabelTensor.randomLabels(5, 2, 1, 4, 4), yHalf = LabelTensor.randomLabels(6, 2, 1, 2, 2);
+        for (float bad : new float[] {-0.25f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightedSumLoss.deepSupervision(
+                    DiceLoss.create(), new float[] {1f, bad}, new Var[] {full, half}, new LabelTensor[] {yFull, yHalf}));
+            assertTrue(e.getMessage().startsWith("deepSupervision: weights must be finite and >= 0, got " + bad)
+                    && e.getMessage().contains("output 1"), e.getMessage());
+        }
+    }
+
+    @Test
     void badArguments() {
         assertThrows(IllegalArgumentException.class, () -> WeightedSumLoss.builder().build());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

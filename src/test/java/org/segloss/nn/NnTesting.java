@@ -2,7 +2,6 @@ package org.segloss.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.function.Function;
 import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
@@ -12,7 +11,7 @@ final class NnTesting {
     private NnTesting() {}
 
     /** GradCheck with the float32 defaults; fails with the report. */
-    static void assertGrad(String what, Function<Var[], Var> f, Tensor... inputs) {
+    static void assertGrad(String what, GradCheck.VarFunction f, Tensor... inputs) {
         GradCheck.Report r = GradCheck.check(f, inputs);
         assertTrue(r.passed(), () -> what + ": " + r);
     }

@@ -25,7 +25,8 @@ final class CheckCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         System.out.printf("segloss check: kernels %s, vector widths %s, %d threads, seed %d%n",
                 KernelProvider.get().name(), KernelProvider.supportedWidths(), Parallel.threads(), seed);
-        System.out.printf("gradient tolerance: |a - n| <= %.0e + %.0e max(|a|, |n|); SIMD/scalar: <= %.0e of the scale%n%n",
+        System.out.printf("gradient tolerance: |a - n| <= %.0e + %.0e max(|a|, |n|) + u (u: uncertainty of the Richardson-"
+                + "extrapolated difference, spec/numerics.md); SIMD/scalar: <= %.0e of the scale%n%n",
                 GradCheck.DEFAULTS.atol(), GradCheck.DEFAULTS.rtol(), SelfCheck.SIMD_RTOL);
         List<SelfCheck.Row> rows = SelfCheck.run(seed);
         int opWidth = 18, shapeWidth = 44;

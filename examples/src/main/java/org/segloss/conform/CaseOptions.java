@@ -138,6 +138,13 @@ public final class CaseOptions {
         return constants.get(key);
     }
 
+    /** The implicit constants of the case that no getter has read yet, by key. */
+    List<String> unreadConstantKeys() {
+        List<String> out = new ArrayList<>();
+        for (String k : constants.keySet()) if (!readConstants.contains(k)) out.add(k);
+        return out;
+    }
+
     /** The settings nobody read, as {@code "option 'k' = v"} / {@code "implicit constant 'k' = v"}. */
     public List<String> unread() {
         List<String> out = new ArrayList<>();

@@ -127,6 +127,15 @@ public final class LossMapper {
             return e.unsupported();
         }
         if (m instanceof Unsupported) return m;
+        Map<String, Object> documented = DOCUMENTED_CONSTANTS.getOrDefault(key(c.reference().repo(), c.reference().symbol()), Map.of());
+        for (String k : o.unreadConstantKeys()) {
+            if (!documented.containsKey(k)) continue;   // stays "not understood" below
+            Object v = o.constantRaw(k), expected = documented.get(k);
+            if (!sameConstant(v, expected)) {
+                return new Unsupported(Reason.OPTION, o.owner() + ": implicit constant '" + k + "' must be "
+                        + CaseOptions.show(expected) + " (what the library computes for this reference), got " + CaseOptions.show(v));
+            }
+        }
         List<String> unread = o.unread();
         if (!unread.isEmpty()) {
             return new Unsupported(Reason.OPTION, String.join(", ", unread) + " not understood by the mapping of " + o.owner());
@@ -135,6 +144,41 @@ public final class LossMapper {
     }
 
     private static String key(String repo, String symbol) { return repo + " " + symbol; }
+
+    /**
+     * The implicit constants each reference hard-codes (the vectors' {@code implicit_constants}),
+     * with the value the library computes in the mapped variant. A case may carry any of them: a
+     * factory reads the ones it configures the library from (Tversky's alpha and beta, the
+     * smoothing of LIVIAETS and Fidon); any other listed here is accepted when it has this value and
+     * reported unsupported, naming the value, when it has another; a constant listed for no
+     * reference stays "not understood".
+     */
+    static final Map<String, Map<String, Object>> DOCUMENTED_CONSTANTS = Map.ofEntries(
+            Map.entry(key(FIDON, "GeneralizedWassersteinDiceLoss"), Map.of(
+                    "smooth_nr", GeneralizedWassersteinDiceLoss.FIDON_SMOOTH, "smooth_dr", GeneralizedWassersteinDiceLoss.FIDON_SMOOTH)),
+            Map.entry(key(LIVIAETS, "DiceLoss"), Map.of("smooth_nr", 1e-10, "smooth_dr", 1e-10)),
+            Map.entry(key(LIVIAETS, "GeneralizedDice"), Map.of("weight", "1/(count+1e-10)^2", "smooth_nr", 1e-10, "smooth_dr", 1e-10)),
+            Map.entry(key(SEGLOSS, "SoftDiceLoss"), Map.of("sign", "-mean(dice)")),
+            Map.entry(key(SEGLOSS, "GDiceLoss"), Map.of("weight", "1/(count+1e-10)^2", "smooth_added_to", "sum_c w*I and sum_c w*U",
+                    "sign", "-GDS")),
+            Map.entry(key(SEGLOSS, "GDiceLossV2"), Map.of("weight", "1/clamp(count^2, min=smooth)", "denominator_clamp_min", "smooth",
+                    "reduce_over", "batch and voxels together", "sign", "-GDS")),
+            Map.entry(key(SEGLOSS, "TverskyLoss"), Map.of("alpha", 0.3, "beta", 0.7, "sign", "-mean(TI)")),
+            Map.entry(key(SEGLOSS, "FocalTversky_loss"), Map.of("tversky_alpha", 0.3, "tversky_beta", 0.7)),
+            Map.entry(key(SEGLOSS, "SSLoss"), Map.of("r", 0.1)),
+            Map.entry(key(SEGLOSS, "ExpLog_loss"), Map.of("dice_weight", 0.8, "wce_weight", 0.2, "dice_clamp_min", 1e-6)),
+            Map.entry(key(SEGLOSS, "DC_and_CE_loss"), Map.of("dice_sign", "-mean(dice)")),
+            Map.entry(key(SEGLOSS, "AsymLoss"), Map.of("beta", 1.5, "sign", "-mean(asym)")));
+
+    /** The documented implicit constants of a reference (empty when it has none). */
+    public static Map<String, Object> documentedConstants(String repo, String symbol) {
+        return DOCUMENTED_CONSTANTS.getOrDefault(key(repo, symbol), Map.of());
+    }
+
+    /** JSON numbers compare as doubles, anything else by equality. */
+    private static boolean sameConstant(Object v, Object expected) {
+        return v instanceof Number a && expected instanceof Number b ? a.doubleValue() == b.doubleValue() : java.util.Objects.equals(v, expected);
+    }
 
     // ---- helpers for factories ---------------------------------------------------------------
 

@@ -423,6 +423,45 @@ class LossMapperTest {
                 v2.preActivation())));
     }
 
+    /** A case of the reference, or (LIVIAETS GeneralizedDice has none here) the LIVIAETS DiceLoss case under its name. */
+    static CaseFile.Case caseOf(String repoSymbol) {
+        for (CaseFile.Case c : file.cases()) {
+            if ((c.reference().repo() + " " + c.reference().symbol()).equals(repoSymbol)) return c;
+        }
+        assertEquals(LossMapper.LIVIAETS + " GeneralizedDice", repoSymbol, "a case of " + repoSymbol);
+        return withSymbol(byId("liviaets_dice_2d_idc12"), LossMapper.LIVIAETS, "GeneralizedDice");
+    }
+
+    @Test
+    void everyMappingAcceptsItsReferencesDocumentedConstantsAndOnlyThoseValues() {
+        assertTrue(LossMapper.DOCUMENTED_CONSTANTS.containsKey(LossMapper.LIVIAETS + " GeneralizedDice"));
+        for (var e : LossMapper.DOCUMENTED_CONSTANTS.entrySet()) {
+            CaseFile.Case base = caseOf(e.getKey());
+            // the case carrying every documented constant at the reference's value maps as the bare case does
+            Map<String, Object> all = new LinkedHashMap<>(e.getValue());
+            CaseFile.Case full = copy(base, base.reference(), base.options(), base.effectiveOptions(), all, base.task(),
+                    base.preActivation());
+            CaseFile.Case bare = copy(base, base.reference(), base.options(), base.effectiveOptions(), Map.of(), base.task(),
+                    base.preActivation());
+            Mapping m = mapper.map(full);
+            assertInstanceOf(Mapping.ForLoss.class, m, e.getKey() + " with " + all + ": " + m);
+            assertEquals(description(bare), description(full), e.getKey() + ": the documented constants change nothing");
+            // a formula (a string constant) other than the one the library computes is unsupported, naming it
+            for (var k : e.getValue().entrySet()) {
+                if (!(k.getValue() instanceof String)) continue;
+                Unsupported u = unsupported(withConstant(full, k.getKey(), "something else"));
+                assertEquals(Reason.OPTION, u.reason(), e.getKey() + " " + k.getKey());
+                assertTrue(u.detail().contains("implicit constant '" + k.getKey() + "' must be \"" + k.getValue() + "\""),
+                        u.detail());
+            }
+        }
+        // the case: LIVIAETS GeneralizedDice with its weight formula maps, and a constant of no reference does not
+        CaseFile.Case gd = withConstant(caseOf(LossMapper.LIVIAETS + " GeneralizedDice"), "weight", "1/(count+1e-10)^2");
+        assertInstanceOf(Mapping.ForLoss.class, mapper.map(gd));
+        Unsupported unknown = unsupported(withConstant(gd, "temperature", 2.0));
+        assertTrue(unknown.detail().contains("implicit constant 'temperature' = 2 not understood"), unknown.detail());
+    }
+
     @Test
     void liviaetsGeneralizedDiceIsItsFormula() throws IOException {
         // no LIVIAETS GeneralizedDice case in this folder: on the DiceLoss case's inputs (idc [1, 2], probabilities)
