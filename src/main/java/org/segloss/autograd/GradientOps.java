@@ -25,7 +25,7 @@ public final class GradientOps {
     /** Backward of abs: g * sign(x) (0 at x = 0). */
     public static Tensor absGrad(Tensor g, Tensor x) { return g.elementwise("absGrad", Binary.ABS_GRAD, x); }
 
-    /** Backward of clamp(lo, hi): g where lo <= x <= hi, else 0. */
+    /** Backward of clamp(lo, hi): g where lo &lt;= x &lt;= hi, else 0. */
     public static Tensor clampGrad(Tensor x, Tensor g, float lo, float hi) {
         return x.elementwise("clampGrad", g, (k, xs, xo, gs, go, out, oo, n) -> k.clampGrad(gs, go, xs, xo, lo, hi, out, oo, n));
     }

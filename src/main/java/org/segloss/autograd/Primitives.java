@@ -200,7 +200,7 @@ public final class Primitives {
         protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.absGrad(g, ctx.saved(0))); }
     }
 
-    /** y = min(max(x, lo), hi). dx = g where lo <= x <= hi, else 0. */
+    /** y = min(max(x, lo), hi). dx = g where lo &lt;= x &lt;= hi, else 0. */
     public static final class Clamp extends Function {
         private final float lo, hi;
         public Clamp(float lo, float hi) {

@@ -17,7 +17,7 @@ public final class SelfCheck {
     private SelfCheck() {}
 
     /**
-     * Vector vs scalar: |v - s| <= SIMD_RTOL * max(1, max|s|). The kernels differ only in
+     * Vector vs scalar: |v - s| &lt;= SIMD_RTOL * max(1, max|s|). The kernels differ only in
      * summation order and in ulp-level differences of exp/log/tanh/pow, so 1e-5 leaves room for
      * sums of up to ~10^5 terms while catching any wrong lane or tail.
      */

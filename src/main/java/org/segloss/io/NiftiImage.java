@@ -164,7 +164,7 @@ public final class NiftiImage {
     /**
      * An image of integer {@code labels} stored as {@code type}; see
      * {@link #of(Tensor, Datatype, double[], double[][])} for the parameters. Every label must be
-     * representable in {@code type} (for FLOAT32, |label| <= 2^24).
+     * representable in {@code type} (for FLOAT32, |label| &lt;= 2^24).
      */
     public static NiftiImage of(LabelTensor labels, Datatype type, double[] spacing, double[][] affine) {
         int[] shape = labels.shape().dims();
@@ -373,6 +373,44 @@ public final class NiftiImage {
         }
         return new NiftiImage(datatype, dim, pixdim, (float) slope, (float) inter, qformCode, sformCode, quatern, qoffset, srow,
                 xyztUnits, description, data, source);
+    }
+
+    /**
+     * New voxels on this image's grid: every header field of this image (spatial {@code dim},
+     * {@code pixdim}, qform and sform with their codes, units, description) is kept; the datatype
+     * becomes {@code type}, scaling is removed, and {@code dim[4]} becomes the number of volumes.
+     * This is how a prediction is written "with the input's header": same shape, same affine.
+     *
+     * @param volumes {@code [D, H, W]} or {@code [T, D, H, W]} whose {@code [D, H, W]} equals this
+     *                image's spatial shape
+     * @param type    stored datatype; for integer types every value must be an integer in range
+     * @throws IllegalArgumentException on another spatial shape or a value {@code type} cannot hold
+     */
+    public NiftiImage withVoxels(Tensor volumes, Datatype type) {
+        NiftiImage fresh = of(volumes, type, spacing(), null);
+        return onThisGrid(fresh, "withVoxels");
+    }
+
+    /** {@link #withVoxels(Tensor, Datatype)} for a label map {@code [D, H, W]} (e.g. uint8 predictions). */
+    public NiftiImage withVoxels(LabelTensor labels, Datatype type) {
+        NiftiImage fresh = of(labels, type, spacing(), null);
+        return onThisGrid(fresh, "withVoxels");
+    }
+
+    private NiftiImage onThisGrid(NiftiImage fresh, String op) {
+        for (int a = 1; a <= 3; a++) {
+            if (fresh.dim[a] != dim[a]) {
+                int[] s = shape();
+                throw new IllegalArgumentException("NiftiImage." + op + ": voxels must have this image's spatial shape [D, H, W] "
+                        + Arrays.toString(Arrays.copyOfRange(s, s.length - 3, s.length)) + ", got " + Arrays.toString(fresh.shape()));
+            }
+        }
+        int[] d = dim.clone();
+        d[0] = fresh.dim[0];
+        d[4] = fresh.dim[4];
+        for (int a = 5; a < 8; a++) d[a] = 1;
+        return new NiftiImage(fresh.datatype, d, pixdim, 1f, 0f, qformCode, sformCode, quatern, qoffset, srow, xyztUnits, description,
+                fresh.data(), source);
     }
 
     /** This image with the header's {@code descrip} set (at most 79 ASCII characters). */

@@ -328,7 +328,7 @@ public final class BoundaryLoss implements Loss {
             return this;
         }
 
-        /** The supervised classes (the reference's {@code idc}): non-empty, each >= 0, no repeats; checked < C at forward. */
+        /** The supervised classes (the reference's {@code idc}): non-empty, each >= 0, no repeats; checked &lt; C at forward. */
         public Builder idc(int... classes) {
             if (classes == null || classes.length == 0) {
                 throw new IllegalArgumentException(N + ": idc must list at least one class, got " + (classes == null ? "null" : "[]"));

@@ -17,7 +17,7 @@ import org.segloss.tensor.Tensor;
  * </pre>
  * with F the voxels of the batch whose label is a foreground class (not 0, not ignored) and
  * {@code log p} from a log-softmax of the logits (log-sum-exp, stable). |F| = 0 gives 0 with zero
- * gradient. γ (default 2) >= 0; for γ < 1 the factor (1 - p)^γ is clamped below at 1e-12 so the
+ * gradient. γ (default 2) >= 0; for γ &lt; 1 the factor (1 - p)^γ is clamped below at 1e-12 so the
  * gradient stays finite at p = 1. Input: logits (SOFTMAX only). Background never enters F, so
  * {@code includeBackground} stays false.
  */

@@ -23,7 +23,7 @@ import org.segloss.tensor.kernel.Parallel;
  * <pre>
  *   e_i = |[y_i = c] - p_{c,i}|                       errors (1 - p for the true class, else p)
  *   π   : e_π(1) >= e_π(2) >= ... >= e_π(n)          decreasing order, ties by increasing position
- *   G = Σ_i [y_i = c],  F_k = Σ_{j<=k} [y_π(j) = c],  N_k = k - F_k
+ *   G = Σ_i [y_i = c],  F_k = Σ_{j&lt;=k} [y_π(j) = c],  N_k = k - F_k
  *   J_k = 1 - (G - F_k) / (G + N_k)                   Jaccard loss of the first k errors (Alg. 1)
  *   g_1 = J_1,  g_k = J_k - J_{k-1}                   the Lovász gradient, a function of the labels only
  *   loss_c = Σ_k e_π(k) g_k                           the Lovász extension of the Jaccard loss
@@ -385,7 +385,7 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             return this;
         }
 
-        /** Exactly these class ids (distinct, >= 0; checked to be < C on each call), present or not. */
+        /** Exactly these class ids (distinct, >= 0; checked to be &lt; C on each call), present or not. */
         public Builder classes(int... ids) {
             if (ids == null || ids.length == 0) {
                 throw new IllegalArgumentException("LovaszSoftmaxLoss: classes must list at least one class id, got "

@@ -350,6 +350,42 @@ class NiftiTest {
     // ---- affines ----------------------------------------------------------------------------------
 
     @Test
+    void withVoxelsKeepsTheHeaderOfTheGridItIsOn() throws IOException {
+        Hdr h = new Hdr();
+        h.data = new byte[24];
+        h.qformCode = 1;
+        h.quatern = new float[] {0, 0, (float) Math.sqrt(0.5)};
+        h.qoffset = new float[] {10, 20, 30};
+        h.pixdim = new float[] {-1, 2, 3, 4, 0, 0, 0, 0};
+        NiftiImage input = Nifti.read(h.bytes(), "input").withScaling(2, 1);
+        int[] shape = input.shape();
+        int[] labels = new int[24];
+        for (int i = 0; i < 24; i++) labels[i] = i % 3;
+        NiftiImage pred = input.withVoxels(LabelTensor.of(labels, shape), Datatype.UINT8);
+        Path f = dir.resolve("pred.nii.gz");
+        Nifti.write(f, pred);
+        NiftiImage back = Nifti.read(f);
+        assertArrayEquals(shape, back.shape());
+        assertEquals(Datatype.UINT8, back.datatype());
+        assertFalse(back.isScaled());
+        assertEquals(input.qformCode(), back.qformCode());
+        assertEquals(input.sformCode(), back.sformCode());
+        assertArrayEquals(input.quatern(), back.quatern());
+        assertArrayEquals(input.pixdim(), back.pixdim());
+        assertAffine(input.affine(), back.affine(), 0);
+        assertArrayEquals(labels, back.toLabels().toArray());
+
+        // probabilities: two volumes on the same grid
+        NiftiImage probs = input.withVoxels(Tensor.full(0.5f, 2, shape[0], shape[1], shape[2]), Datatype.FLOAT32);
+        assertEquals(2, probs.volumes());
+        assertAffine(input.affine(), Nifti.read(Nifti.toBytes(probs), "p").affine(), 0);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> input.withVoxels(LabelTensor.zeros(shape[0], shape[1], shape[2] + 1), Datatype.UINT8));
+        assertTrue(e.getMessage().contains("spatial shape"), e.getMessage());
+    }
+
+    @Test
     void qformOnlyFileUsesTheQuaternion() throws IOException {
         Hdr h = new Hdr();
         h.data = new byte[24];

@@ -3,6 +3,7 @@ package org.segloss.cli;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,8 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.segloss.examples.data.DatasetFolder;
+import org.segloss.examples.data.FolderTrainingData;
 import org.segloss.examples.train.EpochResult;
 import org.segloss.examples.train.Postprocess;
 import org.segloss.examples.train.RunConfig;
@@ -30,6 +33,7 @@ import org.segloss.examples.unet.MniAtlas;
 import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
+import org.segloss.examples.unet.TrainingData;
 import org.segloss.examples.unet.UNet3d;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,8 +48,10 @@ import picocli.CommandLine.Option;
  * ({@link SegmentationDataset#phantoms}: {@code --train-volumes} from seeds {@code seed + i},
  * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); or {@code mni},
  * the Colin27 T1 with the AAL deep grey-matter structures ({@link SegmentationDataset#mni}: the
- * left hemisphere trains, the mirrored right one validates). An option of the other data set is
- * an error, not ignored.
+ * left hemisphere trains, the mirrored right one validates); or a data set folder DIR in the
+ * Medical Segmentation Decathlon or nnU-Net v2 raw layout ({@link FolderTrainingData}: fold
+ * {@code --fold}, nnU-Net's preprocessing at {@code --spacing} or the median spacing, stored in the
+ * checkpoint for {@code segloss predict}). An option of another data set is an error, not ignored.
  *
  * <p>Loss ({@code --loss}, {@code --loss-option}): any name of {@link LossCatalog} with its typed
  * options; its canonical form (every option in force) identifies it in the checkpoint.
@@ -55,14 +61,23 @@ import picocli.CommandLine.Option;
  * where and exits 1.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains the tiny 3-D U-Net (phantoms or the MNI atlas), validates every epoch (Dice, IoU, HD95, ASSD) and"
+        description = "Trains the tiny 3-D U-Net (phantoms, the MNI atlas or a data set folder), validates every epoch (Dice, IoU, HD95, ASSD) and"
                 + " writes metrics.csv, a checkpoint, PNGs and the validation prediction as NIfTI into --out.")
 final class TrainCommand implements Callable<Integer> {
     static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
 
-    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms) or mni (Colin27 T1 + AAL deep grey"
-            + " matter, Debian's mricron-data). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), mni (Colin27 T1 + AAL deep grey"
+            + " matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2 raw folder (dataset.json,"
+            + " imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
+
+    @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all"
+            + " (default: 0).")
+    String fold;
+
+    @Option(names = "--spacing", paramLabel = "X,Y,Z", description = "DIR: target voxel size in mm (default: the median spacing of"
+            + " the training cases).")
+    String spacing;
 
     @Option(names = "--loss", description = "Loss NAME or 'NAME:KEY=VALUE,...'; every name and option: segloss losses."
             + " Default: ${DEFAULT-VALUE}.")
@@ -296,11 +311,17 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Number of classes (with the background) of a --data name; IllegalArgumentException naming the valid ones. */
-    static int classesOf(String data) {
+    static int classesOf(String data) throws IOException {
         return switch (data) {
             case "phantom" -> Phantoms.CLASSES;
             case "mni" -> MniAtlas.CLASSES;
-            default -> throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni");
+            default -> {
+                if (!Files.isDirectory(Path.of(data))) {
+                    throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni, or a data set folder"
+                            + " holding dataset.json");
+                }
+                yield DatasetFolder.open(Path.of(data)).classes();
+            }
         };
     }
 
@@ -310,7 +331,17 @@ final class TrainCommand implements Callable<Integer> {
      *
      * @throws FileNotFoundException for mni when the templates are absent (the message gives the install command)
      */
-    SegmentationDataset dataset() throws IOException {
+    TrainingData dataset() throws IOException {
+        boolean folder = !"mni".equals(data) && !"phantom".equals(data);
+        check(folder || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR, not " + data);
+        if (folder) {
+            check(volumeSize == null && trainVolumes == null && valVolumes == null && mniDownsample == null
+                    && MniAtlas.DEFAULT_DIR.equals(mniDir), "--volume-size, --train-volumes, --val-volumes, --mni-dir and"
+                    + " --mni-downsample are options of --data phantom / mni, not of a data set folder");
+            ModelSpec m = new ModelSpec(depth, baseChannels, deepSupervision);
+            return FolderTrainingData.load(Path.of(data), fold == null ? "0" : fold, spacing, patch,
+                    new ValidationSpec(valWindow, postprocess).windowFor(patch), m.divisor());
+        }
         if ("mni".equals(data)) {
             check(volumeSize == null && trainVolumes == null && valVolumes == null,
                     "--volume-size, --train-volumes and --val-volumes are options of --data phantom, not mni");

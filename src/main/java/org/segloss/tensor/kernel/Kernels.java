@@ -68,7 +68,7 @@ public interface Kernels {
     /** out[i] = min(max(x[i], lo), hi). */
     void clamp(float[] x, int xOff, float lo, float hi, float[] out, int outOff, int n);
 
-    /** Backward of clamp: out[i] = g[i] if lo <= x[i] <= hi else 0. */
+    /** Backward of clamp: out[i] = g[i] if lo &lt;= x[i] &lt;= hi else 0. */
     void clampGrad(float[] g, int gOff, float[] x, int xOff, float lo, float hi,
                    float[] out, int outOff, int n);
 
@@ -166,7 +166,7 @@ public interface Kernels {
     // ---- shifted-row products (convolutions without im2col) ----------------------------------
 
     /**
-     * C = A B with B's rows read in place from {@code src}: for i < m, j < n,
+     * C = A B with B's rows read in place from {@code src}: for i &lt; m, j &lt; n,
      * {@code C[i, j] = sum_{p<k} a[aOff + i*lda + p] * src[srcOff + offs[p] + j]}, overwriting C
      * (never read). Row p of B is the contiguous run of n floats at {@code srcOff + offs[p]}
      * (offs may be negative): a 3-D convolution over a zero-padded volume is this product with
@@ -179,7 +179,7 @@ public interface Kernels {
                       float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc);
 
     /**
-     * C = beta C + A B^T with B's rows read in place from {@code src}: for i < m, j < k,
+     * C = beta C + A B^T with B's rows read in place from {@code src}: for i &lt; m, j &lt; k,
      * {@code C[i, j] = beta C[i, j] + sum_{q<n} a[aOff + i*lda + q] * src[srcOff + offs[j] + q]}
      * (beta 0: C never read; or 1). The weight gradient of the convolution of
      * {@link #gemmShiftedB}: a long reduction over n voxels, summed per lane in the vector

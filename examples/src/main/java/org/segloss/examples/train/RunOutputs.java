@@ -66,14 +66,14 @@ public final class RunOutputs {
     }
 
     /**
-     * The first validation volume's image (float32) and truth (uint8 labels) as NIfTI-1 in the
+     * The first validation volume's image (float32; several channels as a 4-D file) and truth (uint8 labels) as NIfTI-1 in the
      * data set's space (its affine and xform code), once per run; with the prediction of
      * {@link #writePrediction} a viewer can overlay the three.
      */
     public void writeValidationVolume() throws IOException {
         LabeledVolume v = data.validation().get(0);
         int[] dhw = v.labels().shape().dims();
-        Nifti.write(out.resolve(IMAGE_NIFTI), nifti(NiftiImage.of(v.image().reshape(dhw), NiftiImage.Datatype.FLOAT32, data.spacing(),
+        Nifti.write(out.resolve(IMAGE_NIFTI), nifti(NiftiImage.of(v.channels() == 1 ? v.image().reshape(dhw) : v.image(), NiftiImage.Datatype.FLOAT32, data.spacing(),
                 data.validationAffines().get(0)), "image"));
         Nifti.write(out.resolve(TRUTH_NIFTI), nifti(NiftiImage.of(v.labels(), NiftiImage.Datatype.UINT8, data.spacing(),
                 data.validationAffines().get(0)), "truth"));

@@ -87,7 +87,7 @@ public final class SlidingWindow {
         }
     }
 
-    /** Window corners along an axis of length n for windows of length window <= n: stride window/2, the last one flush with the end. */
+    /** Window corners along an axis of length n for windows of length window &lt;= n: stride window/2, the last one flush with the end. */
     public static int[] starts(int n, int window) {
         if (window < 1 || window > n) {
             throw new IllegalArgumentException("SlidingWindow.starts: window must be in [1, " + n + "], got " + window);
