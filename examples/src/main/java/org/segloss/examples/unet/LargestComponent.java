@@ -1,5 +1,6 @@
 package org.segloss.examples.unet;
 
+import org.segloss.metrics.ConnectedComponents;
 import org.segloss.tensor.LabelTensor;
 
 /**
@@ -15,7 +16,8 @@ import org.segloss.tensor.LabelTensor;
  * phantoms' lesions are several balls, so the rule would delete all but one: do not use it there.
  *
  * <p>Shapes: labels {@code [D, H, W]}. Ties between components of equal size keep the one whose
- * first voxel comes first in memory order, so the result is deterministic.
+ * first voxel comes first in memory order, so the result is deterministic. The labelling is
+ * {@link ConnectedComponents} (6-connected here: faces only).
  */
 public final class LargestComponent {
     private LargestComponent() {}
@@ -28,55 +30,21 @@ public final class LargestComponent {
         if (classes < 2) throw new IllegalArgumentException("LargestComponent.apply: classes must be >= 2, got " + classes);
         int d = labels.shape().dim(0), h = labels.shape().dim(1), w = labels.shape().dim(2);
         int[] lab = labels.toArray();
-        int n = lab.length;
         for (int v : lab) {
             if (v < 0 || v >= classes) {
                 throw new IllegalArgumentException("LargestComponent.apply: labels must be in [0, " + classes + "), got " + v);
             }
         }
-        int[] component = new int[n];          // 0 = not visited; else component id (1-based)
-        int[] stack = new int[n];
-        int[] sizes = new int[n + 1];
-        int[] classOf = new int[n + 1];
-        int components = 0;
-        for (int start = 0; start < n; start++) {
-            int c = lab[start];
-            if (c == 0 || component[start] != 0) continue;
-            int id = ++components;
-            classOf[id] = c;
-            int top = 0, size = 0;
-            stack[top++] = start;
-            component[start] = id;
-            while (top > 0) {
-                int i = stack[--top];
-                size++;
-                int x = i % w, y = (i / w) % h, z = i / (w * h);
-                if (x > 0) top = push(lab, component, stack, top, i - 1, c, id);
-                if (x < w - 1) top = push(lab, component, stack, top, i + 1, c, id);
-                if (y > 0) top = push(lab, component, stack, top, i - w, c, id);
-                if (y < h - 1) top = push(lab, component, stack, top, i + w, c, id);
-                if (z > 0) top = push(lab, component, stack, top, i - w * h, c, id);
-                if (z < d - 1) top = push(lab, component, stack, top, i + w * h, c, id);
-            }
-            sizes[id] = size;
-        }
-        int[] keep = new int[classes];         // component id kept per class (the first largest)
-        for (int id = 1; id <= components; id++) {
-            int c = classOf[id];
-            if (keep[c] == 0 || sizes[id] > sizes[keep[c]]) keep[c] = id;
+        ConnectedComponents components = ConnectedComponents.label(lab, new int[] {d, h, w}, 6);
+        int[] keep = new int[classes];         // component id kept per class (the first largest: ids follow memory order)
+        for (int id = 1; id <= components.count(); id++) {
+            int c = components.value(id);
+            if (keep[c] == 0 || components.size(id) > components.size(keep[c])) keep[c] = id;
         }
         int[] out = lab.clone();
-        for (int i = 0; i < n; i++) {
-            if (out[i] != 0 && component[i] != keep[out[i]]) out[i] = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] != 0 && components.componentOf(i) != keep[out[i]]) out[i] = 0;
         }
         return LabelTensor.of(out, d, h, w);
-    }
-
-    private static int push(int[] lab, int[] component, int[] stack, int top, int j, int c, int id) {
-        if (lab[j] == c && component[j] == 0) {
-            component[j] = id;
-            stack[top++] = j;
-        }
-        return top;
     }
 }

@@ -63,6 +63,11 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
      * isotropic voxels.
      */
     public static SegmentationDataset phantoms(long seed, int size, int trainVolumes, int validationVolumes) {
+        return phantoms(seed, size, trainVolumes, validationVolumes, Phantoms.Preset.DEFAULT);
+    }
+
+    /** As {@link #phantoms(long, int, int, int)} with the lesions of {@code preset}; the data set's name is the preset's {@code --data} name. */
+    public static SegmentationDataset phantoms(long seed, int size, int trainVolumes, int validationVolumes, Phantoms.Preset preset) {
         if (trainVolumes < 1 || validationVolumes < 1) {
             throw new IllegalArgumentException("SegmentationDataset.phantoms: trainVolumes and validationVolumes must be >= 1, got "
                     + trainVolumes + " and " + validationVolumes);
@@ -70,18 +75,19 @@ public record SegmentationDataset(String name, List<LabeledVolume> train, List<L
         LabeledVolume[] train = new LabeledVolume[trainVolumes], val = new LabeledVolume[validationVolumes];
         double[][][] affines = new double[validationVolumes][][];
         double[] spacing = {1, 1, 1};
-        for (int i = 0; i < trainVolumes; i++) train[i] = Phantoms.generate(seed + i, size);
+        for (int i = 0; i < trainVolumes; i++) train[i] = Phantoms.generate(seed + i, size, preset);
         for (int j = 0; j < validationVolumes; j++) {
-            val[j] = Phantoms.generate(seed + 1000 + j, size);
+            val[j] = Phantoms.generate(seed + 1000 + j, size, preset);
             affines[j] = scaling(spacing);
         }
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("volume-size", Integer.toString(size));
         parameters.put("train-volumes", Integer.toString(trainVolumes));
         parameters.put("val-volumes", Integer.toString(validationVolumes));
-        return new SegmentationDataset("phantom", List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines),
+        return new SegmentationDataset(preset.dataName(), List.of(train), List.of(val), Phantoms.CLASS_NAMES, spacing, List.of(affines),
                 org.segloss.io.NiftiImage.XFORM_UNKNOWN,
-                String.format(Locale.ROOT, "phantom: %d+%d synthetic volumes of %d^3", trainVolumes, validationVolumes, size), parameters);
+                String.format(Locale.ROOT, "%s: %d+%d synthetic volumes of %d^3", preset.dataName(), trainVolumes, validationVolumes, size),
+                parameters);
     }
 
     /**

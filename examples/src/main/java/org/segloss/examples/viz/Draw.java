@@ -6,12 +6,13 @@ import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.segloss.util.AtomicFiles;
 
 /**
  * What {@link TrainingCurves} and {@link SliceOverlay} share: the palette, a canvas with fixed
@@ -105,12 +106,16 @@ final class Draw {
         return v;
     }
 
-    /** Writes {@code img} as PNG to {@code png}, creating missing parent directories. */
+    /**
+     * Writes {@code img} as PNG to {@code png}, creating missing parent directories. The file is
+     * replaced atomically ({@link AtomicFiles}): a run killed while drawing, or two study shards
+     * redrawing the same chart, never leave a half-written PNG.
+     */
     static void writePng(BufferedImage img, Path png) throws IOException {
         Path parent = png.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        try (OutputStream out = Files.newOutputStream(png)) {
-            if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer in javax.imageio");
-        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        if (!ImageIO.write(img, "png", bytes)) throw new IOException("no PNG writer in javax.imageio");
+        AtomicFiles.write(png, bytes.toByteArray());
     }
 }

@@ -2,7 +2,10 @@
  * Pictures of a training run, written as PNG with {@code java.awt} and {@code javax.imageio} only
  * (no plotting dependency): {@link org.segloss.examples.viz.TrainingCurves} (loss and per-class
  * Dice per epoch) and {@link org.segloss.examples.viz.SliceOverlay} (an axial and a coronal slice
- * with the ground truth and the prediction drawn over the image).
+ * with the ground truth and the prediction drawn over the image); for loss studies,
+ * {@link org.segloss.examples.viz.StudyCharts} (grouped bars, scatter, learning curves of several
+ * losses) and {@link org.segloss.examples.viz.OverlayMontage} (one small structure as each loss
+ * predicts it).
  *
  * <p>Both run headless: unless the caller has set {@code java.awt.headless} already, loading
  * either class sets it to {@code true}, so no display is needed (a training run on a server,

@@ -1,0 +1,418 @@
+package org.segloss.cli;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.segloss.examples.study.RunKey;
+import org.segloss.examples.study.RunResult;
+import org.segloss.examples.study.Shard;
+import org.segloss.examples.study.StudyPlan;
+import org.segloss.examples.study.StudyPlots;
+import org.segloss.examples.study.StudyReport;
+import org.segloss.examples.study.StudyResults;
+import org.segloss.examples.study.StudyRunner;
+import org.segloss.examples.train.RunConfig;
+import org.segloss.examples.train.RunConfig.LossSpec;
+import org.segloss.examples.train.RunConfig.ModelSpec;
+import org.segloss.examples.train.RunConfig.SamplerSpec;
+import org.segloss.examples.train.RunConfig.TrainingSchedule;
+import org.segloss.examples.train.RunConfig.ValidationSpec;
+import org.segloss.examples.unet.MniAtlas;
+import org.segloss.examples.unet.PatchSampler;
+import org.segloss.examples.unet.Phantoms;
+import org.segloss.examples.unet.SegmentationDataset;
+import org.segloss.examples.unet.UNet3d;
+import org.segloss.util.OutputFolder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code segloss study}: paired training runs of several losses on several data sets and seeds,
+ * then {@code results.csv}, {@code report.md} and the charts; {@code segloss study report DIR}
+ * rewrites those from whatever runs have finished. The protocol, the statistics and what a study
+ * can and cannot show: spec/study.md. The pieces are {@code org.segloss.examples.study}; each run
+ * is the library's {@link org.segloss.examples.train.Trainer}.
+ *
+ * <p>Errors in the options print {@code segloss study: --opt VALUE: why} and exit 2 before any run;
+ * a diverged or failed run is a result (the study goes on, exit 0).
+ */
+@Command(name = "study", mixinStandardHelpOptions = true, subcommands = {StudyCommand.Report.class},
+        description = "Trains every loss of --losses on every data set of --data with --seeds seeds (paired: a seed gives every loss the"
+                + " same weights and patches), then writes results.csv, report.md (tables, paired tests, the papers' claims) and PNGs"
+                + " into --out. --shard K/N runs the K-th of N shares (0-based; Slurm array, Kubernetes Indexed Job, GNU parallel)."
+                + " 'segloss study report DIR' rewrites the outputs from the finished runs.")
+final class StudyCommand implements Callable<Integer> {
+    /** The default losses: the baseline, every loss of the claims the report checks, and cross-entropy. */
+    static final List<String> DEFAULT_LOSSES = List.of("dice-ce", "dice", "cross-entropy", "focal-tversky", "exp-log", "generalized-dice",
+            "boundary", "lovasz-softmax");
+    static final List<String> DATA = List.of("phantom", "phantom-hard", "mni");
+
+    @Option(names = "--data", description = "Comma-separated data sets: phantom, phantom-hard, mni. Default: ${DEFAULT-VALUE}.")
+    String data = "phantom,phantom-hard";
+
+    @Option(names = "--losses", description = "Comma-separated losses (NAME or NAME:KEY=VALUE,... as in segloss losses; an item"
+            + " KEY=VALUE without ':' continues the options of the loss before it), or 'all' for every loss of segloss losses."
+            + " Default: dice-ce,dice,cross-entropy,focal-tversky,exp-log,generalized-dice,boundary,lovasz-softmax.")
+    String losses = String.join(",", DEFAULT_LOSSES);
+
+    @Option(names = "--seeds", description = "Seeds per (data, loss): --seed, --seed + 1, ... (default: ${DEFAULT-VALUE}).")
+    int seeds = 2;
+
+    @Option(names = "--seed", description = "First seed (default: ${DEFAULT-VALUE}, that of segloss train).")
+    long seed = 2026;
+
+    @Option(names = "--epochs", description = "Epochs per run (default: ${DEFAULT-VALUE}).")
+    int epochs = 10;
+
+    @Option(names = "--steps-per-epoch", description = "Optimizer steps per epoch (default: ${DEFAULT-VALUE}).")
+    int stepsPerEpoch = 100;
+
+    @Option(names = "--patch", description = "Side of the training patches (default: ${DEFAULT-VALUE}).")
+    int patch = 32;
+
+    @Option(names = "--batch", description = "Patches per step (default: ${DEFAULT-VALUE}).")
+    int batch = 2;
+
+    @Option(names = "--foreground-share", description = "Share of patches centred on foreground (default: 1/3).")
+    double foregroundShare = PatchSampler.DEFAULT_FOREGROUND_SHARE;
+
+    @Option(names = "--lr", description = "Initial learning rate of AdamW (default: ${DEFAULT-VALUE}).")
+    float lr = 3e-3f;
+
+    @Option(names = "--depth", description = "U-Net levels (default: ${DEFAULT-VALUE}).")
+    int depth = UNet3d.DEFAULT_DEPTH;
+
+    @Option(names = "--base-channels", description = "Channels of the first level (default: ${DEFAULT-VALUE}).")
+    int baseChannels = UNet3d.DEFAULT_BASE_CHANNELS;
+
+    @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
+    Integer valWindow;
+
+    @Option(names = "--volume-size", description = "phantom, phantom-hard: side of the volumes (default: "
+            + TrainCommand.DEFAULT_VOLUME_SIZE + ").")
+    Integer volumeSize;
+
+    @Option(names = "--train-volumes", description = "phantom, phantom-hard: training volumes (default: " + TrainCommand.DEFAULT_TRAIN_VOLUMES
+            + ").")
+    Integer trainVolumes;
+
+    @Option(names = "--val-volumes", description = "phantom, phantom-hard: validation volumes (default: " + TrainCommand.DEFAULT_VAL_VOLUMES
+            + ").")
+    Integer valVolumes;
+
+    @Option(names = "--mni-dir", description = "mni: directory with ch2.nii.gz, aal.nii.gz, aal.nii.txt (default: ${DEFAULT-VALUE}).")
+    Path mniDir = MniAtlas.DEFAULT_DIR;
+
+    @Option(names = "--mni-downsample", description = "mni: 1 or 2 (default: " + TrainCommand.DEFAULT_MNI_DOWNSAMPLE + ").")
+    Integer mniDownsample;
+
+    @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores); results do not depend on it.")
+    Integer threads;
+
+    @Option(names = "--out", description = "The study's folder (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("runs", "study");
+
+    @Option(names = "--shard", paramLabel = "K/N", description = "Run only the K-th of N shares of the run list, 0 <= K < N (Slurm:"
+            + " --array=0-(N-1) and $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; Kubernetes: $JOB_COMPLETION_INDEX/N).")
+    String shard;
+
+    @Option(names = "--no-progress", description = "No progress bar.")
+    boolean noProgress;
+
+    PrintStream outStream = System.out;
+    PrintStream errStream = System.err;
+    /** The losses by name; tests replace it to plant a diverging or failing loss. */
+    StudyRunner.LossSource lossSource = StudyCommand::catalogLoss;
+
+    static LossSpec catalogLoss(String spec, int classes) {
+        LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(spec, List.of()), classes);
+        return new LossSpec(b.canonical(), b);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        StudyPlan plan;
+        Shard share;
+        StudyRunner.Settings settings;
+        try {
+            share = shard == null ? Shard.ALL : Shard.parse(shard);
+            List<String> dataList = dataList(data);
+            List<String> lossList = lossList(losses);
+            check(seeds >= 1, "--seeds " + seeds + ": must be >= 1");
+            boolean phantoms = dataList.contains("phantom") || dataList.contains("phantom-hard"), mni = dataList.contains("mni");
+            check(phantoms || (volumeSize == null && trainVolumes == null && valVolumes == null),
+                    "--volume-size, --train-volumes and --val-volumes are options of the phantom data sets, not of --data " + data);
+            check(mni || (mniDownsample == null && MniAtlas.DEFAULT_DIR.equals(mniDir)), "--mni-dir and --mni-downsample are options of"
+                    + " --data mni, not of --data " + data);
+            int size = or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE), down = or(mniDownsample, TrainCommand.DEFAULT_MNI_DOWNSAMPLE);
+            check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size " + size + ": must be in [" + Phantoms.MIN_SIZE
+                    + ", " + Phantoms.MAX_SIZE + "]");
+            check(or(trainVolumes, 1) > 0 && or(valVolumes, 1) > 0, "--train-volumes and --val-volumes must be > 0");
+            check(down == 1 || down == 2, "--mni-downsample " + down + ": must be 1 or 2");
+            ModelSpec model = new ModelSpec(depth, baseChannels, false);
+            SamplerSpec sampler = new SamplerSpec(patch, batch, foregroundShare);
+            ValidationSpec validation = new ValidationSpec(valWindow, org.segloss.examples.train.Postprocess.none);
+            RunConfig.checkSizes(model, sampler, validation, threads);
+            settings = new StudyRunner.Settings(model, new TrainingSchedule(epochs, stepsPerEpoch, lr), sampler, validation, threads);
+            // every loss must build for every data set before the first run
+            Map<String, String> canonical = new HashMap<>();
+            for (String d : dataList) {
+                for (String l : lossList) {
+                    String id;
+                    try {
+                        id = lossSource.build(l, classesOf(d)).id();
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("--losses '" + l + "': " + e.getMessage(), e);
+                    }
+                    String before = canonical.put(d + "\u0000" + id, l);
+                    check(before == null, "--losses lists one loss twice: '" + before + "' and '" + l + "' are both " + id);
+                }
+                if (d.equals("mni")) SegmentationDataset.mni(mniDir, down);      // the atlas is there (message with the install command)
+            }
+            plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, size, down));
+            String why = OutputFolder.prepare(out);
+            check(why == null, "--out " + out + ": " + why);
+        } catch (IllegalArgumentException | FileNotFoundException e) {
+            errStream.println("segloss study: " + e.getMessage());
+            return 2;
+        }
+        StudyRunner runner = new StudyRunner(plan, out, share, settings, this::dataset, lossSource);
+        Progress progress = new Progress(plan, share);
+        runner.listener(progress);
+        StudyRunner.Outcome outcome;
+        try {
+            outcome = runner.run();
+        } catch (IllegalArgumentException e) {
+            errStream.println("segloss study: --out " + out + ": " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            errStream.println("segloss study: --out " + out + ": " + e);
+            return 1;
+        } finally {
+            progress.close();
+        }
+        outStream.printf(Locale.ROOT, "shard %s: %d runs, %d finished before, %d finished now, %d diverged, %d failed%n", share,
+                outcome.inShard(), outcome.skipped(), outcome.finished(), outcome.diverged(), outcome.failed());
+        try {
+            return writeOutputs(out, outStream, errStream, "segloss study");
+        } catch (IOException e) {
+            errStream.println("segloss study: --out " + out + ": could not write the outputs: " + e);
+            return 1;
+        }
+    }
+
+    /** results.csv, the charts and report.md from the finished runs of the study in {@code dir}; prints what is missing. */
+    static int writeOutputs(Path dir, PrintStream outStream, PrintStream errStream, String who) throws IOException {
+        StudyResults results = StudyResults.read(dir);
+        Path csv = results.writeCsv(dir);
+        int pictures = 0;
+        try {
+            pictures = StudyPlots.write(dir, results).size();
+        } catch (IOException | RuntimeException | Error e) {
+            errStream.println(who + ": could not draw the charts (" + e + "); the report has no pictures");
+        }
+        Path report = StudyReport.write(dir, results);
+        outStream.printf(Locale.ROOT, "%d of %d runs finished; wrote %s, %s and %d charts%n", results.finished().size(),
+                results.plan().runs().size(), csv, report, pictures);
+        if (!results.missing().isEmpty()) {
+            outStream.printf(Locale.ROOT, "%d runs missing (other shards, still running, or interrupted), e.g. %s%n",
+                    results.missing().size(), results.missing().get(0));
+        }
+        return 0;
+    }
+
+    /** The recorded settings: what makes two runs of one (data, loss, seed) the same run. */
+    Map<String, String> settings(List<String> dataList, int size, int down) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("epochs", Integer.toString(epochs));
+        m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
+        m.put("patch", Integer.toString(patch));
+        m.put("batch", Integer.toString(batch));
+        m.put("foreground-share", Double.toString(foregroundShare));
+        m.put("lr", Float.toString(lr));
+        m.put("depth", Integer.toString(depth));
+        m.put("base-channels", Integer.toString(baseChannels));
+        m.put("val-window", valWindow == null ? "patch" : Integer.toString(valWindow));
+        if (dataList.contains("phantom") || dataList.contains("phantom-hard")) {
+            m.put("volume-size", Integer.toString(size));
+            m.put("train-volumes", Integer.toString(or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES)));
+            m.put("val-volumes", Integer.toString(or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES)));
+        }
+        if (dataList.contains("mni")) m.put("mni-downsample", Integer.toString(down));
+        return m;
+    }
+
+    /** The data set of a run: phantoms from the run's seed (as segloss train), or the MNI atlas. */
+    SegmentationDataset dataset(String name, long runSeed) throws IOException {
+        return switch (name) {
+            case "phantom", "phantom-hard" -> SegmentationDataset.phantoms(runSeed, or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE),
+                    or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES), or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES),
+                    name.equals("phantom") ? Phantoms.Preset.DEFAULT : Phantoms.Preset.HARD);
+            case "mni" -> SegmentationDataset.mni(mniDir, or(mniDownsample, TrainCommand.DEFAULT_MNI_DOWNSAMPLE));
+            default -> throw new IllegalArgumentException("unknown data set '" + name + "'");
+        };
+    }
+
+    static int classesOf(String data) {
+        return data.equals("mni") ? MniAtlas.CLASSES : Phantoms.CLASSES;
+    }
+
+    /** The data sets of {@code --data}: known names, no duplicates, at least one. */
+    static List<String> dataList(String spec) {
+        List<String> out = new ArrayList<>();
+        for (String s : spec.split(",", -1)) {
+            String d = s.strip();
+            if (d.isEmpty()) continue;
+            check(DATA.contains(d), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ", DATA)
+                    + " (a folder of your own volumes is not supported by study yet)");
+            check(!out.contains(d), "--data '" + spec + "': lists '" + d + "' twice");
+            out.add(d);
+        }
+        check(!out.isEmpty(), "--data '" + spec + "': the list is empty; give at least one of " + String.join(", ", DATA));
+        return out;
+    }
+
+    /**
+     * The losses of {@code --losses}: split at top-level commas (not inside [...]); an item with '='
+     * but no ':' continues the options of the loss before it; {@code all} is every name of
+     * {@link LossCatalog#names()}.
+     */
+    static List<String> lossList(String spec) {
+        if (spec.strip().equalsIgnoreCase("all")) return LossCatalog.names();
+        List<String> items = new ArrayList<>();
+        int depth = 0;
+        StringBuilder cur = new StringBuilder();
+        for (char ch : (spec + ",").toCharArray()) {
+            if (ch == '[') depth++;
+            if (ch == ']') depth--;
+            if (ch == ',' && depth == 0) {
+                String item = cur.toString().strip();
+                cur.setLength(0);
+                if (item.isEmpty()) continue;
+                if (item.contains("=") && !item.contains(":")) {
+                    check(!items.isEmpty(), "--losses '" + spec + "': option '" + item + "' comes before any loss name");
+                    items.set(items.size() - 1, items.get(items.size() - 1) + "," + item);
+                } else {
+                    items.add(item);
+                }
+            } else {
+                cur.append(ch);
+            }
+        }
+        check(!items.isEmpty(), "--losses '" + spec + "': the loss list is empty; give at least one name (segloss losses lists them)"
+                + " or 'all'");
+        for (int i = 0; i < items.size(); i++) {
+            for (int j = 0; j < i; j++) check(!items.get(i).equals(items.get(j)), "--losses '" + spec + "': lists '" + items.get(i) + "' twice");
+        }
+        return items;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    private static int or(Integer v, int dflt) {
+        return v == null ? dflt : v;
+    }
+
+    /** One progress bar across the shard's runs (optimizer steps, with ETA) and a line per finished run. */
+    private final class Progress implements StudyRunner.Listener {
+        private final StudyPlan plan;
+        private final Shard share;
+        private ProgressBar bar;
+        private int toRun;
+
+        Progress(StudyPlan plan, Shard share) {
+            this.plan = plan;
+            this.share = share;
+        }
+
+        @Override
+        public void onPlan(int planned, int inShard, int toRun, long totalSteps) {
+            this.toRun = toRun;
+            outStream.printf(Locale.ROOT, "segloss study: %d runs (%d data sets x %d seeds x %d losses); shard %s holds %d, %d finished"
+                            + " already, %d to run; budget: %s; into %s%n", planned, plan.data().size(), plan.seeds().size(),
+                    plan.losses().size(), share, inShard, inShard - toRun, toRun, plan.budget(), out);
+            if (!noProgress && toRun > 0) {
+                bar = new ProgressBarBuilder().setTaskName("study").setInitialMax(totalSteps).setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
+            }
+        }
+
+        @Override
+        public void onRunStart(RunKey key, int index, int n) {
+            if (bar != null) bar.setExtraMessage(String.format(Locale.ROOT, "run %d/%d: %s", index + 1, n, key));
+        }
+
+        @Override
+        public void onStep() {
+            if (bar != null) bar.step();
+        }
+
+        @Override
+        public void onRunEnd(RunResult r, long stepsNotRun) {
+            if (bar != null) {
+                if (stepsNotRun > 0) bar.stepBy(stepsNotRun);
+                errStream.println();                // the run's line below the bar, not inside it
+            }
+            String what = switch (r.status()) {
+                case FINISHED -> {
+                    StudyResults.Row last = StudyResults.row(r, r.classNames().size() - 1);
+                    yield String.format(Locale.ROOT, "finished, %s Dice %.3f", last.className(), last.dice());
+                }
+                case DIVERGED -> "diverged: " + r.note();
+                case FAILED -> "failed: " + r.note();
+            };
+            outStream.printf(Locale.ROOT, "%s: %s (%.1f s)%n", r.key(), what, r.wallS());
+        }
+
+        @Override
+        public void onWarning(String message) {
+            errStream.println("segloss study: " + message);
+        }
+
+        void close() {
+            if (bar != null) bar.close();
+            bar = null;
+        }
+    }
+
+    /** {@code segloss study report DIR}. */
+    @Command(name = "report", mixinStandardHelpOptions = true, description = "Rewrites results.csv, report.md and the charts of the study"
+            + " in DIR from its finished runs and lists the missing ones.")
+    static final class Report implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "DIR", description = "The study's folder (its --out).")
+        Path dir;
+
+        PrintStream outStream = System.out;
+        PrintStream errStream = System.err;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!Files.isRegularFile(dir.resolve(StudyPlan.FILE))) {
+                errStream.println("segloss study report: " + dir + ": holds no study (no " + StudyPlan.FILE + ")");
+                return 2;
+            }
+            try {
+                return writeOutputs(dir, outStream, errStream, "segloss study report");
+            } catch (IOException e) {
+                errStream.println("segloss study report: " + dir + ": " + e.getMessage());
+                return 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package org.segloss.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.segloss.autograd.Var;
+import org.segloss.examples.study.RunKey;
+import org.segloss.examples.study.RunStore;
+import org.segloss.examples.study.StudyPlots;
+import org.segloss.examples.study.StudyResults;
+import org.segloss.examples.train.RunConfig.LossSpec;
+import org.segloss.loss.Loss;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.Tensor;
+import picocli.CommandLine;
+
+/** Tiny studies through the command line: 16³ phantoms, patches of 8³, one epoch of two steps, one thread. */
+class StudyCommandTest {
+    record Run(int exit, String out, String err) {}
+
+    static final String[] TINY = {"--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2",
+        "--train-volumes", "1", "--val-volumes", "2", "--threads", "1", "--no-progress"};
+
+    static Run run(StudyCommand cmd, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        cmd.outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
+        cmd.errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int exit = new CommandLine(cmd).setErr(new java.io.PrintWriter(cmd.errStream, true)).execute(args);
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static Run study(Path dir, String... extra) {
+        List<String> a = new ArrayList<>(Arrays.asList(TINY));
+        if (!Arrays.asList(extra).contains("--data")) a.addAll(List.of("--data", "phantom"));
+        a.addAll(Arrays.asList(extra));
+        a.add("--out");
+        a.add(dir.toString());
+        return run(new StudyCommand(), a.toArray(String[]::new));
+    }
+
+    static Run report(Path dir) {
+        StudyCommand.Report cmd = new StudyCommand.Report();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        cmd.outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
+        cmd.errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int exit = new CommandLine(cmd).execute(dir.toString());
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** results.csv without the timing columns (step_ms, wall_s), which measure the machine. */
+    static String metricsOnly(Path dir) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (String line : Files.readAllLines(dir.resolve(StudyResults.CSV))) {
+            String[] f = line.split(",", -1);
+            assertEquals(StudyResults.COLUMNS.size(), f.length, line);       // the tiny study's loss names hold no comma
+            List<String> keep = new ArrayList<>(Arrays.asList(f));
+            keep.remove(11);
+            keep.remove(10);
+            b.append(String.join(",", keep)).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void tinyStudyWritesCsvReportAndPictures(@TempDir Path dir) throws Exception {
+        Run r = study(dir, "--losses", "dice-ce,dice", "--seeds", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("2 runs (1 data sets x 1 seeds x 2 losses); shard 0/1 holds 2, 0 finished already, 2 to run"), r.out());
+        assertTrue(r.out().contains("2 of 2 runs finished; wrote"), r.out());
+        List<String> csv = Files.readAllLines(dir.resolve(StudyResults.CSV));
+        assertEquals(String.join(",", StudyResults.COLUMNS), csv.get(0));
+        assertTrue(csv.get(0).startsWith("data,loss,seed,class,dice,iou,hd95_mm,assd_mm,detected,false_positive_components,step_ms,wall_s"));
+        assertEquals(1 + 2 * 3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("phantom,dice-ce,2026,organ,"), csv.get(1));
+        assertTrue(csv.get(6).startsWith("phantom,dice,2026,lesion,") && csv.get(6).endsWith(",2,1,finished"), csv.get(6));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("## phantom") && md.contains("### Paired comparison with `dice-ce`") && md.contains("## The papers' claims"), md);
+        assertTrue(md.contains("**Budget:** base-channels 8, batch 2, depth 3, epochs 1,"), md);
+        for (String[] f : StudyPlots.files("phantom")) {
+            BufferedImage img = ImageIO.read(dir.resolve(f[0]).toFile());
+            assertNotNull(img, f[0]);
+            assertTrue(img.getWidth() > 100 && img.getHeight() > 100, f[0]);
+        }
+        // each run folder holds the trainer's outputs and the result
+        Path run = new RunStore(dir).folder(new RunKey("phantom", "dice", 2026));
+        for (String f : List.of("result.json", "metrics.csv", "validation-prediction.nii.gz")) assertTrue(Files.exists(run.resolve(f)), f);
+    }
+
+    @Test
+    void resumeSkipsFinishedRuns(@TempDir Path dir) throws Exception {
+        assertEquals(0, study(dir, "--losses", "dice-ce,dice", "--seeds", "1").exit());
+        String before = metricsOnly(dir);
+        Path done = new RunStore(dir).folder(new RunKey("phantom", "dice-ce", 2026)).resolve("result.json");
+        byte[] kept = Files.readAllBytes(done);
+        Run again = study(dir, "--losses", "dice-ce,dice", "--seeds", "1");
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.out().contains("holds 2, 2 finished already, 0 to run"), again.out());
+        assertEquals(-1L, Files.mismatch(done, done.resolveSibling("result.json")));
+        assertTrue(Arrays.equals(kept, Files.readAllBytes(done)), "a finished run is not run again");
+        // an interrupted run: its folder gone, a temporary one left behind
+        Path dice = new RunStore(dir).folder(new RunKey("phantom", "dice", 2026));
+        RunStoreCleanup.deleteTree(dice);
+        Files.createDirectories(dice.resolveSibling(".seed-2026.tmp-0ff"));
+        Run resumed = study(dir, "--losses", "dice-ce,dice", "--seeds", "1");
+        assertTrue(resumed.out().contains("holds 2, 1 finished already, 1 to run"), resumed.out());
+        assertFalse(Files.exists(dice.resolveSibling(".seed-2026.tmp-0ff")), "the stale temporary folder is cleared");
+        assertEquals(before, metricsOnly(dir), "the rerun gives the same metrics, bit for bit");
+        // other settings into the same folder are refused
+        Run other = study(dir, "--losses", "dice-ce,dice", "--seeds", "1", "--lr", "0.01");
+        assertEquals(2, other.exit());
+        assertTrue(other.err().contains("holds another study") && other.err().contains("lr 0.003 there, 0.01 now"), other.err());
+    }
+
+    @Test
+    void twoShardsMergeToTheUnshardedStudy(@TempDir Path dir) throws Exception {
+        String[] losses = {"--losses", "dice-ce,dice,cross-entropy", "--seeds", "1"};
+        Path whole = dir.resolve("whole"), sharded = dir.resolve("sharded");
+        assertEquals(0, study(whole, losses).exit());
+        List<String> a = new ArrayList<>(Arrays.asList(losses));
+        a.addAll(List.of("--shard", "1/2"));
+        Run second = study(sharded, a.toArray(String[]::new));
+        assertEquals(0, second.exit(), second.err());
+        assertTrue(second.out().contains("shard 1/2 holds 1,") && second.out().contains("2 runs missing"), second.out());
+        a.set(a.size() - 1, "0/2");
+        assertEquals(0, study(sharded, a.toArray(String[]::new)).exit());
+        Run merged = report(sharded);
+        assertEquals(0, merged.exit(), merged.err());
+        assertTrue(merged.out().contains("3 of 3 runs finished"), merged.out());
+        assertEquals(metricsOnly(whole), metricsOnly(sharded));
+    }
+
+    /** A loss that is NaN from its second call on. */
+    static final class NanLoss implements Loss {
+        private int calls;
+
+        @Override
+        public Var forward(Var input, LabelTensor target) {
+            Var l = input.mul(0f).sum();
+            return ++calls >= 2 ? l.add(Float.NaN) : l;
+        }
+
+        @Override
+        public Var forward(Var input, Tensor target) { throw new UnsupportedOperationException(); }
+    }
+
+    /** A diverging loss and a loss that throws come first: the study records both and goes on to dice-ce. */
+    @Test
+    void aDivergingLossIsReportedNotFatal(@TempDir Path dir) throws Exception {
+        StudyCommand cmd = new StudyCommand();
+        cmd.lossSource = (name, classes) -> switch (name) {
+            case "nan-test" -> new LossSpec("nan-test", new NanLoss());
+            case "throws-test" -> new LossSpec("throws-test", new Loss() {
+                @Override
+                public Var forward(Var input, LabelTensor target) { throw new IllegalStateException("planted failure"); }
+
+                @Override
+                public Var forward(Var input, Tensor target) { throw new IllegalStateException("planted failure"); }
+            });
+            default -> StudyCommand.catalogLoss(name, classes);
+        };
+        List<String> a = new ArrayList<>(Arrays.asList(TINY));
+        a.addAll(List.of("--data", "phantom", "--losses", "nan-test,throws-test,dice-ce", "--seeds", "1", "--out", dir.toString()));
+        Run r = run(cmd, a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("phantom / nan-test / seed 2026: diverged: loss NaN at epoch 1, step 2"), r.out());
+        assertTrue(r.out().contains("phantom / throws-test / seed 2026: failed: java.lang.IllegalStateException: planted failure"), r.out());
+        assertTrue(r.out().contains("1 finished now, 1 diverged, 1 failed"), r.out());
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("- phantom / nan-test / seed 2026: diverged: loss NaN at epoch 1, step 2"), md);
+        assertTrue(md.contains("- phantom / throws-test / seed 2026: failed: java.lang.IllegalStateException: planted failure"), md);
+        // both are published: a second start skips them
+        Run again = run(cmd, a.toArray(String[]::new));
+        assertTrue(again.out().contains("holds 3, 3 finished already, 0 to run"), again.out());
+        assertTrue(Files.readString(dir.resolve(StudyResults.CSV)).contains("phantom,nan-test,2026,lesion,nan,nan,"), "csv row");
+    }
+
+    @Test
+    void badOptionsAreRejectedBeforeAnyRun(@TempDir Path dir) {
+        String[][] cases = {
+            {"--losses", "dice-ce,dice", "--shard", "2/2"}, {"segloss study: --shard '2/2': K must be in [0, 2), got 2"},
+            {"--losses", "dice-ce,dice", "--shard", "one/2"}, {"segloss study: --shard 'one/2': expected K/N"},
+            {"--losses", "dice-ce,nope"}, {"segloss study: --losses 'nope': ", "nope"},
+            {"--losses", ""}, {"segloss study: --losses '': the loss list is empty"},
+            {"--losses", " , "}, {"the loss list is empty"},
+            {"--losses", "dice,dice"}, {"lists 'dice' twice"},
+            {"--losses", "dice-ce", "--seeds", "0"}, {"segloss study: --seeds 0: must be >= 1"},
+            {"--losses", "dice-ce", "--data", "phantom,brats"}, {"segloss study: --data 'phantom,brats': unknown data set 'brats'"},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            Run r = study(dir.resolve("s" + i), cases[i]);
+            assertEquals(2, r.exit(), Arrays.toString(cases[i]) + ": " + r.err());
+            for (String want : cases[i + 1]) assertTrue(r.err().contains(want), Arrays.toString(cases[i]) + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertFalse(Files.exists(dir.resolve("s" + i).resolve("runs")), "nothing ran");
+        }
+        Path file = dir.resolve("a-file");
+        try {
+            Files.writeString(file, "x");
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        Run onFile = run(new StudyCommand(), "--losses", "dice-ce", "--out", file.toString());
+        assertEquals(2, onFile.exit());
+        assertTrue(onFile.err().startsWith("segloss study: --out " + file + ": "), onFile.err());
+        Run noStudy = report(dir);
+        assertEquals(2, noStudy.exit());
+        assertTrue(noStudy.err().contains("holds no study (no study.json)"), noStudy.err());
+    }
+
+    @Test
+    void lossListSplitting() {
+        assertEquals(List.of("dice", "focal-tversky:alpha=0.7,beta=0.3", "exp-log"),
+                StudyCommand.lossList("dice, focal-tversky:alpha=0.7,beta=0.3 ,exp-log"));
+        assertEquals(List.of("dice-ce:weight=[1,2,3,4]", "dice"), StudyCommand.lossList("dice-ce:weight=[1,2,3,4],dice"));
+        assertEquals(LossCatalog.names(), StudyCommand.lossList("all"));
+    }
+}
