@@ -16,6 +16,9 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.segloss.examples.data.DatasetFolder;
+import org.segloss.examples.data.FolderTrainingData;
+import org.segloss.examples.study.FineTuning;
 import org.segloss.examples.study.RunKey;
 import org.segloss.examples.study.RunResult;
 import org.segloss.examples.study.Shard;
@@ -34,6 +37,7 @@ import org.segloss.examples.unet.MniAtlas;
 import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
+import org.segloss.examples.unet.TrainingData;
 import org.segloss.examples.unet.UNet3d;
 import org.segloss.util.OutputFolder;
 import picocli.CommandLine.Command;
@@ -51,8 +55,8 @@ import picocli.CommandLine.Parameters;
  * a diverged or failed run is a result (the study goes on, exit 0).
  */
 @Command(name = "study", mixinStandardHelpOptions = true, subcommands = {StudyCommand.Report.class},
-        description = "Trains every loss of --losses on every data set of --data with --seeds seeds (paired: a seed gives every loss the"
-                + " same weights and patches), then writes results.csv, report.md (tables, paired tests, the papers' claims) and PNGs"
+        description = "Trains every loss of --losses on every data set of --data (phantom, phantom-hard, mni, or MSD / nnU-Net v2"
+                + " folders) with --seeds seeds (paired: a seed gives every loss the same weights and patches), then writes results.csv, report.md (tables, paired tests, the papers' claims) and PNGs"
                 + " into --out. --shard K/N runs the K-th of N shares (0-based; Slurm array, Kubernetes Indexed Job, GNU parallel)."
                 + " 'segloss study report DIR' rewrites the outputs from the finished runs.")
 final class StudyCommand implements Callable<Integer> {
@@ -61,11 +65,23 @@ final class StudyCommand implements Callable<Integer> {
             "boundary", "lovasz-softmax");
     static final List<String> DATA = List.of("phantom", "phantom-hard", "mni");
 
-    @Option(names = "--data", description = "Comma-separated data sets: phantom, phantom-hard, mni. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", description = "Comma-separated data sets: phantom, phantom-hard, mni, or DIR, a Medical Segmentation"
+            + " Decathlon or nnU-Net v2 raw folder (named by its folder name in results.csv and the run folders). Default:"
+            + " ${DEFAULT-VALUE}.")
     String data = "phantom,phantom-hard";
 
+    @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all (default: 0),"
+            + " as segloss train; the same for every folder of --data.")
+    String fold;
+
+    @Option(names = "--spacing", paramLabel = "X,Y,Z", description = "DIR: target voxel size in mm (default: the median spacing of"
+            + " each folder), as segloss train.")
+    String spacing;
+
     @Option(names = "--losses", description = "Comma-separated losses (NAME or NAME:KEY=VALUE,... as in segloss losses; an item"
-            + " KEY=VALUE without ':' continues the options of the loss before it), or 'all' for every loss of segloss losses."
+            + " KEY=VALUE without ':' continues the options of the loss before it), or 'all': every loss of segloss losses but"
+            + " overlap and focal-positive (terms of left-atrium that do not train alone); lovasz-softmax always fine-tunes after"
+            + " cross-entropy (first half of the epochs cross-entropy)."
             + " Default: dice-ce,dice,cross-entropy,focal-tversky,exp-log,generalized-dice,boundary,lovasz-softmax.")
     String losses = String.join(",", DEFAULT_LOSSES);
 
@@ -136,11 +152,52 @@ final class StudyCommand implements Callable<Integer> {
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
     /** The losses by name; tests replace it to plant a diverging or failing loss. */
-    StudyRunner.LossSource lossSource = StudyCommand::catalogLoss;
+    StudyRunner.LossSource lossSource = (spec, classes) -> studyLoss(spec, classes, epochs);
+    /** The data set folders of --data by data name (set by {@link #call}). */
+    private Map<String, Path> folders = Map.of();
 
     static LossSpec catalogLoss(String spec, int classes) {
         LossCatalog.Built b = LossCatalog.build(LossCatalog.parse(spec, List.of()), classes);
         return new LossSpec(b.canonical(), b);
+    }
+
+    /**
+     * Catalogue losses that {@code all} leaves out, with the reason: the two terms of the
+     * left-atrium composite that do not train a segmentation alone (the catalogue's notes say so;
+     * {@code left-atrium}, the composite, is in).
+     */
+    static final Map<String, String> NOT_IN_ALL = notInAll();
+
+    private static Map<String, String> notInAll() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("overlap", "a regulariser: the labels enter only through ignore-index, so alone it learns nothing about them; it trains"
+                + " inside left-atrium");
+        m.put("focal-positive", "supervises the foreground voxels only, so alone it over-segments; it trains inside left-atrium");
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * {@code --losses all}: every loss of {@code segloss losses} in its order except
+     * {@link #NOT_IN_ALL} — the losses that train from scratch, the compounds (dice-ce, boundary:
+     * generalised Dice + boundary under the paper's schedule, left-atrium) and lovasz-softmax, which
+     * runs as fine-tuning after cross-entropy ({@link #FINE_TUNED}).
+     */
+    static List<String> allLosses() {
+        return LossCatalog.names().stream().filter(n -> !NOT_IN_ALL.containsKey(n)).toList();
+    }
+
+    /** The losses the papers use to fine-tune after another one: catalogue name → the loss trained first. */
+    static final Map<String, String> FINE_TUNED = Map.of("lovasz-softmax", "cross-entropy");
+
+    /**
+     * A loss of the study: the catalogue's, except a loss of {@link #FINE_TUNED} (with any options),
+     * which runs the fine-tuning protocol ({@link FineTuning}: its start loss with the catalogue's
+     * defaults for the first half of the epochs, then it).
+     */
+    static LossSpec studyLoss(String spec, int classes, int epochs) {
+        LossSpec loss = catalogLoss(spec, classes);
+        String start = FINE_TUNED.get(LossCatalog.parse(spec, List.of()).name());
+        return start == null ? loss : FineTuning.of(catalogLoss(start, classes), loss, epochs);
     }
 
     @Override
@@ -150,9 +207,12 @@ final class StudyCommand implements Callable<Integer> {
         StudyRunner.Settings settings;
         try {
             share = shard == null ? Shard.ALL : Shard.parse(shard);
-            List<String> dataList = dataList(data);
+            folders = dataFolders(data);
+            List<String> dataList = dataList(data, folders);
             List<String> lossList = lossList(losses);
             check(seeds >= 1, "--seeds " + seeds + ": must be >= 1");
+            check(!folders.isEmpty() || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR (a data set"
+                    + " folder), not of --data " + data);
             boolean phantoms = dataList.contains("phantom") || dataList.contains("phantom-hard"), mni = dataList.contains("mni");
             check(phantoms || (volumeSize == null && trainVolumes == null && valVolumes == null),
                     "--volume-size, --train-volumes and --val-volumes are options of the phantom data sets, not of --data " + data);
@@ -174,7 +234,7 @@ final class StudyCommand implements Callable<Integer> {
                 for (String l : lossList) {
                     String id;
                     try {
-                        id = lossSource.build(l, classesOf(d)).id();
+                        id = lossSource.build(l, classesOf(d, folders)).id();
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("--losses '" + l + "': " + e.getMessage(), e);
                     }
@@ -183,7 +243,23 @@ final class StudyCommand implements Callable<Integer> {
                 }
                 if (d.equals("mni")) SegmentationDataset.mni(mniDir, down);      // the atlas is there (message with the install command)
             }
-            plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, size, down));
+            for (Map.Entry<String, Path> f : folders.entrySet()) {
+                try {      // the fold exists (cheap); the volumes are read when the folder's first run starts
+                    org.segloss.examples.data.Folds.select(f.getValue(), DatasetFolder.open(f.getValue()).trainingIds(),
+                            fold == null ? "0" : fold);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--fold '" + (fold == null ? "0" : fold) + "' of --data folder " + f.getValue()
+                            + ": " + e.getMessage(), e);
+                }
+            }
+            if (spacing != null) {
+                try {
+                    org.segloss.examples.data.Preprocessing.parseSpacingXyz(spacing);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--spacing '" + spacing + "': " + e.getMessage(), e);
+                }
+            }
+            plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, lossList, size, down));
             String why = OutputFolder.prepare(out);
             check(why == null, "--out " + out + ": " + why);
         } catch (IllegalArgumentException | FileNotFoundException e) {
@@ -236,7 +312,7 @@ final class StudyCommand implements Callable<Integer> {
     }
 
     /** The recorded settings: what makes two runs of one (data, loss, seed) the same run. */
-    Map<String, String> settings(List<String> dataList, int size, int down) {
+    Map<String, String> settings(List<String> dataList, List<String> lossList, int size, int down) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("epochs", Integer.toString(epochs));
         m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
@@ -253,11 +329,30 @@ final class StudyCommand implements Callable<Integer> {
             m.put("val-volumes", Integer.toString(or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES)));
         }
         if (dataList.contains("mni")) m.put("mni-downsample", Integer.toString(down));
+        for (String l : lossList) {
+            String name = LossCatalog.parse(l, List.of()).name(), start = FINE_TUNED.get(name);
+            if (start != null) m.put("fine-tune " + name, start + " for epochs 1-" + epochs / 2 + ", then " + name);
+        }
+        if (!folders.isEmpty()) {
+            m.put("fold", fold == null ? "0" : fold);
+            m.put("spacing", spacing == null ? "median" : spacing);
+            for (Map.Entry<String, Path> f : folders.entrySet()) m.put("data-dir " + f.getKey(), f.getValue().toString());
+        }
         return m;
     }
 
-    /** The data set of a run: phantoms from the run's seed (as segloss train), or the MNI atlas. */
-    SegmentationDataset dataset(String name, long runSeed) throws IOException {
+    /**
+     * The data set of a run: phantoms from the run's seed (as segloss train), the MNI atlas, or a
+     * data set folder through {@link FolderTrainingData} (fold {@code --fold}, spacing
+     * {@code --spacing}; the same volumes for every seed, as mni).
+     */
+    TrainingData dataset(String name, long runSeed) throws IOException {
+        Path dir = folders.get(name);
+        if (dir != null) {
+            ModelSpec m = new ModelSpec(depth, baseChannels, false);
+            return FolderTrainingData.load(dir, fold == null ? "0" : fold, spacing, patch, new ValidationSpec(valWindow,
+                    org.segloss.examples.train.Postprocess.none).windowFor(patch), m.divisor());
+        }
         return switch (name) {
             case "phantom", "phantom-hard" -> SegmentationDataset.phantoms(runSeed, or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE),
                     or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES), or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES),
@@ -267,32 +362,80 @@ final class StudyCommand implements Callable<Integer> {
         };
     }
 
-    static int classesOf(String data) {
+    static int classesOf(String data, Map<String, Path> folders) throws IOException {
+        Path dir = folders.get(data);
+        if (dir != null) return DatasetFolder.open(dir).classes();
         return data.equals("mni") ? MniAtlas.CLASSES : Phantoms.CLASSES;
     }
 
-    /** The data sets of {@code --data}: known names, no duplicates, at least one. */
-    static List<String> dataList(String spec) {
+    /**
+     * The data set folders of {@code --data}: every item that is not a built-in name, by its data
+     * name, the folder's own name ({@link #folderDataName}), as absolute, normalised paths. An item
+     * that is no folder, a folder {@link DatasetFolder#open} rejects, and two data sets that would
+     * get one name are errors.
+     */
+    static Map<String, Path> dataFolders(String spec) throws IOException {
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String s : spec.split(",", -1)) {
+            String d = s.strip();
+            if (d.isEmpty() || DATA.contains(d)) continue;
+            Path dir = Path.of(d);
+            check(Files.isDirectory(dir), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ", DATA)
+                    + " or a data set folder (Medical Segmentation Decathlon or nnU-Net v2 raw, holding dataset.json)");
+            try {
+                DatasetFolder.open(dir);
+            } catch (IllegalArgumentException | IOException e) {
+                throw new IllegalArgumentException("--data '" + spec + "': folder '" + d + "': " + e.getMessage(), e);
+            }
+            Path abs = dir.toAbsolutePath().normalize();
+            String name = folderDataName(abs);
+            check(!DATA.contains(name), "--data '" + spec + "': folder '" + d + "' would be named '" + name + "', the name of a built-in"
+                    + " data set; rename it or link it under another name");
+            Path before = out.put(name, abs);
+            check(before == null || before.equals(abs), "--data '" + spec + "': two folders would both be named '" + name + "' ("
+                    + before + " and " + abs + "); link one under another name");
+        }
+        return out;
+    }
+
+    /**
+     * The name of a data set folder in a study (results.csv, report, run folders): the folder's own
+     * file name, e.g. {@code Dataset001_Liver} for {@code /data/nnUNet_raw/Dataset001_Liver}; run
+     * folders make it file-name safe with {@link RunKey#slug} when it is not.
+     */
+    static String folderDataName(Path absolute) {
+        Path f = absolute.getFileName();
+        return f == null ? absolute.toString() : f.toString();
+    }
+
+    /** The data sets of {@code --data}: built-in names or folders ({@code folders}), each once, at least one. */
+    static List<String> dataList(String spec, Map<String, Path> folders) {
         List<String> out = new ArrayList<>();
         for (String s : spec.split(",", -1)) {
             String d = s.strip();
             if (d.isEmpty()) continue;
-            check(DATA.contains(d), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ", DATA)
-                    + " (a folder of your own volumes is not supported by study yet)");
-            check(!out.contains(d), "--data '" + spec + "': lists '" + d + "' twice");
-            out.add(d);
+            String name = d;
+            if (!DATA.contains(d)) {
+                check(Files.isDirectory(Path.of(d)), "--data '" + spec + "': unknown data set '" + d + "'; valid: " + String.join(", ",
+                        DATA) + " or a data set folder");
+                name = folderDataName(Path.of(d).toAbsolutePath().normalize());
+                check(folders.containsKey(name), "--data '" + spec + "': folder '" + d + "' was not checked");
+            }
+            check(!out.contains(name), "--data '" + spec + "': lists '" + name + "' twice");
+            out.add(name);
         }
-        check(!out.isEmpty(), "--data '" + spec + "': the list is empty; give at least one of " + String.join(", ", DATA));
+        check(!out.isEmpty(), "--data '" + spec + "': the list is empty; give at least one of " + String.join(", ", DATA)
+                + " or a data set folder");
         return out;
     }
 
     /**
      * The losses of {@code --losses}: split at top-level commas (not inside [...]); an item with '='
      * but no ':' continues the options of the loss before it; {@code all} is every name of
-     * {@link LossCatalog#names()}.
+     * {@link #allLosses()}.
      */
     static List<String> lossList(String spec) {
-        if (spec.strip().equalsIgnoreCase("all")) return LossCatalog.names();
+        if (spec.strip().equalsIgnoreCase("all")) return allLosses();
         List<String> items = new ArrayList<>();
         int depth = 0;
         StringBuilder cur = new StringBuilder();

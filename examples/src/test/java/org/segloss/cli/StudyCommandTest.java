@@ -3,6 +3,7 @@ package org.segloss.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -221,11 +222,166 @@ class StudyCommandTest {
         assertTrue(noStudy.err().contains("holds no study (no study.json)"), noStudy.err());
     }
 
+    /** A phantom and a data set folder (nnU-Net v2 layout) in one study: the folder is named by its folder name. */
+    @Test
+    void aDataSetFolderJoinsTheStudy(@TempDir Path dir) throws Exception {
+        Path data = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("Dataset001_Synthetic"));
+        Path out = dir.resolve("study");
+        Run r = study(out, "--data", "phantom," + data, "--fold", "all", "--losses", "dice-ce,dice", "--seeds", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("4 runs (2 data sets x 1 seeds x 2 losses)"), r.out());
+        assertFalse(r.err().contains("could not draw"), r.err());
+        for (String[] f : StudyPlots.files("Dataset001_Synthetic")) assertNotNull(ImageIO.read(out.resolve(f[0]).toFile()), f[0]);
+        List<String> csv = Files.readAllLines(out.resolve(StudyResults.CSV));
+        assertEquals(1 + 2 * 3 + 2 * 2, csv.size(), String.join("\n", csv));      // phantom: 3 classes, the folder: ball, core
+        assertTrue(csv.get(7).startsWith("Dataset001_Synthetic,dice-ce,2026,ball,"), csv.get(7));
+        assertTrue(csv.get(10).startsWith("Dataset001_Synthetic,dice,2026,core,") && csv.get(10).endsWith(",finished"), csv.get(10));
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("## Dataset001_Synthetic") && md.contains("ball") && md.contains("core"), md);
+        String plan = Files.readString(out.resolve("study.json"));
+        assertTrue(plan.contains("\"fold\": \"all\"") && plan.contains("\"spacing\": \"median\"")
+                && plan.contains("\"data-dir Dataset001_Synthetic\": \"" + data.toAbsolutePath().normalize().toString().replace("\\", "\\\\")), plan);
+        Path run = new RunStore(out).folder(new RunKey("Dataset001_Synthetic", "dice", 2026));
+        String result = Files.readString(run.resolve("result.json"));
+        assertTrue(result.contains("\"fold\": \"all\""), result);
+        // the same study again: every run is finished
+        Run again = study(out, "--data", "phantom," + data, "--fold", "all", "--losses", "dice-ce,dice", "--seeds", "1");
+        assertTrue(again.out().contains("holds 4, 4 finished already, 0 to run"), again.out());
+    }
+
+    @Test
+    void badDataFoldersAreRejected(@TempDir Path dir) throws Exception {
+        Path data = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("Dataset001_Synthetic"));
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Path copy = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("other").resolve("Dataset001_Synthetic"));
+        Path mniNamed = org.segloss.examples.data.SyntheticDataset.writeNnUnet(dir.resolve("x").resolve("mni"));
+        String[][] cases = {
+            {"--data", dir.resolve("missing").toString()}, {"segloss study: --data '", "unknown data set '" + dir.resolve("missing")
+                + "'; valid: phantom, phantom-hard, mni or a data set folder"},
+            {"--data", "phantom," + empty}, {"folder '" + empty + "'", "dataset.json not found"},
+            {"--data", data.toString()}, {"segloss study: --fold '0' of --data folder", "all"},
+            {"--data", data + "," + copy, "--fold", "all"}, {"two folders would both be named 'Dataset001_Synthetic'"},
+            {"--data", mniNamed.toString(), "--fold", "all"}, {"would be named 'mni', the name of a built-in data set"},
+            {"--data", "phantom", "--fold", "all"}, {"segloss study: --fold and --spacing are options of --data DIR"},
+            {"--data", data.toString(), "--fold", "all", "--spacing", "1,1"}, {"segloss study: --spacing '1,1': "},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            List<String> a = new ArrayList<>(List.of("--losses", "dice-ce", "--patch", "8", "--threads", "1", "--no-progress"));
+            a.addAll(Arrays.asList(cases[i]));
+            a.addAll(List.of("--out", dir.resolve("s" + i).toString()));
+            Run r = run(new StudyCommand(), a.toArray(String[]::new));
+            assertEquals(2, r.exit(), Arrays.toString(cases[i]) + ": " + r.err());
+            for (String want : cases[i + 1]) assertTrue(r.err().contains(want), Arrays.toString(cases[i]) + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertFalse(Files.exists(dir.resolve("s" + i).resolve("runs")), "nothing ran");
+        }
+    }
+
+    /** The MNI atlas in a study (skipped when Debian's mricron-data is not installed). */
+    @Test
+    void mniJoinsTheStudy(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(org.segloss.examples.unet.MniAtlas.DEFAULT_DIR.resolve("ch2.nii.gz")),
+                "the MNI templates are not installed");
+        Run r = run(new StudyCommand(), "--data", "mni", "--mni-downsample", "2", "--patch", "16", "--epochs", "1", "--steps-per-epoch",
+                "1", "--losses", "dice-ce", "--seeds", "1", "--threads", "2", "--no-progress", "--out", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> csv = Files.readAllLines(dir.resolve(StudyResults.CSV));
+        assertEquals(1 + org.segloss.examples.unet.MniAtlas.CLASSES - 1, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("mni,dice-ce,2026,"), csv.get(1));
+        assertTrue(Files.readString(dir.resolve("study.json")).contains("\"mni-downsample\": \"2\""));
+    }
+
+    /** TINY with two epochs: the fine-tuning protocol needs one epoch per loss. */
+    static String[] twoEpochs() {
+        String[] a = TINY.clone();
+        a[Arrays.asList(a).indexOf("--epochs") + 1] = "2";
+        return a;
+    }
+
+    /**
+     * lovasz-softmax runs cross-entropy for the first epoch, then Lovász from those weights: its
+     * first epoch is the paired cross-entropy run's, bit for bit; the second is not; a rerun of an
+     * interrupted study and a run resumed from its checkpoint give the same bits.
+     */
+    @Test
+    void lovaszFineTunesAfterCrossEntropy(@TempDir Path dir) throws Exception {
+        List<String> a = new ArrayList<>(Arrays.asList(twoEpochs()));
+        a.addAll(List.of("--data", "phantom", "--losses", "cross-entropy,lovasz-softmax", "--seeds", "1", "--out", dir.toString()));
+        Run r = run(new StudyCommand(), a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        StudyResults results = StudyResults.read(dir);
+        org.segloss.examples.study.RunResult ce = results.finished().get(new RunKey("phantom", "cross-entropy", 2026));
+        org.segloss.examples.study.RunResult lovasz = results.finished().get(new RunKey("phantom", "lovasz-softmax", 2026));
+        assertEquals(2, lovasz.curve().size());
+        assertEquals(ce.curve().get(0), lovasz.curve().get(0), "epoch 1 is the cross-entropy run's first epoch");
+        assertFalse(ce.curve().get(1).loss() == lovasz.curve().get(1).loss(), "epoch 2 trains with Lovász");
+        assertTrue(lovasz.config().get("loss").matches("cross-entropy.*\\(epochs 1-1\\) then lovasz-softmax.*\\(epochs 2-2\\)"),
+                lovasz.config().get("loss"));
+        assertTrue(Files.readString(dir.resolve("study.json")).contains(
+                "\"fine-tune lovasz-softmax\": \"cross-entropy for epochs 1-1, then lovasz-softmax\""));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("lovasz-softmax runs follow Berman et al.'s fine-tuning within the same budget"), md);
+        assertFalse(md.contains("trained from scratch"), md);
+
+        // an interrupted study: the rerun gives the same bits
+        String before = metricsOnly(dir);
+        RunStoreCleanup.deleteTree(new RunStore(dir).folder(new RunKey("phantom", "lovasz-softmax", 2026)));
+        Run again = run(new StudyCommand(), a.toArray(String[]::new));
+        assertTrue(again.out().contains("holds 2, 1 finished already, 1 to run"), again.out());
+        assertEquals(before, metricsOnly(dir));
+
+        // the Trainer level: after epoch 1 the weights are the cross-entropy run's; stop + resume = uninterrupted
+        org.segloss.examples.unet.SegmentationDataset data = org.segloss.examples.unet.SegmentationDataset.phantoms(2026, 16, 1, 2);
+        java.util.function.BiFunction<String, Path, org.segloss.examples.train.RunConfig> config = (loss, out) ->
+                new org.segloss.examples.train.RunConfig(data, org.segloss.examples.train.RunConfig.ModelSpec.defaults(),
+                        StudyCommand.studyLoss(loss, data.classes(), 2), new org.segloss.examples.train.RunConfig.TrainingSchedule(2, 2, 3e-3f),
+                        org.segloss.examples.train.RunConfig.SamplerSpec.of(8), org.segloss.examples.train.RunConfig.ValidationSpec.defaults(),
+                        2026, 1, out);
+        Path t = dir.resolve("trainer");
+        new org.segloss.examples.train.Trainer(config.apply("cross-entropy", t.resolve("ce"))).stopAfterEpoch(1).run();
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("lv"))).stopAfterEpoch(1).run();
+        assertSameParameters(t.resolve("ce"), t.resolve("lv"));
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("lv"))).resume();
+        new org.segloss.examples.train.Trainer(config.apply("lovasz-softmax", t.resolve("whole"))).run();
+        assertSameParameters(t.resolve("whole"), t.resolve("lv"));
+        new org.segloss.examples.train.Trainer(config.apply("cross-entropy", t.resolve("ce"))).resume();
+        assertThrows(AssertionError.class, () -> assertSameParameters(t.resolve("ce"), t.resolve("lv")), "epoch 2 differs");
+
+        // one epoch cannot hold both halves
+        List<String> one = new ArrayList<>(Arrays.asList(TINY));
+        one.addAll(List.of("--data", "phantom", "--losses", "dice-ce,lovasz-softmax", "--out", dir.resolve("one").toString()));
+        Run bad = run(new StudyCommand(), one.toArray(String[]::new));
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("segloss study: --losses 'lovasz-softmax': --epochs 1: ") && bad.err().contains("needs --epochs >= 2"),
+                bad.err());
+    }
+
+    static void assertSameParameters(Path runA, Path runB) throws Exception {
+        var a = org.segloss.nn.Checkpoint.read(runA.resolve("checkpoint.ckpt")).parameters();
+        var b = org.segloss.nn.Checkpoint.read(runB.resolve("checkpoint.ckpt")).parameters();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) org.junit.jupiter.api.Assertions.assertArrayEquals(a.get(k).toArray(), b.get(k).toArray(), k);
+    }
+
     @Test
     void lossListSplitting() {
         assertEquals(List.of("dice", "focal-tversky:alpha=0.7,beta=0.3", "exp-log"),
                 StudyCommand.lossList("dice, focal-tversky:alpha=0.7,beta=0.3 ,exp-log"));
         assertEquals(List.of("dice-ce:weight=[1,2,3,4]", "dice"), StudyCommand.lossList("dice-ce:weight=[1,2,3,4],dice"));
-        assertEquals(LossCatalog.names(), StudyCommand.lossList("all"));
+        assertEquals(List.of("dice-ce", "dice", "jaccard", "sudre-dice", "generalized-dice", "cross-entropy", "weighted-cross-entropy",
+                "focal", "sensitivity-specificity", "tversky", "asymmetric-similarity", "focal-tversky", "exp-log", "left-atrium",
+                "lovasz-softmax", "generalized-wasserstein-dice", "boundary", "hausdorff-dt"), StudyCommand.lossList("all"));
+        assertEquals(StudyCommand.lossList("all"), StudyCommand.lossList(" ALL "));
+        // every catalogue loss is in all or left out with a reason; the issue's compounds and the fine-tuned loss are in
+        for (String name : LossCatalog.names()) {
+            assertTrue(StudyCommand.lossList("all").contains(name) ^ StudyCommand.NOT_IN_ALL.containsKey(name), name);
+        }
+        assertTrue(StudyCommand.lossList("all").containsAll(List.of("dice-ce", "boundary", "left-atrium", "lovasz-softmax")));
+        assertEquals(java.util.Set.of("overlap", "focal-positive"), StudyCommand.NOT_IN_ALL.keySet());
+        // all of them build for a 3-class data set, lovasz-softmax as the fine-tuning protocol
+        for (String name : StudyCommand.lossList("all")) {
+            String id = StudyCommand.studyLoss(name, 3, 10).id();
+            assertEquals(name.equals("lovasz-softmax"), id.contains(" then "), id);
+        }
     }
 }

@@ -52,8 +52,7 @@ public final class Claims {
                     "the paper trains 2-D U-Nets / ENet on ISLES and WMH slices, the boundary weight rising per epoch"),
             new Claim("lovasz-iou", "the Lovász-Softmax loss improves IoU over cross-entropy",
                     "Berman et al., CVPR 2018 (arXiv 1705.08790)", "lovasz-softmax", "cross-entropy", Metric.MEAN_IOU,
-                    "the paper fine-tunes networks first trained with cross-entropy (Pascal VOC, Cityscapes); the study's"
-                            + " lovasz-softmax runs train from scratch (the Trainer cannot start from given weights yet)"));
+                    "the paper fine-tunes networks first trained with cross-entropy (Pascal VOC, Cityscapes)"));
 
     /** Compound losses for the robustness claim of Ma et al. (Dice + CE, GDL + boundary, the left-atrium composite). */
     public static final List<String> COMPOUND = List.of("dice-ce", "boundary", "left-atrium");

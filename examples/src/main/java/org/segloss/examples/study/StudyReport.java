@@ -395,10 +395,21 @@ public final class StudyReport {
         md.append('\n').append(lovaszProtocol(results)).append("\n\n");
     }
 
-    /** The protocol caveat of the Lovász claim when the study ran lovasz-softmax (from scratch, not fine-tuned). */
+    /**
+     * How the study's lovasz-softmax runs trained, from the loss their results record: fine-tuned
+     * after cross-entropy inside the run's budget ({@link FineTuning}, the loss id holds " then "),
+     * or from scratch (then the verdict does not test the paper's protocol); empty without such runs.
+     */
     static String lovaszProtocol(StudyResults results) {
         for (RunResult r : results.finished().values()) {
             if (r.key().loss().equals("lovasz-softmax")) {
+                String loss = r.config().getOrDefault("loss", "");
+                if (loss.contains(" then ")) {
+                    return "The study's lovasz-softmax runs follow Berman et al.'s fine-tuning within the same budget: cross-entropy"
+                            + " for the first half of the epochs, then Lovász-Softmax from those weights for the second half (same seed,"
+                            + " initial weights, patches, optimizer and step count as every other run; its first half is the paired"
+                            + " cross-entropy run's first half). Recorded loss: `" + loss + "`.";
+                }
                 return "The study's lovasz-softmax runs trained from scratch, not fine-tuned after cross-entropy as in Berman et al.:"
                         + " the Lovász verdict does not test the paper's protocol.";
             }

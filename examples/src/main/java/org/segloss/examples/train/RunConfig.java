@@ -30,9 +30,18 @@ import org.segloss.nn.LrSchedule;
  * @param threads    threads for the parallel kernels during the run, or null to keep the current
  *                   count; restored when the run ends. Results do not depend on it.
  * @param out        folder for metrics.csv, the checkpoint, the pictures and the NIfTI files
+ * @param initialWeights weights to start from instead of the seed's ({@link InitialWeights}: fine-tuning), or null;
+ *                   checked against the U-Net of {@code model} here (every differing tensor named). The seed
+ *                   still draws the patch sequence.
  */
 public record RunConfig(TrainingData data, ModelSpec model, LossSpec loss, TrainingSchedule schedule, SamplerSpec sampler,
-        ValidationSpec validation, long seed, Integer threads, Path out) {
+        ValidationSpec validation, long seed, Integer threads, Path out, InitialWeights initialWeights) {
+
+    /** A run from the seed's initial weights. */
+    public RunConfig(TrainingData data, ModelSpec model, LossSpec loss, TrainingSchedule schedule, SamplerSpec sampler,
+            ValidationSpec validation, long seed, Integer threads, Path out) {
+        this(data, model, loss, schedule, sampler, validation, seed, threads, out, null);
+    }
 
     /** The metadata format written into the checkpoint. */
     public static final String FORMAT = "segloss-train-1";
@@ -57,6 +66,8 @@ public record RunConfig(TrainingData data, ModelSpec model, LossSpec loss, Train
                         + model.depth() + ")");
             }
         }
+        // the shapes now, not at the first step: a scratch U-Net of this shape takes the weights or names what differs
+        if (initialWeights != null) initialWeights.applyTo(model.build(data.channels(), data.classes(), 0));
     }
 
     /**
@@ -82,19 +93,26 @@ public record RunConfig(TrainingData data, ModelSpec model, LossSpec loss, Train
 
     /** The same run with another output folder. */
     public RunConfig withOut(Path folder) {
-        return new RunConfig(data, model, loss, schedule, sampler, validation, seed, threads, folder);
+        return new RunConfig(data, model, loss, schedule, sampler, validation, seed, threads, folder, initialWeights);
     }
 
     /** The same run with another loss (e.g. a study: same data, seed, weights and patches). */
     public RunConfig withLoss(LossSpec other) {
-        return new RunConfig(data, model, other, schedule, sampler, validation, seed, threads, out);
+        return new RunConfig(data, model, other, schedule, sampler, validation, seed, threads, out, initialWeights);
+    }
+
+    /** The same run starting from {@code weights} (null: from the seed's). */
+    public RunConfig withInitialWeights(InitialWeights weights) {
+        return new RunConfig(data, model, loss, schedule, sampler, validation, seed, threads, out, weights);
     }
 
     /**
      * The parameters that determine the run, in a fixed order, as stored in the checkpoint and
      * compared on resume: format, data, loss, epochs, steps-per-epoch, patch, batch,
      * foreground-share, lr, seed, the data set's own parameters ({@link TrainingData#parameters()}),
-     * val-window (empty: the patch size), depth, base-channels, deep-supervision, postprocess.
+     * val-window (empty: the patch size), depth, base-channels, deep-supervision, postprocess, and
+     * init-weights ({@link InitialWeights#id()}) only when the run starts from given weights (so
+     * checkpoints of runs from the seed's weights keep their metadata).
      */
     public Map<String, String> metadata() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -114,6 +132,7 @@ public record RunConfig(TrainingData data, ModelSpec model, LossSpec loss, Train
         m.put("base-channels", Integer.toString(model.baseChannels()));
         m.put("deep-supervision", Boolean.toString(model.deepSupervision()));
         m.put("postprocess", validation.postprocess().name());
+        if (initialWeights != null) m.put("init-weights", initialWeights.id());
         return m;
     }
 

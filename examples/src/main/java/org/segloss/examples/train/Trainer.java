@@ -38,6 +38,8 @@ import org.segloss.tensor.kernel.Parallel;
  * same weights and see the same patches whatever their loss (what a study compares), and a
  * resumed run continues exactly: it ends with the same checkpoint, byte for byte, as a run that
  * never stopped.
+ * A run with {@link RunConfig#initialWeights()} starts from those weights instead of the drawn
+ * ones (fine-tuning); the seed still draws the patches.
  *
  * <p><b>Nothing global leaks.</b> The only global state a run touches is {@link Parallel}'s
  * thread count: set from {@code config.threads()} for the run and put back when it ends
@@ -92,9 +94,14 @@ public final class Trainer {
         return new Seeds(model, r.nextLong());
     }
 
-    /** The U-Net of {@code config} with its initial weights (the same for every loss). */
+    /**
+     * The U-Net of {@code config} with its initial weights: {@link RunConfig#initialWeights()} when
+     * given, else drawn from the seed (the same for every loss).
+     */
     public static UNet3d initialModel(RunConfig config) {
-        return config.model().build(config.data().channels(), config.data().classes(), seeds(config.seed()).model());
+        UNet3d model = config.model().build(config.data().channels(), config.data().classes(), seeds(config.seed()).model());
+        if (config.initialWeights() != null) config.initialWeights().applyTo(model);
+        return model;
     }
 
     /**
