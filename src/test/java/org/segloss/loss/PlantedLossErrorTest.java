@@ -21,8 +21,8 @@ import org.segloss.tensor.Tensor;
  * confusion sums, and the fused softmax region statistics of the Dice family (one plant per
  * output's term: intersection I, prediction sum P, squares Q; label-map and tensor targets). Each
  * is caught by the gradient check that this package's tests run on that operation
- * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GwdlTest},
- * {@link GwdlFusedTest}, {@link RegionStatisticsTest}).
+ * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GeneralizedWassersteinDiceLossTest},
+ * {@link GeneralizedWassersteinDiceLossFusedTest}, {@link RegionStatisticsTest}).
  */
 class PlantedLossErrorTest {
 

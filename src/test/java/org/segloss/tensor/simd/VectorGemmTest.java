@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code VectorKernels} (whose tile it runs), wrapped as a {@link Kernels} whose other methods are
  * the scalar ones, so only the product is vector code here.
  */
-class GemmVectorTest {
+class VectorGemmTest {
 
     static List<Integer> widths() {
         List<Integer> w = new ArrayList<>();
@@ -33,7 +33,7 @@ class GemmVectorTest {
     }
 
     static Stream<Kernels> kernels() {
-        return widths().stream().map(GemmVectorTest::gemmKernels);
+        return widths().stream().map(VectorGemmTest::gemmKernels);
     }
 
     static VectorKernels vector(int bits) {
