@@ -48,12 +48,13 @@ public final class Ctx {
 
     /**
      * The typed name of a value other than a tensor that a function keeps for its backward (a
-     * shape, an index permutation, a scratch array). Declare one constant per value, next to the
-     * function that saves it:
+     * shape, an index permutation, a scratch array). Declare one per value, as a
+     * {@code static final} constant of the function that saves it:
      * <pre>{@code
-     * static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
-     * ctx.save(INPUT_SHAPE, in[0].shape());        // forward
-     * Shape s = ctx.saved(INPUT_SHAPE);            // backward: typed, no cast
+     * // given: Ctx ctx, int[] order
+     * Ctx.Key<int[]> permutation = new Ctx.Key<>("permutation");   // a static final field in a function
+     * ctx.save(permutation, order);                 // in forward
+     * int[] saved = ctx.saved(permutation);         // in backward: typed, no cast
      * }</pre>
      * Keys compare by identity; the name appears in error messages.
      *
