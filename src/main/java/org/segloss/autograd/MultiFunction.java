@@ -4,21 +4,36 @@ import org.segloss.tensor.Tensor;
 
 /**
  * A differentiable operation with any number of inputs and outputs, shaped like PyTorch's
- * {@code torch.autograd.Function}. Subclass it, implement {@link #forward} and
- * {@link #backward} on plain tensors, and call {@link #applyAll}:
+ * {@code torch.autograd.Function}. Subclass it, implement {@link #forward} and {@link #backward}
+ * on plain tensors, and call {@link #applyAll}. An operation with one output subclasses
+ * {@link Function} instead and implements {@code forward1} and {@code backward1} (its
+ * {@code forward} and {@code backward} are final); it is called with {@link Function#apply}:
  *
  * <pre>{@code
- * final class Cube extends Function {
- *     protected Tensor forward(Ctx ctx, Tensor... in) {
+ * final class Cube extends Function {                          // one output
+ *     protected Tensor forward1(Ctx ctx, Tensor... in) {
  *         ctx.saveForBackward(in[0]);
  *         return in[0].pow(3f);
  *     }
- *     protected Tensor[] backward(Ctx ctx, Tensor g) {        // d(x^3)/dx = 3 x^2
+ *     protected Tensor[] backward1(Ctx ctx, Tensor g) {        // d(x^3)/dx = 3 x^2
  *         return new Tensor[] {g.mul(ctx.saved(0).square()).mul(3f)};
  *     }
  * }
+ * final class SumAndDifference extends MultiFunction {         // two outputs: a + b, a - b
+ *     protected Tensor[] forward(Ctx ctx, Tensor... in) {
+ *         return new Tensor[] {in[0].add(in[1]), in[0].sub(in[1])};
+ *     }
+ *     protected Tensor[] backward(Ctx ctx, Tensor... g) {      // g[0], g[1]: the outputs' gradients
+ *         return new Tensor[] {g[0].add(g[1]), g[0].sub(g[1])};
+ *     }
+ * }
+ * Var x = Var.param(Tensor.randn(1, 3, 4));
  * Var y = new Cube().apply(x);
+ * Var[] sumAndDifference = new SumAndDifference().applyAll(x, y);
  * }</pre>
+ *
+ * The tutorial test {@code src/test/java/org/segloss/autograd/CustomFunctionTutorialTest.java}
+ * walks through both kinds, and {@link GradCheck} checks a hand-written backward.
  *
  * <p>Rules: forward must not modify its inputs; backward returns one gradient per input, with
  * the input's shape, or null where {@link Ctx#needsInputGrad} is false; backward is first-order

@@ -8,8 +8,8 @@ import org.segloss.tensor.Tensor;
 /**
  * Per-class signed distance maps of label images, the constant maps of the boundary loss
  * (Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019 / MedIA 2021,
- * arXiv 1812.07032; loss-spec §10) and the distance fields of the Hausdorff-DT loss (Karimi &amp;
- * Salcudean, IEEE TMI 2020, arXiv 1904.10030; loss-spec §12.4). Never differentiated: the
+ * arXiv 1812.07032; spec/losses/boundary.md) and the distance fields of the Hausdorff-DT loss (Karimi &amp;
+ * Salcudean, IEEE TMI 2020, arXiv 1904.10030; spec/losses/hausdorff-dt.md). Never differentiated: the
  * losses treat them as constants. Spec page: {@code spec/distance-maps.md}.
  *
  * <p>Layouts: labels {@code [B, *spatial]} or one-hot {@code [B, C, *spatial]} in, maps

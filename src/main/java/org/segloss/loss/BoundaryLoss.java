@@ -16,7 +16,7 @@ import org.segloss.tensor.Tensor;
  * <p>Paper: Kervadec, Bouchtiba, Desrosiers, Granger, Dolz, Ben Ayed, "Boundary loss for highly
  * unbalanced segmentation", MIDL 2019 / Medical Image Analysis 2021, arXiv 1812.07032, Sec. 2
  * (the loss {@code L_B(θ) = ∫_Ω φ_G(q) s_θ(q) dq}). Adapted from LIVIAETS/boundary-loss
- * {@code losses.py} {@code SurfaceLoss} (@ 171c32d); loss-spec §10.
+ * {@code losses.py} {@code SurfaceLoss} (@ 171c32d); spec/losses/boundary.md.
  *
  * <p>With probabilities p (after the activation), precomputed maps φ {@code [B, C, *spatial]}
  * (constants, never differentiated) and the selected classes {@code idc}:

@@ -10,14 +10,14 @@ import org.segloss.tensor.Tensor;
  * boundary-loss paper trains: {@code L = w_R(e)·L_region + w_B(e)·L_B} at epoch e. The training
  * loop calls {@link #step()} at the end of every epoch. Spec page: {@code spec/losses/boundary.md}.
  *
- * <p>Two schedules (loss-spec §10(b)):
+ * <p>Two schedules (spec/losses/boundary.md#the-schedule-boundaryschedule):
  * <ul>
  *   <li>{@link #paper} — Kervadec et al., arXiv 1812.07032, Sec. 3: {@code α·L_GDL + (1 − α)·L_B},
  *       α starting at 1 and decreasing by 0.01 after every epoch, floored at 0.01:
  *       {@code α(e) = max(0.01, 1 − 0.01 e)}, so {@code w_R = α}, {@code w_B = 1 − α}. The floor
  *       is the community Keras callback's {@code clip(α − 0.01, 0.01, 1)} shipped (commented out)
  *       in the reference repository's {@code keras_loss.py}; the paper's own floor was not re-read
- *       (loss-spec §14 item 6).</li>
+ *       (spec/open-questions.md, open question 6).</li>
  *   <li>{@link #stealWeight} — the reference repository's "rebalance" scheduler
  *       ({@code scheduler.StealWeight(to_steal=0.01)}, make targets {@code gdl_surface_steal}):
  *       weights start at (1, 0.01) and after every epoch become

@@ -13,7 +13,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Adapted from PyTorch {@code torch.nn.CrossEntropyLoss} (the class-index, probability-target
  * and label-smoothing paths of {@code aten/src/ATen/native/LossNLL.cpp}), as used by MONAI
- * {@code DiceCELoss} and nnU-Net {@code RobustCrossEntropyLoss}; loss-spec §1.1.
+ * {@code DiceCELoss} and nnU-Net {@code RobustCrossEntropyLoss}; spec/losses/cross-entropy.md.
  *
  * <p>Per voxel n (sample b, spatial index i), with {@code log p = logSoftmax(z)} over the class
  * axis (the log-sum-exp form, finite for logits of any magnitude; never {@code log(softmax)}),

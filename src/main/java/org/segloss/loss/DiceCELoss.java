@@ -12,7 +12,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Adapted from MONAI {@code monai/losses/dice.py} {@code DiceCELoss} and nnU-Net v2
  * {@code nnunetv2/training/loss/compound_losses.py} (Isensee et al., nnU-Net, Nature Methods
- * 2021, arXiv 1809.10486); loss-spec §12.2. The Dice part is a {@link DiceLoss} (softmax of the
+ * 2021, arXiv 1809.10486); spec/losses/dice-ce.md. The Dice part is a {@link DiceLoss} (softmax of the
  * logits; {@code includeBackground}, {@code smoothNr}, {@code smoothDr}, {@code squaredPred},
  * {@code jaccard} and {@code batch} apply to it only), the CE part a {@link CrossEntropyLoss}
  * (always over every class). {@code weight} (C entries, background included) weights the CE

@@ -17,7 +17,7 @@ import org.segloss.tensor.Tensor;
  * code; the SegLoss variant is adapted from JunMa11/SegLoss {@code losses_pytorch/dice_loss.py}
  * ({@code ExpLog_loss}).
  *
- * <p>{@link Form#PAPER} (default), loss-spec §6:
+ * <p>{@link Form#PAPER} (default), spec/losses/exp-log.md:
  * <pre>
  *   D_l     = (2 Σ_x δ_l(x) p_l(x) + ε) / (Σ_x (δ_l(x) + p_l(x)) + ε)          per kept label l
  *   L_Dice  = mean_l max(-ln D_l, MIN_LOG)^γ_Dice

@@ -12,7 +12,7 @@ import org.segloss.tensor.Tensor;
  * <p>Paper: Lin, Goyal, Girshick, He, Dollár, "Focal loss for dense object detection", ICCV 2017,
  * arXiv 1708.02002, Eq. 5: {@code FL(p_t) = -α_t (1 - p_t)^γ log p_t} (Eq. 4 without α; γ = 0 is
  * (α-balanced) cross-entropy). Adapted from MONAI {@code monai/losses/focal_loss.py}
- * ({@code softmax_focal_loss}, {@code sigmoid_focal_loss}); loss-spec §12.1.
+ * ({@code softmax_focal_loss}, {@code sigmoid_focal_loss}); spec/losses/focal.md.
  *
  * <p>Per element (sample b, kept channel c, voxel i), target t (one-hot, or soft with
  * {@code softLabel}):
@@ -34,7 +34,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Variants ({@link Variant}). STANDARD (default): the softmax runs over all C channels and
  * {@code includeBackground=false} drops channel 0 afterwards. MONAI reproduces two non-standard
- * choices of MONAI's FocalLoss (loss-spec §12.1c, the vectors' {@code reference_specific} cases):
+ * choices of MONAI's FocalLoss (spec/losses/focal.md#variants, the vectors' {@code reference_specific} cases):
  * with {@code includeBackground=false} channel 0 is removed before the softmax (a softmax over the
  * foreground channels only), and SUM averages over the spatial axes first (then sums over B and
  * C'; with ignored voxels, over the sample's counted voxels). MONAI silently drops a scalar α in

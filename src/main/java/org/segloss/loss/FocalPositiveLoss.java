@@ -11,7 +11,7 @@ import org.segloss.tensor.Tensor;
  * <p><b>Reconstructed from the paper's description; equations not verified against the paper.</b>
  * Paper: Yang et al., "Combating uncertainty with novel losses for automatic left atrium
  * segmentation", STACOM 2018, arXiv 1812.05807: the proposed loss "guides the learning of a
- * voxel-specific threshold and emphasises the foreground". This project's reading (loss-spec §7):
+ * voxel-specific threshold and emphasises the foreground". This project's reading (spec/losses/left-atrium.md):
  * <pre>
  *   FPL = -(1 / |F|) Σ_{i ∈ F} (1 - p[y_i, i])^γ log p[y_i, i]
  * </pre>

@@ -6,7 +6,7 @@ import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
 /**
- * Generalized Dice loss, as MONAI's {@code GeneralizedDiceLoss} computes it (loss-spec §4(c)),
+ * Generalized Dice loss, as MONAI's {@code GeneralizedDiceLoss} computes it (spec/losses/generalized-dice.md),
  * with the LIVIAETS and SegLoss implementations as named variants.
  *
  * <p>Paper: Sudre, Li, Vercauteren, Ourselin, Cardoso, "Generalised Dice overlap as a deep
@@ -37,7 +37,7 @@ import org.segloss.tensor.Tensor;
  * still cost as much as on the rarest present one (MONAI #371). If every kept class of a sample is
  * absent (e.g. {@code includeBackground(false)} on a background-only sample), all weights become
  * 0: the value is {@code 1 - smoothNr / smoothDr} (0 with the defaults) with zero gradient, even
- * when the prediction has false positives — MONAI's own test expects 0 there (loss-spec R10). The
+ * when the prediction has false positives — MONAI's own test expects 0 there (spec/reference-values.md R10). The
  * LIVIAETS / SegLoss variants instead give an absent class the weight 1e20 (its union term then
  * dominates and the loss carries almost no signal); SEGLOSS_V2 caps it at 1/smoothDr.
  *
@@ -47,11 +47,11 @@ import org.segloss.tensor.Tensor;
  * logging); add a background channel to make the weights matter (ivadomed PR #257).
  *
  * <p><b>Scale.</b> With SQUARE weights and large classes ({@code G ≳ 1e5} voxels) {@code Σ w U}
- * is comparable to the default smoothDr = 1e-5, which then biases the ratio (loss-spec §4(e));
+ * is comparable to the default smoothDr = 1e-5, which then biases the ratio (spec/losses/generalized-dice.md#edge-cases);
  * scale the smoothing down or use SIMPLE weights for big volumes. smoothDr = 0 is allowed
  * (MONAI test R9) but a sample whose classes are all absent then gives 0/0 = NaN.
  *
- * <p>Gradient (loss-spec §4(d)): {@code ∂f/∂p[c,i] = w_c (Num - 2 g[c,i] Den) / Den²} with
+ * <p>Gradient (spec/losses/generalized-dice.md#gradient): {@code ∂f/∂p[c,i] = w_c (Num - 2 g[c,i] Den) / Den²} with
  * {@code Num = 2 Σ w I + s_n}, {@code Den = Σ w U + s_d}. With {@code softLabel},
  * {@code I = (Σ p + Σ g - Σ |p - g|) / 2} as in {@link DiceLoss}. With SOFTMAX and hard targets,
  * I and Σ p come from one fused pass over the logits ({@link SoftmaxRegionStats}). Class {@code weight} is not

@@ -22,7 +22,7 @@ import org.segloss.tensor.kernel.Parallel;
  * arXiv 2007.15546, Appendix. Adapted from LucasFidon/GeneralizedWassersteinDiceLoss
  * {@code generalized_wasserstein_dice_loss/loss.py} (@ 4aa35ab, the reference for batches) and
  * MONAI {@code GeneralizedWassersteinDiceLoss} ({@code monai/losses/dice.py} @ d388d1c, whose
- * default smoothing this class uses); loss-spec §8.
+ * default smoothing this class uses); spec/losses/generalized-wasserstein-dice.md.
  *
  * <p>Per sample b, with p = softmax(z) over the C classes, true label y_i, ground distance matrix
  * M (C×C, divided by its maximum when that is not 1, as both references do) and class weights α:
@@ -48,7 +48,7 @@ import org.segloss.tensor.kernel.Parallel;
  *
  * <p>Gradient (composed): W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
  * {@code ∂W_i/∂p[c,i] = M[y_i, c]} (labels and M are constants); TP, DEN and the ratio are
- * composed from autograd primitives, which reproduces loss-spec §8(d):
+ * composed from autograd primitives, which reproduces spec/losses/generalized-wasserstein-dice.md#gradient:
  * {@code ∂GWDL/∂p[c,i] = M[y_i,c]·(2 a_i D + (1 − 2 a_i) N)/D²} (DEFAULT, N, D numerator and
  * denominator, a_i = α[y_i]); then the softmax chain rule.
  *

@@ -15,8 +15,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Paper: Karimi, Salcudean, "Reducing the Hausdorff distance in medical image segmentation with
  * convolutional neural networks", IEEE TMI 39(2), 2020, arXiv 1904.10030, Eq. 8. Adapted from
- * MONAI {@code HausdorffDTLoss} ({@code monai/losses/hausdorff_loss.py} @ d388d1c); loss-spec
- * §12.4.
+ * MONAI {@code HausdorffDTLoss} ({@code monai/losses/hausdorff_loss.py} @ d388d1c); spec/losses/hausdorff-dt.md.
  *
  * <p>Per item (sample b, kept class c; with {@code batch} one item per class, the mean running
  * over the batch too), with probabilities p (after the activation) and target g:

@@ -7,7 +7,7 @@ import java.util.List;
  * {@code L = Dice + λ_ov · Overlap + λ_fp · FocalPositive}.
  *
  * <p><b>Reconstructed from the paper's description; equations not verified against the paper</b>
- * (arXiv 1812.05807, STACOM 2018; loss-spec §7): the abstract names the overlap loss and the
+ * (arXiv 1812.05807, STACOM 2018; spec/losses/left-atrium.md): the abstract names the overlap loss and the
  * focal positive loss but their formulas, hyper-parameters and weights could not be retrieved.
  * Defaults here: λ_ov = λ_fp = 1, soft Dice as {@link DiceLoss} computes it (MONAI defaults),
  * {@link OverlapLoss} without background, {@link FocalPositiveLoss} with γ = 2.

@@ -15,7 +15,7 @@ import org.segloss.tensor.kernel.Parallel;
  *
  * <p>Paper: Berman, Rannen Triki, Blaschko, "The Lovász-Softmax loss: a tractable surrogate for
  * the optimization of the intersection-over-union measure in neural networks", CVPR 2018,
- * arXiv 1705.08790, Sec. 3 and Alg. 1 (loss-spec §11). Adapted from
+ * arXiv 1705.08790, Sec. 3 and Alg. 1 (spec/losses/lovasz.md). Adapted from
  * {@code bermanmaxim/LovaszSoftmax} @ 7d48792, {@code pytorch/lovasz_losses.py}
  * ({@code lovasz_hinge}, {@code lovasz_hinge_flat}, {@code lovasz_grad}).
  *

@@ -14,7 +14,7 @@ import org.segloss.tensor.kernel.Parallel;
  *
  * <p>Paper: Berman, Rannen Triki, Blaschko, "The Lovász-Softmax loss: a tractable surrogate for
  * the optimization of the intersection-over-union measure in neural networks", CVPR 2018,
- * arXiv 1705.08790, Sec. 3 and Alg. 1 (loss-spec §11). Adapted from
+ * arXiv 1705.08790, Sec. 3 and Alg. 1 (spec/losses/lovasz.md). Adapted from
  * {@code bermanmaxim/LovaszSoftmax} @ 7d48792, {@code pytorch/lovasz_losses.py}
  * ({@code lovasz_softmax}, {@code lovasz_softmax_flat}, {@code lovasz_grad}).
  *
@@ -32,7 +32,7 @@ import org.segloss.tensor.kernel.Parallel;
  * {@code g = [1, 0, ...]} and costs its largest error. On 0/1 errors (a one-hot prediction)
  * {@code loss_c} is exactly {@code 1 - IoU_c}.
  *
- * <p>Gradient (loss-spec §11d): inside a region where π is fixed the loss is linear, so
+ * <p>Gradient (spec/losses/lovasz.md#gradient-hand-written-public-custom-function-api): inside a region where π is fixed the loss is linear, so
  * {@code ∂loss_c/∂e_π(k) = g_k}; with {@code ∂e_i/∂p_{c,i} = -1} for the true class and +1
  * otherwise, {@code ∂loss_c/∂p_{c,i} = ∓ g_{rank(i)}}. segloss computes π and g in the forward
  * and writes this backward by hand ({@link MultiFunction}); the softmax's chain rule follows from

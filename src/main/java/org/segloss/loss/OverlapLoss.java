@@ -13,7 +13,7 @@ import org.segloss.tensor.Tensor;
  * automatic left atrium segmentation", STACOM 2018 (LNCS 11395), arXiv 1812.05807. The abstract
  * says the (adopted) overlap loss reduces the overlap between the foreground and background
  * predictions to sharpen ambiguous boundaries; the formula below is this project's reading
- * (loss-spec §7), not the paper's printed equation.
+ * (spec/losses/left-atrium.md), not the paper's printed equation.
  *
  * <p>Per sample b and kept class c, over the valid voxels i of the sample (S_b of them):
  * <pre>

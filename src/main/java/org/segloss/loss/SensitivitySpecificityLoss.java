@@ -42,7 +42,7 @@ import org.segloss.tensor.Tensor;
  * classes, mean over the batch) and {@link #segLossBuilder()} (r = λ = 0.1, smooth 1 in both
  * denominators, mean over the items).
  *
- * <p>Gradient (loss-spec §3(d)):
+ * <p>Gradient (spec/losses/sensitivity-specificity.md#gradient):
  * {@code ∂SS/∂p_n = -2 (r_n - p_n) [λ r_n / (Σr + ε) + (1 - λ)(1 - r_n) / (Σ(1 - r) + ε)]}.
  */
 public final class SensitivitySpecificityLoss extends SegmentationLoss {

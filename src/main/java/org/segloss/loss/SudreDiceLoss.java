@@ -6,7 +6,7 @@ import org.segloss.tensor.Tensor;
 
 /**
  * Sudre's two-class Dice loss DL₂, exactly as printed: no factor 2 in the numerators, ε in every
- * numerator and denominator (loss-spec §2.1).
+ * numerator and denominator (spec/losses/sudre-dice.md).
  *
  * <p>Paper: Sudre, Li, Vercauteren, Ourselin, Cardoso, "Generalised Dice overlap as a deep
  * learning loss function for highly unbalanced segmentations", DLMIA 2017, arXiv 1707.03237,
@@ -37,7 +37,7 @@ import org.segloss.tensor.Tensor;
  * <p>Epsilon: {@code epsilon}, default 1e-5 (the paper's value is not recalled; NiftyNet's
  * denominator ε), added to all four terms. Ignored voxels count in neither class.
  *
- * <p>Gradient (loss-spec §2.1(d)), with {@code I₁ = Σ p r}, {@code S₁ = Σ (p + r) + ε},
+ * <p>Gradient (spec/losses/sudre-dice.md#gradient), with {@code I₁ = Σ p r}, {@code S₁ = Σ (p + r) + ε},
  * {@code I₀ = Σ (1-p)(1-r)}, {@code S₀ = Σ (2-p-r) + ε}:
  * {@code ∂DL₂/∂p_n = -(r_n S₁ - I₁ - ε)/S₁² + ((1 - r_n) S₀ - I₀ - ε)/S₀²}.
  */

@@ -16,7 +16,7 @@ import org.segloss.autograd.Var;
  * {@code losses_pytorch/dice_loss.py} ({@code TverskyLoss}, {@code AsymLoss}).
  *
  * <p>Per item (sample b, class c; with {@code batch} one item per class, the sums running over
- * the batch too), with FP and FN computed directly (loss-spec §9):
+ * the batch too), with FP and FN computed directly (spec/losses/tversky.md):
  * <pre>
  *   TP = Σ p g,   FP = Σ p (1 - g),   FN = Σ (1 - p) g
  *   TI = (TP + smoothNr) / (TP + alpha·FP + beta·FN + smoothDr)
@@ -47,7 +47,7 @@ import org.segloss.autograd.Var;
  * (equal to the direct sums for one-hot targets); other activations and soft labels use the
  * composed graph.
  *
- * <p>Gradient (loss-spec §9(d)): {@code ∂TI/∂p_i = [g_i·Den - (TP + s_n)(g_i(1 - β) + α(1 - g_i))] / Den²};
+ * <p>Gradient (spec/losses/tversky.md#gradient): {@code ∂TI/∂p_i = [g_i·Den - (TP + s_n)(g_i(1 - β) + α(1 - g_i))] / Den²};
  * the autograd graph produces it.
  */
 public final class TverskyLoss extends SegmentationLoss {

@@ -15,7 +15,7 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Paper: Sudre, Li, Vercauteren, Ourselin, Cardoso, "Generalised Dice overlap as a deep
  * learning loss function for highly unbalanced segmentations", DLMIA 2017, arXiv 1707.03237,
- * Sec. 2 (the first of the compared losses); loss-spec §1.3. Weight computed as a stop-gradient
+ * Sec. 2 (the first of the compared losses); spec/losses/weighted-cross-entropy.md. Weight computed as a stop-gradient
  * constant, as pytorch-3dunet's {@code WeightedCrossEntropyLoss._class_weights} does.
  * <pre>
  *   WCE = -(1/N) Σ_n [ w · r_n · log p_n + (1 - r_n) · log(1 - p_n) ],   w = (N - S) / S

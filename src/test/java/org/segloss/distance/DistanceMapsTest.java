@@ -16,7 +16,7 @@ import org.segloss.tensor.kernel.Parallel;
 /** Hand-checked maps, the edge cases, thread-count determinism and bad input. */
 class DistanceMapsTest {
 
-    /** loss-spec §13 D8: 6×6 GT, object rows 1–3 × cols 2–4, unit spacing, LIVIAETS map of the object. */
+    /** spec/reference-values.md D8: 6×6 GT, object rows 1–3 × cols 2–4, unit spacing, LIVIAETS map of the object. */
     @Test
     void lossSpecD8LiviaetsMap() {
         int[] lab = new int[36];
@@ -50,7 +50,7 @@ class DistanceMapsTest {
         assertArrayEquals(new float[] {2, 1, 0, -1, 0, 1}, SignedDistanceMaps.signed(m, dims, sp, Convention.LIVIAETS), 0f);
         assertArrayEquals(new float[] {1.5f, 0.5f, -0.5f, -1.5f, -0.5f, 0.5f},
                 SignedDistanceMaps.signed(m, dims, sp, Convention.VOXEL_BOUNDARY), 0f);
-        // spacing 0.5 puts LIVIAETS's inner boundary at +0.5 inside the object (loss-spec §10 defect)
+        // spacing 0.5 puts LIVIAETS's inner boundary at +0.5 inside the object (the unscaled −1 shift of spec/distance-maps.md, "Convention.LIVIAETS")
         sp = new double[] {1.0, 0.5};
         assertEquals(0.5f, SignedDistanceMaps.signed(m, dims, sp, Convention.LIVIAETS)[2], 0f);
         assertEquals(-0.25f, SignedDistanceMaps.signed(m, dims, sp, Convention.VOXEL_BOUNDARY)[2], 0f);
@@ -99,7 +99,7 @@ class DistanceMapsTest {
         for (int i = 0; i < e.size(); i++) assertEquals(Float.POSITIVE_INFINITY, e.at(i));
     }
 
-    /** MONAI HausdorffDTLoss test value (loss-spec §13 R14), recomputed from our fields. */
+    /** MONAI HausdorffDTLoss test value (spec/reference-values.md R14), recomputed from our fields. */
     @Test
     void monaiHausdorffValueFromTheFields() {
         Tensor logits = Tensor.of(new float[] {1, -1, -1, 1}, 1, 1, 2, 2);

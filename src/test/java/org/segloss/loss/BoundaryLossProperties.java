@@ -35,7 +35,7 @@ class BoundaryLossProperties extends LossPropertiesBase {
                 .convention(liviaets ? Convention.LIVIAETS : Convention.VOXEL_BOUNDARY);
         if (r.nextBoolean()) b.idc(r.nextInt(o.classes()));
         // LIVIAETS maps only at unit spacing: below 1 its unscaled −1 shift makes φ positive on the object's
-        // border (loss-spec §10, issue #45), and a perfect prediction is then no longer the minimum
+        // border (spec/distance-maps.md, "Convention.LIVIAETS"; boundary-loss issue #45), and a perfect prediction is then no longer the minimum
         // (BoundaryLossTest.liviaetsMapsBreakTheMinimumBelowUnitSpacing)
         double sy = liviaets ? 1.0 : 0.5 + r.nextDouble(), sx = liviaets ? 1.0 : 0.5 + r.nextDouble();
         return new SpacingAware(b, sy, sx);

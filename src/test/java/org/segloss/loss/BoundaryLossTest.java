@@ -17,7 +17,7 @@ import org.segloss.tensor.Tensor;
 /** Known values, gradient, edge cases and bad arguments of {@link BoundaryLoss}. */
 class BoundaryLossTest {
 
-    /** loss-spec §13 D8: a 6×6 binary ground truth, object rows 1–3 × cols 2–4. */
+    /** spec/reference-values.md D8: a 6×6 binary ground truth, object rows 1–3 × cols 2–4. */
     static LabelTensor d8() {
         int[] y = new int[36];
         for (int r = 1; r <= 3; r++) for (int c = 2; c <= 4; c++) y[r * 6 + c] = 1;
@@ -52,7 +52,7 @@ class BoundaryLossTest {
 
     @Test
     void d8MapAndD9ValuesInTheLiviaetsConvention() {
-        // loss-spec §13: mean φ = 1.123043, Σφ = 40.429553; D9: p_fg ≡ 0.5 → 0.561522, p_fg = GT → −0.027778
+        // spec/reference-values.md D8: mean φ = 1.123043, Σφ = 40.429553; D9: p_fg ≡ 0.5 → 0.561522, p_fg = GT → −0.027778
         Tensor maps = SignedDistanceMaps.fromLabels(d8(), 2, null, Convention.LIVIAETS);
         assertEquals(40.429553, maps.slice(1, 1, 2).sumDouble(), 1e-5);
         BoundaryLoss l = probsLoss().convention(Convention.LIVIAETS).build();
@@ -98,7 +98,7 @@ class BoundaryLossTest {
     }
 
     @Test
-    void gradientIsTheMapOverTheItemCount() {   // loss-spec §10(d): ∂L/∂p = φ / (B·|idc|·|Ω|)
+    void gradientIsTheMapOverTheItemCount() {   // spec/losses/boundary.md#gradient: ∂L/∂p = φ / (B·|idc|·|Ω|)
         LabelTensor y = LabelTensor.randomLabels(3, 3, 2, 4, 5);
         Tensor p = Tensor.rand(4, 2, 3, 4, 5).add(0.1f);
         p = p.div(p.sum(new int[] {1}, true));
@@ -156,7 +156,7 @@ class BoundaryLossTest {
     }
 
     @Test
-    void spacingScalesDistancesAlongItsAxisOnly() {   // user-asks §4 edge case 12
+    void spacingScalesDistancesAlongItsAxisOnly() {   // spec/contract.md edge case 12
         // a single object column in a 1×5 image: distances run along W only, so spacing on H changes nothing
         LabelTensor y = LabelTensor.of(new int[] {0, 0, 1, 0, 0}, 1, 1, 5);
         Tensor p = probs5();
@@ -178,7 +178,7 @@ class BoundaryLossTest {
     }
 
     @Test
-    void emptyAndFullClassesContributeNothing() {   // user-asks §4 edge case 12
+    void emptyAndFullClassesContributeNothing() {   // spec/contract.md edge case 12
         LabelTensor allBackground = LabelTensor.zeros(2, 4, 4);
         Tensor x = Tensor.randn(11, 2, 2, 4, 4);
         Var v = Var.param(x);
@@ -213,7 +213,7 @@ class BoundaryLossTest {
     }
 
     @Test
-    void badArgumentsAreRejected() {   // user-asks §4 bad inputs 12 and 13
+    void badArgumentsAreRejected() {   // spec/contract.md bad inputs 12 and 13
         LabelTensor y = LabelTensor.randomLabels(14, 3, 1, 4, 4);
         Var x = Var.constant(Tensor.randn(15, 1, 3, 4, 4));
         assertMessage(() -> BoundaryLoss.create().forwardWithMaps(x, Tensor.zeros(1, 2, 4, 4)), "distanceMaps must have the input's shape",

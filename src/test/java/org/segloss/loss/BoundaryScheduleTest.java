@@ -11,7 +11,7 @@ import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
 /**
- * The two schedules of {@link BoundarySchedule} (loss-spec §10(b)). DiceLoss stands in for the
+ * The two schedules of {@link BoundarySchedule} (spec/losses/boundary.md#the-schedule-boundaryschedule). DiceLoss stands in for the
  * paper's generalised Dice loss: the schedule takes any region loss.
  */
 class BoundaryScheduleTest {

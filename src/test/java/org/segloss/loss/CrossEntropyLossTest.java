@@ -14,7 +14,7 @@ import org.segloss.tensor.Tensor;
 
 /** Known values and contract of {@link CrossEntropyLoss}; each row says where its value came from. */
 class CrossEntropyLossTest {
-    // loss-spec §13 shared example E: B=2, C=3, 2x2 logits and labels
+    // spec/reference-values.md, example E: B=2, C=3, 2x2 logits and labels
     static final Tensor E = Tensor.of(new float[] {
             2.0f, 0.5f, 0.1f, -1.0f, /* c1 */ 0.3f, 1.5f, 0.2f, 0.4f, /* c2 */ -0.5f, 0.0f, 1.2f, 0.8f,
             0.0f, 0.0f, 1.0f, -2.0f, /* c1 */ 1.0f, 0.5f, 0.0f, 0.3f, /* c2 */ 0.5f, -1.0f, -1.0f, 2.0f}, 2, 3, 2, 2);
@@ -78,7 +78,7 @@ class CrossEntropyLossTest {
     }
 
     @Test
-    void weightedMeanIsSumOfWeightedLossesOverSumOfWeights() {   // user-asks §4 edge case 7; pytorch#40560
+    void weightedMeanIsSumOfWeightedLossesOverSumOfWeights() {   // spec/contract.md edge case 7; pytorch#40560
         float[] map = CrossEntropyLoss.builder().weight(W).reduction(Reduction.NONE).build()
                 .forward(Var.constant(E), Y).value().toArray();
         double num = 0, den = 0;
@@ -105,7 +105,7 @@ class CrossEntropyLossTest {
     }
 
     @Test
-    void allIgnoredIsZeroWithZeroGradient() {   // user-asks §4 edge case 7; PyTorch gives NaN (pytorch#70348)
+    void allIgnoredIsZeroWithZeroGradient() {   // spec/contract.md edge case 7; PyTorch gives NaN (pytorch#70348)
         LabelTensor y = LabelTensor.of(new int[] {255, 255, 255, 255, 255, 255, 255, 255}, 2, 2, 2);
         for (boolean oneHot : new boolean[] {false, true}) {
             Var x = Var.param(E);
@@ -128,7 +128,7 @@ class CrossEntropyLossTest {
     }
 
     @Test
-    void gradientIsWeightedSoftmaxMinusOneHot() {   // loss-spec §1.1d: ∂ℓ/∂z_k = w_y (p_k - [k = y]) / Σ w_y
+    void gradientIsWeightedSoftmaxMinusOneHot() {   // spec/losses/cross-entropy.md#gradient: ∂ℓ/∂z_k = w_y (p_k - [k = y]) / Σ w_y
         Var x = Var.param(E);
         CrossEntropyLoss.builder().weight(W).build().forward(x, Y).backward();
         Tensor p = E.softmax(1);
@@ -146,7 +146,7 @@ class CrossEntropyLossTest {
     }
 
     @Test
-    void hugeLogitsStayFinite() {   // user-asks §4 edge case 7: ±1e4 through log-sum-exp
+    void hugeLogitsStayFinite() {   // spec/contract.md edge case 7: ±1e4 through log-sum-exp
         Tensor x = Y.oneHot(3).mul(2e4f).add(-1e4f);           // right class +1e4, others -1e4
         Tensor wrong = Y.oneHot(3).mul(-2e4f).add(1e4f);       // right class -1e4
         for (Tensor t : new Tensor[] {x, wrong}) {

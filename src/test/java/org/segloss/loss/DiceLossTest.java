@@ -12,10 +12,10 @@ import org.segloss.tensor.Tensor;
 
 /** Known values of {@link DiceLoss}; each row says where its value came from. */
 class DiceLossTest {
-    // MONAI tests/losses/test_dice_loss.py, also loss-spec §13 R1-R3: B=1, C=1, 2x2, sigmoid
+    // MONAI tests/losses/test_dice_loss.py, also spec/reference-values.md R1-R3: B=1, C=1, 2x2, sigmoid
     static final Tensor R1_INPUT = Tensor.of(new float[] {1, -1, -1, 1}, 1, 1, 2, 2);
     static final Tensor R1_TARGET = Tensor.of(new float[] {1, 0, 1, 1}, 1, 1, 2, 2);
-    // loss-spec §13 R4/R5 (MONAI test case): B=2, C=2, S=3, written here as 1x3 images
+    // spec/reference-values.md R4/R5 (MONAI test case): B=2, C=2, S=3, written here as 1x3 images
     static final Tensor R4_INPUT = Tensor.of(new float[] {-1, 0, 1, 1, 0, -1, 0, 0, 0, 0, 0, 0}, 2, 2, 1, 3);
     static final LabelTensor R4_LABELS = LabelTensor.of(new int[] {1, 0, 0, 1, 1, 0}, 2, 1, 3);
 
@@ -57,7 +57,7 @@ class DiceLossTest {
     }
 
     @Test
-    void emptyClassConventions() {   // user-asks §4 edge case 1 (derived by hand)
+    void emptyClassConventions() {   // spec/contract.md edge case 1 (derived by hand)
         Tensor probs = Tensor.of(new float[] {1, 1, 1, 1, 0, 0, 0, 0}, 1, 2, 2, 2);   // class 1 absent, predicted empty
         LabelTensor labels = LabelTensor.zeros(1, 2, 2);
         DiceLoss smoothed = DiceLoss.builder().activation(Activation.NONE).reduction(Reduction.NONE).build();
@@ -71,7 +71,7 @@ class DiceLossTest {
     }
 
     @Test
-    void falsePositivesOnAnEmptyClassArePenalised() {   // user-asks §4 edge case 2: loss = 1 - s/(Σp + s)
+    void falsePositivesOnAnEmptyClassArePenalised() {   // spec/contract.md edge case 2: loss = 1 - s/(Σp + s)
         Tensor probs = Tensor.of(new float[] {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, 1, 2, 2, 2);
         DiceLoss l = DiceLoss.builder().activation(Activation.NONE).reduction(Reduction.NONE).build();
         float v = l.forward(Var.constant(probs), LabelTensor.zeros(1, 2, 2)).value().at(1);
@@ -79,7 +79,7 @@ class DiceLossTest {
     }
 
     @Test
-    void perfectPredictionIsZeroAndDisjointIsAboutOne() {   // user-asks §4 edge case 3
+    void perfectPredictionIsZeroAndDisjointIsAboutOne() {   // spec/contract.md edge case 3
         LabelTensor labels = LabelTensor.of(new int[] {0, 1, 1, 0}, 1, 2, 2);
         Tensor perfect = labels.oneHot(2);
         DiceLoss l = DiceLoss.builder().activation(Activation.NONE).build();
@@ -89,7 +89,7 @@ class DiceLossTest {
     }
 
     @Test
-    void batchDicePoolsTheStatistics() {   // §5: batch Dice = 1 - mean_c (2 I_c + s) / (P_c + G_c + s), hand-computed
+    void batchDicePoolsTheStatistics() {   // spec/losses/dice.md#batch-dice: batch Dice = 1 - mean_c (2 I_c + s) / (P_c + G_c + s), hand-computed
         Tensor p = Tensor.of(new float[] {0.9f, 0.1f, 0.1f, 0.9f, /* b1 */ 0.6f, 0.4f, 0.4f, 0.6f}, 2, 2, 1, 2);
         LabelTensor y = LabelTensor.of(new int[] {0, 1, 0, 0}, 2, 1, 2);
         DiceLoss l = DiceLoss.builder().activation(Activation.NONE).batch(true).reduction(Reduction.NONE).build();

@@ -17,7 +17,7 @@ class ExpLogLossTest {
     static float value(Loss l, Tensor x, LabelTensor y) { return l.forward(Var.constant(x), y).item(); }
 
     @Test
-    void d10PaperForm() {   // D10 (loss-spec §13): paper form on E -> total 0.857005, L_Dice 0.736350, L_Cross 1.339624
+    void d10PaperForm() {   // D10 (spec/reference-values.md): paper form on E -> total 0.857005, L_Dice 0.736350, L_Cross 1.339624
         assertEquals(0.857005f, value(ExpLogLoss.create(), E, Y), 2e-6f);
         assertEquals(0.736350f, value(ExpLogLoss.builder().weightDice(1f).weightCross(0f).build(), E, Y), 2e-6f);
         assertEquals(1.339624f, value(ExpLogLoss.builder().weightDice(0f).weightCross(1f).build(), E, Y), 4e-6f);
@@ -29,7 +29,7 @@ class ExpLogLossTest {
     }
 
     @Test
-    void gammaOneWithUnitWeightsIsDiceLossPlusCrossEntropy() {   // §6(a): γ = 1 -> linear terms; hand-checked against the softmax of E
+    void gammaOneWithUnitWeightsIsDiceLossPlusCrossEntropy() {   // spec/losses/exp-log.md: γ = 1 -> linear terms; hand-checked against the softmax of E
         Tensor p = E.softmax(1);
         double ce = 0;
         for (int b = 0; b < 2; b++) {
@@ -46,7 +46,7 @@ class ExpLogLossTest {
     }
 
     @Test
-    void finiteGradientAtAPerfectPrediction() {   // user-asks §4 edge case 9 / loss-spec §6(e): D -> 1 and p -> 1 with γ < 1
+    void finiteGradientAtAPerfectPrediction() {   // spec/contract.md edge case 9 / spec/losses/exp-log.md#clamps-decision: D -> 1 and p -> 1 with γ < 1
         Tensor onehot = Y.oneHot(3);
         for (ExpLogLoss.Form form : ExpLogLoss.Form.values()) {
             ExpLogLoss probs = ExpLogLoss.builder().form(form).activation(Activation.NONE).build();
@@ -66,7 +66,7 @@ class ExpLogLossTest {
     }
 
     @Test
-    void absentLabelIsLookedUpNotMultiplied() {   // loss-spec §6(e): f_l = 0 -> w_l = ∞ must never meet a 0 of the one-hot
+    void absentLabelIsLookedUpNotMultiplied() {   // spec/losses/exp-log.md: f_l = 0 -> w_l = ∞ must never meet a 0 of the one-hot
         LabelTensor noClass2 = LabelTensor.of(new int[] {0, 1, 1, 1, /* b1 */ 1, 1, 0, 0}, 2, 2, 2);
         Var z = Var.param(E);
         Var v = ExpLogLoss.builder().gamma(1f).weightDice(0f).weightCross(1f).build().forward(z, noClass2);
@@ -87,7 +87,7 @@ class ExpLogLossTest {
     }
 
     @Test
-    void diceNearZeroStaysFinite() {   // user-asks §4 edge case 9: a disjoint prediction with a tiny ε: -ln D large but finite
+    void diceNearZeroStaysFinite() {   // spec/contract.md edge case 9: a disjoint prediction with a tiny ε: -ln D large but finite
         Tensor wrong = LabelTensor.of(new int[] {1, 2, 0, 0, /* b1 */ 2, 0, 1, 1}, 2, 2, 2).oneHot(3);
         Var p = Var.param(wrong);
         Var v = ExpLogLoss.builder().activation(Activation.NONE).epsilon(1e-6f).build().forward(p, Y);

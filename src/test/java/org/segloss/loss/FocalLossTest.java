@@ -12,10 +12,10 @@ import org.segloss.tensor.Tensor;
 
 /** Known values and contract of {@link FocalLoss}; each row says where its value came from. */
 class FocalLossTest {
-    // loss-spec §13 R12/R13 (MONAI tests/losses/test_focal_loss.py): B=1, C=3, 2x2
+    // spec/reference-values.md R12/R13 (MONAI tests/losses/test_focal_loss.py): B=1, C=3, 2x2
     static final Tensor R12_INPUT = Tensor.of(new float[] {1, 1, 0.5f, 0, 1, 1, 0.5f, 0, 1, 1, 0.5f, 0}, 1, 3, 2, 2);
     static final LabelTensor R12_LABELS = LabelTensor.of(new int[] {0, 1, 2, 0}, 1, 2, 2);
-    // loss-spec §13 example E: B=2, C=3, 2x2
+    // spec/reference-values.md, example E: B=2, C=3, 2x2
     static final Tensor E = CrossEntropyLossTest.E;
     static final LabelTensor Y = CrossEntropyLossTest.Y;
 
@@ -39,7 +39,7 @@ class FocalLossTest {
     }
 
     @Test
-    void gammaZeroSoftmaxIsCrossEntropy() {   // loss-spec §12.1a: γ = 0 gives (α-balanced) CE
+    void gammaZeroSoftmaxIsCrossEntropy() {   // spec/losses/focal.md#formula: γ = 0 gives (α-balanced) CE
         // MEAN divides by B·C·S, CE by B·S
         FocalLoss f = FocalLoss.builder().gamma(0f).build();
         assertEquals(value(CrossEntropyLoss.create(), E, Y), 3 * value(f, E, Y), 1e-6f);
@@ -127,7 +127,7 @@ class FocalLossTest {
     }
 
     @Test
-    void gammaBelowOneHasAFiniteGradientAtAPerfectPrediction() {   // user-asks §4; loss-spec §12.1e
+    void gammaBelowOneHasAFiniteGradientAtAPerfectPrediction() {   // spec/contract.md edge case 10; spec/losses/focal.md#numerics-clamps
         Tensor onehot = Y.oneHot(3);
         for (float sat : new float[] {20f, 1e4f}) {
             for (Activation a : new Activation[] {Activation.SOFTMAX, Activation.SIGMOID}) {
@@ -155,7 +155,7 @@ class FocalLossTest {
     }
 
     @Test
-    void ignoredVoxelsAreCutOut() {   // user-asks §4 edge case 17: equals the loss on the image without those voxels
+    void ignoredVoxelsAreCutOut() {   // spec/contract.md edge case 17: equals the loss on the image without those voxels
         // 1x4 image whose last voxel is ignored vs the 1x3 image of the first three voxels
         Tensor x4 = Tensor.of(new float[] {1f, -0.5f, 0.3f, 2f, 0.2f, 0.9f, -1f, -3f, 0.1f, 0.4f, 0.8f, 5f}, 1, 3, 1, 4);
         Tensor x3 = Tensor.of(new float[] {1f, -0.5f, 0.3f, 0.2f, 0.9f, -1f, 0.1f, 0.4f, 0.8f}, 1, 3, 1, 3);

@@ -19,7 +19,7 @@ class FocalTverskyLossTest {
     static float value(Loss l, Tensor x, LabelTensor y) { return l.forward(Var.constant(x), y).item(); }
 
     @Test
-    void exampleEDefaults() {   // loss-spec example E, defaults (FP .3, FN .7, exponent .75, s 1e-5, per class, mean): float64 hand computation 0.457212
+    void exampleEDefaults() {   // example E (spec/reference-values.md), defaults (FP .3, FN .7, exponent .75, s 1e-5, per class, mean): float64 hand computation 0.457212
         assertEquals(0.4572125f, value(FocalTverskyLoss.create(), E, Y), 2e-6f);
     }
 
@@ -48,7 +48,7 @@ class FocalTverskyLossTest {
     }
 
     @Test
-    void halfHalfExponentOneIsTheDiceLoss() {   // user-asks §4 edge case 10: α = β = 0.5, exponent 1 -> Dice (smoothing doubled, see TverskyLoss)
+    void halfHalfExponentOneIsTheDiceLoss() {   // spec/contract.md edge case 10: α = β = 0.5, exponent 1 -> Dice (smoothing doubled, see TverskyLoss)
         FocalTverskyLoss ft = FocalTverskyLoss.builder().alpha(0.5f).beta(0.5f).exponent(1f).smoothNr(1e-3f).smoothDr(1e-3f)
                 .reduction(Reduction.NONE).build();
         DiceLoss dice = DiceLoss.builder().smoothNr(2e-3f).smoothDr(2e-3f).reduction(Reduction.NONE).build();
@@ -56,7 +56,7 @@ class FocalTverskyLossTest {
     }
 
     @Test
-    void gradientIsFiniteAtAPerfectPrediction() {   // user-asks §4 edge case 10: TI = 1 with exponent < 1 (focal-tversky-unet #29)
+    void gradientIsFiniteAtAPerfectPrediction() {   // spec/contract.md edge case 10: TI = 1 with exponent < 1 (focal-tversky-unet #29)
         Tensor onehot = Y.oneHot(3);
         for (FocalTverskyLoss.Form form : FocalTverskyLoss.Form.values()) {
             for (float e : new float[] {0.25f, 0.75f}) {

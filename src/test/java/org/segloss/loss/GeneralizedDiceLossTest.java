@@ -23,7 +23,7 @@ class GeneralizedDiceLossTest {
     static float value(Loss l, Tensor x, LabelTensor y) { return l.forward(Var.constant(x), y).item(); }
 
     @Test
-    void monaiSoftmaxR7() {   // R7 (loss-spec §13, MONAI test_generalized_dice_loss): none [0.273476, 0.555539]; mean 0.414507; sum 0.829015
+    void monaiSoftmaxR7() {   // R7 (spec/reference-values.md, MONAI test_generalized_dice_loss): none [0.273476, 0.555539]; mean 0.414507; sum 0.829015
         GeneralizedDiceLoss none = GeneralizedDiceLoss.builder().smooth(1e-4f).reduction(Reduction.NONE).build();
         Var v = none.forward(Var.constant(R4_INPUT), R4_LABELS);
         assertEquals(Shape.of(2), v.shape());
@@ -72,7 +72,7 @@ class GeneralizedDiceLossTest {
         Tensor x2 = Tensor.concat(0, DiceLossTest.R1_INPUT, DiceLossTest.R1_INPUT);
         GeneralizedDiceLoss l2 = GeneralizedDiceLoss.builder().activation(Activation.SIGMOID).smooth(1e-4f).build();
         assertEquals(0.416597f, l2.forward(Var.constant(x2), TverskyLossTest.TANH_CASE_TARGET).item(), 2e-6f);
-        // user-asks §4 edge case 6: one kept channel -> the weight cancels; exactly Dice for UNIFORM weights
+        // spec/contract.md edge case 6: one kept channel -> the weight cancels; exactly Dice for UNIFORM weights
         for (WeightType t : WeightType.values()) {
             GeneralizedDiceLoss g = GeneralizedDiceLoss.builder().activation(Activation.SIGMOID).weightType(t)
                     .smooth(t == WeightType.UNIFORM ? 1e-5f : 0f).reduction(Reduction.NONE).build();
@@ -114,7 +114,7 @@ class GeneralizedDiceLossTest {
     }
 
     @Test
-    void weightsMatterOnAnImbalancedVolume() {   // MONAI #369 regression (user-asks §4 edge case 5): sum over classes, then divide
+    void weightsMatterOnAnImbalancedVolume() {   // MONAI #369 regression (spec/contract.md edge case 5): sum over classes, then divide
         Tensor p = imbalancedProbs();
         int[] lab = new int[16];
         lab[0] = 1;
@@ -133,7 +133,7 @@ class GeneralizedDiceLossTest {
     }
 
     @Test
-    void absentClassGetsTheLargestFiniteWeightOfTheSample() {   // loss-spec §4(c) step 3 (MONAI #371), user-asks §4 edge case 5
+    void absentClassGetsTheLargestFiniteWeightOfTheSample() {   // spec/losses/generalized-dice.md#empty-class-rule-decision (MONAI #371), spec/contract.md edge case 5
         // 1 x 3 x 1 x 4 probabilities; class 2 absent from the target but predicted (false positives)
         Tensor p = Tensor.of(new float[] {0.7f, 0.6f, 0.2f, 0.1f, /* c1 */ 0.2f, 0.2f, 0.7f, 0.6f, /* c2 */ 0.1f, 0.2f, 0.1f, 0.3f},
                 1, 3, 1, 4);
@@ -154,7 +154,7 @@ class GeneralizedDiceLossTest {
     }
 
     @Test
-    void batchPoolsWeightsAndStatistics() {   // loss-spec §4(c): batch -> one value, weights from the pooled G
+    void batchPoolsWeightsAndStatistics() {   // spec/losses/generalized-dice.md#formula-monai-default: batch -> one value, weights from the pooled G
         GeneralizedDiceLoss b = GeneralizedDiceLoss.builder().batch(true).reduction(Reduction.NONE).build();
         Var v = b.forward(Var.constant(E), Y);
         assertEquals(0, v.shape().rank(), "a scalar with batch");

@@ -30,7 +30,7 @@ class HausdorffDTLossTest {
     }
 
     @Test
-    void r14() {   // loss-spec §13 R14: 0.509329, and the same input as a 3-D volume of depth 1
+    void r14() {   // spec/reference-values.md R14: 0.509329, and the same input as a 3-D volume of depth 1
         assertEquals(0.509329f, value(sigmoidWithBackground().build(), R1_INPUT, R1_TARGET), 1e-6f);
         assertEquals(0.509329f, value(sigmoidWithBackground().build(), R1_INPUT.reshape(1, 1, 1, 2, 2), R1_TARGET.reshape(1, 1, 1, 2, 2)), 1e-6f);
         // LogHausdorffDTLoss: log(1 + 0.509329)

@@ -19,7 +19,7 @@ class JaccardLossTest {
     }
 
     @Test
-    void equalsMonaiJaccardWithDoubledSmoothing() {   // loss-spec §12.5: MONAI halves the smoothing terms
+    void equalsMonaiJaccardWithDoubledSmoothing() {   // spec/losses/jaccard.md: MONAI halves the smoothing terms
         Tensor x = Tensor.randn(3, 2, 3, 4, 5);
         LabelTensor y = LabelTensor.randomLabels(4, 3, 2, 4, 5);
         float monai = DiceLoss.builder().jaccard(true).smoothNr(2e-3f).smoothDr(4e-3f).build().forward(Var.constant(x), y).item();

@@ -12,7 +12,7 @@ import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 
 /**
- * Known values of the left-atrium losses (reconstructed formulas of loss-spec §7; every value
+ * Known values of the left-atrium losses (reconstructed formulas of spec/losses/left-atrium.md; every value
  * below is computed by hand from those formulas).
  */
 class LeftAtriumLossesTest {

@@ -16,7 +16,7 @@ import org.segloss.tensor.Tensor;
 
 /** Known values, edge cases and checks of {@link LovaszHingeLoss}; each known value says where it came from. */
 class LovaszHingeLossTest {
-    /** loss-spec §13 D4: logits [B=2, 1, 2, 2] (the reference's [2, 2, 2] with a channel axis). */
+    /** spec/reference-values.md D4: logits [B=2, 1, 2, 2] (the reference's [2, 2, 2] with a channel axis). */
     static final Tensor D4_LOGITS = Tensor.of(new float[] {1.5f, -0.3f, 0.2f, -2.0f, /* b1 */ -1.0f, 0.7f, 2.5f, 0.1f}, 2, 1, 2, 2);
     static final LabelTensor D4_LABELS = LabelTensor.of(new int[] {1, 0, 1, 0, /* b1 */ 0, 1, 1, 1}, 2, 2, 2);
 
@@ -25,7 +25,7 @@ class LovaszHingeLossTest {
     }
 
     @Test
-    void d4PerImageAndBatch() {        // D4: 0.458333 / 0.460000 (loss-spec §13; re-derived in pure Python)
+    void d4PerImageAndBatch() {        // D4: 0.458333 / 0.460000 (spec/reference-values.md; re-derived in pure Python)
         assertEquals(0.458333f, value(LovaszHingeLoss.create(), D4_LOGITS, D4_LABELS), 1e-6f);
         assertEquals(0.460000f, value(LovaszHingeLoss.builder().perImage(false).build(), D4_LOGITS, D4_LABELS), 1e-6f);
         Var none = LovaszHingeLoss.builder().reduction(Reduction.NONE).build().forward(Var.constant(D4_LOGITS), D4_LABELS);
@@ -46,7 +46,7 @@ class LovaszHingeLossTest {
     }
 
     @Test
-    void emptyForegroundCostsTheLargestError() {      // user-asks §4 item 15: relu(max error)
+    void emptyForegroundCostsTheLargestError() {      // spec/contract.md edge case 15: relu(max error)
         Var x = Var.param(Tensor.of(new float[] {-3f, -0.5f, 0.2f, -2f}, 1, 1, 2, 2));
         Var l = LovaszHingeLoss.create().forward(x, LabelTensor.zeros(1, 2, 2));
         assertEquals(1.2f, l.item(), 1e-6f, "errors 1 + x, the largest 1.2");
@@ -132,7 +132,7 @@ class LovaszHingeLossTest {
     }
 
     @Test
-    void badArguments() {                              // user-asks §4 bad inputs 14 and 1 (shapes)
+    void badArguments() {                              // spec/contract.md bad inputs 14 and 1 (shapes)
         LovaszHingeLoss l = LovaszHingeLoss.create();
         throwsWith(() -> value(l, D4_LOGITS, LabelTensor.of(new int[] {1, -1, 1, -1, -1, 1, 1, 1}, 2, 2, 2)),
                 "labels must be 0 or 1", "got -1", "map -1 to 0");

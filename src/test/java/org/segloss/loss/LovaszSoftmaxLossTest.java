@@ -18,7 +18,7 @@ import org.segloss.tensor.Tensor;
 
 /** Known values, edge cases and checks of {@link LovaszSoftmaxLoss}; each known value says where it came from. */
 class LovaszSoftmaxLossTest {
-    /** loss-spec §13 example E: logits [B=2, C=3, 2, 2], written [b][c][h][w]. */
+    /** spec/reference-values.md, example E: logits [B=2, C=3, 2, 2], written [b][c][h][w]. */
     static final Tensor E_LOGITS = Tensor.of(new float[] {
             2.0f, 0.5f, 0.1f, -1.0f, /* c1 */ 0.3f, 1.5f, 0.2f, 0.4f, /* c2 */ -0.5f, 0.0f, 1.2f, 0.8f,
             /* b1 */ 0.0f, 0.0f, 1.0f, -2.0f, /* c1 */ 1.0f, 0.5f, 0.0f, 0.3f, /* c2 */ 0.5f, -1.0f, -1.0f, 2.0f}, 2, 3, 2, 2);
@@ -31,7 +31,7 @@ class LovaszSoftmaxLossTest {
 
     static LovaszSoftmaxLoss.Builder b() { return LovaszSoftmaxLoss.builder(); }
 
-    // ---- known values: loss-spec §13 D1-D3 (NumPy re-implementation of the reference, float64;
+    // ---- known values: spec/reference-values.md D1-D3 (NumPy re-implementation of the reference, float64;
     //      re-derived for this project by an independent pure-Python implementation: identical to 1e-9)
 
     @Test
@@ -70,7 +70,7 @@ class LovaszSoftmaxLossTest {
     }
 
     @Test
-    void oneHotPredictionGivesOneMinusIoU() {           // loss-spec §11a: the extension equals Δ_J on 0/1 errors
+    void oneHotPredictionGivesOneMinusIoU() {           // spec/losses/lovasz.md#formula: the extension equals Δ_J on 0/1 errors
         LabelTensor y = LabelTensor.of(new int[] {0, 0, 1, 1, 2, 2, 0, 1, /* b1 */ 2, 2, 1, 0, 0, 1, 2, 2}, 2, 2, 4);
         LabelTensor pred = LabelTensor.of(new int[] {0, 1, 1, 1, 2, 0, 0, 2, /* b1 */ 2, 1, 1, 0, 2, 1, 2, 0}, 2, 2, 4);
         double expected = 0;
@@ -87,7 +87,7 @@ class LovaszSoftmaxLossTest {
         assertEquals(expected, value(l, pred.oneHot(3), y), 1e-6);   // ties everywhere: the value does not care
     }
 
-    // ---- edge cases: user-asks §4 items 14-16 ----------------------------------------------------
+    // ---- edge cases: spec/contract.md edge cases 14-16 ----------------------------------------------------
 
     @Test
     void everyVoxelIgnoredGivesZeroWithZeroGradientStillAGraphNode() {
@@ -112,7 +112,7 @@ class LovaszSoftmaxLossTest {
     }
 
     @Test
-    void aSingleValidVoxelWorks() {                     // the reference mis-shapes this case (loss-spec §11e)
+    void aSingleValidVoxelWorks() {                     // the reference mis-shapes this case (spec/losses/lovasz.md#edge-cases)
         Tensor p = Tensor.of(new float[] {0.2f, 0.5f, 0.3f}, 1, 3, 1, 1);
         LabelTensor y = LabelTensor.of(new int[] {1}, 1, 1, 1);
         Var x = Var.param(p);
@@ -231,7 +231,7 @@ class LovaszSoftmaxLossTest {
         assertTrue(rep.passed(), rep.toString());
     }
 
-    // ---- bad arguments: user-asks §4 bad inputs 10 and 13---------------------------------------------
+    // ---- bad arguments: spec/contract.md bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ex);

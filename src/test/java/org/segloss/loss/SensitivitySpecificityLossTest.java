@@ -19,12 +19,12 @@ class SensitivitySpecificityLossTest {
     static float value(Loss l, Tensor x, LabelTensor y) { return l.forward(Var.constant(x), y).item(); }
 
     @Test
-    void d7PerClassMean() {   // D7 (loss-spec §13): λ 0.05, ε 1e-5, background included, mean over (b, c) -> 0.044306
+    void d7PerClassMean() {   // D7 (spec/reference-values.md): λ 0.05, ε 1e-5, background included, mean over (b, c) -> 0.044306
         assertEquals(0.044306f, value(SensitivitySpecificityLoss.create(), E, Y), 1e-6f);
     }
 
     @Test
-    void d7NiftyNetForm() {   // D7 (loss-spec §13): NiftyNet form (sum over classes, mean over batch) -> 0.132918
+    void d7NiftyNetForm() {   // D7 (spec/reference-values.md): NiftyNet form (sum over classes, mean over batch) -> 0.132918
         assertEquals(0.132918f, value(SensitivitySpecificityLoss.niftyNetBuilder().build(), E, Y), 1e-6f);
         Var none = SensitivitySpecificityLoss.niftyNetBuilder().reduction(Reduction.NONE).build().forward(Var.constant(E), Y);
         assertEquals(Shape.of(2), none.shape(), "one value per sample");
@@ -36,7 +36,7 @@ class SensitivitySpecificityLossTest {
     }
 
     @Test
-    void perClassItemsByHand() {   // §3(a) written out on a 1 x 2 x 1 x 4 probability map (hand-computed)
+    void perClassItemsByHand() {   // spec/losses/sensitivity-specificity.md#formula written out on a 1 x 2 x 1 x 4 probability map (hand-computed)
         Tensor p = Tensor.of(new float[] {0.9f, 0.6f, 0.3f, 0.2f, 0.1f, 0.4f, 0.7f, 0.8f}, 1, 2, 1, 4);
         LabelTensor y = LabelTensor.of(new int[] {0, 0, 1, 0}, 1, 1, 4);
         float lam = 0.3f, eps = 1e-5f;
@@ -50,7 +50,7 @@ class SensitivitySpecificityLossTest {
     }
 
     @Test
-    void finiteWithNoPositivesOrNoNegatives() {   // user-asks §4 edge case 8: ε in both denominators
+    void finiteWithNoPositivesOrNoNegatives() {   // spec/contract.md edge case 8: ε in both denominators
         Tensor p = Tensor.of(new float[] {0.9f, 0.6f, 0.3f, 0.2f, 0.1f, 0.4f, 0.7f, 0.8f}, 1, 2, 1, 4);
         LabelTensor allBackground = LabelTensor.zeros(1, 1, 4);   // class 0 has no negatives, class 1 no positives
         Var x = Var.param(p);

@@ -28,7 +28,7 @@ class SudreDiceLossTest {
     }
 
     @Test
-    void exampleEOneVersusRest() {   // example E, foreground channel 1 (then 2) vs the rest, ε 1e-5: float64 hand computation of §2.1(a)
+    void exampleEOneVersusRest() {   // example E, foreground channel 1 (then 2) vs the rest, ε 1e-5: float64 hand computation of spec/losses/sudre-dice.md#formula
         SudreDiceLoss fg1 = SudreDiceLoss.builder().reduction(Reduction.NONE).build();
         assertArrayEquals(new float[] {0.3302314f, 0.3424258f}, fg1.forward(Var.constant(E), Y).value().toArray(), 2e-6f);
         assertEquals(0.3363286f, value(SudreDiceLoss.create(), E, Y), 2e-6f);
@@ -37,7 +37,7 @@ class SudreDiceLossTest {
     }
 
     @Test
-    void handComputedBinary() {   // §2.1(a) on p = (0.8, 0.6, 0.3, 0.1), r = (1, 1, 0, 0), ε = 1e-5
+    void handComputedBinary() {   // spec/losses/sudre-dice.md#formula on p = (0.8, 0.6, 0.3, 0.1), r = (1, 1, 0, 0), ε = 1e-5
         double eps = 1e-5;
         double i1 = 0.8 + 0.6, s1 = 1.8 + 2, i0 = 0.7 + 0.9, s0 = (4 - 1.8) + 2;
         double expected = 1 - (i1 + eps) / (s1 + eps) - (i0 + eps) / (s0 + eps);
@@ -62,7 +62,7 @@ class SudreDiceLossTest {
     }
 
     @Test
-    void emptyForegroundDiscontinuity() {   // loss-spec §2.1(e): empty/empty -> ≈ -1/2; any prediction with Σp >> ε -> ≈ +1/2
+    void emptyForegroundDiscontinuity() {   // spec/losses/sudre-dice.md#discontinuity-kept-documented-tested: empty/empty -> ≈ -1/2; any prediction with Σp >> ε -> ≈ +1/2
         LabelTensor empty = LabelTensor.zeros(1, 1, 4);
         SudreDiceLoss l = SudreDiceLoss.builder().activation(Activation.NONE).build();
         double eps = 1e-5, n = 4;

@@ -13,7 +13,7 @@ import org.segloss.tensor.Tensor;
 
 /** Known values of {@link TverskyLoss}; each row says where its value came from. */
 class TverskyLossTest {
-    // loss-spec §13 shared example E: logits B=2, C=3, 2x2 and labels (used by the overlap-loss tests)
+    // spec/reference-values.md, example E: logits B=2, C=3, 2x2 and labels (used by the overlap-loss tests)
     static final Tensor E_LOGITS = Tensor.of(new float[] {
         2.0f, 0.5f, 0.1f, -1.0f, /* c1 */ 0.3f, 1.5f, 0.2f, 0.4f, /* c2 */ -0.5f, 0.0f, 1.2f, 0.8f,
         /* b1 */ 0.0f, 0.0f, 1.0f, -2.0f, /* c1 */ 1.0f, 0.5f, 0.0f, 0.3f, /* c2 */ 0.5f, -1.0f, -1.0f, 2.0f}, 2, 3, 2, 2);
@@ -43,7 +43,7 @@ class TverskyLossTest {
     /**
      * MONAI's Tversky tests assert with rtol 1e-4 and several expected values were carried over
      * from the Dice tests (whose smoothing enters differently): they hold only to that tolerance.
-     * Such rows check MONAI's value at rtol 1e-4 and the float64 recomputation of loss-spec §9 at 2e-6.
+     * Such rows check MONAI's value at rtol 1e-4 and the float64 recomputation of spec/losses/tversky.md#formula at 2e-6.
      */
     static void monaiAndExact(float monai, double exact, float actual) {
         assertEquals(monai, actual, 1e-4f * Math.abs(monai), "MONAI test value (rtol 1e-4)");
@@ -68,7 +68,7 @@ class TverskyLossTest {
     }
 
     @Test
-    void monaiSigmoidLabels() {      // R11 (loss-spec §13, MONAI test): 0.435050 (rtol 1e-4; exact 0.4350350); batch 0.422979; sum 1.74013
+    void monaiSigmoidLabels() {      // R11 (spec/reference-values.md, MONAI test): 0.435050 (rtol 1e-4; exact 0.4350350); batch 0.422979; sum 1.74013
         TverskyLoss l = TverskyLoss.builder().activation(Activation.SIGMOID).smoothNr(1e-4f).smoothDr(1e-4f).build();
         monaiAndExact(0.435050f, 0.4350350, l.forward(Var.constant(R4_INPUT), R4_LABELS).item());
         TverskyLoss batch = TverskyLoss.builder().activation(Activation.SIGMOID).batch(true).build();
@@ -106,14 +106,14 @@ class TverskyLossTest {
     }
 
     @Test
-    void exampleEHandComputed() {    // loss-spec example E, alpha .3 / beta .7, smoothing 1e-5: float64 hand computation of §9
+    void exampleEHandComputed() {    // example E (spec/reference-values.md), alpha .3 / beta .7, smoothing 1e-5: float64 hand computation of spec/losses/tversky.md#formula
         TverskyLoss l = TverskyLoss.builder().alpha(0.3f).beta(0.7f).reduction(Reduction.NONE).build();
         float[] expected = {0.276147f, 0.431875f, 0.371170f, 0.372111f, 0.426127f, 0.246849f};
         assertArrayEquals(expected, l.forward(Var.constant(E_LOGITS), E_LABELS).value().toArray(), 2e-6f);
     }
 
     @Test
-    void halfHalfEqualsDiceAndOneOneEqualsJaccard() {   // loss-spec §9(a): α = β = 0.5 -> Dice; α = β = 1 -> Jaccard
+    void halfHalfEqualsDiceAndOneOneEqualsJaccard() {   // spec/losses/tversky.md#formula: α = β = 0.5 -> Dice; α = β = 1 -> Jaccard
         for (Activation a : new Activation[] {Activation.SOFTMAX, Activation.SIGMOID}) {
             // TI(½, ½) = (2I + 2s) / (P + G + 2s): MONAI's Dice with the smoothing doubled
             TverskyLoss half = TverskyLoss.builder().activation(a).smoothNr(1e-3f).smoothDr(1e-3f).reduction(Reduction.NONE).build();
@@ -131,7 +131,7 @@ class TverskyLossTest {
     }
 
     @Test
-    void alphaPenalisesFalsePositivesAndBetaFalseNegatives() {   // user-asks §4 edge case 11 (Flux #1993)
+    void alphaPenalisesFalsePositivesAndBetaFalseNegatives() {   // spec/contract.md edge case 11 (Flux #1993)
         LabelTensor y = LabelTensor.of(new int[] {1, 1, 0, 0}, 1, 2, 2);
         Tensor fpOnly = LabelTensor.of(new int[] {1, 1, 1, 0}, 1, 2, 2).oneHot(2);   // one extra foreground voxel
         Tensor fnOnly = LabelTensor.of(new int[] {1, 0, 0, 0}, 1, 2, 2).oneHot(2);   // one missed foreground voxel
@@ -163,7 +163,7 @@ class TverskyLossTest {
     }
 
     @Test
-    void emptyItemConventions() {    // user-asks §4 edge case 1 for Tversky: empty/empty = s_n/s_d
+    void emptyItemConventions() {    // spec/contract.md edge case 1 for Tversky: empty/empty = s_n/s_d
         Tensor probs = Tensor.of(new float[] {1, 1, 1, 1, 0, 0, 0, 0}, 1, 2, 2, 2);
         LabelTensor y = LabelTensor.zeros(1, 2, 2);
         TverskyLoss l = TverskyLoss.builder().activation(Activation.NONE).reduction(Reduction.NONE).build();

@@ -27,7 +27,7 @@ class WeightedCrossEntropyLossTest {
 
     @Test
     void sudreKnownValues() {
-        // NumPy float64 transcription of loss-spec §1.3a (Sudre 2017 Sec. 2) on X, R:
+        // NumPy float64 transcription of spec/losses/weighted-cross-entropy.md#formula (Sudre 2017 Sec. 2) on X, R:
         // PREDICTION w = (N - Σp)/Σp = 0.7213108854, WCE = 0.7897797352
         // REFERENCE  w = 3/1 = 3,                    WCE = 0.9682362345
         assertEquals(0.7897797352f, value(WeightedCrossEntropyLoss.create(), X, R), 1e-6f);
@@ -50,7 +50,7 @@ class WeightedCrossEntropyLossTest {
     }
 
     @Test
-    void theWeightIsAConstant() {   // stop-gradient (loss-spec §0, §1.3): the gradient is that of CE with [1, w] frozen, / N
+    void theWeightIsAConstant() {   // stop-gradient (spec/losses/weighted-cross-entropy.md#gradient): the gradient is that of CE with [1, w] frozen, / N
         for (WeightedCrossEntropyLoss.WeightSource src : WeightedCrossEntropyLoss.WeightSource.values()) {
             WeightedCrossEntropyLoss wce = WeightedCrossEntropyLoss.builder().weightSource(src).build();
             float[] w = wce.classWeights(Var.constant(X), R);
@@ -63,7 +63,7 @@ class WeightedCrossEntropyLossTest {
     }
 
     @Test
-    void paperMeanVersusPyTorchWeightedMean() {   // loss-spec §1.3c: 1/N here, 1/Σ w[y] in PyTorch-style CE
+    void paperMeanVersusPyTorchWeightedMean() {   // spec/losses/weighted-cross-entropy.md#normalisation-paper-vs-pytorch: 1/N here, 1/Σ w[y] in PyTorch-style CE
         WeightedCrossEntropyLoss wce = reference().build();
         float w = wce.classWeights(Var.constant(X), R)[1];   // 3
         float ce = value(CrossEntropyLoss.builder().weight(1f, w).build(), X, R);
@@ -71,7 +71,7 @@ class WeightedCrossEntropyLossTest {
     }
 
     @Test
-    void degenerateVolumesFallBackToWeightOne() {   // loss-spec §1.3e: Σ = 0 (or Σ = N) -> w = 1, i.e. plain CE
+    void degenerateVolumesFallBackToWeightOne() {   // spec/losses/weighted-cross-entropy.md#edge-cases-guards: Σ = 0 (or Σ = N) -> w = 1, i.e. plain CE
         LabelTensor empty = LabelTensor.zeros(1, 2, 2);
         LabelTensor full = LabelTensor.of(new int[] {1, 1, 1, 1}, 1, 2, 2);
         for (LabelTensor y : new LabelTensor[] {empty, full}) {

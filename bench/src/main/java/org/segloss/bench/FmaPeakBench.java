@@ -117,7 +117,7 @@ public class FmaPeakBench {
             x10 = x10.fma(vm, va);
             x11 = x11.fma(vm, va);
         }
-        // never through an array: vectors kept in arrays or fields are boxed (perf-notes.md)
+        // never through an array: vectors kept in arrays or fields are boxed (see VectorKernels' class comment)
         FloatVector s = x0.add(x1).add(x2).add(x3).add(x4).add(x5).add(x6).add(x7).add(x8).add(x9).add(x10).add(x11);
         return s.reduceLanes(VectorOperators.ADD);
     }

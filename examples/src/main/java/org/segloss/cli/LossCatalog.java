@@ -778,7 +778,7 @@ public final class LossCatalog {
                 });
 
         def("cross-entropy", "multi-class cross-entropy on logits (PyTorch nn.CrossEntropyLoss)",
-                "PyTorch CrossEntropyLoss semantics; loss-spec 1.1",
+                "PyTorch CrossEntropyLoss semantics; spec/losses/cross-entropy.md",
                 List.of("Always over every class (no include-background); weight has C entries; MEAN is PyTorch's weighted mean."),
                 opts(CrossEntropyLoss.OPTIONS),
                 a -> {

@@ -34,11 +34,16 @@ import static jdk.incubator.vector.VectorOperators.TANH;
  * {@link ScalarKernels#apply}: fewer than {@link #lanes()} elements, computed by the spec itself,
  * and no masked load near the end of an array (where masked accesses take a slow checked path).
  *
- * <p>Known differences from the scalar spec, all within the tested tolerance: EXP, LOG, LOG1P,
- * TANH and POW are the platform's vector intrinsics (SVML on x86, about 1 ulp) instead of
- * {@code Math}; float sums are accumulated per lane in a different order (the spec sums in
- * double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot} uses FMA.
- * Special values (NaN, infinities, signed zeros) follow the spec.
+ * <p>Known differences from the scalar spec, all within the tested tolerance: EXP and LOG (and
+ * everything built on them: sigmoid, softmax, log-softmax) are Cephes' {@code expf}/{@code logf}
+ * polynomials written in plain vector arithmetic ({@link #exp(FloatVector)},
+ * {@link #log(FloatVector)}, about 1 ulp), deliberately not the Vector API's {@code EXP}/{@code LOG}
+ * lanes, so that a result does not depend on whether C2 has compiled the loop yet (see
+ * {@code spec/numerics.md}, "Determinism"); LOG1P, TANH and POW are the Vector API's lanes (SVML on
+ * x86 once C2 compiles them, about 1 ulp, and a Java fallback before that, which can differ in the
+ * last bit) instead of {@code Math}; float sums are accumulated per lane in a different order (the
+ * spec sums in double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot}
+ * uses FMA. Special values (NaN, infinities, signed zeros) follow the spec.
  */
 public abstract sealed class VectorKernels implements Kernels
         permits VectorKernels.V128, VectorKernels.V256, VectorKernels.V512 {

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * GEMM kernels against the scalar twin, and the {@link Gemm} driver (parallel split, batches).
  *
- * <p>The checks are public static so that {@code org.segloss.tensor.simd.GemmVectorTest} runs
+ * <p>The checks are public static so that {@code org.segloss.tensor.simd.VectorGemmTest} runs
  * them on the vector GEMM at every width directly; here they run on the scalar kernels and on
  * every width that {@link KernelProvider#supportedWidths()} offers.
  *

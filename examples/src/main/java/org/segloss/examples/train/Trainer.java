@@ -28,8 +28,9 @@ import org.segloss.tensor.kernel.Parallel;
  * pictures, the NIfTI files). Progress and per-epoch results go to the {@link TrainingListener}s.
  *
  * <pre>{@code
- * RunResult r = new Trainer(config).listener(myListener).run();      // a fresh run
- * RunResult r = new Trainer(config).resume();                        // continue from config.out()'s checkpoint
+ * // given: RunConfig config, TrainingListener myListener
+ * RunResult fresh = new Trainer(config).listener(myListener).run();   // a fresh run
+ * RunResult resumed = new Trainer(config).resume();                   // continue from config.out()'s checkpoint
  * }</pre>
  *
  * <p><b>Seeds.</b> From {@code config.seed()} a {@link SplittableRandom} draws the model's seed,

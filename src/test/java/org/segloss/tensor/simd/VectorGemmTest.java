@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The width is forced by calling the package-private entry point, wrapped as a {@link Kernels}
  * whose other methods are the scalar ones, so this does not depend on {@code VectorKernels}.
  */
-class GemmVectorTest {
+class VectorGemmTest {
 
     static List<Integer> widths() {
         List<Integer> w = new ArrayList<>();
@@ -32,7 +32,7 @@ class GemmVectorTest {
     }
 
     static Stream<Kernels> kernels() {
-        return widths().stream().map(GemmVectorTest::gemmKernels);
+        return widths().stream().map(VectorGemmTest::gemmKernels);
     }
 
     /** Kernels whose gemm is {@code VectorGemm.gemm(bits, ...)}; everything else is scalar. */

@@ -14,7 +14,7 @@ import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
 /** InstanceNorm3d and BatchNorm3d: gradients, statistics, train vs eval. */
-class NormTest {
+class InstanceAndBatchNorm3dTest {
 
     @Property(tries = 30)
     void instanceNormGradients(@ForAll long seed) {

@@ -10,7 +10,7 @@ import org.segloss.loss.GeneralizedWassersteinDiceLoss.Weighting;
  * per-sample (MEAN over the batch), lies in [0, 1], is 0 at a perfect prediction (smoothNr =
  * smoothDr), and supports ignoreIndex.
  */
-class GwdlProperties extends LossPropertiesBase {
+class GeneralizedWassersteinDiceLossProperties extends LossPropertiesBase {
     @Override
     protected Activation activation(SplittableRandom r) {
         return r.nextInt(4) == 0 ? Activation.NONE : Activation.SOFTMAX;

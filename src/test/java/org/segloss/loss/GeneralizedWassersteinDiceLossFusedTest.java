@@ -22,7 +22,7 @@ import org.segloss.tensor.kernel.Parallel;
  * {@code [B, C, C]}) against the composed path it replaces (activation NONE over the graph's own
  * softmax, with the label map and with the one-hot target), and the primitive itself.
  */
-class GwdlFusedTest {
+class GeneralizedWassersteinDiceLossFusedTest {
     static final int IGNORE = SoftmaxRegionStatsTest.IGNORE;
 
     /** The cases of SoftmaxRegionStatsTest plus ones where classes are absent (labels from {0, C-1} only, or one class). */

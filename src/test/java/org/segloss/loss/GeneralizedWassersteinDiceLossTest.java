@@ -15,8 +15,8 @@ import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
 
 /** Known values, identities and bad arguments of {@link GeneralizedWassersteinDiceLoss}; each row says where its value came from. */
-class GwdlTest {
-    // loss-spec §13, shared example E: logits B=2, C=3, 2×2 and its labels
+class GeneralizedWassersteinDiceLossTest {
+    // spec/reference-values.md, example E: logits B=2, C=3, 2×2 and its labels
     static final Tensor E = Tensor.of(new float[] {
         2.0f, 0.5f, 0.1f, -1.0f,   0.3f, 1.5f, 0.2f, 0.4f,   -0.5f, 0.0f, 1.2f, 0.8f,
         0.0f, 0.0f, 1.0f, -2.0f,   1.0f, 0.5f, 0.0f, 0.3f,   0.5f, -1.0f, -1.0f, 2.0f}, 2, 3, 2, 2);
@@ -32,7 +32,7 @@ class GwdlTest {
     }
 
     @Test
-    void d5DefaultWeightingOnE() {   // loss-spec §13 D5: [0.203920, 0.210206] / mean 0.207063
+    void d5DefaultWeightingOnE() {   // spec/reference-values.md D5: [0.203920, 0.210206] / mean 0.207063
         assertArrayEquals(new float[] {0.203920f, 0.210206f},
                 values(gwdl(M3).reduction(Reduction.NONE).build(), E, E_LABELS), 2e-6f);
         assertEquals(0.207063f, values(gwdl(M3).build(), E, E_LABELS)[0], 2e-6f);
@@ -40,7 +40,7 @@ class GwdlTest {
     }
 
     @Test
-    void d6GdlWeightingOnE() {       // loss-spec §13 D6: [0.155073, 0.158948] / mean 0.157011
+    void d6GdlWeightingOnE() {       // spec/reference-values.md D6: [0.155073, 0.158948] / mean 0.157011
         assertArrayEquals(new float[] {0.155073f, 0.158948f},
                 values(gwdl(M3).weighting(Weighting.GDL).reduction(Reduction.NONE).build(), E, E_LABELS), 2e-6f);
         assertEquals(0.157011f, values(gwdl(M3).weighting(Weighting.GDL).build(), E, E_LABELS)[0], 2e-6f);
@@ -59,7 +59,7 @@ class GwdlTest {
 
     @Test
     void gradientOnEMatchesCentralDifferencesOfTheFormula() {
-        // d(mean GWDL)/dz on E, central differences (h = 1e-6) of a float64 NumPy implementation of loss-spec §8
+        // d(mean GWDL)/dz on E, central differences (h = 1e-6) of a float64 NumPy implementation of spec/losses/generalized-wasserstein-dice.md#formula
         float[] defaultGrad = {-0.0123573f, 0.0182395f, 0.0153831f, 0.0073953f, 0.0085262f, -0.0213851f, 0.0047899f,
             0.0093743f, 0.0038311f, 0.0031456f, -0.0201729f, -0.0167696f, 0.0135038f, 0.0221126f, -0.0159573f, 0.0015216f,
             -0.0189032f, -0.0235524f, 0.0116657f, 0.0068257f, 0.0053994f, 0.0014398f, 0.0042916f, -0.0083473f};
@@ -74,7 +74,7 @@ class GwdlTest {
     }
 
     @Test
-    void binaryMatrixEqualsForegroundSoftDice() {   // loss-spec §13 R15, user-asks §4 edge case 13
+    void binaryMatrixEqualsForegroundSoftDice() {   // spec/reference-values.md R15, spec/contract.md edge case 13
         for (long seed = 1; seed <= 5; seed++) {
             Tensor x = Tensor.randn(seed, 2, 2, 3, 4).mul(2f);
             LabelTensor y = LabelTensor.randomLabels(seed + 100, 2, 2, 3, 4);
@@ -103,7 +103,7 @@ class GwdlTest {
     }
 
     @Test
-    void perfectIsZeroAndInvertedIsOne() {   // loss-spec §13 R16: both modes, with and without an empty class
+    void perfectIsZeroAndInvertedIsOne() {   // spec/reference-values.md R16: both modes, with and without an empty class
         for (Weighting w : Weighting.values()) {
             for (boolean empty : new boolean[] {false, true}) {
                 LabelTensor y = square(empty);
@@ -248,7 +248,7 @@ class GwdlTest {
     }
 
     @Test
-    void badDistanceMatricesAreRejectedAtConstruction() {   // user-asks §4 bad input 11
+    void badDistanceMatricesAreRejectedAtConstruction() {   // spec/contract.md bad input 11
         String[][] cases = {
             {"square", "row 1 of length 2"},
             {"finite and >= 0", "-0.5"},
