@@ -1,20 +1,21 @@
 package org.segloss.autograd;
 
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Objects;
 import org.segloss.tensor.Tensor;
 
 /**
  * What a {@link MultiFunction} keeps between its forward and its backward, like PyTorch's
- * {@code ctx}: saved tensors, other saved values, which inputs need a gradient, and which outputs
- * are not differentiable. Everything saved is dropped right after the backward has run, so a
- * graph can be walked backward only once.
+ * {@code ctx}: saved tensors, other saved values (under typed {@link Key}s), which inputs need a
+ * gradient, and which outputs are not differentiable. Everything saved is dropped right after
+ * the backward has run, so a graph can be walked backward only once.
  */
 public final class Ctx {
     private final boolean[] needsInputGrad;
     private final boolean recording;
     private Tensor[] saved = new Tensor[0];
-    private Map<String, Object> values;
+    private Map<Key<?>, Object> values;
     private boolean[] nonDifferentiable;
     private boolean released;
 
@@ -45,21 +46,49 @@ public final class Ctx {
         return saved[i];
     }
 
-    /** Keeps any other value (an index permutation, a count...) for the backward. */
-    public void put(String key, Object value) {
+    /**
+     * The typed name of a value other than a tensor that a function keeps for its backward (a
+     * shape, an index permutation, a scratch array). Declare one per value, as a
+     * {@code static final} constant of the function that saves it:
+     * <pre>{@code
+     * // given: Ctx ctx, int[] order
+     * Ctx.Key<int[]> permutation = new Ctx.Key<>("permutation");   // a static final field in a function
+     * ctx.save(permutation, order);                 // in forward
+     * int[] saved = ctx.saved(permutation);         // in backward: typed, no cast
+     * }</pre>
+     * Keys compare by identity; the name appears in error messages.
+     *
+     * @param <T> the type of the saved value
+     */
+    public static final class Key<T> {
+        private final String name;
+
+        public Key(String name) {
+            this.name = Objects.requireNonNull(name, "Ctx.Key: name must not be null");
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** Keeps a value other than a tensor for the backward (a no-op when no input needs a gradient). */
+    public <T> void save(Key<T> key, T value) {
         if (!recording) return;
-        if (values == null) values = new HashMap<>();
+        if (values == null) values = new IdentityHashMap<>();
         values.put(key, value);
     }
 
-    /** A value stored with {@link #put}. */
-    @SuppressWarnings("unchecked")
-    public <T> T get(String key) {
+    /** The value kept with {@link #save(Key, Object)} under {@code key}. */
+    public <T> T saved(Key<T> key) {
         checkLive();
         if (values == null || !values.containsKey(key)) {
-            throw new IllegalStateException("Ctx.get: nothing was stored under '" + key + "'");
+            throw new IllegalStateException("Ctx.saved: nothing was saved under the key '" + key + "'");
         }
-        return (T) values.get(key);
+        @SuppressWarnings("unchecked")   // save(Key<T>, T) is the only writer: the value under a Key<T> is a T
+        T value = (T) values.get(key);
+        return value;
     }
 
     /**

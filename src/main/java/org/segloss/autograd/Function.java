@@ -10,19 +10,19 @@ import org.segloss.tensor.Tensor;
 public abstract class Function extends MultiFunction {
 
     /** Computes the output from the input values. */
-    protected abstract Tensor forward1(Ctx ctx, Tensor... inputs);
+    protected abstract Tensor forward(Ctx ctx, Tensor... inputs);
 
     /** Gradients with respect to each input (null where not needed), given the output's gradient. */
-    protected abstract Tensor[] backward1(Ctx ctx, Tensor gradOutput);
+    protected abstract Tensor[] backward(Ctx ctx, Tensor gradOutput);
 
     @Override
-    protected final Tensor[] forward(Ctx ctx, Tensor... inputs) {
-        return new Tensor[] {forward1(ctx, inputs)};
+    protected final Tensor[] forwardAll(Ctx ctx, Tensor... inputs) {
+        return new Tensor[] {forward(ctx, inputs)};
     }
 
     @Override
-    protected final Tensor[] backward(Ctx ctx, Tensor... gradOutputs) {
-        return backward1(ctx, gradOutputs[0]);
+    protected final Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
+        return backward(ctx, gradOutputs[0]);
     }
 
     /** Runs the function and returns its single output. */

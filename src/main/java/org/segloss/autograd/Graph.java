@@ -37,7 +37,7 @@ final class Graph {
             for (int o = 0; o < node.outputs; o++) {
                 if (gOut[o] == null && !node.ctx.isNonDifferentiable(o)) gOut[o] = Tensor.zeros(node.outputShapes[o]);
             }
-            Tensor[] gIn = node.fn.backward(node.ctx, gOut);
+            Tensor[] gIn = node.fn.backwardAll(node.ctx, gOut);
             if (gIn == null || gIn.length != node.inputs.length) {
                 throw new IllegalStateException(node.fn.name() + ".backward must return " + node.inputs.length
                         + " gradients (one per input, null where not needed), got " + (gIn == null ? "null" : gIn.length));

@@ -4,26 +4,27 @@ import org.segloss.tensor.Tensor;
 
 /**
  * A differentiable operation with any number of inputs and outputs, shaped like PyTorch's
- * {@code torch.autograd.Function}. Subclass it, implement {@link #forward} and {@link #backward}
- * on plain tensors, and call {@link #applyAll}. An operation with one output subclasses
- * {@link Function} instead and implements {@code forward1} and {@code backward1} (its
- * {@code forward} and {@code backward} are final); it is called with {@link Function#apply}:
+ * {@code torch.autograd.Function}. Subclass it, implement {@link #forwardAll} and
+ * {@link #backwardAll} on plain tensors, and call {@link #applyAll}. For the common case of one
+ * output, subclass {@link Function} instead: its {@code forward} returns one tensor and its
+ * {@code backward} receives that output's gradient, and {@link Function#apply} returns one
+ * {@link Var}:
  *
  * <pre>{@code
  * final class Cube extends Function {                          // one output
- *     protected Tensor forward1(Ctx ctx, Tensor... in) {
+ *     protected Tensor forward(Ctx ctx, Tensor... in) {
  *         ctx.saveForBackward(in[0]);
  *         return in[0].pow(3f);
  *     }
- *     protected Tensor[] backward1(Ctx ctx, Tensor g) {        // d(x^3)/dx = 3 x^2
+ *     protected Tensor[] backward(Ctx ctx, Tensor g) {         // d(x^3)/dx = 3 x^2
  *         return new Tensor[] {g.mul(ctx.saved(0).square()).mul(3f)};
  *     }
  * }
  * final class SumAndDifference extends MultiFunction {         // two outputs: a + b, a - b
- *     protected Tensor[] forward(Ctx ctx, Tensor... in) {
+ *     protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
  *         return new Tensor[] {in[0].add(in[1]), in[0].sub(in[1])};
  *     }
- *     protected Tensor[] backward(Ctx ctx, Tensor... g) {      // g[0], g[1]: the outputs' gradients
+ *     protected Tensor[] backwardAll(Ctx ctx, Tensor... g) {   // g[0], g[1]: the outputs' gradients
  *         return new Tensor[] {g[0].add(g[1]), g[0].sub(g[1])};
  *     }
  * }
@@ -45,14 +46,14 @@ import org.segloss.tensor.Tensor;
 public abstract class MultiFunction {
 
     /** Computes the outputs from the input values. */
-    protected abstract Tensor[] forward(Ctx ctx, Tensor... inputs);
+    protected abstract Tensor[] forwardAll(Ctx ctx, Tensor... inputs);
 
     /**
      * Gradients of the loss with respect to each input, given the gradients with respect to
      * each output (a zero tensor for an output that received none; null for an output marked
      * non-differentiable).
      */
-    protected abstract Tensor[] backward(Ctx ctx, Tensor... gradOutputs);
+    protected abstract Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs);
 
     /** A name for error messages and graph dumps; the class's simple name by default. */
     public String name() {
@@ -72,7 +73,7 @@ public abstract class MultiFunction {
             any |= needs[i];
         }
         Ctx ctx = new Ctx(needs, any);
-        Tensor[] outs = forward(ctx, values);
+        Tensor[] outs = forwardAll(ctx, values);
         Var[] result = new Var[outs.length];
         Node node = any ? new Node(this, ctx, inputs.clone(), outs.length, shapes(outs)) : null;
         for (int o = 0; o < outs.length; o++) {

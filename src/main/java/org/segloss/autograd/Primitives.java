@@ -17,6 +17,12 @@ import org.segloss.tensor.Tensor;
 public final class Primitives {
     private Primitives() {}
 
+    // what the shape-changing and broadcasting primitives keep for their backward
+    private static final Ctx.Key<Shape[]> INPUT_SHAPES = new Ctx.Key<>("input shapes");
+    private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+    private static final Ctx.Key<int[]> INVERSE_PERMUTATION = new Ctx.Key<>("inverse permutation");
+    private static final Ctx.Key<int[]> PART_SIZES = new Ctx.Key<>("part sizes");
+
     private static Tensor[] grads(Tensor... g) { return g; }
 
     /**
@@ -33,35 +39,35 @@ public final class Primitives {
 
     /** y = a + b. da = sumTo(g), db = sumTo(g). */
     public static final class Add extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shapes", new Shape[] {in[0].shape(), in[1].shape()});
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPES, new Shape[] {in[0].shape(), in[1].shape()});
             return in[0].add(in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape[] s = ctx.get("shapes");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape[] s = ctx.saved(INPUT_SHAPES);
             return grads(ctx.needsInputGrad(0) ? g.sumTo(s[0]) : null, ctx.needsInputGrad(1) ? g.sumTo(s[1]) : null);
         }
     }
 
     /** y = a - b. da = sumTo(g), db = -sumTo(g). */
     public static final class Sub extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shapes", new Shape[] {in[0].shape(), in[1].shape()});
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPES, new Shape[] {in[0].shape(), in[1].shape()});
             return in[0].sub(in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape[] s = ctx.get("shapes");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape[] s = ctx.saved(INPUT_SHAPES);
             return grads(ctx.needsInputGrad(0) ? g.sumTo(s[0]) : null, ctx.needsInputGrad(1) ? g.sumTo(s[1]).neg() : null);
         }
     }
 
     /** y = a * b. da = sumTo(g * b), db = sumTo(g * a). */
     public static final class Mul extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0], in[1]);
             return in[0].mul(in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor a = ctx.saved(0), b = ctx.saved(1);
             return grads(ctx.needsInputGrad(0) ? g.mul(b).sumTo(a.shape()) : null,
                     ctx.needsInputGrad(1) ? g.mul(a).sumTo(b.shape()) : null);
@@ -70,12 +76,12 @@ public final class Primitives {
 
     /** y = a / b. da = sumTo(g / b), db = -sumTo(g * y / b). */
     public static final class Div extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].div(in[1]);
             ctx.saveForBackward(in[0], in[1], y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor a = ctx.saved(0), b = ctx.saved(1), y = ctx.saved(2);
             Tensor gb = g.div(b);
             return grads(ctx.needsInputGrad(0) ? gb.sumTo(a.shape()) : null,
@@ -91,11 +97,11 @@ public final class Primitives {
         private final boolean max;
         public MinMax(boolean max) { this.max = max; }
         @Override public String name() { return max ? "Maximum" : "Minimum"; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0], in[1]);
             return max ? in[0].maximum(in[1]) : in[0].minimum(in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor a = ctx.saved(0).broadcastTo(g.shape()), b = ctx.saved(1).broadcastTo(g.shape());
             float[] wa = new float[g.size()];
             for (int i = 0; i < wa.length; i++) {
@@ -113,12 +119,12 @@ public final class Primitives {
     public static final class Where extends Function {
         private final LabelTensor mask;
         public Where(LabelTensor mask) { this.mask = mask; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shapes", new Shape[] {in[0].shape(), in[1].shape()});
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPES, new Shape[] {in[0].shape(), in[1].shape()});
             return Tensor.where(mask, in[0], in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape[] s = ctx.get("shapes");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape[] s = ctx.saved(INPUT_SHAPES);
             Tensor ga = Tensor.where(mask, g, Tensor.scalar(0f));     // g where the mask holds, else 0
             return grads(ctx.needsInputGrad(0) ? ga.sumTo(s[0]) : null,
                     ctx.needsInputGrad(1) ? g.sub(ga).sumTo(s[1]) : null);
@@ -129,57 +135,57 @@ public final class Primitives {
 
     /** y = -x. dx = -g. */
     public static final class Neg extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].neg(); }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.neg()); }
+        protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].neg(); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.neg()); }
     }
 
     /** y = exp(x). dx = g * y. */
     public static final class Exp extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].exp();
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.mul(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.mul(ctx.saved(0))); }
     }
 
     /** y = log(x). dx = g / x. */
     public static final class Log extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].log();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0))); }
     }
 
     /** y = log(1 + x). dx = g / (1 + x). */
     public static final class Log1p extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].log1p();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0).add(1f))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0).add(1f))); }
     }
 
     /** y = sqrt(x). dx = g / (2 y). */
     public static final class Sqrt extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].sqrt();
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0)).mul(0.5f)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.div(ctx.saved(0)).mul(0.5f)); }
     }
 
     /** y = x^p for a constant p. dx = g * p * x^(p - 1). */
     public static final class Pow extends Function {
         private final float p;
         public Pow(float p) { this.p = p; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].pow(p);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (p == 0f) return grads(Tensor.zeros(g.shape()));
             return grads(g.mul(ctx.saved(0).pow(p - 1f)).mul(p));
         }
@@ -187,11 +193,11 @@ public final class Primitives {
 
     /** y = |x|. dx = g * sign(x) (0 at x = 0). */
     public static final class Abs extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].abs();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.absGrad(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.absGrad(g, ctx.saved(0))); }
     }
 
     /** y = min(max(x, lo), hi). dx = g where lo &lt;= x &lt;= hi, else 0. */
@@ -202,20 +208,20 @@ public final class Primitives {
             this.lo = lo;
             this.hi = hi;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].clamp(lo, hi);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).clampGrad(g, lo, hi)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.clampGrad(ctx.saved(0), g, lo, hi)); }
     }
 
     /** y = max(x, 0). dx = g where x > 0, else 0 (the subgradient 0 at x = 0). */
     public static final class Relu extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].relu();
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.reluGrad(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.reluGrad(g, ctx.saved(0))); }
     }
 
     /**
@@ -223,22 +229,22 @@ public final class Primitives {
      * NOTE: a primitive, not exp/add/div: the composite overflows for x below about -88.
      */
     public static final class Sigmoid extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].sigmoid();
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.sigmoidGrad(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.sigmoidGrad(g, ctx.saved(0))); }
     }
 
     /** y = tanh(x). dx = g * (1 - y^2). */
     public static final class Tanh extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].tanh();
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.tanhGrad(ctx.saved(0))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.tanhGrad(g, ctx.saved(0))); }
     }
 
     // ---- reductions -------------------------------------------------------------------------
@@ -251,12 +257,12 @@ public final class Primitives {
             this.axes = axes.clone();
             this.keepDims = keepDims;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shape", in[0].shape());
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPE, in[0].shape());
             return in[0].sum(axes, keepDims);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape x = ctx.get("shape");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape x = ctx.saved(INPUT_SHAPE);
             return grads(g.reshape(x.reduce(x.axes(axes, "sum"), true)).broadcastTo(x));
         }
     }
@@ -274,12 +280,12 @@ public final class Primitives {
             this.max = max;
         }
         @Override public String name() { return max ? "Max" : "Min"; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = max ? in[0].max(axes, true) : in[0].min(axes, true);
             ctx.saveForBackward(in[0], y);
             return keepDims ? y : y.reshape(in[0].shape().reduce(in[0].shape().axes(axes, name()), false));
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor x = ctx.saved(0), y = ctx.saved(1);
             int[] ax = x.shape().axes(axes, name());
             Tensor yb = y.broadcastTo(x.shape());
@@ -302,12 +308,12 @@ public final class Primitives {
     public static final class Softmax extends Function {
         private final int axis;
         public Softmax(int axis) { this.axis = axis; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].softmax(axis);
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).softmaxBackward(g, axis)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.softmaxBackward(ctx.saved(0), g, axis)); }
     }
 
     /**
@@ -317,12 +323,12 @@ public final class Primitives {
     public static final class LogSoftmax extends Function {
         private final int axis;
         public LogSoftmax(int axis) { this.axis = axis; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].logSoftmax(axis);
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(ctx.saved(0).logSoftmaxBackward(g, axis)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.logSoftmaxBackward(ctx.saved(0), g, axis)); }
     }
 
     /**
@@ -336,11 +342,11 @@ public final class Primitives {
             this.axis = axis;
             this.keepDims = keepDims;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             return in[0].logSumExp(axis, keepDims);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor x = ctx.saved(0);
             int ax = x.shape().axis(axis, "axis", "logSumExp");
             Tensor gk = g.reshape(x.shape().with(ax, 1));
@@ -354,25 +360,25 @@ public final class Primitives {
     public static final class Reshape extends Function {
         private final int[] dims;
         public Reshape(int[] dims) { this.dims = dims.clone(); }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shape", in[0].shape());
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPE, in[0].shape());
             return in[0].reshape(dims);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.reshape((Shape) ctx.get("shape"))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.reshape(ctx.saved(INPUT_SHAPE))); }
     }
 
     /** y = x with axes permuted (y axis i = x axis perm[i]). dx = g permuted by the inverse permutation. */
     public static final class Permute extends Function {
         private final int[] perm;
         public Permute(int[] perm) { this.perm = perm.clone(); }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].permute(perm);
             int[] inv = new int[perm.length];
             for (int i = 0; i < perm.length; i++) inv[in[0].shape().axis(perm[i], "perm", "permute")] = i;
-            ctx.put("inverse", inv);
+            ctx.save(INVERSE_PERMUTATION, inv);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.permute((int[]) ctx.get("inverse"))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.permute(ctx.saved(INVERSE_PERMUTATION))); }
     }
 
     /** y = x[start:end] along an axis. dx = g padded with zeros back to x's extent. */
@@ -383,12 +389,12 @@ public final class Primitives {
             this.start = start;
             this.end = end;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shape", in[0].shape());
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPE, in[0].shape());
             return ownSlice(in[0], axis, start, end);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape x = ctx.get("shape");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape x = ctx.saved(INPUT_SHAPE);
             int ax = x.axis(axis, "axis", "slice");
             int[] before = new int[x.rank()], after = new int[x.rank()];
             before[ax] = start;
@@ -406,24 +412,24 @@ public final class Primitives {
             this.after = after.clone();
             this.value = value;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].pad(before, after, value); }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.crop(before, after)); }
+        protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].pad(before, after, value); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.crop(before, after)); }
     }
 
     /** y = the inputs joined along an axis. dx_i = the slice of g that came from input i. */
     public static final class Concat extends Function {
         private final int axis;
         public Concat(int axis) { this.axis = axis; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             int[] sizes = new int[in.length];
             Tensor y = Tensor.concat(axis, in);
             int ax = y.shape().axis(axis, "axis", "concat");
             for (int i = 0; i < in.length; i++) sizes[i] = in[i].dim(ax);
-            ctx.put("sizes", sizes);
+            ctx.save(PART_SIZES, sizes);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            int[] sizes = ctx.get("sizes");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            int[] sizes = ctx.saved(PART_SIZES);
             int ax = g.shape().axis(axis, "axis", "concat");
             Tensor[] out = new Tensor[sizes.length];
             int pos = 0;
@@ -439,11 +445,11 @@ public final class Primitives {
     public static final class BroadcastTo extends Function {
         private final Shape target;
         public BroadcastTo(Shape target) { this.target = target; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shape", in[0].shape());
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPE, in[0].shape());
             return in[0].broadcastTo(target);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.sumTo((Shape) ctx.get("shape"))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.sumTo(ctx.saved(INPUT_SHAPE))); }
     }
 
     /** y = gather(x, axis, index) (PyTorch semantics). dx = g scattered-added at the indices. */
@@ -454,11 +460,11 @@ public final class Primitives {
             this.axis = axis;
             this.index = index;
         }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
-            ctx.put("shape", in[0].shape());
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            ctx.save(INPUT_SHAPE, in[0].shape());
             return in[0].gather(axis, index);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) { return grads(g.scatterAdd(axis, index, (Shape) ctx.get("shape"))); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(g.scatterAdd(axis, index, ctx.saved(INPUT_SHAPE))); }
     }
 
     // ---- matrix product ---------------------------------------------------------------------
@@ -468,11 +474,11 @@ public final class Primitives {
      * summed over the batch axes that were broadcast.
      */
     public static final class MatMul extends Function {
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0], in[1]);
             return in[0].matMul(in[1]);
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor a = ctx.saved(0), b = ctx.saved(1);
             Tensor ga = null, gb = null;
             if (ctx.needsInputGrad(0)) ga = reduceBatch(Tensor.matMul(g, false, b, true), a.shape());

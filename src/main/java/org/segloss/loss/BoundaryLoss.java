@@ -26,7 +26,7 @@ import org.segloss.tensor.Tensor;
  *   ∂L/∂p[b, idc_k, q] = φ[b, idc_k, q] / (B·|idc|·|Ω|)               (then the activation's chain rule)
  * </pre>
  * SUM sums the items, NONE returns them. With SOFTMAX the sums come from one fused pass over the
- * logits ({@link SoftmaxRegionStats#weightedSum}), p never stored. The loss is linear in p and its minimum (p = 1 exactly
+ * logits ({@link RegionStatistics#weightedSum}), p never stored. The loss is linear in p and its minimum (p = 1 exactly
  * inside the object) is <b>negative</b>: negative values are normal (LIVIAETS FAQ, issues #35,
  * SegWithDistMap #7) and are never clamped. A class absent from a sample has an all-zero map and
  * contributes 0 (its voxels still count in the mean's denominator, as in the reference); so does a
@@ -118,7 +118,7 @@ public final class BoundaryLoss implements Loss {
             // one fused pass over the logits: Σ_q φ p per (b, c) for all C channels (the softmax
             // needs them all), then the selected classes; mean over the voxels as below
             int count = in.size() / (in.dim(0) * in.dim(1));
-            Var items = select(SoftmaxRegionStats.weightedSum(input, distanceMaps), k).mul(1f / count);   // [B, |idc|]
+            Var items = select(RegionStatistics.weightedSum(input, distanceMaps), k).mul(1f / count);   // [B, |idc|]
             return reduce(items);
         }
         Var probs = switch (activation) {

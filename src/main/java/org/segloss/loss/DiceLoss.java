@@ -32,7 +32,7 @@ import org.segloss.tensor.Tensor;
  * it scores loss 1 with zero gradient. Ignored voxels are removed from p and g before the sums.
  *
  * <p>With SOFTMAX and hard targets the statistics come from one fused pass over the logits
- * ({@link SoftmaxRegionStats}); other activations and soft labels use the composed graph.
+ * ({@link RegionStatistics}); other activations and soft labels use the composed graph.
  *
  * <p>Input {@code [B, C, *spatial]} logits (SOFTMAX, SIGMOID) or probabilities (NONE); target a
  * label map {@code [B, *spatial]} or one-hot {@code [B, C, *spatial]}.
@@ -58,7 +58,7 @@ public final class DiceLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         // I = Σ p g, P = Σ p^q, G = Σ g^q (soft-label I with softLabel): fused or composed
-        RegionStats s = regionStats(p, squaredPred, batch);
+        RegionStatistics.Sums s = RegionStatistics.of(this, p, squaredPred, batch);
         Var inter = s.intersection(), predSum = s.predSum();
         Tensor targetSum = s.targetSum();
         Var numer = inter.mul(2f).add(smoothNr);

@@ -54,7 +54,7 @@ import org.segloss.tensor.Tensor;
  * ε = 0 is rejected.
  *
  * <p>With SOFTMAX the Dice term's sums (Σ δ p, Σ p, Σ δ) come from one fused pass over the logits
- * ({@link SoftmaxRegionStats}, through {@link #regionStats}): the Dice term stores no full-size
+ * ({@link RegionStatistics}): the Dice term stores no full-size
  * softmax (the cross-entropy term still makes its log-softmax); with NONE they are composed from
  * the input. The fused sums round differently from the composed ones (a few ulps).
  */
@@ -123,7 +123,7 @@ public final class ExpLogLoss extends SegmentationLoss {
 
     /** Per-kept-class soft Dice D with ε in numerator and denominator: [C'] pooled, or [B, C']. */
     private Var diceTerm(Prepared p) {
-        RegionStats s = regionStats(p, false, batch);   // I = Σ p g, P = Σ p, G = Σ g: fused or composed
+        RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch);   // I = Σ p g, P = Σ p, G = Σ g: fused or composed
         Var d = s.intersection().mul(2f).add(epsilon)
                 .div(s.predSum().add(s.targetSum()).add(epsilon));
         if (nothingCounts(p)) return d.sum().mul(0f);   // no voxel counts: 0, zero gradient

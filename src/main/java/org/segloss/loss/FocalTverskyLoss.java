@@ -43,7 +43,7 @@ import org.segloss.autograd.Var;
  * global index over all channels, which is MEAN_THEN_POWER only when a single item is scored.
  *
  * <p>With SOFTMAX and hard targets TP, FP and FN come from one fused pass over the logits
- * ({@link SoftmaxRegionStats}, through {@link #regionStats}), as in {@link TverskyLoss}: the
+ * ({@link RegionStatistics}), as in {@link TverskyLoss}: the
  * full-size probabilities are never stored. Other activations and soft labels use the composed
  * graph. The fused sums round differently from the composed ones (a few ulps).
  */
@@ -92,7 +92,7 @@ public final class FocalTverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti = TverskyLoss.index(regionStats(p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        Var ti = TverskyLoss.index(RegionStatistics.of(this, p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         if (form == Form.MEAN_THEN_POWER) {
             if (nothingCounts(p)) return ti.sum().mul(0f);   // no voxel counts: 0, zero gradient
             return power(meanItems(ti, p, batch).rsub(1f));   // all-ignored samples left out

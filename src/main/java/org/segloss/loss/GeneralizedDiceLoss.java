@@ -54,7 +54,7 @@ import org.segloss.tensor.Tensor;
  * <p>Gradient (spec/losses/generalized-dice.md#gradient): {@code ∂f/∂p[c,i] = w_c (Num - 2 g[c,i] Den) / Den²} with
  * {@code Num = 2 Σ w I + s_n}, {@code Den = Σ w U + s_d}. With {@code softLabel},
  * {@code I = (Σ p + Σ g - Σ |p - g|) / 2} as in {@link DiceLoss}. With SOFTMAX and hard targets,
- * I and Σ p come from one fused pass over the logits ({@link SoftmaxRegionStats}). Class {@code weight} is not
+ * I and Σ p come from one fused pass over the logits ({@link RegionStatistics}). Class {@code weight} is not
  * supported: the weights come from the target.
  */
 public final class GeneralizedDiceLoss extends SegmentationLoss {
@@ -101,7 +101,7 @@ public final class GeneralizedDiceLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         // I = Σ p g (soft-label I with softLabel), P = Σ p, G = Σ g: fused or composed
-        RegionStats s = regionStats(p, false, batch);
+        RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch);
         Tensor gSum = s.targetSum();                          // G: [B, C'] or [C']
         Var inter = s.intersection();
         Var union = s.predSum().add(gSum);

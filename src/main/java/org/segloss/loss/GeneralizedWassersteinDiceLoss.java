@@ -42,7 +42,7 @@ import org.segloss.tensor.kernel.Parallel;
  * them; fixed by MONAI PR #8744; the Fidon repository was already right).
  *
  * <p>SOFTMAX (the references' mode) runs fused: the loss comes from the per-sample confusion sums
- * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one pass over the
+ * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one pass over the
  * logits, the softmax recomputed in the backward pass; p is never stored), see {@code fused}.
  * Activation NONE uses the composed graph below.
  *
@@ -141,7 +141,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
 
     /**
      * SOFTMAX (label map, or one-hot target turned into labels): the per-sample loss {@code [B]} from the confusion sums
-     * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link SoftmaxConfusionSums} (one fused pass
+     * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one fused pass
      * over the logits; p is never stored). With {@code A[b, c] = Σ_l M[c, l] S[b, c, l]} (the
      * sum of W_i over the voxels labelled c) and {@code T[b, c] = Σ_l (1 − M[c, l]) S[b, c, l]}
      * (the sum of 1 − W_i there, as Σ_l p_il = 1; every term ≥ 0, so no cancellation):
@@ -149,7 +149,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
      * per class from the label counts. The rest is small autograd ops on {@code [B, C, C]}.
      */
     private Var fused(Var logits, LabelTensor labels, int ignore, int b, int c) {
-        Var sums = SoftmaxConfusionSums.of(logits, labels, ignore);   // [B, C, C]
+        Var sums = RegionStatistics.confusionSums(logits, labels, ignore);   // [B, C, C]
         float[] mm = new float[b * c * c], om = new float[b * c * c];
         for (int bi = 0; bi < b; bi++) {
             for (int k = 0; k < c; k++) {
@@ -259,6 +259,8 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
      * {@code grad_p[b,c,i] = g[b,i] · M[y[b,i], c]}. The labels and M are constructor constants.
      */
     public static final class WassersteinMap extends Function {
+        private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+
         private static final int GRAIN = 1 << 14;
         private final float[][] columns;   // columns[c][l] = M[l][c]; l = C is the ignored slot (0)
         private final int[] y;
@@ -289,7 +291,7 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
         }
 
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Shape shape = in[0].shape();
             int b = shape.dim(0), c = shape.dim(1), s = shape.size() / (b * c);
             check(shape, b, c, s);
@@ -303,14 +305,14 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
                     w[t] = acc;
                 }
             });
-            ctx.put("shape", shape);
+            ctx.save(INPUT_SHAPE, shape);
             return Tensor.wrap(w, shape.remove(1).dims());
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            Shape shape = ctx.get("shape");
+            Shape shape = ctx.saved(INPUT_SHAPE);
             int b = shape.dim(0), c = shape.dim(1), s = shape.size() / (b * c);
             float[] gw = g.toArray();
             float[] gp = new float[shape.size()];

@@ -37,7 +37,7 @@ public final class JaccardLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         // I = Σ p g (also for soft labels), P = Σ p, G = Σ g: fused or composed
-        RegionStats s = regionStats(p, false, batch, false);
+        RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch, false);
         Var inter = s.intersection();
         Var union = s.predSum().add(s.targetSum()).sub(inter);
         return weightAndReduce(inter.add(smoothNr).div(union.add(smoothDr)).rsub(1f), p, batch);   // all-ignored samples left out

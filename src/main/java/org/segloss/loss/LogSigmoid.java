@@ -28,13 +28,13 @@ final class LogSigmoid extends Function {
     }
 
     @Override
-    protected Tensor forward1(Ctx ctx, Tensor... in) {
+    protected Tensor forward(Ctx ctx, Tensor... in) {
         ctx.saveForBackward(in[0]);
         return of(in[0]);
     }
 
     @Override
-    protected Tensor[] backward1(Ctx ctx, Tensor g) {
+    protected Tensor[] backward(Ctx ctx, Tensor g) {
         return new Tensor[] {g.mul(ctx.saved(0).neg().sigmoid())};
     }
 }

@@ -148,6 +148,8 @@ public final class LovaszHingeLoss extends SegmentationLoss {
      * mask (both {@code [B, 1, *spatial]}, the mask null when all voxels count) are constants.
      */
     static final class HingeTerms extends Function {
+        private static final Ctx.Key<float[]> LOGIT_GRADIENTS = new Ctx.Key<>("logit gradients");
+
         private final Tensor target, valid;
         private final boolean perImage;
 
@@ -161,7 +163,7 @@ public final class LovaszHingeLoss extends SegmentationLoss {
         public String name() { return "LovaszHinge"; }
 
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
             int b = x.dim(0), s = x.size() / b;
             int units = perImage ? b : 1, images = perImage ? 1 : b;
@@ -182,13 +184,13 @@ public final class LovaszHingeLoss extends SegmentationLoss {
                 if (n == 0) return;                                  // every voxel ignored: 0
                 values[u] = (float) LovaszSoftmaxLoss.lovasz(key, val, n, g, true, dx);   // dx = -σ g [e > 0]
             });
-            if (dx != null) ctx.put("dx", dx);
+            if (dx != null) ctx.save(LOGIT_GRADIENTS, dx);
             return Tensor.wrap(values, units);
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            float[] d = ctx.get("dx");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            float[] d = ctx.saved(LOGIT_GRADIENTS);
             int b = target.dim(0), s = d.length / b;
             float[] out = new float[d.length];
             Parallel.forEach(b, bi -> {

@@ -178,6 +178,8 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
      * constants.
      */
     static final class SoftmaxTerms extends MultiFunction {
+        private static final Ctx.Key<float[]> PROBABILITY_GRADIENTS = new Ctx.Key<>("probability gradients");
+
         private final Tensor target, valid;
         private final boolean perImage, presentOnly;
         private final boolean[] listed;
@@ -194,7 +196,7 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
         public String name() { return "LovaszSoftmax"; }
 
         @Override
-        protected Tensor[] forward(Ctx ctx, Tensor... in) {
+        protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
             Tensor probs = in[0];
             int b = probs.dim(0), kept = probs.dim(1), s = probs.size() / (b * kept);
             int units = perImage ? b : 1, images = perImage ? 1 : b;   // images per unit
@@ -223,14 +225,14 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 values[t] = (float) lovasz(key, val, n, g, false, dp);
                 selected[t] = 1f;
             });
-            if (dp != null) ctx.put("dp", dp);
+            if (dp != null) ctx.save(PROBABILITY_GRADIENTS, dp);
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
         }
 
         @Override
-        protected Tensor[] backward(Ctx ctx, Tensor... grads) {
-            float[] dp = ctx.get("dp");
+        protected Tensor[] backwardAll(Ctx ctx, Tensor... grads) {
+            float[] dp = ctx.saved(PROBABILITY_GRADIENTS);
             Tensor g = grads[0];                                    // [U, C']
             int units = g.dim(0), kept = g.dim(1);
             int rows = target.dim(0) * kept, s = dp.length / rows;

@@ -10,7 +10,7 @@ import org.segloss.tensor.Tensor;
  * encoding, ignore masking and background removal.
  *
  * <p>{@link #probs()} is computed on first use and then kept: a loss that works from the logits
- * directly (the fused softmax statistics of {@link SoftmaxRegionStats}) never pays for the
+ * directly (the fused softmax statistics of {@link RegionStatistics}) never pays for the
  * full-size activation.
  */
 public final class Prepared {

@@ -192,7 +192,7 @@ public abstract class SegmentationLoss implements Loss {
         Tensor mask = valid;
         int offset = includeBackground ? 0 : 1;
         // the activation and the one-hot target (for label maps) are made on first use: the fused
-        // softmax statistics (SoftmaxRegionStats) work from the logits and the labels instead
+        // softmax statistics (RegionStatistics) work from the logits and the labels instead
         return new Prepared(() -> activate(input, mask, c), target, valid, lab, input, offset);
     }
 
@@ -206,123 +206,6 @@ public abstract class SegmentationLoss implements Loss {
         if (valid != null) probs = probs.mul(valid);
         if (!includeBackground) probs = probs.slice(1, 1, c);
         return probs;
-    }
-
-    /**
-     * G = Σ g over the statistic axes ({@code [B, C']}, or {@code [C']} with batch) of a hard
-     * target; equal to Σ g² and to {@code p.target().sum(axes)}. From a label map it counts the
-     * labels, so the one-hot target is never made (exact while a class has fewer than 2^24
-     * voxels per sample).
-     */
-    protected Tensor targetSums(Prepared p, boolean batch) {
-        if (p.labels() == null || softLabel) return p.target().sum(p.statisticAxes(batch), false);
-        int c = p.input().shape().dim(1), off = p.channelOffset(), b = p.batch(), kept = c - off;
-        Tensor counts = p.labels().classCounts(c, ignoreIndex);   // [B, C]
-        float[] out = new float[batch ? kept : b * kept];
-        for (int k = 0; k < kept; k++) {
-            double acc = 0;   // exact integers: the order does not matter
-            for (int n = 0; n < b; n++) {
-                float v = counts.at(n * c + off + k);
-                if (batch) acc += v;
-                else out[n * kept + k] = v;
-            }
-            if (batch) out[k] = (float) acc;
-        }
-        return batch ? Tensor.wrap(out, kept) : Tensor.wrap(out, b, kept);
-    }
-
-    /**
-     * Whether the fused softmax statistics ({@link #softmaxStats}) apply: SOFTMAX activation and
-     * hard (one-hot) targets. Other activations and soft labels keep the composed path.
-     */
-    protected boolean fusedSoftmax() {
-        return activation == Activation.SOFTMAX && !softLabel;
-    }
-
-    /**
-     * The softmax region statistics of {@link SoftmaxRegionStats}, over the kept classes:
-     * {@code I = Σ p g}, {@code P = Σ p} (when plain), {@code Q = Σ p²} (when squares), each
-     * {@code [B, C']}, or {@code [C']} summed over the batch when {@code batch}. The statistics
-     * are made for all C channels (the softmax needs them all) and the background is dropped
-     * afterwards. Only when {@link #fusedSoftmax()}.
-     */
-    protected Var[] softmaxStats(Prepared p, boolean plain, boolean squares, boolean batch) {
-        Var[] s = p.labels() != null
-                ? SoftmaxRegionStats.of(p.input(), p.labels(), ignoreIndex, p.valid(), plain, squares)
-                : SoftmaxRegionStats.of(p.input(), p.fullTarget(), p.valid(), plain, squares);
-        int c = p.input().shape().dim(1);
-        for (int i = 0; i < s.length; i++) {
-            if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);
-            if (batch) s[i] = s[i].sum(0);
-        }
-        return s;
-    }
-
-    /**
-     * The region statistics of the overlap losses (Dice, Jaccard, Tversky, generalized Dice, the
-     * Dice term of ExpLog), each {@code [B, C']} per sample, or {@code [C']} when {@code batch}
-     * pools the sums over the batch too, over the kept classes and the valid voxels:
-     * <pre>
-     *   intersection  I = Σ p g
-     *   predSum       P = Σ p, or Σ p² when squaredPred
-     *   targetSum     G = Σ g, or Σ g² when squaredPred (a constant: no gradient)
-     * </pre>
-     * Each loss keeps its own formula and epsilon placement on top of these.
-     */
-    protected record RegionStats(Var intersection, Var predSum, Tensor targetSum) {}
-
-    /**
-     * {@link RegionStats} by the fastest exact route. When {@link #fusedSoftmax()} (SOFTMAX, hard
-     * targets) I and P come from one fused pass over the logits ({@link #softmaxStats}: the
-     * full-size probabilities are never stored, and a label-map target is never one-hot encoded)
-     * and G from {@link #targetSums}; for a hard target Σ g² = Σ g. Otherwise they are composed
-     * from {@link Prepared#probs()} and {@link Prepared#target()} ({@link #composedStats}): other
-     * activations and soft labels. With {@code softLabel} the composed intersection is MONAI's
-     * soft-label form (see {@link #composedStats}).
-     *
-     * @param squaredPred P = Σ p² and G = Σ g² (V-Net) instead of Σ p and Σ g
-     * @param batch       pool the sums over the batch: {@code [C']} instead of {@code [B, C']}
-     */
-    protected RegionStats regionStats(Prepared p, boolean squaredPred, boolean batch) {
-        return regionStats(p, squaredPred, batch, softLabel);
-    }
-
-    /**
-     * As {@link #regionStats(Prepared, boolean, boolean)}, with the composed intersection's form
-     * chosen by {@code softIntersection} rather than by {@code softLabel} (JaccardLoss keeps
-     * {@code Σ p g} for soft labels too).
-     */
-    RegionStats regionStats(Prepared p, boolean squaredPred, boolean batch, boolean softIntersection) {
-        if (fusedSoftmax()) {
-            Var[] st = softmaxStats(p, !squaredPred, squaredPred, batch);
-            return new RegionStats(st[0], st[1], targetSums(p, batch));
-        }
-        return composedStats(p, squaredPred, batch, softIntersection);
-    }
-
-    /**
-     * The region statistics composed from the general primitives on the prepared probabilities
-     * and target (ignored voxels are already zero in both), summed over
-     * {@link Prepared#statisticAxes}. With {@code softIntersection},
-     * {@code I = (Σ p^q + Σ g^q - Σ |p - g|^q) / 2} (q = 2 when squaredPred, else 1; MONAI
-     * #8094), which equals Σ p g for one-hot targets and makes {@code p = g} the optimum for soft
-     * ones; otherwise {@code I = Σ p g}.
-     */
-    RegionStats composedStats(Prepared p, boolean squaredPred, boolean batch, boolean softIntersection) {
-        int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor g = p.target();
-        Var predSum = squaredPred ? probs.square().sum(axes) : probs.sum(axes);
-        Tensor targetSum = squaredPred ? g.square().sum(axes, false) : g.sum(axes, false);
-        Var inter;
-        if (softIntersection) {
-            Var diff = probs.sub(g);
-            Var diffNorm = squaredPred ? diff.square().sum(axes) : diff.abs().sum(axes);
-            inter = predSum.add(targetSum).sub(diffNorm).mul(0.5f);
-        } else {
-            inter = probs.mul(g).sum(axes);
-        }
-        return new RegionStats(inter, predSum, targetSum);
     }
 
     private void requireTargetValues(String n, Tensor t, int c, Tensor valid) {

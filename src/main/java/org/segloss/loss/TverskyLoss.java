@@ -43,7 +43,7 @@ import org.segloss.autograd.Var;
  * costs {@code smoothDr / (TP + smoothDr)}. Ignored voxels are removed from p and g first.
  *
  * <p>With SOFTMAX and hard targets the sums come from one fused pass over the logits
- * ({@link SoftmaxRegionStats}): {@code TP = Σ p g}, {@code FP = Σ p - TP}, {@code FN = Σ g - TP}
+ * ({@link RegionStatistics}): {@code TP = Σ p g}, {@code FP = Σ p - TP}, {@code FN = Σ g - TP}
  * (equal to the direct sums for one-hot targets); other activations and soft labels use the
  * composed graph.
  *
@@ -102,7 +102,7 @@ public final class TverskyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        Var ti = index(regionStats(p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
+        Var ti = index(RegionStatistics.of(this, p, false, batch), alpha, beta, smoothNr, smoothDr);   // [B, C'] or [C']
         Var f = form == Form.ONE_MINUS ? ti.rsub(1f) : ti.neg();
         return weightAndReduce(f, p, batch);   // samples with every voxel ignored left out
     }
@@ -111,10 +111,10 @@ public final class TverskyLoss extends SegmentationLoss {
      * The Tversky index per item from the region statistics ({@code [B, C']}, or {@code [C']}
      * when pooling the batch): TP = I, FP = P - TP, FN = G - TP. For a hard g these are
      * Σ p (1 - g) and Σ (1 - p) g; p and g are already zero at ignored voxels, so no term counts
-     * them. With soft labels I is MONAI's soft-label form (see {@link #regionStats}). Shared with
+     * them. With soft labels I is MONAI's soft-label form (see {@link RegionStatistics#composed}). Shared with
      * {@link FocalTverskyLoss}.
      */
-    static Var index(RegionStats s, float wFP, float wFN, float smoothNr, float smoothDr) {
+    static Var index(RegionStatistics.Sums s, float wFP, float wFN, float smoothNr, float smoothDr) {
         Var tp = s.intersection();
         return index(tp, s.predSum().sub(tp), Var.constant(s.targetSum()).sub(tp), wFP, wFN, smoothNr, smoothDr);
     }

@@ -78,8 +78,13 @@ public final class Conv3d extends Module {
 
     /** The differentiable op: inputs (x, w) or (x, w, bias). */
     static final class Op extends Function {
+        private static final Ctx.Key<float[]> PADDED_INPUT = new Ctx.Key<>("padded input");
+        private static final Ctx.Key<float[]> WEIGHTS = new Ctx.Key<>("weights");
+        private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+        private static final Ctx.Key<Integer> INPUT_COUNT = new Ctx.Key<>("input count");
+
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... t) {
+        protected Tensor forward(Ctx ctx, Tensor... t) {
             Shape xs = t[0].shape();
             int b = xs.dim(0), cin = xs.dim(1), cout = t[1].dim(0), v = xs.size() / (b * cin);
             float[] w = t[1].toArray();
@@ -87,21 +92,21 @@ public final class Conv3d extends Module {
             float[] y = new float[b * cout * v];
             conv(xp, b, cin, xs.dim(2), xs.dim(3), xs.dim(4), w, cout, t.length > 2 ? t[2].toArray() : null, y);
             // backward needs the padded x for dw and w for dx: keep them
-            ctx.put("xp", xp);
-            ctx.put("w", w);
-            ctx.put("shape", xs);
-            ctx.put("inputs", t.length);
+            ctx.save(PADDED_INPUT, xp);
+            ctx.save(WEIGHTS, w);
+            ctx.save(INPUT_SHAPE, xs);
+            ctx.save(INPUT_COUNT, t.length);
             return Tensor.wrap(y, b, cout, xs.dim(2), xs.dim(3), xs.dim(4));
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape xs = ctx.get("shape");
-            float[] xp = ctx.get("xp"), w = ctx.get("w");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape xs = ctx.saved(INPUT_SHAPE);
+            float[] xp = ctx.saved(PADDED_INPUT), w = ctx.saved(WEIGHTS);
             int b = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), wd = xs.dim(4);
             int cout = g.dim(1);
 
-            Tensor[] grads = new Tensor[ctx.<Integer>get("inputs")];
+            Tensor[] grads = new Tensor[ctx.saved(INPUT_COUNT)];
             boolean dx = ctx.needsInputGrad(0), dw = ctx.needsInputGrad(1);
             // the padded dy is scratch (nothing keeps it): a per-thread buffer, every element rewritten
             float[] dyp = dx || dw ? new Padded(d, h, wd).padInto(g, b, cout, scratchDy(b * cout * new Padded(d, h, wd).vol())) : null;

@@ -65,8 +65,13 @@ public final class ConvTranspose3d extends Module {
     }
 
     static final class Op extends Function {
+        private static final Ctx.Key<float[]> INPUT = new Ctx.Key<>("input");
+        private static final Ctx.Key<float[]> WEIGHTS = new Ctx.Key<>("weights");
+        private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+        private static final Ctx.Key<Integer> INPUT_COUNT = new Ctx.Key<>("input count");
+
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... t) {
+        protected Tensor forward(Ctx ctx, Tensor... t) {
             Shape xs = t[0].shape();
             int batch = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), w = xs.dim(4);
             int cout = t[1].dim(1), v = d * h * w, m = cout * 8;
@@ -81,17 +86,17 @@ public final class ConvTranspose3d extends Module {
                     for (int o = o0; o < o1; o++) reshuffle(z, y, yb, o, d, h, w, bias == null ? 0f : bias[o], true);
                 });
             }
-            ctx.put("x", x);
-            ctx.put("w", wt);
-            ctx.put("shape", xs);
-            ctx.put("inputs", t.length);
+            ctx.save(INPUT, x);
+            ctx.save(WEIGHTS, wt);
+            ctx.save(INPUT_SHAPE, xs);
+            ctx.save(INPUT_COUNT, t.length);
             return Tensor.wrap(y, batch, cout, 2 * d, 2 * h, 2 * w);
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape xs = ctx.get("shape");
-            float[] x = ctx.get("x"), wt = ctx.get("w");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape xs = ctx.saved(INPUT_SHAPE);
+            float[] x = ctx.saved(INPUT), wt = ctx.saved(WEIGHTS);
             int batch = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), w = xs.dim(4);
             int cout = g.dim(1), v = d * h * w, m = cout * 8;
             float[] dy = g.toArray(), dz = new float[m * v];
@@ -108,7 +113,7 @@ public final class ConvTranspose3d extends Module {
                 // dw (+)= X[b] [Cin, V] x dZ^T [V, Cout*8], batch elements in order
                 if (needW) Gemm.gemm(k, false, true, cin, m, v, x, b * cin * v, v, dz, 0, v, b == 0 ? 0f : 1f, dw, 0, m);
             }
-            Tensor[] grads = new Tensor[ctx.<Integer>get("inputs")];
+            Tensor[] grads = new Tensor[ctx.saved(INPUT_COUNT)];
             if (needX) grads[0] = Tensor.wrap(dx, xs.dims());
             if (needW) grads[1] = Tensor.wrap(dw, cin, cout, 2, 2, 2);
             if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = Tensor.wrap(Conv3d.channelSums(dy, batch, cout, 8 * v), cout);

@@ -2,6 +2,7 @@ package org.segloss.nn;
 
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
+import org.segloss.autograd.GradientOps;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -42,15 +43,15 @@ public final class LeakyReLU extends Module {
         Op(float s) { this.s = s; }
 
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
             Tensor r = in[0].relu();
             return r.add(in[0].sub(r).mul(s));                 // x where x > 0 (exactly), else s x
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Tensor pos = g.reluGrad(ctx.saved(0));             // g where x > 0, else 0
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Tensor pos = GradientOps.reluGrad(g, ctx.saved(0));   // g where x > 0, else 0
             return new Tensor[] {pos.add(g.sub(pos).mul(s))};
         }
     }

@@ -30,8 +30,11 @@ public final class MaxPool3d extends Module {
     }
 
     static final class Op extends Function {
+        private static final Ctx.Key<int[]> ARGMAX = new Ctx.Key<>("argmax");
+        private static final Ctx.Key<Shape> INPUT_SHAPE = new Ctx.Key<>("input shape");
+
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... t) {
+        protected Tensor forward(Ctx ctx, Tensor... t) {
             Shape s = t[0].shape();
             int planes = s.dim(0) * s.dim(1), d = s.dim(2), h = s.dim(3), w = s.dim(4);
             int od = d / 2, oh = h / 2, ow = w / 2, v = d * h * w, ov = od * oh * ow;
@@ -59,15 +62,15 @@ public final class MaxPool3d extends Module {
                     }
                 }
             });
-            ctx.put("arg", arg);
-            ctx.put("shape", s);
+            ctx.save(ARGMAX, arg);
+            ctx.save(INPUT_SHAPE, s);
             return Tensor.wrap(y, s.dim(0), s.dim(1), od, oh, ow);
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
-            Shape s = ctx.get("shape");
-            int[] arg = ctx.get("arg");
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            Shape s = ctx.saved(INPUT_SHAPE);
+            int[] arg = ctx.saved(ARGMAX);
             float[] gy = g.toArray(), dx = new float[s.size()];
             for (int q = 0; q < arg.length; q++) dx[arg[q]] = gy[q];
             return new Tensor[] {Tensor.wrap(dx, s.dims())};

@@ -23,6 +23,9 @@ import org.segloss.tensor.kernel.Parallel;
  * in parallel, so results do not depend on the thread count.
  */
 final class NormOp extends Function {
+    private static final Ctx.Key<float[]> RSTD = new Ctx.Key<>("rstd");
+    private static final Ctx.Key<float[]> GAMMA = new Ctx.Key<>("gamma");
+
     private final boolean perInstance;
     private final float eps;
     private final float[] fixedMean, fixedVar;   // both null: batch statistics
@@ -37,7 +40,7 @@ final class NormOp extends Function {
     }
 
     @Override
-    protected Tensor forward1(Ctx ctx, Tensor... t) {
+    protected Tensor forward(Ctx ctx, Tensor... t) {
         Shape s = t[0].shape();
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
         int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
@@ -82,8 +85,8 @@ final class NormOp extends Function {
             batchVar = var;
         }
         ctx.saveForBackward(Tensor.wrap(xh, s.dims()));
-        ctx.put("rstd", rstd);
-        ctx.put("gamma", gamma);
+        ctx.save(RSTD, rstd);
+        ctx.save(GAMMA, gamma);
         return Tensor.wrap(y, s.dims());
     }
 
@@ -93,11 +96,11 @@ final class NormOp extends Function {
     }
 
     @Override
-    protected Tensor[] backward1(Ctx ctx, Tensor gy) {
+    protected Tensor[] backward(Ctx ctx, Tensor gy) {
         Shape s = gy.shape();
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
         int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
-        float[] xh = ctx.saved(0).toArray(), dy = gy.toArray(), rstd = ctx.get("rstd"), gamma = ctx.get("gamma");
+        float[] xh = ctx.saved(0).toArray(), dy = gy.toArray(), rstd = ctx.saved(RSTD), gamma = ctx.saved(GAMMA);
         float[] dx = new float[dy.length];
         double[] sdy = new double[groups], sdyx = new double[groups];
         boolean fixed = fixedMean != null, needX = ctx.needsInputGrad(0);

@@ -1,13 +1,26 @@
 package org.segloss.tensor;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Kernels.Binary;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
- * The loops behind {@link Tensor#softmaxClassSums} and {@link Tensor#softmaxClassSumsBackward}:
- * softmax over the channel axis of logits {@code [B, C, S]} (S = the flattened spatial size),
- * fused with per-(b, c) sums, so that no full-size probability tensor is ever made.
+ * Fused softmax statistics: softmax over the channel axis of logits {@code [B, C, S]} (S = the
+ * flattened spatial size), fused with per-(b, c) sums, so that no full-size probability tensor is
+ * ever made. Two kinds, each with its gradient with respect to the logits:
+ * <ul>
+ * <li>{@link #classSums}: weighted and plain sums per class (the region losses' I, P, Q), which
+ *     sums are made is given by {@link Terms};</li>
+ * <li>{@link #confusionSums}: per sample the C x C sums of p_l over the voxels labelled c (the
+ *     generalised Wasserstein Dice loss).</li>
+ * </ul>
+ * The differentiable ops over them live with the losses ({@code org.segloss.loss.RegionStatistics}).
  *
  * <p>Work is cut into tasks (sample b, a chunk of {@value #CHUNK} voxels); the partition depends
  * on the shape only. Each task copies its C rows of logits into a compact scratch
@@ -16,11 +29,69 @@ import org.segloss.tensor.kernel.Parallel;
  * {@value #CHUNK} elements). The per-task partials are added in double, chunk by chunk in
  * increasing order, on the calling thread: the result does not depend on the thread count.
  */
-final class SoftmaxSums {
+public final class SoftmaxSums {
     /** Voxels per task: the scratch of one task is C * CHUNK floats, a few L1/L2 lines per channel. */
     static final int CHUNK = 2048;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    /** The class-independent totals {@link #classSums} can add after the weighted sums. */
+    public enum Total {
+        /** P[b, c] = Σ_i m[b, i] p[b, c, i]. */
+        PROBABILITIES,
+        /** Q[b, c] = Σ_i (m[b, i] p[b, c, i])². */
+        SQUARES
+    }
+
+    /**
+     * Which sums {@link #classSums} makes, slab by slab: {@code S_0} from the one-hot of
+     * {@code labels} (when given), one {@code S_k} per weight map, then P and Q as listed in
+     * {@code totals} (always in that order), all over the voxels where {@code mask} is 1.
+     *
+     * @param maps        weight maps of the logits' shape (e.g. a one-hot target); may be empty
+     * @param labels      {@code [B, *spatial]} whose one-hot is the first map, or null; a label
+     *                    outside [0, C), or equal to {@code ignoreIndex}, counts for no class (as
+     *                    {@link LabelTensor#oneHot(int, int)}); the one-hot tensor is never made
+     * @param ignoreIndex see labels ({@code Integer.MIN_VALUE}: none)
+     * @param mask        {@code [B, 1, *spatial]} of 0 and 1 (0: voxel ignored), or null
+     * @param totals      which of P and Q to add
+     */
+    public record Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals) {
+        public Terms {
+            maps = Collections.unmodifiableList(new ArrayList<>(maps));   // a null map is reported by the check, with its index
+            EnumSet<Total> t = EnumSet.noneOf(Total.class);
+            t.addAll(totals);
+            totals = Collections.unmodifiableSet(t);
+        }
+
+        /** {@code S_k = Σ m p w_k} for each map, nothing else (add labels, mask and totals below). */
+        public static Terms weightedBy(Tensor... maps) {
+            return new Terms(Arrays.asList(maps), null, Integer.MIN_VALUE, null, Set.of());
+        }
+
+        /** {@code S_0 = Σ m p onehot(labels)}, the one-hot never made; {@code ignoreIndex} counts for no class. */
+        public static Terms labels(LabelTensor labels, int ignoreIndex) {
+            return new Terms(List.of(), labels, ignoreIndex, null, Set.of());
+        }
+
+        /** These terms over the voxels where {@code mask [B, 1, *spatial]} is 1 (null: every voxel). */
+        public Terms masked(Tensor mask) {
+            return new Terms(maps, labels, ignoreIndex, mask, totals);
+        }
+
+        /** These terms with the given totals added (P before Q in the result, whatever the order here). */
+        public Terms plus(Total... more) {
+            EnumSet<Total> t = EnumSet.noneOf(Total.class);
+            t.addAll(totals);
+            t.addAll(Arrays.asList(more));
+            return new Terms(maps, labels, ignoreIndex, mask, t);
+        }
+
+        /** The number of [B, C] slabs of the result. */
+        public int count() {
+            return (labels != null ? 1 : 0) + maps.size() + totals.size();
+        }
+    }
 
     private SoftmaxSums() {}
 
@@ -38,7 +109,7 @@ final class SoftmaxSums {
      * the ignore value (and any label outside [0, C)) gives a zero column.
      */
     private static void oneHotChunk(LabelTensor labels, int ignore, int bi, int c, int sp, int j0, int len, float[] buf) {
-        java.util.Arrays.fill(buf, 0, c * len, 0f);
+        Arrays.fill(buf, 0, c * len, 0f);
         int lo = labels.offset + bi * sp + j0;
         for (int j = 0; j < len; j++) {
             int v = labels.data[lo + j];
@@ -74,8 +145,25 @@ final class SoftmaxSums {
         k.softmax(buf, 0, c, len, len, buf, 0);   // in place: out aliases x exactly
     }
 
-    static Tensor forward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain, boolean squares) {
-        int[] d = check("softmaxClassSums", x, maps, labels, mask);
+    /**
+     * The class sums of {@code terms} over the logits x {@code [B, C, *spatial]}: with
+     * {@code p = softmax_c(x)} and {@code m} the mask (1 where none is given), the result is
+     * {@code [M, B, C]} with M = {@link Terms#count()} slabs, in this order:
+     * <pre>
+     *   S_k[b, c] = Σ_i m[b, i] p[b, c, i] w_k[b, c, i]     (the labels' one-hot first, then one per map)
+     *   P[b, c]   = Σ_i m[b, i] p[b, c, i]                  (with Total.PROBABILITIES)
+     *   Q[b, c]   = Σ_i (m[b, i] p[b, c, i])²               (with Total.SQUARES)
+     * </pre>
+     * One parallel pass over voxel blocks; p is never materialised. Gradient: {@link #classSumsBackward}.
+     */
+    public static Tensor classSums(Tensor x, Terms terms) {
+        return classSums(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
+                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES));
+    }
+
+    private static Tensor classSums(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain,
+                                    boolean squares) {
+        int[] d = check("classSums", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
@@ -114,13 +202,28 @@ final class SoftmaxSums {
         return new Tensor(out, 0, Shape.of(m, b, c));
     }
 
-    static Tensor backward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain, boolean squares,
-                           Tensor grads) {
-        int[] d = check("softmaxClassSumsBackward", x, maps, labels, mask);
+    /**
+     * The gradient of {@link #classSums} with respect to the logits x, from the gradients
+     * {@code grads [M, B, C]} of its outputs (same slab order). Per voxel, with
+     * {@code dS_k, dP, dQ} the slabs of grads at (b, c):
+     * <pre>
+     *   gp_c = m (Σ_k dS_k w_k,c + dP + 2 dQ p_c)      (gradient w.r.t. p_c; m in {0, 1})
+     *   gx_c = p_c (gp_c - Σ_c' p_c' gp_c')           (through the softmax)
+     * </pre>
+     * p is recomputed from the logits in the same pass that writes the result.
+     */
+    public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
+        return classSumsBackward(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
+                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES), grads);
+    }
+
+    private static Tensor classSumsBackward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask,
+                                            boolean plain, boolean squares, Tensor grads) {
+        int[] d = check("classSumsBackward", x, maps, labels, mask);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
         if (!grads.shape.equals(Shape.of(m, b, c))) {
-            throw new IllegalArgumentException("softmaxClassSumsBackward: grads must be [" + m + ", " + b + ", " + c
+            throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
         }
         float[] gr = grads.toArray();
@@ -152,5 +255,120 @@ final class SoftmaxSums {
             }
         });
         return res;
+    }
+
+    // ---- confusion sums ----------------------------------------------------------------------
+
+    /** Checks the operands of the confusion sums; returns {B, C, S}. */
+    private static int[] checkConfusion(Shape s, LabelTensor labels) {
+        if (s.rank() < 3) throw new IllegalArgumentException("confusionSums: logits must be [B, C, *spatial], got " + s);
+        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
+        if ((long) b * sp != labels.size()) {
+            throw new IllegalArgumentException("confusionSums: labels must be [B, *spatial] (" + (long) b * sp
+                    + " elements) for logits " + s + ", got " + labels.shape());
+        }
+        return new int[] {b, c, sp};
+    }
+
+    /**
+     * The indicator rows of labels[bi, j0 .. j0+len) into hot [C, len] (ignored voxels: a zero
+     * column); present[c] tells whether label c occurs in the chunk. Throws on a label outside
+     * [0, C) that is not the ignore value.
+     */
+    private static void indicators(LabelTensor labels, int ignoreIndex, int bi, int c, int sp, int j0, int len, float[] hot, boolean[] present) {
+        Arrays.fill(hot, 0, c * len, 0f);
+        Arrays.fill(present, false);
+        int lo = bi * sp + j0;
+        for (int j = 0; j < len; j++) {
+            int v = labels.at(lo + j);
+            if (v == ignoreIndex) continue;
+            if (v < 0 || v >= c) {
+                throw new IllegalArgumentException("confusionSums: labels must be in [0, " + c + ") or the ignore value "
+                        + ignoreIndex + ", got " + v + " at flat index " + (lo + j));
+            }
+            hot[v * len + j] = 1f;
+            present[v] = true;
+        }
+    }
+
+    /**
+     * The confusion sums of the logits x {@code [B, C, *spatial]} and labels {@code [B, *spatial]}
+     * (values in [0, C) or {@code ignoreIndex}), {@code [B, C, C]}:
+     * <pre>
+     *   S[b, c, l] = Σ_i [y_bi = c] · softmax_l(x)[b, l, i]       (ignored voxels count for no c)
+     * </pre>
+     * the predicted mass of class l over the voxels labelled c. Per task, for every label c
+     * present in the chunk, the C dot products with its indicator row. Gradient:
+     * {@link #confusionSumsBackward}.
+     */
+    public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex) {
+        int[] d = checkConfusion(x.shape(), labels);
+        int b = d[0], c = d[1], sp = d[2], cc = c * c;
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        double[] part = new double[tasks * cc];   // [task, c, l]
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK);
+            float[] p = sc[0], hot = sc[2];
+            boolean[] present = new boolean[c];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                for (int g = 0; g < c; g++) {
+                    if (!present[g]) continue;
+                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.dot(p, l * len, hot, g * len, len);
+                }
+            }
+        });
+        float[] out = new float[b * cc];
+        for (int bi = 0; bi < b; bi++) {
+            for (int q = 0; q < cc; q++) {
+                double acc = 0;
+                for (int j = 0; j < nch; j++) acc += part[(bi * nch + j) * cc + q];
+                out[bi * cc + q] = (float) acc;
+            }
+        }
+        return Tensor.wrap(out, b, c, c);
+    }
+
+    /**
+     * The gradient of {@link #confusionSums} with respect to the logits x, from
+     * {@code g = dL/dS [B, C, C]}: {@code gp_l = g[b, y_i, l]} (0 at ignored voxels),
+     * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x.
+     */
+    public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g) {
+        int[] d = checkConfusion(x.shape(), labels);
+        int b = d[0], c = d[1], sp = d[2], cc = c * c;
+        if (g.size() != b * cc) {
+            throw new IllegalArgumentException("confusionSumsBackward: the gradient must be [" + b + ", " + c + ", " + c + "], got "
+                    + g.shape());
+        }
+        float[] gr = g.toArray();
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        float[] res = new float[x.size()];
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK);
+            float[] p = sc[0], gp = sc[1], hot = sc[2];
+            boolean[] present = new boolean[c];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                for (int l = 0; l < c; l++) {
+                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l
+                    int po = l * len;
+                    k.fill(gp, po, len, 0f);
+                    for (int q = 0; q < c; q++) {
+                        if (present[q]) k.triad(gp, po, gr[bi * cc + q * c + l], hot, q * len, gp, po, len);
+                    }
+                }
+                // gx = p * (gp - Σ_l p_l gp_l), in place over gp
+                k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
+                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, (bi * c + l) * sp + j0, len);
+            }
+        });
+        return Tensor.wrap(res, x.shape().dims());
     }
 }

@@ -18,13 +18,6 @@ import org.segloss.tensor.kernel.Parallel;
 public final class Tensor {
     /** Elements per task of an elementwise operation (64 KiB of floats). */
     static final int GRAIN = 1 << 14;
-    /**
-     * The fixed partition of reductions: blocks of this many elements are summed in float lanes,
-     * the block sums in double, in a fixed order. The partition does not depend on the thread
-     * count, so neither does any result.
-     */
-    static final int BLOCK = 4096;
-
     final float[] data;
     final int offset;
     final Shape shape;
@@ -185,12 +178,12 @@ public final class Tensor {
     public boolean isFinite() {
         int n = size();
         if (n == 0) return true;
-        int nb = (n + BLOCK - 1) / BLOCK;
+        int nb = (n + Reductions.BLOCK - 1) / Reductions.BLOCK;
         boolean[] bad = new boolean[nb];
         Kernels k = Backend.kernels();
-        Parallel.forRange(nb, Math.max(1, GRAIN / BLOCK), (s, e) -> {
+        Parallel.forRange(nb, Math.max(1, GRAIN / Reductions.BLOCK), (s, e) -> {
             for (int b = s; b < e; b++) {
-                int start = b * BLOCK, len = Math.min(BLOCK, n - start);
+                int start = b * Reductions.BLOCK, len = Math.min(Reductions.BLOCK, n - start);
                 bad[b] = !Float.isFinite(k.max(data, offset + start, len)) || !Float.isFinite(k.min(data, offset + start, len));
             }
         });
@@ -447,16 +440,7 @@ public final class Tensor {
             throw new IllegalArgumentException("broadcastTo: shape " + shape + " cannot be broadcast to " + target);
         }
         if (shape.equals(target)) return this;
-        return strided(data, offset, broadcastStrides(shape, target), target);
-    }
-
-    /** Strides of {@code s} viewed as {@code target}: 0 along broadcast axes. */
-    static int[] broadcastStrides(Shape s, Shape target) {
-        int r = target.rank(), off = r - s.rank();
-        int[] st = s.strides();
-        int[] out = new int[r];
-        for (int i = off; i < r; i++) out[i] = s.dim(i - off) == 1 ? 0 : st[i - off];
-        return out;
+        return strided(data, offset, Broadcasting.broadcastStrides(shape, target), target);
     }
 
     /**
@@ -475,7 +459,7 @@ public final class Tensor {
             if (i < off || (target.dim(i - off) == 1 && shape.dim(i) != 1)) axes[n++] = i;
         }
         if (n == 0) return reshape(target);
-        return reduce(Reduce.SUM, Arrays.copyOf(axes, n), true, "sumTo").reshape(target);
+        return Reductions.reduce(this, Reductions.Reduce.SUM, Arrays.copyOf(axes, n), true, "sumTo").reshape(target);
     }
 
     // ---- elementwise ------------------------------------------------------------------------
@@ -517,104 +501,15 @@ public final class Tensor {
         return out;
     }
 
-    /** g where lo &lt;= x &lt;= hi, else 0 (x is this tensor). */
-    public Tensor clampGrad(Tensor g, float lo, float hi) {
-        requireSameShape("clampGrad", g);
-        Tensor out = zeros(shape);
-        Kernels k = Backend.kernels();
-        Parallel.forRange(size(), GRAIN, (s, e) ->
-                k.clampGrad(g.data, g.offset + s, data, offset + s, lo, hi, out.data, s, e - s));
-        return out;
-    }
+    public Tensor add(Tensor o) { return Broadcasting.zip("add", Binary.ADD, this, o); }
+    public Tensor sub(Tensor o) { return Broadcasting.zip("sub", Binary.SUB, this, o); }
+    public Tensor mul(Tensor o) { return Broadcasting.zip("mul", Binary.MUL, this, o); }
+    public Tensor div(Tensor o) { return Broadcasting.zip("div", Binary.DIV, this, o); }
+    public Tensor minimum(Tensor o) { return Broadcasting.zip("minimum", Binary.MIN, this, o); }
+    public Tensor maximum(Tensor o) { return Broadcasting.zip("maximum", Binary.MAX, this, o); }
 
-    public Tensor add(Tensor o) { return zip("add", Binary.ADD, this, o); }
-    public Tensor sub(Tensor o) { return zip("sub", Binary.SUB, this, o); }
-    public Tensor mul(Tensor o) { return zip("mul", Binary.MUL, this, o); }
-    public Tensor div(Tensor o) { return zip("div", Binary.DIV, this, o); }
-    public Tensor minimum(Tensor o) { return zip("minimum", Binary.MIN, this, o); }
-    public Tensor maximum(Tensor o) { return zip("maximum", Binary.MAX, this, o); }
-
-    public Tensor add(float s) { return zip("add", Binary.ADD, this, scalar(s)); }
-    public Tensor mul(float s) { return zip("mul", Binary.MUL, this, scalar(s)); }
-
-    /** a if b > 0 else 0, with a = this (the gradient) and b the relu input. */
-    public Tensor reluGrad(Tensor x) { return zip("reluGrad", Binary.RELU_GRAD, this, x); }
-    /** this * y * (1 - y), y the sigmoid output. */
-    public Tensor sigmoidGrad(Tensor y) { return zip("sigmoidGrad", Binary.SIGMOID_GRAD, this, y); }
-    /** this * (1 - y^2), y the tanh output. */
-    public Tensor tanhGrad(Tensor y) { return zip("tanhGrad", Binary.TANH_GRAD, this, y); }
-    /** this * sign(x). */
-    public Tensor absGrad(Tensor x) { return zip("absGrad", Binary.ABS_GRAD, this, x); }
-
-    /**
-     * A binary op with NumPy broadcasting. The output is walked as [outer, inner], where inner is
-     * the longest run of trailing axes along which each operand is either contiguous or constant,
-     * so the kernels see long vector-vector or vector-scalar runs (a per-class weight
-     * [1, C, 1, 1, 1] against [B, C, D, H, W] runs over D*H*W voxels at a time).
-     */
-    static Tensor zip(String name, Binary op, Tensor a, Tensor b) {
-        Shape out = a.shape.equals(b.shape) ? a.shape : Shape.broadcast(name, a.shape, b.shape);
-        Tensor res = zeros(out);
-        int n = out.size();
-        if (n == 0) return res;
-        Kernels k = Backend.kernels();
-        if (a.shape.equals(b.shape)) {
-            Parallel.forRange(n, GRAIN, (s, e) -> k.zip(op, a.data, a.offset + s, b.data, b.offset + s, res.data, s, e - s));
-            return res;
-        }
-        int r = out.rank();
-        int[] sa = broadcastStrides(a.shape, out), sb = broadcastStrides(b.shape, out);
-        // kind of an axis for one operand: 0 = size 1 in the output (neutral), 1 = full, 2 = broadcast
-        int split = r;     // axes [split, r) form the inner run
-        int ka = 0, kb = 0;
-        for (int ax = r - 1; ax >= 0; ax--) {
-            if (out.dim(ax) == 1) {
-                split = ax;
-                continue;
-            }
-            int ca = sa[ax] == 0 ? 2 : 1, cb = sb[ax] == 0 ? 2 : 1;
-            if (ka == 0) {
-                ka = ca;
-                kb = cb;
-            } else if (ca != ka || cb != kb) {
-                break;
-            }
-            split = ax;
-        }
-        int inner = out.product(split, r);
-        int outer = n / inner;
-        if (outer == 1) {   // one long run (a tensor against a scalar): split the run itself over the cores
-            int ao0 = a.offset, bo0 = b.offset;
-            final int ka0 = ka == 0 ? 1 : ka, kb0 = kb == 0 ? 1 : kb;
-            Parallel.forRange(n, GRAIN, (s, e) -> {
-                if (ka0 == 1 && kb0 == 1) k.zip(op, a.data, ao0 + s, b.data, bo0 + s, res.data, s, e - s);
-                else if (ka0 == 1) k.zipScalarRight(op, a.data, ao0 + s, b.data[bo0], res.data, s, e - s);
-                else if (kb0 == 1) k.zipScalarLeft(op, a.data[ao0], b.data, bo0 + s, res.data, s, e - s);
-                else k.fill(res.data, s, e - s, org.segloss.tensor.kernel.ScalarKernels.apply(op, a.data[ao0], b.data[bo0]));
-            });
-            return res;
-        }
-        final int kindA = ka == 0 ? 1 : ka, kindB = kb == 0 ? 1 : kb;
-        int[] dims = out.dims();
-        final int sp = split;
-        Parallel.forRange(outer, Math.max(1, GRAIN / inner), (s, e) -> {
-            for (int o = s; o < e; o++) {
-                int ao = a.offset, bo = b.offset, rem = o;
-                for (int ax = sp - 1; ax >= 0; ax--) {
-                    int c = rem % dims[ax];
-                    rem /= dims[ax];
-                    ao += c * sa[ax];
-                    bo += c * sb[ax];
-                }
-                int ro = o * inner;
-                if (kindA == 1 && kindB == 1) k.zip(op, a.data, ao, b.data, bo, res.data, ro, inner);
-                else if (kindA == 1) k.zipScalarRight(op, a.data, ao, b.data[bo], res.data, ro, inner);
-                else if (kindB == 1) k.zipScalarLeft(op, a.data[ao], b.data, bo, res.data, ro, inner);
-                else k.fill(res.data, ro, inner, org.segloss.tensor.kernel.ScalarKernels.apply(op, a.data[ao], b.data[bo]));
-            }
-        });
-        return res;
-    }
+    public Tensor add(float s) { return Broadcasting.zip("add", Binary.ADD, this, scalar(s)); }
+    public Tensor mul(float s) { return Broadcasting.zip("mul", Binary.MUL, this, scalar(s)); }
 
     /**
      * mask != 0 ? a : b, elementwise. a and b broadcast to the mask's shape.
@@ -630,22 +525,14 @@ public final class Tensor {
 
     // ---- reductions -------------------------------------------------------------------------
 
-    enum Reduce { SUM, MAX, MIN }
-
     /** Sum over {@code axes} (every axis when empty). */
-    public Tensor sum(int[] axes, boolean keepDims) { return reduce(Reduce.SUM, axes, keepDims, "sum"); }
+    public Tensor sum(int[] axes, boolean keepDims) { return Reductions.reduce(this, Reductions.Reduce.SUM, axes, keepDims, "sum"); }
 
     /** Sum of every element, as a scalar tensor. */
     public Tensor sum() { return sum(new int[0], false); }
 
     /** Sum of every element, accumulated in double. */
-    public double sumDouble() {
-        int nb = (size() + BLOCK - 1) / BLOCK;
-        double[] part = blockSums(data, offset, size(), nb);
-        double s = 0;
-        for (double p : part) s += p;
-        return s;
-    }
+    public double sumDouble() { return Reductions.sumDouble(this); }
 
     public Tensor mean(int[] axes, boolean keepDims) {
         int[] ax = shape.axes(axes, "mean");
@@ -657,139 +544,9 @@ public final class Tensor {
 
     public Tensor mean() { return mean(new int[0], false); }
 
-    public Tensor max(int[] axes, boolean keepDims) { return reduce(Reduce.MAX, axes, keepDims, "max"); }
+    public Tensor max(int[] axes, boolean keepDims) { return Reductions.reduce(this, Reductions.Reduce.MAX, axes, keepDims, "max"); }
 
-    public Tensor min(int[] axes, boolean keepDims) { return reduce(Reduce.MIN, axes, keepDims, "min"); }
-
-    Tensor reduce(Reduce op, int[] axesIn, boolean keepDims, String name) {
-        int[] axes = shape.axes(axesIn, name);
-        Shape outShape = shape.reduce(axes, keepDims);
-        boolean[] red = new boolean[rank()];
-        for (int a : axes) red[a] = true;
-        if (op != Reduce.SUM) {
-            for (int a : axes) {
-                if (shape.dim(a) == 0) throw new IllegalArgumentException(name + ": cannot reduce the empty axis " + a + " of " + shape);
-            }
-        }
-        // Group the axes (size-1 axes dropped) into runs of reduced / kept axes.
-        int groups = 0, reducedGroups = 0;
-        int prev = -1;
-        for (int i = 0; i < rank(); i++) {
-            if (shape.dim(i) == 1) continue;
-            int kind = red[i] ? 1 : 0;
-            if (kind != prev) {
-                groups++;
-                if (kind == 1) reducedGroups++;
-                prev = kind;
-            }
-        }
-        Tensor src = this;
-        int outer, n, inner;
-        if (reducedGroups <= 1) {
-            int first = -1, last = -1;
-            for (int i = 0; i < rank(); i++) {
-                if (red[i] && shape.dim(i) != 1) {
-                    if (first < 0) first = i;
-                    last = i;
-                }
-            }
-            if (first < 0) return new Tensor(toArray(), 0, outShape);   // only size-1 axes reduced
-            outer = shape.product(0, first);
-            n = shape.product(first, last + 1);
-            inner = shape.product(last + 1, rank());
-        } else {
-            // Several separate runs: move the kept axes to the front (one copy), reduce the tail.
-            int[] perm = new int[rank()];
-            int j = 0;
-            for (int i = 0; i < rank(); i++) if (!red[i]) perm[j++] = i;
-            for (int i = 0; i < rank(); i++) if (red[i]) perm[j++] = i;
-            src = permute(perm);
-            n = 1;
-            for (int a : axes) n *= shape.dim(a);
-            outer = size() / Math.max(1, n);
-            inner = 1;
-            if (n == 0) outer = outShape.size();
-        }
-        float[] out = new float[outShape.size()];
-        reduce3(op, src.data, src.offset, outer, n, inner, out);
-        return new Tensor(out, 0, outShape);
-    }
-
-    /** Per-block partial sums in double over BLOCK-element blocks of [off, off + n). */
-    private static double[] blockSums(float[] x, int off, int n, int nb) {
-        double[] part = new double[nb];
-        Kernels k = Backend.kernels();
-        Parallel.forRange(nb, Math.max(1, GRAIN / BLOCK), (s, e) -> {
-            for (int b = s; b < e; b++) {
-                int start = b * BLOCK;
-                part[b] = k.sum(x, off + start, Math.min(BLOCK, n - start));
-            }
-        });
-        return part;
-    }
-
-    /** Reduces x viewed as [outer, n, inner] over the middle axis into out[outer * inner]. */
-    static void reduce3(Reduce op, float[] x, int off, int outer, int n, int inner, float[] out) {
-        Kernels k = Backend.kernels();
-        if (inner == 1) {
-            int nb = Math.max(1, (n + BLOCK - 1) / BLOCK);
-            int tasks = outer * nb;
-            double[] part = new double[tasks];
-            Parallel.forRange(tasks, Math.max(1, GRAIN / Math.max(1, Math.min(n, BLOCK))), (s, e) -> {
-                for (int t = s; t < e; t++) {
-                    int o = t / nb, b = t % nb;
-                    int start = b * BLOCK, len = Math.min(BLOCK, n - start);
-                    int p = off + o * n + start;
-                    part[t] = switch (op) {
-                        case SUM -> len <= 0 ? 0 : k.sum(x, p, len);
-                        case MAX -> k.max(x, p, len);
-                        case MIN -> k.min(x, p, len);
-                    };
-                }
-            });
-            for (int o = 0; o < outer; o++) {
-                double acc = op == Reduce.SUM ? 0 : part[o * nb];
-                for (int b = op == Reduce.SUM ? 0 : 1; b < nb; b++) {
-                    double v = part[o * nb + b];
-                    acc = switch (op) {
-                        case SUM -> acc + v;
-                        case MAX -> (Double.isNaN(v) || v > acc) ? v : acc;
-                        case MIN -> (Double.isNaN(v) || v < acc) ? v : acc;
-                    };
-                    if (Double.isNaN(acc) && op != Reduce.SUM) break;
-                }
-                out[o] = (float) acc;
-            }
-            return;
-        }
-        // inner > 1: accumulate whole rows (vectorised along inner) in chunks of the inner axis.
-        final int chunk = 2048, rowsPerFloatBlock = 64;
-        int nj = (inner + chunk - 1) / chunk;
-        Parallel.forRange(outer * nj, Math.max(1, GRAIN / Math.max(1, n * chunk)), (s, e) -> {
-            float[] acc = new float[chunk];
-            double[] dacc = op == Reduce.SUM ? new double[chunk] : null;
-            for (int t = s; t < e; t++) {
-                int o = t / nj, j0 = (t % nj) * chunk, len = Math.min(chunk, inner - j0);
-                int base = off + o * n * inner + j0;
-                if (op == Reduce.SUM) {
-                    Arrays.fill(dacc, 0, len, 0.0);
-                    // rows are added in float for up to 64 rows, then flushed into double
-                    for (int k0 = 0; k0 < n; k0 += rowsPerFloatBlock) {
-                        int k1 = Math.min(n, k0 + rowsPerFloatBlock);
-                        System.arraycopy(x, base + k0 * inner, acc, 0, len);
-                        for (int kk = k0 + 1; kk < k1; kk++) k.zip(Binary.ADD, acc, 0, x, base + kk * inner, acc, 0, len);
-                        for (int j = 0; j < len; j++) dacc[j] += acc[j];
-                    }
-                    for (int j = 0; j < len; j++) out[o * inner + j0 + j] = (float) dacc[j];
-                } else {
-                    Binary b = op == Reduce.MAX ? Binary.MAX : Binary.MIN;
-                    System.arraycopy(x, base, acc, 0, len);
-                    for (int kk = 1; kk < n; kk++) k.zip(b, acc, 0, x, base + kk * inner, acc, 0, len);
-                    System.arraycopy(acc, 0, out, o * inner + j0, len);
-                }
-            }
-        });
-    }
+    public Tensor min(int[] axes, boolean keepDims) { return Reductions.reduce(this, Reductions.Reduce.MIN, axes, keepDims, "min"); }
 
     /** Index of the largest element along an axis (the first one on ties; NaN counts as largest). */
     public LabelTensor argmax(int axis) {
@@ -819,61 +576,11 @@ public final class Tensor {
 
     // ---- along an axis ----------------------------------------------------------------------
 
-    @FunctionalInterface
-    private interface AxisKernel {
-        void run(Kernels k, float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
-    }
-
-    /**
-     * Columns per task of an axis kernel: a multiple of 64 (of every lane count), so a column is
-     * computed by the vector body or the scalar tail regardless of how tasks fall on threads.
-     */
-    private static int columnChunk(int n) {
-        return Math.max(64, (GRAIN / Math.max(1, n)) & ~63);
-    }
-
-    /**
-     * Runs an axis kernel over [outer, n, inner] in tasks of (one outer slice, a chunk of
-     * columns), so a single volume ([1, C, D, H, W]) still spreads over the cores.
-     */
-    private static void forAxisTasks(int outer, int n, int inner, AxisTask task) {
-        if (inner == 1) {   // contiguous rows: one task per row block
-            Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, n)), (s, e) -> {
-                for (int o = s; o < e; o++) task.run(o, 0, 1);
-            });
-            return;
-        }
-        int chunk = columnChunk(n);
-        int per = (inner + chunk - 1) / chunk;
-        Parallel.forRange(outer * per, 1, (s, e) -> {
-            for (int t = s; t < e; t++) {
-                int o = t / per, j0 = (t % per) * chunk;
-                task.run(o, j0, Math.min(chunk, inner - j0));
-            }
-        });
-    }
-
-    @FunctionalInterface
-    private interface AxisTask {
-        void run(int outerIndex, int firstColumn, int cols);
-    }
-
-    private Tensor alongAxis(String name, int axis, AxisKernel body) {
-        int ax = shape.axis(axis, "axis", name);
-        int n = shape.dim(ax), outer = shape.product(0, ax), inner = shape.product(ax + 1, rank());
-        Tensor res = zeros(shape);
-        if (res.size() == 0) return res;
-        Kernels k = Backend.kernels();
-        forAxisTasks(outer, n, inner, (o, j0, cols) ->
-                body.run(k, data, offset + o * n * inner + j0, n, inner, cols, res.data, o * n * inner + j0));
-        return res;
-    }
-
     /** Softmax along an axis, stable (max subtracted first). */
-    public Tensor softmax(int axis) { return alongAxis("softmax", axis, Kernels::softmax); }
+    public Tensor softmax(int axis) { return AxisTasks.alongAxis(this, "softmax", axis, Kernels::softmax); }
 
     /** log(softmax) along an axis, by log-sum-exp. */
-    public Tensor logSoftmax(int axis) { return alongAxis("logSoftmax", axis, Kernels::logSoftmax); }
+    public Tensor logSoftmax(int axis) { return AxisTasks.alongAxis(this, "logSoftmax", axis, Kernels::logSoftmax); }
 
     /** log(sum(exp(x))) along an axis, stable; -Infinity where every element is -Infinity. */
     public Tensor logSumExp(int axis, boolean keepDims) {
@@ -884,77 +591,51 @@ public final class Tensor {
         Tensor res = zeros(os);
         if (res.size() == 0) return res;
         Kernels k = Backend.kernels();
-        forAxisTasks(outer, n, inner, (o, j0, cols) ->
+        AxisTasks.forAxisTasks(outer, n, inner, (o, j0, cols) ->
                 k.logSumExp(data, offset + o * n * inner + j0, n, inner, cols, res.data, o * inner + j0));
         return res;
     }
 
-    /** Backward of softmax along an axis, from the output y = this and the gradient g. */
-    public Tensor softmaxBackward(Tensor g, int axis) {
-        requireSameShape("softmaxBackward", g);
-        return alongAxis("softmaxBackward", axis,
-                (k, x, xo, n, inner, cols, out, oo) -> k.softmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, cols, out, oo));
-    }
-
-    /** Backward of logSoftmax along an axis, from the output y = this and the gradient g. */
-    public Tensor logSoftmaxBackward(Tensor g, int axis) {
-        requireSameShape("logSoftmaxBackward", g);
-        return alongAxis("logSoftmaxBackward", axis,
-                (k, x, xo, n, inner, cols, out, oo) -> k.logSoftmaxBackward(x, xo, g.data, g.offset + (xo - offset), n, inner, cols, out, oo));
-    }
+    // ---- kernels for operations outside this package (the autograd's gradient operations) ---
 
     /**
-     * Fused softmax region statistics, for region losses (Dice, Jaccard, Tversky...). This tensor
-     * holds logits x {@code [B, C, *spatial]}; with {@code p = softmax_c(x)} and {@code m} the
-     * mask (1 where none is given), the result is {@code [M, B, C]} with M = K (+1) (+1) slabs:
-     * <pre>
-     *   S_k[b, c] = Σ_i m[b, i] p[b, c, i] w_k[b, c, i]     (k = 0..K-1, one per map)
-     *   P[b, c]   = Σ_i m[b, i] p[b, c, i]                  (when plain)
-     *   Q[b, c]   = Σ_i (m[b, i] p[b, c, i])²               (when squares)
-     * </pre>
-     * in that order. One parallel pass over voxel blocks; p is never materialised; the block
-     * partials are added in double in a fixed order, so the result does not depend on the thread
-     * count. Gradient: {@link #softmaxClassSumsBackward}.
+     * Any binary kernel op with NumPy broadcasting, the engine behind {@link #add(Tensor)},
+     * {@link #mul(Tensor)} and the others; the autograd's gradient ops use it for the kernel
+     * ops that are not arithmetic ({@code RELU_GRAD}, {@code SIGMOID_GRAD}, ...).
      *
-     * @param maps    K weight maps of this tensor's shape (e.g. the one-hot target); may be empty
-     * @param mask    {@code [B, 1, *spatial]} of 0 and 1 (0: voxel ignored), or null
-     * @param plain   whether to include P
-     * @param squares whether to include Q
+     * @param name the operation's name in error messages
      */
-    public Tensor softmaxClassSums(Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
-        return SoftmaxSums.forward(this, maps, null, 0, mask, plain, squares);
+    public Tensor elementwise(String name, Binary op, Tensor other) { return Broadcasting.zip(name, op, this, other); }
+
+    /** A kernel over equal runs of two operands into a new output: {@code out[i] = f(a[i], b[i])}. */
+    @FunctionalInterface
+    public interface PairKernel {
+        void run(Kernels k, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+    }
+
+    /** A new tensor from this one and {@code other} (equal shapes) by {@code body}, in parallel element ranges. */
+    public Tensor elementwise(String name, Tensor other, PairKernel body) {
+        requireSameShape(name, other);
+        Tensor out = zeros(shape);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(size(), GRAIN, (s, e) -> body.run(k, data, offset + s, other.data, other.offset + s, out.data, s, e - s));
+        return out;
+    }
+
+    /** An axis kernel over two operands of one shape, such as {@link Kernels#softmaxBackward}. */
+    @FunctionalInterface
+    public interface PairAxisKernel {
+        void run(Kernels k, float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols, float[] out, int outOff);
     }
 
     /**
-     * {@link #softmaxClassSums} with a label map in place of a one-hot first map:
-     * {@code w_0[b, c, i] = (labels[b, i] == c)}, labels {@code [B, *spatial]}; a label outside
-     * [0, C), or equal to {@code ignoreIndex}, counts for no class (as {@link LabelTensor#oneHot(int, int)};
-     * {@code Integer.MIN_VALUE}: none). The one-hot tensor is never made (each block
-     * builds its slice in a scratch buffer). Slabs: {@code S_0} from the labels, then one per
-     * map, then P, then Q. Gradient: {@link #softmaxClassSumsBackward(LabelTensor, int, Tensor[], Tensor, boolean, boolean, Tensor)}.
+     * A new tensor from this one and {@code other} (equal shapes) by an axis kernel along
+     * {@code axis}, in the same tasks as {@link #softmax(int)}.
      */
-    public Tensor softmaxClassSums(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares) {
-        return SoftmaxSums.forward(this, maps, labels, ignoreIndex, mask, plain, squares);
-    }
-
-    /**
-     * The gradient of {@link #softmaxClassSums} with respect to the logits (this tensor), from
-     * the gradients {@code grads [M, B, C]} of its outputs (same slab order). Per voxel, with
-     * {@code dS_k, dP, dQ} the slabs of grads at (b, c):
-     * <pre>
-     *   gp_c = m (Σ_k dS_k w_k,c + dP + 2 dQ p_c)      (gradient w.r.t. p_c; m in {0, 1})
-     *   gx_c = p_c (gp_c - Σ_c' p_c' gp_c')           (through the softmax)
-     * </pre>
-     * p is recomputed from the logits in the same pass that writes the result.
-     */
-    public Tensor softmaxClassSumsBackward(Tensor[] maps, Tensor mask, boolean plain, boolean squares, Tensor grads) {
-        return SoftmaxSums.backward(this, maps, null, 0, mask, plain, squares, grads);
-    }
-
-    /** The gradient of {@link #softmaxClassSums(LabelTensor, int, Tensor[], Tensor, boolean, boolean)}, as above with {@code w_0} the labels' one-hot. */
-    public Tensor softmaxClassSumsBackward(LabelTensor labels, int ignoreIndex, Tensor[] maps, Tensor mask, boolean plain, boolean squares,
-                                           Tensor grads) {
-        return SoftmaxSums.backward(this, maps, labels, ignoreIndex, mask, plain, squares, grads);
+    public Tensor alongAxis(String name, int axis, Tensor other, PairAxisKernel body) {
+        requireSameShape(name, other);
+        return AxisTasks.alongAxis(this, name, axis, (k, x, xo, n, inner, cols, out, oo) ->
+                body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, out, oo));
     }
 
     // ---- indexing ---------------------------------------------------------------------------

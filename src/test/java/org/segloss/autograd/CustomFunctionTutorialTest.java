@@ -20,14 +20,14 @@ class CustomFunctionTutorialTest {
      */
     static final class Softplus extends Function {
         @Override
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
             ctx.saveForBackward(x);                             // keep only what backward needs
             return x.relu().add(x.abs().neg().exp().log1p());
         }
 
         @Override
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor x = ctx.saved(0);
             return new Tensor[] {g.mul(x.sigmoid())};           // one gradient per input
         }
@@ -39,8 +39,11 @@ class CustomFunctionTutorialTest {
      * permutation, the indices get none.
      */
     static final class SortWithIndices extends MultiFunction {
+        /** A typed name for non-tensor state kept for backward: no string lookups, no casts. */
+        private static final Ctx.Key<int[]> PERMUTATION = new Ctx.Key<>("permutation");
+
         @Override
-        protected Tensor[] forward(Ctx ctx, Tensor... in) {
+        protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
             float[] v = in[0].toArray();
             Integer[] order = new Integer[v.length];
             for (int i = 0; i < v.length; i++) order[i] = i;
@@ -52,14 +55,14 @@ class CustomFunctionTutorialTest {
                 sorted[i] = v[order[i]];
                 idx[i] = order[i];
             }
-            ctx.put("perm", perm);                              // non-tensor state for backward
+            ctx.save(PERMUTATION, perm);                        // non-tensor state for backward
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(sorted, v.length), Tensor.wrap(idx, v.length)};
         }
 
         @Override
-        protected Tensor[] backward(Ctx ctx, Tensor... gradOutputs) {
-            int[] perm = ctx.get("perm");
+        protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
+            int[] perm = ctx.saved(PERMUTATION);
             Tensor g = gradOutputs[0];                          // gradOutputs[1] is null
             float[] gx = new float[perm.length];
             for (int i = 0; i < perm.length; i++) gx[perm[i]] = g.at(i);

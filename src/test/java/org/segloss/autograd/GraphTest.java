@@ -116,8 +116,8 @@ class GraphTest {
     @Test
     void aBackwardReturningTheWrongShapeIsReported() {
         Function bad = new Function() {
-            protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].copy(); }
-            protected Tensor[] backward1(Ctx ctx, Tensor g) { return new Tensor[] {Tensor.zeros(7)}; }
+            protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].copy(); }
+            protected Tensor[] backward(Ctx ctx, Tensor g) { return new Tensor[] {Tensor.zeros(7)}; }
         };
         Var a = x(1f, 2f);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> bad.apply(a).sum().backward());
@@ -128,8 +128,8 @@ class GraphTest {
     void onlyInputsThatNeedAGradientAreAskedFor() {
         boolean[] asked = new boolean[2];
         Function probe = new Function() {
-            protected Tensor forward1(Ctx ctx, Tensor... in) { return in[0].mul(in[1]); }
-            protected Tensor[] backward1(Ctx ctx, Tensor g) {
+            protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].mul(in[1]); }
+            protected Tensor[] backward(Ctx ctx, Tensor g) {
                 asked[0] = ctx.needsInputGrad(0);
                 asked[1] = ctx.needsInputGrad(1);
                 return new Tensor[] {asked[0] ? g : null, asked[1] ? g : null};
@@ -137,5 +137,26 @@ class GraphTest {
         };
         probe.apply(x(1f), Var.constant(Tensor.ones(1))).sum().backward();
         assertArrayEquals(new boolean[] {true, false}, asked);
+    }
+
+    @Test
+    void savedValuesAreTypedByTheirKeyAndAMissingKeyIsNamed() {
+        Ctx.Key<int[]> order = new Ctx.Key<>("order");
+        Ctx.Key<int[]> other = new Ctx.Key<>("other");   // same value type, another key: never saved
+        int[][] seen = new int[1][];
+        Function keeps = new Function() {
+            protected Tensor forward(Ctx ctx, Tensor... in) {
+                ctx.save(order, new int[] {2, 0, 1});
+                return in[0].copy();
+            }
+            protected Tensor[] backward(Ctx ctx, Tensor g) {
+                seen[0] = ctx.saved(order);                  // an int[] without a cast
+                ctx.saved(other);
+                return new Tensor[] {g};
+            }
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> keeps.apply(x(1f, 2f)).sum().backward());
+        assertArrayEquals(new int[] {2, 0, 1}, seen[0]);
+        assertTrue(e.getMessage().contains("'other'"), e.getMessage());
     }
 }

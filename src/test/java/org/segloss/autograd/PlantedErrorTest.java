@@ -30,10 +30,10 @@ class PlantedErrorTest {
         }
 
         @Override
-        protected Tensor[] forward(Ctx ctx, Tensor... in) { return real.forward(ctx, in); }
+        protected Tensor[] forwardAll(Ctx ctx, Tensor... in) { return real.forwardAll(ctx, in); }
 
         @Override
-        protected Tensor[] backward(Ctx ctx, Tensor... g) { return fault.apply(real.backward(ctx, g)); }
+        protected Tensor[] backwardAll(Ctx ctx, Tensor... g) { return fault.apply(real.backwardAll(ctx, g)); }
     }
 
     static UnaryOperator<Tensor[]> scaled(float s) {

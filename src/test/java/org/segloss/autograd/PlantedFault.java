@@ -15,7 +15,7 @@ import org.segloss.tensor.Tensor;
  * </ul>
  * Public so that the planted-error suites of other packages (nn, loss) can wrap their
  * package-private operations; it lives in this package because only here may it call the
- * protected forward and backward of another {@link MultiFunction}.
+ * protected forwardAll and backwardAll of another {@link MultiFunction}.
  */
 public final class PlantedFault extends MultiFunction {
     public enum Site { INPUT_GRADIENT, OUTPUT_GRADIENT, FORWARD_OUTPUT }
@@ -36,17 +36,17 @@ public final class PlantedFault extends MultiFunction {
     public String name() { return real.name() + " (planted)"; }
 
     @Override
-    protected Tensor[] forward(Ctx ctx, Tensor... in) {
-        Tensor[] out = real.forward(ctx, in);
+    protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
+        Tensor[] out = real.forwardAll(ctx, in);
         if (site == Site.FORWARD_OUTPUT) out[index] = out[index].mul(factor);
         return out;
     }
 
     @Override
-    protected Tensor[] backward(Ctx ctx, Tensor... g) {
+    protected Tensor[] backwardAll(Ctx ctx, Tensor... g) {
         Tensor[] gIn = g.clone();
         if (site == Site.OUTPUT_GRADIENT && gIn[index] != null) gIn[index] = gIn[index].mul(factor);
-        Tensor[] out = real.backward(ctx, gIn);
+        Tensor[] out = real.backwardAll(ctx, gIn);
         if (site == Site.INPUT_GRADIENT && out[index] != null) out[index] = out[index].mul(factor);
         return out;
     }

@@ -133,12 +133,12 @@ class PlantedPrimitiveErrorTest {
             this.s = (float) s;
         }
         @Override public String name() { return "Softmax"; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].softmax(axis);
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor y = ctx.saved(0);
             return new Tensor[] {y.mul(g.sub(g.mul(y).sum(new int[] {axis}, true).mul(s)))};
         }
@@ -153,12 +153,12 @@ class PlantedPrimitiveErrorTest {
             this.s = (float) s;
         }
         @Override public String name() { return "LogSoftmax"; }
-        protected Tensor forward1(Ctx ctx, Tensor... in) {
+        protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor y = in[0].logSoftmax(axis);
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward1(Ctx ctx, Tensor g) {
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
             Tensor y = ctx.saved(0);
             return new Tensor[] {g.sub(y.exp().mul(g.sum(new int[] {axis}, true).mul(s)))};
         }
@@ -175,18 +175,18 @@ class PlantedPrimitiveErrorTest {
         }
         private Primitives.Where pick(Shape s) { return s.equals(smallShape) ? small : large; }
         @Override public String name() { return "Where"; }
-        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) { return pick(in[0].shape()).forward(ctx, in); }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return pick(g[0].shape()).backward(ctx, g); }
+        @Override protected Tensor[] forwardAll(Ctx ctx, Tensor... in) { return pick(in[0].shape()).forwardAll(ctx, in); }
+        @Override protected Tensor[] backwardAll(Ctx ctx, Tensor... g) { return pick(g[0].shape()).backwardAll(ctx, g); }
     }
 
     /** BroadcastTo [1, n] -> [3, n]. */
     private static final class SizedBroadcast extends MultiFunction {
         @Override public String name() { return "BroadcastTo"; }
-        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) {
-            return new Primitives.BroadcastTo(Shape.of(3, in[0].dim(1))).forward(ctx, in);
+        @Override protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
+            return new Primitives.BroadcastTo(Shape.of(3, in[0].dim(1))).forwardAll(ctx, in);
         }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) {
-            return new Primitives.BroadcastTo(g[0].shape()).backward(ctx, g);
+        @Override protected Tensor[] backwardAll(Ctx ctx, Tensor... g) {
+            return new Primitives.BroadcastTo(g[0].shape()).backwardAll(ctx, g);
         }
     }
 
@@ -199,8 +199,8 @@ class PlantedPrimitiveErrorTest {
         }
         private Primitives.Gather pick(int width) { return width == SMALL[1] ? small : large; }
         @Override public String name() { return "Gather"; }
-        @Override protected Tensor[] forward(Ctx ctx, Tensor... in) { return pick(in[0].dim(1)).forward(ctx, in); }
-        @Override protected Tensor[] backward(Ctx ctx, Tensor... g) { return pick(g[0].dim(1)).backward(ctx, g); }
+        @Override protected Tensor[] forwardAll(Ctx ctx, Tensor... in) { return pick(in[0].dim(1)).forwardAll(ctx, in); }
+        @Override protected Tensor[] backwardAll(Ctx ctx, Tensor... g) { return pick(g[0].dim(1)).backwardAll(ctx, g); }
     }
 
     @Test

@@ -218,4 +218,19 @@ class FocalLossTest {
                 () -> FocalLoss.create().forward(Var.constant(Tensor.zeros(2, 1, 2, 2)), LabelTensor.zeros(2, 2, 2)));
         assertTrue(e.getMessage().contains("SOFTMAX needs >= 2 channels"), e.getMessage());
     }
+
+    /**
+     * Equal logits of any magnitude give p = 1/3 on each of 3 classes: ℓ = (1 - 1/3)^γ · ln 3 on
+     * the true channel, 0 on the others, and the mean over all B·C·spatial elements divides by 3
+     * (double reference). The softmax focal loss takes log p from log-softmax, which computed
+     * x - (m + log s) before and gave 0 at 1e8.
+     */
+    @Test
+    void softmaxEqualLogitsOfAnyMagnitude() {
+        LabelTensor y = LabelTensor.of(new int[] {0, 1, 2, 1}, 1, 2, 2);
+        float want = (float) (Math.pow(2.0 / 3, 2) * Math.log(3) / 3);
+        for (float c : new float[] {1e4f, -1e4f, 1e6f, -1e6f, 1e8f, -1e8f, Float.MAX_VALUE, -Float.MAX_VALUE}) {
+            assertEquals(want, value(FocalLoss.create(), Tensor.full(c, 1, 3, 2, 2), y), 1e-6f, "logits " + c);
+        }
+    }
 }

@@ -12,22 +12,22 @@ import org.junit.jupiter.api.Test;
 import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
 import org.segloss.loss.GeneralizedWassersteinDiceLoss.Weighting;
-import org.segloss.loss.SoftmaxRegionStatsTest.Case;
+import org.segloss.loss.RegionStatisticsTest.Case;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
- * The fused GWDL path (SOFTMAX + label map: {@link SoftmaxConfusionSums}, then small ops on
+ * The fused GWDL path (SOFTMAX + label map: {@link RegionStatistics.ConfusionSums}, then small ops on
  * {@code [B, C, C]}) against the composed path it replaces (activation NONE over the graph's own
  * softmax, with the label map and with the one-hot target), and the primitive itself.
  */
 class GeneralizedWassersteinDiceLossFusedTest {
-    static final int IGNORE = SoftmaxRegionStatsTest.IGNORE;
+    static final int IGNORE = RegionStatisticsTest.IGNORE;
 
-    /** The cases of SoftmaxRegionStatsTest plus ones where classes are absent (labels from {0, C-1} only, or one class). */
+    /** The cases of RegionStatisticsTest plus ones where classes are absent (labels from {0, C-1} only, or one class). */
     static List<Case> cases() {
-        List<Case> out = new ArrayList<>(SoftmaxRegionStatsTest.cases());
+        List<Case> out = new ArrayList<>(RegionStatisticsTest.cases());
         SplittableRandom r = new SplittableRandom(5);
         int[][] shapes = {{2, 4, 9, 300}, {3, 3, 5, 5, 5}};
         for (int[] s : shapes) {
@@ -103,7 +103,7 @@ class GeneralizedWassersteinDiceLossFusedTest {
     @Test
     void sumsMatchSoftmaxAndOneHot() {
         for (Case k : cases()) {
-            Tensor s = SoftmaxConfusionSums.of(Var.constant(k.x()), k.labels(), IGNORE).value();
+            Tensor s = RegionStatistics.confusionSums(Var.constant(k.x()), k.labels(), IGNORE).value();
             int b = k.x().dim(0), c = k.c(), sp = k.x().size() / (b * c);
             Tensor p = k.x().softmax(1);
             for (int bi = 0; bi < b; bi++) {
@@ -124,7 +124,7 @@ class GeneralizedWassersteinDiceLossFusedTest {
         LabelTensor lab = LabelTensor.randomLabels(4, 3, 2, 4, 5);
         Tensor w = Tensor.uniform(6, -1f, 1f, 2, 3, 3);
         for (int ignore : new int[] {SegmentationLoss.NO_IGNORE, 2}) {   // label 2 ignored in the second run
-            GradCheck.Report r = GradCheck.check(v -> SoftmaxConfusionSums.of(v[0], lab, ignore).mul(w), x);
+            GradCheck.Report r = GradCheck.check(v -> RegionStatistics.confusionSums(v[0], lab, ignore).mul(w), x);
             assertTrue(r.passed(), r.toString());
         }
     }
@@ -139,7 +139,7 @@ class GeneralizedWassersteinDiceLossFusedTest {
             for (int t = 0; t < 2; t++) {
                 Parallel.setThreads(threads[t]);
                 Var x = Var.param(k.x().copy());
-                Var s = SoftmaxConfusionSums.of(x, k.labels(), IGNORE);
+                Var s = RegionStatistics.confusionSums(x, k.labels(), IGNORE);
                 s.mul(Tensor.randn(9, s.shape().dims())).sum().backward();
                 f[t] = s.value().toArray();
                 g[t] = x.grad().toArray();
@@ -155,6 +155,6 @@ class GeneralizedWassersteinDiceLossFusedTest {
     void rejectsMismatchedLabels() {
         Tensor x = Tensor.randn(1, 2, 3, 4, 5);
         LabelTensor lab = LabelTensor.randomLabels(2, 3, 2, 4, 4);
-        assertThrows(IllegalArgumentException.class, () -> SoftmaxConfusionSums.of(Var.constant(x), lab, IGNORE));
+        assertThrows(IllegalArgumentException.class, () -> RegionStatistics.confusionSums(Var.constant(x), lab, IGNORE));
     }
 }

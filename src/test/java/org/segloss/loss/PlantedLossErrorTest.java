@@ -11,6 +11,8 @@ import org.segloss.autograd.PlantedErrors;
 import org.segloss.autograd.PlantedFault;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -19,8 +21,8 @@ import org.segloss.tensor.Tensor;
  * confusion sums, and the fused softmax region statistics of the Dice family (one plant per
  * output's term: intersection I, prediction sum P, squares Q; label-map and tensor targets). Each
  * is caught by the gradient check that this package's tests run on that operation
- * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GwdlTest},
- * {@link GwdlFusedTest}, {@link SoftmaxRegionStatsTest}).
+ * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GeneralizedWassersteinDiceLossTest},
+ * {@link GeneralizedWassersteinDiceLossFusedTest}, {@link RegionStatisticsTest}).
  */
 class PlantedLossErrorTest {
 
@@ -106,7 +108,7 @@ class PlantedLossErrorTest {
         LabelTensor lab = LabelTensor.randomLabels(4, 3, 2, 4, 5);
         for (int ignore : new int[] {SegmentationLoss.NO_IGNORE, 2}) {
             add(plants, "GWDL softmax confusion sums" + (ignore == 2 ? " (label 2 ignored)" : ""), "dlogits",
-                    () -> new SoftmaxConfusionSums(lab, ignore), PlantedFault.Site.INPUT_GRADIENT, 0,
+                    () -> new RegionStatistics.ConfusionSums(lab, ignore), PlantedFault.Site.INPUT_GRADIENT, 0,
                     gradCheck("GradCheck (GwdlFusedTest)", GradCheck.DEFAULTS, xs));
         }
 
@@ -116,11 +118,11 @@ class PlantedLossErrorTest {
         for (int i = 0; i < mk.length; i++) mk[i] = mk[i] < 0.3f ? 0f : 1f;
         Tensor mask = Tensor.wrap(mk, 2, 1, 4, 5);
         String[] terms = {"intersection term (dI)", "prediction-sum term (dP)", "squares term (dQ)"};
-        PlantedErrors.Detector stats = gradCheck("GradCheck (SoftmaxRegionStatsTest)", GradCheck.DEFAULTS, xs, 3);
+        PlantedErrors.Detector stats = gradCheck("GradCheck (RegionStatisticsTest)", GradCheck.DEFAULTS, xs, 3);
         for (int o = 0; o < 3; o++) {
-            add(plants, "softmax region statistics, label map", terms[o], () -> new SoftmaxRegionStats(lab, 2, mask, true, true),
+            add(plants, "softmax region statistics, label map", terms[o], () -> new RegionStatistics.FusedSums(Terms.labels(lab, 2).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES)),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
-            add(plants, "softmax region statistics, tensor target", terms[o], () -> new SoftmaxRegionStats(g, mask, true, true),
+            add(plants, "softmax region statistics, tensor target", terms[o], () -> new RegionStatistics.FusedSums(Terms.weightedBy(g).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES)),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
         }
 

@@ -26,6 +26,7 @@ import org.segloss.io.NiftiImage;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.kernel.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -67,11 +68,8 @@ final class PredictCommand implements Callable<Integer> {
             + " component, on the input grid; the probabilities stay as predicted). Default: ${DEFAULT-VALUE}.")
     Postprocess postprocess = Postprocess.none;
 
-    @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores).")
-    Integer threads;
-
-    @Option(names = "--no-progress", description = "No progress bar.")
-    boolean noProgress;
+    @Mixin
+    ExecutionOptions execution = new ExecutionOptions();
 
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
@@ -84,7 +82,9 @@ final class PredictCommand implements Callable<Integer> {
         Predictor.Loaded trained;
         List<InputCase> cases;
         try {
-            if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+            if (execution.threads != null && execution.threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1, got " + execution.threads);
+            }
             if (!Files.isRegularFile(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such file");
             trained = Predictor.load(checkpoint);
             int channels = trained.preprocessing().channels().size();
@@ -100,12 +100,12 @@ final class PredictCommand implements Callable<Integer> {
             return 2;
         }
         int threadsBefore = Parallel.threads();
-        if (threads != null) Parallel.setThreads(threads);
+        if (execution.threads != null) Parallel.setThreads(execution.threads);
         try {
             Files.createDirectories(out);
             Predictor predictor = new Predictor(trained, !noMirroring);
             int channels = trained.preprocessing().channels().size();
-            ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("predict").setInitialMax(cases.size())
+            ProgressBar bar = execution.noProgress ? null : new ProgressBarBuilder().setTaskName("predict").setInitialMax(cases.size())
                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setConsumer(new ConsoleProgressBarConsumer(errStream))
                     .build();
             try {

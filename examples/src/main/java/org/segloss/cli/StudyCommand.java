@@ -31,16 +31,13 @@ import org.segloss.examples.train.RunConfig;
 import org.segloss.examples.train.RunConfig.LossSpec;
 import org.segloss.examples.train.RunConfig.ModelSpec;
 import org.segloss.examples.train.RunConfig.SamplerSpec;
-import org.segloss.examples.train.RunConfig.TrainingSchedule;
 import org.segloss.examples.train.RunConfig.ValidationSpec;
 import org.segloss.examples.unet.MniAtlas;
-import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
-import org.segloss.examples.unet.SegmentationDataset;
 import org.segloss.examples.unet.TrainingData;
-import org.segloss.examples.unet.UNet3d;
 import org.segloss.util.OutputFolder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -70,14 +67,6 @@ final class StudyCommand implements Callable<Integer> {
             + " ${DEFAULT-VALUE}.")
     String data = "phantom,phantom-hard";
 
-    @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all (default: 0),"
-            + " as segloss train; the same for every folder of --data.")
-    String fold;
-
-    @Option(names = "--spacing", paramLabel = "X,Y,Z", description = "DIR: target voxel size in mm (default: the median spacing of"
-            + " each folder), as segloss train.")
-    String spacing;
-
     @Option(names = "--losses", description = "Comma-separated losses (NAME or NAME:KEY=VALUE,... as in segloss losses; an item"
             + " KEY=VALUE without ':' continues the options of the loss before it), or 'all': every loss of segloss losses but"
             + " overlap and focal-positive (terms of left-atrium that do not train alone); lovasz-softmax always fine-tunes after"
@@ -91,53 +80,14 @@ final class StudyCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "First seed (default: ${DEFAULT-VALUE}, that of segloss train).")
     long seed = 2026;
 
-    @Option(names = "--epochs", description = "Epochs per run (default: ${DEFAULT-VALUE}).")
-    int epochs = 10;
+    @Mixin
+    TrainingOptions training = new TrainingOptions();
 
-    @Option(names = "--steps-per-epoch", description = "Optimizer steps per epoch (default: ${DEFAULT-VALUE}).")
-    int stepsPerEpoch = 100;
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
 
-    @Option(names = "--patch", description = "Side of the training patches (default: ${DEFAULT-VALUE}).")
-    int patch = 32;
-
-    @Option(names = "--batch", description = "Patches per step (default: ${DEFAULT-VALUE}).")
-    int batch = 2;
-
-    @Option(names = "--foreground-share", description = "Share of patches centred on foreground (default: 1/3).")
-    double foregroundShare = PatchSampler.DEFAULT_FOREGROUND_SHARE;
-
-    @Option(names = "--lr", description = "Initial learning rate of AdamW (default: ${DEFAULT-VALUE}).")
-    float lr = 3e-3f;
-
-    @Option(names = "--depth", description = "U-Net levels (default: ${DEFAULT-VALUE}).")
-    int depth = UNet3d.DEFAULT_DEPTH;
-
-    @Option(names = "--base-channels", description = "Channels of the first level (default: ${DEFAULT-VALUE}).")
-    int baseChannels = UNet3d.DEFAULT_BASE_CHANNELS;
-
-    @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
-    Integer valWindow;
-
-    @Option(names = "--volume-size", description = "phantom, phantom-hard: side of the volumes (default: "
-            + TrainCommand.DEFAULT_VOLUME_SIZE + ").")
-    Integer volumeSize;
-
-    @Option(names = "--train-volumes", description = "phantom, phantom-hard: training volumes (default: " + TrainCommand.DEFAULT_TRAIN_VOLUMES
-            + ").")
-    Integer trainVolumes;
-
-    @Option(names = "--val-volumes", description = "phantom, phantom-hard: validation volumes (default: " + TrainCommand.DEFAULT_VAL_VOLUMES
-            + ").")
-    Integer valVolumes;
-
-    @Option(names = "--mni-dir", description = "mni: directory with ch2.nii.gz, aal.nii.gz, aal.nii.txt (default: ${DEFAULT-VALUE}).")
-    Path mniDir = MniAtlas.DEFAULT_DIR;
-
-    @Option(names = "--mni-downsample", description = "mni: 1 or 2 (default: " + TrainCommand.DEFAULT_MNI_DOWNSAMPLE + ").")
-    Integer mniDownsample;
-
-    @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores); results do not depend on it.")
-    Integer threads;
+    @Mixin
+    ExecutionOptions execution = new ExecutionOptions();
 
     @Option(names = "--out", description = "The study's folder (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "study");
@@ -146,13 +96,10 @@ final class StudyCommand implements Callable<Integer> {
             + " --array=0-(N-1) and $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; Kubernetes: $JOB_COMPLETION_INDEX/N).")
     String shard;
 
-    @Option(names = "--no-progress", description = "No progress bar.")
-    boolean noProgress;
-
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
     /** The losses by name; tests replace it to plant a diverging or failing loss. */
-    StudyRunner.LossSource lossSource = (spec, classes) -> studyLoss(spec, classes, epochs);
+    StudyRunner.LossSource lossSource = (spec, classes) -> studyLoss(spec, classes, training.epochs);
     /** The data set folders of --data by data name (set by {@link #call}). */
     private Map<String, Path> folders = Map.of();
 
@@ -211,23 +158,24 @@ final class StudyCommand implements Callable<Integer> {
             List<String> dataList = dataList(data, folders);
             List<String> lossList = lossList(losses);
             check(seeds >= 1, "--seeds " + seeds + ": must be >= 1");
-            check(!folders.isEmpty() || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR (a data set"
+            check(!folders.isEmpty() || !dataOptions.folderOptionsGiven(), "--fold and --spacing are options of --data DIR (a data set"
                     + " folder), not of --data " + data);
             boolean phantoms = dataList.contains("phantom") || dataList.contains("phantom-hard"), mni = dataList.contains("mni");
-            check(phantoms || (volumeSize == null && trainVolumes == null && valVolumes == null),
+            check(phantoms || !dataOptions.phantomOptionsGiven(),
                     "--volume-size, --train-volumes and --val-volumes are options of the phantom data sets, not of --data " + data);
-            check(mni || (mniDownsample == null && MniAtlas.DEFAULT_DIR.equals(mniDir)), "--mni-dir and --mni-downsample are options of"
+            check(mni || !dataOptions.mniOptionsGiven(), "--mni-dir and --mni-downsample are options of"
                     + " --data mni, not of --data " + data);
-            int size = or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE), down = or(mniDownsample, TrainCommand.DEFAULT_MNI_DOWNSAMPLE);
+            int size = dataOptions.volumeSizeOrDefault(), down = dataOptions.mniDownsampleOrDefault();
             check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size " + size + ": must be in [" + Phantoms.MIN_SIZE
                     + ", " + Phantoms.MAX_SIZE + "]");
-            check(or(trainVolumes, 1) > 0 && or(valVolumes, 1) > 0, "--train-volumes and --val-volumes must be > 0");
+            check(dataOptions.trainVolumesOrDefault() > 0 && dataOptions.valVolumesOrDefault() > 0,
+                    "--train-volumes and --val-volumes must be > 0");
             check(down == 1 || down == 2, "--mni-downsample " + down + ": must be 1 or 2");
-            ModelSpec model = new ModelSpec(depth, baseChannels, false);
-            SamplerSpec sampler = new SamplerSpec(patch, batch, foregroundShare);
-            ValidationSpec validation = new ValidationSpec(valWindow, org.segloss.examples.train.Postprocess.none);
-            RunConfig.checkSizes(model, sampler, validation, threads);
-            settings = new StudyRunner.Settings(model, new TrainingSchedule(epochs, stepsPerEpoch, lr), sampler, validation, threads);
+            ModelSpec model = training.model(false);
+            SamplerSpec sampler = training.sampler();
+            ValidationSpec validation = training.validation(org.segloss.examples.train.Postprocess.none);
+            RunConfig.checkSizes(model, sampler, validation, execution.threads);
+            settings = new StudyRunner.Settings(model, training.schedule(), sampler, validation, execution.threads);
             // every loss must build for every data set before the first run
             Map<String, String> canonical = new HashMap<>();
             for (String d : dataList) {
@@ -241,22 +189,22 @@ final class StudyCommand implements Callable<Integer> {
                     String before = canonical.put(d + "\u0000" + id, l);
                     check(before == null, "--losses lists one loss twice: '" + before + "' and '" + l + "' are both " + id);
                 }
-                if (d.equals("mni")) SegmentationDataset.mni(mniDir, down);      // the atlas is there (message with the install command)
+                if (d.equals("mni")) dataOptions.mni();      // the atlas is there (message with the install command)
             }
             for (Map.Entry<String, Path> f : folders.entrySet()) {
                 try {      // the fold exists (cheap); the volumes are read when the folder's first run starts
                     org.segloss.examples.data.Folds.select(f.getValue(), DatasetFolder.open(f.getValue()).trainingIds(),
-                            fold == null ? "0" : fold);
+                            dataOptions.foldOrDefault());
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("--fold '" + (fold == null ? "0" : fold) + "' of --data folder " + f.getValue()
+                    throw new IllegalArgumentException("--fold '" + dataOptions.foldOrDefault() + "' of --data folder " + f.getValue()
                             + ": " + e.getMessage(), e);
                 }
             }
-            if (spacing != null) {
+            if (dataOptions.spacing != null) {
                 try {
-                    org.segloss.examples.data.Preprocessing.parseSpacingXyz(spacing);
+                    org.segloss.examples.data.Preprocessing.parseSpacingXyz(dataOptions.spacing);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("--spacing '" + spacing + "': " + e.getMessage(), e);
+                    throw new IllegalArgumentException("--spacing '" + dataOptions.spacing + "': " + e.getMessage(), e);
                 }
             }
             plan = new StudyPlan(dataList, lossList, StudyPlan.seeds(seed, seeds), settings(dataList, lossList, size, down));
@@ -314,28 +262,28 @@ final class StudyCommand implements Callable<Integer> {
     /** The recorded settings: what makes two runs of one (data, loss, seed) the same run. */
     Map<String, String> settings(List<String> dataList, List<String> lossList, int size, int down) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("epochs", Integer.toString(epochs));
-        m.put("steps-per-epoch", Integer.toString(stepsPerEpoch));
-        m.put("patch", Integer.toString(patch));
-        m.put("batch", Integer.toString(batch));
-        m.put("foreground-share", Double.toString(foregroundShare));
-        m.put("lr", Float.toString(lr));
-        m.put("depth", Integer.toString(depth));
-        m.put("base-channels", Integer.toString(baseChannels));
-        m.put("val-window", valWindow == null ? "patch" : Integer.toString(valWindow));
+        m.put("epochs", Integer.toString(training.epochs));
+        m.put("steps-per-epoch", Integer.toString(training.stepsPerEpoch));
+        m.put("patch", Integer.toString(training.patch));
+        m.put("batch", Integer.toString(training.batch));
+        m.put("foreground-share", Double.toString(training.foregroundShare));
+        m.put("lr", Float.toString(training.lr));
+        m.put("depth", Integer.toString(training.depth));
+        m.put("base-channels", Integer.toString(training.baseChannels));
+        m.put("val-window", training.valWindow == null ? "patch" : Integer.toString(training.valWindow));
         if (dataList.contains("phantom") || dataList.contains("phantom-hard")) {
             m.put("volume-size", Integer.toString(size));
-            m.put("train-volumes", Integer.toString(or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES)));
-            m.put("val-volumes", Integer.toString(or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES)));
+            m.put("train-volumes", Integer.toString(dataOptions.trainVolumesOrDefault()));
+            m.put("val-volumes", Integer.toString(dataOptions.valVolumesOrDefault()));
         }
         if (dataList.contains("mni")) m.put("mni-downsample", Integer.toString(down));
         for (String l : lossList) {
             String name = LossCatalog.parse(l, List.of()).name(), start = FINE_TUNED.get(name);
-            if (start != null) m.put("fine-tune " + name, start + " for epochs 1-" + epochs / 2 + ", then " + name);
+            if (start != null) m.put("fine-tune " + name, start + " for epochs 1-" + training.epochs / 2 + ", then " + name);
         }
         if (!folders.isEmpty()) {
-            m.put("fold", fold == null ? "0" : fold);
-            m.put("spacing", spacing == null ? "median" : spacing);
+            m.put("fold", dataOptions.foldOrDefault());
+            m.put("spacing", dataOptions.spacing == null ? "median" : dataOptions.spacing);
             for (Map.Entry<String, Path> f : folders.entrySet()) m.put("data-dir " + f.getKey(), f.getValue().toString());
         }
         return m;
@@ -348,16 +296,11 @@ final class StudyCommand implements Callable<Integer> {
      */
     TrainingData dataset(String name, long runSeed) throws IOException {
         Path dir = folders.get(name);
-        if (dir != null) {
-            ModelSpec m = new ModelSpec(depth, baseChannels, false);
-            return FolderTrainingData.load(dir, fold == null ? "0" : fold, spacing, patch, new ValidationSpec(valWindow,
-                    org.segloss.examples.train.Postprocess.none).windowFor(patch), m.divisor());
-        }
+        if (dir != null) return dataOptions.folder(dir, training);
         return switch (name) {
-            case "phantom", "phantom-hard" -> SegmentationDataset.phantoms(runSeed, or(volumeSize, TrainCommand.DEFAULT_VOLUME_SIZE),
-                    or(trainVolumes, TrainCommand.DEFAULT_TRAIN_VOLUMES), or(valVolumes, TrainCommand.DEFAULT_VAL_VOLUMES),
-                    name.equals("phantom") ? Phantoms.Preset.DEFAULT : Phantoms.Preset.HARD);
-            case "mni" -> SegmentationDataset.mni(mniDir, or(mniDownsample, TrainCommand.DEFAULT_MNI_DOWNSAMPLE));
+            case "phantom", "phantom-hard" -> dataOptions.phantoms(runSeed, name.equals("phantom") ? Phantoms.Preset.DEFAULT
+                    : Phantoms.Preset.HARD);
+            case "mni" -> dataOptions.mni();
             default -> throw new IllegalArgumentException("unknown data set '" + name + "'");
         };
     }
@@ -468,10 +411,6 @@ final class StudyCommand implements Callable<Integer> {
         if (!ok) throw new IllegalArgumentException(message);
     }
 
-    private static int or(Integer v, int dflt) {
-        return v == null ? dflt : v;
-    }
-
     /** One progress bar across the shard's runs (optimizer steps, with ETA) and a line per finished run. */
     private final class Progress implements StudyRunner.Listener {
         private final StudyPlan plan;
@@ -490,7 +429,7 @@ final class StudyCommand implements Callable<Integer> {
             outStream.printf(Locale.ROOT, "segloss study: %d runs (%d data sets x %d seeds x %d losses); shard %s holds %d, %d finished"
                             + " already, %d to run; budget: %s; into %s%n", planned, plan.data().size(), plan.seeds().size(),
                     plan.losses().size(), share, inShard, inShard - toRun, toRun, plan.budget(), out);
-            if (!noProgress && toRun > 0) {
+            if (!execution.noProgress && toRun > 0) {
                 bar = new ProgressBarBuilder().setTaskName("study").setInitialMax(totalSteps).setStyle(ProgressBarStyle.ASCII)
                         .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
             }

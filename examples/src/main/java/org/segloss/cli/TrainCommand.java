@@ -30,12 +30,11 @@ import org.segloss.examples.train.Trainer;
 import org.segloss.examples.train.TrainingListener;
 import org.segloss.examples.train.Validation;
 import org.segloss.examples.unet.MniAtlas;
-import org.segloss.examples.unet.PatchSampler;
 import org.segloss.examples.unet.Phantoms;
 import org.segloss.examples.unet.SegmentationDataset;
 import org.segloss.examples.unet.TrainingData;
-import org.segloss.examples.unet.UNet3d;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,21 +64,11 @@ import picocli.CommandLine.Option;
         description = "Trains the tiny 3-D U-Net (phantoms, the MNI atlas or a data set folder), validates every epoch (Dice, IoU, HD95, ASSD) and"
                 + " writes metrics.csv, a checkpoint, PNGs and the validation prediction as NIfTI into --out.")
 final class TrainCommand implements Callable<Integer> {
-    static final int DEFAULT_VOLUME_SIZE = 64, DEFAULT_TRAIN_VOLUMES = 4, DEFAULT_VAL_VOLUMES = 2, DEFAULT_MNI_DOWNSAMPLE = 1;
-
     @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), phantom-hard (the preset with"
             + " a cluster of small lesions of varied size, about 1 : 8,000 of the volume, lower contrast, less noise), mni"
             + " (Colin27 T1 + AAL deep grey matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2"
             + " raw folder (dataset.json, imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
-
-    @Option(names = "--fold", description = "DIR: fold K of the 5-fold split (nnU-Net's, or DIR/splits_final.json), or all"
-            + " (default: 0).")
-    String fold;
-
-    @Option(names = "--spacing", paramLabel = "X,Y,Z", description = "DIR: target voxel size in mm (default: the median spacing of"
-            + " the training cases).")
-    String spacing;
 
     @Option(names = "--loss", description = "Loss NAME or 'NAME:KEY=VALUE,...'; every name and option: segloss losses."
             + " Default: ${DEFAULT-VALUE}.")
@@ -88,64 +77,25 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--loss-option", paramLabel = "KEY=VALUE", description = "An option of the loss, repeatable (see segloss losses).")
     List<String> lossOptions = new ArrayList<>();
 
-    @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs = 10;
-
-    @Option(names = "--steps-per-epoch", description = "Optimizer steps per epoch (default: ${DEFAULT-VALUE}).")
-    int stepsPerEpoch = 100;
-
-    @Option(names = "--patch", description = "Side of the training patches, a multiple of 2^(depth-1), 4 at depth 3 (default: ${DEFAULT-VALUE}).")
-    int patch = 32;
-
-    @Option(names = "--batch", description = "Patches per step (default: ${DEFAULT-VALUE}).")
-    int batch = 2;
-
-    @Option(names = "--foreground-share", description = "Share of patches centred on a voxel of a foreground class, the class drawn"
-            + " uniformly among those present (nnU-Net's oversampling; default: 1/3).")
-    double foregroundShare = PatchSampler.DEFAULT_FOREGROUND_SHARE;
-
-    @Option(names = "--lr", description = "Initial learning rate of AdamW (default: ${DEFAULT-VALUE}).")
-    float lr = 3e-3f;
-
     @Option(names = "--seed", description = "Seed of data, sampler and initialisation (default: ${DEFAULT-VALUE}).")
     long seed = 2026;
 
-    @Option(names = "--threads", description = "Threads for parallel kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    TrainingOptions training = new TrainingOptions();
+
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
+
+    @Mixin
+    ExecutionOptions execution = new ExecutionOptions();
 
     @Option(names = "--out", description = "Output directory: metrics.csv, checkpoint, PNGs, NIfTI (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "train");
-
-    @Option(names = "--volume-size", description = "phantom, phantom-hard: side of the volumes (default: " + DEFAULT_VOLUME_SIZE + ").")
-    Integer volumeSize;
-
-    @Option(names = "--train-volumes", description = "phantom, phantom-hard: training volumes (default: " + DEFAULT_TRAIN_VOLUMES + ").")
-    Integer trainVolumes;
-
-    @Option(names = "--val-volumes", description = "phantom, phantom-hard: validation volumes (default: " + DEFAULT_VAL_VOLUMES + ").")
-    Integer valVolumes;
-
-    @Option(names = "--mni-dir", description = "mni: directory with ch2.nii.gz, aal.nii.gz, aal.nii.txt (default: ${DEFAULT-VALUE}).")
-    Path mniDir = MniAtlas.DEFAULT_DIR;
-
-    @Option(names = "--mni-downsample", description = "mni: 1 (1 mm voxels) or 2 (2 mm, 8 times fewer) (default: " + DEFAULT_MNI_DOWNSAMPLE
-            + ").")
-    Integer mniDownsample;
-
-    @Option(names = "--val-window", description = "Sliding-window side for validation; 0 = whole volume (default: the patch size).")
-    Integer valWindow;
 
     @Option(names = "--postprocess", description = "Validation post-processing: none or largest_component (keep each class's largest"
             + " 6-connected component; right for one-piece structures such as the MNI nuclei, wrong for the phantoms' several lesions)."
             + " Default: ${DEFAULT-VALUE}.")
     Postprocess postprocess = Postprocess.none;
-
-    @Option(names = "--depth", description = "U-Net levels (default: ${DEFAULT-VALUE}); patches and windows must be multiples of"
-            + " 2^(depth-1).")
-    int depth = UNet3d.DEFAULT_DEPTH;
-
-    @Option(names = "--base-channels", description = "Channels of the first level, doubled per level (default: ${DEFAULT-VALUE}).")
-    int baseChannels = UNet3d.DEFAULT_BASE_CHANNELS;
 
     @Option(names = "--deep-supervision", description = "Train with deep-supervision heads, nnU-Net's weights (1, 1/2, ..., 0,"
             + " normalised; the lowest resolution gets 0, so it needs --depth >= 4).")
@@ -157,9 +107,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stop-after-epoch", description = "Stop after this epoch (checkpoint written; continue with --resume).")
     Integer stopAfterEpoch;
 
-    @Option(names = "--no-progress", description = "No progress bar.")
-    boolean noProgress;
-
     PrintStream outStream = System.out;
     PrintStream errStream = System.err;
 
@@ -169,13 +116,13 @@ final class TrainCommand implements Callable<Integer> {
         Trainer trainer;
         try {
             LossCatalog.Built lossFn = LossCatalog.build(LossCatalog.parse(loss, lossOptions), classesOf(data));
-            TrainingSchedule schedule = new TrainingSchedule(epochs, stepsPerEpoch, lr);
-            SamplerSpec sampler = new SamplerSpec(patch, batch, foregroundShare);
-            ModelSpec model = new ModelSpec(depth, baseChannels, deepSupervision);
-            ValidationSpec validation = new ValidationSpec(valWindow, postprocess);
-            RunConfig.checkSizes(model, sampler, validation, threads);
+            TrainingSchedule schedule = training.schedule();
+            SamplerSpec sampler = training.sampler();
+            ModelSpec model = training.model(deepSupervision);
+            ValidationSpec validation = training.validation(postprocess);
+            RunConfig.checkSizes(model, sampler, validation, execution.threads);
             config = new RunConfig(dataset(), model, new LossSpec(lossFn.canonical(), lossFn), schedule, sampler, validation, seed,
-                    threads, out);
+                    execution.threads, out);
             trainer = new Trainer(config).listener(new Printer(config));
             if (stopAfterEpoch != null) trainer.stopAfterEpoch(stopAfterEpoch);
         } catch (IllegalArgumentException | FileNotFoundException e) {
@@ -191,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path ckpt = out.resolve(RunOutputs.CHECKPOINT_FILE);
         switch (result.status()) {
-            case ALREADY_DONE -> outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, epochs);
+            case ALREADY_DONE -> outStream.printf(Locale.ROOT, "%s: the run finished all %d epochs; nothing to do%n", ckpt, training.epochs);
             case DIVERGED -> {
                 RunResult.Divergence d = result.divergence();
                 if (d.cause() == RunResult.Divergence.Cause.LOSS) {
@@ -203,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
                 return 1;
             }
             case STOPPED -> outStream.printf(Locale.ROOT, "stopped after epoch %d of %d (--stop-after-epoch); continue with --resume%n",
-                    result.last().epoch(), epochs);
+                    result.last().epoch(), training.epochs);
             case COMPLETED -> outStream.printf(Locale.ROOT, "done in %.1f s; in %s: %s, %s, %s, %s, %s (with %s, %s)%n", result.seconds(),
                     out, RunOutputs.METRICS_FILE, RunOutputs.CHECKPOINT_FILE, RunOutputs.CURVES_FILE, RunOutputs.OVERLAY_FILE,
                     RunOutputs.PREDICTION_NIFTI, RunOutputs.IMAGE_NIFTI, RunOutputs.TRUTH_NIFTI);
@@ -238,7 +185,7 @@ final class TrainCommand implements Callable<Integer> {
             int window = config.validationWindow();
             outStream.printf(Locale.ROOT, "segloss train: %s, loss %s, %d epochs x %d steps, batch %d of %d^3, lr %.2e,"
                             + " seed %d, %d threads, %,d parameters%s, validation %s%n",
-                    config.data().description(), config.loss().loss().name(), epochs, stepsPerEpoch, batch, patch, lr, seed,
+                    config.data().description(), config.loss().loss().name(), training.epochs, training.stepsPerEpoch, training.batch, training.patch, training.lr, seed,
                     s.threads(), s.parameters(), deepSupervision ? ", deep supervision over " + s.scales() + " scales" : "",
                     (window == 0 ? "whole volume" : "sliding window " + window + "^3, stride " + Math.max(1, window / 2))
                             + (postprocess == Postprocess.none ? "" : ", post-processing " + postprocess));
@@ -246,7 +193,7 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void onEpochStart(int epoch, int total, int steps) {
-            if (noProgress) return;
+            if (execution.noProgress) return;
             bar = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, total))
                     .setInitialMax(steps).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
                     .setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
@@ -304,10 +251,6 @@ final class TrainCommand implements Callable<Integer> {
         return Double.isInfinite(v) ? "inf" : String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static int or(Integer v, int dflt) {
-        return v == null ? dflt : v;
-    }
-
     private static void check(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
     }
@@ -338,29 +281,24 @@ final class TrainCommand implements Callable<Integer> {
         Phantoms.Preset preset = "phantom".equals(data) ? Phantoms.Preset.DEFAULT
                 : Phantoms.Preset.HARD.dataName().equals(data) ? Phantoms.Preset.HARD : null;
         boolean folder = !"mni".equals(data) && preset == null;
-        check(folder || (fold == null && spacing == null), "--fold and --spacing are options of --data DIR, not " + data);
+        check(folder || !dataOptions.folderOptionsGiven(), "--fold and --spacing are options of --data DIR, not " + data);
         if (folder) {
-            check(volumeSize == null && trainVolumes == null && valVolumes == null && mniDownsample == null
-                    && MniAtlas.DEFAULT_DIR.equals(mniDir), "--volume-size, --train-volumes, --val-volumes, --mni-dir and"
-                    + " --mni-downsample are options of --data phantom / mni, not of a data set folder");
-            ModelSpec m = new ModelSpec(depth, baseChannels, deepSupervision);
-            return FolderTrainingData.load(Path.of(data), fold == null ? "0" : fold, spacing, patch,
-                    new ValidationSpec(valWindow, postprocess).windowFor(patch), m.divisor());
+            check(!dataOptions.phantomOptionsGiven() && !dataOptions.mniOptionsGiven(), "--volume-size, --train-volumes, --val-volumes,"
+                    + " --mni-dir and --mni-downsample are options of --data phantom / mni, not of a data set folder");
+            return dataOptions.folder(Path.of(data), training);
         }
         if ("mni".equals(data)) {
-            check(volumeSize == null && trainVolumes == null && valVolumes == null,
+            check(!dataOptions.phantomOptionsGiven(),
                     "--volume-size, --train-volumes and --val-volumes are options of --data phantom, not mni");
-            int down = or(mniDownsample, DEFAULT_MNI_DOWNSAMPLE);
+            int down = dataOptions.mniDownsampleOrDefault();
             check(down == 1 || down == 2, "--mni-downsample must be 1 or 2, got " + down);
-            return SegmentationDataset.mni(mniDir, down);
+            return dataOptions.mni();
         }
-        check(mniDownsample == null && MniAtlas.DEFAULT_DIR.equals(mniDir), "--mni-dir and --mni-downsample are options of --data mni, not "
-                + data);
-        int size = or(volumeSize, DEFAULT_VOLUME_SIZE), nTrain = or(trainVolumes, DEFAULT_TRAIN_VOLUMES), nVal = or(valVolumes,
-                DEFAULT_VAL_VOLUMES);
+        check(!dataOptions.mniOptionsGiven(), "--mni-dir and --mni-downsample are options of --data mni, not " + data);
+        int size = dataOptions.volumeSizeOrDefault(), nTrain = dataOptions.trainVolumesOrDefault(), nVal = dataOptions.valVolumesOrDefault();
         check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size must be in [" + Phantoms.MIN_SIZE + ", "
                 + Phantoms.MAX_SIZE + "], got " + size);
         check(nTrain > 0 && nVal > 0, "--train-volumes and --val-volumes must be > 0, got " + nTrain + " and " + nVal);
-        return SegmentationDataset.phantoms(seed, size, nTrain, nVal, preset);
+        return dataOptions.phantoms(seed, preset);
     }
 }

@@ -108,7 +108,10 @@ public interface Kernels {
     /** out(k, j) = exp(x(k, j) - m_j) / sum_k' exp(x(k', j) - m_j), with m_j = max_k x(k, j). */
     void softmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
-    /** out(k, j) = x(k, j) - m_j - log(sum_k' exp(x(k', j) - m_j)). */
+    /**
+     * out(k, j) = (x(k, j) - m_j) - log(sum_k' exp(x(k', j) - m_j)), in that order: the max first,
+     * then log s (m_j + log s would round log s away at |m_j| >= 1e6).
+     */
     void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
     /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */

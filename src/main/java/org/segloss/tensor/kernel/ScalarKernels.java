@@ -156,8 +156,10 @@ public final class ScalarKernels implements Kernels {
             for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
             float s = 0f;
             for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * inner + j] - m);
-            float lse = m + (float) Math.log(s);
-            for (int k = 0; k < n; k++) out[outOff + k * inner + j] = x[xOff + k * inner + j] - lse;
+            // (x - m) - log s, never x - (m + log s): at |m| >= 1e6 the sum m + log s rounds
+            // log s away (1e8 + ln 3 == 1e8 in float), see spec/numerics.md
+            float logS = (float) Math.log(s);
+            for (int k = 0; k < n; k++) out[outOff + k * inner + j] = (x[xOff + k * inner + j] - m) - logS;
         }
     }
 

@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * README's "Benchmarks": SGEMM at 512^3 and 1024^3 runs at 80-87 % of the 258 GFLOP/s FMA peak
  * that {@code FmaPeakBench} measures on one Zen 5 core). The 128- and
  * 256-bit kernels use the same 4 x 4-vector shape (NR = 16 or 32); they exist for tests and for
- * CPUs without AVX-512.
+ * CPUs without AVX-512. The tile is {@link VectorKernels#packedTile}, written once: it takes its
+ * species from the {@link VectorKernels} instance it runs on, a JIT constant there (see that class).
  *
  * <p>Cache blocking for Zen 5 (48 KB L1d, 1 MB L2 per core): KC = 192 keeps the B micro-panel
  * (KC x 64 floats = 48 KB) in L1 while the A micro-panels stream from L2; MC = 384 makes the
@@ -61,27 +62,21 @@ final class VectorGemm {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
-    /** Same contract as {@link org.segloss.tensor.kernel.Kernels#gemm}, at a vector width in bits. */
-    static void gemm(int bits, boolean transA, boolean transB, int m, int n, int k,
+    /** Same contract as {@link org.segloss.tensor.kernel.Kernels#gemm}, with the tile of {@code kernels}. */
+    static void gemm(VectorKernels kernels, boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || (long) m * n * k <= SMALL) {
             small(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {
-            blocked(bits, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            blocked(kernels, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
     }
 
-    /** Lanes (floats) per register-tile column block: NR = 4 vectors. */
-    static int nr(int bits) {
-        return switch (bits) {
-            case 512 -> K512.NR;
-            case 256 -> K256.NR;
-            case 128 -> K128.NR;
-            default -> throw new IllegalArgumentException(
-                    "VectorGemm: bits must be 128, 256 or 512, got " + bits);
-        };
+    /** Lanes (floats) per register-tile column block: NR = 4 vectors of the kernels' species. */
+    static int nr(VectorKernels kernels) {
+        return 4 * kernels.lanes();
     }
 
     /** The plain path: the same per-element FMA chain as the blocked path, without packing. */
@@ -102,14 +97,14 @@ final class VectorGemm {
     }
 
     /** The packed, cache-blocked path (any size; {@link #gemm} uses it above {@link #SMALL}). */
-    static void blocked(int bits, boolean transA, boolean transB, int m, int n, int k,
+    static void blocked(VectorKernels kernels, boolean transA, boolean transB, int m, int n, int k,
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                         float beta, float[] c, int cOff, int ldc) {
         if (k <= 0) {   // no k-block would run: C = beta C
             small(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        int nr = nr(bits);
+        int nr = nr(kernels);
         Buffers buf = BUFFERS.get();
         float[] pa = buf.a, pb = buf.b, tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
@@ -129,7 +124,7 @@ final class VectorGemm {
                             int ao = ir * kc;
                             int co = cOff + (ic + ir) * ldc + jc + jr;
                             if (mv == MR && nv == nr) {
-                                micro(bits, kc, pa, ao, pb, bo, c, co, ldc, load);
+                                kernels.packedTile(kc, pa, ao, pb, bo, c, co, ldc, load);
                             } else {
                                 // Edge tile: same kernel on a scratch copy of the valid part.
                                 if (load) {
@@ -137,7 +132,7 @@ final class VectorGemm {
                                         System.arraycopy(c, co + r * ldc, tile, r * nr, nv);
                                     }
                                 }
-                                micro(bits, kc, pa, ao, pb, bo, tile, 0, nr, load);
+                                kernels.packedTile(kc, pa, ao, pb, bo, tile, 0, nr, load);
                                 for (int r = 0; r < mv; r++) {
                                     System.arraycopy(tile, r * nr, c, co + r * ldc, nv);
                                 }
@@ -146,15 +141,6 @@ final class VectorGemm {
                     }
                 }
             }
-        }
-    }
-
-    private static void micro(int bits, int kc, float[] pa, int ao, float[] pb, int bo,
-                              float[] c, int co, int ldc, boolean load) {
-        switch (bits) {
-            case 512 -> K512.tile(kc, pa, ao, pb, bo, c, co, ldc, load);
-            case 256 -> K256.tile(kc, pa, ao, pb, bo, c, co, ldc, load);
-            default -> K128.tile(kc, pa, ao, pb, bo, c, co, ldc, load);
         }
     }
 
@@ -237,146 +223,6 @@ final class VectorGemm {
                 }
                 dst += kc * nr;
             }
-        }
-    }
-
-    // ---- micro-kernels: one class per width, so each species is a static final constant -----
-    // Identical bodies; only S and L differ. Accumulators are locals (never arrays or fields:
-    // that measured 20x slower), and each tile method stays small enough for C2 to compile well.
-
-    /** 4 x 64 tile of 512-bit vectors (16 lanes). */
-    static final class K512 {
-        static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
-        static final int L = 16;
-        static final int NR = 4 * L;
-
-        /** C[4, 64] at c[co], row stride ldc, (+)= sum over kc of packed A (4/step) x packed B (64/step). */
-        static void tile(int kc, float[] pa, int ao, float[] pb, int bo,
-                         float[] c, int co, int ldc, boolean load) {
-            int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-            FloatVector c00, c01, c02, c03, c10, c11, c12, c13;
-            FloatVector c20, c21, c22, c23, c30, c31, c32, c33;
-            if (load) {
-                c00 = FloatVector.fromArray(S, c, co); c01 = FloatVector.fromArray(S, c, co + L);
-                c02 = FloatVector.fromArray(S, c, co + 2 * L); c03 = FloatVector.fromArray(S, c, co + 3 * L);
-                c10 = FloatVector.fromArray(S, c, r1); c11 = FloatVector.fromArray(S, c, r1 + L);
-                c12 = FloatVector.fromArray(S, c, r1 + 2 * L); c13 = FloatVector.fromArray(S, c, r1 + 3 * L);
-                c20 = FloatVector.fromArray(S, c, r2); c21 = FloatVector.fromArray(S, c, r2 + L);
-                c22 = FloatVector.fromArray(S, c, r2 + 2 * L); c23 = FloatVector.fromArray(S, c, r2 + 3 * L);
-                c30 = FloatVector.fromArray(S, c, r3); c31 = FloatVector.fromArray(S, c, r3 + L);
-                c32 = FloatVector.fromArray(S, c, r3 + 2 * L); c33 = FloatVector.fromArray(S, c, r3 + 3 * L);
-            } else {
-                c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = FloatVector.zero(S);
-                c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = c00;
-            }
-            for (int p = 0; p < kc; p++, ao += 4, bo += NR) {
-                FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-                FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * L);
-                FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * L);
-                FloatVector x = FloatVector.broadcast(S, pa[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-                x = FloatVector.broadcast(S, pa[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-                x = FloatVector.broadcast(S, pa[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-                x = FloatVector.broadcast(S, pa[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            }
-            c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
-            c10.intoArray(c, r1); c11.intoArray(c, r1 + L); c12.intoArray(c, r1 + 2 * L); c13.intoArray(c, r1 + 3 * L);
-            c20.intoArray(c, r2); c21.intoArray(c, r2 + L); c22.intoArray(c, r2 + 2 * L); c23.intoArray(c, r2 + 3 * L);
-            c30.intoArray(c, r3); c31.intoArray(c, r3 + L); c32.intoArray(c, r3 + 2 * L); c33.intoArray(c, r3 + 3 * L);
-        }
-    }
-
-    /** 4 x 32 tile of 256-bit vectors (8 lanes); same body as {@link K512}. */
-    static final class K256 {
-        static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-        static final int L = 8;
-        static final int NR = 4 * L;
-
-        static void tile(int kc, float[] pa, int ao, float[] pb, int bo,
-                         float[] c, int co, int ldc, boolean load) {
-            int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-            FloatVector c00, c01, c02, c03, c10, c11, c12, c13;
-            FloatVector c20, c21, c22, c23, c30, c31, c32, c33;
-            if (load) {
-                c00 = FloatVector.fromArray(S, c, co); c01 = FloatVector.fromArray(S, c, co + L);
-                c02 = FloatVector.fromArray(S, c, co + 2 * L); c03 = FloatVector.fromArray(S, c, co + 3 * L);
-                c10 = FloatVector.fromArray(S, c, r1); c11 = FloatVector.fromArray(S, c, r1 + L);
-                c12 = FloatVector.fromArray(S, c, r1 + 2 * L); c13 = FloatVector.fromArray(S, c, r1 + 3 * L);
-                c20 = FloatVector.fromArray(S, c, r2); c21 = FloatVector.fromArray(S, c, r2 + L);
-                c22 = FloatVector.fromArray(S, c, r2 + 2 * L); c23 = FloatVector.fromArray(S, c, r2 + 3 * L);
-                c30 = FloatVector.fromArray(S, c, r3); c31 = FloatVector.fromArray(S, c, r3 + L);
-                c32 = FloatVector.fromArray(S, c, r3 + 2 * L); c33 = FloatVector.fromArray(S, c, r3 + 3 * L);
-            } else {
-                c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = FloatVector.zero(S);
-                c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = c00;
-            }
-            for (int p = 0; p < kc; p++, ao += 4, bo += NR) {
-                FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-                FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * L);
-                FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * L);
-                FloatVector x = FloatVector.broadcast(S, pa[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-                x = FloatVector.broadcast(S, pa[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-                x = FloatVector.broadcast(S, pa[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-                x = FloatVector.broadcast(S, pa[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            }
-            c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
-            c10.intoArray(c, r1); c11.intoArray(c, r1 + L); c12.intoArray(c, r1 + 2 * L); c13.intoArray(c, r1 + 3 * L);
-            c20.intoArray(c, r2); c21.intoArray(c, r2 + L); c22.intoArray(c, r2 + 2 * L); c23.intoArray(c, r2 + 3 * L);
-            c30.intoArray(c, r3); c31.intoArray(c, r3 + L); c32.intoArray(c, r3 + 2 * L); c33.intoArray(c, r3 + 3 * L);
-        }
-    }
-
-    /** 4 x 16 tile of 128-bit vectors (4 lanes); same body as {@link K512}. */
-    static final class K128 {
-        static final VectorSpecies<Float> S = FloatVector.SPECIES_128;
-        static final int L = 4;
-        static final int NR = 4 * L;
-
-        static void tile(int kc, float[] pa, int ao, float[] pb, int bo,
-                         float[] c, int co, int ldc, boolean load) {
-            int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-            FloatVector c00, c01, c02, c03, c10, c11, c12, c13;
-            FloatVector c20, c21, c22, c23, c30, c31, c32, c33;
-            if (load) {
-                c00 = FloatVector.fromArray(S, c, co); c01 = FloatVector.fromArray(S, c, co + L);
-                c02 = FloatVector.fromArray(S, c, co + 2 * L); c03 = FloatVector.fromArray(S, c, co + 3 * L);
-                c10 = FloatVector.fromArray(S, c, r1); c11 = FloatVector.fromArray(S, c, r1 + L);
-                c12 = FloatVector.fromArray(S, c, r1 + 2 * L); c13 = FloatVector.fromArray(S, c, r1 + 3 * L);
-                c20 = FloatVector.fromArray(S, c, r2); c21 = FloatVector.fromArray(S, c, r2 + L);
-                c22 = FloatVector.fromArray(S, c, r2 + 2 * L); c23 = FloatVector.fromArray(S, c, r2 + 3 * L);
-                c30 = FloatVector.fromArray(S, c, r3); c31 = FloatVector.fromArray(S, c, r3 + L);
-                c32 = FloatVector.fromArray(S, c, r3 + 2 * L); c33 = FloatVector.fromArray(S, c, r3 + 3 * L);
-            } else {
-                c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = FloatVector.zero(S);
-                c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = c00;
-            }
-            for (int p = 0; p < kc; p++, ao += 4, bo += NR) {
-                FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-                FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * L);
-                FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * L);
-                FloatVector x = FloatVector.broadcast(S, pa[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-                x = FloatVector.broadcast(S, pa[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-                x = FloatVector.broadcast(S, pa[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-                x = FloatVector.broadcast(S, pa[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            }
-            c00.intoArray(c, co); c01.intoArray(c, co + L); c02.intoArray(c, co + 2 * L); c03.intoArray(c, co + 3 * L);
-            c10.intoArray(c, r1); c11.intoArray(c, r1 + L); c12.intoArray(c, r1 + 2 * L); c13.intoArray(c, r1 + 3 * L);
-            c20.intoArray(c, r2); c21.intoArray(c, r2 + L); c22.intoArray(c, r2 + 2 * L); c23.intoArray(c, r2 + 3 * L);
-            c30.intoArray(c, r3); c31.intoArray(c, r3 + L); c32.intoArray(c, r3 + 2 * L); c33.intoArray(c, r3 + 3 * L);
         }
     }
 }

@@ -779,8 +779,8 @@ public abstract sealed class VectorKernels implements Kernels
     public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
-            float lse = m + (float) Math.log(sumExp(x, xOff, n, m));
-            shift(x, xOff, n, -lse, out, outOff);
+            float logS = (float) Math.log(sumExp(x, xOff, n, m));
+            shiftTwice(x, xOff, n, m, logS, out, outOff);
             return;
         }
         for (int j = logSoftmaxColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
@@ -799,9 +799,9 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) {
                 s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
-            FloatVector lse = m.add(log(s));
+            FloatVector logS = log(s);
             for (int k = 0; k < n; k++) {
-                FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(lse).intoArray(out, outOff + k * inner + j);
+                FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m).sub(logS).intoArray(out, outOff + k * inner + j);
             }
         }
         return bound;
@@ -821,14 +821,17 @@ public abstract sealed class VectorKernels implements Kernels
         return s;
     }
 
-    /** out[i] = x[i] + c. */
-    private void shift(float[] x, int xOff, int n, float c, float[] out, int outOff) {
+    /**
+     * out[i] = (x[i] - m) - logS: log-softmax subtracts the max first and log s second, never
+     * m + log s, which rounds log s away at |m| >= 1e6 (spec/numerics.md).
+     */
+    private void shiftTwice(float[] x, int xOff, int n, float m, float logS, float[] out, int outOff) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).add(c).intoArray(out, outOff + i);
+            FloatVector.fromArray(sp, x, xOff + i).sub(m).sub(logS).intoArray(out, outOff + i);
         }
-        for (int i = bound; i < n; i++) out[outOff + i] = x[xOff + i] + c;
+        for (int i = bound; i < n; i++) out[outOff + i] = (x[xOff + i] - m) - logS;
     }
 
     /** The scalar spec for one column. */
@@ -837,8 +840,8 @@ public abstract sealed class VectorKernels implements Kernels
         for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
         float s = 0f;
         for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * stride] - m);
-        float lse = m + (float) Math.log(s);
-        for (int k = 0; k < n; k++) out[outOff + k * stride] = x[xOff + k * stride] - lse;
+        float logS = (float) Math.log(s);
+        for (int k = 0; k < n; k++) out[outOff + k * stride] = (x[xOff + k * stride] - m) - logS;
     }
 
     @Override
@@ -1000,14 +1003,62 @@ public abstract sealed class VectorKernels implements Kernels
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc) {
-        VectorGemm.gemm(species().vectorBitSize(), transA, transB, m, n, k,
+        VectorGemm.gemm(this, transA, transB, m, n, k,
                 a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
+    /**
+     * {@link VectorGemm}'s micro-kernel: C[4, 4L] at c[co] (row stride ldc, L lanes) (+)= the sum
+     * over kc steps of a packed A panel (4 values per step) x a packed B panel (4L per step);
+     * {@code load}: accumulate onto C, else start from 0. The 4 x 4-vector register tile: 16
+     * accumulators in locals (never arrays or fields: that measured 20x slower), 4 B vectors and
+     * one broadcast A per row. One body for every width: {@link #species()} is a JIT constant.
+     */
+    final void packedTile(int kc, float[] pa, int ao, float[] pb, int bo,
+                          float[] c, int co, int ldc, boolean load) {
+        VectorSpecies<Float> s = species();
+        int l = s.length(), nr = 4 * l;
+        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13;
+        FloatVector c20, c21, c22, c23, c30, c31, c32, c33;
+        if (load) {
+            c00 = FloatVector.fromArray(s, c, co); c01 = FloatVector.fromArray(s, c, co + l);
+            c02 = FloatVector.fromArray(s, c, co + 2 * l); c03 = FloatVector.fromArray(s, c, co + 3 * l);
+            c10 = FloatVector.fromArray(s, c, r1); c11 = FloatVector.fromArray(s, c, r1 + l);
+            c12 = FloatVector.fromArray(s, c, r1 + 2 * l); c13 = FloatVector.fromArray(s, c, r1 + 3 * l);
+            c20 = FloatVector.fromArray(s, c, r2); c21 = FloatVector.fromArray(s, c, r2 + l);
+            c22 = FloatVector.fromArray(s, c, r2 + 2 * l); c23 = FloatVector.fromArray(s, c, r2 + 3 * l);
+            c30 = FloatVector.fromArray(s, c, r3); c31 = FloatVector.fromArray(s, c, r3 + l);
+            c32 = FloatVector.fromArray(s, c, r3 + 2 * l); c33 = FloatVector.fromArray(s, c, r3 + 3 * l);
+        } else {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = FloatVector.zero(s);
+            c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = c00;
+        }
+        for (int p = 0; p < kc; p++, ao += 4, bo += nr) {
+            FloatVector b0 = FloatVector.fromArray(s, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(s, pb, bo + l);
+            FloatVector b2 = FloatVector.fromArray(s, pb, bo + 2 * l);
+            FloatVector b3 = FloatVector.fromArray(s, pb, bo + 3 * l);
+            FloatVector x = FloatVector.broadcast(s, pa[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(s, pa[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(s, pa[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(s, pa[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + l); c02.intoArray(c, co + 2 * l); c03.intoArray(c, co + 3 * l);
+        c10.intoArray(c, r1); c11.intoArray(c, r1 + l); c12.intoArray(c, r1 + 2 * l); c13.intoArray(c, r1 + 3 * l);
+        c20.intoArray(c, r2); c21.intoArray(c, r2 + l); c22.intoArray(c, r2 + 2 * l); c23.intoArray(c, r2 + 3 * l);
+        c30.intoArray(c, r3); c31.intoArray(c, r3 + l); c32.intoArray(c, r3 + 2 * l); c33.intoArray(c, r3 + 3 * l);
+    }
+
     // ---- shifted-row products (convolutions without im2col) ---------------------------------
-    // gemmShiftedB: the register tile of VectorGemm (4 rows x 4 vectors, A broadcast from a
+    // gemmShiftedB: the register tile of packedTile (4 rows x 4 vectors, A broadcast from a
     // packed MR panel), except that B is never packed: row p of the 4-vector column block is
-    // loaded straight from src at srcOff + offs[p] + j. Each C element is one FMA chain over
+    // loaded straight from src at srcOff + offs[p] + j (so shiftedTile is its own body: a row
+    // address read per step, where packedTile's advances by a constant the JIT folds). Each C element is one FMA chain over
     // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
     // gemmShiftedBt: dot products along n, 8 rows of A x 3 shifted rows of src per tile with one
     // lane accumulator each, kept in a per-thread buffer between blocks of SHIFT_QB columns (the

@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * {@link VectorGemm} at every width this CPU runs (128 up to the preferred size), through the
  * checks of {@link GemmTest} (against the scalar twin, k = 0, parallel determinism, batches).
- * The width is forced by calling the package-private entry point, wrapped as a {@link Kernels}
- * whose other methods are the scalar ones, so this does not depend on {@code VectorKernels}.
+ * The width is forced by calling the package-private entry point with that width's
+ * {@code VectorKernels} (whose tile it runs), wrapped as a {@link Kernels} whose other methods are
+ * the scalar ones, so only the product is vector code here.
  */
 class VectorGemmTest {
 
@@ -35,12 +36,17 @@ class VectorGemmTest {
         return widths().stream().map(VectorGemmTest::gemmKernels);
     }
 
-    /** Kernels whose gemm is {@code VectorGemm.gemm(bits, ...)}; everything else is scalar. */
+    static VectorKernels vector(int bits) {
+        return (VectorKernels) VectorKernels.create(bits);
+    }
+
+    /** Kernels whose gemm is {@code VectorGemm.gemm(vector(bits), ...)}; everything else is scalar. */
     static Kernels gemmKernels(int bits) {
+        VectorKernels tiles = vector(bits);
         return (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(),
                 new Class<?>[] {Kernels.class}, (proxy, method, x) -> switch (method.getName()) {
                     case "gemm" -> {
-                        VectorGemm.gemm(bits, (boolean) x[0], (boolean) x[1], (int) x[2], (int) x[3],
+                        VectorGemm.gemm(tiles, (boolean) x[0], (boolean) x[1], (int) x[2], (int) x[3],
                                 (int) x[4], (float[]) x[5], (int) x[6], (int) x[7], (float[]) x[8],
                                 (int) x[9], (int) x[10], (float) x[11], (float[]) x[12], (int) x[13],
                                 (int) x[14]);
@@ -109,7 +115,7 @@ class VectorGemmTest {
                     float[] c = random(rnd, 3 + m * ldc);
                     float[] c1 = c.clone(), c2 = c.clone();
                     VectorGemm.small(ta, tb, m, n, k, a, 1, lda, b, 2, ldb, beta, c1, 3, ldc);
-                    VectorGemm.blocked(bits, ta, tb, m, n, k, a, 1, lda, b, 2, ldb, beta, c2, 3, ldc);
+                    VectorGemm.blocked(vector(bits), ta, tb, m, n, k, a, 1, lda, b, 2, ldb, beta, c2, 3, ldc);
                     for (int i = 0; i < c.length; i++) {
                         if (Float.floatToRawIntBits(c1[i]) != Float.floatToRawIntBits(c2[i])) {
                             fail("bits=" + bits + " " + m + "x" + n + "x" + k + " tA=" + ta + " tB=" + tb
@@ -124,9 +130,9 @@ class VectorGemmTest {
     /** The register tile is 4 vectors wide at every width. */
     @Test
     void tileWidthFollowsTheSpecies() {
-        assertEquals(16, VectorGemm.nr(128));
-        assertEquals(32, VectorGemm.nr(256));
-        assertEquals(64, VectorGemm.nr(512));
+        assertEquals(16, VectorGemm.nr(vector(128)));
+        assertEquals(32, VectorGemm.nr(vector(256)));
+        assertEquals(64, VectorGemm.nr(vector(512)));
     }
 
     private static float[] random(SplittableRandom rnd, int len) {

@@ -12,16 +12,19 @@ import org.junit.jupiter.api.Test;
 import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxSums;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
- * The fused softmax region statistics ({@link SoftmaxRegionStats}, {@link Tensor#softmaxClassSums})
+ * The fused softmax region statistics ({@link RegionStatistics.FusedSums}, {@link SoftmaxSums#classSums})
  * against the composed graph they replace: the op itself by GradCheck and by comparison with
  * softmax, mask and sums; the losses that use it (SOFTMAX, hard labels) against the same loss
  * built on {@code Activation.NONE} over {@code x.softmax(1)}, which runs the old composed path.
  */
-class SoftmaxRegionStatsTest {
+class RegionStatisticsTest {
     static final int IGNORE = 255;
 
     /** Random logits, labels with some ignored voxels (or none), and shapes that cross chunk borders. */
@@ -88,7 +91,7 @@ class SoftmaxRegionStatsTest {
             Tensor valid = k.labels.ne(IGNORE).toFloat().reshape(k.labels.shape().insert(1, 1));
             int[] sp = new int[k.x.rank() - 2];
             for (int i = 0; i < sp.length; i++) sp[i] = i + 2;
-            Var[] st = SoftmaxRegionStats.of(Var.constant(k.x), g, valid, true, true);
+            Var[] st = RegionStatistics.FusedSums.of(Var.constant(k.x), Terms.weightedBy(g).masked(valid).plus(Total.PROBABILITIES, Total.SQUARES));
             Tensor p = k.x.softmax(1).mul(valid);
             Tensor[] want = {p.mul(g).sum(sp, false), p.sum(sp, false), p.square().sum(sp, false)};
             for (int q = 0; q < 3; q++) {
@@ -109,16 +112,16 @@ class SoftmaxRegionStatsTest {
         Tensor w0 = Tensor.uniform(6, -1f, 1f, 2, 3), w1 = Tensor.uniform(7, -1f, 1f, 2, 3), w2 = Tensor.uniform(8, -1f, 1f, 2, 3);
         for (Tensor mk : new Tensor[] {null, mask}) {
             GradCheck.Report r = GradCheck.check(v -> {
-                Var[] s = SoftmaxRegionStats.of(v[0], g, mk, true, true);
+                Var[] s = RegionStatistics.FusedSums.of(v[0], Terms.weightedBy(g).masked(mk).plus(Total.PROBABILITIES, Total.SQUARES));
                 return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
             }, x);
             assertTrue(r.passed(), r.toString());
             GradCheck.Report rl = GradCheck.check(v -> {
-                Var[] s = SoftmaxRegionStats.of(v[0], lab, 2, mk, true, true);   // label 2 ignored
+                Var[] s = RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, 2).masked(mk).plus(Total.PROBABILITIES, Total.SQUARES));   // label 2 ignored
                 return s[0].mul(w0).add(s[1].mul(w1)).add(s[2].mul(w2));
             }, x);
             assertTrue(rl.passed(), rl.toString());
-            GradCheck.Report r1 = GradCheck.check(v -> SoftmaxRegionStats.of(v[0], g, mk, false, true)[1], x);
+            GradCheck.Report r1 = GradCheck.check(v -> RegionStatistics.FusedSums.of(v[0], Terms.weightedBy(g).masked(mk).plus(Total.SQUARES))[1], x);
             assertTrue(r1.passed(), r1.toString());
         }
     }
@@ -127,15 +130,15 @@ class SoftmaxRegionStatsTest {
     void bitIdenticalForAnyThreadCount() {
         Case k = cases().get(5);
         Tensor g = k.labels.oneHot(k.c, IGNORE);
-        Tensor[] maps = {g};
+        Terms terms = Terms.weightedBy(g).plus(Total.PROBABILITIES, Total.SQUARES);
         int saved = Parallel.threads();
         try {
             Parallel.setThreads(1);
-            Tensor f1 = k.x.softmaxClassSums(maps, null, true, true);
-            Tensor b1 = k.x.softmaxClassSumsBackward(maps, null, true, true, Tensor.randn(9, f1.shape().dims()));
+            Tensor f1 = SoftmaxSums.classSums(k.x, terms);
+            Tensor b1 = SoftmaxSums.classSumsBackward(k.x, terms, Tensor.randn(9, f1.shape().dims()));
             Parallel.setThreads(4);
-            Tensor f4 = k.x.softmaxClassSums(maps, null, true, true);
-            Tensor b4 = k.x.softmaxClassSumsBackward(maps, null, true, true, Tensor.randn(9, f1.shape().dims()));
+            Tensor f4 = SoftmaxSums.classSums(k.x, terms);
+            Tensor b4 = SoftmaxSums.classSumsBackward(k.x, terms, Tensor.randn(9, f1.shape().dims()));
             assertArrayEquals(f1.toArray(), f4.toArray());
             assertArrayEquals(b1.toArray(), b4.toArray());
         } finally {

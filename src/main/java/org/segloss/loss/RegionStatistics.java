@@ -1,0 +1,255 @@
+package org.segloss.loss;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.Function;
+import org.segloss.autograd.MultiFunction;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxSums;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
+import org.segloss.tensor.Tensor;
+
+/**
+ * The region statistics of the losses, in one place: the per-class sums of the overlap losses
+ * (Dice, Jaccard, Tversky, focal Tversky, generalized Dice, the Dice term of ExpLog), the boundary
+ * loss's weighted sum and the generalised Wasserstein Dice loss's confusion sums.
+ *
+ * <p>Two paths give the same statistics. The fused path (SOFTMAX, hard targets) runs the
+ * {@link SoftmaxSums} kernels over the logits as differentiable ops ({@link FusedSums},
+ * {@link ConfusionSums}): the full-size probabilities are never stored, and a label-map target
+ * is never one-hot encoded. The composed path ({@link #composed}) sums the prepared
+ * probabilities and target with the general primitives: other activations and soft labels.
+ */
+final class RegionStatistics {
+    private RegionStatistics() {}
+
+    /**
+     * G = Σ g over the statistic axes ({@code [B, C']}, or {@code [C']} with batch) of a hard
+     * target; equal to Σ g² and to {@code p.target().sum(axes)}. From a label map it counts the
+     * labels, so the one-hot target is never made (exact while a class has fewer than 2^24
+     * voxels per sample).
+     */
+    static Tensor targetSums(SegmentationLoss loss, Prepared p, boolean batch) {
+        if (p.labels() == null || loss.softLabel) return p.target().sum(p.statisticAxes(batch), false);
+        int c = p.input().shape().dim(1), off = p.channelOffset(), b = p.batch(), kept = c - off;
+        Tensor counts = p.labels().classCounts(c, loss.ignoreIndex);   // [B, C]
+        float[] out = new float[batch ? kept : b * kept];
+        for (int k = 0; k < kept; k++) {
+            double acc = 0;   // exact integers: the order does not matter
+            for (int n = 0; n < b; n++) {
+                float v = counts.at(n * c + off + k);
+                if (batch) acc += v;
+                else out[n * kept + k] = v;
+            }
+            if (batch) out[k] = (float) acc;
+        }
+        return batch ? Tensor.wrap(out, kept) : Tensor.wrap(out, b, kept);
+    }
+
+    /**
+     * Whether the fused softmax statistics ({@link #fusedSums}) apply: SOFTMAX activation and
+     * hard (one-hot) targets. Other activations and soft labels keep the composed path.
+     */
+    static boolean fused(SegmentationLoss loss) {
+        return loss.activation == Activation.SOFTMAX && !loss.softLabel;
+    }
+
+    /**
+     * The fused softmax region statistics ({@link FusedSums}) over the kept classes:
+     * {@code I = Σ p g}, then {@code P = Σ p} and {@code Q = Σ p²} as listed in {@code totals}, each
+     * {@code [B, C']}, or {@code [C']} summed over the batch when {@code batch}. The statistics
+     * are made for all C channels (the softmax needs them all) and the background is dropped
+     * afterwards. Only when {@link #fused}.
+     */
+    static Var[] fusedSums(SegmentationLoss loss, Prepared p, boolean batch, Total... totals) {
+        Terms terms = p.labels() != null
+                ? Terms.labels(p.labels(), loss.ignoreIndex)
+                : Terms.weightedBy(p.fullTarget());
+        Var[] s = FusedSums.of(p.input(), terms.masked(p.valid()).plus(totals));
+        int c = p.input().shape().dim(1);
+        for (int i = 0; i < s.length; i++) {
+            if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);
+            if (batch) s[i] = s[i].sum(0);
+        }
+        return s;
+    }
+
+    /**
+     * The region statistics of the overlap losses (Dice, Jaccard, Tversky, generalized Dice, the
+     * Dice term of ExpLog), each {@code [B, C']} per sample, or {@code [C']} when {@code batch}
+     * pools the sums over the batch too, over the kept classes and the valid voxels:
+     * <pre>
+     *   intersection  I = Σ p g
+     *   predSum       P = Σ p, or Σ p² when squaredPred
+     *   targetSum     G = Σ g, or Σ g² when squaredPred (a constant: no gradient)
+     * </pre>
+     * Each loss keeps its own formula and epsilon placement on top of these.
+     */
+    record Sums(Var intersection, Var predSum, Tensor targetSum) {}
+
+    /**
+     * {@link Sums} by the fastest exact route. When {@link #fused} (SOFTMAX, hard
+     * targets) I and P come from one fused pass over the logits ({@link #fusedSums}: the
+     * full-size probabilities are never stored, and a label-map target is never one-hot encoded)
+     * and G from {@link #targetSums}; for a hard target Σ g² = Σ g. Otherwise they are composed
+     * from {@link Prepared#probs()} and {@link Prepared#target()} ({@link #composed}): other
+     * activations and soft labels. With {@code softLabel} the composed intersection is MONAI's
+     * soft-label form (see {@link #composed}).
+     *
+     * @param squaredPred P = Σ p² and G = Σ g² (V-Net) instead of Σ p and Σ g
+     * @param batch       pool the sums over the batch: {@code [C']} instead of {@code [B, C']}
+     */
+    static Sums of(SegmentationLoss loss, Prepared p, boolean squaredPred, boolean batch) {
+        return of(loss, p, squaredPred, batch, loss.softLabel);
+    }
+
+    /**
+     * As {@link #of(SegmentationLoss, Prepared, boolean, boolean)}, with the composed intersection's form
+     * chosen by {@code softIntersection} rather than by {@code softLabel} (JaccardLoss keeps
+     * {@code Σ p g} for soft labels too).
+     */
+    static Sums of(SegmentationLoss loss, Prepared p, boolean squaredPred, boolean batch, boolean softIntersection) {
+        if (fused(loss)) {
+            Var[] st = fusedSums(loss, p, batch, squaredPred ? Total.SQUARES : Total.PROBABILITIES);
+            return new Sums(st[0], st[1], targetSums(loss, p, batch));
+        }
+        return composed(p, squaredPred, batch, softIntersection);
+    }
+
+    /**
+     * The region statistics composed from the general primitives on the prepared probabilities
+     * and target (ignored voxels are already zero in both), summed over
+     * {@link Prepared#statisticAxes}. With {@code softIntersection},
+     * {@code I = (Σ p^q + Σ g^q - Σ |p - g|^q) / 2} (q = 2 when squaredPred, else 1; MONAI
+     * #8094), which equals Σ p g for one-hot targets and makes {@code p = g} the optimum for soft
+     * ones; otherwise {@code I = Σ p g}.
+     */
+    static Sums composed(Prepared p, boolean squaredPred, boolean batch, boolean softIntersection) {
+        int[] axes = p.statisticAxes(batch);
+        Var probs = p.probs();
+        Tensor g = p.target();
+        Var predSum = squaredPred ? probs.square().sum(axes) : probs.sum(axes);
+        Tensor targetSum = squaredPred ? g.square().sum(axes, false) : g.sum(axes, false);
+        Var inter;
+        if (softIntersection) {
+            Var diff = probs.sub(g);
+            Var diffNorm = squaredPred ? diff.square().sum(axes) : diff.abs().sum(axes);
+            inter = predSum.add(targetSum).sub(diffNorm).mul(0.5f);
+        } else {
+            inter = probs.mul(g).sum(axes);
+        }
+        return new Sums(inter, predSum, targetSum);
+    }
+
+    /**
+     * {@code Σ_i softmax_c(x)[b, c, i] · w[b, c, i]} as {@code [B, C]}, for a constant map w of the
+     * logits' shape (the boundary loss's φ). Gradient: {@code gx = p ⊙ (dS·w - Σ_c p_c dS_c w_c)}.
+     */
+    static Var weightedSum(Var logits, Tensor map) {
+        return FusedSums.of(logits, Terms.weightedBy(map))[0];
+    }
+
+    /**
+     * The confusion sums {@code S [B, C, C]} of the logits {@code [B, C, *spatial]} and the label
+     * map ({@link ConfusionSums}).
+     */
+    static Var confusionSums(Var logits, LabelTensor labels, int ignoreIndex) {
+        return new ConfusionSums(labels, ignoreIndex).apply(logits);
+    }
+
+    /**
+     * Class sums of softmax probabilities as one differentiable op (a custom {@link MultiFunction}
+     * over {@link SoftmaxSums#classSums}): input logits {@code x [B, C, *spatial]}, outputs
+     * {@code [B, C]} each, with {@code p = softmax_c(x)} and {@code m} the valid mask:
+     * <pre>
+     *   I = Σ_i m p g      (the intersection; g the constant one-hot target, all C channels)
+     *   P = Σ_i m p        (with Total.PROBABILITIES)
+     *   Q = Σ_i (m p)²     (with Total.SQUARES)
+     * </pre>
+     * in that order ({@link Terms} may give any number of constant maps in place of g).
+     * Backward from dI, dP, dQ: {@code gp_c = m (dI_c g_c + dP_c + 2 dQ_c p_c)},
+     * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}, p recomputed from x. The full-size probabilities are
+     * never stored, which is what makes the Dice-family losses a few passes over memory instead of a
+     * dozen. Statistics cover all C channels: callers drop the background afterwards.
+     */
+    static final class FusedSums extends MultiFunction {
+        private final Terms terms;
+
+        FusedSums(Terms terms) {
+            this.terms = terms;
+        }
+
+        /** The slabs of {@code terms} (the labels' or maps' weighted sums, then P, then Q), each {@code [B, C]}. */
+        static Var[] of(Var logits, Terms terms) {
+            return new FusedSums(terms).applyAll(logits);
+        }
+
+        @Override
+        protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
+            Tensor x = in[0];
+            ctx.saveForBackward(x);
+            Tensor all = SoftmaxSums.classSums(x, terms);      // [M, B, C]
+            int m = all.dim(0), b = all.dim(1), c = all.dim(2);
+            Tensor[] out = new Tensor[m];
+            for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
+            return out;
+        }
+
+        @Override
+        protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
+            if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+            Tensor x = ctx.saved(0);
+            int m = gradOutputs.length, b = x.dim(0), c = x.dim(1);
+            float[] g = new float[m * b * c];
+            for (int q = 0; q < m; q++) {
+                for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
+            }
+            Tensor grads = Tensor.wrap(g, m, b, c);
+            return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
+        }
+    }
+
+    /**
+     * The softmax confusion sums as one differentiable op (a custom {@link Function} over
+     * {@link SoftmaxSums#confusionSums}): input logits {@code x [B, C, *spatial]}, constant labels
+     * {@code y [B, *spatial]}, output {@code [B, C, C]}
+     * <pre>
+     *   S[b, c, l] = Σ_i [y_bi = c] · softmax_l(x)[b, l, i]       (ignored voxels count for no c)
+     * </pre>
+     * the predicted mass of class l over the voxels labelled c. These are sufficient statistics for
+     * every loss that is a function of per-voxel terms {@code f(y_i, p_i)} linear in p_i with
+     * coefficients chosen by the label (the generalised Wasserstein Dice loss: W_i = Σ_l M[y_i, l] p_il).
+     * Backward from {@code G = dL/dS}: {@code gp_l = G[b, y_i, l]} (0 at ignored voxels),
+     * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x; the full-size probabilities are
+     * never stored.
+     */
+    static final class ConfusionSums extends Function {
+        private final LabelTensor labels;
+        private final int ignoreIndex;
+
+        /**
+         * @param labels      {@code [B, *spatial]}, values in [0, C) or {@code ignoreIndex}
+         * @param ignoreIndex the label of ignored voxels (any value outside [0, C) when none)
+         */
+        ConfusionSums(LabelTensor labels, int ignoreIndex) {
+            if (labels == null) throw new IllegalArgumentException("ConfusionSums: labels must not be null");
+            this.labels = labels;
+            this.ignoreIndex = ignoreIndex;
+        }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... in) {
+            Tensor x = in[0];
+            Tensor s = SoftmaxSums.confusionSums(x, labels, ignoreIndex);
+            ctx.saveForBackward(x);
+            return s;
+        }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
+        }
+    }
+}
