@@ -45,7 +45,8 @@ import picocli.CommandLine.Option;
  *
  * <p>Data ({@code --data}): {@code phantom}, the built-in synthetic phantoms
  * ({@link SegmentationDataset#phantoms}: {@code --train-volumes} from seeds {@code seed + i},
- * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); or {@code mni},
+ * {@code --val-volumes} from {@code seed + 1000 + j}, side {@code --volume-size}); {@code phantom-hard},
+ * the same with the lesions and the noise of {@link Phantoms.Preset#HARD}; or {@code mni},
  * the Colin27 T1 with the AAL deep grey-matter structures ({@link SegmentationDataset#mni}: the
  * left hemisphere trains, the mirrored right one validates); or a data set folder DIR in the
  * Medical Segmentation Decathlon or nnU-Net v2 raw layout ({@link FolderTrainingData}: fold
@@ -63,9 +64,10 @@ import picocli.CommandLine.Option;
         description = "Trains the tiny 3-D U-Net (phantoms, the MNI atlas or a data set folder), validates every epoch (Dice, IoU, HD95, ASSD) and"
                 + " writes metrics.csv, a checkpoint, PNGs and the validation prediction as NIfTI into --out.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), mni (Colin27 T1 + AAL deep grey"
-            + " matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2 raw folder (dataset.json,"
-            + " imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", description = "Data set: phantom (built-in synthetic phantoms), phantom-hard (the preset with"
+            + " a cluster of small lesions of varied size, about 1 : 8,000 of the volume, lower contrast, less noise), mni"
+            + " (Colin27 T1 + AAL deep grey matter, Debian's mricron-data), or DIR, a Medical Segmentation Decathlon or nnU-Net v2"
+            + " raw folder (dataset.json, imagesTr/, labelsTr/). Default: ${DEFAULT-VALUE}.")
     String data = "phantom";
 
     @Option(names = "--loss", description = "Loss NAME or 'NAME:KEY=VALUE,...'; every name and option: segloss losses."
@@ -256,11 +258,12 @@ final class TrainCommand implements Callable<Integer> {
     /** Number of classes (with the background) of a --data name; IllegalArgumentException naming the valid ones. */
     static int classesOf(String data) throws IOException {
         return switch (data) {
-            case "phantom" -> Phantoms.CLASSES;
+            case "phantom", "phantom-hard" -> Phantoms.CLASSES;
             case "mni" -> MniAtlas.CLASSES;
             default -> {
                 if (!Files.isDirectory(Path.of(data))) {
-                    throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni, or a data set folder"
+                    throw new IllegalArgumentException("unknown --data '" + data + "'; valid: phantom, mni, phantom-hard, or a data set"
+                            + " folder"
                             + " holding dataset.json");
                 }
                 yield DatasetFolder.open(Path.of(data)).classes();
@@ -275,7 +278,9 @@ final class TrainCommand implements Callable<Integer> {
      * @throws FileNotFoundException for mni when the templates are absent (the message gives the install command)
      */
     TrainingData dataset() throws IOException {
-        boolean folder = !"mni".equals(data) && !"phantom".equals(data);
+        Phantoms.Preset preset = "phantom".equals(data) ? Phantoms.Preset.DEFAULT
+                : Phantoms.Preset.HARD.dataName().equals(data) ? Phantoms.Preset.HARD : null;
+        boolean folder = !"mni".equals(data) && preset == null;
         check(folder || !dataOptions.folderOptionsGiven(), "--fold and --spacing are options of --data DIR, not " + data);
         if (folder) {
             check(!dataOptions.phantomOptionsGiven() && !dataOptions.mniOptionsGiven(), "--volume-size, --train-volumes, --val-volumes,"
@@ -294,6 +299,6 @@ final class TrainCommand implements Callable<Integer> {
         check(size >= Phantoms.MIN_SIZE && size <= Phantoms.MAX_SIZE, "--volume-size must be in [" + Phantoms.MIN_SIZE + ", "
                 + Phantoms.MAX_SIZE + "], got " + size);
         check(nTrain > 0 && nVal > 0, "--train-volumes and --val-volumes must be > 0, got " + nTrain + " and " + nVal);
-        return dataOptions.phantoms(seed, Phantoms.Preset.DEFAULT);
+        return dataOptions.phantoms(seed, preset);
     }
 }

@@ -54,6 +54,18 @@ class TrainCommandTest {
     }
 
     @Test
+    void phantomHardTrainsOnTheHardPreset(@TempDir Path dir) throws Exception {
+        Run r = run("--data", "phantom-hard", "--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2",
+                "--train-volumes", "1", "--val-volumes", "1", "--threads", "2", "--no-progress", "--out", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("segloss train: phantom-hard: 1+1 synthetic volumes of 16^3"), r.out());
+        assertEquals(2, Files.readAllLines(dir.resolve("metrics.csv")).size());
+        r = run("--data", "phantom-hard", "--mni-downsample", "2", "--out", dir.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--mni-dir and --mni-downsample are options of --data mni, not phantom-hard"), r.err());
+    }
+
+    @Test
     void sameSeedSameMetrics(@TempDir Path dir) throws Exception {
         String[] args = {"--volume-size", "16", "--patch", "8", "--epochs", "1", "--steps-per-epoch", "2", "--train-volumes", "1",
                 "--val-volumes", "1", "--threads", "2", "--no-progress", "--out", ""};
