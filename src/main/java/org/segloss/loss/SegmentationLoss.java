@@ -247,14 +247,17 @@ public abstract class SegmentationLoss implements Loss {
 
     /** Applies the class weights (if any) to per-item values [B, C'] or [C'] and reduces them. */
     protected Var weightAndReduce(Var items) {
-        if (weight != null) {
-            int r = items.shape().rank();
-            int[] d = new int[r];
-            Arrays.fill(d, 1);
-            d[r - 1] = weight.length;
-            items = items.mul(Tensor.of(weight, d));
-        }
-        return reduce(items);
+        return reduce(classWeighted(items));
+    }
+
+    /** Items [B, C'] or [C'] times the class weights along the last axis; the items unchanged without weights. */
+    private Var classWeighted(Var items) {
+        if (weight == null) return items;
+        int r = items.shape().rank();
+        int[] d = new int[r];
+        Arrays.fill(d, 1);
+        d[r - 1] = weight.length;
+        return items.mul(Tensor.of(weight, d));
     }
 
     /**
@@ -262,14 +265,7 @@ public abstract class SegmentationLoss implements Loss {
      * {@link #reduceItems}).
      */
     protected Var weightAndReduce(Var items, Prepared p, boolean batch) {
-        if (weight != null) {
-            int r = items.shape().rank();
-            int[] d = new int[r];
-            Arrays.fill(d, 1);
-            d[r - 1] = weight.length;
-            items = items.mul(Tensor.of(weight, d));
-        }
-        return reduceItems(items, p, batch);
+        return reduceItems(classWeighted(items), p, batch);
     }
 
     /**
