@@ -185,7 +185,7 @@ class CodeExamplesCompileTest {
             if (s.startsWith("import ")) imports.add(s);
             else if (!s.isEmpty()) break;
         }
-        // the body keeps its line numbers: blank placeholders where imports were
+        // the body keeps its line numbers: an empty line stands where each import was
         List<String> body = new ArrayList<>();
         for (int j = 0; j < block.size(); j++) body.add(j < k ? "" : block.get(j));
         while (!body.isEmpty() && body.get(0).isEmpty()) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.DoubleToIntFunction;
 import javax.imageio.ImageIO;
 import org.segloss.util.AtomicFiles;
 
@@ -92,6 +93,24 @@ final class Draw {
     }
 
     /** A tick label for value v on an axis with tick spacing {@code step}: as many decimals as the step needs. */
+    /**
+     * Horizontal grid lines, ticks and labels of a y axis from lo to hi every step, across the plot
+     * from x0 over width pixels; {@code y} maps a value to its pixel row.
+     */
+    static void yGrid(Graphics2D g, int x0, int width, double lo, double hi, double step, DoubleToIntFunction y) {
+        int n = (int) Math.round((hi - lo) / step);
+        for (int t = 0; t <= n; t++) {
+            double v = lo + t * step;
+            int row = y.applyAsInt(v);
+            g.setColor(GRID);
+            g.drawLine(x0, row, x0 + width, row);
+            g.setColor(BLACK);
+            g.drawLine(x0 - 5, row, x0, row);
+            g.setColor(TEXT);
+            text(g, tickLabel(v, step), x0 - 8, row + 5, 2);
+        }
+    }
+
     static String tickLabel(double v, double step) {
         double a = Math.max(Math.abs(v), step);
         if (a >= 1e6 || step < 1e-4) return String.format(Locale.ROOT, "%.2e", v);

@@ -284,17 +284,7 @@ public final class StudyCharts {
     }
 
     static void yAxis(Graphics2D g, int x0, int plotW, double lo, double hi, double step, String label) {
-        int n = (int) Math.round((hi - lo) / step);
-        for (int t = 0; t <= n; t++) {
-            double v = lo + t * step;
-            int y = py(v, lo, hi);
-            g.setColor(Draw.GRID);
-            g.drawLine(x0, y, x0 + plotW, y);
-            g.setColor(Draw.BLACK);
-            g.drawLine(x0 - 5, y, x0, y);
-            g.setColor(Draw.TEXT);
-            Draw.text(g, Draw.tickLabel(v, step), x0 - 8, y + 5, 2);
-        }
+        Draw.yGrid(g, x0, plotW, lo, hi, step, v -> py(v, lo, hi));
         if (!label.isEmpty()) Draw.text(g, label, x0 + plotW / 2, TOP - 12, 1);
     }
 

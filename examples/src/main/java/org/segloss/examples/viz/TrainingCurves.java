@@ -208,17 +208,7 @@ public final class TrainingCurves {
             g.setColor(Draw.TEXT);
             Draw.text(g, heading, x0 + PLOT_W / 2, y0 - 12, 1);
             // y grid, ticks and labels
-            int nY = (int) Math.round((ymax - ymin) / ystep);
-            for (int t = 0; t <= nY; t++) {
-                double v = ymin + t * ystep;
-                int y = (int) Math.round(py(v));
-                g.setColor(Draw.GRID);
-                g.drawLine(x0, y, x0 + PLOT_W, y);
-                g.setColor(Draw.BLACK);
-                g.drawLine(x0 - 5, y, x0, y);
-                g.setColor(Draw.TEXT);
-                Draw.text(g, Draw.tickLabel(v, ystep), x0 - 8, y + 5, 2);
-            }
+            Draw.yGrid(g, x0, PLOT_W, ymin, ymax, ystep, v -> (int) Math.round(py(v)));
             // x: integer epochs, a nice step of at least 1
             double xstep = Math.max(1, Draw.niceStep((xmax - xmin) / 8));
             for (double v = Math.ceil(xmin / xstep) * xstep; v <= xmax + 1e-9; v += xstep) {
