@@ -16,9 +16,15 @@ import java.util.List;
 final class ForkedJvm {
 
     record Run(int exit, String out, String err) {
-        /** The value of the first stdout line "KEY value", or a failure message naming what ran. */
+        /**
+         * The rest of the first line "KEY value" on stderr, else on stdout, or a failure message
+         * with what ran. (A probe that asks for the JIT log, which goes to stdout and may write
+         * into the middle of a line, prints its results to stderr.)
+         */
         String line(String key) {
-            return out.lines().filter(l -> l.startsWith(key + " ")).map(l -> l.substring(key.length() + 1))
+            String tag = key + " ";
+            return java.util.stream.Stream.concat(err.lines(), out.lines()).filter(l -> l.startsWith(tag))
+                    .map(l -> l.substring(tag.length()).strip())
                     .findFirst().orElseThrow(() -> new AssertionError("no line '" + key + " ...' in the child's output; exit "
                             + exit + "\nstdout:\n" + out + "\nstderr:\n" + err));
         }
