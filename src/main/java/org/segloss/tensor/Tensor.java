@@ -677,21 +677,42 @@ public final class Tensor {
         int[] st = s.strides();
         int[] idims = index.shape.dims();
         int r = s.rank(), n = s.dim(ax);
+        // index viewed as [outer, J, inner] around ax; s may be larger than index on the other
+        // axes, so the outer and inner parts each walk their own axes with an odometer (no
+        // division per element: this runs once per voxel of a label map).
+        int inner = 1;
+        for (int a = ax + 1; a < r; a++) inner *= idims[a];
+        int outer = 1;
+        for (int a = 0; a < ax; a++) outer *= idims[a];
+        int[] innerPos = new int[inner];
+        int[] coord = new int[r];
+        for (int i = 0, p = 0; i < inner; i++) {
+            innerPos[i] = p;
+            for (int a = r - 1; a > ax; a--) {          // advance the inner odometer
+                p += st[a];
+                if (++coord[a] < idims[a]) break;
+                p -= coord[a] * st[a];
+                coord[a] = 0;
+            }
+        }
         int[] pos = new int[index.size()];
-        for (int t = 0; t < pos.length; t++) {
-            int rem = t, p = 0;
-            for (int a = r - 1; a >= 0; a--) {
-                int c = rem % idims[a];
-                rem /= idims[a];
-                if (a == ax) {
-                    c = index.data[index.offset + t];
+        int t = 0;
+        for (int o = 0, base = 0; o < outer; o++) {
+            for (int j = 0; j < idims[ax]; j++) {
+                for (int i = 0; i < inner; i++, t++) {
+                    int c = index.data[index.offset + t];
                     if (c < 0 || c >= n) {
                         throw new IllegalArgumentException(op + ": index values must be in [0, " + n + ") along axis " + ax + ", got " + c);
                     }
+                    pos[t] = base + c * st[ax] + innerPos[i];
                 }
-                p += c * st[a];
             }
-            pos[t] = p;
+            for (int a = ax - 1; a >= 0; a--) {          // advance the outer odometer
+                base += st[a];
+                if (++coord[a] < idims[a]) break;
+                base -= coord[a] * st[a];
+                coord[a] = 0;
+            }
         }
         return pos;
     }

@@ -119,6 +119,48 @@ class TensorTest {
                 Tensor.ones(2, 2).scatterAdd(1, LabelTensor.of(new int[] {2, 0, 1, 1}, 2, 2), Shape.of(2, 3)).toArray());
     }
 
+    /**
+     * gather and scatterAdd against the definition, element by element, on every axis of ranks
+     * 1 to 5 with an index smaller than the source on the other axes (PyTorch allows that).
+     */
+    @Test
+    void gatherScatterAddMatchTheDefinitionOnEveryAxis() {
+        java.util.Random rnd = new java.util.Random(7);
+        for (int rank = 1; rank <= 5; rank++) {
+            for (int ax = 0; ax < rank; ax++) {
+                int[] d = new int[rank], id = new int[rank];
+                for (int a = 0; a < rank; a++) {
+                    d[a] = 1 + rnd.nextInt(4);
+                    id[a] = a == ax ? 1 + rnd.nextInt(5) : 1 + rnd.nextInt(d[a]);
+                }
+                Shape s = Shape.of(d), is = Shape.of(id);
+                float[] xv = new float[s.size()];
+                for (int i = 0; i < xv.length; i++) xv[i] = i;
+                Tensor x = Tensor.of(xv, d);
+                int[] iv = new int[is.size()];
+                for (int i = 0; i < iv.length; i++) iv[i] = rnd.nextInt(d[ax]);
+                LabelTensor index = LabelTensor.of(iv, id);
+                float[] g = x.gather(ax, index).toArray();
+                float[] src = new float[iv.length];
+                for (int i = 0; i < src.length; i++) src[i] = 1 + rnd.nextInt(9);
+                float[] sa = Tensor.of(src, id).scatterAdd(ax, index, s).toArray();
+                float[] expectScatter = new float[s.size()];
+                int[] st = s.strides();
+                for (int t = 0; t < iv.length; t++) {
+                    int rem = t, p = 0;
+                    for (int a = rank - 1; a >= 0; a--) {
+                        int c = rem % id[a];
+                        rem /= id[a];
+                        p += (a == ax ? iv[t] : c) * st[a];
+                    }
+                    assertEquals(xv[p], g[t], "gather " + s + " axis " + ax + " at " + t);
+                    expectScatter[p] += src[t];
+                }
+                assertArrayEquals(expectScatter, sa, "scatterAdd " + s + " axis " + ax);
+            }
+        }
+    }
+
     @Test
     void matMul() {
         Tensor a = Tensor.arange(6).reshape(2, 3), b = Tensor.arange(12).reshape(3, 4);
