@@ -69,11 +69,26 @@ public final class CrossEntropyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
+        if (p.labels() != null && reduction != Reduction.NONE) return fusedFromLabels(p.labels(), p.input());
         Var logp = p.input().logSoftmax(1);   // [B, C, *spatial], stable log-sum-exp form
         return p.labels() != null ? fromLabels(p.labels(), logp) : fromTarget(p, logp);
     }
 
-    /** Label map [B, *spatial]: gather -log p at the label. */
+    /**
+     * Label map [B, *spatial] with MEAN or SUM: the fused softmax cross-entropy
+     * ({@link FusedCrossEntropy}, one pass over the logits each way), the same value as
+     * {@link #fromLabels} within float rounding.
+     */
+    private Var fusedFromLabels(LabelTensor y, Var logits) {
+        double wsum = 0;   // Σ w[y_n] over the counted voxels: MEAN's denominator
+        for (int i = 0, n = y.size(); i < n; i++) {
+            int v = y.at(i);
+            if (v != ignoreIndex) wsum += weight == null ? 1.0 : weight[v];
+        }
+        return reduceVoxels(FusedCrossEntropy.sum(logits, y, ignoreIndex, weight, labelSmoothing), wsum);
+    }
+
+    /** Label map [B, *spatial], composed path (reduction NONE): gather -log p at the label. */
     private Var fromLabels(LabelTensor y, Var logp) {
         int c = logp.shape().dim(1);
         int n = y.size();
@@ -132,7 +147,7 @@ public final class CrossEntropyLoss extends SegmentationLoss {
         return Tensor.of(weight, d);
     }
 
-    /** Reduces per-voxel values [B, 1, *spatial]; MEAN divides by {@code denom}. */
+    /** Reduces per-voxel values [B, 1, *spatial] (or their scalar sum: MEAN and SUM only); MEAN divides by {@code denom}. */
     private Var reduceVoxels(Var l, double denom) {
         return switch (reduction) {
             case MEAN -> denom > 0 ? l.sum().div((float) denom)

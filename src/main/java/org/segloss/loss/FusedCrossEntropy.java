@@ -1,0 +1,57 @@
+package org.segloss.loss;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.Function;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxCrossEntropy;
+import org.segloss.tensor.Tensor;
+
+/**
+ * The label-map cross-entropy sum as one differentiable op (a custom {@link Function} over
+ * {@link SoftmaxCrossEntropy}): input logits {@code x [B, C, *spatial]}, constant labels
+ * {@code y [B, *spatial]}, output the scalar
+ * <pre>
+ *   Σ_n ℓ_n,   ℓ_n = (1 - ε) w[y_n] (-log p_{y_n}) + (ε / C) Σ_c w_c (-log p_c)   (0 at ignored voxels)
+ * </pre>
+ * with {@code log p = logSoftmax_c(x)}. Backward from the scalar g:
+ * {@code gx_k = g · (p_k A_n − t_{n,k})}, {@code t = (1-ε) w[y] onehot(y) + (ε/C) w},
+ * {@code A_n = Σ_k t_{n,k}}, p recomputed from x. The cross-entropy losses use it for a label map
+ * with reduction MEAN or SUM; the per-voxel map (NONE) and dense targets keep the composed path.
+ */
+final class FusedCrossEntropy extends Function {
+    private final LabelTensor labels;
+    private final int ignoreIndex;
+    private final float[] weight;
+    private final float smoothing;
+
+    /**
+     * @param weight      class weights (C entries) or null
+     * @param ignoreIndex the label of ignored voxels (any value outside [0, C) when none)
+     * @param smoothing   ε in [0, 1)
+     */
+    private FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+        this.labels = labels;
+        this.ignoreIndex = ignoreIndex;
+        this.weight = weight;
+        this.smoothing = smoothing;
+    }
+
+    /** {@code Σ_n ℓ_n} of the logits against the labels, as a differentiable scalar. */
+    static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing).apply(logits);
+    }
+
+    @Override
+    protected Tensor forward(Ctx ctx, Tensor... in) {
+        Tensor x = in[0];
+        ctx.saveForBackward(x);
+        return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing));
+    }
+
+    @Override
+    protected Tensor[] backward(Ctx ctx, Tensor g) {
+        if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item())};
+    }
+}

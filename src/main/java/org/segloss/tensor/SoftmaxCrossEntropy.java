@@ -1,0 +1,172 @@
+package org.segloss.tensor;
+
+import org.segloss.tensor.kernel.Kernels;
+import org.segloss.tensor.kernel.Kernels.Binary;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * Fused softmax cross-entropy against a label map: logits {@code x [B, C, *spatial]}, labels
+ * {@code y [B, *spatial]}, optional class weights w (C entries) and label smoothing ε. Per voxel n
+ * that is not ignored, with {@code log p = logSoftmax_c(x)} (log-sum-exp form):
+ * <pre>
+ *   ℓ_n = (1 - ε) · w[y_n] · (-log p_{y_n})  +  (ε / C) · Σ_c w_c · (-log p_c)
+ * </pre>
+ * and ℓ_n = 0 at ignored voxels. {@link #sum} gives {@code Σ_n ℓ_n}; {@link #sumBackward} its
+ * gradient with respect to x times a scale s:
+ * <pre>
+ *   gx_k = s · (p_k · A_n - t_{n,k}),   t_{n,k} = (1 - ε) w[y_n] [k = y_n] + (ε / C) w_k,   A_n = Σ_k t_{n,k}
+ * </pre>
+ * (0 at ignored voxels), p recomputed from x. Neither the log-probabilities, nor a one-hot
+ * target, nor a per-voxel loss map is stored: one pass over the logits each way, instead of the
+ * composed log-softmax, gather, negation, product and reduction (and their backward).
+ *
+ * <p>Work is cut into tasks (sample b, a chunk of {@value #CHUNK} voxels); the partition depends on
+ * the shape only. Each task copies its C rows into a compact scratch {@code [C, len]} and runs the
+ * (Vector API or scalar) log-softmax / softmax kernel in place; the label pick is a scalar loop
+ * over the chunk's voxels (1/C of the elements). Per-task partial sums are in double and are added
+ * chunk by chunk in increasing order on the calling thread: the result does not depend on the
+ * thread count.
+ */
+public final class SoftmaxCrossEntropy {
+    /** Voxels per task, as {@link SoftmaxSums}: the scratch of one task is C * CHUNK floats. */
+    static final int CHUNK = 2048;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private SoftmaxCrossEntropy() {}
+
+    /** Scratch of the current thread: [0] at least n floats, [1] at least len floats. */
+    private static float[][] scratch(int n, int len) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[n];
+        if (s[1].length < len) s[1] = new float[len];
+        return s;
+    }
+
+    /** Checks the operands; returns {B, C, S}. */
+    private static int[] check(String op, Tensor x, LabelTensor labels, float[] weight, float smoothing) {
+        Shape s = x.shape;
+        if (s.rank() < 3) throw new IllegalArgumentException(op + ": logits must be [B, C, *spatial], got " + s);
+        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
+        if (labels == null || (long) b * sp != labels.size()) {
+            throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + (long) b * sp + " elements) for logits "
+                    + s + ", got " + (labels == null ? "null" : labels.shape));
+        }
+        if (weight != null && weight.length != c) {
+            throw new IllegalArgumentException(op + ": weight must have C = " + c + " entries, got " + weight.length);
+        }
+        if (!(smoothing >= 0f && smoothing < 1f)) {
+            throw new IllegalArgumentException(op + ": smoothing must be in [0, 1), got " + smoothing);
+        }
+        return new int[] {b, c, sp};
+    }
+
+    /** Copies the C rows of task (bi, j0, len) into buf [C, len]. */
+    private static void rows(Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
+        for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
+    }
+
+    /** The label at flat voxel i, checked: in [0, C), or the ignore value (returned as -1). */
+    private static int label(LabelTensor labels, int i, int c, int ignoreIndex, String op) {
+        int v = labels.data[labels.offset + i];
+        if (v == ignoreIndex) return -1;
+        if (v < 0 || v >= c) {
+            throw new IllegalArgumentException(op + ": labels must be in [0, " + c + ") or the ignore value " + ignoreIndex
+                    + ", got " + v + " at flat index " + i);
+        }
+        return v;
+    }
+
+    /**
+     * {@code Σ_n ℓ_n} over every voxel (see the class comment), in double.
+     *
+     * @param weight      class weights (C entries), or null for all 1
+     * @param ignoreIndex the label of ignored voxels ({@code Integer.MIN_VALUE}: none)
+     * @param smoothing   ε in [0, 1)
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+        int[] d = check("SoftmaxCrossEntropy.sum", x, labels, weight, smoothing);
+        int b = d[0], c = d[1], sp = d[2];
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        double[] part = new double[tasks];
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK, CHUNK);
+            float[] buf = sc[0], valid = sc[1];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
+                rows(x, bi, c, sp, j0, len, buf);
+                k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: column by column
+                double picked = 0;   // Σ w[y] log p_y over the chunk's counted voxels
+                int ignored = 0;
+                for (int j = 0; j < len; j++) {
+                    int v = label(labels, lo + j, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
+                    valid[j] = v < 0 ? 0f : 1f;
+                    if (v < 0) {
+                        ignored++;
+                        continue;
+                    }
+                    picked += (weight == null ? 1.0 : weight[v]) * buf[v * len + j];
+                }
+                double total = -(1.0 - smoothing) * picked;
+                if (smoothing > 0f) {
+                    double all = 0;   // Σ_c w_c Σ_j valid_j log p_c
+                    for (int ch = 0; ch < c; ch++) {
+                        double row = ignored == 0 ? k.sum(buf, ch * len, len) : k.dot(buf, ch * len, valid, 0, len);
+                        all += (weight == null ? 1.0 : weight[ch]) * row;
+                    }
+                    total -= (double) smoothing / c * all;
+                }
+                part[t] = total;
+            }
+        });
+        double acc = 0;
+        for (double v : part) acc += v;   // fixed order: task by task
+        return acc;
+    }
+
+    /**
+     * The gradient of {@code scale · }{@link #sum} with respect to the logits x:
+     * {@code gx_k = scale · (p_k · A_n - t_{n,k})} at counted voxels, 0 at ignored ones (class comment).
+     */
+    public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
+                                     float scale) {
+        int[] d = check("SoftmaxCrossEntropy.sumBackward", x, labels, weight, smoothing);
+        int b = d[0], c = d[1], sp = d[2];
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        float uniform = smoothing / c;
+        double wTotal = 0;   // Σ_c w_c
+        for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
+        float smoothMass = (float) (uniform * wTotal);
+        Tensor res = Tensor.zeros(x.shape);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK, CHUNK);
+            float[] p = sc[0], a = sc[1];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
+                rows(x, bi, c, sp, j0, len, p);
+                k.softmax(p, 0, c, len, len, p, 0);   // in place: out aliases x exactly
+                // scale · A_n per voxel, 0 at ignored voxels
+                for (int j = 0; j < len; j++) {
+                    int v = label(labels, lo + j, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
+                    a[j] = v < 0 ? 0f : scale * ((1f - smoothing) * (weight == null ? 1f : weight[v]) + smoothMass);
+                }
+                for (int ch = 0; ch < c; ch++) {
+                    int row = (bi * c + ch) * sp + j0;
+                    k.zip(Binary.MUL, p, ch * len, a, 0, res.data, row, len);   // scale · p_k · A_n
+                }
+                for (int j = 0; j < len; j++) {   // minus scale · t_{n,k}
+                    int v = labels.data[labels.offset + lo + j];
+                    if (v == ignoreIndex) continue;
+                    int base = bi * c * sp + j0 + j;
+                    res.data[base + v * sp] -= scale * (1f - smoothing) * (weight == null ? 1f : weight[v]);
+                    if (smoothing > 0f) {
+                        for (int ch = 0; ch < c; ch++) res.data[base + ch * sp] -= scale * uniform * (weight == null ? 1f : weight[ch]);
+                    }
+                }
+            }
+        });
+        return res;
+    }
+}

@@ -1,0 +1,195 @@
+package org.segloss.loss;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.segloss.autograd.GradCheck;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.Backend;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxCrossEntropy;
+import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.KernelProvider;
+import org.segloss.tensor.kernel.Parallel;
+
+/**
+ * The fused label-map cross-entropy ({@link FusedCrossEntropy} over {@link SoftmaxCrossEntropy})
+ * against the composed path (log-softmax, gather / one-hot product, reduction) it replaces.
+ */
+class FusedCrossEntropyTest {
+    static final int IGNORE = 255;
+
+    /** One random case: shape, labels (some ignored when asked), weights and smoothing. */
+    record Case(Tensor x, LabelTensor y, int c, float[] weight, float smoothing, boolean ignore) {
+        CrossEntropyLoss loss(Reduction r) {
+            CrossEntropyLoss.Builder b = CrossEntropyLoss.builder().reduction(r).labelSmoothing(smoothing);
+            if (weight != null) b.weight(weight);
+            if (ignore) b.ignoreIndex(IGNORE);
+            return b.build();
+        }
+
+        @Override
+        public String toString() {
+            return x.shape() + " weight " + (weight != null) + " smoothing " + smoothing + " ignore " + ignore;
+        }
+    }
+
+    /** Awkward voxel counts: 1, a prime, just over one chunk of 2048 and a few chunks plus a tail. */
+    static final int[][] SPATIAL = {{1, 1, 1}, {3, 1, 7}, {1, 1, 2049}, {5, 9, 101}, {2, 3, 5}};
+
+    static Case randomCase(Random r, int i) {
+        int[] sp = SPATIAL[i % SPATIAL.length];
+        int b = 1 + r.nextInt(3), c = 2 + r.nextInt(4), n = b * sp[0] * sp[1] * sp[2];
+        float[] xv = new float[n * c];
+        for (int k = 0; k < xv.length; k++) xv[k] = (float) (r.nextGaussian() * 3);
+        boolean ignore = r.nextBoolean();
+        int[] yv = new int[n];
+        for (int k = 0; k < n; k++) yv[k] = ignore && r.nextInt(5) == 0 ? IGNORE : r.nextInt(c);
+        float[] w = null;
+        if (r.nextBoolean()) {
+            w = new float[c];
+            for (int k = 0; k < c; k++) w[k] = 0.1f + 2 * r.nextFloat();
+        }
+        float eps = r.nextBoolean() ? 0f : 0.05f + 0.4f * r.nextFloat();
+        return new Case(Tensor.of(xv, b, c, sp[0], sp[1], sp[2]), LabelTensor.of(yv, b, sp[0], sp[1], sp[2]), c, w, eps, ignore);
+    }
+
+    static Var[] valueAndGrad(Loss l, Tensor x, LabelTensor y) {
+        Var in = Var.param(x);
+        Var v = l.forward(in, y);
+        v.backward();
+        return new Var[] {v, in};
+    }
+
+    static Var[] valueAndGrad(Loss l, Tensor x, Tensor target) {
+        Var in = Var.param(x);
+        Var v = l.forward(in, target);
+        v.backward();
+        return new Var[] {v, in};
+    }
+
+    @Test
+    void fusedEqualsComposedValuesAndGradients() {
+        Random r = new Random(11);
+        for (int i = 0; i < 40; i++) {
+            Case k = randomCase(r, i);
+            // composed: the per-voxel map (NONE) summed; the one-hot target (MEAN, its own denominator)
+            float sumFused = k.loss(Reduction.SUM).forward(Var.constant(k.x()), k.y()).item();
+            double sumComposed = k.loss(Reduction.NONE).forward(Var.constant(k.x()), k.y()).value().sumDouble();
+            assertEquals(sumComposed, sumFused, 1e-5 * Math.max(1, Math.abs(sumComposed)), "SUM " + k);
+
+            Var[] fused = valueAndGrad(k.loss(Reduction.MEAN), k.x(), k.y());
+            Var[] composed = valueAndGrad(k.loss(Reduction.MEAN), k.x(), k.y().oneHot(k.c(), IGNORE));
+            float mf = fused[0].item(), mc = composed[0].item();
+            assertEquals(mc, mf, 1e-5f * Math.max(1f, Math.abs(mc)), "MEAN " + k);
+            float[] gf = fused[1].grad().toArray(), gc = composed[1].grad().toArray();
+            float scale = 0f;
+            for (float g : gc) scale = Math.max(scale, Math.abs(g));
+            for (int j = 0; j < gf.length; j++) {
+                assertEquals(gc[j], gf[j], 1e-5f * Math.max(scale, Float.MIN_NORMAL), "gradient " + k + " at " + j);
+            }
+        }
+    }
+
+    @Test
+    void ignoredVoxelsGetExactlyZeroGradient() {
+        Random r = new Random(5);
+        Tensor x = Tensor.of(gauss(r, 2 * 3 * 50), 2, 3, 5, 10);
+        int[] yv = new int[100];
+        for (int k = 0; k < yv.length; k++) yv[k] = k % 3 == 0 ? IGNORE : r.nextInt(3);
+        Var[] v = valueAndGrad(CrossEntropyLoss.builder().ignoreIndex(IGNORE).labelSmoothing(0.2f).build(), x, LabelTensor.of(yv, 2, 5, 10));
+        float[] g = v[1].grad().toArray();
+        for (int b = 0; b < 2; b++) {
+            for (int ch = 0; ch < 3; ch++) {
+                for (int j = 0; j < 50; j++) {
+                    if (yv[b * 50 + j] == IGNORE) assertEquals(0f, g[(b * 3 + ch) * 50 + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void bitIdenticalForAnyThreadCount() {
+        Random r = new Random(3);
+        int before = Parallel.threads();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Case k = randomCase(r, 2 + i % 2);   // the cases with more than one chunk per sample
+                double ref = 0;
+                float[] refGrad = null;
+                for (int threads : new int[] {1, 2, 4}) {
+                    Parallel.setThreads(threads);
+                    double s = SoftmaxCrossEntropy.sum(k.x(), k.y(), k.ignore() ? IGNORE : Integer.MIN_VALUE, k.weight(), k.smoothing());
+                    float[] g = SoftmaxCrossEntropy.sumBackward(k.x(), k.y(), k.ignore() ? IGNORE : Integer.MIN_VALUE, k.weight(),
+                            k.smoothing(), 0.37f).toArray();
+                    if (refGrad == null) {
+                        ref = s;
+                        refGrad = g;
+                    } else {
+                        assertEquals(ref, s, 0.0, threads + " threads " + k);
+                        assertArrayEquals(refGrad, g, 0f, threads + " threads " + k);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** The vector kernels and their scalar twins give the same values within float rounding. */
+    @Test
+    void scalarAndVectorKernelsAgree() {
+        Random r = new Random(9);
+        for (int i = 0; i < 10; i++) {
+            Case k = randomCase(r, i);
+            int ig = k.ignore() ? IGNORE : Integer.MIN_VALUE;
+            double s;
+            float[] g;
+            try (Backend.Scope ignored = Backend.use(KernelProvider.scalar())) {
+                s = SoftmaxCrossEntropy.sum(k.x(), k.y(), ig, k.weight(), k.smoothing());
+                g = SoftmaxCrossEntropy.sumBackward(k.x(), k.y(), ig, k.weight(), k.smoothing(), 1f).toArray();
+            }
+            double sv = SoftmaxCrossEntropy.sum(k.x(), k.y(), ig, k.weight(), k.smoothing());
+            float[] gv = SoftmaxCrossEntropy.sumBackward(k.x(), k.y(), ig, k.weight(), k.smoothing(), 1f).toArray();
+            assertEquals(s, sv, 1e-5 * Math.max(1, Math.abs(s)), k.toString());
+            for (int j = 0; j < g.length; j++) assertEquals(g[j], gv[j], 1e-5f, k + " at " + j);
+        }
+    }
+
+    @Test
+    void gradCheckWithWeightsIgnoreAndSmoothing() {
+        Random r = new Random(21);
+        for (int i = 0; i < 4; i++) {
+            Case k = randomCase(r, 1);
+            for (Reduction red : new Reduction[] {Reduction.MEAN, Reduction.SUM}) {
+                CrossEntropyLoss l = k.loss(red);
+                GradCheck.Report rep = GradCheck.check(v -> l.forward(v[0], k.y()), k.x());
+                assertTrue(rep.passed(), red + " " + k + ": " + rep);
+            }
+        }
+    }
+
+    @Test
+    void badLabelsAndShapesAreRejected() {
+        Tensor x = Tensor.zeros(1, 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(x, LabelTensor.of(new int[] {0, 1, 3, 2}, 1, 4), IGNORE, null, 0f));
+        assertTrue(e.getMessage().contains("[0, 3)") && e.getMessage().contains("got 3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(x, LabelTensor.of(new int[] {0, 1, 2}, 1, 3), IGNORE, null, 0f));
+        assertTrue(e.getMessage().contains("[1, 3, 4]") && e.getMessage().contains("[1, 3]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sumBackward(x, LabelTensor.of(new int[] {0, 1, 2, 2}, 1, 4), IGNORE, new float[2], 0f, 1f));
+        assertTrue(e.getMessage().contains("C = 3") && e.getMessage().contains("got 2"), e.getMessage());
+    }
+
+    static float[] gauss(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 2);
+        return v;
+    }
+}
