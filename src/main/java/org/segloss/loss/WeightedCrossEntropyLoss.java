@@ -122,6 +122,12 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
         Var x = p.input();
         Tensor r = p.target();
         float[] w = autoWeights(p);
+        double n = counted(p);
+        if (activation == Activation.SOFTMAX && p.labels() != null && !softLabel && reduction != Reduction.NONE) {
+            // label map: the fused softmax cross-entropy Σ_n w[y_n] (-log p_{y_n}) (FusedCrossEntropy)
+            Var total = FusedCrossEntropy.sum(x, p.labels(), ignoreIndex, w, 0f);
+            return reduction == Reduction.SUM ? total : n > 0 ? total.div((float) n) : total.mul(0f);
+        }
         Var l;   // [B, 1, *spatial]
         if (activation == Activation.SIGMOID) {
             // -(w r log σ(x) + (1 - r) log σ(-x))
@@ -133,7 +139,6 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
             Tensor coef = r.mul(classVector(w, x.shape().rank()));   // w_c r_c; 0 at ignored voxels
             l = logp.mul(coef).sum(new int[] {1}, true).neg();
         }
-        double n = counted(p);
         return switch (reduction) {
             case MEAN -> n > 0 ? l.sum().div((float) n) : l.sum().mul(0f);   // paper: 1/N; all ignored: 0
             case SUM -> l.sum();

@@ -95,6 +95,33 @@ class FusedCrossEntropyTest {
         }
     }
 
+    /** WeightedCrossEntropyLoss (SOFTMAX): fused for a label map, composed for its one-hot target. */
+    @Test
+    void weightedCrossEntropyFusedEqualsComposed() {
+        Random r = new Random(17);
+        for (int i = 0; i < 20; i++) {
+            Case k = randomCase(r, i);
+            for (Reduction red : new Reduction[] {Reduction.MEAN, Reduction.SUM}) {
+                for (WeightedCrossEntropyLoss.WeightSource src : WeightedCrossEntropyLoss.WeightSource.values()) {
+                    WeightedCrossEntropyLoss.Builder b = WeightedCrossEntropyLoss.builder().reduction(red).weightSource(src);
+                    if (k.ignore()) b.ignoreIndex(IGNORE);
+                    WeightedCrossEntropyLoss l = b.build();
+                    Var[] fused = valueAndGrad(l, k.x(), k.y());
+                    Var[] composed = valueAndGrad(l, k.x(), k.y().oneHot(k.c(), IGNORE));
+                    float mc = composed[0].item();
+                    String what = red + " " + src + " " + k;
+                    assertEquals(mc, fused[0].item(), 1e-5f * Math.max(1f, Math.abs(mc)), what);
+                    float[] gf = fused[1].grad().toArray(), gc = composed[1].grad().toArray();
+                    float scale = 0f;
+                    for (float g : gc) scale = Math.max(scale, Math.abs(g));
+                    for (int j = 0; j < gf.length; j++) {
+                        assertEquals(gc[j], gf[j], 1e-5f * Math.max(scale, Float.MIN_NORMAL), what + " gradient at " + j);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void ignoredVoxelsGetExactlyZeroGradient() {
         Random r = new Random(5);
