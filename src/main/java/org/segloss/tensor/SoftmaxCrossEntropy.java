@@ -22,8 +22,9 @@ import org.segloss.tensor.kernel.Parallel;
  *
  * <p>Work is cut into tasks (sample b, a chunk of {@value #CHUNK} voxels); the partition depends on
  * the shape only. Each task copies its C rows into a compact scratch {@code [C, len]} and runs the
- * (Vector API or scalar) log-softmax / softmax kernel in place; the label pick is a scalar loop
- * over the chunk's voxels (1/C of the elements). Per-task partial sums are in double and are added
+ * (Vector API or scalar) log-softmax / softmax kernel in place; the label terms use the
+ * {@code sumWhereEqual} / {@code addWhereEqual} kernels class by class (an int compare and a
+ * masked add per lane), so no one-hot tensor is made and no per-voxel scalar gather runs. Per-task partial sums are in double and are added
  * chunk by chunk in increasing order on the calling thread: the result does not depend on the
  * thread count.
  */
@@ -31,15 +32,16 @@ public final class SoftmaxCrossEntropy {
     /** Voxels per task, as {@link SoftmaxSums}: the scratch of one task is C * CHUNK floats. */
     static final int CHUNK = 2048;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private SoftmaxCrossEntropy() {}
 
-    /** Scratch of the current thread: [0] at least n floats, [1] at least len floats. */
+    /** Scratch of the current thread: [0] at least n floats, [1] and [2] at least len floats. */
     private static float[][] scratch(int n, int len) {
         float[][] s = SCRATCH.get();
         if (s[0].length < n) s[0] = new float[n];
         if (s[1].length < len) s[1] = new float[len];
+        if (s[2].length < len) s[2] = new float[len];
         return s;
     }
 
@@ -66,15 +68,29 @@ public final class SoftmaxCrossEntropy {
         for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
     }
 
-    /** The label at flat voxel i, checked: in [0, C), or the ignore value (returned as -1). */
-    private static int label(LabelTensor labels, int i, int c, int ignoreIndex, String op) {
-        int v = labels.data[labels.offset + i];
-        if (v == ignoreIndex) return -1;
-        if (v < 0 || v >= c) {
-            throw new IllegalArgumentException(op + ": labels must be in [0, " + c + ") or the ignore value " + ignoreIndex
-                    + ", got " + v + " at flat index " + i);
+    /**
+     * Checks labels[lo, lo + len): each in [0, C) or the ignore value; returns how many are ignored.
+     */
+    private static int checkLabels(LabelTensor labels, int lo, int len, int c, int ignoreIndex, String op) {
+        int ignored = 0;
+        for (int j = 0; j < len; j++) {
+            int v = labels.data[labels.offset + lo + j];
+            if (v == ignoreIndex) {
+                ignored++;
+            } else if (v < 0 || v >= c) {
+                throw new IllegalArgumentException(op + ": labels must be in [0, " + c + ") or the ignore value " + ignoreIndex
+                        + ", got " + v + " at flat index " + (lo + j));
+            }
         }
-        return v;
+        return ignored;
+    }
+
+    /** valid[0, len) = 1 where the label (from labels.data[lab]) is a class, 0 where it is ignored. */
+    private static void validMask(Kernels k, LabelTensor labels, int lab, int c, int ignoreIndex, int len, float[] valid) {
+        k.fill(valid, 0, len, 0f);
+        for (int ch = 0; ch < c; ch++) {
+            if (ch != ignoreIndex) k.addWhereEqual(labels.data, lab, ch, 1f, valid, 0, valid, 0, len);
+        }
     }
 
     /**
@@ -92,22 +108,19 @@ public final class SoftmaxCrossEntropy {
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
-            float[] buf = sc[0], valid = sc[1];
+            float[] buf = sc[0], valid = sc[2];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 rows(x, bi, c, sp, j0, len, buf);
                 k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: column by column
-                double picked = 0;   // Σ w[y] log p_y over the chunk's counted voxels
-                int ignored = 0;
-                for (int j = 0; j < len; j++) {
-                    int v = label(labels, lo + j, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
-                    valid[j] = v < 0 ? 0f : 1f;
-                    if (v < 0) {
-                        ignored++;
-                        continue;
-                    }
-                    picked += (weight == null ? 1.0 : weight[v]) * buf[v * len + j];
+                int ignored = checkLabels(labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
+                int lab = labels.offset + lo;
+                double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k: Σ w[y] log p_y over the counted voxels
+                for (int ch = 0; ch < c; ch++) {
+                    if (ch == ignoreIndex) continue;   // an ignore index inside [0, C): those voxels count for no class
+                    picked += (weight == null ? 1.0 : weight[ch]) * k.sumWhereEqual(labels.data, lab, ch, buf, ch * len, len);
                 }
+                if (ignored > 0 && smoothing > 0f) validMask(k, labels, lab, c, ignoreIndex, len, valid);
                 double total = -(1.0 - smoothing) * picked;
                 if (smoothing > 0f) {
                     double all = 0;   // Σ_c w_c Σ_j valid_j log p_c
@@ -142,28 +155,33 @@ public final class SoftmaxCrossEntropy {
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
-            float[] p = sc[0], a = sc[1];
+            float[] p = sc[0], a = sc[1], valid = sc[2];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 rows(x, bi, c, sp, j0, len, p);
                 k.softmax(p, 0, c, len, len, p, 0);   // in place: out aliases x exactly
-                // scale · A_n per voxel, 0 at ignored voxels
-                for (int j = 0; j < len; j++) {
-                    int v = label(labels, lo + j, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
-                    a[j] = v < 0 ? 0f : scale * ((1f - smoothing) * (weight == null ? 1f : weight[v]) + smoothMass);
+                int ignored = checkLabels(labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
+                int lab = labels.offset + lo;
+                // scale · A_n per voxel (0 at ignored voxels), class by class
+                k.fill(a, 0, len, 0f);
+                for (int ch = 0; ch < c; ch++) {
+                    if (ch == ignoreIndex) continue;
+                    float w = weight == null ? 1f : weight[ch];
+                    k.addWhereEqual(labels.data, lab, ch, scale * ((1f - smoothing) * w + smoothMass), a, 0, a, 0, len);
+                }
+                if (smoothing > 0f) {
+                    if (ignored > 0) validMask(k, labels, lab, c, ignoreIndex, len, valid);
+                    else k.fill(valid, 0, len, 1f);
                 }
                 for (int ch = 0; ch < c; ch++) {
                     int row = (bi * c + ch) * sp + j0;
+                    float w = weight == null ? 1f : weight[ch];
                     k.zip(Binary.MUL, p, ch * len, a, 0, res.data, row, len);   // scale · p_k · A_n
-                }
-                for (int j = 0; j < len; j++) {   // minus scale · t_{n,k}
-                    int v = labels.data[labels.offset + lo + j];
-                    if (v == ignoreIndex) continue;
-                    int base = bi * c * sp + j0 + j;
-                    res.data[base + v * sp] -= scale * (1f - smoothing) * (weight == null ? 1f : weight[v]);
-                    if (smoothing > 0f) {
-                        for (int ch = 0; ch < c; ch++) res.data[base + ch * sp] -= scale * uniform * (weight == null ? 1f : weight[ch]);
+                    // minus scale · t_{n,k}: the label's term at y_n = k, the smoothing term at every counted voxel
+                    if (ch != ignoreIndex) {
+                        k.addWhereEqual(labels.data, lab, ch, -scale * (1f - smoothing) * w, res.data, row, res.data, row, len);
                     }
+                    if (smoothing > 0f) k.triad(res.data, row, -scale * uniform * w, valid, 0, res.data, row, len);
                 }
             }
         });

@@ -139,6 +139,28 @@ class FusedCrossEntropyTest {
         }
     }
 
+    /** An ignore index inside [0, C): those voxels are left out, the class stays in the softmax. */
+    @Test
+    void ignoreIndexInsideTheClassRange() {
+        Random r = new Random(8);
+        for (int i = 0; i < 6; i++) {
+            Case k = randomCase(r, i);
+            int[] yv = k.y().toArray();
+            for (int j = 0; j < yv.length; j++) if (yv[j] == IGNORE) yv[j] = 0;
+            LabelTensor y = LabelTensor.of(yv, k.y().shape().dims());
+            CrossEntropyLoss.Builder b = CrossEntropyLoss.builder().ignoreIndex(0).labelSmoothing(k.smoothing());
+            if (k.weight() != null) b.weight(k.weight());
+            Var[] fused = valueAndGrad(b.build(), k.x(), y);
+            Var[] composed = valueAndGrad(b.build(), k.x(), y.oneHot(k.c(), 0));
+            float mc = composed[0].item();
+            assertEquals(mc, fused[0].item(), 1e-5f * Math.max(1f, Math.abs(mc)), k.toString());
+            float[] gf = fused[1].grad().toArray(), gc = composed[1].grad().toArray();
+            float scale = 0f;
+            for (float g : gc) scale = Math.max(scale, Math.abs(g));
+            for (int j = 0; j < gf.length; j++) assertEquals(gc[j], gf[j], 1e-5f * Math.max(scale, Float.MIN_NORMAL), k + " at " + j);
+        }
+    }
+
     @Test
     void bitIdenticalForAnyThreadCount() {
         Random r = new Random(3);

@@ -76,6 +76,13 @@ public interface Kernels {
     void select(int[] mask, int maskOff, float[] a, int aOff, float[] b, int bOff,
                 float[] out, int outOff, int n);
 
+    /**
+     * out[i] = a[i] + (labels[i] == label ? v : 0): adds v at the voxels of one class (the
+     * fused cross-entropy's one-hot terms, without a one-hot tensor). Exact: one add or none.
+     */
+    void addWhereEqual(int[] labels, int labelsOff, int label, float v, float[] a, int aOff,
+                       float[] out, int outOff, int n);
+
     /** out[i] = a[i] + s * b[i] (the STREAM triad; also the gradient-accumulation step). */
     void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n);
 
@@ -91,6 +98,9 @@ public interface Kernels {
 
     /** Sum of a[i] * b[i]; 0 for n = 0. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** Σ x[i] over the i where labels[i] == label (the fused cross-entropy's pick of log p at the label). */
+    float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n);
 
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);

@@ -96,6 +96,21 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void addWhereEqual(int[] labels, int labelsOff, int label, float v, float[] a, int aOff,
+                              float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? a[aOff + i] + v : a[aOff + i];
+    }
+
+    @Override
+    public float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            if (labels[labelsOff + i] == label) s += x[xOff + i];
+        }
+        return s;
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
     }

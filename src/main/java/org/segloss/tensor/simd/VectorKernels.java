@@ -490,6 +490,37 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void addWhereEqual(int[] labels, int labelsOff, int label, float v, float[] a, int aOff,
+                              float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // same lane count, so the int mask casts to a float mask without reshaping
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector.fromArray(sp, a, aOff + i).add(v, m).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? a[aOff + i] + v : a[aOff + i];
+    }
+
+    @Override
+    public float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        FloatVector acc = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            acc = acc.add(FloatVector.fromArray(sp, x, xOff + i), m);
+        }
+        float s = sumLanes(acc);
+        for (int i = bound; i < n; i++) {
+            if (labels[labelsOff + i] == label) s += x[xOff + i];
+        }
+        return s;
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);

@@ -171,11 +171,23 @@ class KernelTwinTest {
         // the int mask is derived from input 2 so both twins see the same one
         out.add(sized(v, "select", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
                 (k, in, io, o, oo, n) -> k.select(mask(in[2]), io, in[0], io, in[1], io, o, oo, n)));
+        // labels derived from input 1 (so both twins see the same ones): classes 0, 1, 2 and an ignore value 255
+        out.add(sized(v, "addWhereEqual(label=1, v=-0.75)", new Gen[] {DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 1, -0.75f, in[0], io, o, oo, n)));
+        out.add(sized(v, "addWhereEqual(label=255, v=2)", new Gen[] {DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 255, 2f, in[0], io, o, oo, n)));
         out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
                 (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
         out.add(sized(v, "fill(3.5)", new Gen[] {DEFAULT},
                 (k, in, io, o, oo, n) -> k.fill(o, oo, n, 3.5f)));
         return out;
+    }
+
+    /** Labels the same length as x: 0, 1, 2, or 255 (also for the NaN padding). */
+    static int[] labels(float[] x) {
+        int[] m = new int[x.length];
+        for (int i = 0; i < x.length; i++) m[i] = x[i] > 0.5f ? 2 : x[i] > 0f ? 1 : x[i] > -0.5f ? 0 : 255;
+        return m;
     }
 
     /** An int mask the same length as x: 0, 1 or -7 (any nonzero selects a). */
@@ -277,6 +289,8 @@ class KernelTwinTest {
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
         out.add(reduction(v, "dot", 2, (k, in, o, n) -> k.dot(in[0], o, in[1], o, n),
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], in[1], o, n)));
+        out.add(reduction(v, "sumWhereEqual(label=2)", 2, (k, in, o, n) -> k.sumWhereEqual(labels(in[1]), o, 2, in[0], o, n),
+                (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
         out.add(reduction(v, "max", 1, (k, in, o, n) -> k.max(in[0], o, n), (in, o, n) -> 0));
         out.add(reduction(v, "min", 1, (k, in, o, n) -> k.min(in[0], o, n), (in, o, n) -> 0));
         return out;
