@@ -23,6 +23,7 @@ import org.segloss.tensor.kernel.Parallel;
  * in parallel, so results do not depend on the thread count.
  */
 final class NormOp extends Function {
+    private static final Ctx.Key<float[]> NORMALISED = new Ctx.Key<>("normalised input xh");
     private static final Ctx.Key<float[]> RSTD = new Ctx.Key<>("rstd");
     private static final Ctx.Key<float[]> GAMMA = new Ctx.Key<>("gamma");
 
@@ -43,51 +44,57 @@ final class NormOp extends Function {
     protected Tensor forward(Ctx ctx, Tensor... t) {
         Shape s = t[0].shape();
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
-        int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
-        float[] x = t[0].toArray(), gamma = t[1].toArray(), beta = t[2].toArray();
-        float[] y = new float[x.length], xh = new float[x.length], rstd = new float[groups];
+        int groups = perInstance ? batch * c : c;
+        float[] gamma = t[1].toArray(), beta = t[2].toArray();
+        float[] y = new float[s.size()], xh = new float[s.size()], rstd = new float[groups];
         float[] mean = new float[groups], var = new float[groups];
-        Parallel.forRange(groups, 1, (g0, g1) -> {
-            for (int g = g0; g < g1; g++) {
-                int ch = perInstance ? g % c : g;
-                double mu, vr;
-                if (fixedMean != null) {
-                    mu = fixedMean[ch];
-                    vr = fixedVar[ch];
-                } else {
-                    double sum = 0;
-                    for (int bl = 0; bl < blocks; bl++) {
-                        for (int i = start(g, bl, c, n), e = i + n; i < e; i++) sum += x[i];
-                    }
-                    mu = sum / ((double) n * blocks);
-                    double sq = 0;
-                    for (int bl = 0; bl < blocks; bl++) {
-                        for (int i = start(g, bl, c, n), e = i + n; i < e; i++) sq += (x[i] - mu) * (x[i] - mu);
-                    }
-                    vr = sq / ((double) n * blocks);
-                }
-                double r = 1.0 / Math.sqrt(vr + eps);
-                mean[g] = (float) mu;
-                var[g] = (float) vr;
-                rstd[g] = (float) r;
-                float gm = gamma[ch], bt = beta[ch];
-                for (int bl = 0; bl < blocks; bl++) {
-                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) {
-                        float h = (float) ((x[i] - mu) * r);
-                        xh[i] = h;
-                        y[i] = gm * h + bt;
-                    }
-                }
-            }
-        });
+        // x read in place (a copy of it cost as much as a pass of the statistics)
+        t[0].readInPlace((x, xo) -> Parallel.forRange(groups, 1, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) normaliseGroup(g, batch, c, n, x, xo, gamma, beta, xh, y, mean, var, rstd);
+        }));
         if (!perInstance && fixedMean == null) {
             batchMean = mean;
             batchVar = var;
         }
-        ctx.saveForBackward(Tensor.wrap(xh, s.dims()));
+        // xh is this op's own array: saved as is, read in place by backward
+        ctx.save(NORMALISED, xh);
         ctx.save(RSTD, rstd);
         ctx.save(GAMMA, gamma);
         return Tensor.wrap(y, s.dims());
+    }
+
+    /** Forward of group g: its statistics (or the fixed ones), then xh and y. x's element i is x[xo + i]. */
+    private void normaliseGroup(int g, int batch, int c, int n, float[] x, int xo, float[] gamma, float[] beta,
+                                float[] xh, float[] y, float[] mean, float[] var, float[] rstd) {
+        int blocks = perInstance ? 1 : batch, ch = perInstance ? g % c : g;
+        double mu, vr;
+        if (fixedMean != null) {
+            mu = fixedMean[ch];
+            vr = fixedVar[ch];
+        } else {
+            double sum = 0;
+            for (int bl = 0; bl < blocks; bl++) {
+                for (int i = xo + start(g, bl, c, n), e = i + n; i < e; i++) sum += x[i];
+            }
+            mu = sum / ((double) n * blocks);
+            double sq = 0;
+            for (int bl = 0; bl < blocks; bl++) {
+                for (int i = xo + start(g, bl, c, n), e = i + n; i < e; i++) sq += (x[i] - mu) * (x[i] - mu);
+            }
+            vr = sq / ((double) n * blocks);
+        }
+        double r = 1.0 / Math.sqrt(vr + eps);
+        mean[g] = (float) mu;
+        var[g] = (float) vr;
+        rstd[g] = (float) r;
+        float gm = gamma[ch], bt = beta[ch];
+        for (int bl = 0; bl < blocks; bl++) {
+            for (int j = start(g, bl, c, n), e = j + n; j < e; j++) {
+                float h = (float) ((x[xo + j] - mu) * r);
+                xh[j] = h;
+                y[j] = gm * h + bt;
+            }
+        }
     }
 
     /** Offset of block bl of group g in [B, C, n]. */
@@ -100,17 +107,17 @@ final class NormOp extends Function {
         Shape s = gy.shape();
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
         int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
-        float[] xh = ctx.saved(0).toArray(), dy = gy.toArray(), rstd = ctx.saved(RSTD), gamma = ctx.saved(GAMMA);
-        float[] dx = new float[dy.length];
+        float[] xh = ctx.saved(NORMALISED), rstd = ctx.saved(RSTD), gamma = ctx.saved(GAMMA);
+        float[] dx = new float[s.size()];
         double[] sdy = new double[groups], sdyx = new double[groups];
         boolean fixed = fixedMean != null, needX = ctx.needsInputGrad(0);
-        Parallel.forRange(groups, 1, (g0, g1) -> {
+        gy.readInPlace((dy, dyo) -> Parallel.forRange(groups, 1, (g0, g1) -> {
             for (int g = g0; g < g1; g++) {
                 double a = 0, b = 0;
                 for (int bl = 0; bl < blocks; bl++) {
                     for (int i = start(g, bl, c, n), e = i + n; i < e; i++) {
-                        a += dy[i];
-                        b += (double) dy[i] * xh[i];
+                        a += dy[dyo + i];
+                        b += (double) dy[dyo + i] * xh[i];
                     }
                 }
                 sdy[g] = a;
@@ -120,10 +127,10 @@ final class NormOp extends Function {
                 double cnt = (double) n * blocks, k = (double) gamma[ch] * rstd[g];
                 double mdy = fixed ? 0 : a / cnt, mdyx = fixed ? 0 : b / cnt;
                 for (int bl = 0; bl < blocks; bl++) {
-                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) dx[i] = (float) (k * (dy[i] - mdy - xh[i] * mdyx));
+                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) dx[i] = (float) (k * (dy[dyo + i] - mdy - xh[i] * mdyx));
                 }
             }
-        });
+        }));
         float[] dgamma = new float[c], dbeta = new float[c];
         for (int ch = 0; ch < c; ch++) {
             double a = 0, b = 0;

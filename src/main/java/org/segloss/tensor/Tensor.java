@@ -159,6 +159,22 @@ public final class Tensor {
 
     public Tensor copy() { return new Tensor(toArray(), 0, shape); }
 
+    /** A body that reads a tensor's elements in place: element i (flat, row-major) is {@code data[offset + i]}. */
+    @FunctionalInterface
+    public interface InPlaceReader {
+        void read(float[] data, int offset);
+    }
+
+    /**
+     * Runs {@code body} on this tensor's storage without copying it: for layers that read a large
+     * input several times (a norm's mean, variance and output passes), where {@link #toArray()}
+     * would copy megabytes per call. The body must only read: the array may be shared with views
+     * of this tensor and with the autograd's saved tensors.
+     */
+    public void readInPlace(InPlaceReader body) {
+        body.read(data, offset);
+    }
+
     /** Largest |this - other| elementwise (shapes must be equal); NaN if either has NaN there. */
     public float maxAbsDiff(Tensor other) {
         requireSameShape("maxAbsDiff", other);
@@ -606,6 +622,23 @@ public final class Tensor {
      * @param name the operation's name in error messages
      */
     public Tensor elementwise(String name, Binary op, Tensor other) { return Broadcasting.zip(name, op, this, other); }
+
+    /** A kernel over a run of one operand into a new output: {@code out[i] = f(x[i])}. */
+    @FunctionalInterface
+    public interface RunKernel {
+        void run(Kernels k, float[] x, int xOff, float[] out, int outOff, int n);
+    }
+
+    /**
+     * A new tensor from this one by {@code body}, in parallel element ranges: for elementwise ops
+     * with parameters that {@link Kernels.Unary} does not cover (e.g. the slope of a leaky ReLU).
+     */
+    public Tensor elementwise(String name, RunKernel body) {
+        Tensor out = zeros(shape);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(size(), GRAIN, (s, e) -> body.run(k, data, offset + s, out.data, s, e - s));
+        return out;
+    }
 
     /** A kernel over equal runs of two operands into a new output: {@code out[i] = f(a[i], b[i])}. */
     @FunctionalInterface
