@@ -711,21 +711,25 @@ public final class Tensor {
         int[] idims = index.shape.dims();
         int r = s.rank(), n = s.dim(ax);
         int[] pos = new int[index.size()];
-        for (int t = 0; t < pos.length; t++) {
-            int rem = t, p = 0;
-            for (int a = r - 1; a >= 0; a--) {
-                int c = rem % idims[a];
-                rem /= idims[a];
-                if (a == ax) {
-                    c = index.data[index.offset + t];
-                    if (c < 0 || c >= n) {
-                        throw new IllegalArgumentException(op + ": index values must be in [0, " + n + ") along axis " + ax + ", got " + c);
+        // in parallel chunks: every position is computed on its own (a loss's label gather on
+        // [2, 1, 32^3] spent as long here, serially, as the softmax itself)
+        Parallel.forRange(pos.length, GRAIN, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int rem = t, p = 0;
+                for (int a = r - 1; a >= 0; a--) {
+                    int c = rem % idims[a];
+                    rem /= idims[a];
+                    if (a == ax) {
+                        c = index.data[index.offset + t];
+                        if (c < 0 || c >= n) {
+                            throw new IllegalArgumentException(op + ": index values must be in [0, " + n + ") along axis " + ax + ", got " + c);
+                        }
                     }
+                    p += c * st[a];
                 }
-                p += c * st[a];
+                pos[t] = p;
             }
-            pos[t] = p;
-        }
+        });
         return pos;
     }
 

@@ -3,6 +3,7 @@ package org.segloss.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -119,6 +120,32 @@ class TensorTest {
                 Tensor.ones(2, 2).scatterAdd(1, LabelTensor.of(new int[] {2, 0, 1, 1}, 2, 2), Shape.of(2, 3)).toArray());
     }
 
+    /**
+     * The label gather of a loss at a training shape: positions computed in parallel chunks equal
+     * a plain loop over [B, C, V], and a bad index in a late chunk still fails with its message.
+     */
+    @Test
+    void gatherAndScatterAddAcrossParallelChunks() {
+        int b = 2, c = 3, v = 3 * (1 << 14) + 5;
+        Tensor x = Tensor.randn(3, b, c, v);
+        int[] lab = new int[b * v];
+        for (int i = 0; i < lab.length; i++) lab[i] = (i * 7 + i / 5) % c;
+        LabelTensor index = LabelTensor.of(lab, b, 1, v);
+        Tensor g = x.gather(1, index);
+        Tensor back = g.scatterAdd(1, index, x.shape());
+        for (int n = 0; n < b; n++) {
+            for (int p = 0; p < v; p++) {
+                int k = lab[n * v + p];
+                assertEquals(x.get(n, k, p), g.get(n, 0, p));
+                for (int ch = 0; ch < c; ch++) assertEquals(ch == k ? x.get(n, k, p) : 0f, back.get(n, ch, p));
+            }
+        }
+        lab[lab.length - 2] = c;
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> x.gather(1, LabelTensor.of(lab, b, 1, v)));
+        assertTrue(e.getMessage().contains("[0, 3)") && e.getMessage().contains("got 3"), e.getMessage());
+    }
+
     @Test
     void matMul() {
         Tensor a = Tensor.arange(6).reshape(2, 3), b = Tensor.arange(12).reshape(3, 4);
@@ -144,9 +171,9 @@ class TensorTest {
         float[] dst = {-1, -1, -1, -1};
         t.copyTo(1, dst, 1, 3);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {-1, 5, 6, 7}, dst);
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> t.copyTo(2, dst, 0, 3));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("[2, 5)") && e.getMessage().contains("tensor of 4"), e.getMessage());
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, dst, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, dst, 2, 3));
     }
 }
