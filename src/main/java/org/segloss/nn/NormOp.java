@@ -73,14 +73,10 @@ final class NormOp extends Function {
             vr = fixedVar[ch];
         } else {
             double sum = 0;
-            for (int bl = 0; bl < blocks; bl++) {
-                for (int i = xo + start(g, bl, c, n), e = i + n; i < e; i++) sum += x[i];
-            }
+            for (int bl = 0; bl < blocks; bl++) sum += sum(x, xo + start(g, bl, c, n), n);
             mu = sum / ((double) n * blocks);
             double sq = 0;
-            for (int bl = 0; bl < blocks; bl++) {
-                for (int i = xo + start(g, bl, c, n), e = i + n; i < e; i++) sq += (x[i] - mu) * (x[i] - mu);
-            }
+            for (int bl = 0; bl < blocks; bl++) sq += squaredDeviations(x, xo + start(g, bl, c, n), n, mu);
             vr = sq / ((double) n * blocks);
         }
         double r = 1.0 / Math.sqrt(vr + eps);
@@ -95,6 +91,72 @@ final class NormOp extends Function {
                 y[j] = gm * h + bt;
             }
         }
+    }
+
+    // The group sums below run in PARTIALS interleaved double partial sums (element i of the run
+    // goes to partial i mod PARTIALS; a tail of fewer than PARTIALS in one more), added pairwise. One running double sum is a
+    // chain of dependent adds (4 cycles each); eight independent chains keep the FP units busy,
+    // about 4x faster. The order depends on n only, so the bits do not depend on the thread count.
+    private static final int PARTIALS = 8;
+
+    /** Sum of x[from, from + n) in double. */
+    static double sum(float[] x, int from, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = from, bound = from + n - n % PARTIALS, end = from + n;
+        for (; i < bound; i += PARTIALS) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
+            s4 += x[i + 4];
+            s5 += x[i + 5];
+            s6 += x[i + 6];
+            s7 += x[i + 7];
+        }
+        double tail = 0;     // fewer than 8 elements: one chain is fine
+        for (; i < end; i++) tail += x[i];
+        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
+    }
+
+    /** Sum of (x[i] - mu)^2 over [from, from + n) in double. */
+    static double squaredDeviations(float[] x, int from, int n, double mu) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = from, bound = from + n - n % PARTIALS, end = from + n;
+        for (; i < bound; i += PARTIALS) {
+            double d0 = x[i] - mu, d1 = x[i + 1] - mu, d2 = x[i + 2] - mu, d3 = x[i + 3] - mu;
+            double d4 = x[i + 4] - mu, d5 = x[i + 5] - mu, d6 = x[i + 6] - mu, d7 = x[i + 7] - mu;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+            s4 += d4 * d4;
+            s5 += d5 * d5;
+            s6 += d6 * d6;
+            s7 += d7 * d7;
+        }
+        double tail = 0;     // fewer than 8 elements: one chain is fine
+        for (; i < end; i++) tail += (x[i] - mu) * (x[i] - mu);
+        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
+    }
+
+    /** Sum of (double) a[aFrom + i] * b[bFrom + i] over i in [0, n). */
+    static double dot(float[] a, int aFrom, float[] b, int bFrom, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0, bound = n - n % PARTIALS;
+        for (; i < bound; i += PARTIALS) {
+            int p = aFrom + i, q = bFrom + i;
+            s0 += (double) a[p] * b[q];
+            s1 += (double) a[p + 1] * b[q + 1];
+            s2 += (double) a[p + 2] * b[q + 2];
+            s3 += (double) a[p + 3] * b[q + 3];
+            s4 += (double) a[p + 4] * b[q + 4];
+            s5 += (double) a[p + 5] * b[q + 5];
+            s6 += (double) a[p + 6] * b[q + 6];
+            s7 += (double) a[p + 7] * b[q + 7];
+        }
+        double tail = 0;
+        for (; i < n; i++) tail += (double) a[aFrom + i] * b[bFrom + i];
+        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
     }
 
     /** Offset of block bl of group g in [B, C, n]. */
@@ -115,10 +177,9 @@ final class NormOp extends Function {
             for (int g = g0; g < g1; g++) {
                 double a = 0, b = 0;
                 for (int bl = 0; bl < blocks; bl++) {
-                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) {
-                        a += dy[dyo + i];
-                        b += (double) dy[dyo + i] * xh[i];
-                    }
+                    int i = start(g, bl, c, n);
+                    a += sum(dy, dyo + i, n);
+                    b += dot(dy, dyo + i, xh, i, n);
                 }
                 sdy[g] = a;
                 sdyx[g] = b;
