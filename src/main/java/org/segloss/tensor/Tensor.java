@@ -358,7 +358,9 @@ public final class Tensor {
         if (outer == 1) return new Tensor(data, offset + start * inner, out);
         float[] d = new float[out.size()];
         int run = (end - start) * inner;
-        for (int o = 0; o < outer; o++) System.arraycopy(data, offset + (o * n + start) * inner, d, o * run, run);
+        Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, run)), (o0, o1) -> {
+            for (int o = o0; o < o1; o++) System.arraycopy(data, offset + (o * n + start) * inner, d, o * run, run);
+        });
         return new Tensor(d, 0, out);
     }
 
@@ -378,12 +380,19 @@ public final class Tensor {
         Shape out = first.with(ax, total);
         int outer = first.product(0, ax), inner = first.product(ax + 1, first.rank());
         float[] d = new float[out.size()];
-        int pos = 0;
-        for (Tensor t : parts) {
-            int run = t.shape.dim(ax) * inner;
-            for (int o = 0; o < outer; o++) System.arraycopy(t.data, t.offset + o * run, d, o * total * inner + pos, run);
-            pos += run;
-        }
+        int[] start = new int[parts.length];    // where each part's run begins in an output row
+        for (int i = 1; i < parts.length; i++) start[i] = start[i - 1] + parts[i - 1].shape.dim(ax) * inner;
+        // one copy per (outer row, part), in parallel when the output is large (the U-Net's skip
+        // concatenations copy MBs); small outputs in one chunk on the calling thread
+        int tasks = outer * parts.length, outRow = total * inner;
+        Parallel.forRange(tasks, d.length <= GRAIN ? tasks : 1, (t0, t1) -> {
+            for (int task = t0; task < t1; task++) {
+                int o = task / parts.length, i = task % parts.length;
+                Tensor t = parts[i];
+                int run = t.shape.dim(ax) * inner;
+                System.arraycopy(t.data, t.offset + o * run, d, o * outRow + start[i], run);
+            }
+        });
         return new Tensor(d, 0, out);
     }
 

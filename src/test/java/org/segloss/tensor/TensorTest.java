@@ -146,6 +146,25 @@ class TensorTest {
         assertTrue(e.getMessage().contains("[0, 3)") && e.getMessage().contains("got 3"), e.getMessage());
     }
 
+    /** A skip concatenation at a U-Net shape (copied in parallel tasks) and the slices back out of it. */
+    @Test
+    void concatAndSliceOfLargeVolumes() {
+        Tensor a = Tensor.randn(4, 2, 3, 8, 16, 20), b = Tensor.randn(5, 2, 5, 8, 16, 20);
+        Tensor c = Tensor.concat(1, a, b);
+        assertEquals(Shape.of(2, 8, 8, 16, 20), c.shape());
+        for (int n = 0; n < 2; n++) {
+            for (int ch = 0; ch < 8; ch++) {
+                for (int v = 0; v < 8 * 16 * 20; v += 37) {
+                    int z = v / 320, y = v / 20 % 16, x = v % 20;
+                    float want = ch < 3 ? a.get(n, ch, z, y, x) : b.get(n, ch - 3, z, y, x);
+                    assertEquals(want, c.get(n, ch, z, y, x));
+                }
+            }
+        }
+        assertArrayEquals(a.toArray(), c.slice(1, 0, 3).toArray());
+        assertArrayEquals(b.toArray(), c.slice(1, 3, 8).toArray());
+    }
+
     @Test
     void matMul() {
         Tensor a = Tensor.arange(6).reshape(2, 3), b = Tensor.arange(12).reshape(3, 4);
