@@ -39,8 +39,10 @@ import org.segloss.tensor.kernel.Parallel;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
+// G1 regions of 32 MiB as the ./segloss launcher sets them: with the default (2 MiB at -Xmx4g) the
+// step's activations of 2 MiB and more are humongous objects (spec/performance.md)
 @Fork(value = 1, jvmArgs = {BenchSupport.VECTOR_MODULE, BenchSupport.THP, BenchSupport.XMS,
-        BenchSupport.XMX, BenchSupport.PRETOUCH, BenchSupport.QUIET})
+        BenchSupport.XMX, BenchSupport.PRETOUCH, BenchSupport.QUIET, "-XX:G1HeapRegionSize=32m"})
 public class UNetStepBench {
     /** The batch: "BxS" = B patches of S^3 voxels. */
     @Param({"1x64", "2x32"})
