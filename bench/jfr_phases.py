@@ -3,11 +3,11 @@
 
 Record and summarise (see spec/performance.md):
 
-    SEGLOSS_JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/train.jfr,settings=profile" \
+    SEGLOSS_JAVA_OPTS="-XX:StartFlightRecording=filename=train.jfr,settings=profile" \
         ./segloss train --no-progress --epochs 2
-    jfr print --json --stack-depth 300 --events jdk.ExecutionSample /tmp/train.jfr > /tmp/train.json
-    jfr print --events jdk.GarbageCollection /tmp/train.jfr > /tmp/gc.txt
-    python3 bench/jfr_phases.py /tmp/train.json [/tmp/gc.txt]
+    jfr print --json --stack-depth 300 --events jdk.ExecutionSample train.jfr > train.json
+    jfr print --events jdk.GarbageCollection train.jfr > gc.txt
+    python3 bench/jfr_phases.py train.json [gc.txt]
 
 Each execution sample of the main thread and of the pool's workers is charged to one phase: the
 innermost layer on its stack (scanning from the top frame down), so the work a layer hands to
