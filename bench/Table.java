@@ -28,6 +28,13 @@ public class Table {
     /** The [2, 4, 64, 64, 64] tensors of OpBench hold this many floats: their triad reference. */
     static final String OP_N = "2097152";
 
+    /**
+     * Benchmark classes whose only impl is scalar (their {@code @Param impl} lists "scalar" alone),
+     * with the reason: their rows are results, not missing vector runs.
+     */
+    static final Map<String, String> SCALAR_ONLY = Map.of(
+            "DistanceBench", "the exact distance transform has no vector kernel");
+
     record Row(String cls, String method, String n, String size, int threads, String impl,
                double opsPerSec, double errorPct, double bytesPerSec, double flopsPerSec) {
         String key() { return cls + "." + method + "/" + size; }
@@ -61,8 +68,10 @@ public class Table {
             double score = num(primary.get("score")), err = num(primary.get("scoreError"));
             Map<?, ?> sec = r.get("secondaryMetrics") instanceof Map<?, ?> s ? s : Map.of();
             String n = str(params.get("n"));
+            // LossBench.catalog runs every loss of the CLI's catalogue: one row per loss name
+            if (params.get("loss") != null) method = method + " " + str(params.get("loss"));
             String size = switch (cls) {
-                case "OpBench" -> "[2,4,64,64,64]";
+                case "OpBench", "LossBench" -> "[2,4,64,64,64]";
                 case "GemmBench" -> str(params.get("size")) + "³";
                 case "FmaPeakBench" -> "registers";
                 case "ConvBench" -> "[1,16,64³]";
@@ -87,7 +96,7 @@ public class Table {
         for (Row r : rows) if (r.impl.equals("scalar")) scalar.put(r.key() + "/" + r.threads, r);
 
         List<String> order = List.of("FmaPeakBench", "TriadBench", "KernelBench", "OpBench", "GemmBench",
-                "ConvBench", "UNetStepBench");
+                "ConvBench", "UNetStepBench", "LossBench", "DistanceBench");
         rows.sort(Comparator.<Row>comparingInt(r -> order.indexOf(r.cls) < 0 ? 99 : order.indexOf(r.cls))
                 .thenComparing(r -> r.method)
                 .thenComparing(r -> -sizeValue(r))
@@ -120,6 +129,7 @@ public class Table {
             String speedup = "—";
             Row s = scalar.get(r.key() + "/" + r.threads);
             if (!r.impl.equals("scalar") && s != null) speedup = String.format(Locale.ROOT, "%.2f×", work(r) / work(s));
+            if (SCALAR_ONLY.containsKey(r.cls)) speedup = "scalar-only";
             String share = "—", target = "";
             if (flops) {
                 Double p = peak.get("" + r.threads);
@@ -151,7 +161,7 @@ public class Table {
         if (rows.stream().anyMatch(r -> r.impl.equals("vector") && !r.cls.equals("FmaPeakBench"))) {
             List<String> missing = new ArrayList<>();
             for (Row r : rows) {
-                if (r.impl.equals("scalar") && rows.stream().noneMatch(v -> v.impl.equals("vector")
+                if (r.impl.equals("scalar") && !SCALAR_ONLY.containsKey(r.cls) && rows.stream().noneMatch(v -> v.impl.equals("vector")
                         && v.key().equals(r.key()) && v.threads == r.threads)) {
                     missing.add(label(r) + " " + r.size + " t=" + r.threads);
                 }
@@ -160,6 +170,13 @@ public class Table {
                 System.out.println();
                 System.out.println("No vector result (failed or not run; see the JMH output): " + String.join(", ", missing));
             }
+        }
+        List<String> scalarOnly = SCALAR_ONLY.entrySet().stream()
+                .filter(e -> rows.stream().anyMatch(r -> r.cls.equals(e.getKey())))
+                .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+        if (!scalarOnly.isEmpty()) {
+            System.out.println();
+            System.out.println("Scalar-only by design, so no vector/scalar ratio: " + String.join(", ", scalarOnly) + ".");
         }
         System.out.println();
         System.out.println("Rates count logical traffic (inputs read once, outputs written once; the Tensor ops' output"

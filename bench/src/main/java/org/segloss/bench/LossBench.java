@@ -13,7 +13,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import org.segloss.autograd.Var;
+import org.segloss.cli.LossCatalog;
 import org.segloss.distance.SignedDistanceMaps;
 import org.segloss.loss.BoundaryLoss;
 import org.segloss.loss.DiceLoss;
@@ -40,6 +44,13 @@ import org.segloss.tensor.kernel.Parallel;
  *       float keys with an index permutation, C times (keys packed with their index into longs,
  *       {@code Arrays.sort}).</li>
  *   <li>{@code dice}: soft Dice (MONAI defaults) on the softmax, for scale.</li>
+ *   <li>{@code catalog}, one row per {@code loss}: every loss that {@code segloss losses} lists
+ *       ({@link LossCatalog}), built as {@code segloss train --loss NAME} builds it with its
+ *       defaults for C = 4: softmax on the logits, the integer labels above (so e.g. the Dice
+ *       family there excludes the background, unlike the {@code dice} row). {@code boundary} and
+ *       {@code hausdorff-dt} compute their distance maps from the labels (and hausdorff-dt also
+ *       from the prediction) inside every call, as in training. The param list is checked
+ *       against {@link LossCatalog#names()} at setup, so a new loss cannot be left out.</li>
  * </ul>
  * One operation = build the graph, run backward, return the input's gradient. {@code Work}
  * counts the logical traffic of the input, the gradient and (boundary) the maps: a lower bound.
@@ -159,6 +170,38 @@ public class LossBench {
     @Benchmark
     public Tensor dice(Work w) {
         return step(w, x -> dice.forward(x, labels), 2.0 * N * Float.BYTES);
+    }
+
+    /** One loss of the CLI's catalogue, built with its defaults for C classes. */
+    @State(Scope.Benchmark)
+    public static class CatalogLoss {
+        @Param({"dice-ce", "dice", "jaccard", "sudre-dice", "generalized-dice", "cross-entropy",
+            "weighted-cross-entropy", "focal", "sensitivity-specificity", "tversky", "asymmetric-similarity",
+            "focal-tversky", "exp-log", "overlap", "focal-positive", "left-atrium", "lovasz-softmax",
+            "generalized-wasserstein-dice", "boundary", "hausdorff-dt"})
+        public String loss;
+
+        LossCatalog.Built built;
+
+        @Setup
+        public void setup(LossBench bench) throws NoSuchFieldException {
+            List<String> listed = Arrays.asList(CatalogLoss.class.getField("loss").getAnnotation(Param.class).value());
+            if (!listed.equals(LossCatalog.names())) {
+                throw new IllegalStateException("LossBench.CatalogLoss: the loss param must list LossCatalog.names() in order, "
+                        + "expected " + LossCatalog.names() + ", got " + listed);
+            }
+            built = LossCatalog.build(loss, Map.of(), C);
+            built.onEpoch(0, 1);
+            float v = built.forward(Var.constant(bench.logits), bench.labels).item();
+            if (!Float.isFinite(v)) {
+                throw new IllegalStateException("LossBench.catalog: loss " + loss + " gave " + v + " on the benchmark's logits");
+            }
+        }
+    }
+
+    @Benchmark
+    public Tensor catalog(CatalogLoss c, Work w) {
+        return step(w, x -> c.built.forward(x, labels), 2.0 * N * Float.BYTES + (double) B * INNER * Integer.BYTES);
     }
 
     /** C argsorts of B·D·H·W float keys: a non-negative float's bits order like the float. */

@@ -35,9 +35,9 @@ import static jdk.incubator.vector.VectorOperators.TANH;
  * and no masked load near the end of an array (where masked accesses take a slow checked path).
  *
  * <p>Known differences from the scalar spec, all within the tested tolerance: EXP and LOG (and
- * everything built on them: sigmoid, softmax, log-softmax) are Cephes' {@code expf}/{@code logf}
- * polynomials written in plain vector arithmetic ({@link #exp(FloatVector)},
- * {@link #log(FloatVector)}, about 1 ulp), deliberately not the Vector API's {@code EXP}/{@code LOG}
+ * everything built on them: sigmoid, softmax, log-softmax) are polynomials written in plain vector
+ * arithmetic ({@link #exp(FloatVector)}: a degree-6 minimax, at most 1 ulp over every float;
+ * {@link #log(FloatVector)}: Cephes' {@code logf}, about 1 ulp), deliberately not the Vector API's {@code EXP}/{@code LOG}
  * lanes, so that a result does not depend on whether C2 has compiled the loop yet (see
  * {@code spec/numerics.md}, "Determinism"); LOG1P, TANH and POW are the Vector API's lanes (SVML on
  * x86 once C2 compiles them, about 1 ulp, and a Java fallback before that, which can differ in the
@@ -650,36 +650,77 @@ public abstract sealed class VectorKernels implements Kernels
     // NOTE: not lanewise(EXP) / lanewise(LOG). Those are SVML intrinsics once C2 compiles the loop,
     // but a Java fallback before that (interpreter, C1), and the two differ in the last bit for
     // about 1 % of inputs: a result would then depend on when the JIT got to a loop, and a
-    // training run would not repeat bit for bit. These polynomials (Cephes expf / logf, about
-    // 1 ulp) use only adds, multiplies, FMAs, compares and bit moves, which are exact IEEE
-    // operations in every tier.
+    // training run would not repeat bit for bit. exp and log below use only adds, multiplies,
+    // FMAs, compares, blends and bit moves, which are exact IEEE operations in every tier.
 
-    private static final float EXP_HI = 88.72283905206835f, EXP_LO = -103.97208f;
+    /** Above this e^x overflows float (ln Float.MAX_VALUE, rounded down to a float). */
+    private static final float EXP_HI = 88.72283905206835f;
+    /** Below this e^x rounds to 0 (ln 2^-150, half the smallest subnormal). */
+    private static final float EXP_LO = -103.97208f;
+    /**
+     * |x| <= this takes exp's one-shift path: n = round(x / ln 2) then lies in [-126, 126], so
+     * 2^n is a normal float built by one shift into the exponent bits.
+     */
+    private static final float EXP_FAST = 87.0f;
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUND_MAGIC = 12582912f;   // 1.5 * 2^23: x + M - M rounds x to an integer
+    /**
+     * 1.5 * 2^23 + 127. fma(x, log2 e, this) rounds x / ln 2 to the nearest integer n in the
+     * float's low mantissa bits: its bits are 0x4B40007F + n, so the bits shifted left by 23 are
+     * (n + 127) << 23, the exponent field of 2^n (the higher bits shift out).
+     */
+    private static final float EXP_SHIFTER = 12583039f;
+    private static final int EXP_SHIFTER_BITS = 0x4B40007F;
 
-    /** e^x lane by lane; +Infinity above ln(Float.MAX_VALUE), 0 far below, NaN stays NaN. */
+    /**
+     * e^x lane by lane, at most 1 ulp from the scalar kernels' {@code (float) Math.exp(x)} over
+     * every float input ({@code VectorExpAccuracyTest}, spec/numerics.md); +Infinity above
+     * ln(Float.MAX_VALUE), correctly scaled subnormals, 0 below ln 2^-150, NaN stays NaN,
+     * e^-inf = 0.
+     *
+     * <p>x = n ln 2 + r with |r| <= ln2 / 2 (ln 2 in two parts: n * LN2_HI is exact, so r
+     * carries only the rounding of n * LN2_LO), e^r by a degree-6 minimax polynomial (relative error 3.1e-9, 0.03 ulp; Remez
+     * exchange on the relative error, coefficients rounded to float), times 2^n. When every lane
+     * has |x| <= 87 (softmax shifts by the max, so nearly always), 2^n is one shift and the product
+     * one multiply; otherwise the whole vector takes {@link #expWide}, which gives the same bits
+     * on those lanes.
+     */
     FloatVector exp(FloatVector x) {
-        VectorSpecies<Float> sp = species();
+        // false for NaN too, which therefore takes the wide path
+        if (!x.abs().compare(LE, EXP_FAST).allTrue()) return expWide(x);
+        FloatVector t = x.fma(LOG2E, EXP_SHIFTER);
+        FloatVector p = expOfReduced(x, t.sub(EXP_SHIFTER));
+        FloatVector twoN = t.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(twoN);
+    }
+
+    /**
+     * e^x for any x: x clamped to [EXP_LO, EXP_HI], so n lies in [-150, 128], and 2^n in two
+     * halves that are each a normal float. For |x| <= 87 the first product is exact and the
+     * second rounds once, like exp's single product: the same bits.
+     */
+    private FloatVector expWide(FloatVector x) {
         FloatVector xc = x.max(EXP_LO).min(EXP_HI);                      // NaN propagates through max/min
-        FloatVector n = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC); // round(x / ln 2)
-        FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), xc);   // x - n ln2, in two parts
-        r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
-        FloatVector z = r.mul(r);
-        FloatVector y = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
-        y = y.fma(r, FloatVector.broadcast(sp, 8.3334519073e-3f));
-        y = y.fma(r, FloatVector.broadcast(sp, 4.1665795894e-2f));
-        y = y.fma(r, FloatVector.broadcast(sp, 1.6666665459e-1f));
-        y = y.fma(r, FloatVector.broadcast(sp, 5.0000001201e-1f));
-        y = y.fma(z, r).add(1f);                                          // e^r on [-ln2/2, ln2/2]
-        // 2^n in two halves, so n in [-150, 128] stays inside the exponent range of each factor
-        IntVector ni = (IntVector) n.convertShape(jdk.incubator.vector.VectorOperators.F2I, intSpecies(), 0);
-        IntVector n1 = ni.lanewise(jdk.incubator.vector.VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+        FloatVector t = xc.fma(LOG2E, EXP_SHIFTER);
+        FloatVector p = expOfReduced(xc, t.sub(EXP_SHIFTER));
+        IntVector n = t.reinterpretAsInts().sub(EXP_SHIFTER_BITS);
+        IntVector n1 = n.lanewise(jdk.incubator.vector.VectorOperators.ASHR, 1), n2 = n.sub(n1);
         FloatVector p1 = n1.add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector p2 = n2.add(127).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector e = y.mul(p1).mul(p2);
+        FloatVector e = p.mul(p1).mul(p2);
         e = e.blend(Float.POSITIVE_INFINITY, x.compare(GT, EXP_HI));
         return e.blend(0f, x.compare(LT, EXP_LO));
+    }
+
+    /** e^r with r = x - n ln 2, |r| <= ln2 / 2: 1 + (r + r² q(r)), q of degree 4. */
+    private FloatVector expOfReduced(FloatVector x, FloatVector n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), x);    // exact: LN2_HI has 9 bits
+        r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+        FloatVector q = r.fma(1.3814610e-3f, 8.3687110e-3f);
+        q = q.fma(r, FloatVector.broadcast(sp, 4.1668389e-2f));
+        q = q.fma(r, FloatVector.broadcast(sp, 1.6666521e-1f));
+        q = q.fma(r, FloatVector.broadcast(sp, 4.9999994e-1f));
+        return q.fma(r.mul(r), r).add(1f);
     }
 
     /** ln x lane by lane; -Infinity at 0, NaN below 0 and for NaN, +Infinity at +Infinity. */
