@@ -75,7 +75,7 @@ public class Table {
                 case "GemmBench" -> str(params.get("size")) + "³";
                 case "FmaPeakBench" -> "registers";
                 case "ConvBench" -> "[1,16,64³]";
-                case "UNetStepBench" -> "[1,1,64³]";
+                case "UNetStepBench" -> unetBatch(params.get("patch"));
                 default -> "n=" + n;
             };
             if (cls.equals("OpBench")) n = OP_N;
@@ -251,6 +251,14 @@ public class Table {
 
     static double secondary(Map<?, ?> sec, String name) {
         return sec.get(name) instanceof Map<?, ?> m ? num(m.get("score")) : 0;
+    }
+
+
+    /** UNetStepBench's batch from its patch param "BxS" ([B,1,S³]); runs from before the param were [1,1,64³]. */
+    static String unetBatch(Object patch) {
+        if (patch == null) return "[1,1,64³]";
+        String[] bs = String.valueOf(patch).split("x");
+        return bs.length == 2 ? "[" + bs[0] + ",1," + bs[1] + "³]" : String.valueOf(patch);
     }
 
     static String str(Object o) {

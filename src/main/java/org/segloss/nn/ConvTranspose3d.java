@@ -76,16 +76,17 @@ public final class ConvTranspose3d extends Module {
             int batch = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), w = xs.dim(4);
             int cout = t[1].dim(1), v = d * h * w, m = cout * 8;
             float[] x = t[0].toArray(), wt = t[1].toArray(), bias = t.length > 2 ? t[2].toArray() : null;
-            float[] y = new float[batch * cout * 8 * v], z = new float[m * v];
-            Kernels k = Backend.kernels();
-            for (int b = 0; b < batch; b++) {
-                // Z[Cout*8, V] = W^T (W is [Cin, Cout*8]) x X[b] ([Cin, V])
-                Gemm.gemm(k, true, false, m, v, cin, wt, 0, m, x, b * cin * v, v, 0f, z, 0, v);
-                int yb = b * cout * 8 * v;
-                Parallel.forRange(cout, 1, (o0, o1) -> {
-                    for (int o = o0; o < o1; o++) reshuffle(z, y, yb, o, d, h, w, bias == null ? 0f : bias[o], true);
-                });
-            }
+            float[] y = new float[batch * cout * 8 * v], z = new float[batch * m * v];
+            // Z[b] [Cout*8, V] = W^T (W is [Cin, Cout*8]) x X[b] ([Cin, V]), all b in one parallel call:
+            // at the U-Net's coarse levels one product alone is too small to be split over the cores
+            Gemm.gemmBatched(Backend.kernels(), batch, true, false, m, v, cin, wt, 0, 0, m, x, 0, cin * v, v,
+                    0f, z, 0, m * v, v);
+            Parallel.forRange(batch * cout, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    int b = p / cout, o = p % cout;
+                    reshuffle(z, b * m * v, y, b * m * v, o, d, h, w, bias == null ? 0f : bias[o], true);
+                }
+            });
             ctx.save(INPUT, x);
             ctx.save(WEIGHTS, wt);
             ctx.save(INPUT_SHAPE, xs);
@@ -99,20 +100,20 @@ public final class ConvTranspose3d extends Module {
             float[] x = ctx.saved(INPUT), wt = ctx.saved(WEIGHTS);
             int batch = xs.dim(0), cin = xs.dim(1), d = xs.dim(2), h = xs.dim(3), w = xs.dim(4);
             int cout = g.dim(1), v = d * h * w, m = cout * 8;
-            float[] dy = g.toArray(), dz = new float[m * v];
+            float[] dy = g.toArray(), dz = new float[batch * m * v];
             boolean needX = ctx.needsInputGrad(0), needW = ctx.needsInputGrad(1);
             float[] dx = needX ? new float[x.length] : null, dw = needW ? new float[wt.length] : null;
             Kernels k = Backend.kernels();
-            for (int b = 0; b < batch; b++) {
-                int yb = b * m * v;
-                Parallel.forRange(cout, 1, (o0, o1) -> {
-                    for (int o = o0; o < o1; o++) reshuffle(dz, dy, yb, o, d, h, w, 0f, false);
-                });
-                // dx[b] = W [Cin, Cout*8] x dZ [Cout*8, V]
-                if (needX) Gemm.gemm(k, false, false, cin, v, m, wt, 0, m, dz, 0, v, 0f, dx, b * cin * v, v);
-                // dw (+)= X[b] [Cin, V] x dZ^T [V, Cout*8], batch elements in order
-                if (needW) Gemm.gemm(k, false, true, cin, m, v, x, b * cin * v, v, dz, 0, v, b == 0 ? 0f : 1f, dw, 0, m);
-            }
+            Parallel.forRange(batch * cout, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    int b = p / cout, o = p % cout;
+                    reshuffle(dz, b * m * v, dy, b * m * v, o, d, h, w, 0f, false);
+                }
+            });
+            // dx[b] = W [Cin, Cout*8] x dZ[b] [Cout*8, V], all b in one parallel call
+            if (needX) Gemm.gemmBatched(k, batch, false, false, cin, v, m, wt, 0, 0, m, dz, 0, m * v, v, 0f, dx, 0, cin * v, v);
+            // dw = sum_b X[b] [Cin, V] x dZ[b]^T [V, Cout*8], batch elements in order (C stride 0)
+            if (needW) Gemm.gemmBatched(k, batch, false, true, cin, m, v, x, 0, cin * v, v, dz, 0, m * v, v, 0f, dw, 0, 0, m);
             Tensor[] grads = new Tensor[ctx.saved(INPUT_COUNT)];
             if (needX) grads[0] = Tensor.wrap(dx, xs.dims());
             if (needW) grads[1] = Tensor.wrap(dw, cin, cout, 2, 2, 2);
@@ -122,13 +123,13 @@ public final class ConvTranspose3d extends Module {
     }
 
     /**
-     * Moves channel o between Z ([Cout*8, V], row o*8 + kz*4 + ky*2 + kx) and the output block
+     * Moves channel o between Z (from zb: [Cout*8, V], row o*8 + kz*4 + ky*2 + kx) and the output block
      * layout y[yb + o, 2z+kz, 2y+ky, 2x+kx]: Z -> y adding {@code bias} when {@code toY}, y -> Z otherwise.
      */
-    private static void reshuffle(float[] z, float[] y, int yb, int o, int d, int h, int w, float bias, boolean toY) {
+    private static void reshuffle(float[] z, int zb, float[] y, int yb, int o, int d, int h, int w, float bias, boolean toY) {
         int v = d * h * w, h2 = 2 * h, w2 = 2 * w, yo = yb + o * 8 * v;
         for (int k = 0; k < 8; k++) {
-            int kz = k >> 2, ky = (k >> 1) & 1, kx = k & 1, zr = (o * 8 + k) * v;
+            int kz = k >> 2, ky = (k >> 1) & 1, kx = k & 1, zr = zb + (o * 8 + k) * v;
             for (int zz = 0, p = 0; zz < d; zz++) {
                 for (int yy = 0; yy < h; yy++) {
                     int line = yo + ((2 * zz + kz) * h2 + 2 * yy + ky) * w2 + kx;

@@ -2,7 +2,6 @@ package org.segloss.nn;
 
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
-import org.segloss.autograd.GradientOps;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
 
@@ -11,7 +10,10 @@ import org.segloss.tensor.Tensor;
  * nnU-Net uses 0.01). One op: y = relu(x) + slope (x - relu(x)), and dx = g [x > 0] + slope (g - g [x > 0]),
  * i.e. exactly dy for x > 0 and slope dy otherwise (at 0 too, as PyTorch). NOTE: an op of its
  * own, not where(x > 0, x, slope x): that built a mask in a scalar loop and kept three full-size
- * temporaries per call, and the U-Net calls it ten times per forward.
+ * temporaries per call, and the U-Net calls it ten times per forward. Each direction is one fused
+ * kernel ({@code Kernels.leakyRelu}, {@code leakyReluGrad}) with the arithmetic of the formulas
+ * above in their order, so it gives the bits of relu, sub, mul and add composed, in one pass
+ * instead of four temporaries.
  */
 public final class LeakyReLU extends Module {
     private final float slope;
@@ -45,14 +47,14 @@ public final class LeakyReLU extends Module {
         @Override
         protected Tensor forward(Ctx ctx, Tensor... in) {
             ctx.saveForBackward(in[0]);
-            Tensor r = in[0].relu();
-            return r.add(in[0].sub(r).mul(s));                 // x where x > 0 (exactly), else s x
+            // x where x > 0 (exactly), else s x
+            return in[0].elementwise("leakyRelu", (k, x, xo, out, oo, n) -> k.leakyRelu(x, xo, s, out, oo, n));
         }
 
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
-            Tensor pos = GradientOps.reluGrad(g, ctx.saved(0));   // g where x > 0, else 0
-            return new Tensor[] {pos.add(g.sub(pos).mul(s))};
+            return new Tensor[] {g.elementwise("leakyReluGrad", ctx.saved(0),
+                    (k, gr, go, x, xo, out, oo, n) -> k.leakyReluGrad(gr, go, x, xo, s, out, oo, n))};
         }
     }
 }

@@ -38,20 +38,21 @@ public final class MaxPool3d extends Module {
             Shape s = t[0].shape();
             int planes = s.dim(0) * s.dim(1), d = s.dim(2), h = s.dim(3), w = s.dim(4);
             int od = d / 2, oh = h / 2, ow = w / 2, v = d * h * w, ov = od * oh * ow;
-            float[] x = t[0].toArray(), y = new float[planes * ov];
+            float[] y = new float[planes * ov];
             int[] arg = new int[planes * ov];           // flat index into x of each output's maximum
-            Parallel.forRange(planes, 1, (p0, p1) -> {
+            t[0].readInPlace((x, xo) -> Parallel.forRange(planes, 1, (p0, p1) -> {
                 for (int pl = p0; pl < p1; pl++) {
                     int q = pl * ov;
                     for (int z = 0; z < od; z++) {
                         for (int yy = 0; yy < oh; yy++) {
                             for (int xx = 0; xx < ow; xx++, q++) {
                                 int best = pl * v + (2 * z * h + 2 * yy) * w + 2 * xx;
-                                float m = x[best];
+                                float m = x[xo + best];
                                 for (int k = 1; k < 8; k++) {
                                     int i = pl * v + ((2 * z + (k >> 2)) * h + 2 * yy + ((k >> 1) & 1)) * w + 2 * xx + (k & 1);
-                                    if (x[i] > m || (Float.isNaN(x[i]) && !Float.isNaN(m))) {   // strict: first max wins; NaN propagates
-                                        m = x[i];
+                                    float xi = x[xo + i];
+                                    if (xi > m || (Float.isNaN(xi) && !Float.isNaN(m))) {   // strict: first max wins; NaN propagates
+                                        m = xi;
                                         best = i;
                                     }
                                 }
@@ -61,7 +62,7 @@ public final class MaxPool3d extends Module {
                         }
                     }
                 }
-            });
+            }));
             ctx.save(ARGMAX, arg);
             ctx.save(INPUT_SHAPE, s);
             return Tensor.wrap(y, s.dim(0), s.dim(1), od, oh, ow);
@@ -71,8 +72,12 @@ public final class MaxPool3d extends Module {
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             Shape s = ctx.saved(INPUT_SHAPE);
             int[] arg = ctx.saved(ARGMAX);
-            float[] gy = g.toArray(), dx = new float[s.size()];
-            for (int q = 0; q < arg.length; q++) dx[arg[q]] = gy[q];
+            float[] dx = new float[s.size()];
+            int planes = s.dim(0) * s.dim(1), ov = arg.length / planes;
+            // parallel over planes: a plane's maxima lie in its own input plane, so writes are disjoint
+            g.readInPlace((gy, go) -> Parallel.forRange(planes, 1, (p0, p1) -> {
+                for (int q = p0 * ov, e = p1 * ov; q < e; q++) dx[arg[q]] = gy[go + q];
+            }));
             return new Tensor[] {Tensor.wrap(dx, s.dims())};
         }
     }

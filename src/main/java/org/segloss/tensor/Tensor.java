@@ -159,6 +159,22 @@ public final class Tensor {
 
     public Tensor copy() { return new Tensor(toArray(), 0, shape); }
 
+    /** A body that reads a tensor's elements in place: element i (flat, row-major) is {@code data[offset + i]}. */
+    @FunctionalInterface
+    public interface InPlaceReader {
+        void read(float[] data, int offset);
+    }
+
+    /**
+     * Runs {@code body} on this tensor's storage without copying it: for layers that read a large
+     * input several times (a norm's mean, variance and output passes), where {@link #toArray()}
+     * would copy megabytes per call. The body must only read: the array may be shared with views
+     * of this tensor and with the autograd's saved tensors.
+     */
+    public void readInPlace(InPlaceReader body) {
+        body.read(data, offset);
+    }
+
     /** Largest |this - other| elementwise (shapes must be equal); NaN if either has NaN there. */
     public float maxAbsDiff(Tensor other) {
         requireSameShape("maxAbsDiff", other);
@@ -342,7 +358,9 @@ public final class Tensor {
         if (outer == 1) return new Tensor(data, offset + start * inner, out);
         float[] d = new float[out.size()];
         int run = (end - start) * inner;
-        for (int o = 0; o < outer; o++) System.arraycopy(data, offset + (o * n + start) * inner, d, o * run, run);
+        Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, run)), (o0, o1) -> {
+            for (int o = o0; o < o1; o++) System.arraycopy(data, offset + (o * n + start) * inner, d, o * run, run);
+        });
         return new Tensor(d, 0, out);
     }
 
@@ -362,12 +380,19 @@ public final class Tensor {
         Shape out = first.with(ax, total);
         int outer = first.product(0, ax), inner = first.product(ax + 1, first.rank());
         float[] d = new float[out.size()];
-        int pos = 0;
-        for (Tensor t : parts) {
-            int run = t.shape.dim(ax) * inner;
-            for (int o = 0; o < outer; o++) System.arraycopy(t.data, t.offset + o * run, d, o * total * inner + pos, run);
-            pos += run;
-        }
+        int[] start = new int[parts.length];    // where each part's run begins in an output row
+        for (int i = 1; i < parts.length; i++) start[i] = start[i - 1] + parts[i - 1].shape.dim(ax) * inner;
+        // one copy per (outer row, part), in parallel when the output is large (the U-Net's skip
+        // concatenations copy MBs); small outputs in one chunk on the calling thread
+        int tasks = outer * parts.length, outRow = total * inner;
+        Parallel.forRange(tasks, d.length <= GRAIN ? tasks : 1, (t0, t1) -> {
+            for (int task = t0; task < t1; task++) {
+                int o = task / parts.length, i = task % parts.length;
+                Tensor t = parts[i];
+                int run = t.shape.dim(ax) * inner;
+                System.arraycopy(t.data, t.offset + o * run, d, o * outRow + start[i], run);
+            }
+        });
         return new Tensor(d, 0, out);
     }
 
@@ -607,6 +632,23 @@ public final class Tensor {
      */
     public Tensor elementwise(String name, Binary op, Tensor other) { return Broadcasting.zip(name, op, this, other); }
 
+    /** A kernel over a run of one operand into a new output: {@code out[i] = f(x[i])}. */
+    @FunctionalInterface
+    public interface RunKernel {
+        void run(Kernels k, float[] x, int xOff, float[] out, int outOff, int n);
+    }
+
+    /**
+     * A new tensor from this one by {@code body}, in parallel element ranges: for elementwise ops
+     * with parameters that {@link Kernels.Unary} does not cover (e.g. the slope of a leaky ReLU).
+     */
+    public Tensor elementwise(String name, RunKernel body) {
+        Tensor out = zeros(shape);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(size(), GRAIN, (s, e) -> body.run(k, data, offset + s, out.data, s, e - s));
+        return out;
+    }
+
     /** A kernel over equal runs of two operands into a new output: {@code out[i] = f(a[i], b[i])}. */
     @FunctionalInterface
     public interface PairKernel {
@@ -680,10 +722,8 @@ public final class Tensor {
         // index viewed as [outer, J, inner] around ax; s may be larger than index on the other
         // axes, so the outer and inner parts each walk their own axes with an odometer (no
         // division per element: this runs once per voxel of a label map).
-        int inner = 1;
-        for (int a = ax + 1; a < r; a++) inner *= idims[a];
-        int outer = 1;
-        for (int a = 0; a < ax; a++) outer *= idims[a];
+        int inner = index.shape.product(ax + 1, r);
+        int outer = index.shape.product(0, ax);
         int[] innerPos = new int[inner];
         int[] coord = new int[r];
         for (int i = 0, p = 0; i < inner; i++) {
@@ -696,10 +736,24 @@ public final class Tensor {
             }
         }
         int[] pos = new int[index.size()];
-        int t = 0;
-        for (int o = 0, base = 0; o < outer; o++) {
-            for (int j = 0; j < idims[ax]; j++) {
-                for (int i = 0; i < inner; i++, t++) {
+        int[] outerPos = new int[outer];
+        Arrays.fill(coord, 0);
+        for (int o = 0, p = 0; o < outer; o++) {
+            outerPos[o] = p;
+            for (int a = ax - 1; a >= 0; a--) {          // advance the outer odometer
+                p += st[a];
+                if (++coord[a] < idims[a]) break;
+                p -= coord[a] * st[a];
+                coord[a] = 0;
+            }
+        }
+        int rows = outer * idims[ax];
+        // in parallel rows of `inner` positions, each computed on its own (a loss's label gather on
+        // [2, 1, 32^3] spent as long here, serially, as the softmax itself)
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, inner)), (r0, r1) -> {
+            for (int row = r0; row < r1; row++) {
+                int base = outerPos[row / idims[ax]];
+                for (int i = 0, t = row * inner; i < inner; i++, t++) {
                     int c = index.data[index.offset + t];
                     if (c < 0 || c >= n) {
                         throw new IllegalArgumentException(op + ": index values must be in [0, " + n + ") along axis " + ax + ", got " + c);
@@ -707,13 +761,7 @@ public final class Tensor {
                     pos[t] = base + c * st[ax] + innerPos[i];
                 }
             }
-            for (int a = ax - 1; a >= 0; a--) {          // advance the outer odometer
-                base += st[a];
-                if (++coord[a] < idims[a]) break;
-                base -= coord[a] * st[a];
-                coord[a] = 0;
-            }
-        }
+        });
         return pos;
     }
 

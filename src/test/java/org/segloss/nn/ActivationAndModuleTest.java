@@ -13,9 +13,13 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
+import org.segloss.autograd.GradientOps;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Backend;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Kernels;
+import org.segloss.tensor.kernel.ScalarKernels;
 
 /** LeakyReLU, Dropout, the channel concat, Sequential and Module bookkeeping. */
 class ActivationAndModuleTest {
@@ -43,6 +47,43 @@ class ActivationAndModuleTest {
         assertArrayEquals(new float[] {-0.2f, 0f, 3f}, y.value().toArray(), 1e-7f);
         y.sum().backward();
         assertArrayEquals(new float[] {0.1f, 0.1f, 1f}, x.grad().toArray(), 1e-7f);
+    }
+
+    /**
+     * The fused op gives the bits of the composition it replaced (relu, sub, mul, add; and
+     * reluGrad, sub, mul, add backward), special values included, at a size with vector bodies
+     * and a scalar tail over several parallel chunks, so checkpoints do not change.
+     */
+    @Test
+    void leakyReluBitsEqualTheComposedFormula() {
+        leakyReluBitsEqualTheComposedFormula(Backend.kernels());
+        try (var scalar = Backend.use(ScalarKernels.INSTANCE)) {
+            leakyReluBitsEqualTheComposedFormula(Backend.kernels());
+        }
+    }
+
+    private static void leakyReluBitsEqualTheComposedFormula(Kernels kernels) {
+        float slope = 0.01f;
+        float[] v = Tensor.randn(7, 2 * (1 << 14) + 37).toArray();
+        float[] special = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-40f};
+        System.arraycopy(special, 0, v, 3, special.length);
+        System.arraycopy(special, 0, v, v.length - special.length, special.length);
+        Tensor x = Tensor.wrap(v, v.length), g = Tensor.randn(8, v.length);
+        Var xv = Var.param(x);
+        Var y = LeakyReLU.leakyRelu(xv, slope);
+        Tensor r = x.relu();
+        assertBitsEqual(r.add(x.sub(r).mul(slope)), y.value(), kernels);
+        y.backward(g);
+        Tensor pos = GradientOps.reluGrad(g, x);
+        assertBitsEqual(pos.add(g.sub(pos).mul(slope)), xv.grad(), kernels);
+    }
+
+    private static void assertBitsEqual(Tensor expected, Tensor actual, Kernels kernels) {
+        for (int i = 0; i < expected.size(); i++) {
+            int e = Float.floatToRawIntBits(expected.at(i)), a = Float.floatToRawIntBits(actual.at(i));
+            if (Float.isNaN(expected.at(i)) && Float.isNaN(actual.at(i))) continue;
+            assertEquals(e, a, "element " + i + ": expected " + expected.at(i) + ", got " + actual.at(i) + " (" + kernels.name() + ")");
+        }
     }
 
     @Property(tries = 20)

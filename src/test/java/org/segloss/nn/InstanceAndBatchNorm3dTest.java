@@ -91,4 +91,33 @@ class InstanceAndBatchNorm3dTest {
         assertTrue(e2.getMessage().startsWith("InstanceNorm3d: x must have rank 5"), e2.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new BatchNorm3d(1).forward(Var.constant(Tensor.zeros(1, 1, 1, 1, 1))));
     }
+
+    /**
+     * The group sums in eight interleaved double partials agree with one running double sum to
+     * double rounding, at every tail length and with offsets (the partial sums only reorder).
+     */
+    @Test
+    void groupSumsInPartialsMatchARunningSum() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int n : new int[] {0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 1025, 32768 + 3}) {
+            int off = 5, off2 = 2;
+            float[] x = new float[n + off], y = new float[n + off2];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 3 + 1.5);
+            for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian();
+            double mu = 1.25, sum = 0, sq = 0, dot = 0, abs = 0, absSq = 0, absDot = 0;
+            for (int i = 0; i < n; i++) {
+                double xi = x[off + i];
+                sum += xi;
+                sq += (xi - mu) * (xi - mu);
+                dot += xi * y[off2 + i];
+                abs += Math.abs(xi);
+                absSq += (xi - mu) * (xi - mu);
+                absDot += Math.abs(xi * y[off2 + i]);
+            }
+            double tol = 1e-14 * Math.max(1, n);
+            assertEquals(sum, NormOp.sum(x, off, n), tol * abs, "sum n=" + n);
+            assertEquals(sq, NormOp.squaredDeviations(x, off, n, mu), tol * absSq, "squaredDeviations n=" + n);
+            assertEquals(dot, NormOp.dot(x, off, y, off2, n), tol * absDot, "dot n=" + n);
+        }
+    }
 }

@@ -3,6 +3,7 @@ package org.segloss.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,51 @@ class TensorTest {
         }
     }
 
+    /**
+     * The label gather of a loss at a training shape: positions computed in parallel chunks equal
+     * a plain loop over [B, C, V], and a bad index in a late chunk still fails with its message.
+     */
+    @Test
+    void gatherAndScatterAddAcrossParallelChunks() {
+        int b = 2, c = 3, v = 3 * (1 << 14) + 5;
+        Tensor x = Tensor.randn(3, b, c, v);
+        int[] lab = new int[b * v];
+        for (int i = 0; i < lab.length; i++) lab[i] = (i * 7 + i / 5) % c;
+        LabelTensor index = LabelTensor.of(lab, b, 1, v);
+        Tensor g = x.gather(1, index);
+        Tensor back = g.scatterAdd(1, index, x.shape());
+        for (int n = 0; n < b; n++) {
+            for (int p = 0; p < v; p++) {
+                int k = lab[n * v + p];
+                assertEquals(x.get(n, k, p), g.get(n, 0, p));
+                for (int ch = 0; ch < c; ch++) assertEquals(ch == k ? x.get(n, k, p) : 0f, back.get(n, ch, p));
+            }
+        }
+        lab[lab.length - 2] = c;
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> x.gather(1, LabelTensor.of(lab, b, 1, v)));
+        assertTrue(e.getMessage().contains("[0, 3)") && e.getMessage().contains("got 3"), e.getMessage());
+    }
+
+    /** A skip concatenation at a U-Net shape (copied in parallel tasks) and the slices back out of it. */
+    @Test
+    void concatAndSliceOfLargeVolumes() {
+        Tensor a = Tensor.randn(4, 2, 3, 8, 16, 20), b = Tensor.randn(5, 2, 5, 8, 16, 20);
+        Tensor c = Tensor.concat(1, a, b);
+        assertEquals(Shape.of(2, 8, 8, 16, 20), c.shape());
+        for (int n = 0; n < 2; n++) {
+            for (int ch = 0; ch < 8; ch++) {
+                for (int v = 0; v < 8 * 16 * 20; v += 37) {
+                    int z = v / 320, y = v / 20 % 16, x = v % 20;
+                    float want = ch < 3 ? a.get(n, ch, z, y, x) : b.get(n, ch - 3, z, y, x);
+                    assertEquals(want, c.get(n, ch, z, y, x));
+                }
+            }
+        }
+        assertArrayEquals(a.toArray(), c.slice(1, 0, 3).toArray());
+        assertArrayEquals(b.toArray(), c.slice(1, 3, 8).toArray());
+    }
+
     @Test
     void matMul() {
         Tensor a = Tensor.arange(6).reshape(2, 3), b = Tensor.arange(12).reshape(3, 4);
@@ -186,9 +232,9 @@ class TensorTest {
         float[] dst = {-1, -1, -1, -1};
         t.copyTo(1, dst, 1, 3);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {-1, 5, 6, 7}, dst);
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> t.copyTo(2, dst, 0, 3));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("[2, 5)") && e.getMessage().contains("tensor of 4"), e.getMessage());
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, dst, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> t.copyTo(0, dst, 2, 3));
     }
 }

@@ -89,6 +89,19 @@ public interface Kernels {
     /** out[i] = v. */
     void fill(float[] out, int outOff, int n, float v);
 
+    /**
+     * Leaky ReLU, out[i] = r + slope * (x[i] - r) with r = (x[i] > 0 ? x[i] : 0), rounded in that
+     * order (mul, then add; no FMA): x for x > 0, slope * x otherwise (+0 at -0, NaN for NaN).
+     * One pass instead of the four tensors of relu, sub, mul and add, with the same bits.
+     */
+    void leakyRelu(float[] x, int xOff, float slope, float[] out, int outOff, int n);
+
+    /**
+     * Backward of {@link #leakyRelu} given the input x: out[i] = p + slope * (g[i] - p) with
+     * p = (x[i] > 0 ? g[i] : 0), rounded in that order: g where x > 0, slope * g elsewhere.
+     */
+    void leakyReluGrad(float[] g, int gOff, float[] x, int xOff, float slope, float[] out, int outOff, int n);
+
     // ---- reductions over a contiguous range ----------------------------------------------
     // Callers keep n moderate (the tensor layer feeds blocks of a few thousand elements and
     // adds the block results in double), so float lane accumulators are accurate enough.

@@ -116,6 +116,22 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void leakyRelu(float[] x, int xOff, float slope, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i], r = v > 0f ? v : 0f;
+            out[outOff + i] = r + slope * (v - r);
+        }
+    }
+
+    @Override
+    public void leakyReluGrad(float[] g, int gOff, float[] x, int xOff, float slope, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float gv = g[gOff + i], p = x[xOff + i] > 0f ? gv : 0f;
+            out[outOff + i] = p + slope * (gv - p);
+        }
+    }
+
+    @Override
     public void fill(float[] out, int outOff, int n, float v) {
         java.util.Arrays.fill(out, outOff, outOff + n, v);
     }

@@ -533,6 +533,33 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void leakyRelu(float[] x, int xOff, float slope, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            FloatVector r = zero.blend(v, v.compare(GT, 0f));   // the spec's relu: a blend, not MAX (NaN, -0)
+            // mul then add, not FMA, in the spec's order: the twins agree bit for bit
+            v.sub(r).mul(slope).add(r).intoArray(out, outOff + i);
+        }
+        ScalarKernels.INSTANCE.leakyRelu(x, xOff + bound, slope, out, outOff + bound, n - bound);
+    }
+
+    @Override
+    public void leakyReluGrad(float[] g, int gOff, float[] x, int xOff, float slope, float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            FloatVector gv = FloatVector.fromArray(sp, g, gOff + i);
+            FloatVector p = zero.blend(gv, FloatVector.fromArray(sp, x, xOff + i).compare(GT, 0f));
+            gv.sub(p).mul(slope).add(p).intoArray(out, outOff + i);
+        }
+        ScalarKernels.INSTANCE.leakyReluGrad(g, gOff + bound, x, xOff + bound, slope, out, outOff + bound, n - bound);
+    }
+
+    @Override
     public void fill(float[] out, int outOff, int n, float v) {
         VectorSpecies<Float> sp = species();
         FloatVector vv = FloatVector.broadcast(sp, v);

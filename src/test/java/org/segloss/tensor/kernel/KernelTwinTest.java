@@ -178,6 +178,10 @@ class KernelTwinTest {
                 (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 255, 2f, in[0], io, o, oo, n)));
         out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
                 (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
+        out.add(sized(v, "leakyRelu(slope=0.01)", new Gen[] {DEFAULT},
+                (k, in, io, o, oo, n) -> k.leakyRelu(in[0], io, 0.01f, o, oo, n)));
+        out.add(sized(v, "leakyReluGrad(slope=-0.3)", new Gen[] {DEFAULT, DEFAULT},
+                (k, in, io, o, oo, n) -> k.leakyReluGrad(in[0], io, in[1], io, -0.3f, o, oo, n)));
         out.add(sized(v, "fill(3.5)", new Gen[] {DEFAULT},
                 (k, in, io, o, oo, n) -> k.fill(o, oo, n, 3.5f)));
         return out;
