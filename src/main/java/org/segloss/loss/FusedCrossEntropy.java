@@ -30,7 +30,7 @@ final class FusedCrossEntropy extends Function {
      * @param ignoreIndex the label of ignored voxels (any value outside [0, C) when none)
      * @param smoothing   ε in [0, 1)
      */
-    private FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.weight = weight;

@@ -18,7 +18,7 @@ import org.segloss.tensor.Tensor;
 /**
  * Planted errors of x1.01 and x0.99 in the losses' hand-written backwards and fused operations:
  * the Lovász-Softmax and Lovász hinge terms, GWDL's Wasserstein map and its fused softmax
- * confusion sums, and the fused softmax region statistics of the Dice family (one plant per
+ * confusion sums, the fused label-map cross-entropy, and the fused softmax region statistics of the Dice family (one plant per
  * output's term: intersection I, prediction sum P, squares Q; label-map and tensor targets). Each
  * is caught by the gradient check that this package's tests run on that operation
  * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GeneralizedWassersteinDiceLossTest},
@@ -111,6 +111,11 @@ class PlantedLossErrorTest {
                     () -> new RegionStatistics.ConfusionSums(lab, ignore), PlantedFault.Site.INPUT_GRADIENT, 0,
                     gradCheck("GradCheck (GwdlFusedTest)", GradCheck.DEFAULTS, xs));
         }
+
+        // Cross-entropy: the fused label-map sum, with weights, label 2 ignored and smoothing
+        add(plants, "fused cross-entropy (weights, label 2 ignored, smoothing 0.1)", "dlogits",
+                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f), PlantedFault.Site.INPUT_GRADIENT, 0,
+                gradCheck("GradCheck (FusedCrossEntropyTest)", GradCheck.DEFAULTS, xs));
 
         // Dice family: fused softmax region statistics, one plant per output's term
         Tensor g = lab.oneHot(3);
