@@ -13,9 +13,9 @@
 // Sums of a pass are per thread in float and combined in double (OpenMP reduction order: the C
 // code does not promise bit-identical results across thread counts, segloss does).
 //
-// Build: gcc -O3 -march=native -ffast-math -fopenmp -o bench/native/loss_kernel bench/native/loss_kernel.c -lmvec -lm
+// Build: gcc -O3 -march=native -ffast-math -fopenmp -o loss_kernel bench/native/loss_kernel.c -lmvec -lm
 //        (-ffast-math lets gcc call glibc's vectorised expf/logf from libmvec)
-// Run:   OMP_NUM_THREADS=1 bench/native/loss_kernel ; OMP_NUM_THREADS=2 bench/native/loss_kernel
+// Run:   OMP_NUM_THREADS=1 ./loss_kernel ; OMP_NUM_THREADS=2 ./loss_kernel
 // Prints the median of 200 repetitions after 20 warm-ups, data hot in cache as in JMH.
 #include <math.h>
 #include <omp.h>
