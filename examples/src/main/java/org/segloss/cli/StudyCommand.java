@@ -92,6 +92,11 @@ final class StudyCommand implements Callable<Integer> {
     @Option(names = "--out", description = "The study's folder (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "study");
 
+    @Option(names = "--jobs", description = "Runs trained at once, each with --threads kernel threads (default: the cores divided by"
+            + " --threads, at most one run per GiB of the JVM's heap; with neither option one 1-thread run per core). A study's small"
+            + " networks do not keep two cores busy with one run; the metrics do not depend on --jobs or --threads.")
+    Integer jobs;
+
     @Option(names = "--shard", paramLabel = "K/N", description = "Run only the K-th of N shares of the run list, 0 <= K < N (Slurm:"
             + " --array=0-(N-1) and $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; Kubernetes: $JOB_COMPLETION_INDEX/N).")
     String shard;
@@ -175,7 +180,10 @@ final class StudyCommand implements Callable<Integer> {
             SamplerSpec sampler = training.sampler();
             ValidationSpec validation = training.validation(org.segloss.examples.train.Postprocess.none);
             RunConfig.checkSizes(model, sampler, validation, execution.threads);
-            settings = new StudyRunner.Settings(model, training.schedule(), sampler, validation, execution.threads);
+            check(jobs == null || jobs >= 1, "--jobs " + jobs + ": must be >= 1");
+            int[] parallelism = parallelism(jobs, execution.threads, Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().maxMemory());
+            settings = new StudyRunner.Settings(model, training.schedule(), sampler, validation, parallelism[1], parallelism[0]);
             // every loss must build for every data set before the first run
             Map<String, String> canonical = new HashMap<>();
             for (String d : dataList) {
@@ -215,7 +223,7 @@ final class StudyCommand implements Callable<Integer> {
             return 2;
         }
         StudyRunner runner = new StudyRunner(plan, out, share, settings, this::dataset, lossSource);
-        Progress progress = new Progress(plan, share);
+        Progress progress = new Progress(plan, share, settings);
         runner.listener(progress);
         StudyRunner.Outcome outcome;
         try {
@@ -237,6 +245,25 @@ final class StudyCommand implements Callable<Integer> {
             errStream.println("segloss study: --out " + out + ": could not write the outputs: " + e);
             return 1;
         }
+    }
+
+    /** Heap a run may need at the default sizes (phantoms of 64³, the MNI atlas at full size): the default --jobs leaves this much per run. */
+    static final long HEAP_PER_RUN = 1L << 30;
+
+    /**
+     * {jobs, threads per run} from --jobs and --threads (either may be null): neither given, one
+     * 1-thread run per core; one given, the other fills the cores; both given, as given. The default
+     * jobs are at most one per {@link #HEAP_PER_RUN} of {@code maxHeap}, at least 1.
+     */
+    static int[] parallelism(Integer jobs, Integer threads, int cores, long maxHeap) {
+        int byHeap = (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeap / HEAP_PER_RUN));
+        if (jobs == null && threads == null) {
+            int j = Math.max(1, Math.min(cores, byHeap));
+            return new int[] {j, 1};
+        }
+        if (jobs == null) return new int[] {Math.max(1, Math.min(cores / threads, byHeap)), threads};
+        if (threads == null) return new int[] {jobs, Math.max(1, cores / jobs)};
+        return new int[] {jobs, threads};
     }
 
     /** results.csv, the charts and report.md from the finished runs of the study in {@code dir}; prints what is missing. */
@@ -415,20 +442,23 @@ final class StudyCommand implements Callable<Integer> {
     private final class Progress implements StudyRunner.Listener {
         private final StudyPlan plan;
         private final Shard share;
+        private final StudyRunner.Settings settings;
         private ProgressBar bar;
         private int toRun;
+        private final Map<RunKey, Integer> running = new LinkedHashMap<>();   // started, not ended: run → its 0-based index
 
-        Progress(StudyPlan plan, Shard share) {
+        Progress(StudyPlan plan, Shard share, StudyRunner.Settings settings) {
             this.plan = plan;
             this.share = share;
+            this.settings = settings;
         }
 
         @Override
         public void onPlan(int planned, int inShard, int toRun, long totalSteps) {
             this.toRun = toRun;
             outStream.printf(Locale.ROOT, "segloss study: %d runs (%d data sets x %d seeds x %d losses); shard %s holds %d, %d finished"
-                            + " already, %d to run; budget: %s; into %s%n", planned, plan.data().size(), plan.seeds().size(),
-                    plan.losses().size(), share, inShard, inShard - toRun, toRun, plan.budget(), out);
+                            + " already, %d to run (%s); budget: %s; into %s%n", planned, plan.data().size(), plan.seeds().size(),
+                    plan.losses().size(), share, inShard, inShard - toRun, toRun, parallelism(), plan.budget(), out);
             if (!execution.noProgress && toRun > 0) {
                 bar = new ProgressBarBuilder().setTaskName("study").setInitialMax(totalSteps).setStyle(ProgressBarStyle.ASCII)
                         .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(errStream)).build();
@@ -437,7 +467,24 @@ final class StudyCommand implements Callable<Integer> {
 
         @Override
         public void onRunStart(RunKey key, int index, int n) {
-            if (bar != null) bar.setExtraMessage(String.format(Locale.ROOT, "run %d/%d: %s", index + 1, n, key));
+            running.put(key, index);
+            showRunning();
+        }
+
+        /** "2 runs at once, 1 thread each". */
+        private String parallelism() {
+            int t = settings.threads() == null ? org.segloss.tensor.kernel.Parallel.threads() : settings.threads();
+            return String.format(Locale.ROOT, "%d run%s at once, %d thread%s each", settings.jobs(), settings.jobs() == 1 ? "" : "s", t,
+                    t == 1 ? "" : "s");
+        }
+
+        /** "run 3/32: KEY" or, with runs side by side, "runs 3,4/32: KEY | KEY". */
+        private void showRunning() {
+            if (bar == null || running.isEmpty()) return;
+            StringBuilder numbers = new StringBuilder();
+            for (int i : running.values()) numbers.append(numbers.isEmpty() ? "" : ",").append(i + 1);
+            bar.setExtraMessage(String.format(Locale.ROOT, "run%s %s/%d: %s", running.size() > 1 ? "s" : "", numbers, toRun,
+                    String.join(" | ", running.keySet().stream().map(RunKey::toString).toList())));
         }
 
         @Override
@@ -447,6 +494,8 @@ final class StudyCommand implements Callable<Integer> {
 
         @Override
         public void onRunEnd(RunResult r, long stepsNotRun) {
+            running.remove(r.key());
+            showRunning();
             if (bar != null) {
                 if (stepsNotRun > 0) bar.stepBy(stepsNotRun);
                 errStream.println();                // the run's line below the bar, not inside it

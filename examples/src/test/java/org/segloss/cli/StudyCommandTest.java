@@ -1,5 +1,6 @@
 package org.segloss.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -144,6 +145,73 @@ class StudyCommandTest {
         assertEquals(metricsOnly(whole), metricsOnly(sharded));
     }
 
+    /**
+     * Three runs two at a time give the metrics of one run after the other, bit for bit. The
+     * runs meet at a barrier in their first loss call: were they not side by side, the barrier would
+     * time out and the run fail.
+     */
+    @Test
+    void runsSideBySideGiveTheMetricsOfOneAtATime(@TempDir Path dir) throws Exception {
+        String[] losses = {"--losses", "dice-ce,dice,cross-entropy", "--seeds", "1"};
+        Path serial = dir.resolve("serial"), together = dir.resolve("together");
+        List<String> a = new ArrayList<>(Arrays.asList(losses));
+        a.addAll(List.of("--jobs", "1"));
+        Run one = study(serial, a.toArray(String[]::new));
+        assertEquals(0, one.exit(), one.err());
+        assertTrue(one.out().contains("3 to run (1 run at once, 1 thread each)"), one.out());
+
+        java.util.concurrent.CyclicBarrier meet = new java.util.concurrent.CyclicBarrier(2);
+        java.util.Set<String> met = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        StudyCommand cmd = new StudyCommand();
+        cmd.lossSource = (name, classes) -> {
+            LossSpec real = StudyCommand.catalogLoss(name, classes);
+            if (name.equals("cross-entropy")) return real;      // the third run starts after one of the first two ended
+            Loss inner = real.loss();
+            return new LossSpec(real.id(), new Loss() {
+                boolean first = true;
+
+                @Override
+                public Var forward(Var input, LabelTensor target) {
+                    if (first) {
+                        first = false;
+                        try {
+                            meet.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                            met.add(name);
+                        } catch (Exception e) {
+                            throw new IllegalStateException("the other run never came: " + e);
+                        }
+                    }
+                    return inner.forward(input, target);
+                }
+
+                @Override
+                public Var forward(Var input, Tensor target) { return inner.forward(input, target); }
+            });
+        };
+        List<String> b = new ArrayList<>(Arrays.asList(TINY));
+        b.addAll(List.of("--data", "phantom", "--losses", "dice-ce,dice,cross-entropy", "--seeds", "1", "--jobs", "2", "--out",
+                together.toString()));
+        Run two = run(cmd, b.toArray(String[]::new));
+        assertEquals(0, two.exit(), two.err());
+        assertTrue(two.out().contains("3 to run (2 runs at once, 1 thread each)"), two.out());
+        assertTrue(two.out().contains("3 finished now, 0 diverged, 0 failed"), two.out());
+        assertEquals(java.util.Set.of("dice-ce", "dice"), met);
+        assertEquals(metricsOnly(serial), metricsOnly(together));
+    }
+
+    @Test
+    void jobsAndThreadsFillTheCores() {
+        long gib = 1L << 30;
+        assertArrayEquals(new int[] {8, 1}, StudyCommand.parallelism(null, null, 8, 16 * gib));
+        assertArrayEquals(new int[] {3, 1}, StudyCommand.parallelism(null, null, 8, 3 * gib + 5), "one run per GiB of heap");
+        assertArrayEquals(new int[] {1, 1}, StudyCommand.parallelism(null, null, 8, gib / 2), "at least one run");
+        assertArrayEquals(new int[] {4, 2}, StudyCommand.parallelism(null, 2, 8, 16 * gib));
+        assertArrayEquals(new int[] {1, 3}, StudyCommand.parallelism(null, 3, 2, 16 * gib), "more threads than cores: one run");
+        assertArrayEquals(new int[] {2, 4}, StudyCommand.parallelism(2, null, 8, gib), "--jobs given: the heap rule does not apply");
+        assertArrayEquals(new int[] {3, 1}, StudyCommand.parallelism(3, null, 2, 16 * gib));
+        assertArrayEquals(new int[] {3, 5}, StudyCommand.parallelism(3, 5, 2, 16 * gib));
+    }
+
     /** A loss that is NaN from its second call on. */
     static final class NanLoss implements Loss {
         private int calls;
@@ -199,6 +267,7 @@ class StudyCommandTest {
             {"--losses", " , "}, {"the loss list is empty"},
             {"--losses", "dice,dice"}, {"lists 'dice' twice"},
             {"--losses", "dice-ce", "--seeds", "0"}, {"segloss study: --seeds 0: must be >= 1"},
+            {"--losses", "dice-ce", "--jobs", "0"}, {"segloss study: --jobs 0: must be >= 1"},
             {"--losses", "dice-ce", "--data", "phantom,brats"}, {"segloss study: --data 'phantom,brats': unknown data set 'brats'"},
         };
         for (int i = 0; i < cases.length; i += 2) {
