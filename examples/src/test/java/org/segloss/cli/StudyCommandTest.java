@@ -159,6 +159,7 @@ class StudyCommandTest {
         Run one = study(serial, a.toArray(String[]::new));
         assertEquals(0, one.exit(), one.err());
         assertTrue(one.out().contains("3 to run (1 run at once, 1 thread each)"), one.out());
+        assertTrue(Files.readString(serial.resolve("report.md")).contains("measured with 1 run at once, 1 thread each (`--jobs`"));
 
         java.util.concurrent.CyclicBarrier meet = new java.util.concurrent.CyclicBarrier(2);
         java.util.Set<String> met = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -197,6 +198,7 @@ class StudyCommandTest {
         assertTrue(two.out().contains("3 finished now, 0 diverged, 0 failed"), two.out());
         assertEquals(java.util.Set.of("dice-ce", "dice"), met);
         assertEquals(metricsOnly(serial), metricsOnly(together));
+        assertTrue(Files.readString(together.resolve("report.md")).contains("measured with 2 runs at once, 1 thread each (`--jobs`"));
     }
 
     @Test

@@ -171,6 +171,27 @@ public final class StudyReport {
         return List.of();
     }
 
+    /**
+     * ", measured with 2 runs at once, 1 thread each" from the runs' recorded {@code jobs} and
+     * {@code threads} (several settings listed, "" when no run recorded them): runs that share
+     * the cores step slower, so step times compare within one setting only.
+     */
+    static String sideBySide(StudyResults results) {
+        java.util.TreeMap<String, Integer> settings = new java.util.TreeMap<>();
+        for (RunResult r : results.finished().values()) {
+            String jobs = r.config().get(StudyRunner.JOBS), threads = r.config().get(StudyRunner.THREADS);
+            if (jobs == null || threads == null) continue;
+            settings.merge(String.format(Locale.ROOT, "%s run%s at once, %s thread%s each", jobs, jobs.equals("1") ? "" : "s", threads,
+                    threads.equals("1") ? "" : "s"), 1, Integer::sum);
+        }
+        if (settings.isEmpty()) return "";
+        if (settings.size() == 1) return ", measured with " + settings.firstKey() + " (`--jobs`, `--threads`)";
+        List<String> parts = new ArrayList<>();
+        settings.forEach((k, n) -> parts.add(k + " (" + n + (n == 1 ? " run)" : " runs)")));
+        return ", measured with " + String.join("; ", parts) + ": runs that share the cores step slower, so compare step times within"
+                + " one setting";
+    }
+
     /** Writes {@code report.md} into the study's folder, atomically. */
     public static Path write(Path dir, StudyResults results) throws IOException {
         Path f = dir.resolve(FILE);
@@ -193,7 +214,7 @@ public final class StudyReport {
                 + " tables show mean ± sd over seeds (sample sd). HD95 and ASSD in mm; `inf` when a class is missing from exactly one"
                 + " of prediction and truth on some volume. Lesion-wise detection: share of reference components (26-connected)"
                 + " touched by the prediction; false-positive components per volume. Time per step: wall time of the optimizer steps (the"
-                + " first run of a process includes the JIT warm-up). The best mean of each column is in bold (none when all tie)."
+                + " first runs of a process include the JIT warm-up)" + sideBySide(results) + ". The best mean of each column is in bold (none when all tie)."
                 + " Statistics: "
                 + LEVEL_PERCENT + " % percentile bootstrap of the mean paired difference (" + PairedStatistics.DEFAULT_RESAMPLES
                 + " resamples, fixed seed) and the two-sided Wilcoxon signed-rank test (zeros dropped; exact up to "

@@ -97,6 +97,9 @@ public final class StudyRunner {
     /** What a call of {@link #run} did. */
     public record Outcome(int planned, int inShard, int skipped, int finished, int diverged, int failed) {}
 
+    /** Keys of a run's recorded settings ({@link RunResult#config()}): runs at once and kernel threads while it trained. */
+    public static final String JOBS = "jobs", THREADS = "threads";
+
     private final StudyPlan plan;
     private final RunStore store;
     private final Shard shard;
@@ -104,6 +107,7 @@ public final class StudyRunner {
     private final DataSource dataSource;
     private final LossSource lossSource;
     private final List<Listener> listeners = new ArrayList<>();
+    private volatile int jobsNow = 1;   // runs at once in the current call of run(): at most the runs to do
 
     public StudyRunner(StudyPlan plan, Path dir, Shard shard, Settings settings, DataSource dataSource, LossSource lossSource) {
         if (plan == null || dir == null || shard == null || settings == null || dataSource == null || lossSource == null) {
@@ -139,6 +143,7 @@ public final class StudyRunner {
         tell(l -> l.onPlan(plan.runs().size(), mine.size(), todo.size(), steps * todo.size()));
         Batch batch = new Batch(todo);
         int jobs = Math.min(settings.jobs(), todo.size());
+        jobsNow = Math.max(1, jobs);
         if (jobs <= 1) {
             batch.work();
         } else {
@@ -265,6 +270,14 @@ public final class StudyRunner {
         }
     }
 
+    /** The run's settings as the Trainer records them, plus how it ran: {@link #JOBS} and {@link #THREADS}. */
+    private Map<String, String> recorded(RunConfig config) {
+        Map<String, String> m = new HashMap<>(config.metadata());
+        m.put(JOBS, Integer.toString(jobsNow));
+        m.put(THREADS, Integer.toString(config.threads() != null ? config.threads() : org.segloss.tensor.kernel.Parallel.threads()));
+        return m;
+    }
+
     /** Trains one run into {@code folder} and turns the Trainer's result into the study's. */
     private RunResult runOne(RunKey key, TrainingData data, Path folder, long[] stepsDone) throws IOException {
         long start = System.nanoTime();
@@ -309,15 +322,15 @@ public final class StudyRunner {
                 String what = d.cause() == org.segloss.examples.train.RunResult.Divergence.Cause.OUTPUT
                         ? "network output not finite" : "loss " + d.value();
                 return new RunResult(key, RunResult.Status.DIVERGED, what + " at epoch " + d.epoch() + ", step " + d.step(),
-                        foreground, r.epochs().size(), stepMs, (System.nanoTime() - start) / 1e9, curve, List.of(), config.metadata());
+                        foreground, r.epochs().size(), stepMs, (System.nanoTime() - start) / 1e9, curve, List.of(), recorded(config));
             }
             List<RunResult.Volume> volumes = RunResult.score(r.last().validation().predictions(), data.validation(), classNames,
                     data.spacing());
             return new RunResult(key, RunResult.Status.FINISHED, "", foreground, r.epochs().size(), stepMs,
-                    (System.nanoTime() - start) / 1e9, curve, volumes, config.metadata());
+                    (System.nanoTime() - start) / 1e9, curve, volumes, recorded(config));
         } catch (RuntimeException e) {
             return new RunResult(key, RunResult.Status.FAILED, String.valueOf(e), foreground, 0, Double.NaN, (System.nanoTime() - start) / 1e9,
-                    List.of(), List.of(), config == null ? java.util.Map.of("loss", key.loss()) : config.metadata());
+                    List.of(), List.of(), config == null ? java.util.Map.of("loss", key.loss()) : recorded(config));
         }
     }
 }

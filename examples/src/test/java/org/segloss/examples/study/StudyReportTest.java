@@ -118,6 +118,29 @@ class StudyReportTest {
         assertEquals(linked, Files.readString(dir.resolve(StudyReport.FILE)));
     }
 
+    /** The report says how the step times were measured: runs side by side step slower. */
+    @Test
+    void stepTimesNameTheRunsAtOnce() {
+        StudyResults r = study(List.of("dice-ce", "focal-tversky"), List.of("phantom"), 2, false);
+        assertEquals("", StudyReport.sideBySide(r), "runs that recorded nothing (older studies)");
+        Map<RunKey, RunResult> done = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<RunKey, RunResult> e : r.finished().entrySet()) {
+            RunResult x = e.getValue();
+            Map<String, String> config = new LinkedHashMap<>(x.config());
+            config.put(StudyRunner.JOBS, i++ == 0 ? "1" : "2");
+            config.put(StudyRunner.THREADS, i == 1 ? "2" : "1");
+            done.put(e.getKey(), new RunResult(x.key(), x.status(), x.note(), x.classNames(), x.epochs(), x.stepMs(), x.wallS(), x.curve(),
+                    x.volumes(), config));
+        }
+        StudyResults mixed = new StudyResults(r.plan(), done);
+        assertEquals(", measured with 1 run at once, 2 threads each (1 run); 2 runs at once, 1 thread each (3 runs): runs that share the"
+                + " cores step slower, so compare step times within one setting", StudyReport.sideBySide(mixed));
+        done.remove(done.keySet().iterator().next());
+        String md = StudyReport.render(new StudyResults(r.plan(), done), null);
+        assertTrue(md.contains("include the JIT warm-up), measured with 2 runs at once, 1 thread each (`--jobs`, `--threads`)."), md);
+    }
+
     @Test
     void fewPairsAreFlagged() {
         StudyResults r = study(List.of("dice-ce", "focal-tversky"), List.of("phantom"), 2, false);
