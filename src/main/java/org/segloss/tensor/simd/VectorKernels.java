@@ -1158,7 +1158,9 @@ public abstract sealed class VectorKernels implements Kernels
     // packed MR panel), except that B is never packed: row p of the 4-vector column block is
     // loaded straight from src at srcOff + offs[p] + j (so shiftedTile is its own body: a row
     // address read per step, where packedTile's advances by a constant the JIT folds). Each C element is one FMA chain over
-    // p = 0..k-1 from 0, whatever its tile (full, 1-vector, scalar tail, edge rows).
+    // p = 0..k-1 from 0, whatever its tile (full, 1-vector, masked last vector, edge rows); the
+    // masked last vector replaced a scalar loop over the last n mod L columns, which took over half
+    // of a forward at [2, 32, 8^3] (tiles of 256 + 10 columns: 1.33 -> 0.6 ms, one thread).
     // gemmShiftedBt: dot products along n, 8 rows of A x 3 shifted rows of src per tile with one
     // lane accumulator each, kept in a per-thread buffer between blocks of SHIFT_QB columns (the
     // lanes are added only once per call); then s = the lanes added in lane order (as sumLanes:
@@ -1169,14 +1171,21 @@ public abstract sealed class VectorKernels implements Kernels
     // 16 -> 16, 64^3, 2 threads, from about 17 ms to about 12 (a harness on the quiet machine).
 
     /**
-     * Columns per block of gemmShiftedBt (a multiple of every lane count). Measured on Conv3d's
-     * dw at 16 -> 16, 64^3, one core of a loaded machine: 256 about 33 ms, 1024-2048 about 29,
-     * 8192 up to unblocked about 27-28 (with the earlier 4x6 tile; 4096-16384 measured alike with
-     * the 8x3 one on the quiet machine).
+     * Columns per block of gemmShiftedBt (a multiple of every lane count): within a block, each
+     * 8-row slice of A (8 x 1024 floats = 32 KiB) stays in L1 while all the tap groups of a pass
+     * stream their 3 shifted src rows past it. Conv3d's dw, one thread of a loaded machine (min of
+     * repeated runs, alternated): 1024 with that loop order 31-45 ms at 16 -> 16, 64^3 and 1.9-2.0
+     * ms at [2, 8, 32^3], against 42-66 / 2.6-3.5 ms with the earlier 8192 and tap groups
+     * outermost (A re-read from L2 or beyond for every tap group); 1536 and 512 were slower.
+     * The lane chains run over q in order whatever the blocking: the bits do not depend on it.
      */
-    static final int SHIFT_QB = 8192;
-    /** Taps (columns of C) per pass of gemmShiftedBt, a multiple of 3: bounds its lane accumulators. */
-    static final int SHIFT_JC = 48;
+    static final int SHIFT_QB = 1024;
+    /**
+     * Taps (columns of C) per pass of gemmShiftedBt, a multiple of 3: bounds its lane
+     * accumulators (m/8 * SHIFT_JC/3 tiles of 24 vectors). 864 = 32 channels x 27 taps, every
+     * layer of the example U-Net in one pass, so A is read once per call.
+     */
+    static final int SHIFT_JC = 864;
 
     private static final ThreadLocal<float[][]> SHIFT_SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
@@ -1205,33 +1214,25 @@ public abstract sealed class VectorKernels implements Kernels
         int j = 0;
         for (; j + nr <= n; j += nr) {
             for (int ir = 0; ir < m; ir += 4) {
-                int mv = Math.min(4, m - ir);
-                if (mv == 4) {
+                if (m - ir >= 4) {
                     shiftedTile(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
                 } else {
                     shiftedTile(k, pa, ir * k, src, srcOff + j, offs, tile, 0, nr);
-                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
+                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
                 }
             }
         }
-        for (; j + lanes <= n; j += lanes) {
+        // the last columns, fewer than 4L: one vector at a time, the final one masked
+        for (; j < n; j += lanes) {
+            VectorMask<Float> mask = species().indexInRange(j, n);
+            int w = Math.min(lanes, n - j);
             for (int ir = 0; ir < m; ir += 4) {
-                int mv = Math.min(4, m - ir);
-                if (mv == 4) {
-                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                if (m - ir >= 4) {
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc, mask);
                 } else {
-                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, tile, 0, lanes);
-                    for (int r = 0; r < mv; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + j, lanes);
+                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, tile, 0, lanes, mask);
+                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + j, w);
                 }
-            }
-        }
-        for (; j < n; j++) {
-            for (int i = 0; i < m; i++) {
-                float s = 0f;
-                for (int p = 0, ao = (i & ~3) * k + (i & 3); p < k; p++, ao += 4) {
-                    s = Math.fma(pa[ao], src[srcOff + offs[p] + j], s);
-                }
-                c[cOff + i * ldc + j] = s;
             }
         }
     }
@@ -1241,6 +1242,7 @@ public abstract sealed class VectorKernels implements Kernels
                              float[] c, int co, int ldc) {
         VectorSpecies<Float> s = species();
         int l = s.length();
+        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -1260,26 +1262,29 @@ public abstract sealed class VectorKernels implements Kernels
             x = FloatVector.broadcast(s, pa[ao + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
         }
-        int r1 = co + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         c00.intoArray(c, co); c01.intoArray(c, co + l); c02.intoArray(c, co + 2 * l); c03.intoArray(c, co + 3 * l);
         c10.intoArray(c, r1); c11.intoArray(c, r1 + l); c12.intoArray(c, r1 + 2 * l); c13.intoArray(c, r1 + 3 * l);
         c20.intoArray(c, r2); c21.intoArray(c, r2 + l); c22.intoArray(c, r2 + 2 * l); c23.intoArray(c, r2 + 3 * l);
         c30.intoArray(c, r3); c31.intoArray(c, r3 + l); c32.intoArray(c, r3 + 2 * l); c33.intoArray(c, r3 + 3 * l);
     }
 
-    /** C[4, L]: {@link #shiftedTile} on one vector of columns. */
+    /**
+     * C[4, L]: {@link #shiftedTile} on one vector of columns over all k taps, only the lanes of
+     * {@code mask} read and written (a masked FMA lane is the scalar Math.fma: the same bits as
+     * a full tile).
+     */
     private void shiftedTile1(int k, float[] pa, int ao, float[] src, int base, int[] offs,
-                              float[] c, int co, int ldc) {
+                              float[] c, int co, int ldc, VectorMask<Float> mask) {
         VectorSpecies<Float> s = species();
         FloatVector c0 = FloatVector.zero(s), c1 = c0, c2 = c0, c3 = c0;
         for (int p = 0; p < k; p++, ao += 4) {
-            FloatVector b = FloatVector.fromArray(s, src, base + offs[p]);
+            FloatVector b = FloatVector.fromArray(s, src, base + offs[p], mask);
             c0 = FloatVector.broadcast(s, pa[ao]).fma(b, c0);
             c1 = FloatVector.broadcast(s, pa[ao + 1]).fma(b, c1);
             c2 = FloatVector.broadcast(s, pa[ao + 2]).fma(b, c2);
             c3 = FloatVector.broadcast(s, pa[ao + 3]).fma(b, c3);
         }
-        c0.intoArray(c, co); c1.intoArray(c, co + ldc); c2.intoArray(c, co + 2 * ldc); c3.intoArray(c, co + 3 * ldc);
+        c0.intoArray(c, co, mask); c1.intoArray(c, co + ldc, mask); c2.intoArray(c, co + 2 * ldc, mask); c3.intoArray(c, co + 3 * ldc, mask);
     }
 
     @Override
@@ -1295,13 +1300,14 @@ public abstract sealed class VectorKernels implements Kernels
         if (scratch[2].length < (m8 / 8) * (SHIFT_JC / 3) * t24) scratch[2] = new float[(m8 / 8) * (SHIFT_JC / 3) * t24];
         float[] acc = scratch[2];
         for (int j0 = 0; j0 < k3 && m8 > 0; j0 += SHIFT_JC) {
-            int j1 = Math.min(k3, j0 + SHIFT_JC), tiles = (m8 / 8) * ((j1 - j0) / 3);
+            int j1 = Math.min(k3, j0 + SHIFT_JC), mb = m8 / 8, tiles = mb * ((j1 - j0) / 3);
             java.util.Arrays.fill(acc, 0, tiles * t24, 0f);
             for (int q0 = 0; q0 < end; q0 += SHIFT_QB) {
                 int q1 = Math.min(end, q0 + SHIFT_QB);
-                for (int j = j0, t = 0; j < j1; j += 3) {
-                    for (int i = 0; i < m8; i += 8, t++) {
-                        dotTile(q0, q1, a, aOff + i * lda, lda, src, srcOff, offs, j, acc, t * t24);
+                // the 8 rows of A stay in L1 while every 3-tap group of src passes them
+                for (int i = 0, ib = 0; i < m8; i += 8, ib++) {
+                    for (int j = j0, jg = 0; j < j1; j += 3, jg++) {
+                        dotTile(q0, q1, a, aOff + i * lda, lda, src, srcOff, offs, j, acc, (jg * mb + ib) * t24);
                     }
                 }
             }

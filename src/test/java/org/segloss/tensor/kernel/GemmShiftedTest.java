@@ -119,6 +119,40 @@ class GemmShiftedTest {
         }
     }
 
+    /**
+     * Columns split at awkward places (each piece ends in a masked last vector, or is shorter
+     * than one vector) give the bits of the whole product; and dw's column blocks (2,500
+     * columns: several blocks and a tail) give the 8-row tiles the bits of the one-at-a-time
+     * dot products of rows 8.. (the lane chains run over all columns in order).
+     */
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void maskedTailsAndColumnBlocksAreBitNeutral(Kernels v) {
+        SplittableRandom r = new SplittableRandom(5);
+        int m = 6, n = 203, k = 29;
+        Rows rows = Rows.random(r, k, n, 50);
+        float[] a = random(r, m * k), whole = new float[m * n], parts = new float[m * n];
+        v.gemmShiftedB(m, n, k, a, 0, k, rows.src, rows.srcOff, rows.offs, whole, 0, n);
+        int[] cuts = {0, 1, 4, 21, 37, 100, 101, 203};
+        for (int c = 0; c + 1 < cuts.length; c++) {
+            v.gemmShiftedB(m, cuts[c + 1] - cuts[c], k, a, 0, k, rows.src, rows.srcOff + cuts[c], rows.offs, parts, cuts[c], n);
+        }
+        for (int i = 0; i < whole.length; i++) {
+            assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(parts[i]), "gemmShiftedB at " + i);
+        }
+        int rowsA = 16, len = 2500, kk = 30;
+        rows = Rows.random(r, kk, len, 60);
+        float[] a2 = random(r, rowsA * len), tiled = new float[rowsA * kk], single = new float[rowsA * kk];
+        v.gemmShiftedBt(rowsA, kk, len, a2, 0, len, rows.src, rows.srcOff, rows.offs, 0f, tiled, 0, kk);
+        // one row at a time: m = 1 has no 8-row tile, so every element is a lone dot product
+        for (int i = 0; i < rowsA; i++) {
+            v.gemmShiftedBt(1, kk, len, a2, i * len, len, rows.src, rows.srcOff, rows.offs, 0f, single, i * kk, kk);
+        }
+        for (int i = 0; i < tiled.length; i++) {
+            assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(tiled[i]), "gemmShiftedBt at " + i);
+        }
+    }
+
     @Test
     void emptyAndZeroK() {
         for (Kernels v : Stream.concat(Stream.of((Kernels) ScalarKernels.INSTANCE), vectors()).toList()) {
