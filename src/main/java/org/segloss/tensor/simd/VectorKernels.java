@@ -1299,6 +1299,7 @@ public abstract sealed class VectorKernels implements Kernels
         float[][] scratch = SHIFT_SCRATCH.get();
         if (scratch[2].length < (m8 / 8) * (SHIFT_JC / 3) * t24) scratch[2] = new float[(m8 / 8) * (SHIFT_JC / 3) * t24];
         float[] acc = scratch[2];
+        int[][] idx = SHIFT_INDEX.get();
         for (int j0 = 0; j0 < k3 && m8 > 0; j0 += SHIFT_JC) {
             int j1 = Math.min(k3, j0 + SHIFT_JC), mb = m8 / 8, tiles = mb * ((j1 - j0) / 3);
             java.util.Arrays.fill(acc, 0, tiles * t24, 0f);
@@ -1311,14 +1312,20 @@ public abstract sealed class VectorKernels implements Kernels
                     }
                 }
             }
-            for (int j = j0, t = 0; j < j1; j += 3) {
-                for (int i = 0; i < m8; i += 8, t++) {
-                    for (int r = 0; r < 8; r++) {
-                        for (int cc = 0; cc < 3; cc++) {
+            int ng = (j1 - j0) / 3, ngv = ng - ng % l;
+            for (int i = 0, ib = 0; i < m8; i += 8, ib++) {
+                for (int r = 0; r < 8; r++) {
+                    for (int cc = 0; cc < 3; cc++) {
+                        if (ngv > 0) {
+                            finishLanes(ngv, mb * t24, (ib * t24) + (r * 3 + cc) * l, acc, n, end, a, aOff + (i + r) * lda,
+                                    src, srcOff, offs, j0 + cc, beta != 0f, c, cOff + (i + r) * ldc + j0 + cc, idx);
+                        }
+                        for (int jg = ngv; jg < ng; jg++) {
+                            int t = jg * mb + ib, j = j0 + 3 * jg + cc;
                             float sum = 0f;
                             for (int e = t * t24 + (r * 3 + cc) * l, f = e + l; e < f; e++) sum += acc[e];
-                            dotStore(sum, n, end, a, aOff + (i + r) * lda, src, srcOff + offs[j + cc], beta != 0f, c,
-                                    cOff + (i + r) * ldc + j + cc);
+                            dotStore(sum, n, end, a, aOff + (i + r) * lda, src, srcOff + offs[j], beta != 0f, c,
+                                    cOff + (i + r) * ldc + j);
                         }
                     }
                 }
@@ -1329,6 +1336,42 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = k3; j < k; j++) {
             for (int i = 0; i < m8; i++) dot1(n, a, aOff + i * lda, src, srcOff + offs[j], beta != 0f, c, cOff + i * ldc + j);
+        }
+    }
+
+    private static final ThreadLocal<int[][]> SHIFT_INDEX = ThreadLocal.withInitial(() -> new int[3][64]);
+
+    /**
+     * The end of gemmShiftedBt for one row of A and one of the 3 tap residues, L outputs at a
+     * time (the taps j = j0 + 3u for u < ngv, ngv a multiple of L, whose lane accumulators lie
+     * at acc[at + u * stride ..]): each lane of the vector does what the scalar end does for its
+     * output, in the same order (0 + lane 0 + lane 1 + ... + lane L-1, then the tail columns
+     * [end, n) by FMA, then C + s or s), so the bits are those of {@link #dot1}. Gathers replace
+     * L scalar lane sums and the tail's scattered reads, which cost as much as the products
+     * themselves on small volumes (8^3 voxels: 778 padded voxels per call, 27,648 outputs).
+     */
+    private void finishLanes(int ngv, int stride, int at, float[] acc, int n, int end, float[] a, int ao,
+                             float[] src, int srcOff, int[] offs, int j0, boolean add, float[] c, int co, int[][] idx) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        int[] accIdx = idx[0], srcIdx = idx[1], cIdx = idx[2];
+        for (int u = 0; u < l; u++) {
+            accIdx[u] = u * stride;
+            cIdx[u] = 3 * u;
+        }
+        for (int u0 = 0; u0 < ngv; u0 += l) {
+            FloatVector sum = FloatVector.zero(s);
+            int base = at + u0 * stride;
+            for (int e = 0; e < l; e++) sum = sum.add(FloatVector.fromArray(s, acc, base + e, accIdx, 0));
+            if (end < n) {
+                for (int u = 0; u < l; u++) srcIdx[u] = offs[j0 + 3 * (u0 + u)];
+                for (int q = end; q < n; q++) {
+                    sum = FloatVector.broadcast(s, a[ao + q]).fma(FloatVector.fromArray(s, src, srcOff + q, srcIdx, 0), sum);
+                }
+            }
+            int ci = co + 3 * u0;
+            if (add) sum = FloatVector.fromArray(s, c, ci, cIdx, 0).add(sum);
+            sum.intoArray(c, ci, cIdx, 0);
         }
     }
 
