@@ -140,16 +140,20 @@ class GemmShiftedTest {
         for (int i = 0; i < whole.length; i++) {
             assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(parts[i]), "gemmShiftedB at " + i);
         }
-        int rowsA = 16, len = 2500, kk = 30;
+        // 102 taps: 34 groups of 3 (the gathered end for 32 of them at 16 lanes, the scalar end for
+        // the rest), 2,500 columns: a tail of 4 at every width; beta 0, then beta 1 onto that
+        int rowsA = 16, len = 2500, kk = 102;
         rows = Rows.random(r, kk, len, 60);
         float[] a2 = random(r, rowsA * len), tiled = new float[rowsA * kk], single = new float[rowsA * kk];
-        v.gemmShiftedBt(rowsA, kk, len, a2, 0, len, rows.src, rows.srcOff, rows.offs, 0f, tiled, 0, kk);
-        // one row at a time: m = 1 has no 8-row tile, so every element is a lone dot product
-        for (int i = 0; i < rowsA; i++) {
-            v.gemmShiftedBt(1, kk, len, a2, i * len, len, rows.src, rows.srcOff, rows.offs, 0f, single, i * kk, kk);
-        }
-        for (int i = 0; i < tiled.length; i++) {
-            assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(tiled[i]), "gemmShiftedBt at " + i);
+        for (float beta : new float[] {0f, 1f}) {
+            v.gemmShiftedBt(rowsA, kk, len, a2, 0, len, rows.src, rows.srcOff, rows.offs, beta, tiled, 0, kk);
+            // one row at a time: m = 1 has no 8-row tile, so every element is a lone dot product
+            for (int i = 0; i < rowsA; i++) {
+                v.gemmShiftedBt(1, kk, len, a2, i * len, len, rows.src, rows.srcOff, rows.offs, beta, single, i * kk, kk);
+            }
+            for (int i = 0; i < tiled.length; i++) {
+                assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(tiled[i]), "gemmShiftedBt beta " + beta + " at " + i);
+            }
         }
     }
 
