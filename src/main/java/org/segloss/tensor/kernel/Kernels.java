@@ -202,6 +202,21 @@ public interface Kernels {
                       float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc);
 
     /**
+     * A of {@link #gemmShiftedB} ([m, k] at aOff, row stride lda) in this implementation's own
+     * packed layout, for {@link #gemmShiftedBPacked} of the same implementation: a caller that
+     * multiplies one A by many column tiles (Conv3d: the weights by every tile of voxels) packs
+     * it once instead of once per tile. A new array; a is not kept.
+     */
+    float[] packShiftedA(int m, int k, float[] a, int aOff, int lda);
+
+    /**
+     * {@link #gemmShiftedB} with A packed by {@link #packShiftedA}{@code (m, k, ...)} of this
+     * implementation: the same C, bit for bit.
+     */
+    void gemmShiftedBPacked(int m, int n, int k, float[] packedA,
+                            float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc);
+
+    /**
      * C = beta C + A B^T with B's rows read in place from {@code src}: for i &lt; m, j &lt; k,
      * {@code C[i, j] = beta C[i, j] + sum_{q<n} a[aOff + i*lda + q] * src[srcOff + offs[j] + q]}
      * (beta 0: C never read; or 1). The weight gradient of the convolution of

@@ -265,6 +265,24 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    /** The scalar layout: A's rows copied densely, [m, k]. */
+    @Override
+    public float[] packShiftedA(int m, int k, float[] a, int aOff, int lda) {
+        float[] packed = new float[Math.max(0, m) * Math.max(0, k)];
+        for (int i = 0; i < m; i++) System.arraycopy(a, aOff + i * lda, packed, i * k, k);
+        return packed;
+    }
+
+    @Override
+    public void gemmShiftedBPacked(int m, int n, int k, float[] packedA,
+                                   float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc) {
+        if (m > 0 && k > 0 && packedA.length < m * k) {
+            throw new IllegalArgumentException("gemmShiftedBPacked: packedA must hold " + m * k
+                    + " floats (packShiftedA(m = " + m + ", k = " + k + ")), got " + packedA.length);
+        }
+        gemmShiftedB(m, n, k, packedA, 0, k, src, srcOff, offs, c, cOff, ldc);
+    }
+
     @Override
     public void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
                               float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {

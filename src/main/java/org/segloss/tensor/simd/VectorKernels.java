@@ -1197,12 +1197,16 @@ public abstract sealed class VectorKernels implements Kernels
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        int lanes = species().length(), nr = 4 * lanes, mp = (m + 3) & ~3;
+        int mp = (m + 3) & ~3;
         float[][] scratch = SHIFT_SCRATCH.get();
         if (scratch[0].length < mp * k) scratch[0] = new float[mp * k];
-        if (scratch[1].length < 4 * nr) scratch[1] = new float[4 * nr];
-        float[] pa = scratch[0], tile = scratch[1];
-        // pack A as panels of 4 rows: pa[ir*k + 4p + r] = a(ir + r, p), rows past m are 0
+        packPanels(m, k, a, aOff, lda, scratch[0]);
+        shiftedB(m, n, k, scratch[0], src, srcOff, offs, c, cOff, ldc);
+    }
+
+    /** Panels of 4 rows: pa[ir*k + 4p + r] = a(ir + r, p), rows past m are 0 (gemmShiftedB's layout). */
+    private static void packPanels(int m, int k, float[] a, int aOff, int lda, float[] pa) {
+        int mp = (m + 3) & ~3;
         for (int ir = 0; ir < mp; ir += 4) {
             for (int p = 0, dst = ir * k; p < k; p++, dst += 4) {
                 for (int r = 0; r < 4; r++) {
@@ -1211,6 +1215,39 @@ public abstract sealed class VectorKernels implements Kernels
                 }
             }
         }
+    }
+
+    /** gemmShiftedB's layout: panels of 4 rows (rows past m zero), [ceil(m/4)*4, k] interleaved by 4. */
+    @Override
+    public float[] packShiftedA(int m, int k, float[] a, int aOff, int lda) {
+        float[] pa = new float[((Math.max(0, m) + 3) & ~3) * Math.max(0, k)];
+        if (m > 0 && k > 0) packPanels(m, k, a, aOff, lda, pa);
+        return pa;
+    }
+
+    @Override
+    public void gemmShiftedBPacked(int m, int n, int k, float[] packedA,
+                                   float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc) {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        int need = ((m + 3) & ~3) * k;
+        if (packedA.length < need) {
+            throw new IllegalArgumentException("gemmShiftedBPacked: packedA must hold " + need
+                    + " floats (packShiftedA(m = " + m + ", k = " + k + ")), got " + packedA.length);
+        }
+        shiftedB(m, n, k, packedA, src, srcOff, offs, c, cOff, ldc);
+    }
+
+    /** The body of gemmShiftedB on the packed panels pa (m, n, k &gt; 0). */
+    private void shiftedB(int m, int n, int k, float[] pa, float[] src, int srcOff, int[] offs,
+                          float[] c, int cOff, int ldc) {
+        int lanes = species().length(), nr = 4 * lanes;
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[1].length < 4 * nr) scratch[1] = new float[4 * nr];
+        float[] tile = scratch[1];
         int j = 0;
         for (; j + nr <= n; j += nr) {
             for (int ir = 0; ir < m; ir += 4) {

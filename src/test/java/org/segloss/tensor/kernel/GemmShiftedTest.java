@@ -157,6 +157,30 @@ class GemmShiftedTest {
         }
     }
 
+    /** A packed once by packShiftedA gives gemmShiftedB's bits, for the scalar and every vector kernel. */
+    @Test
+    void packedAGivesTheSameBits() {
+        List<Kernels> all = new ArrayList<>(vectors().toList());
+        all.add(ScalarKernels.INSTANCE);
+        SplittableRandom r = new SplittableRandom(6);
+        for (Kernels v : all) {
+            for (int m : new int[] {1, 3, 4, 7, 17}) for (int n : new int[] {1, 15, 17, 70, 133}) for (int k : new int[] {1, 5, 27, 58}) {
+                Rows rows = Rows.random(r, k, n, 30);
+                int lda = k + 3, aOff = 2;
+                float[] a = random(r, aOff + m * lda), plain = new float[m * n], packed = new float[m * n];
+                v.gemmShiftedB(m, n, k, a, aOff, lda, rows.src, rows.srcOff, rows.offs, plain, 0, n);
+                v.gemmShiftedBPacked(m, n, k, v.packShiftedA(m, k, a, aOff, lda), rows.src, rows.srcOff, rows.offs, packed, 0, n);
+                for (int i = 0; i < plain.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(plain[i]), Float.floatToRawIntBits(packed[i]),
+                            v.name() + " packed m=" + m + " n=" + n + " k=" + k + " at " + i);
+                }
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> v.gemmShiftedBPacked(5, 4, 3, new float[6], new float[20], 5, new int[] {0, 1, 2}, new float[20], 0, 4));
+            assertTrue(e.getMessage().contains("packedA") && e.getMessage().contains("got 6"), e.getMessage());
+        }
+    }
+
     @Test
     void emptyAndZeroK() {
         for (Kernels v : Stream.concat(Stream.of((Kernels) ScalarKernels.INSTANCE), vectors()).toList()) {
