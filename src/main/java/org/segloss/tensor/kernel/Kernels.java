@@ -115,6 +115,9 @@ public interface Kernels {
     /** Σ x[i] over the i where labels[i] == label (the fused cross-entropy's pick of log p at the label). */
     float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n);
 
+    /** The number of i in [0, n) where labels[i] == label (a class's voxel count, without a one-hot row). Exact. */
+    int countEqual(int[] labels, int labelsOff, int label, int n);
+
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);
 

@@ -521,6 +521,19 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public int countEqual(int[] labels, int labelsOff, int label, int n) {
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = isp.loopBound(n), count = 0;
+        for (int i = 0; i < bound; i += isp.length()) {
+            count += IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).trueCount();
+        }
+        for (int i = bound; i < n; i++) {
+            if (labels[labelsOff + i] == label) count++;
+        }
+        return count;
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);

@@ -295,6 +295,9 @@ class KernelTwinTest {
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], in[1], o, n)));
         out.add(reduction(v, "sumWhereEqual(label=2)", 2, (k, in, o, n) -> k.sumWhereEqual(labels(in[1]), o, 2, in[0], o, n),
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
+        // an integer count: exact, the twins agree bit for bit
+        out.add(reduction(v, "countEqual(label=1)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 1, n), (in, o, n) -> 0));
+        out.add(reduction(v, "countEqual(label=255)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 255, n), (in, o, n) -> 0));
         out.add(reduction(v, "max", 1, (k, in, o, n) -> k.max(in[0], o, n), (in, o, n) -> 0));
         out.add(reduction(v, "min", 1, (k, in, o, n) -> k.min(in[0], o, n), (in, o, n) -> 0));
         return out;
