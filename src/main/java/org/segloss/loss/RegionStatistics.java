@@ -216,6 +216,7 @@ final class RegionStatistics {
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
             Tensor grads = Tensor.wrap(g, m, b, c);
+            ctx.handOverGradient(0);   // classSumsBackward returns a new tensor nobody else holds
             return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
         }
     }
@@ -259,6 +260,7 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+            ctx.handOverGradient(0);   // confusionSumsBackward returns a new tensor nobody else holds
             return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
         }
     }
