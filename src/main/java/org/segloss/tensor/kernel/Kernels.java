@@ -83,6 +83,13 @@ public interface Kernels {
     void addWhereEqual(int[] labels, int labelsOff, int label, float v, float[] a, int aOff,
                        float[] out, int outOff, int n);
 
+    /**
+     * out[i] = labels[i] == label ? x[i] : a[i]: picks one class's row at the voxels of that class
+     * (a gather of the true class's value, class by class, without a one-hot tensor). Exact.
+     */
+    void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
+                          float[] out, int outOff, int n);
+
     /** out[i] = a[i] + s * b[i] (the STREAM triad; also the gradient-accumulation step). */
     void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n);
 

@@ -521,6 +521,20 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
+                                 float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // same lane count, so the int mask casts to a float mask without reshaping
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector.fromArray(sp, a, aOff + i).blend(FloatVector.fromArray(sp, x, xOff + i), m).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? x[xOff + i] : a[aOff + i];
+    }
+
+    @Override
     public int countEqual(int[] labels, int labelsOff, int label, int n) {
         VectorSpecies<Integer> isp = intSpecies();
         int bound = isp.loopBound(n), count = 0;

@@ -176,6 +176,10 @@ class KernelTwinTest {
                 (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 1, -0.75f, in[0], io, o, oo, n)));
         out.add(sized(v, "addWhereEqual(label=255, v=2)", new Gen[] {DEFAULT, uniform(-1, 1)},
                 (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 255, 2f, in[0], io, o, oo, n)));
+        out.add(sized(v, "selectWhereEqual(label=2)", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 2, in[0], io, in[1], io, o, oo, n)));
+        out.add(sized(v, "selectWhereEqual(label=255)", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 255, in[0], io, in[1], io, o, oo, n)));
         out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
                 (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
         out.add(sized(v, "leakyRelu(slope=0.01)", new Gen[] {DEFAULT},
