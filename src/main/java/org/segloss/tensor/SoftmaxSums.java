@@ -43,6 +43,18 @@ public final class SoftmaxSums {
         /** Q[b, c] = Σ_i (m[b, i] p[b, c, i])². */
         SQUARES,
         /**
+         * E[b, c] = Σ_i [y[b, i] = c] (1 - m[b, i] p[b, c, i])²: the squared error at the voxels
+         * labelled c (the sensitivity term), summed directly, never as N - 2I + Σ p² (which
+         * cancels when p is near 1). Needs labels.
+         */
+        LABEL_SQUARED_ERROR,
+        /**
+         * F[b, c] = Σ_i [y[b, i] ≠ c] (m[b, i] p[b, c, i])²: the squares off the voxels labelled c
+         * (the specificity term; a voxel with the ignore value is labelled no class), summed
+         * directly, never as Q - Σ_{y=c} p². Needs labels.
+         */
+        OFF_LABEL_SQUARES,
+        /**
          * G[b, c] = Σ_i m[b, i] [y[b, i] = c]: the labels' class counts over the mask (the region
          * losses' target sums, counted in the same pass). Needs labels; a constant of the labels
          * and the mask, so its gradient is ignored. Exact integers (as floats) for a 0/1 mask.
@@ -52,7 +64,7 @@ public final class SoftmaxSums {
 
     /**
      * Which sums {@link #classSums} makes, slab by slab: {@code S_0} from the one-hot of
-     * {@code labels} (when given), one {@code S_k} per weight map, then P, Q and G as listed in
+     * {@code labels} (when given), one {@code S_k} per weight map, then P, Q, E, F and G as listed in
      * {@code totals} (always in that order), all over the voxels where {@code mask} is 1.
      *
      * @param maps        weight maps of the logits' shape (e.g. a one-hot target); may be empty
@@ -86,7 +98,7 @@ public final class SoftmaxSums {
             return new Terms(maps, labels, ignoreIndex, mask, totals);
         }
 
-        /** These terms with the given totals added (P, Q, G in the result, whatever the order here). */
+        /** These terms with the given totals added (in {@link Total}'s order in the result, whatever the order here). */
         public Terms plus(Total... more) {
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
@@ -109,6 +121,20 @@ public final class SoftmaxSums {
             for (int i = 0; i < s.length; i++) s[i] = new float[n];
         }
         return s;
+    }
+
+    /** Zeros to select from (read only). */
+    private static final float[] ZEROS = new float[CHUNK];
+
+    /** The totals that are label statistics need labels. */
+    private static void requireLabelsFor(String op, Terms terms) {
+        if (terms.labels() != null) return;
+        for (Total t : new Total[] {Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES, Total.LABEL_COUNTS}) {
+            if (terms.totals().contains(t)) {
+                throw new IllegalArgumentException(op + ": Total." + t + " needs labels (Terms.labels), got a target of "
+                        + terms.maps().size() + " weight maps");
+            }
+        }
     }
 
     /** Checks the operands; returns {B, C, S}. */
@@ -147,6 +173,8 @@ public final class SoftmaxSums {
      *   S_k[b, c] = Σ_i m[b, i] p[b, c, i] w_k[b, c, i]     (the labels' one-hot first, then one per map)
      *   P[b, c]   = Σ_i m[b, i] p[b, c, i]                  (with Total.PROBABILITIES)
      *   Q[b, c]   = Σ_i (m[b, i] p[b, c, i])²               (with Total.SQUARES)
+     *   E[b, c]   = Σ_i [y[b, i] = c] (1 - m p[b, c, i])²   (with Total.LABEL_SQUARED_ERROR)
+     *   F[b, c]   = Σ_i [y[b, i] ≠ c] (m p[b, c, i])²       (with Total.OFF_LABEL_SQUARES)
      *   G[b, c]   = Σ_i m[b, i] [y[b, i] = c]               (with Total.LABEL_COUNTS)
      * </pre>
      * One parallel pass over voxel blocks; p is never materialised, nor the labels' one-hot: the
@@ -154,26 +182,25 @@ public final class SoftmaxSums {
      * the ignore value and labels outside [0, C) match no class). Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
-        return classSums(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
-                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES),
-                terms.totals().contains(Total.LABEL_COUNTS));
-    }
-
-    private static Tensor classSums(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain,
-                                    boolean squares, boolean counts) {
+        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
+        LabelTensor labels = terms.labels();
+        int ignore = terms.ignoreIndex();
+        Tensor mask = terms.mask();
+        Set<Total> tot = terms.totals();
+        boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
+        boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
+        boolean counts = tot.contains(Total.LABEL_COUNTS);
         int[] d = check("classSums", x, maps, labels, mask);
-        if (counts && labels == null) {
-            throw new IllegalArgumentException("classSums: Total.LABEL_COUNTS needs labels (Terms.labels), got a target of "
-                    + maps.length + " weight maps");
-        }
+        requireLabelsFor("classSums", terms);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
-        int m = nk + (plain ? 1 : 0) + (squares ? 1 : 0) + (counts ? 1 : 0);
+        int m = terms.count();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * m * c];   // [task, statistic, channel]
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[] buf = scratch(c * CHUNK)[0];
+            float[][] sc = scratch(Math.max(c, 2) * CHUNK);
+            float[] buf = sc[0], tmp = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
@@ -189,6 +216,16 @@ public final class SoftmaxSums {
                     int q = nk;
                     if (plain) part[base + (q++) * c + ch] = k.sum(buf, po, len);
                     if (squares) part[base + (q++) * c + ch] = k.dot(buf, po, buf, po, len);
+                    if (errors) {
+                        k.zipScalarLeft(Binary.SUB, 1f, buf, po, tmp, 0, len);
+                        k.zip(Binary.MUL, tmp, 0, tmp, 0, tmp, 0, len);
+                        part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumWhereEqual(labels.data, lab, ch, tmp, 0, len);
+                    }
+                    if (offSquares) {
+                        k.zip(Binary.MUL, buf, po, buf, po, tmp, 0, len);
+                        if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, ZEROS, 0, tmp, 0, tmp, 0, len);
+                        part[base + (q++) * c + ch] = k.sum(tmp, 0, len);
+                    }
                     if (counts && ch != ignore) {
                         // Σ m over the voxels labelled ch: at most CHUNK ones, exact in float
                         part[base + q * c + ch] = mask == null ? k.countEqual(labels.data, lab, ch, len)
@@ -223,17 +260,18 @@ public final class SoftmaxSums {
      * constant, has no gradient: its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
-        return classSumsBackward(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
-                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES),
-                terms.totals().contains(Total.LABEL_COUNTS), grads);
-    }
-
-    private static Tensor classSumsBackward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask,
-                                            boolean plain, boolean squares, boolean counts, Tensor grads) {
+        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
+        LabelTensor labels = terms.labels();
+        int ignore = terms.ignoreIndex();
+        Tensor mask = terms.mask();
+        Set<Total> tot = terms.totals();
+        boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
+        boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
         int[] d = check("classSumsBackward", x, maps, labels, mask);
+        requireLabelsFor("classSumsBackward", terms);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
-        int m = nk + (plain ? 1 : 0) + (squares ? 1 : 0) + (counts ? 1 : 0);
+        int m = terms.count();
         if (!grads.shape.equals(Shape.of(m, b, c))) {
             throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
@@ -243,8 +281,8 @@ public final class SoftmaxSums {
         float[] res = new float[x.size()];   // every element is written below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], gp = sc[1];
+            float[][] sc = scratch(Math.max(c, 2) * CHUNK);
+            float[] p = sc[0], gp = sc[1], tmp = sc[2];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
@@ -259,7 +297,17 @@ public final class SoftmaxSums {
                     for (int w = nl; w < nk; w++) {
                         k.triad(gp, po, gr[(w * b + bi) * c + ch], maps[w - nl].data, maps[w - nl].offset + row, gp, po, len);
                     }
-                    if (squares) k.triad(gp, po, 2f * gr[(q * b + bi) * c + ch], p, po, gp, po, len);
+                    if (squares) k.triad(gp, po, 2f * gr[((q++) * b + bi) * c + ch], p, po, gp, po, len);
+                    if (errors || offSquares) {
+                        // dE: -2 (1 - p) at the voxels labelled ch; dF: 2 p elsewhere (m applied below)
+                        float de = errors ? -2f * gr[((q++) * b + bi) * c + ch] : 0f;
+                        float df = offSquares ? 2f * gr[(q * b + bi) * c + ch] : 0f;
+                        k.zipScalarLeft(Binary.SUB, 1f, p, po, tmp, 0, len);
+                        k.zipScalarRight(Binary.MUL, tmp, 0, de, tmp, 0, len);
+                        k.zipScalarRight(Binary.MUL, p, po, df, tmp, len, len);
+                        if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, tmp, 0, tmp, len, tmp, len, len);
+                        k.zip(Binary.ADD, gp, po, tmp, len, gp, po, len);
+                    }
                     if (mask != null) k.zip(Binary.MUL, gp, po, mask.data, mask.offset + bi * sp + j0, gp, po, len);
                 }
                 // gz = p * (gp - sum_c p_c gp_c), in place over gp

@@ -345,4 +345,71 @@ class RegionStatisticsTest {
                 () -> SoftmaxSums.classSums(k.x, Terms.weightedBy(g).plus(Total.LABEL_COUNTS)));
         assertTrue(e.getMessage().contains("LABEL_COUNTS needs labels"), e.getMessage());
     }
+
+    /** E = Σ_{y=c} (1 - m p)² and F = Σ_{y≠c} (m p)² against double loops over the softmax, with and without masks. */
+    @Test
+    void squaredErrorTermsMatchDirectSums() {
+        for (Case k : cases()) {
+            int b = k.x.dim(0), c = k.c, sp = k.labels.size() / b;
+            float[] p = k.x.softmax(1).toArray();
+            int[] y = k.labels.toArray();
+            Tensor own = k.labels.ne(IGNORE).toFloat().reshape(k.labels.shape().insert(1, 1));
+            for (Tensor mask : new Tensor[] {null, own, randomMask(k, 5)}) {
+                Tensor st = SoftmaxSums.classSums(k.x, Terms.labels(k.labels, IGNORE).masked(mask)
+                        .plus(Total.OFF_LABEL_SQUARES, Total.LABEL_SQUARED_ERROR));
+                float[] a = st.toArray();
+                for (int bi = 0; bi < b; bi++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        double e = 0, f = 0;
+                        for (int j = 0; j < sp; j++) {
+                            double mp = (mask == null ? 1 : mask.at(bi * sp + j)) * p[(bi * c + ch) * sp + j];
+                            if (y[bi * sp + j] == ch) e += (1 - mp) * (1 - mp);
+                            else f += mp * mp;
+                        }
+                        String ctx = k.x.shape() + " " + bi + "," + ch + " mask=" + (mask != null);
+                        assertEquals(e, a[(b + bi) * c + ch], 1e-6 * Math.max(1, e), ctx + " E");
+                        assertEquals(f, a[(2 * b + bi) * c + ch], 1e-6 * Math.max(1, f), ctx + " F");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gradCheckSquaredErrorTerms() {
+        Tensor x = Tensor.randn(3, 2, 3, 4, 5);
+        LabelTensor lab = LabelTensor.randomLabels(4, 3, 2, 4, 5);
+        Tensor mask = randomMask(new Case(x, lab, 3), 8);
+        Tensor w0 = Tensor.uniform(6, -1f, 1f, 2, 3), w1 = Tensor.uniform(7, -1f, 1f, 2, 3), w2 = Tensor.uniform(8, -1f, 1f, 2, 3);
+        for (Tensor mk : new Tensor[] {null, mask}) {
+            for (int ignore : new int[] {2, SegmentationLoss.NO_IGNORE}) {
+                GradCheck.Report r = GradCheck.check(v -> {
+                    Var[] s = RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                            .plus(Total.SQUARES, Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES));
+                    return s[1].mul(w0).add(s[2].mul(w1)).add(s[3].mul(w2));
+                }, x);
+                assertTrue(r.passed(), "ignore=" + ignore + " mask=" + (mk != null) + ": " + r);
+                GradCheck.Report r1 = GradCheck.check(v -> RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                        .plus(Total.OFF_LABEL_SQUARES))[1], x);
+                assertTrue(r1.passed(), r1.toString());
+                GradCheck.Report r2 = GradCheck.check(v -> RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                        .plus(Total.LABEL_SQUARED_ERROR, Total.LABEL_COUNTS))[1], x);
+                assertTrue(r2.passed(), r2.toString());
+            }
+        }
+    }
+
+    @Test
+    void sensitivitySpecificityMatchesComposedPath() {
+        for (boolean bg : new boolean[] {true, false}) {
+            for (boolean batch : new boolean[] {false, true}) {
+                for (SensitivitySpecificityLoss.Form form : SensitivitySpecificityLoss.Form.values()) {
+                    assertSame(a -> SensitivitySpecificityLoss.builder().activation(a).includeBackground(bg).batch(batch).form(form)
+                            .ignoreIndex(IGNORE).reduction(Reduction.NONE).build(), "ss bg=" + bg + " batch=" + batch + " " + form);
+                    assertSame(a -> SensitivitySpecificityLoss.builder().activation(a).includeBackground(bg).batch(batch).form(form)
+                            .lambda(0.3f).epsilon(1f).ignoreIndex(IGNORE).build(), "ss mean bg=" + bg + " batch=" + batch + " " + form);
+                }
+            }
+        }
+    }
 }
