@@ -17,6 +17,7 @@ public final class Ctx {
     private Tensor[] saved = new Tensor[0];
     private Map<Key<?>, Object> values;
     private boolean[] nonDifferentiable;
+    private boolean[] handedOver;   // per input: backward's gradient is a fresh tensor the caller may keep
     private boolean released;
 
     Ctx(boolean[] needsInputGrad, boolean recording) {
@@ -98,6 +99,22 @@ public final class Ctx {
     public void markNonDifferentiable(int... outputs) {
         if (nonDifferentiable == null) nonDifferentiable = new boolean[64];
         for (int o : outputs) nonDifferentiable[o] = true;
+    }
+
+    /**
+     * Declares, from backward, that the gradient it returns for {@code input} is a tensor it has
+     * just allocated and keeps no reference to (no saved tensor, no gradOutput, not returned for
+     * another input): a leaf that receives it as its first gradient then keeps it instead of a
+     * copy (one full-size copy less per step for e.g. the fused softmax losses).
+     */
+    public void handOverGradient(int input) {
+        if (handedOver == null) handedOver = new boolean[needsInputGrad.length];
+        handedOver[input] = true;
+    }
+
+    /** Whether backward declared the gradient of {@code input} its own to hand over ({@link #handOverGradient}). */
+    boolean isHandedOver(int input) {
+        return handedOver != null && handedOver[input];
     }
 
     boolean isNonDifferentiable(int output) {

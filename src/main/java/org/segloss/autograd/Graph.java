@@ -42,6 +42,8 @@ final class Graph {
                 throw new IllegalStateException(node.fn.name() + ".backward must return " + node.inputs.length
                         + " gradients (one per input, null where not needed), got " + (gIn == null ? "null" : gIn.length));
             }
+            boolean[] handedOver = new boolean[gIn.length];
+            for (int k = 0; k < gIn.length; k++) handedOver[k] = node.ctx.isHandedOver(k);
             node.ctx.release();
             node.ctx = null;
             for (int k = 0; k < gIn.length; k++) {
@@ -52,7 +54,7 @@ final class Graph {
                             + in.shape() + ", got " + gIn[k].shape());
                 }
                 if (in.node == null) {
-                    in.accumulate(gIn[k]);
+                    in.accumulate(gIn[k], handedOver[k]);
                 } else {
                     Tensor[] slot = grads.computeIfAbsent(in.node, n -> new Tensor[n.outputs]);
                     int o = in.outputIndex;

@@ -60,7 +60,12 @@ public final class Var {
     public void zeroGrad() { grad = null; }
 
     void accumulate(Tensor g) {
-        grad = grad == null ? g.copy() : grad.addi(g);
+        accumulate(g, false);
+    }
+
+    /** As accumulate(g); when {@code owned} (a fresh tensor nobody else holds) the first gradient is kept, not copied. */
+    void accumulate(Tensor g, boolean owned) {
+        grad = grad == null ? (owned ? g : g.copy()) : grad.addi(g);
     }
 
     /** The same value, cut from the graph. */

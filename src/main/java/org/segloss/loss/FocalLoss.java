@@ -99,8 +99,16 @@ public final class FocalLoss extends SegmentationLoss {
                                 : " (C - 1, background excluded; " + c + " with includeBackground=true)")
                     + ", got " + alphaPerClass.length);
         }
-        Tensor t = p.target();                // [B, C', *spatial], zero columns at ignored voxels
         Tensor valid = p.valid();             // [B, 1, *spatial] or null
+        if (fused(p)) {
+            // one pass over the logits each way (FusedFocal): the same terms as the graph below
+            Var total = FusedFocal.sum(x, p.labels(), ignoreIndex, softmaxCoefficients(c, off), gamma, FACTOR_FLOOR);
+            if (reduction == Reduction.SUM) return total;
+            int b = x.shape().dim(0), perSample = x.shape().size() / (b * c);
+            double n = valid == null ? (double) b * perSample : valid.sumDouble();
+            return n > 0 ? total.div((float) (n * kept)) : total.mul(0f);   // all ignored: 0, zero gradient
+        }
+        Tensor t = p.target();                // [B, C', *spatial], zero columns at ignored voxels
         Var l;
         if (activation == Activation.SOFTMAX) {
             Var logp = off == 1 && variant == Variant.MONAI
@@ -128,6 +136,29 @@ public final class FocalLoss extends SegmentationLoss {
         }
         if (weight != null) l = l.mul(classVector(weight, rank));
         return reduceElements(l, valid);
+    }
+
+    /**
+     * Whether the fused softmax focal sum ({@link FusedFocal}) gives this loss: SOFTMAX on a
+     * label map (hard labels), reduction MEAN or SUM, the STANDARD variant (softmax over all C).
+     */
+    private boolean fused(Prepared p) {
+        return activation == Activation.SOFTMAX && p.labels() != null && !softLabel && reduction != Reduction.NONE
+                && variant == Variant.STANDARD;
+    }
+
+    /**
+     * The focal term's coefficient of each of the C channels for {@link FusedFocal}: the α factor
+     * times the class weight of kept class c - off (1 without either); 0 for a dropped background.
+     */
+    private float[] softmaxCoefficients(int c, int off) {
+        float[] coef = new float[c];
+        for (int ch = off; ch < c; ch++) {
+            int k = ch - off;
+            float a = alphaPerClass != null ? alphaPerClass[k] : Float.isNaN(alpha) ? 1f : ch == 0 ? 1f - alpha : alpha;
+            coef[ch] = a * (weight == null ? 1f : weight[k]);
+        }
+        return coef;
     }
 
     /** MONAI's softmax α factor [1, C', 1, ...], or null. */

@@ -52,6 +52,7 @@ final class FusedCrossEntropy extends Function {
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
         return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item())};
     }
 }

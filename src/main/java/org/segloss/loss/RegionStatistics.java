@@ -91,8 +91,9 @@ final class RegionStatistics {
     /**
      * {@link Sums} by the fastest exact route. When {@link #fused} (SOFTMAX, hard
      * targets) I and P come from one fused pass over the logits ({@link #fusedSums}: the
-     * full-size probabilities are never stored, and a label-map target is never one-hot encoded)
-     * and G from {@link #targetSums}; for a hard target Σ g² = Σ g. Otherwise they are composed
+     * full-size probabilities are never stored, and a label-map target is never one-hot encoded),
+     * with G the label counts of that same pass ({@link Total#LABEL_COUNTS}) or, for a one-hot
+     * tensor target, from {@link #targetSums}; for a hard target Σ g² = Σ g. Otherwise they are composed
      * from {@link Prepared#probs()} and {@link Prepared#target()} ({@link #composed}): other
      * activations and soft labels. With {@code softLabel} the composed intersection is MONAI's
      * soft-label form (see {@link #composed}).
@@ -111,8 +112,15 @@ final class RegionStatistics {
      */
     static Sums of(SegmentationLoss loss, Prepared p, boolean squaredPred, boolean batch, boolean softIntersection) {
         if (fused(loss)) {
-            Var[] st = fusedSums(loss, p, batch, squaredPred ? Total.SQUARES : Total.PROBABILITIES);
-            return new Sums(st[0], st[1], targetSums(loss, p, batch));
+            Total pred = squaredPred ? Total.SQUARES : Total.PROBABILITIES;
+            if (p.labels() == null) {
+                Var[] st = fusedSums(loss, p, batch, pred);
+                return new Sums(st[0], st[1], targetSums(loss, p, batch));
+            }
+            // a label map: G = the class counts over the valid voxels, counted in the same pass
+            // (the mask is the labels' own ignore mask, so this equals classCounts)
+            Var[] st = fusedSums(loss, p, batch, pred, Total.LABEL_COUNTS);
+            return new Sums(st[0], st[1], st[2].value());
         }
         return composed(p, squaredPred, batch, softIntersection);
     }
@@ -193,6 +201,7 @@ final class RegionStatistics {
             int m = all.dim(0), b = all.dim(1), c = all.dim(2);
             Tensor[] out = new Tensor[m];
             for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
+            if (terms.totals().contains(Total.LABEL_COUNTS)) ctx.markNonDifferentiable(m - 1);   // constant counts, the last slab
             return out;
         }
 
@@ -203,9 +212,11 @@ final class RegionStatistics {
             int m = gradOutputs.length, b = x.dim(0), c = x.dim(1);
             float[] g = new float[m * b * c];
             for (int q = 0; q < m; q++) {
+                if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
             Tensor grads = Tensor.wrap(g, m, b, c);
+            ctx.handOverGradient(0);   // classSumsBackward returns a new tensor nobody else holds
             return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
         }
     }
@@ -249,6 +260,7 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+            ctx.handOverGradient(0);   // confusionSumsBackward returns a new tensor nobody else holds
             return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
         }
     }

@@ -148,7 +148,12 @@ public abstract class SegmentationLoss implements Loss {
                 throw new IllegalArgumentException(n + ": ignoreIndex is not supported by this loss");
             }
             boolean anyIgnored = false;
-            for (int i = 0; i < labels.size(); i++) {
+            // a quick first look (a vectorised min/max): labels all in [0, C) with an ignore value
+            // outside [0, C) are valid and ignore nothing; only otherwise is every voxel checked
+            int[] range = labels.range();
+            boolean allClasses = range[0] >= 0 && range[1] < c && (ignoreIndex < 0 || ignoreIndex >= c);
+            int checked = allClasses ? 0 : labels.size();
+            for (int i = 0; i < checked; i++) {
                 int v = labels.at(i);
                 if (v == ignoreIndex) {
                     anyIgnored = true;

@@ -3,6 +3,7 @@ package org.segloss.loss;
 import java.util.Arrays;
 import java.util.List;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -89,14 +90,25 @@ public final class SensitivitySpecificityLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        int[] axes = p.statisticAxes(batch);
-        Var probs = p.probs();
-        Tensor r = p.target();
-        // 1 - r on the voxels that count: valid - r (p and r are zero at ignored voxels)
-        Tensor neg = p.valid() == null ? r.mul(-1f).add(1f) : p.valid().sub(r);
-        Var se = probs.sub(r).square();                                    // [B, C', *spatial]
-        Var pos = se.mul(r).sum(axes).div(Var.constant(r.sum(axes, false).add(epsilon)));
-        Var negTerm = se.mul(neg).sum(axes).div(Var.constant(neg.sum(axes, false).add(epsilon)));
+        Var pos, negTerm;
+        if (RegionStatistics.fused(this) && p.labels() != null) {
+            // one fused pass over the logits each way: E = Σ_{y=c} (1 - p)², F = Σ_{y≠c} p², G = Σ [y=c]
+            Var[] st = RegionStatistics.fusedSums(this, p, batch, Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES,
+                    Total.LABEL_COUNTS);   // st[0] = Σ p g, unused
+            Tensor g = st[3].value();
+            Tensor negCount = validCounts(p, g.shape()).sub(g);      // Σ (valid - r): exact integers
+            pos = st[1].div(Var.constant(g.add(epsilon)));
+            negTerm = st[2].div(Var.constant(negCount.add(epsilon)));
+        } else {
+            int[] axes = p.statisticAxes(batch);
+            Var probs = p.probs();
+            Tensor r = p.target();
+            // 1 - r on the voxels that count: valid - r (p and r are zero at ignored voxels)
+            Tensor neg = p.valid() == null ? r.mul(-1f).add(1f) : p.valid().sub(r);
+            Var se = probs.sub(r).square();                                    // [B, C', *spatial]
+            pos = se.mul(r).sum(axes).div(Var.constant(r.sum(axes, false).add(epsilon)));
+            negTerm = se.mul(neg).sum(axes).div(Var.constant(neg.sum(axes, false).add(epsilon)));
+        }
         Var ss = pos.mul(sensitivityWeight).add(negTerm.mul(1f - sensitivityWeight));   // [B, C'] or [C']
         if (form == Form.PER_CLASS) return weightAndReduce(ss, p, batch);   // all-ignored samples left out
         if (weight != null) {
@@ -107,6 +119,31 @@ public final class SensitivitySpecificityLoss extends SegmentationLoss {
             ss = ss.mul(Tensor.of(weight, d));
         }
         return reduceItems(ss.sum(ss.shape().rank() - 1), p, batch);   // [B] (or a scalar with batch), then over the samples
+    }
+
+    /**
+     * The number of voxels that count, per sample {@code [B, 1]} or pooled {@code [1]} (the shape of
+     * the statistics {@code [B, C']} or {@code [C']} with its last axis 1), to broadcast against them.
+     */
+    private static Tensor validCounts(Prepared p, org.segloss.tensor.Shape stats) {
+        int b = p.batch(), perSample = p.input().shape().size() / (b * p.input().shape().dim(1));
+        Tensor valid = p.valid();
+        double[] n = new double[b];
+        for (int bi = 0; bi < b; bi++) {
+            if (valid == null) {
+                n[bi] = perSample;
+                continue;
+            }
+            for (int i = 0; i < perSample; i++) n[bi] += valid.at(bi * perSample + i);
+        }
+        if (stats.rank() == 1) {
+            double all = 0;
+            for (double v : n) all += v;
+            return Tensor.of(new float[] {(float) all}, 1);
+        }
+        float[] out = new float[b];
+        for (int bi = 0; bi < b; bi++) out[bi] = (float) n[bi];
+        return Tensor.wrap(out, b, 1);
     }
 
     // ---- options (LossOption): declared once; the builder's defaults come from here ----

@@ -95,8 +95,8 @@ public final class LabelTensor {
     public int[] range() {
         if (size() == 0) return new int[] {0, -1};
         int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
-        for (int i = 0; i < size(); i++) {
-            int v = data[offset + i];
+        for (int i = offset, end = offset + size(); i < end; i++) {   // a plain min/max loop the JIT vectorises
+            int v = data[i];
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
         }

@@ -26,7 +26,8 @@ import org.segloss.tensor.kernel.Parallel;
  * on the shape only. Each task copies its C rows of logits into a compact scratch
  * {@code [C, len]} (the softmax kernel reads and writes with one common row stride), runs the
  * softmax kernel in place, and reduces with the dot / sum kernels (float lanes over at most
- * {@value #CHUNK} elements). The per-task partials are added in double, chunk by chunk in
+ * {@value #CHUNK} elements); label-map terms compare the labels inside the kernels
+ * ({@code sumWhereEqual}, {@code addWhereEqual}, {@code countEqual}), so no one-hot chunk is built. The per-task partials are added in double, chunk by chunk in
  * increasing order, on the calling thread: the result does not depend on the thread count.
  */
 public final class SoftmaxSums {
@@ -40,12 +41,30 @@ public final class SoftmaxSums {
         /** P[b, c] = Σ_i m[b, i] p[b, c, i]. */
         PROBABILITIES,
         /** Q[b, c] = Σ_i (m[b, i] p[b, c, i])². */
-        SQUARES
+        SQUARES,
+        /**
+         * E[b, c] = Σ_i [y[b, i] = c] (1 - m[b, i] p[b, c, i])²: the squared error at the voxels
+         * labelled c (the sensitivity term), summed directly, never as N - 2I + Σ p² (which
+         * cancels when p is near 1). Needs labels.
+         */
+        LABEL_SQUARED_ERROR,
+        /**
+         * F[b, c] = Σ_i [y[b, i] ≠ c] (m[b, i] p[b, c, i])²: the squares off the voxels labelled c
+         * (the specificity term; a voxel with the ignore value is labelled no class), summed
+         * directly, never as Q - Σ_{y=c} p². Needs labels.
+         */
+        OFF_LABEL_SQUARES,
+        /**
+         * G[b, c] = Σ_i m[b, i] [y[b, i] = c]: the labels' class counts over the mask (the region
+         * losses' target sums, counted in the same pass). Needs labels; a constant of the labels
+         * and the mask, so its gradient is ignored. Exact integers (as floats) for a 0/1 mask.
+         */
+        LABEL_COUNTS
     }
 
     /**
      * Which sums {@link #classSums} makes, slab by slab: {@code S_0} from the one-hot of
-     * {@code labels} (when given), one {@code S_k} per weight map, then P and Q as listed in
+     * {@code labels} (when given), one {@code S_k} per weight map, then P, Q, E, F and G as listed in
      * {@code totals} (always in that order), all over the voxels where {@code mask} is 1.
      *
      * @param maps        weight maps of the logits' shape (e.g. a one-hot target); may be empty
@@ -79,7 +98,7 @@ public final class SoftmaxSums {
             return new Terms(maps, labels, ignoreIndex, mask, totals);
         }
 
-        /** These terms with the given totals added (P before Q in the result, whatever the order here). */
+        /** These terms with the given totals added (in {@link Total}'s order in the result, whatever the order here). */
         public Terms plus(Total... more) {
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
@@ -104,16 +123,17 @@ public final class SoftmaxSums {
         return s;
     }
 
-    /**
-     * The one-hot form of labels[bi, j0 .. j0+len) into buf [C, len], as {@link LabelTensor#oneHot(int, int)}:
-     * the ignore value (and any label outside [0, C)) gives a zero column.
-     */
-    private static void oneHotChunk(LabelTensor labels, int ignore, int bi, int c, int sp, int j0, int len, float[] buf) {
-        Arrays.fill(buf, 0, c * len, 0f);
-        int lo = labels.offset + bi * sp + j0;
-        for (int j = 0; j < len; j++) {
-            int v = labels.data[lo + j];
-            if (v != ignore && v >= 0 && v < c) buf[v * len + j] = 1f;
+    /** Zeros to select from (read only). */
+    private static final float[] ZEROS = new float[CHUNK];
+
+    /** The totals that are label statistics need labels. */
+    private static void requireLabelsFor(String op, Terms terms) {
+        if (terms.labels() != null) return;
+        for (Total t : new Total[] {Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES, Total.LABEL_COUNTS}) {
+            if (terms.totals().contains(t)) {
+                throw new IllegalArgumentException(op + ": Total." + t + " needs labels (Terms.labels), got a target of "
+                        + terms.maps().size() + " weight maps");
+            }
         }
     }
 
@@ -153,39 +173,64 @@ public final class SoftmaxSums {
      *   S_k[b, c] = Σ_i m[b, i] p[b, c, i] w_k[b, c, i]     (the labels' one-hot first, then one per map)
      *   P[b, c]   = Σ_i m[b, i] p[b, c, i]                  (with Total.PROBABILITIES)
      *   Q[b, c]   = Σ_i (m[b, i] p[b, c, i])²               (with Total.SQUARES)
+     *   E[b, c]   = Σ_i [y[b, i] = c] (1 - m p[b, c, i])²   (with Total.LABEL_SQUARED_ERROR)
+     *   F[b, c]   = Σ_i [y[b, i] ≠ c] (m p[b, c, i])²       (with Total.OFF_LABEL_SQUARES)
+     *   G[b, c]   = Σ_i m[b, i] [y[b, i] = c]               (with Total.LABEL_COUNTS)
      * </pre>
-     * One parallel pass over voxel blocks; p is never materialised. Gradient: {@link #classSumsBackward}.
+     * One parallel pass over voxel blocks; p is never materialised, nor the labels' one-hot: the
+     * label terms compare the labels inside the kernels ({@code sumWhereEqual}, {@code countEqual};
+     * the ignore value and labels outside [0, C) match no class). Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
-        return classSums(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
-                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES));
-    }
-
-    private static Tensor classSums(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask, boolean plain,
-                                    boolean squares) {
+        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
+        LabelTensor labels = terms.labels();
+        int ignore = terms.ignoreIndex();
+        Tensor mask = terms.mask();
+        Set<Total> tot = terms.totals();
+        boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
+        boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
+        boolean counts = tot.contains(Total.LABEL_COUNTS);
         int[] d = check("classSums", x, maps, labels, mask);
+        requireLabelsFor("classSums", terms);
         int b = d[0], c = d[1], sp = d[2];
-        int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
+        int nl = labels != null ? 1 : 0, nk = nl + maps.length;
+        int m = terms.count();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * m * c];   // [task, statistic, channel]
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] buf = sc[0], hot = sc[2];
+            float[][] sc = scratch(Math.max(c, 2) * CHUNK);
+            float[] buf = sc[0], tmp = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
                 softmaxChunk(k, x, bi, c, sp, j0, len, buf);
-                if (labels != null) oneHotChunk(labels, ignore, bi, c, sp, j0, len, hot);
                 int base = t * m * c;
                 for (int ch = 0; ch < c; ch++) {
                     int po = ch * len;
-                    if (mask != null) k.zip(Binary.MUL, buf, po, mask.data, mask.offset + bi * sp + j0, buf, po, len);
+                    if (mask != null) k.zip(Binary.MUL, buf, po, mask.data, mo, buf, po, len);
                     int row = (bi * c + ch) * sp + j0;
-                    if (labels != null) part[base + ch] = k.dot(buf, po, hot, po, len);
+                    // the label term: Σ m p over the voxels labelled ch (the ignore value is no class)
+                    if (labels != null && ch != ignore) part[base + ch] = k.sumWhereEqual(labels.data, lab, ch, buf, po, len);
                     for (int q = nl; q < nk; q++) part[base + q * c + ch] = k.dot(buf, po, maps[q - nl].data, maps[q - nl].offset + row, len);
                     int q = nk;
                     if (plain) part[base + (q++) * c + ch] = k.sum(buf, po, len);
-                    if (squares) part[base + q * c + ch] = k.dot(buf, po, buf, po, len);
+                    if (squares) part[base + (q++) * c + ch] = k.dot(buf, po, buf, po, len);
+                    if (errors) {
+                        k.zipScalarLeft(Binary.SUB, 1f, buf, po, tmp, 0, len);
+                        k.zip(Binary.MUL, tmp, 0, tmp, 0, tmp, 0, len);
+                        part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumWhereEqual(labels.data, lab, ch, tmp, 0, len);
+                    }
+                    if (offSquares) {
+                        k.zip(Binary.MUL, buf, po, buf, po, tmp, 0, len);
+                        if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, ZEROS, 0, tmp, 0, tmp, 0, len);
+                        part[base + (q++) * c + ch] = k.sum(tmp, 0, len);
+                    }
+                    if (counts && ch != ignore) {
+                        // Σ m over the voxels labelled ch: at most CHUNK ones, exact in float
+                        part[base + q * c + ch] = mask == null ? k.countEqual(labels.data, lab, ch, len)
+                                : k.sumWhereEqual(labels.data, lab, ch, mask.data, mo, len);
+                    }
                 }
             }
         });
@@ -210,51 +255,67 @@ public final class SoftmaxSums {
      *   gp_c = m (Σ_k dS_k w_k,c + dP + 2 dQ p_c)      (gradient w.r.t. p_c; m in {0, 1})
      *   gx_c = p_c (gp_c - Σ_c' p_c' gp_c')           (through the softmax)
      * </pre>
-     * p is recomputed from the logits in the same pass that writes the result.
+     * p is recomputed from the logits in the same pass that writes the result; the labels'
+     * one-hot is never made ({@code addWhereEqual}). The slab of {@link Total#LABEL_COUNTS}, a
+     * constant, has no gradient: its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
-        return classSumsBackward(x, terms.maps().toArray(new Tensor[0]), terms.labels(), terms.ignoreIndex(), terms.mask(),
-                terms.totals().contains(Total.PROBABILITIES), terms.totals().contains(Total.SQUARES), grads);
-    }
-
-    private static Tensor classSumsBackward(Tensor x, Tensor[] maps, LabelTensor labels, int ignore, Tensor mask,
-                                            boolean plain, boolean squares, Tensor grads) {
+        Tensor[] maps = terms.maps().toArray(new Tensor[0]);
+        LabelTensor labels = terms.labels();
+        int ignore = terms.ignoreIndex();
+        Tensor mask = terms.mask();
+        Set<Total> tot = terms.totals();
+        boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
+        boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
         int[] d = check("classSumsBackward", x, maps, labels, mask);
+        requireLabelsFor("classSumsBackward", terms);
         int b = d[0], c = d[1], sp = d[2];
-        int nl = labels != null ? 1 : 0, nk = nl + maps.length, m = nk + (plain ? 1 : 0) + (squares ? 1 : 0);
+        int nl = labels != null ? 1 : 0, nk = nl + maps.length;
+        int m = terms.count();
         if (!grads.shape.equals(Shape.of(m, b, c))) {
             throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
         }
         float[] gr = grads.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        Tensor res = Tensor.zeros(x.shape);
+        float[] res = new float[x.size()];   // every element is written below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], gp = sc[1], hot = sc[2];
+            float[][] sc = scratch(Math.max(c, 2) * CHUNK);
+            float[] p = sc[0], gp = sc[1], tmp = sc[2];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
                 softmaxChunk(k, x, bi, c, sp, j0, len, p);
-                if (labels != null) oneHotChunk(labels, ignore, bi, c, sp, j0, len, hot);
                 for (int ch = 0; ch < c; ch++) {
                     // gp_c = mask * (sum_k dS_k w_k + dP + 2 dQ p_c): the gradient w.r.t. p_c
                     int po = ch * len, row = (bi * c + ch) * sp + j0;
                     int q = nk;
                     k.fill(gp, po, len, plain ? gr[((q++) * b + bi) * c + ch] : 0f);
-                    if (labels != null) k.triad(gp, po, gr[bi * c + ch], hot, po, gp, po, len);
+                    // dS_0 where the label is ch (the ignore value is no class): the one-hot's triad, exactly
+                    if (labels != null && ch != ignore) k.addWhereEqual(labels.data, lab, ch, gr[bi * c + ch], gp, po, gp, po, len);
                     for (int w = nl; w < nk; w++) {
                         k.triad(gp, po, gr[(w * b + bi) * c + ch], maps[w - nl].data, maps[w - nl].offset + row, gp, po, len);
                     }
-                    if (squares) k.triad(gp, po, 2f * gr[(q * b + bi) * c + ch], p, po, gp, po, len);
+                    if (squares) k.triad(gp, po, 2f * gr[((q++) * b + bi) * c + ch], p, po, gp, po, len);
+                    if (errors || offSquares) {
+                        // dE: -2 (1 - p) at the voxels labelled ch; dF: 2 p elsewhere (m applied below)
+                        float de = errors ? -2f * gr[((q++) * b + bi) * c + ch] : 0f;
+                        float df = offSquares ? 2f * gr[(q * b + bi) * c + ch] : 0f;
+                        k.zipScalarLeft(Binary.SUB, 1f, p, po, tmp, 0, len);
+                        k.zipScalarRight(Binary.MUL, tmp, 0, de, tmp, 0, len);
+                        k.zipScalarRight(Binary.MUL, p, po, df, tmp, len, len);
+                        if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, tmp, 0, tmp, len, tmp, len, len);
+                        k.zip(Binary.ADD, gp, po, tmp, len, gp, po, len);
+                    }
                     if (mask != null) k.zip(Binary.MUL, gp, po, mask.data, mask.offset + bi * sp + j0, gp, po, len);
                 }
                 // gz = p * (gp - sum_c p_c gp_c), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res.data, (bi * c + ch) * sp + j0, len);
+                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, (bi * c + ch) * sp + j0, len);
             }
         });
-        return res;
+        return new Tensor(res, 0, x.shape);
     }
 
     // ---- confusion sums ----------------------------------------------------------------------

@@ -159,4 +159,45 @@ class GraphTest {
         assertArrayEquals(new int[] {2, 0, 1}, seen[0]);
         assertTrue(e.getMessage().contains("'other'"), e.getMessage());
     }
+
+    /** y = 2 x; backward returns a new tensor, declared handed over when {@code handOver}. */
+    static final class Doubling extends Function {
+        final boolean handOver;
+        Tensor returned;
+
+        Doubling(boolean handOver) { this.handOver = handOver; }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].mul(2f); }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            returned = g.mul(2f);
+            if (handOver) ctx.handOverGradient(0);
+            return new Tensor[] {returned};
+        }
+    }
+
+    @Test
+    void aHandedOverGradientIsKeptByTheLeafWithoutACopy() {
+        Var a = x(1f, -2f);
+        Doubling f = new Doubling(true);
+        f.apply(a).sum().backward();
+        assertTrue(a.grad() == f.returned, "the leaf keeps the handed-over tensor itself");
+        assertArrayEquals(new float[] {2f, 2f}, a.grad().toArray());
+        Doubling again = new Doubling(true);
+        again.apply(a).sum().backward();               // the second gradient is added, the first tensor owned
+        assertArrayEquals(new float[] {4f, 4f}, a.grad().toArray());
+        assertArrayEquals(new float[] {2f, 2f}, again.returned.toArray(), "a later hand-over is added, not kept or changed");
+    }
+
+    @Test
+    void aGradientNotHandedOverIsCopied() {
+        Var a = x(1f, -2f);
+        Doubling f = new Doubling(false);
+        f.apply(a).sum().backward();
+        assertFalse(a.grad() == f.returned, "without the hand-over the leaf keeps a copy");
+        f.returned.filli(7f);
+        assertArrayEquals(new float[] {2f, 2f}, a.grad().toArray());
+    }
 }

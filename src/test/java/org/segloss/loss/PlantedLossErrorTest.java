@@ -117,6 +117,13 @@ class PlantedLossErrorTest {
                 () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f), PlantedFault.Site.INPUT_GRADIENT, 0,
                 gradCheck("GradCheck (FusedCrossEntropyTest)", GradCheck.DEFAULTS, xs));
 
+        // Focal: the fused softmax focal sum, per-channel coefficients, label 2 ignored
+        for (float gamma : new float[] {0.5f, 2f}) {
+            add(plants, "fused focal (coefficients, label 2 ignored, gamma " + gamma + ")", "dlogits",
+                    () -> new FusedFocal(lab, 2, new float[] {0.4f, 1.3f, 0.9f}, gamma, 1e-12f), PlantedFault.Site.INPUT_GRADIENT, 0,
+                    gradCheck("GradCheck (FocalFusedTest)", GradCheck.DEFAULTS, xs));
+        }
+
         // Dice family: fused softmax region statistics, one plant per output's term
         Tensor g = lab.oneHot(3);
         float[] mk = Tensor.rand(5, 2, 1, 4, 5).toArray();
@@ -128,6 +135,14 @@ class PlantedLossErrorTest {
             add(plants, "softmax region statistics, label map", terms[o], () -> new RegionStatistics.FusedSums(Terms.labels(lab, 2).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES)),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
             add(plants, "softmax region statistics, tensor target", terms[o], () -> new RegionStatistics.FusedSums(Terms.weightedBy(g).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES)),
+                    PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
+        }
+
+        // Sensitivity-specificity: the squared-error statistics of a label map, one plant per term
+        String[] errorTerms = {"intersection term (dI)", "squared-error term (dE)", "off-label squares term (dF)"};
+        for (int o = 1; o < 3; o++) {
+            add(plants, "softmax squared-error statistics, label map", errorTerms[o], () -> new RegionStatistics.FusedSums(
+                    Terms.labels(lab, 2).masked(mask).plus(Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES)),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
         }
 

@@ -256,4 +256,160 @@ class RegionStatisticsTest {
             assertArrayEquals(k.labels.oneHot(k.c, IGNORE).sum(sp, false).toArray(), k.labels.classCounts(k.c, IGNORE).toArray());
         }
     }
+
+    /** A random 0/1 mask [B, 1, *spatial] for the labels of k, about a quarter zeros. */
+    static Tensor randomMask(Case k, long seed) {
+        float[] m = Tensor.rand(seed, k.labels.shape().dims()).toArray();
+        for (int i = 0; i < m.length; i++) m[i] = m[i] < 0.25f ? 0f : 1f;
+        return Tensor.wrap(m, k.labels.shape().insert(1, 1).dims());
+    }
+
+    /**
+     * The label-map terms (labels compared inside the kernels, class counts in the same pass)
+     * against the same sums over the one-hot tensor: the ignore value outside and inside [0, C),
+     * no mask, the labels' own ignore mask and an unrelated random mask; forward and backward.
+     */
+    @Test
+    void labelTermsMatchOneHotMaps() {
+        for (Case k : cases()) {
+            int b = k.x.dim(0), c = k.c, sp = k.labels.size() / b;
+            for (int ignore : new int[] {IGNORE, 1, SegmentationLoss.NO_IGNORE}) {
+                // for ignore 1 (a class value) or none, the 255s become ordinary labels first
+                int[] raw = k.labels.toArray();
+                for (int i = 0; i < raw.length; i++) if (ignore != IGNORE && raw[i] == IGNORE) raw[i] = 1 % c;
+                LabelTensor lab = LabelTensor.of(raw, k.labels.shape().dims());
+                Tensor own = lab.ne(ignore).toFloat().reshape(k.labels.shape().insert(1, 1));
+                for (Tensor mask : new Tensor[] {null, own, randomMask(k, 31 + ignore)}) {
+                    String ctx = k.x.shape() + " ignore=" + ignore + " mask=" + (mask == null ? "none" : mask == own ? "own" : "random");
+                    Terms fused = Terms.labels(lab, ignore).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES, Total.LABEL_COUNTS);
+                    Terms ref = Terms.weightedBy(lab.oneHot(c, ignore)).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES);
+                    Tensor f = SoftmaxSums.classSums(k.x, fused), r = SoftmaxSums.classSums(k.x, ref);
+                    assertEquals(List.of(4, b, c), java.util.Arrays.stream(f.shape().dims()).boxed().toList(), ctx);
+                    float[] fa = f.toArray(), ra = r.toArray();
+                    for (int i = 0; i < ra.length; i++) assertEquals(ra[i], fa[i], 1e-6 * Math.max(1, Math.abs(ra[i])), ctx + " stat " + i);
+                    // G: the masked class counts, exactly
+                    for (int bi = 0; bi < b; bi++) {
+                        long[] want = new long[c];
+                        for (int j = 0; j < sp; j++) {
+                            int v = raw[bi * sp + j];
+                            if (v != ignore && v >= 0 && v < c && (mask == null || mask.at(bi * sp + j) != 0f)) want[v]++;
+                        }
+                        for (int ch = 0; ch < c; ch++) assertEquals((float) want[ch], fa[(3 * b + bi) * c + ch], ctx + " count " + bi + "," + ch);
+                    }
+                    // backward: the first three slabs' gradients as the one-hot path; the counts' slab is ignored
+                    Tensor g3 = Tensor.randn(k.x.size() + ignore, 3, b, c);
+                    float[] g4 = new float[4 * b * c], g4b = new float[4 * b * c];
+                    System.arraycopy(g3.toArray(), 0, g4, 0, 3 * b * c);
+                    System.arraycopy(g3.toArray(), 0, g4b, 0, 3 * b * c);
+                    for (int i = 3 * b * c; i < g4b.length; i++) g4b[i] = 1e6f;
+                    float[] gf = SoftmaxSums.classSumsBackward(k.x, fused, Tensor.wrap(g4, 4, b, c)).toArray();
+                    float[] gfb = SoftmaxSums.classSumsBackward(k.x, fused, Tensor.wrap(g4b, 4, b, c)).toArray();
+                    float[] gr = SoftmaxSums.classSumsBackward(k.x, ref, g3).toArray();
+                    assertArrayEquals(gf, gfb, ctx + ": the counts' gradient must be ignored");
+                    double max = 0;
+                    for (float v : gr) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < gr.length; i++) assertEquals(gr[i], gf[i], 1e-6 * max + 1e-12, ctx + " grad " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void labelTermsBitIdenticalForAnyThreadCount() {
+        for (Case k : List.of(cases().get(5), cases().get(7), cases().get(9))) {
+            Terms terms = Terms.labels(k.labels, IGNORE).masked(randomMask(k, 3)).plus(Total.PROBABILITIES, Total.SQUARES, Total.LABEL_COUNTS);
+            int saved = Parallel.threads();
+            try {
+                Tensor[] f = new Tensor[3], g = new Tensor[3];
+                int[] threads = {1, 2, 3};
+                for (int i = 0; i < threads.length; i++) {
+                    Parallel.setThreads(threads[i]);
+                    f[i] = SoftmaxSums.classSums(k.x, terms);
+                    g[i] = SoftmaxSums.classSumsBackward(k.x, terms, Tensor.randn(9, f[0].shape().dims()));
+                }
+                for (int i = 1; i < threads.length; i++) {
+                    assertArrayEquals(f[0].toArray(), f[i].toArray(), "forward, threads " + threads[i]);
+                    assertArrayEquals(g[0].toArray(), g[i].toArray(), "backward, threads " + threads[i]);
+                }
+            } finally {
+                Parallel.setThreads(saved);
+            }
+        }
+    }
+
+    @Test
+    void labelCountsWithoutLabelsIsAnError() {
+        Case k = cases().get(0);
+        Tensor g = k.labels.oneHot(k.c, IGNORE);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxSums.classSums(k.x, Terms.weightedBy(g).plus(Total.LABEL_COUNTS)));
+        assertTrue(e.getMessage().contains("LABEL_COUNTS needs labels"), e.getMessage());
+    }
+
+    /** E = Σ_{y=c} (1 - m p)² and F = Σ_{y≠c} (m p)² against double loops over the softmax, with and without masks. */
+    @Test
+    void squaredErrorTermsMatchDirectSums() {
+        for (Case k : cases()) {
+            int b = k.x.dim(0), c = k.c, sp = k.labels.size() / b;
+            float[] p = k.x.softmax(1).toArray();
+            int[] y = k.labels.toArray();
+            Tensor own = k.labels.ne(IGNORE).toFloat().reshape(k.labels.shape().insert(1, 1));
+            for (Tensor mask : new Tensor[] {null, own, randomMask(k, 5)}) {
+                Tensor st = SoftmaxSums.classSums(k.x, Terms.labels(k.labels, IGNORE).masked(mask)
+                        .plus(Total.OFF_LABEL_SQUARES, Total.LABEL_SQUARED_ERROR));
+                float[] a = st.toArray();
+                for (int bi = 0; bi < b; bi++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        double e = 0, f = 0;
+                        for (int j = 0; j < sp; j++) {
+                            double mp = (mask == null ? 1 : mask.at(bi * sp + j)) * p[(bi * c + ch) * sp + j];
+                            if (y[bi * sp + j] == ch) e += (1 - mp) * (1 - mp);
+                            else f += mp * mp;
+                        }
+                        String ctx = k.x.shape() + " " + bi + "," + ch + " mask=" + (mask != null);
+                        assertEquals(e, a[(b + bi) * c + ch], 1e-6 * Math.max(1, e), ctx + " E");
+                        assertEquals(f, a[(2 * b + bi) * c + ch], 1e-6 * Math.max(1, f), ctx + " F");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gradCheckSquaredErrorTerms() {
+        Tensor x = Tensor.randn(3, 2, 3, 4, 5);
+        LabelTensor lab = LabelTensor.randomLabels(4, 3, 2, 4, 5);
+        Tensor mask = randomMask(new Case(x, lab, 3), 8);
+        Tensor w0 = Tensor.uniform(6, -1f, 1f, 2, 3), w1 = Tensor.uniform(7, -1f, 1f, 2, 3), w2 = Tensor.uniform(8, -1f, 1f, 2, 3);
+        for (Tensor mk : new Tensor[] {null, mask}) {
+            for (int ignore : new int[] {2, SegmentationLoss.NO_IGNORE}) {
+                GradCheck.Report r = GradCheck.check(v -> {
+                    Var[] s = RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                            .plus(Total.SQUARES, Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES));
+                    return s[1].mul(w0).add(s[2].mul(w1)).add(s[3].mul(w2));
+                }, x);
+                assertTrue(r.passed(), "ignore=" + ignore + " mask=" + (mk != null) + ": " + r);
+                GradCheck.Report r1 = GradCheck.check(v -> RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                        .plus(Total.OFF_LABEL_SQUARES))[1], x);
+                assertTrue(r1.passed(), r1.toString());
+                GradCheck.Report r2 = GradCheck.check(v -> RegionStatistics.FusedSums.of(v[0], Terms.labels(lab, ignore).masked(mk)
+                        .plus(Total.LABEL_SQUARED_ERROR, Total.LABEL_COUNTS))[1], x);
+                assertTrue(r2.passed(), r2.toString());
+            }
+        }
+    }
+
+    @Test
+    void sensitivitySpecificityMatchesComposedPath() {
+        for (boolean bg : new boolean[] {true, false}) {
+            for (boolean batch : new boolean[] {false, true}) {
+                for (SensitivitySpecificityLoss.Form form : SensitivitySpecificityLoss.Form.values()) {
+                    assertSame(a -> SensitivitySpecificityLoss.builder().activation(a).includeBackground(bg).batch(batch).form(form)
+                            .ignoreIndex(IGNORE).reduction(Reduction.NONE).build(), "ss bg=" + bg + " batch=" + batch + " " + form);
+                    assertSame(a -> SensitivitySpecificityLoss.builder().activation(a).includeBackground(bg).batch(batch).form(form)
+                            .lambda(0.3f).epsilon(1f).ignoreIndex(IGNORE).build(), "ss mean bg=" + bg + " batch=" + batch + " " + form);
+                }
+            }
+        }
+    }
 }

@@ -83,6 +83,13 @@ public interface Kernels {
     void addWhereEqual(int[] labels, int labelsOff, int label, float v, float[] a, int aOff,
                        float[] out, int outOff, int n);
 
+    /**
+     * out[i] = labels[i] == label ? x[i] : a[i]: picks one class's row at the voxels of that class
+     * (a gather of the true class's value, class by class, without a one-hot tensor). Exact.
+     */
+    void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
+                          float[] out, int outOff, int n);
+
     /** out[i] = a[i] + s * b[i] (the STREAM triad; also the gradient-accumulation step). */
     void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n);
 
@@ -114,6 +121,9 @@ public interface Kernels {
 
     /** Σ x[i] over the i where labels[i] == label (the fused cross-entropy's pick of log p at the label). */
     float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n);
+
+    /** The number of i in [0, n) where labels[i] == label (a class's voxel count, without a one-hot row). Exact. */
+    int countEqual(int[] labels, int labelsOff, int label, int n);
 
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);

@@ -111,6 +111,21 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
+                                 float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? x[xOff + i] : a[aOff + i];
+    }
+
+    @Override
+    public int countEqual(int[] labels, int labelsOff, int label, int n) {
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (labels[labelsOff + i] == label) count++;
+        }
+        return count;
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
     }

@@ -521,6 +521,33 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
+                                 float[] out, int outOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // same lane count, so the int mask casts to a float mask without reshaping
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector.fromArray(sp, a, aOff + i).blend(FloatVector.fromArray(sp, x, xOff + i), m).intoArray(out, outOff + i);
+        }
+        for (int i = bound; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? x[xOff + i] : a[aOff + i];
+    }
+
+    @Override
+    public int countEqual(int[] labels, int labelsOff, int label, int n) {
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = isp.loopBound(n), count = 0;
+        for (int i = 0; i < bound; i += isp.length()) {
+            count += IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).trueCount();
+        }
+        for (int i = bound; i < n; i++) {
+            if (labels[labelsOff + i] == label) count++;
+        }
+        return count;
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);

@@ -176,6 +176,10 @@ class KernelTwinTest {
                 (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 1, -0.75f, in[0], io, o, oo, n)));
         out.add(sized(v, "addWhereEqual(label=255, v=2)", new Gen[] {DEFAULT, uniform(-1, 1)},
                 (k, in, io, o, oo, n) -> k.addWhereEqual(labels(in[1]), io, 255, 2f, in[0], io, o, oo, n)));
+        out.add(sized(v, "selectWhereEqual(label=2)", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 2, in[0], io, in[1], io, o, oo, n)));
+        out.add(sized(v, "selectWhereEqual(label=255)", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 255, in[0], io, in[1], io, o, oo, n)));
         out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
                 (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
         out.add(sized(v, "leakyRelu(slope=0.01)", new Gen[] {DEFAULT},
@@ -295,6 +299,9 @@ class KernelTwinTest {
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], in[1], o, n)));
         out.add(reduction(v, "sumWhereEqual(label=2)", 2, (k, in, o, n) -> k.sumWhereEqual(labels(in[1]), o, 2, in[0], o, n),
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
+        // an integer count: exact, the twins agree bit for bit
+        out.add(reduction(v, "countEqual(label=1)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 1, n), (in, o, n) -> 0));
+        out.add(reduction(v, "countEqual(label=255)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 255, n), (in, o, n) -> 0));
         out.add(reduction(v, "max", 1, (k, in, o, n) -> k.max(in[0], o, n), (in, o, n) -> 0));
         out.add(reduction(v, "min", 1, (k, in, o, n) -> k.min(in[0], o, n), (in, o, n) -> 0));
         return out;
