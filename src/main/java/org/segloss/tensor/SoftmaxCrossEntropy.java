@@ -29,8 +29,8 @@ import org.segloss.tensor.kernel.Parallel;
  * thread count.
  */
 public final class SoftmaxCrossEntropy {
-    /** Voxels per task, as {@link SoftmaxSums}: the scratch of one task is C * CHUNK floats. */
-    static final int CHUNK = 2048;
+    /** Voxels per task ({@link ChannelChunks#CHUNK}): the scratch of one task is C * CHUNK floats. */
+    static final int CHUNK = ChannelChunks.CHUNK;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
@@ -47,13 +47,9 @@ public final class SoftmaxCrossEntropy {
 
     /** Checks the operands; returns {B, C, S}. */
     private static int[] check(String op, Tensor x, LabelTensor labels, float[] weight, float smoothing) {
-        Shape s = x.shape;
-        if (s.rank() < 3) throw new IllegalArgumentException(op + ": logits must be [B, C, *spatial], got " + s);
-        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
-        if (labels == null || (long) b * sp != labels.size()) {
-            throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + (long) b * sp + " elements) for logits "
-                    + s + ", got " + (labels == null ? "null" : labels.shape));
-        }
+        int[] d = ChannelChunks.dims(op, x);
+        ChannelChunks.checkLabels(op, x, d, labels);
+        int b = d[0], c = d[1], sp = d[2];
         if (weight != null && weight.length != c) {
             throw new IllegalArgumentException(op + ": weight must have C = " + c + " entries, got " + weight.length);
         }
@@ -65,7 +61,7 @@ public final class SoftmaxCrossEntropy {
 
     /** Copies the C rows of task (bi, j0, len) into buf [C, len]. */
     private static void rows(Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
-        for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
     }
 
     /**

@@ -34,8 +34,8 @@ import org.segloss.tensor.kernel.Parallel;
  * not depend on the thread count.
  */
 public final class SoftmaxFocal {
-    /** Voxels per task, as {@link SoftmaxSums}. */
-    static final int CHUNK = 2048;
+    /** Voxels per task ({@link ChannelChunks#CHUNK}). */
+    static final int CHUNK = ChannelChunks.CHUNK;
 
     /** Scratch rows per thread: [0], [1] of C * CHUNK floats, the rest of CHUNK floats. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][0]);
@@ -56,13 +56,9 @@ public final class SoftmaxFocal {
 
     /** Checks the operands; returns {B, C, S}. */
     private static int[] check(String op, Tensor x, LabelTensor labels, float[] coef, float gamma, float floor) {
-        Shape s = x.shape;
-        if (s.rank() < 3) throw new IllegalArgumentException(op + ": logits must be [B, C, *spatial], got " + s);
-        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
-        if (labels == null || (long) b * sp != labels.size()) {
-            throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + (long) b * sp + " elements) for logits "
-                    + s + ", got " + (labels == null ? "null" : labels.shape));
-        }
+        int[] d = ChannelChunks.dims(op, x);
+        ChannelChunks.checkLabels(op, x, d, labels);
+        int b = d[0], c = d[1], sp = d[2];
         if (coef == null || coef.length != c) {
             throw new IllegalArgumentException(op + ": coef must have C = " + c + " entries, got "
                     + (coef == null ? "null" : coef.length));
@@ -76,7 +72,7 @@ public final class SoftmaxFocal {
 
     /** Log-softmax of task (bi, j0, len) into buf [C, len] (compact rows). */
     private static void logSoftmaxChunk(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
-        for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
         k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: out aliases x exactly
     }
 

@@ -31,8 +31,8 @@ import org.segloss.tensor.kernel.Parallel;
  * increasing order, on the calling thread: the result does not depend on the thread count.
  */
 public final class SoftmaxSums {
-    /** Voxels per task: the scratch of one task is C * CHUNK floats, a few L1/L2 lines per channel. */
-    static final int CHUNK = 2048;
+    /** Voxels per task ({@link ChannelChunks#CHUNK}): the scratch of one task is C * CHUNK floats. */
+    static final int CHUNK = ChannelChunks.CHUNK;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
 
@@ -140,28 +140,25 @@ public final class SoftmaxSums {
     /** Checks the operands; returns {B, C, S}. */
     static int[] check(String op, Tensor x, Tensor[] maps, LabelTensor labels, Tensor mask) {
         Shape s = x.shape;
-        if (s.rank() < 3) throw new IllegalArgumentException(op + ": logits must be [B, C, *spatial], got " + s);
-        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
+        int[] d = ChannelChunks.dims(op, x);
+        int b = d[0], sp = d[2];
         for (int k = 0; k < maps.length; k++) {
             if (maps[k] == null || !maps[k].shape.equals(s)) {
                 throw new IllegalArgumentException(op + ": map " + k + " must have the logits' shape " + s + ", got "
                         + (maps[k] == null ? "null" : maps[k].shape));
             }
         }
-        if (labels != null && labels.size() != b * sp) {
-            throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + b * sp + " elements) for logits "
-                    + s + ", got " + labels.shape);
-        }
+        if (labels != null) ChannelChunks.checkLabels(op, x, d, labels);
         if (mask != null && mask.size() != b * sp) {
             throw new IllegalArgumentException(op + ": mask must be [B, 1, *spatial] (" + b * sp + " elements) for logits "
                     + s + ", got " + mask.shape);
         }
-        return new int[] {b, c, sp};
+        return d;
     }
 
     /** Softmax of task (bi, j0, len) into buf [C, len] (compact rows). */
     private static void softmaxChunk(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
-        for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
         k.softmax(buf, 0, c, len, len, buf, 0);   // in place: out aliases x exactly
     }
 
@@ -321,14 +318,10 @@ public final class SoftmaxSums {
     // ---- confusion sums ----------------------------------------------------------------------
 
     /** Checks the operands of the confusion sums; returns {B, C, S}. */
-    private static int[] checkConfusion(Shape s, LabelTensor labels) {
-        if (s.rank() < 3) throw new IllegalArgumentException("confusionSums: logits must be [B, C, *spatial], got " + s);
-        int b = s.dim(0), c = s.dim(1), sp = s.product(2, s.rank());
-        if ((long) b * sp != labels.size()) {
-            throw new IllegalArgumentException("confusionSums: labels must be [B, *spatial] (" + (long) b * sp
-                    + " elements) for logits " + s + ", got " + labels.shape());
-        }
-        return new int[] {b, c, sp};
+    private static int[] checkConfusion(Tensor x, LabelTensor labels) {
+        int[] d = ChannelChunks.dims("confusionSums", x);
+        ChannelChunks.checkLabels("confusionSums", x, d, labels);
+        return d;
     }
 
     /**
@@ -363,7 +356,7 @@ public final class SoftmaxSums {
      * {@link #confusionSumsBackward}.
      */
     public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex) {
-        int[] d = checkConfusion(x.shape(), labels);
+        int[] d = checkConfusion(x, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * cc];   // [task, c, l]
@@ -399,7 +392,7 @@ public final class SoftmaxSums {
      * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x.
      */
     public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g) {
-        int[] d = checkConfusion(x.shape(), labels);
+        int[] d = checkConfusion(x, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         if (g.size() != b * cc) {
             throw new IllegalArgumentException("confusionSumsBackward: the gradient must be [" + b + ", " + c + ", " + c + "], got "

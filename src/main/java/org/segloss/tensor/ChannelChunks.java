@@ -1,0 +1,36 @@
+package org.segloss.tensor;
+
+/**
+ * What the fused softmax ops ({@link SoftmaxSums}, {@link SoftmaxCrossEntropy},
+ * {@link SoftmaxFocal}) share: the task partition of logits {@code [B, C, S]} (S = the flattened
+ * spatial size) into (sample b, a chunk of {@value #CHUNK} voxels), the copy of a task's C rows
+ * into a compact scratch {@code [C, len]} (the softmax kernels read and write with one common row
+ * stride), and the check of the logits against a label map.
+ */
+final class ChannelChunks {
+    /** Voxels per task: the scratch of one task is C * CHUNK floats, a few L1/L2 lines per channel. */
+    static final int CHUNK = 2048;
+
+    private ChannelChunks() {}
+
+    /** Copies the C rows of task (bi, j0, len) of x {@code [B, C, S]} into buf {@code [C, len]}. */
+    static void copyRows(Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
+        for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
+    }
+
+    /** {B, C, S} of logits {@code [B, C, *spatial]}; {@code op} names the caller in the message. */
+    static int[] dims(String op, Tensor x) {
+        Shape s = x.shape;
+        if (s.rank() < 3) throw new IllegalArgumentException(op + ": logits must be [B, C, *spatial], got " + s);
+        return new int[] {s.dim(0), s.dim(1), s.product(2, s.rank())};
+    }
+
+    /** Checks that labels (not null) are {@code [B, *spatial]} for logits x of dims d ({@link #dims}). */
+    static void checkLabels(String op, Tensor x, int[] d, LabelTensor labels) {
+        long n = (long) d[0] * d[2];
+        if (labels == null || n != labels.size()) {
+            throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + n + " elements) for logits "
+                    + x.shape + ", got " + (labels == null ? "null" : labels.shape));
+        }
+    }
+}
