@@ -128,4 +128,32 @@ class FocalFusedTest {
             assertTrue(r.passed(), "gamma=" + gamma + ": " + r);
         }
     }
+    /** Bad operands of the fused op: each rejected with the parameter, the expected and the actual value. */
+    @Test
+    void badOperandsAreRejected() {
+        Tensor x = Tensor.randn(5, 2, 3, 4, 4);
+        LabelTensor y = LabelTensor.of(new int[2 * 16], 2, 4, 4);
+        float[] coef = {1f, 1f, 1f};
+        String[][] cases = {
+            {"rank", "SoftmaxFocal.sum: logits must be [B, C, *spatial], got [2, 3]"},
+            {"labels", "SoftmaxFocal.sum: labels must be [B, *spatial] (32 elements) for logits [2, 3, 4, 4], got [2, 4, 3]"},
+            {"null labels", "labels must be [B, *spatial] (32 elements) for logits [2, 3, 4, 4], got null"},
+            {"coef", "SoftmaxFocal.sum: coef must have C = 3 entries, got 2"},
+            {"gamma", "SoftmaxFocal.sum: gamma must be finite and >= 0, got -1.0"},
+            {"floor", "SoftmaxFocal.sum: floor must be in (0, 1), got 1.0"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> {
+                switch (c[0]) {
+                    case "rank" -> org.segloss.tensor.SoftmaxFocal.sum(Tensor.zeros(2, 3), y, -1, coef, 2f, 1e-6f);
+                    case "labels" -> org.segloss.tensor.SoftmaxFocal.sum(x, LabelTensor.of(new int[24], 2, 4, 3), -1, coef, 2f, 1e-6f);
+                    case "null labels" -> org.segloss.tensor.SoftmaxFocal.sum(x, null, -1, coef, 2f, 1e-6f);
+                    case "coef" -> org.segloss.tensor.SoftmaxFocal.sum(x, y, -1, new float[2], 2f, 1e-6f);
+                    case "gamma" -> org.segloss.tensor.SoftmaxFocal.sum(x, y, -1, coef, -1f, 1e-6f);
+                    default -> org.segloss.tensor.SoftmaxFocal.sum(x, y, -1, coef, 2f, 1f);
+                }
+            }, c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+        }
+    }
 }
