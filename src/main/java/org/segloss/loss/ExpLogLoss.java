@@ -54,9 +54,12 @@ import org.segloss.tensor.Tensor;
  * ε = 0 is rejected.
  *
  * <p>With SOFTMAX the Dice term's sums (Σ δ p, Σ p, Σ δ) come from one fused pass over the logits
- * ({@link RegionStatistics}): the Dice term stores no full-size
- * softmax (the cross-entropy term still makes its log-softmax); with NONE they are composed from
- * the input. The fused sums round differently from the composed ones (a few ulps).
+ * ({@link RegionStatistics}), and with SOFTMAX on a label map the cross-entropy term is one fused
+ * pass each way too ({@link FusedExpLog} for PAPER, {@link FusedCrossEntropy} for SEGLOSS), its
+ * class weights from the label counts ({@link LabelTensor#classCounts}): no full-size softmax,
+ * log-softmax, gathered -ln p or weight map is stored. NONE and one-hot tensor targets keep the
+ * composed graph (spec/losses/exp-log.md#implementation). The fused sums round differently from
+ * the composed ones (a few ulps).
  */
 public final class ExpLogLoss extends SegmentationLoss {
 
@@ -117,8 +120,7 @@ public final class ExpLogLoss extends SegmentationLoss {
             throw new IllegalArgumentException("ExpLogLoss: ceWeight must have one entry per class (C = " + c
                     + ", background included: the cross-entropy uses every class), got " + ceWeight.length);
         }
-        LabelTensor labels = labelsOf(p);                      // [B, 1, *spatial], ignored voxels -> -1
-        return diceTerm(p).mul(weightDice).add(crossTerm(p, labels, c).mul(weightCross));
+        return diceTerm(p).mul(weightDice).add(crossTerm(p, c).mul(weightCross));
     }
 
     /** Per-kept-class soft Dice D with ε in numerator and denominator: [C'] pooled, or [B, C']. */
@@ -140,43 +142,72 @@ public final class ExpLogLoss extends SegmentationLoss {
         return gamma == 1f ? nl : nl.pow(gamma);
     }
 
-    private Var crossTerm(Prepared p, LabelTensor labels, int c) {
+    /**
+     * L_Cross (PAPER) or the weighted mean cross-entropy (SEGLOSS) over every class. With SOFTMAX
+     * and a label map one fused pass over the logits each way ({@link FusedExpLog},
+     * {@link FusedCrossEntropy}); otherwise the composed graph on the labels read back from the
+     * one-hot target ({@link #composedCross}). Both look the class weight up at each voxel's label.
+     */
+    private Var crossTerm(Prepared p, int c) {
+        boolean fused = activation == Activation.SOFTMAX && p.labels() != null;
+        LabelTensor labels = fused ? p.labels() : labelsOf(p);   // [B, *spatial] or [B, 1, *spatial]
+        int ignore = fused ? ignoreIndex : -1;                     // labelsOf marks ignored voxels -1
+        // f_k: the valid voxels labelled k in the batch (per-sample counts: exact while a class has
+        // fewer than 2^24 voxels in a sample)
+        Tensor perSample = labels.classCounts(c, ignore);         // [B, C]
+        long[] counts = new long[c];
+        for (int i = 0; i < perSample.size(); i++) counts[i % c] += (long) perSample.at(i);
+        long valid = Arrays.stream(counts).sum();
+        float[] classW = new float[c];
+        double wSum = 0;   // Σ_x w_{y(x)} over the valid voxels: exact in double
+        for (int k = 0; k < c; k++) {
+            if (ceWeight != null) classW[k] = ceWeight[k];
+            else if (form == Form.SEGLOSS) classW[k] = 1f;
+            else classW[k] = counts[k] == 0 ? 0f : (float) Math.sqrt((double) valid / counts[k]);   // never used if absent
+            wSum += (double) classW[k] * counts[k];
+        }
+        Var total;
+        if (fused) {
+            total = form == Form.SEGLOSS
+                    ? FusedCrossEntropy.sum(p.input(), labels, ignore, classW, 0f)              // Σ w_y (-ln p_y)
+                    : FusedExpLog.sum(p.input(), labels, ignore, classW, gammaCross, MIN_LOG);   // Σ w_y max(-ln p_y, MIN_LOG)^γ
+        } else {
+            total = composedCross(p, labels, classW);
+        }
+        if (form == Form.SEGLOSS) {
+            // PyTorch's weighted mean; an all-ignored (or all-zero-weight) batch costs 0
+            return wSum == 0 ? total : total.div((float) wSum);
+        }
+        return valid == 0 ? total : total.div((float) valid);
+    }
+
+    /**
+     * The cross-entropy sum composed from the primitives (NONE, or a one-hot tensor target):
+     * {@code Σ_x w_{y(x)} (-ln p_{y(x)})} (SEGLOSS) or {@code Σ_x w_{y(x)} max(-ln p_{y(x)}, MIN_LOG)^γ}
+     * (PAPER), with labels {@code [B, 1, *spatial]} from {@link #labelsOf} (-1 where ignored).
+     */
+    private Var composedCross(Prepared p, LabelTensor labels, float[] classW) {
         Var input = p.input();
         Var logp = activation == Activation.SOFTMAX
                 ? input.logSoftmax(1)
                 : input.clamp(MIN_PROB, 1f).log();
         // per-class weight for every voxel (0 at ignored voxels), and the voxel's label (0 there)
         int n = labels.size();
-        long[] counts = new long[c];
-        for (int i = 0; i < n; i++) if (labels.at(i) >= 0) counts[labels.at(i)]++;
-        long valid = Arrays.stream(counts).sum();
-        float[] classW = new float[c];
-        for (int k = 0; k < c; k++) {
-            if (ceWeight != null) classW[k] = ceWeight[k];
-            else if (form == Form.SEGLOSS) classW[k] = 1f;
-            else classW[k] = counts[k] == 0 ? 0f : (float) Math.sqrt((double) valid / counts[k]);   // never used if absent
-        }
         float[] wv = new float[n];
         int[] idx = new int[n];
-        double wSum = 0;
         for (int i = 0; i < n; i++) {
             int y = labels.at(i);
             if (y < 0) continue;
             idx[i] = y;
             wv[i] = classW[y];
-            wSum += wv[i];
         }
         int[] dims = labels.shape().dims();
         Tensor wVox = Tensor.wrap(wv, dims);                   // [B, 1, *spatial]
         Var nll = logp.gather(1, LabelTensor.of(idx, dims)).neg();   // -ln p_{y(x)}: [B, 1, *spatial]
-        if (form == Form.SEGLOSS) {
-            // PyTorch's weighted mean; an all-ignored (or all-zero-weight) batch costs 0
-            return wSum == 0 ? nll.mul(wVox).sum() : nll.mul(wVox).sum().div((float) wSum);
-        }
+        if (form == Form.SEGLOSS) return nll.mul(wVox).sum();
         Var term = nll.clamp(MIN_LOG, Float.POSITIVE_INFINITY);
         if (gammaCross != 1f) term = term.pow(gammaCross);
-        Var total = term.mul(wVox).sum();
-        return valid == 0 ? total : total.div((float) valid);
+        return term.mul(wVox).sum();
     }
 
     /** The label of every voxel, [B, 1, *spatial], -1 where ignored (from the label map or the one-hot target). */

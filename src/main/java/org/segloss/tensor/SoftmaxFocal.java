@@ -70,27 +70,6 @@ public final class SoftmaxFocal {
         return new int[] {b, c, sp};
     }
 
-    /** Log-softmax of task (bi, j0, len) into buf [C, len] (compact rows). */
-    private static void logSoftmaxChunk(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
-        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
-        k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: out aliases x exactly
-    }
-
-    /**
-     * The label's log-probability lp and coefficient w of each voxel of the chunk (both 0 where
-     * no class counts: the ignore value, a label outside [0, C), a class with coefficient 0).
-     */
-    private static void pick(Kernels k, LabelTensor labels, int lab, int ignore, float[] coef, float[] logp, int c, int len,
-                             float[] lp, float[] w) {
-        k.fill(lp, 0, len, 0f);
-        k.fill(w, 0, len, 0f);
-        for (int ch = 0; ch < c; ch++) {
-            if (ch == ignore || coef[ch] == 0f) continue;
-            k.selectWhereEqual(labels.data, lab, ch, logp, ch * len, lp, 0, lp, 0, len);
-            k.addWhereEqual(labels.data, lab, ch, coef[ch], w, 0, w, 0, len);
-        }
-    }
-
     /**
      * The factor {@code max(1 - exp(lp), floor)^γ} into factor; e = exp(lp) and q = 1 - e (before
      * the clamp) are left in e and q. Skipped for γ = 0 (the factor is 1; callers do not read it).
@@ -115,8 +94,8 @@ public final class SoftmaxFocal {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
-                logSoftmaxChunk(k, x, bi, c, sp, j0, len, logp);
-                pick(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
+                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
+                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
                 if (gamma != 0f) {
                     factor(k, lp, gamma, floor, len, ex, q, f);
                     k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
@@ -143,8 +122,8 @@ public final class SoftmaxFocal {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
-                logSoftmaxChunk(k, x, bi, c, sp, j0, len, logp);
-                pick(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
+                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
+                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
                 if (gamma != 0f) {
                     // G = (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor) · w · s
                     factor(k, lp, gamma, floor, len, ex, q, f);
@@ -161,12 +140,7 @@ public final class SoftmaxFocal {
                 k.zip(Binary.MUL, g, 0, w, 0, g, 0, len);
                 k.zipScalarRight(Binary.MUL, g, 0, scale, g, 0, len);
                 // dℓ/dlp_k: G at the label's channel, 0 elsewhere; then gx = gl - p Σ_k gl_k
-                for (int ch = 0; ch < c; ch++) {
-                    k.fill(gl, ch * len, len, 0f);
-                    if (ch != ignoreIndex && coef[ch] != 0f) k.selectWhereEqual(labels.data, lab, ch, g, 0, gl, ch * len, gl, ch * len, len);
-                }
-                k.logSoftmaxBackward(logp, 0, gl, 0, c, len, len, gl, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, res, (bi * c + ch) * sp + j0, len);
+                ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, res);
             }
         });
         return new Tensor(res, 0, x.shape);

@@ -1,0 +1,56 @@
+package org.segloss.loss;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.Function;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
+import org.segloss.tensor.SoftmaxExpLog;
+import org.segloss.tensor.Tensor;
+
+/**
+ * The sum of the exp-log cross-entropy terms against a label map as one differentiable op (a
+ * custom {@link Function} over {@link SoftmaxExpLog}): input logits {@code x [B, C, *spatial]},
+ * constant labels {@code y [B, *spatial]}, output the scalar
+ * <pre>
+ *   Σ_n a[y_n] · max(-log p_{y_n}, minLog)^γ      (0 at ignored voxels)
+ * </pre>
+ * with {@code log p = logSoftmax_c(x)} and a the per-class weight looked up at each voxel's label
+ * (0 for a class that does not enter). Backward from the scalar g:
+ * {@code gx_k = g · a[y] · h'(ℓ) · (p_k − [k = y])}, {@code h'(ℓ) = γ ℓ^(γ-1)} at or above the
+ * clamp and 0 below it, p recomputed from x ({@link SoftmaxExpLog#sumBackward}). {@link ExpLogLoss}
+ * uses it for the PAPER form's L_Cross with SOFTMAX on a label map; NONE and one-hot tensor targets
+ * keep the composed graph.
+ */
+final class FusedExpLog extends Function {
+    private final LabelTensor labels;
+    private final int ignoreIndex;
+    private final float[] coef;
+    private final float gamma, minLog;
+
+    FusedExpLog(LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
+        this.labels = labels;
+        this.ignoreIndex = ignoreIndex;
+        this.coef = coef.clone();
+        this.gamma = gamma;
+        this.minLog = minLog;
+    }
+
+    /** {@code Σ_n a[y_n] · max(-log p_{y_n}, minLog)^γ} of the logits against the labels, as a differentiable scalar. */
+    static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
+        return new FusedExpLog(labels, ignoreIndex, coef, gamma, minLog).apply(logits);
+    }
+
+    @Override
+    protected Tensor forward(Ctx ctx, Tensor... in) {
+        Tensor x = in[0];
+        ctx.saveForBackward(x);
+        return Tensor.scalar((float) SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog));
+    }
+
+    @Override
+    protected Tensor[] backward(Ctx ctx, Tensor g) {
+        if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
+        return new Tensor[] {SoftmaxExpLog.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item())};
+    }
+}
