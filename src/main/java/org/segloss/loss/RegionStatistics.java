@@ -216,8 +216,8 @@ final class RegionStatistics {
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
             Tensor grads = Tensor.wrap(g, m, b, c);
-            ctx.handOverGradient(0);   // classSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
+            ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+            return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads, ctx.gradientOutput(0))};
         }
     }
 
@@ -260,8 +260,8 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            ctx.handOverGradient(0);   // confusionSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
+            ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g, ctx.gradientOutput(0))};
         }
     }
 }

@@ -257,6 +257,14 @@ public final class SoftmaxSums {
      * constant, has no gradient: its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
+        return classSumsBackward(x, terms, grads, null);
+    }
+
+    /**
+     * {@link #classSumsBackward(Tensor, Terms, Tensor)} written into {@code out} (x's shape, not
+     * sharing x's array; every element is overwritten), or a new tensor when out is null.
+     */
+    public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads, Tensor out) {
         Tensor[] maps = terms.maps().toArray(new Tensor[0]);
         LabelTensor labels = terms.labels();
         int ignore = terms.ignoreIndex();
@@ -275,7 +283,9 @@ public final class SoftmaxSums {
         }
         float[] gr = grads.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];   // every element is written below
+        Tensor result = ChannelChunks.gradientOutput("classSumsBackward", x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -309,10 +319,10 @@ public final class SoftmaxSums {
                 }
                 // gz = p * (gp - sum_c p_c gp_c), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, (bi * c + ch) * sp + j0, len);
+                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
             }
         });
-        return new Tensor(res, 0, x.shape);
+        return result;
     }
 
     // ---- confusion sums ----------------------------------------------------------------------
@@ -392,6 +402,11 @@ public final class SoftmaxSums {
      * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x.
      */
     public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g) {
+        return confusionSumsBackward(x, labels, ignoreIndex, g, null);
+    }
+
+    /** {@link #confusionSumsBackward(Tensor, LabelTensor, int, Tensor)} written into {@code out} (as classSumsBackward's). */
+    public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g, Tensor out) {
         int[] d = checkConfusion(x, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         if (g.size() != b * cc) {
@@ -400,7 +415,9 @@ public final class SoftmaxSums {
         }
         float[] gr = g.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];
+        Tensor result = ChannelChunks.gradientOutput("confusionSumsBackward", x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
@@ -420,9 +437,9 @@ public final class SoftmaxSums {
                 }
                 // gx = p * (gp - Σ_l p_l gp_l), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, (bi * c + l) * sp + j0, len);
+                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
             }
         });
-        return Tensor.wrap(res, x.shape().dims());
+        return result;
     }
 }
