@@ -20,20 +20,21 @@ import org.segloss.tensor.Tensor;
 class RecycledGradientTest {
     static final double[][] M = {{0, 1, 1}, {1, 0, 0.5}, {1, 0.5, 0}};
 
-    record Case(String name, Supplier<Loss> loss) {
+    /** reusesTheArray: one fused op makes the whole gradient (dice-ce has two: the second one's array is new). */
+    record Case(String name, Supplier<Loss> loss, boolean reusesTheArray) {
         @Override
         public String toString() { return name; }
     }
 
     static List<Case> losses() {
         return List.of(
-                new Case("dice", () -> DiceLoss.builder().activation(Activation.SOFTMAX).build()),
-                new Case("dice-ce", () -> DiceCELoss.builder().build()),
-                new Case("tversky", () -> TverskyLoss.builder().activation(Activation.SOFTMAX).build()),
-                new Case("sensitivity-specificity", () -> SensitivitySpecificityLoss.builder().activation(Activation.SOFTMAX).build()),
-                new Case("cross-entropy", CrossEntropyLoss::create),
-                new Case("focal", () -> FocalLoss.builder().activation(Activation.SOFTMAX).build()),
-                new Case("generalized-wasserstein-dice", () -> GeneralizedWassersteinDiceLoss.create(M)));
+                new Case("dice", () -> DiceLoss.builder().activation(Activation.SOFTMAX).build(), true),
+                new Case("dice-ce", () -> DiceCELoss.builder().build(), false),
+                new Case("tversky", () -> TverskyLoss.builder().activation(Activation.SOFTMAX).build(), true),
+                new Case("sensitivity-specificity", () -> SensitivitySpecificityLoss.builder().activation(Activation.SOFTMAX).build(), true),
+                new Case("cross-entropy", CrossEntropyLoss::create, true),
+                new Case("focal", () -> FocalLoss.builder().activation(Activation.SOFTMAX).build(), true),
+                new Case("generalized-wasserstein-dice", () -> GeneralizedWassersteinDiceLoss.create(M), true));
     }
 
     @ParameterizedTest
@@ -55,7 +56,7 @@ class RecycledGradientTest {
         Tensor array = reused.grad();
         reused.recycleGrad();
         loss.forward(reused, labels).backward();
-        assertSame(array, reused.grad(), c + ": the gradient lives in the recycled array");
+        if (c.reusesTheArray()) assertSame(array, reused.grad(), c + ": the gradient lives in the recycled array");
         assertArrayEquals(fresh.grad().toArray(), reused.grad().toArray(), c + ": the same bits as a fresh gradient");
     }
 }
