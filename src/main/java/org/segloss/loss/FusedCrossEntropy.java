@@ -52,7 +52,8 @@ final class FusedCrossEntropy extends Function {
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
-        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item())};
+        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item(),
+                ctx.gradientOutput(0))};
     }
 }

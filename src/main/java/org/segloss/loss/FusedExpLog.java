@@ -50,7 +50,8 @@ final class FusedExpLog extends Function {
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
-        return new Tensor[] {SoftmaxExpLog.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item())};
+        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+        return new Tensor[] {SoftmaxExpLog.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item(),
+                ctx.gradientOutput(0))};
     }
 }

@@ -177,9 +177,11 @@ final class RegionStatistics {
      * </pre>
      * in that order ({@link Terms} may give any number of constant maps in place of g).
      * Backward from dI, dP, dQ: {@code gp_c = m (dI_c g_c + dP_c + 2 dQ_c p_c)},
-     * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}, p recomputed from x. The full-size probabilities are
-     * never stored, which is what makes the Dice-family losses a few passes over memory instead of a
-     * dozen. Statistics cover all C channels: callers drop the background afterwards.
+     * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}. When the logits need a gradient, forward writes p into
+     * the array of that gradient ({@link Ctx#gradientOutput}: new, or the one the leaf recycled) and
+     * backward turns it into the gradient in place, as a hand-written C kernel would: one
+     * exponential per logit and step, and no other full-size array. Without a gradient nothing
+     * full-size is made. Statistics cover all C channels: callers drop the background afterwards.
      */
     static final class FusedSums extends MultiFunction {
         private final Terms terms;
@@ -196,8 +198,15 @@ final class RegionStatistics {
         @Override
         protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
-            ctx.saveForBackward(x);
-            Tensor all = SoftmaxSums.classSums(x, terms);      // [M, B, C]
+            Tensor all;                                        // [M, B, C]
+            if (ctx.needsInputGrad(0)) {
+                // the softmax is kept in the gradient's array and turned into the gradient there by backward
+                Tensor p = ctx.gradientOutput(0);
+                all = SoftmaxSums.classSums(x, terms, p);
+                ctx.saveForBackward(p);
+            } else {
+                all = SoftmaxSums.classSums(x, terms);
+            }
             int m = all.dim(0), b = all.dim(1), c = all.dim(2);
             Tensor[] out = new Tensor[m];
             for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
@@ -208,16 +217,16 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            Tensor x = ctx.saved(0);
-            int m = gradOutputs.length, b = x.dim(0), c = x.dim(1);
+            Tensor p = ctx.saved(0);                           // softmax of the logits, [B, C, *spatial]
+            int m = gradOutputs.length, b = p.dim(0), c = p.dim(1);
             float[] g = new float[m * b * c];
             for (int q = 0; q < m; q++) {
                 if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
             Tensor grads = Tensor.wrap(g, m, b, c);
-            ctx.handOverGradient(0);   // classSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
+            ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+            return new Tensor[] {SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads)};
         }
     }
 
@@ -260,8 +269,8 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            ctx.handOverGradient(0);   // confusionSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
+            ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g, ctx.gradientOutput(0))};
         }
     }
 }

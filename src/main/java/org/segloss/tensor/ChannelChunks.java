@@ -30,6 +30,21 @@ final class ChannelChunks {
         return new int[] {s.dim(0), s.dim(1), s.product(2, s.rank())};
     }
 
+    /**
+     * The tensor a backward writes the whole gradient of logits x into: {@code out} when given
+     * (e.g. an array recycled from the previous step; its contents are overwritten), else a new
+     * one. {@code out} must have x's shape and must not share x's storage (x is read while the
+     * gradient is written).
+     */
+    static Tensor gradientOutput(String op, Tensor x, Tensor out) {
+        if (out == null) return Tensor.zeros(x.shape);
+        if (!out.shape.equals(x.shape)) {
+            throw new IllegalArgumentException(op + ": out must have the logits' shape " + x.shape + ", got " + out.shape);
+        }
+        if (out.data == x.data) throw new IllegalArgumentException(op + ": out must not share its array with the logits " + x.shape);
+        return out;
+    }
+
     /** Checks that labels (not null) are {@code [B, *spatial]} for logits x of dims d ({@link #dims}). */
     static void checkLabels(String op, Tensor x, int[] d, LabelTensor labels) {
         long n = (long) d[0] * d[2];
@@ -64,16 +79,17 @@ final class ChannelChunks {
     /**
      * The backward of a label term from {@code g = dℓ/d log p_y} per voxel of the chunk: g at the
      * label's channel and 0 elsewhere (the composed gather's scatter), through the log-softmax
-     * ({@code gx_k = g [k = y] - p_k g}), written to rows (bi, ·, j0..j0+len) of out
-     * {@code [B, C, S]}. logp is the chunk's log-softmax; gl a scratch of C * len floats.
+     * ({@code gx_k = g [k = y] - p_k g}), written to rows (bi, ·, j0..j0+len) of the array out
+     * {@code [B, C, S]} that starts at outOff. logp is the chunk's log-softmax; gl a scratch of
+     * C * len floats.
      */
     static void labelGradient(Kernels k, LabelTensor labels, int lab, int ignore, float[] coef, float[] logp, float[] g,
-                              int bi, int c, int sp, int j0, int len, float[] gl, float[] out) {
+                              int bi, int c, int sp, int j0, int len, float[] gl, float[] out, int outOff) {
         for (int ch = 0; ch < c; ch++) {
             k.fill(gl, ch * len, len, 0f);
             if (ch != ignore && coef[ch] != 0f) k.selectWhereEqual(labels.data, lab, ch, g, 0, gl, ch * len, gl, ch * len, len);
         }
         k.logSoftmaxBackward(logp, 0, gl, 0, c, len, len, gl, 0);
-        for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, out, (bi * c + ch) * sp + j0, len);
+        for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, out, outOff + (bi * c + ch) * sp + j0, len);
     }
 }

@@ -140,6 +140,16 @@ public final class SoftmaxCrossEntropy {
      */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
                                      float scale) {
+        return sumBackward(x, labels, ignoreIndex, weight, smoothing, scale, null);
+    }
+
+    /**
+     * {@link #sumBackward(Tensor, LabelTensor, int, float[], float, float)} written into
+     * {@code out} (x's shape, not sharing x's array; every element is overwritten), or a new
+     * tensor when out is null.
+     */
+    public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
+                                     float scale, Tensor out) {
         int[] d = check("SoftmaxCrossEntropy.sumBackward", x, labels, weight, smoothing);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
@@ -147,7 +157,8 @@ public final class SoftmaxCrossEntropy {
         double wTotal = 0;   // Σ_c w_c
         for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
         float smoothMass = (float) (uniform * wTotal);
-        Tensor res = Tensor.zeros(x.shape);
+        Tensor res = ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sumBackward", x, out);
+        int ro = res.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
@@ -170,7 +181,7 @@ public final class SoftmaxCrossEntropy {
                     else k.fill(valid, 0, len, 1f);
                 }
                 for (int ch = 0; ch < c; ch++) {
-                    int row = (bi * c + ch) * sp + j0;
+                    int row = ro + (bi * c + ch) * sp + j0;
                     float w = weight == null ? 1f : weight[ch];
                     k.zip(Binary.MUL, p, ch * len, a, 0, res.data, row, len);   // scale · p_k · A_n
                     // minus scale · t_{n,k}: the label's term at y_n = k, the smoothing term at every counted voxel

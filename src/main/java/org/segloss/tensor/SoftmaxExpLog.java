@@ -117,16 +117,25 @@ public final class SoftmaxExpLog {
         return acc;
     }
 
-    /**
-     * The gradient of {@code scale · sum(...)} with respect to x (see the class comment), a new
-     * tensor: every element is written.
-     */
+    /** The gradient of {@code scale · sum(...)} with respect to x (see the class comment), a new tensor. */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog,
                                      float scale) {
+        return sumBackward(x, labels, ignoreIndex, coef, gamma, minLog, scale, null);
+    }
+
+    /**
+     * {@link #sumBackward(Tensor, LabelTensor, int, float[], float, float, float)} written into
+     * {@code out} (x's shape, not sharing x's array; every element is overwritten), or a new
+     * tensor when out is null.
+     */
+    public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog,
+                                     float scale, Tensor out) {
         int[] d = check("SoftmaxExpLog.sumBackward", x, labels, coef, gamma, minLog);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];   // every element is written below
+        Tensor result = ChannelChunks.gradientOutput("SoftmaxExpLog.sumBackward", x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
@@ -147,9 +156,9 @@ public final class SoftmaxExpLog {
                 }
                 k.clampGrad(g, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, g, 0, len);
                 k.map(Unary.NEG, g, 0, g, 0, len);
-                ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, res);
+                ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, res, ro);
             }
         });
-        return new Tensor(res, 0, x.shape);
+        return result;
     }
 }

@@ -179,6 +179,17 @@ public final class SoftmaxSums {
      * the ignore value and labels outside [0, C) match no class). Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
+        return classSums(x, terms, null);
+    }
+
+    /**
+     * {@link #classSums(Tensor, Terms)}, keeping the softmax: when {@code keep} (x's shape, not
+     * sharing x's array) is given, p = softmax_c(x) is written there, every element, and the sums
+     * are taken from it, so that {@link #classSumsBackwardFromSoftmax} can turn it into the
+     * gradient in place without computing the softmax again (one exponential per logit per step
+     * instead of two). The sums are the same bits either way.
+     */
+    public static Tensor classSums(Tensor x, Terms terms, Tensor keep) {
         Tensor[] maps = terms.maps().toArray(new Tensor[0]);
         LabelTensor labels = terms.labels();
         int ignore = terms.ignoreIndex();
@@ -189,6 +200,7 @@ public final class SoftmaxSums {
         boolean counts = tot.contains(Total.LABEL_COUNTS);
         int[] d = check("classSums", x, maps, labels, mask);
         requireLabelsFor("classSums", terms);
+        if (keep != null) ChannelChunks.gradientOutput("classSums", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
         int m = terms.count();
@@ -201,25 +213,46 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
-                softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                // p of this task: rows of stride pStride from pBase in pa (the kept softmax in place, or the scratch)
+                float[] pa = buf;
+                int pBase = 0, pStride = len;
+                if (keep == null) {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                } else {
+                    int at = (bi * c) * sp + j0;
+                    if (len > 1) {
+                        k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
+                    } else {
+                        // one voxel: the compact layout is one contiguous row (another kernel path), so take that path
+                        softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                        for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+                    }
+                    if (mask == null) {
+                        pa = keep.data;
+                        pBase = keep.offset + at;
+                        pStride = sp;
+                    } else {
+                        ChannelChunks.copyRows(keep, bi, c, sp, j0, len, buf);   // masked below: the kept p stays intact
+                    }
+                }
                 int base = t * m * c;
                 for (int ch = 0; ch < c; ch++) {
-                    int po = ch * len;
-                    if (mask != null) k.zip(Binary.MUL, buf, po, mask.data, mo, buf, po, len);
+                    int po = pBase + ch * pStride;
+                    if (mask != null) k.zip(Binary.MUL, pa, po, mask.data, mo, pa, po, len);
                     int row = (bi * c + ch) * sp + j0;
                     // the label term: Σ m p over the voxels labelled ch (the ignore value is no class)
-                    if (labels != null && ch != ignore) part[base + ch] = k.sumWhereEqual(labels.data, lab, ch, buf, po, len);
-                    for (int q = nl; q < nk; q++) part[base + q * c + ch] = k.dot(buf, po, maps[q - nl].data, maps[q - nl].offset + row, len);
+                    if (labels != null && ch != ignore) part[base + ch] = k.sumWhereEqual(labels.data, lab, ch, pa, po, len);
+                    for (int q = nl; q < nk; q++) part[base + q * c + ch] = k.dot(pa, po, maps[q - nl].data, maps[q - nl].offset + row, len);
                     int q = nk;
-                    if (plain) part[base + (q++) * c + ch] = k.sum(buf, po, len);
-                    if (squares) part[base + (q++) * c + ch] = k.dot(buf, po, buf, po, len);
+                    if (plain) part[base + (q++) * c + ch] = k.sum(pa, po, len);
+                    if (squares) part[base + (q++) * c + ch] = k.dot(pa, po, pa, po, len);
                     if (errors) {
-                        k.zipScalarLeft(Binary.SUB, 1f, buf, po, tmp, 0, len);
+                        k.zipScalarLeft(Binary.SUB, 1f, pa, po, tmp, 0, len);
                         k.zip(Binary.MUL, tmp, 0, tmp, 0, tmp, 0, len);
                         part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumWhereEqual(labels.data, lab, ch, tmp, 0, len);
                     }
                     if (offSquares) {
-                        k.zip(Binary.MUL, buf, po, buf, po, tmp, 0, len);
+                        k.zip(Binary.MUL, pa, po, pa, po, tmp, 0, len);
                         if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, ZEROS, 0, tmp, 0, tmp, 0, len);
                         part[base + (q++) * c + ch] = k.sum(tmp, 0, len);
                     }
@@ -257,6 +290,29 @@ public final class SoftmaxSums {
      * constant, has no gradient: its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
+        return classSumsBackward(x, terms, grads, null);
+    }
+
+    /**
+     * {@link #classSumsBackward(Tensor, Terms, Tensor)} written into {@code out} (x's shape, not
+     * sharing x's array; every element is overwritten), or a new tensor when out is null.
+     */
+    public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads, Tensor out) {
+        return backward("classSumsBackward", x, false, terms, grads, out);
+    }
+
+    /**
+     * The gradient of {@link #classSums} from the softmax p that {@link #classSums(Tensor, Terms, Tensor)}
+     * kept: p is overwritten with the gradient with respect to the logits and returned (no
+     * exponential in this pass). The same bits as {@link #classSumsBackward}.
+     */
+    public static Tensor classSumsBackwardFromSoftmax(Tensor p, Terms terms, Tensor grads) {
+        return backward("classSumsBackwardFromSoftmax", p, true, terms, grads, p);
+    }
+
+    /** The backward pass over src, the logits or (softmax) their kept softmax, into out (may be src when softmax). */
+    private static Tensor backward(String op, Tensor src, boolean softmax, Terms terms, Tensor grads, Tensor out) {
+        Tensor x = src;
         Tensor[] maps = terms.maps().toArray(new Tensor[0]);
         LabelTensor labels = terms.labels();
         int ignore = terms.ignoreIndex();
@@ -264,18 +320,20 @@ public final class SoftmaxSums {
         Set<Total> tot = terms.totals();
         boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
         boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
-        int[] d = check("classSumsBackward", x, maps, labels, mask);
-        requireLabelsFor("classSumsBackward", terms);
+        int[] d = check(op, x, maps, labels, mask);
+        requireLabelsFor(op, terms);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
         int m = terms.count();
         if (!grads.shape.equals(Shape.of(m, b, c))) {
-            throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
+            throw new IllegalArgumentException(op + ": grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
         }
         float[] gr = grads.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];   // every element is written below
+        Tensor result = softmax ? out : ChannelChunks.gradientOutput(op, x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -283,7 +341,8 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                if (softmax) ChannelChunks.copyRows(x, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
+                else softmaxChunk(k, x, bi, c, sp, j0, len, p);
                 for (int ch = 0; ch < c; ch++) {
                     // gp_c = mask * (sum_k dS_k w_k + dP + 2 dQ p_c): the gradient w.r.t. p_c
                     int po = ch * len, row = (bi * c + ch) * sp + j0;
@@ -309,10 +368,10 @@ public final class SoftmaxSums {
                 }
                 // gz = p * (gp - sum_c p_c gp_c), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, (bi * c + ch) * sp + j0, len);
+                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
             }
         });
-        return new Tensor(res, 0, x.shape);
+        return result;
     }
 
     // ---- confusion sums ----------------------------------------------------------------------
@@ -392,6 +451,11 @@ public final class SoftmaxSums {
      * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x.
      */
     public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g) {
+        return confusionSumsBackward(x, labels, ignoreIndex, g, null);
+    }
+
+    /** {@link #confusionSumsBackward(Tensor, LabelTensor, int, Tensor)} written into {@code out} (as classSumsBackward's). */
+    public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g, Tensor out) {
         int[] d = checkConfusion(x, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         if (g.size() != b * cc) {
@@ -400,7 +464,9 @@ public final class SoftmaxSums {
         }
         float[] gr = g.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];
+        Tensor result = ChannelChunks.gradientOutput("confusionSumsBackward", x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
@@ -420,9 +486,9 @@ public final class SoftmaxSums {
                 }
                 // gx = p * (gp - Σ_l p_l gp_l), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, (bi * c + l) * sp + j0, len);
+                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
             }
         });
-        return Tensor.wrap(res, x.shape().dims());
+        return result;
     }
 }

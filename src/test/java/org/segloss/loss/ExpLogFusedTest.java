@@ -223,6 +223,8 @@ class ExpLogFusedTest {
             {"gamma", "SoftmaxExpLog.sum: gamma must be finite and > 0, got 0.0"},
             {"minLog", "SoftmaxExpLog.sum: minLog must be finite and > 0, got -1.0"},
             {"backward gamma", "SoftmaxExpLog.sumBackward: gamma must be finite and > 0, got Infinity"},
+            {"out shape", "SoftmaxExpLog.sumBackward: out must have the logits' shape [2, 3, 4, 4], got [2, 3, 16]"},
+            {"out aliases x", "SoftmaxExpLog.sumBackward: out must not share its array with the logits [2, 3, 4, 4]"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
@@ -235,7 +237,9 @@ class ExpLogFusedTest {
                     case "coef NaN" -> SoftmaxExpLog.sum(x, y, -1, new float[] {1f, Float.NaN, 1f}, 0.3f, 1e-7f);
                     case "gamma" -> SoftmaxExpLog.sum(x, y, -1, coef, 0f, 1e-7f);
                     case "minLog" -> SoftmaxExpLog.sum(x, y, -1, coef, 0.3f, -1f);
-                    default -> SoftmaxExpLog.sumBackward(x, y, -1, coef, Float.POSITIVE_INFINITY, 1e-7f, 1f);
+                    case "backward gamma" -> SoftmaxExpLog.sumBackward(x, y, -1, coef, Float.POSITIVE_INFINITY, 1e-7f, 1f);
+                    case "out shape" -> SoftmaxExpLog.sumBackward(x, y, -1, coef, 0.3f, 1e-7f, 1f, Tensor.zeros(2, 3, 16));
+                    default -> SoftmaxExpLog.sumBackward(x, y, -1, coef, 0.3f, 1e-7f, 1f, x);
                 }
             }, c[0]);
             assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
