@@ -84,12 +84,16 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
      * w_{C-1}]} for SOFTMAX, {@code [w]} for SIGMOID (for logging and tests).
      */
     public float[] classWeights(Var input, LabelTensor target) {
-        return autoWeights(prepare(input, target, null));
+        Prepared p = prepare(input, target, null);
+        finishFiniteCheck(p);
+        return autoWeights(p);
     }
 
     /** {@link #classWeights(Var, LabelTensor)} for a one-hot / mask target. */
     public float[] classWeights(Var input, Tensor target) {
-        return autoWeights(prepare(input, null, target));
+        Prepared p = prepare(input, null, target);
+        finishFiniteCheck(p);
+        return autoWeights(p);
     }
 
     @Override
