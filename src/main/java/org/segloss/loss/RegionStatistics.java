@@ -66,7 +66,9 @@ final class RegionStatistics {
         Terms terms = p.labels() != null
                 ? Terms.labels(p.labels(), loss.ignoreIndex)
                 : Terms.weightedBy(p.fullTarget());
+        if (p.finiteCheckPending()) terms = terms.rejectingNonFinite(loss.name());   // checked chunk by chunk in the pass
         Var[] s = FusedSums.of(p.input(), terms.masked(p.valid()).plus(totals));
+        p.finiteChecked();
         int c = p.input().shape().dim(1);
         for (int i = 0; i < s.length; i++) {
             if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);

@@ -74,13 +74,30 @@ public final class SoftmaxSums {
      * @param ignoreIndex see labels ({@code Integer.MIN_VALUE}: none)
      * @param mask        {@code [B, 1, *spatial]} of 0 and 1 (0: voxel ignored), or null
      * @param totals      which of P and Q to add
+     * @param finiteCheck null, or the name under which {@link #classSums} rejects logits that
+     *                    hold NaN or an infinity ({@link #rejectingNonFinite})
      */
-    public record Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals) {
+    public record Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals,
+                        String finiteCheck) {
         public Terms {
             maps = Collections.unmodifiableList(new ArrayList<>(maps));   // a null map is reported by the check, with its index
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
             totals = Collections.unmodifiableSet(t);
+        }
+
+        /** Terms without the finiteness check. */
+        public Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals) {
+            this(maps, labels, ignoreIndex, mask, totals, null);
+        }
+
+        /**
+         * These terms, with {@link #classSums} throwing {@code IllegalArgumentException("<who>:
+         * input contains NaN or infinity (shape [..])")} when a logit is NaN or infinite: the check
+         * a loss would make in a pass of its own, made here on each chunk while it is in the cache.
+         */
+        public Terms rejectingNonFinite(String who) {
+            return new Terms(maps, labels, ignoreIndex, mask, totals, java.util.Objects.requireNonNull(who, "who"));
         }
 
         /** {@code S_k = Σ m p w_k} for each map, nothing else (add labels, mask and totals below). */
@@ -95,7 +112,7 @@ public final class SoftmaxSums {
 
         /** These terms over the voxels where {@code mask [B, 1, *spatial]} is 1 (null: every voxel). */
         public Terms masked(Tensor mask) {
-            return new Terms(maps, labels, ignoreIndex, mask, totals);
+            return new Terms(maps, labels, ignoreIndex, mask, totals, finiteCheck);
         }
 
         /** These terms with the given totals added (in {@link Total}'s order in the result, whatever the order here). */
@@ -103,7 +120,7 @@ public final class SoftmaxSums {
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
             t.addAll(Arrays.asList(more));
-            return new Terms(maps, labels, ignoreIndex, mask, t);
+            return new Terms(maps, labels, ignoreIndex, mask, t, finiteCheck);
         }
 
         /** The number of [B, C] slabs of the result. */
@@ -206,6 +223,8 @@ public final class SoftmaxSums {
         int m = terms.count();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * m * c];   // [task, statistic, channel]
+        boolean check = terms.finiteCheck() != null;
+        boolean[] nonFinite = check ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -233,6 +252,12 @@ public final class SoftmaxSums {
                         pStride = sp;
                     } else {
                         ChannelChunks.copyRows(keep, bi, c, sp, j0, len, buf);   // masked below: the kept p stays intact
+                    }
+                }
+                if (check) {
+                    // Σ x·0 is NaN exactly when some x is NaN or ±∞: one pass over rows the softmax just read
+                    for (int ch = 0; ch < c && !nonFinite[t]; ch++) {
+                        nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + (bi * c + ch) * sp + j0, ZEROS, 0, len));
                     }
                 }
                 int base = t * m * c;
@@ -264,6 +289,11 @@ public final class SoftmaxSums {
                 }
             }
         });
+        if (check) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(terms.finiteCheck() + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
         float[] out = new float[m * b * c];
         for (int q = 0; q < m; q++) {
             for (int bi = 0; bi < b; bi++) {
