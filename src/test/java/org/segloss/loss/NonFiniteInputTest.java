@@ -37,7 +37,10 @@ class NonFiniteInputTest {
                         () -> SensitivitySpecificityLoss.builder().activation(Activation.SOFTMAX).checkFinite(false).build()),
                 new Case("CrossEntropyLoss", CrossEntropyLoss::create, () -> CrossEntropyLoss.builder().checkFinite(false).build()),
                 new Case("FocalLoss", () -> FocalLoss.builder().activation(Activation.SOFTMAX).build(),
-                        () -> FocalLoss.builder().activation(Activation.SOFTMAX).checkFinite(false).build()));
+                        () -> FocalLoss.builder().activation(Activation.SOFTMAX).checkFinite(false).build()),
+                new Case("ExpLogLoss", ExpLogLoss::create, () -> ExpLogLoss.builder().checkFinite(false).build()),
+                new Case("ExpLogLoss", () -> ExpLogLoss.segLossBuilder().build(),
+                        () -> ExpLogLoss.segLossBuilder().checkFinite(false).build()));
     }
 
     @ParameterizedTest
