@@ -23,7 +23,10 @@ public final class Var {
     final Node node;            // null for leaves and constants
     final int outputIndex;
     private Tensor grad;
-    private Tensor recycled;    // the gradient let go by recycleGrad: where this leaf's next gradient is written
+    // arrays of this leaf's shape for its next gradients, after recycleGrad: the gradient it let go,
+    // and the owned gradients of a step that were added into another (at most MAX_SPARES)
+    private java.util.ArrayDeque<Tensor> spares;
+    private static final int MAX_SPARES = 4;
 
     private Var(Tensor value, boolean requiresGrad) {
         this.value = value;
@@ -57,10 +60,10 @@ public final class Var {
     /** The accumulated gradient of a leaf, or null before any backward reached it. */
     public Tensor grad() { return grad; }
 
-    /** Forgets the accumulated gradient. */
+    /** Forgets the accumulated gradient (and the arrays kept by {@link #recycleGrad}). */
     public void zeroGrad() {
         grad = null;
-        recycled = null;
+        spares = null;
     }
 
     /**
@@ -72,18 +75,23 @@ public final class Var {
      * fused loss otherwise spends most of its time on; PyTorch gets the same effect from its
      * allocator when {@code x.grad = None}. The Tensor that {@link #grad()} returned before is
      * therefore overwritten by the next backward (and a view of it with it): call this only once
-     * that gradient is no longer read.
+     * that gradient is no longer read. When several ops hand over a gradient of this leaf in one
+     * backward (e.g. Dice + CE), the ones added into the first are kept too (up to four arrays),
+     * so that a loop of such steps allocates none; {@link #zeroGrad} lets them all go.
      */
     public void recycleGrad() {
-        if (grad != null) recycled = grad;
+        if (spares == null) spares = new java.util.ArrayDeque<>();
+        if (grad != null) keepSpare(grad);
         grad = null;
     }
 
-    /** The array let go by {@link #recycleGrad}, taken (this leaf no longer holds it), or null. */
+    private void keepSpare(Tensor t) {
+        if (spares.size() < MAX_SPARES) spares.push(t);
+    }
+
+    /** An array kept by {@link #recycleGrad}, taken (this leaf no longer holds it), or null. */
     Tensor takeRecycledGrad() {
-        Tensor r = recycled;
-        recycled = null;
-        return r;
+        return spares == null ? null : spares.poll();
     }
 
     void accumulate(Tensor g) {
@@ -92,20 +100,18 @@ public final class Var {
 
     /**
      * As accumulate(g); when {@code owned} (a fresh tensor nobody else holds) the first gradient
-     * is kept, not copied; a first gradient that is not owned is copied into the recycled array
+     * is kept, not copied; a first gradient that is not owned is copied into a recycled array
      * when there is one ({@link #recycleGrad}).
      */
     void accumulate(Tensor g, boolean owned) {
         if (grad != null) {
             grad.addi(g);
+            if (owned && spares != null) keepSpare(g);   // nobody else holds g: the next step's array
         } else if (owned) {
             grad = g;
-            recycled = null;   // g may be the recycled array itself (Ctx.gradientOutput); either way one array is enough
-        } else if (recycled != null) {
-            grad = recycled.assigni(g);
-            recycled = null;
         } else {
-            grad = g.copy();
+            Tensor spare = takeRecycledGrad();
+            grad = spare != null ? spare.assigni(g) : g.copy();
         }
     }
 

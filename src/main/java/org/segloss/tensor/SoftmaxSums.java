@@ -407,30 +407,27 @@ public final class SoftmaxSums {
     // ---- confusion sums ----------------------------------------------------------------------
 
     /** Checks the operands of the confusion sums; returns {B, C, S}. */
-    private static int[] checkConfusion(Tensor x, LabelTensor labels) {
-        int[] d = ChannelChunks.dims("confusionSums", x);
-        ChannelChunks.checkLabels("confusionSums", x, d, labels);
+    private static int[] checkConfusion(String op, Tensor x, LabelTensor labels) {
+        int[] d = ChannelChunks.dims(op, x);
+        ChannelChunks.checkLabels(op, x, d, labels);
         return d;
     }
 
     /**
-     * The indicator rows of labels[bi, j0 .. j0+len) into hot [C, len] (ignored voxels: a zero
-     * column); present[c] tells whether label c occurs in the chunk. Throws on a label outside
-     * [0, C) that is not the ignore value.
+     * Checks labels[bi, j0 .. j0+len): each in [0, C) or the ignore value. Counted by the vector
+     * compare kernels (each label matches at most one class, so the counts add up to len exactly
+     * when all are valid); the scalar loop runs only to name the offending label.
      */
-    private static void indicators(LabelTensor labels, int ignoreIndex, int bi, int c, int sp, int j0, int len, float[] hot, boolean[] present) {
-        Arrays.fill(hot, 0, c * len, 0f);
-        Arrays.fill(present, false);
-        int lo = bi * sp + j0;
+    private static void checkChunkLabels(Kernels k, String op, LabelTensor labels, int ignoreIndex, int c, int lab, int len) {
+        int matched = ignoreIndex >= 0 && ignoreIndex < c ? 0 : k.countEqual(labels.data, lab, ignoreIndex, len);
+        for (int g = 0; g < c; g++) matched += k.countEqual(labels.data, lab, g, len);
+        if (matched == len) return;
         for (int j = 0; j < len; j++) {
-            int v = labels.at(lo + j);
-            if (v == ignoreIndex) continue;
-            if (v < 0 || v >= c) {
-                throw new IllegalArgumentException("confusionSums: labels must be in [0, " + c + ") or the ignore value "
-                        + ignoreIndex + ", got " + v + " at flat index " + (lo + j));
+            int v = labels.data[lab + j];
+            if (v != ignoreIndex && (v < 0 || v >= c)) {
+                throw new IllegalArgumentException(op + ": labels must be in [0, " + c + ") or the ignore value "
+                        + ignoreIndex + ", got " + v + " at flat index " + (lab - labels.offset + j));
             }
-            hot[v * len + j] = 1f;
-            present[v] = true;
         }
     }
 
@@ -440,30 +437,60 @@ public final class SoftmaxSums {
      * <pre>
      *   S[b, c, l] = Σ_i [y_bi = c] · softmax_l(x)[b, l, i]       (ignored voxels count for no c)
      * </pre>
-     * the predicted mass of class l over the voxels labelled c. Per task, for every label c
-     * present in the chunk, the C dot products with its indicator row. Gradient:
+     * the predicted mass of class l over the voxels labelled c: per task and class pair one
+     * {@code sumWhereEqual} of the softmax row l against label c (no indicator rows). Gradient:
      * {@link #confusionSumsBackward}.
      */
     public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex) {
-        int[] d = checkConfusion(x, labels);
+        return confusionSums(x, labels, ignoreIndex, null, null);
+    }
+
+    /**
+     * {@link #confusionSums(Tensor, LabelTensor, int)}, keeping the softmax in {@code keep} (x's
+     * shape, not sharing x's array; null: not kept) for {@link #confusionSumsBackwardFromSoftmax},
+     * and rejecting NaN or infinite logits under the name {@code finiteCheck} (null: no check),
+     * each chunk checked while in the cache.
+     */
+    public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex, Tensor keep, String finiteCheck) {
+        int[] d = checkConfusion("confusionSums", x, labels);
+        if (keep != null) ChannelChunks.gradientOutput("confusionSums", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * cc];   // [task, c, l]
+        boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], hot = sc[2];
-            boolean[] present = new boolean[c];
+            float[] buf = sc[0];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
-                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                int lab = labels.offset + bi * sp + j0;
+                checkChunkLabels(k, "confusionSums", labels, ignoreIndex, c, lab, len);
+                float[] pa = buf;
+                int pBase = 0, pStride = len, at = (bi * c) * sp + j0;
+                if (keep != null && len > 1) {
+                    k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
+                    pa = keep.data;
+                    pBase = keep.offset + at;
+                    pStride = sp;
+                } else {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                    if (keep != null) for (int l = 0; l < c; l++) keep.data[keep.offset + at + l * sp] = buf[l];   // one voxel
+                }
+                for (int l = 0; nonFinite != null && l < c && !nonFinite[t]; l++) {
+                    nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + at + l * sp, ZEROS, 0, len));
+                }
                 for (int g = 0; g < c; g++) {
-                    if (!present[g]) continue;
-                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.dot(p, l * len, hot, g * len, len);
+                    if (g == ignoreIndex) continue;
+                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.sumWhereEqual(labels.data, lab, g, pa, pBase + l * pStride, len);
                 }
             }
         });
+        if (nonFinite != null) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(finiteCheck + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
         float[] out = new float[b * cc];
         for (int bi = 0; bi < b; bi++) {
             for (int q = 0; q < cc; q++) {
@@ -486,32 +513,48 @@ public final class SoftmaxSums {
 
     /** {@link #confusionSumsBackward(Tensor, LabelTensor, int, Tensor)} written into {@code out} (as classSumsBackward's). */
     public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g, Tensor out) {
-        int[] d = checkConfusion(x, labels);
+        return confusionBackward("confusionSumsBackward", x, false, labels, ignoreIndex, g,
+                ChannelChunks.gradientOutput("confusionSumsBackward", x, out));
+    }
+
+    /**
+     * The gradient of {@link #confusionSums} from the softmax p that
+     * {@link #confusionSums(Tensor, LabelTensor, int, Tensor, String)} kept: p is overwritten with
+     * the gradient with respect to the logits and returned (no exponential in this pass). The same
+     * bits as {@link #confusionSumsBackward}.
+     */
+    public static Tensor confusionSumsBackwardFromSoftmax(Tensor p, LabelTensor labels, int ignoreIndex, Tensor g) {
+        return confusionBackward("confusionSumsBackwardFromSoftmax", p, true, labels, ignoreIndex, g, p);
+    }
+
+    /** The backward pass over src, the logits or (softmax) their kept softmax, into result (may be src when softmax). */
+    private static Tensor confusionBackward(String op, Tensor src, boolean softmax, LabelTensor labels, int ignoreIndex, Tensor g,
+                                            Tensor result) {
+        int[] d = checkConfusion(op, src, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         if (g.size() != b * cc) {
-            throw new IllegalArgumentException("confusionSumsBackward: the gradient must be [" + b + ", " + c + ", " + c + "], got "
-                    + g.shape());
+            throw new IllegalArgumentException(op + ": the gradient must be [" + b + ", " + c + ", " + c + "], got " + g.shape());
         }
         float[] gr = g.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        Tensor result = ChannelChunks.gradientOutput("confusionSumsBackward", x, out);   // every element is written below
         float[] res = result.data;
         int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], gp = sc[1], hot = sc[2];
-            boolean[] present = new boolean[c];
+            float[] p = sc[0], gp = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
-                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                int lab = labels.offset + bi * sp + j0;
+                checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len);
+                if (softmax) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
+                else softmaxChunk(k, src, bi, c, sp, j0, len, p);
                 for (int l = 0; l < c; l++) {
-                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l
+                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l (0 at ignored voxels)
                     int po = l * len;
                     k.fill(gp, po, len, 0f);
                     for (int q = 0; q < c; q++) {
-                        if (present[q]) k.triad(gp, po, gr[bi * cc + q * c + l], hot, q * len, gp, po, len);
+                        if (q != ignoreIndex) k.addWhereEqual(labels.data, lab, q, gr[bi * cc + q * c + l], gp, po, gp, po, len);
                     }
                 }
                 // gx = p * (gp - Σ_l p_l gp_l), in place over gp

@@ -243,6 +243,14 @@ class GraphTest {
         g1.apply(a).add(g2.apply(a)).sum().backward();
         assertTrue((g1.given == first) != (g2.given == first), "exactly one of the two ops got the recycled array");
         assertArrayEquals(new float[] {6f, 6f, 6f}, a.grad().toArray());
+
+        // the array added into the other was kept too: the next such step allocates none
+        Tensor second = g1.given == first ? g2.given : g1.given;
+        a.recycleGrad();
+        TriplingIntoOutput h1 = new TriplingIntoOutput(), h2 = new TriplingIntoOutput();
+        h1.apply(a).add(h2.apply(a)).sum().backward();
+        assertTrue(java.util.Set.of(first, second).equals(java.util.Set.of(h1.given, h2.given)), "both arrays reused");
+        assertArrayEquals(new float[] {6f, 6f, 6f}, a.grad().toArray());
     }
 
     @Test

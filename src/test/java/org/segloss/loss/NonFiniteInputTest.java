@@ -20,6 +20,7 @@ import org.segloss.tensor.Tensor;
  * {@code checkFinite(false)}.
  */
 class NonFiniteInputTest {
+    static final double[][] M = {{0, 1, 1}, {1, 0, 0.5}, {1, 0.5, 0}};
     record Case(String name, Supplier<SegmentationLoss> checking, Supplier<SegmentationLoss> unchecked) {
         @Override
         public String toString() { return name; }
@@ -36,6 +37,10 @@ class NonFiniteInputTest {
                 new Case("SensitivitySpecificityLoss", () -> SensitivitySpecificityLoss.builder().activation(Activation.SOFTMAX).build(),
                         () -> SensitivitySpecificityLoss.builder().activation(Activation.SOFTMAX).checkFinite(false).build()),
                 new Case("CrossEntropyLoss", CrossEntropyLoss::create, () -> CrossEntropyLoss.builder().checkFinite(false).build()),
+                new Case("WeightedCrossEntropyLoss", WeightedCrossEntropyLoss::create,
+                        () -> WeightedCrossEntropyLoss.builder().checkFinite(false).build()),
+                new Case("GeneralizedWassersteinDiceLoss", () -> GeneralizedWassersteinDiceLoss.create(M),
+                        () -> GeneralizedWassersteinDiceLoss.builder().distanceMatrix(M).checkFinite(false).build()),
                 new Case("FocalLoss", () -> FocalLoss.builder().activation(Activation.SOFTMAX).build(),
                         () -> FocalLoss.builder().activation(Activation.SOFTMAX).checkFinite(false).build()),
                 new Case("ExpLogLoss", ExpLogLoss::create, () -> ExpLogLoss.builder().checkFinite(false).build()),
