@@ -125,6 +125,9 @@ public final class Conv3d extends Module {
             if (xp != null) ScratchPool.give(xp);   // its last use: the next forward pads into it
             // dbias: the tensor reduction (vector lanes, blocked double partials, parallel) without copying g out first
             if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = g.sum(new int[] {0, 2, 3, 4}, false);
+            for (int i = 0; i < grads.length; i++) {
+                if (grads[i] != null) ctx.handOverGradient(i);   // each a new array nobody else holds
+            }
             return grads;
         }
     }

@@ -213,6 +213,7 @@ final class NormOp extends Function {
             dbeta[ch] = (float) b;
         }
         ScratchPool.give(xh);   // its last use: the next forward writes into it
+        for (int i = 0; i < 3; i++) ctx.handOverGradient(i);   // dx, dgamma, dbeta: new arrays nobody else holds
         return new Tensor[] {
             needX ? Tensor.wrap(dx, s.dims()) : null,
             ctx.needsInputGrad(1) ? Tensor.wrap(dgamma, c) : null,
