@@ -231,6 +231,56 @@ class LovaszSoftmaxLossTest {
         assertTrue(rep.passed(), rep.toString());
     }
 
+    // ---- the label-map path, the one-hot path and the thread count give the same bits ------------------
+
+    /**
+     * A label map is read directly (no one-hot tensor is built); the one-hot target goes the other
+     * way. Both, and 1, 2 and 3 threads, must give the same value and gradient bits, on a volume
+     * large enough for the bucketed sort (n = 2 · 12³ per class) and with ties (logits on a grid of
+     * 1/2), ignored voxels, a dropped background, per image or not.
+     */
+    @Test
+    void labelMapOneHotAndThreadCountGiveTheSameBits() {
+        SplittableRandom r = new SplittableRandom(23);
+        int b = 2, c = 4, s = 12, inner = s * s * s;
+        float[] z = new float[b * c * inner];
+        for (int i = 0; i < z.length; i++) z[i] = r.nextInt(-8, 9) / 2f;
+        int[] l = new int[b * inner];
+        for (int i = 0; i < l.length; i++) l[i] = r.nextInt(9) == 0 ? 255 : r.nextInt(c);
+        Tensor x = Tensor.wrap(z, b, c, s, s, s);
+        LabelTensor y = LabelTensor.of(l, b, s, s, s);
+        Tensor onehot = y.oneHot(c, 255);
+        LovaszSoftmaxLoss[] losses = {
+            b().ignoreIndex(255).build(),
+            b().ignoreIndex(255).perImage(true).classes(Classes.ALL).build(),
+            b().ignoreIndex(255).includeBackground(false).classes(1, 3).build()};
+        int saved = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            for (LovaszSoftmaxLoss loss : losses) {
+                float[] value0 = null, grad0 = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                    for (boolean labels : new boolean[] {true, false}) {
+                        Var xv = Var.param(x);
+                        Var v = labels ? loss.forward(xv, y) : loss.forward(xv, onehot);
+                        v.backward();
+                        String what = "perImage " + loss.perImage() + ", threads " + threads + (labels ? ", labels" : ", one-hot");
+                        if (value0 == null) {
+                            value0 = v.value().toArray();
+                            grad0 = xv.grad().toArray();
+                            assertTrue(v.item() > 0f, what);
+                        } else {
+                            assertArrayEquals(value0, v.value().toArray(), 0f, what);
+                            assertArrayEquals(grad0, xv.grad().toArray(), 0f, what);
+                        }
+                    }
+                }
+            }
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(saved);
+        }
+    }
+
     // ---- bad arguments: spec/contract.md bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {
