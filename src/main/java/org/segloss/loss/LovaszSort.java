@@ -79,14 +79,15 @@ final class LovaszSort {
     static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int foreground, boolean relu,
                          float[] grad) {
         Walk walk = new Walk(foreground, relu, grad);
-        visitSorted(items, spare, n, keyOr, keyAnd, walk);
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), walk);
         return walk.value;
     }
 
     /** The sorted items as a new array (for tests and {@link LovaszSoftmaxLoss#argsortDescending}); as {@link #lovasz}. */
     static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd) {
         long[] out = new long[n];
-        visitSorted(items, spare, n, keyOr, keyAnd, (sorted, from, to) -> System.arraycopy(sorted, from, out, from, to - from));
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd),
+                (sorted, from, to) -> System.arraycopy(sorted, from, out, from, to - from));
         return out;
     }
 
@@ -97,32 +98,59 @@ final class LovaszSort {
     }
 
     /** The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit bucket). */
-    static void visitSorted(long[] items, long[] spare, int n, int keyOr, int keyAnd, Pieces out) {
-        int varying = keyOr ^ keyAnd;
-        if (n <= INSERTION_MAX || varying == 0) {
-            // all keys equal: the items are already in position order (the caller builds them so)
-            if (varying != 0) insertionSort(items, 0, n);
-            if (n > 0) out.accept(items, 0, n);
+    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, Pieces out) {
+        if (digit.bits() == 0) {                                         // one bucket: sorted where it is
+            visitBuckets(items, spare, new int[] {0, n}, digit, out);
             return;
         }
-        int hi = 31 - Integer.numberOfLeadingZeros(varying), lo = Integer.numberOfTrailingZeros(varying);
-        int topBits = Math.min(TOP_BITS, hi - lo + 1);
-        int shift = 32 + hi + 1 - topBits, buckets = 1 << topBits, mask = buckets - 1;
-        int[] start = new int[buckets + 1];
+        int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
+        int[] start = new int[digit.buckets() + 1];
         for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
-        for (int d = 0; d < buckets; d++) start[d + 1] += start[d];
-        int[] next = java.util.Arrays.copyOf(start, buckets);
+        int[] next = bucketStarts(start);
         for (int m = 0; m < n; m++) {                                   // stable: position order kept per bucket
             long v = items[m];
             spare[next[(int) (v >>> shift) & mask]++] = v;
         }
-        // each bucket: its own varying bits below the top digit, sorted in cache, handed on at once
+        visitBuckets(spare, items, start, digit, out);
+    }
+
+    /**
+     * The most significant digit of the sort: key bits {@code [keyShift, keyShift + bits)}, the
+     * top {@link #TOP_BITS} (or fewer) of the bits that vary among the keys; the varying bits
+     * below it are {@code [restLo, restLo + restSpan)}. {@code bits} is 0 for a single bucket:
+     * up to {@link #INSERTION_MAX} items, or keys all equal.
+     */
+    record TopDigit(int keyShift, int bits, int restLo, int restSpan) {
+        static TopDigit of(int n, int keyOr, int keyAnd) {
+            int varying = keyOr ^ keyAnd;
+            if (varying == 0) return new TopDigit(0, 0, 0, 0);
+            int hi = 31 - Integer.numberOfLeadingZeros(varying), lo = Integer.numberOfTrailingZeros(varying);
+            if (n <= INSERTION_MAX) return new TopDigit(0, 0, lo, hi + 1 - lo);
+            int bits = Math.min(TOP_BITS, hi + 1 - lo);
+            return new TopDigit(hi + 1 - bits, bits, lo, hi + 1 - bits - lo);
+        }
+
+        int buckets() { return 1 << bits; }
+
+        int bucket(int key) { return (key >>> keyShift) & ((1 << bits) - 1); }
+    }
+
+    /** Turns {@code count[d + 1]} (items in bucket d) into bucket starts in place; returns a copy to scatter with. */
+    static int[] bucketStarts(int[] count) {
+        for (int d = 1; d < count.length; d++) count[d] += count[d - 1];
+        return java.util.Arrays.copyOf(count, count.length - 1);
+    }
+
+    /**
+     * Sorts each bucket {@code bucketed[start[d]..start[d + 1])} on the bits below the top digit,
+     * in cache ({@code spare} is scratch of the same range), and hands it to {@code out} at once.
+     */
+    static void visitBuckets(long[] bucketed, long[] spare, int[] start, TopDigit digit, Pieces out) {
         BucketSorter sorter = new BucketSorter();
-        int restLo = lo, restSpan = hi + 1 - topBits - lo;              // the varying bits below the top digit
-        for (int d = 0; d < buckets; d++) {
+        for (int d = 0; d + 1 < start.length; d++) {
             int from = start[d], to = start[d + 1];
             if (from == to) continue;
-            out.accept(sorter.sort(spare, items, from, to, restLo, restSpan), from, to);
+            out.accept(sorter.sort(bucketed, spare, from, to, digit.restLo(), digit.restSpan()), from, to);
         }
     }
 
@@ -216,7 +244,8 @@ final class LovaszSort {
         final double total;
         final boolean relu;
         final float[] grad;
-        double cumFg, cumBg, jPrev, value;
+        long cumFg, cumBg;
+        double jPrev, value;
 
         Walk(int foreground, boolean relu, float[] grad) {
             this.total = foreground;
@@ -226,7 +255,8 @@ final class LovaszSort {
 
         @Override
         public void accept(long[] sorted, int from, int to) {
-            double total = this.total, cumFg = this.cumFg, cumBg = this.cumBg, jPrev = this.jPrev, value = this.value;
+            double total = this.total, jPrev = this.jPrev, value = this.value;
+            long cumFg = this.cumFg, cumBg = this.cumBg;   // counts: exact in double, cheaper to add as integers
             float[] grad = this.grad;
             // branch-free in the foreground bit (it is as good as random in sorted order)
             for (int k = from; k < to; k++) {

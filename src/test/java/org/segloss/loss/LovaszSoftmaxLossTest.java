@@ -281,6 +281,57 @@ class LovaszSoftmaxLossTest {
         }
     }
 
+    /**
+     * The forward, end to end (items built from the probabilities and the label map, the bucketed
+     * sort, the walk, the backward), against the plain definition (a stable comparison sort and
+     * Alg. 1 in double, {@link LovaszSortTest#referenceLovasz}), per class and bit for bit, on
+     * inputs whose keys take different paths of the sort: errors over many binades (an 11-bit top
+     * digit, two LSD passes per bucket), errors within one binade (the top digit inside the
+     * mantissa), 24 voxels (one bucket, insertion sort), equal probabilities (keys all equal).
+     */
+    @Test
+    void everyBucketingPathEqualsTheDefinitionBitForBit() {
+        SplittableRandom r = new SplittableRandom(5);
+        int c = 2;
+        for (String kind : new String[] {"wide", "narrow", "few", "equal"}) {
+            int n = kind.equals("few") ? 24 : 2 * 9 * 9;
+            float[] p = new float[c * n];
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                float p0 = switch (kind) {
+                    case "wide" -> (float) Math.exp(-15 * r.nextDouble());
+                    case "narrow" -> 0.55f + 0.15f * (float) r.nextDouble();     // with label 1: every error in [0.55, 0.7]
+                    case "few" -> (float) r.nextDouble();
+                    default -> 0.5f;
+                };
+                p[i] = p0;
+                p[n + i] = 1f - p0;
+                y[i] = kind.equals("narrow") || r.nextInt(3) == 0 ? 1 : 0;
+            }
+            LovaszSoftmaxLoss loss = b().activation(Activation.NONE).classes(Classes.ALL).reduction(Reduction.NONE).build();
+            Var x = Var.param(Tensor.wrap(p, 1, c, 1, n));
+            Var v = loss.forward(x, LabelTensor.of(y, 1, 1, n));
+            v.sum().backward();
+            float[] expectedGrad = new float[c * n];
+            for (int k = 0; k < c; k++) {
+                float[] e = new float[n];
+                boolean[] fg = new boolean[n];
+                int[] position = new int[n];
+                for (int i = 0; i < n; i++) {
+                    fg[i] = y[i] == k;
+                    e[i] = fg[i] ? 1f - p[k * n + i] : p[k * n + i];
+                    position[i] = k * n + i;
+                }
+                double expected = LovaszSortTest.referenceLovasz(e, fg, position, false, expectedGrad);
+                assertEquals(Float.floatToRawIntBits((float) expected), Float.floatToRawIntBits(v.value().at(k)), kind + ": class " + k);
+            }
+            float[] grad = x.grad().toArray();
+            for (int i = 0; i < grad.length; i++) {
+                assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]), kind + ": gradient at " + i);
+            }
+        }
+    }
+
     // ---- bad arguments: spec/contract.md bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {
