@@ -14,15 +14,17 @@ import org.segloss.tensor.Tensor;
 public final class Ctx {
     private final boolean[] needsInputGrad;
     private final boolean recording;
+    private final Var[] inputs;
     private Tensor[] saved = new Tensor[0];
     private Map<Key<?>, Object> values;
     private boolean[] nonDifferentiable;
     private boolean[] handedOver;   // per input: backward's gradient is a fresh tensor the caller may keep
     private boolean released;
 
-    Ctx(boolean[] needsInputGrad, boolean recording) {
+    Ctx(boolean[] needsInputGrad, boolean recording, Var[] inputs) {
         this.needsInputGrad = needsInputGrad;
         this.recording = recording;
+        this.inputs = inputs;
     }
 
     /** Whether input {@code i} needs a gradient; backward may return null for it when not. */
@@ -110,6 +112,20 @@ public final class Ctx {
     public void handOverGradient(int input) {
         if (handedOver == null) handedOver = new boolean[needsInputGrad.length];
         handedOver[input] = true;
+    }
+
+    /**
+     * A tensor of input {@code input}'s shape for the whole gradient of that input, to be written
+     * completely and returned from backward with {@link #handOverGradient}: the array that the
+     * input, a leaf, let go with {@link Var#recycleGrad} when it has one (taken from the leaf, so
+     * no two calls get it), else a new one. Its contents are arbitrary: write every element. May
+     * be called in forward too, e.g. to keep the softmax there and turn it into the gradient in
+     * place in backward (the array then lives from forward to backward).
+     */
+    public Tensor gradientOutput(int input) {
+        Var in = inputs[input];
+        Tensor reused = recording && needsInputGrad[input] && in.isLeaf() ? in.takeRecycledGrad() : null;
+        return reused != null ? reused : Tensor.zeros(in.shape());
     }
 
     /** Whether backward declared the gradient of {@code input} its own to hand over ({@link #handOverGradient}). */

@@ -72,7 +72,7 @@ public abstract class MultiFunction {
             needs[i] = enabled && inputs[i].requiresGrad();
             any |= needs[i];
         }
-        Ctx ctx = new Ctx(needs, any);
+        Ctx ctx = new Ctx(needs, any, inputs.clone());
         Tensor[] outs = forwardAll(ctx, values);
         Var[] result = new Var[outs.length];
         Node node = any ? new Node(this, ctx, inputs.clone(), outs.length, shapes(outs)) : null;

@@ -69,7 +69,7 @@ public final class CrossEntropyLoss extends SegmentationLoss {
 
     @Override
     protected Var compute(Prepared p) {
-        if (p.labels() != null && reduction != Reduction.NONE) return fusedFromLabels(p.labels(), p.input());
+        if (p.labels() != null && reduction != Reduction.NONE) return fusedFromLabels(p);
         Var logp = p.input().logSoftmax(1);   // [B, C, *spatial], stable log-sum-exp form
         return p.labels() != null ? fromLabels(p.labels(), logp) : fromTarget(p, logp);
     }
@@ -79,13 +79,13 @@ public final class CrossEntropyLoss extends SegmentationLoss {
      * ({@link FusedCrossEntropy}, one pass over the logits each way), the same value as
      * {@link #fromLabels} within float rounding.
      */
-    private Var fusedFromLabels(LabelTensor y, Var logits) {
+    private Var fusedFromLabels(Prepared p) {
+        Var total = FusedCrossEntropy.sum(this, p, weight, labelSmoothing);   // checks the labels' range on its way
+        int c = p.input().shape().dim(1);
+        Tensor counts = p.labels().classCounts(c, ignoreIndex);   // [B, C], exact
         double wsum = 0;   // Σ w[y_n] over the counted voxels: MEAN's denominator
-        for (int i = 0, n = y.size(); i < n; i++) {
-            int v = y.at(i);
-            if (v != ignoreIndex) wsum += weight == null ? 1.0 : weight[v];
-        }
-        return reduceVoxels(FusedCrossEntropy.sum(logits, y, ignoreIndex, weight, labelSmoothing), wsum);
+        for (int i = 0; i < counts.size(); i++) wsum += (weight == null ? 1.0 : weight[i % c]) * counts.at(i);
+        return reduceVoxels(total, wsum);
     }
 
     /** Label map [B, *spatial], composed path (reduction NONE): gather -log p at the label. */

@@ -24,35 +24,50 @@ final class FusedCrossEntropy extends Function {
     private final int ignoreIndex;
     private final float[] weight;
     private final float smoothing;
+    private final String finiteCheck;
 
     /**
      * @param weight      class weights (C entries) or null
      * @param ignoreIndex the label of ignored voxels (any value outside [0, C) when none)
      * @param smoothing   ε in [0, 1)
+     * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
      */
-    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck) {
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.weight = weight;
         this.smoothing = smoothing;
+        this.finiteCheck = finiteCheck;
     }
 
     /** {@code Σ_n ℓ_n} of the logits against the labels, as a differentiable scalar. */
     static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
-        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing).apply(logits);
+        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing, null).apply(logits);
+    }
+
+    /**
+     * {@link #sum(Var, LabelTensor, int, float[], float)} for the loss {@code loss} on the prepared
+     * operands {@code p}: when the input's finiteness check is pending it is made in this pass.
+     */
+    static Var sum(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
+        String check = p.finiteCheckPending() ? loss.name() : null;
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check).apply(p.input());
+        p.finiteChecked();
+        return s;
     }
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
         ctx.saveForBackward(x);
-        return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing));
+        return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck));
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
-        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item())};
+        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item(),
+                ctx.gradientOutput(0))};
     }
 }

@@ -49,7 +49,8 @@ final class FusedFocal extends Function {
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // sumBackward returns a new tensor nobody else holds
-        return new Tensor[] {SoftmaxFocal.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, floor, g.item())};
+        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
+        return new Tensor[] {SoftmaxFocal.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, floor, g.item(),
+                ctx.gradientOutput(0))};
     }
 }

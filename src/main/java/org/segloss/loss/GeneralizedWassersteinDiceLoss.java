@@ -43,7 +43,8 @@ import org.segloss.tensor.kernel.Parallel;
  *
  * <p>SOFTMAX (the references' mode) runs fused: the loss comes from the per-sample confusion sums
  * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one pass over the
- * logits, the softmax recomputed in the backward pass; p is never stored), see {@code fused}.
+ * logits each way; the softmax is kept in the gradient's array and turned into the gradient in
+ * place), see {@code fused}.
  * Activation NONE uses the composed graph below.
  *
  * <p>Gradient (composed): W is a {@link WassersteinMap}, a {@link Function} with the hand-written backward
@@ -123,8 +124,8 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
             // the fused path; a one-hot target is turned into labels first (-1 = ignored), so both
             // target forms give the same bits
             // samples with every voxel ignored are left out of the reduction
-            if (p.labels() != null) return reduceItems(fused(p.input(), p.labels(), ignoreIndex, b, c), p, false);
-            return reduceItems(fused(p.input(), LabelTensor.of(labels(p, b, c, s), b, s), -1, b, c), p, false);
+            if (p.labels() != null) return reduceItems(fused(p, p.labels(), ignoreIndex, b, c), p, false);
+            return reduceItems(fused(p, LabelTensor.of(labels(p, b, c, s), b, s), -1, b, c), p, false);
         }
         Var probs = p.probs();                          // [B, C, *spatial], 0 at ignored voxels
         int[] y = labels(p, b, c, s);                   // [B*S], -1 at ignored voxels
@@ -142,14 +143,14 @@ public final class GeneralizedWassersteinDiceLoss extends SegmentationLoss {
     /**
      * SOFTMAX (label map, or one-hot target turned into labels): the per-sample loss {@code [B]} from the confusion sums
      * {@code S[b, c, l] = Σ_{i: y_i = c} p[l, i]} of {@link RegionStatistics.ConfusionSums} (one fused pass
-     * over the logits; p is never stored). With {@code A[b, c] = Σ_l M[c, l] S[b, c, l]} (the
+     * over the logits; p is kept in the gradient's array and turned into the gradient in place). With {@code A[b, c] = Σ_l M[c, l] S[b, c, l]} (the
      * sum of W_i over the voxels labelled c) and {@code T[b, c] = Σ_l (1 − M[c, l]) S[b, c, l]}
      * (the sum of 1 − W_i there, as Σ_l p_il = 1; every term ≥ 0, so no cancellation):
      * {@code TP = Σ_c α_c T_c}, errors {@code Σ_c A_c} (DEFAULT) or {@code Σ_c α_c A_c} (GDL), α
      * per class from the label counts. The rest is small autograd ops on {@code [B, C, C]}.
      */
-    private Var fused(Var logits, LabelTensor labels, int ignore, int b, int c) {
-        Var sums = RegionStatistics.confusionSums(logits, labels, ignore);   // [B, C, C]
+    private Var fused(Prepared p, LabelTensor labels, int ignore, int b, int c) {
+        Var sums = RegionStatistics.confusionSums(this, p, labels, ignore);   // [B, C, C]; checks the logits on its way
         float[] mm = new float[b * c * c], om = new float[b * c * c];
         for (int bi = 0; bi < b; bi++) {
             for (int k = 0; k < c; k++) {

@@ -22,6 +22,7 @@ public final class Prepared {
     private final LabelTensor labels;
     private final Var input;
     private final int channelOffset;
+    private boolean finiteCheckPending;
 
     /**
      * @param probs    probabilities {@code [B, C', *spatial]} (C' = C, or C - 1 without background);
@@ -91,6 +92,15 @@ public final class Prepared {
 
     /** The raw input {@code [B, C, *spatial]} (logits, or probabilities for NONE). */
     public Var input() { return input; }
+
+    /** The input's finiteness is still to be checked: by a fused pass over it, else by a scan at the end of forward. */
+    void deferFiniteCheck() { finiteCheckPending = true; }
+
+    /** Whether the finiteness check of the input is still to be made. */
+    boolean finiteCheckPending() { return finiteCheckPending; }
+
+    /** A fused pass over the input has checked that it is finite (or thrown). */
+    void finiteChecked() { finiteCheckPending = false; }
 
     /** 1 when the background channel was dropped, else 0. */
     public int channelOffset() { return channelOffset; }

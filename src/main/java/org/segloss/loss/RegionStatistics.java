@@ -17,8 +17,9 @@ import org.segloss.tensor.Tensor;
  *
  * <p>Two paths give the same statistics. The fused path (SOFTMAX, hard targets) runs the
  * {@link SoftmaxSums} kernels over the logits as differentiable ops ({@link FusedSums},
- * {@link ConfusionSums}): the full-size probabilities are never stored, and a label-map target
- * is never one-hot encoded. The composed path ({@link #composed}) sums the prepared
+ * {@link ConfusionSums}): the softmax is computed once per step (kept in the array of the
+ * logits' gradient, which backward makes out of it in place; nothing full-size without a
+ * gradient), and a label-map target is never one-hot encoded. The composed path ({@link #composed}) sums the prepared
  * probabilities and target with the general primitives: other activations and soft labels.
  */
 final class RegionStatistics {
@@ -66,7 +67,9 @@ final class RegionStatistics {
         Terms terms = p.labels() != null
                 ? Terms.labels(p.labels(), loss.ignoreIndex)
                 : Terms.weightedBy(p.fullTarget());
+        if (p.finiteCheckPending()) terms = terms.rejectingNonFinite(loss.name());   // checked chunk by chunk in the pass
         Var[] s = FusedSums.of(p.input(), terms.masked(p.valid()).plus(totals));
+        p.finiteChecked();
         int c = p.input().shape().dim(1);
         for (int i = 0; i < s.length; i++) {
             if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);
@@ -90,8 +93,8 @@ final class RegionStatistics {
 
     /**
      * {@link Sums} by the fastest exact route. When {@link #fused} (SOFTMAX, hard
-     * targets) I and P come from one fused pass over the logits ({@link #fusedSums}: the
-     * full-size probabilities are never stored, and a label-map target is never one-hot encoded),
+     * targets) I and P come from one fused pass over the logits ({@link #fusedSums}: no full-size
+     * array but the gradient's, and a label-map target is never one-hot encoded),
      * with G the label counts of that same pass ({@link Total#LABEL_COUNTS}) or, for a one-hot
      * tensor target, from {@link #targetSums}; for a hard target Σ g² = Σ g. Otherwise they are composed
      * from {@link Prepared#probs()} and {@link Prepared#target()} ({@link #composed}): other
@@ -163,7 +166,18 @@ final class RegionStatistics {
      * map ({@link ConfusionSums}).
      */
     static Var confusionSums(Var logits, LabelTensor labels, int ignoreIndex) {
-        return new ConfusionSums(labels, ignoreIndex).apply(logits);
+        return new ConfusionSums(labels, ignoreIndex, null).apply(logits);
+    }
+
+    /**
+     * {@link #confusionSums(Var, LabelTensor, int)} on the prepared input of {@code loss}: when the
+     * input's finiteness check is pending it is made in the same pass.
+     */
+    static Var confusionSums(SegmentationLoss loss, Prepared p, LabelTensor labels, int ignoreIndex) {
+        String check = p.finiteCheckPending() ? loss.name() : null;
+        Var s = new ConfusionSums(labels, ignoreIndex, check).apply(p.input());
+        p.finiteChecked();
+        return s;
     }
 
     /**
@@ -177,9 +191,11 @@ final class RegionStatistics {
      * </pre>
      * in that order ({@link Terms} may give any number of constant maps in place of g).
      * Backward from dI, dP, dQ: {@code gp_c = m (dI_c g_c + dP_c + 2 dQ_c p_c)},
-     * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}, p recomputed from x. The full-size probabilities are
-     * never stored, which is what makes the Dice-family losses a few passes over memory instead of a
-     * dozen. Statistics cover all C channels: callers drop the background afterwards.
+     * {@code gx = p ⊙ (gp - Σ_c p_c gp_c)}. When the logits need a gradient, forward writes p into
+     * the array of that gradient ({@link Ctx#gradientOutput}: new, or the one the leaf recycled) and
+     * backward turns it into the gradient in place, as a hand-written C kernel would: one
+     * exponential per logit and step, and no other full-size array. Without a gradient nothing
+     * full-size is made. Statistics cover all C channels: callers drop the background afterwards.
      */
     static final class FusedSums extends MultiFunction {
         private final Terms terms;
@@ -196,8 +212,15 @@ final class RegionStatistics {
         @Override
         protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
-            ctx.saveForBackward(x);
-            Tensor all = SoftmaxSums.classSums(x, terms);      // [M, B, C]
+            Tensor all;                                        // [M, B, C]
+            if (ctx.needsInputGrad(0)) {
+                // the softmax is kept in the gradient's array and turned into the gradient there by backward
+                Tensor p = ctx.gradientOutput(0);
+                all = SoftmaxSums.classSums(x, terms, p);
+                ctx.saveForBackward(p);
+            } else {
+                all = SoftmaxSums.classSums(x, terms);
+            }
             int m = all.dim(0), b = all.dim(1), c = all.dim(2);
             Tensor[] out = new Tensor[m];
             for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
@@ -208,16 +231,16 @@ final class RegionStatistics {
         @Override
         protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            Tensor x = ctx.saved(0);
-            int m = gradOutputs.length, b = x.dim(0), c = x.dim(1);
+            Tensor p = ctx.saved(0);                           // softmax of the logits, [B, C, *spatial]
+            int m = gradOutputs.length, b = p.dim(0), c = p.dim(1);
             float[] g = new float[m * b * c];
             for (int q = 0; q < m; q++) {
                 if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
             Tensor grads = Tensor.wrap(g, m, b, c);
-            ctx.handOverGradient(0);   // classSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.classSumsBackward(x, terms, grads)};
+            ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+            return new Tensor[] {SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads)};
         }
     }
 
@@ -232,36 +255,47 @@ final class RegionStatistics {
      * every loss that is a function of per-voxel terms {@code f(y_i, p_i)} linear in p_i with
      * coefficients chosen by the label (the generalised Wasserstein Dice loss: W_i = Σ_l M[y_i, l] p_il).
      * Backward from {@code G = dL/dS}: {@code gp_l = G[b, y_i, l]} (0 at ignored voxels),
-     * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x; the full-size probabilities are
-     * never stored.
+     * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)}, p kept by forward in the array of the logits' gradient
+     * ({@link Ctx#gradientOutput}) and turned into the gradient in place.
      */
     static final class ConfusionSums extends Function {
         private final LabelTensor labels;
         private final int ignoreIndex;
+        private final String finiteCheck;
 
         /**
          * @param labels      {@code [B, *spatial]}, values in [0, C) or {@code ignoreIndex}
          * @param ignoreIndex the label of ignored voxels (any value outside [0, C) when none)
+         * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
          */
-        ConfusionSums(LabelTensor labels, int ignoreIndex) {
+        ConfusionSums(LabelTensor labels, int ignoreIndex, String finiteCheck) {
             if (labels == null) throw new IllegalArgumentException("ConfusionSums: labels must not be null");
             this.labels = labels;
             this.ignoreIndex = ignoreIndex;
+            this.finiteCheck = finiteCheck;
+        }
+
+        /** As {@link #ConfusionSums(LabelTensor, int, String)} without the finiteness check. */
+        ConfusionSums(LabelTensor labels, int ignoreIndex) {
+            this(labels, ignoreIndex, null);
         }
 
         @Override
         protected Tensor forward(Ctx ctx, Tensor... in) {
             Tensor x = in[0];
-            Tensor s = SoftmaxSums.confusionSums(x, labels, ignoreIndex);
-            ctx.saveForBackward(x);
+            if (!ctx.needsInputGrad(0)) return SoftmaxSums.confusionSums(x, labels, ignoreIndex, null, finiteCheck);
+            // the softmax is kept in the gradient's array and turned into the gradient there by backward
+            Tensor p = ctx.gradientOutput(0);
+            Tensor s = SoftmaxSums.confusionSums(x, labels, ignoreIndex, p, finiteCheck);
+            ctx.saveForBackward(p);
             return s;
         }
 
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-            ctx.handOverGradient(0);   // confusionSumsBackward returns a new tensor nobody else holds
-            return new Tensor[] {SoftmaxSums.confusionSumsBackward(ctx.saved(0), labels, ignoreIndex, g)};
+            ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+            return new Tensor[] {SoftmaxSums.confusionSumsBackwardFromSoftmax(ctx.saved(0), labels, ignoreIndex, g)};
         }
     }
 }

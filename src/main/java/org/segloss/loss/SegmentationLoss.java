@@ -77,12 +77,18 @@ public abstract class SegmentationLoss implements Loss {
 
     @Override
     public final Var forward(Var input, LabelTensor target) {
-        return compute(prepare(input, target, null));
+        return computeChecked(prepare(input, target, null));
     }
 
     @Override
     public final Var forward(Var input, Tensor target) {
-        return compute(prepare(input, null, target));
+        return computeChecked(prepare(input, null, target));
+    }
+
+    private Var computeChecked(Prepared p) {
+        Var loss = compute(p);
+        finishFiniteCheck(p);
+        return loss;
     }
 
     public Activation activation() { return activation; }
@@ -124,7 +130,10 @@ public abstract class SegmentationLoss implements Loss {
                     + (includeBackground ? " (C = " + c + ", background included)" : " (C - 1 = " + kept + ", background excluded; "
                     + c + " with includeBackground=true)") + ", got " + weight.length);
         }
-        if (checkFinite && !input.value().isFinite()) {
+        // with SOFTMAX a fused pass over the logits checks them on its way (one memory pass less);
+        // forward() scans them afterwards when no fused pass did (finishFiniteCheck)
+        boolean deferFiniteCheck = checkFinite && activation == Activation.SOFTMAX;
+        if (checkFinite && !deferFiniteCheck && !input.value().isFinite()) {
             throw new IllegalArgumentException(n + ": input contains NaN or infinity (shape " + in + ")");
         }
         if (activation == Activation.NONE) requireProbabilities(n, input.value());
@@ -198,7 +207,20 @@ public abstract class SegmentationLoss implements Loss {
         int offset = includeBackground ? 0 : 1;
         // the activation and the one-hot target (for label maps) are made on first use: the fused
         // softmax statistics (RegionStatistics) work from the logits and the labels instead
-        return new Prepared(() -> activate(input, mask, c), target, valid, lab, input, offset);
+        Prepared prepared = new Prepared(() -> activate(input, mask, c), target, valid, lab, input, offset);
+        if (deferFiniteCheck) prepared.deferFiniteCheck();
+        return prepared;
+    }
+
+    /**
+     * The finiteness check of the input that {@link #prepare} left to a fused pass
+     * ({@link Prepared#deferFiniteCheck}), made now by a scan of its own if no fused pass made it:
+     * so a NaN or infinite input is an error on every path, checked once.
+     */
+    protected final void finishFiniteCheck(Prepared p) {
+        if (p.finiteCheckPending() && !p.input().value().isFinite()) {
+            throw new IllegalArgumentException(name() + ": input contains NaN or infinity (shape " + p.input().shape() + ")");
+        }
     }
 
     /** The probabilities of prepare(): activation, ignore mask, then the background dropped. */

@@ -6,6 +6,9 @@ import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
+import org.segloss.tensor.SoftmaxSums;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -84,12 +87,16 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
      * w_{C-1}]} for SOFTMAX, {@code [w]} for SIGMOID (for logging and tests).
      */
     public float[] classWeights(Var input, LabelTensor target) {
-        return autoWeights(prepare(input, target, null));
+        Prepared p = prepare(input, target, null);
+        finishFiniteCheck(p);
+        return autoWeights(p);
     }
 
     /** {@link #classWeights(Var, LabelTensor)} for a one-hot / mask target. */
     public float[] classWeights(Var input, Tensor target) {
-        return autoWeights(prepare(input, null, target));
+        Prepared p = prepare(input, null, target);
+        finishFiniteCheck(p);
+        return autoWeights(p);
     }
 
     @Override
@@ -120,14 +127,15 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         Var x = p.input();
-        Tensor r = p.target();
         float[] w = autoWeights(p);
         double n = counted(p);
         if (activation == Activation.SOFTMAX && p.labels() != null && !softLabel && reduction != Reduction.NONE) {
-            // label map: the fused softmax cross-entropy Σ_n w[y_n] (-log p_{y_n}) (FusedCrossEntropy)
-            Var total = FusedCrossEntropy.sum(x, p.labels(), ignoreIndex, w, 0f);
+            // label map: the fused softmax cross-entropy Σ_n w[y_n] (-log p_{y_n}) (FusedCrossEntropy);
+            // no one-hot target is made
+            Var total = FusedCrossEntropy.sum(this, p, w, 0f);
             return reduction == Reduction.SUM ? total : n > 0 ? total.div((float) n) : total.mul(0f);
         }
+        Tensor r = p.target();
         Var l;   // [B, 1, *spatial]
         if (activation == Activation.SIGMOID) {
             // -(w r log σ(x) + (1 - r) log σ(-x))
@@ -156,13 +164,12 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
     /** The stop-gradient weights from the values (never the graph) of the operands. */
     private float[] autoWeights(Prepared p) {
         Tensor x = p.input().value();
-        Tensor r = p.target();
         double n = counted(p);
         if (activation == Activation.SIGMOID) {
             requireSingleChannel(x.shape());
             double s;
             try (NoGrad ignored = NoGrad.enter()) {
-                s = weightSource == WeightSource.PREDICTION ? x.sigmoid().sumDouble() : r.sumDouble();
+                s = weightSource == WeightSource.PREDICTION ? x.sigmoid().sumDouble() : p.target().sumDouble();
             }
             return new float[] {ratio(n, s)};
         }
@@ -170,19 +177,22 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
         int[] axes = new int[x.rank() - 1];   // every axis but the class axis
         axes[0] = 0;
         for (int a = 2; a < x.rank(); a++) axes[a - 1] = a;
-        Tensor volume;
+        double[] volume = new double[c];   // S_k over the batch and the counted voxels
         try (NoGrad ignored = NoGrad.enter()) {
+            Tensor perSample;   // [B, C] (or [C])
             if (weightSource == WeightSource.PREDICTION) {
-                Tensor probs = x.softmax(1);
-                if (p.valid() != null) probs = probs.mul(p.valid());   // ignored voxels do not count
-                volume = probs.sum(axes, false);
+                // Σ p per (b, k) in one fused softmax pass, ignored voxels masked out: no full-size softmax
+                perSample = SoftmaxSums.classSums(x, Terms.weightedBy().masked(p.valid()).plus(Total.PROBABILITIES));
+            } else if (p.labels() != null) {
+                perSample = p.labels().classCounts(c, ignoreIndex);   // the one-hot's sums, never made
             } else {
-                volume = r.sum(axes, false);
+                perSample = p.target().sum(axes, false);
             }
+            for (int i = 0; i < perSample.size(); i++) volume[i % c] += perSample.at(i);
         }
         float[] w = new float[c];
         w[0] = 1f;   // background
-        for (int k = 1; k < c; k++) w[k] = ratio(n, volume.at(k));
+        for (int k = 1; k < c; k++) w[k] = ratio(n, volume[k]);
         return w;
     }
 

@@ -25,6 +25,21 @@ final class ChannelChunks {
         return new int[] {s.dim(0), s.dim(1), s.product(2, s.rank())};
     }
 
+    /**
+     * The tensor a backward writes the whole gradient of logits x into: {@code out} when given
+     * (e.g. an array recycled from the previous step; its contents are overwritten), else a new
+     * one. {@code out} must have x's shape and must not share x's storage (x is read while the
+     * gradient is written).
+     */
+    static Tensor gradientOutput(String op, Tensor x, Tensor out) {
+        if (out == null) return Tensor.zeros(x.shape);
+        if (!out.shape.equals(x.shape)) {
+            throw new IllegalArgumentException(op + ": out must have the logits' shape " + x.shape + ", got " + out.shape);
+        }
+        if (out.data == x.data) throw new IllegalArgumentException(op + ": out must not share its array with the logits " + x.shape);
+        return out;
+    }
+
     /** Checks that labels (not null) are {@code [B, *spatial]} for logits x of dims d ({@link #dims}). */
     static void checkLabels(String op, Tensor x, int[] d, LabelTensor labels) {
         long n = (long) d[0] * d[2];

@@ -36,6 +36,9 @@ public final class SoftmaxCrossEntropy {
 
     private SoftmaxCrossEntropy() {}
 
+    /** Zeros to multiply by (read only), for the finiteness check. */
+    private static final float[] ZEROS = new float[CHUNK];
+
     /** Scratch of the current thread: [0] at least n floats, [1] and [2] at least len floats. */
     private static float[][] scratch(int n, int len) {
         float[][] s = SCRATCH.get();
@@ -66,8 +69,21 @@ public final class SoftmaxCrossEntropy {
 
     /**
      * Checks labels[lo, lo + len): each in [0, C) or the ignore value; returns how many are ignored.
+     * Counted by the vector compare kernels (every label matches at most one of the C classes and
+     * the ignore value, so they add up to len exactly when all are valid); the scalar loop only
+     * runs to name the offending label.
      */
-    private static int checkLabels(LabelTensor labels, int lo, int len, int c, int ignoreIndex, String op) {
+    private static int checkLabels(Kernels k, LabelTensor labels, int lo, int len, int c, int ignoreIndex, String op) {
+        int lab = labels.offset + lo;
+        int ignored = k.countEqual(labels.data, lab, ignoreIndex, len), matched = ignored;
+        for (int ch = 0; ch < c; ch++) {
+            if (ch != ignoreIndex) matched += k.countEqual(labels.data, lab, ch, len);
+        }
+        return matched == len ? ignored : findBadLabel(labels, lo, len, c, ignoreIndex, op);
+    }
+
+    /** The scalar check behind {@link #checkLabels}: throws at the first label outside [0, C) that is not ignored. */
+    private static int findBadLabel(LabelTensor labels, int lo, int len, int c, int ignoreIndex, String op) {
         int ignored = 0;
         for (int j = 0; j < len; j++) {
             int v = labels.data[labels.offset + lo + j];
@@ -97,10 +113,21 @@ public final class SoftmaxCrossEntropy {
      * @param smoothing   ε in [0, 1)
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
+        return sum(x, labels, ignoreIndex, weight, smoothing, null);
+    }
+
+    /**
+     * {@link #sum(Tensor, LabelTensor, int, float[], float)}, rejecting logits that hold NaN or an
+     * infinity when {@code finiteCheck} names the caller: {@code IllegalArgumentException("<finiteCheck>:
+     * input contains NaN or infinity (shape [..])")}, each chunk checked while it is in the cache
+     * instead of a memory pass of its own.
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck) {
         int[] d = check("SoftmaxCrossEntropy.sum", x, labels, weight, smoothing);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
+        boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
@@ -108,8 +135,12 @@ public final class SoftmaxCrossEntropy {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 rows(x, bi, c, sp, j0, len, buf);
+                // Σ x·0 is NaN exactly when some x is NaN or ±∞ (the copy is in L1)
+                for (int ch = 0; nonFinite != null && ch < c && !nonFinite[t]; ch++) {
+                    nonFinite[t] = Double.isNaN(k.dot(buf, ch * len, ZEROS, 0, len));
+                }
                 k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: column by column
-                int ignored = checkLabels(labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
+                int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
                 int lab = labels.offset + lo;
                 double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k: Σ w[y] log p_y over the counted voxels
                 for (int ch = 0; ch < c; ch++) {
@@ -129,6 +160,11 @@ public final class SoftmaxCrossEntropy {
                 part[t] = total;
             }
         });
+        if (nonFinite != null) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(finiteCheck + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
@@ -140,6 +176,16 @@ public final class SoftmaxCrossEntropy {
      */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
                                      float scale) {
+        return sumBackward(x, labels, ignoreIndex, weight, smoothing, scale, null);
+    }
+
+    /**
+     * {@link #sumBackward(Tensor, LabelTensor, int, float[], float, float)} written into
+     * {@code out} (x's shape, not sharing x's array; every element is overwritten), or a new
+     * tensor when out is null.
+     */
+    public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
+                                     float scale, Tensor out) {
         int[] d = check("SoftmaxCrossEntropy.sumBackward", x, labels, weight, smoothing);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
@@ -147,7 +193,8 @@ public final class SoftmaxCrossEntropy {
         double wTotal = 0;   // Σ_c w_c
         for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
         float smoothMass = (float) (uniform * wTotal);
-        Tensor res = Tensor.zeros(x.shape);
+        Tensor res = ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sumBackward", x, out);
+        int ro = res.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
@@ -156,7 +203,7 @@ public final class SoftmaxCrossEntropy {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 rows(x, bi, c, sp, j0, len, p);
                 k.softmax(p, 0, c, len, len, p, 0);   // in place: out aliases x exactly
-                int ignored = checkLabels(labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
+                int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
                 int lab = labels.offset + lo;
                 // scale · A_n per voxel (0 at ignored voxels), class by class
                 k.fill(a, 0, len, 0f);
@@ -170,7 +217,7 @@ public final class SoftmaxCrossEntropy {
                     else k.fill(valid, 0, len, 1f);
                 }
                 for (int ch = 0; ch < c; ch++) {
-                    int row = (bi * c + ch) * sp + j0;
+                    int row = ro + (bi * c + ch) * sp + j0;
                     float w = weight == null ? 1f : weight[ch];
                     k.zip(Binary.MUL, p, ch * len, a, 0, res.data, row, len);   // scale · p_k · A_n
                     // minus scale · t_{n,k}: the label's term at y_n = k, the smoothing term at every counted voxel

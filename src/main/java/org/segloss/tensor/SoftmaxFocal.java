@@ -132,10 +132,22 @@ public final class SoftmaxFocal {
     /** The gradient of {@code scale · sum(...)} with respect to x (see the class comment), a new tensor. */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor,
                                      float scale) {
+        return sumBackward(x, labels, ignoreIndex, coef, gamma, floor, scale, null);
+    }
+
+    /**
+     * {@link #sumBackward(Tensor, LabelTensor, int, float[], float, float, float)} written into
+     * {@code out} (x's shape, not sharing x's array; every element is overwritten), or a new
+     * tensor when out is null.
+     */
+    public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor,
+                                     float scale, Tensor out) {
         int[] d = check("SoftmaxFocal.sumBackward", x, labels, coef, gamma, floor);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];   // every element is written below
+        Tensor result = ChannelChunks.gradientOutput("SoftmaxFocal.sumBackward", x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
@@ -166,9 +178,9 @@ public final class SoftmaxFocal {
                     if (ch != ignoreIndex && coef[ch] != 0f) k.selectWhereEqual(labels.data, lab, ch, g, 0, gl, ch * len, gl, ch * len, len);
                 }
                 k.logSoftmaxBackward(logp, 0, gl, 0, c, len, len, gl, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, res, (bi * c + ch) * sp + j0, len);
+                for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
             }
         });
-        return new Tensor(res, 0, x.shape);
+        return result;
     }
 }

@@ -74,13 +74,30 @@ public final class SoftmaxSums {
      * @param ignoreIndex see labels ({@code Integer.MIN_VALUE}: none)
      * @param mask        {@code [B, 1, *spatial]} of 0 and 1 (0: voxel ignored), or null
      * @param totals      which of P and Q to add
+     * @param finiteCheck null, or the name under which {@link #classSums} rejects logits that
+     *                    hold NaN or an infinity ({@link #rejectingNonFinite})
      */
-    public record Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals) {
+    public record Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals,
+                        String finiteCheck) {
         public Terms {
             maps = Collections.unmodifiableList(new ArrayList<>(maps));   // a null map is reported by the check, with its index
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
             totals = Collections.unmodifiableSet(t);
+        }
+
+        /** Terms without the finiteness check. */
+        public Terms(List<Tensor> maps, LabelTensor labels, int ignoreIndex, Tensor mask, Set<Total> totals) {
+            this(maps, labels, ignoreIndex, mask, totals, null);
+        }
+
+        /**
+         * These terms, with {@link #classSums} throwing {@code IllegalArgumentException("<who>:
+         * input contains NaN or infinity (shape [..])")} when a logit is NaN or infinite: the check
+         * a loss would make in a pass of its own, made here on each chunk while it is in the cache.
+         */
+        public Terms rejectingNonFinite(String who) {
+            return new Terms(maps, labels, ignoreIndex, mask, totals, java.util.Objects.requireNonNull(who, "who"));
         }
 
         /** {@code S_k = Σ m p w_k} for each map, nothing else (add labels, mask and totals below). */
@@ -95,7 +112,7 @@ public final class SoftmaxSums {
 
         /** These terms over the voxels where {@code mask [B, 1, *spatial]} is 1 (null: every voxel). */
         public Terms masked(Tensor mask) {
-            return new Terms(maps, labels, ignoreIndex, mask, totals);
+            return new Terms(maps, labels, ignoreIndex, mask, totals, finiteCheck);
         }
 
         /** These terms with the given totals added (in {@link Total}'s order in the result, whatever the order here). */
@@ -103,7 +120,7 @@ public final class SoftmaxSums {
             EnumSet<Total> t = EnumSet.noneOf(Total.class);
             t.addAll(totals);
             t.addAll(Arrays.asList(more));
-            return new Terms(maps, labels, ignoreIndex, mask, t);
+            return new Terms(maps, labels, ignoreIndex, mask, t, finiteCheck);
         }
 
         /** The number of [B, C] slabs of the result. */
@@ -179,6 +196,17 @@ public final class SoftmaxSums {
      * the ignore value and labels outside [0, C) match no class). Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
+        return classSums(x, terms, null);
+    }
+
+    /**
+     * {@link #classSums(Tensor, Terms)}, keeping the softmax: when {@code keep} (x's shape, not
+     * sharing x's array) is given, p = softmax_c(x) is written there, every element, and the sums
+     * are taken from it, so that {@link #classSumsBackwardFromSoftmax} can turn it into the
+     * gradient in place without computing the softmax again (one exponential per logit per step
+     * instead of two). The sums are the same bits either way.
+     */
+    public static Tensor classSums(Tensor x, Terms terms, Tensor keep) {
         Tensor[] maps = terms.maps().toArray(new Tensor[0]);
         LabelTensor labels = terms.labels();
         int ignore = terms.ignoreIndex();
@@ -189,11 +217,14 @@ public final class SoftmaxSums {
         boolean counts = tot.contains(Total.LABEL_COUNTS);
         int[] d = check("classSums", x, maps, labels, mask);
         requireLabelsFor("classSums", terms);
+        if (keep != null) ChannelChunks.gradientOutput("classSums", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
         int m = terms.count();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * m * c];   // [task, statistic, channel]
+        boolean check = terms.finiteCheck() != null;
+        boolean[] nonFinite = check ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -201,25 +232,52 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
-                softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                // p of this task: rows of stride pStride from pBase in pa (the kept softmax in place, or the scratch)
+                float[] pa = buf;
+                int pBase = 0, pStride = len;
+                if (keep == null) {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                } else {
+                    int at = (bi * c) * sp + j0;
+                    if (len > 1) {
+                        k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
+                    } else {
+                        // one voxel: the compact layout is one contiguous row (another kernel path), so take that path
+                        softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                        for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+                    }
+                    if (mask == null) {
+                        pa = keep.data;
+                        pBase = keep.offset + at;
+                        pStride = sp;
+                    } else {
+                        ChannelChunks.copyRows(keep, bi, c, sp, j0, len, buf);   // masked below: the kept p stays intact
+                    }
+                }
+                if (check) {
+                    // Σ x·0 is NaN exactly when some x is NaN or ±∞: one pass over rows the softmax just read
+                    for (int ch = 0; ch < c && !nonFinite[t]; ch++) {
+                        nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + (bi * c + ch) * sp + j0, ZEROS, 0, len));
+                    }
+                }
                 int base = t * m * c;
                 for (int ch = 0; ch < c; ch++) {
-                    int po = ch * len;
-                    if (mask != null) k.zip(Binary.MUL, buf, po, mask.data, mo, buf, po, len);
+                    int po = pBase + ch * pStride;
+                    if (mask != null) k.zip(Binary.MUL, pa, po, mask.data, mo, pa, po, len);
                     int row = (bi * c + ch) * sp + j0;
                     // the label term: Σ m p over the voxels labelled ch (the ignore value is no class)
-                    if (labels != null && ch != ignore) part[base + ch] = k.sumWhereEqual(labels.data, lab, ch, buf, po, len);
-                    for (int q = nl; q < nk; q++) part[base + q * c + ch] = k.dot(buf, po, maps[q - nl].data, maps[q - nl].offset + row, len);
+                    if (labels != null && ch != ignore) part[base + ch] = k.sumWhereEqual(labels.data, lab, ch, pa, po, len);
+                    for (int q = nl; q < nk; q++) part[base + q * c + ch] = k.dot(pa, po, maps[q - nl].data, maps[q - nl].offset + row, len);
                     int q = nk;
-                    if (plain) part[base + (q++) * c + ch] = k.sum(buf, po, len);
-                    if (squares) part[base + (q++) * c + ch] = k.dot(buf, po, buf, po, len);
+                    if (plain) part[base + (q++) * c + ch] = k.sum(pa, po, len);
+                    if (squares) part[base + (q++) * c + ch] = k.dot(pa, po, pa, po, len);
                     if (errors) {
-                        k.zipScalarLeft(Binary.SUB, 1f, buf, po, tmp, 0, len);
+                        k.zipScalarLeft(Binary.SUB, 1f, pa, po, tmp, 0, len);
                         k.zip(Binary.MUL, tmp, 0, tmp, 0, tmp, 0, len);
                         part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumWhereEqual(labels.data, lab, ch, tmp, 0, len);
                     }
                     if (offSquares) {
-                        k.zip(Binary.MUL, buf, po, buf, po, tmp, 0, len);
+                        k.zip(Binary.MUL, pa, po, pa, po, tmp, 0, len);
                         if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, ZEROS, 0, tmp, 0, tmp, 0, len);
                         part[base + (q++) * c + ch] = k.sum(tmp, 0, len);
                     }
@@ -231,6 +289,11 @@ public final class SoftmaxSums {
                 }
             }
         });
+        if (check) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(terms.finiteCheck() + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
         float[] out = new float[m * b * c];
         for (int q = 0; q < m; q++) {
             for (int bi = 0; bi < b; bi++) {
@@ -257,6 +320,29 @@ public final class SoftmaxSums {
      * constant, has no gradient: its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
+        return classSumsBackward(x, terms, grads, null);
+    }
+
+    /**
+     * {@link #classSumsBackward(Tensor, Terms, Tensor)} written into {@code out} (x's shape, not
+     * sharing x's array; every element is overwritten), or a new tensor when out is null.
+     */
+    public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads, Tensor out) {
+        return backward("classSumsBackward", x, false, terms, grads, out);
+    }
+
+    /**
+     * The gradient of {@link #classSums} from the softmax p that {@link #classSums(Tensor, Terms, Tensor)}
+     * kept: p is overwritten with the gradient with respect to the logits and returned (no
+     * exponential in this pass). The same bits as {@link #classSumsBackward}.
+     */
+    public static Tensor classSumsBackwardFromSoftmax(Tensor p, Terms terms, Tensor grads) {
+        return backward("classSumsBackwardFromSoftmax", p, true, terms, grads, p);
+    }
+
+    /** The backward pass over src, the logits or (softmax) their kept softmax, into out (may be src when softmax). */
+    private static Tensor backward(String op, Tensor src, boolean softmax, Terms terms, Tensor grads, Tensor out) {
+        Tensor x = src;
         Tensor[] maps = terms.maps().toArray(new Tensor[0]);
         LabelTensor labels = terms.labels();
         int ignore = terms.ignoreIndex();
@@ -264,18 +350,20 @@ public final class SoftmaxSums {
         Set<Total> tot = terms.totals();
         boolean plain = tot.contains(Total.PROBABILITIES), squares = tot.contains(Total.SQUARES);
         boolean errors = tot.contains(Total.LABEL_SQUARED_ERROR), offSquares = tot.contains(Total.OFF_LABEL_SQUARES);
-        int[] d = check("classSumsBackward", x, maps, labels, mask);
-        requireLabelsFor("classSumsBackward", terms);
+        int[] d = check(op, x, maps, labels, mask);
+        requireLabelsFor(op, terms);
         int b = d[0], c = d[1], sp = d[2];
         int nl = labels != null ? 1 : 0, nk = nl + maps.length;
         int m = terms.count();
         if (!grads.shape.equals(Shape.of(m, b, c))) {
-            throw new IllegalArgumentException("classSumsBackward: grads must be [" + m + ", " + b + ", " + c
+            throw new IllegalArgumentException(op + ": grads must be [" + m + ", " + b + ", " + c
                     + "] (one [B, C] slab per statistic), got " + grads.shape);
         }
         float[] gr = grads.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];   // every element is written below
+        Tensor result = softmax ? out : ChannelChunks.gradientOutput(op, x, out);   // every element is written below
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -283,7 +371,8 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                if (softmax) ChannelChunks.copyRows(x, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
+                else softmaxChunk(k, x, bi, c, sp, j0, len, p);
                 for (int ch = 0; ch < c; ch++) {
                     // gp_c = mask * (sum_k dS_k w_k + dP + 2 dQ p_c): the gradient w.r.t. p_c
                     int po = ch * len, row = (bi * c + ch) * sp + j0;
@@ -309,39 +398,36 @@ public final class SoftmaxSums {
                 }
                 // gz = p * (gp - sum_c p_c gp_c), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, (bi * c + ch) * sp + j0, len);
+                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
             }
         });
-        return new Tensor(res, 0, x.shape);
+        return result;
     }
 
     // ---- confusion sums ----------------------------------------------------------------------
 
     /** Checks the operands of the confusion sums; returns {B, C, S}. */
-    private static int[] checkConfusion(Tensor x, LabelTensor labels) {
-        int[] d = ChannelChunks.dims("confusionSums", x);
-        ChannelChunks.checkLabels("confusionSums", x, d, labels);
+    private static int[] checkConfusion(String op, Tensor x, LabelTensor labels) {
+        int[] d = ChannelChunks.dims(op, x);
+        ChannelChunks.checkLabels(op, x, d, labels);
         return d;
     }
 
     /**
-     * The indicator rows of labels[bi, j0 .. j0+len) into hot [C, len] (ignored voxels: a zero
-     * column); present[c] tells whether label c occurs in the chunk. Throws on a label outside
-     * [0, C) that is not the ignore value.
+     * Checks labels[bi, j0 .. j0+len): each in [0, C) or the ignore value. Counted by the vector
+     * compare kernels (each label matches at most one class, so the counts add up to len exactly
+     * when all are valid); the scalar loop runs only to name the offending label.
      */
-    private static void indicators(LabelTensor labels, int ignoreIndex, int bi, int c, int sp, int j0, int len, float[] hot, boolean[] present) {
-        Arrays.fill(hot, 0, c * len, 0f);
-        Arrays.fill(present, false);
-        int lo = bi * sp + j0;
+    private static void checkChunkLabels(Kernels k, String op, LabelTensor labels, int ignoreIndex, int c, int lab, int len) {
+        int matched = ignoreIndex >= 0 && ignoreIndex < c ? 0 : k.countEqual(labels.data, lab, ignoreIndex, len);
+        for (int g = 0; g < c; g++) matched += k.countEqual(labels.data, lab, g, len);
+        if (matched == len) return;
         for (int j = 0; j < len; j++) {
-            int v = labels.at(lo + j);
-            if (v == ignoreIndex) continue;
-            if (v < 0 || v >= c) {
-                throw new IllegalArgumentException("confusionSums: labels must be in [0, " + c + ") or the ignore value "
-                        + ignoreIndex + ", got " + v + " at flat index " + (lo + j));
+            int v = labels.data[lab + j];
+            if (v != ignoreIndex && (v < 0 || v >= c)) {
+                throw new IllegalArgumentException(op + ": labels must be in [0, " + c + ") or the ignore value "
+                        + ignoreIndex + ", got " + v + " at flat index " + (lab - labels.offset + j));
             }
-            hot[v * len + j] = 1f;
-            present[v] = true;
         }
     }
 
@@ -351,30 +437,60 @@ public final class SoftmaxSums {
      * <pre>
      *   S[b, c, l] = Σ_i [y_bi = c] · softmax_l(x)[b, l, i]       (ignored voxels count for no c)
      * </pre>
-     * the predicted mass of class l over the voxels labelled c. Per task, for every label c
-     * present in the chunk, the C dot products with its indicator row. Gradient:
+     * the predicted mass of class l over the voxels labelled c: per task and class pair one
+     * {@code sumWhereEqual} of the softmax row l against label c (no indicator rows). Gradient:
      * {@link #confusionSumsBackward}.
      */
     public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex) {
-        int[] d = checkConfusion(x, labels);
+        return confusionSums(x, labels, ignoreIndex, null, null);
+    }
+
+    /**
+     * {@link #confusionSums(Tensor, LabelTensor, int)}, keeping the softmax in {@code keep} (x's
+     * shape, not sharing x's array; null: not kept) for {@link #confusionSumsBackwardFromSoftmax},
+     * and rejecting NaN or infinite logits under the name {@code finiteCheck} (null: no check),
+     * each chunk checked while in the cache.
+     */
+    public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex, Tensor keep, String finiteCheck) {
+        int[] d = checkConfusion("confusionSums", x, labels);
+        if (keep != null) ChannelChunks.gradientOutput("confusionSums", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks * cc];   // [task, c, l]
+        boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], hot = sc[2];
-            boolean[] present = new boolean[c];
+            float[] buf = sc[0];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
-                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                int lab = labels.offset + bi * sp + j0;
+                checkChunkLabels(k, "confusionSums", labels, ignoreIndex, c, lab, len);
+                float[] pa = buf;
+                int pBase = 0, pStride = len, at = (bi * c) * sp + j0;
+                if (keep != null && len > 1) {
+                    k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
+                    pa = keep.data;
+                    pBase = keep.offset + at;
+                    pStride = sp;
+                } else {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                    if (keep != null) for (int l = 0; l < c; l++) keep.data[keep.offset + at + l * sp] = buf[l];   // one voxel
+                }
+                for (int l = 0; nonFinite != null && l < c && !nonFinite[t]; l++) {
+                    nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + at + l * sp, ZEROS, 0, len));
+                }
                 for (int g = 0; g < c; g++) {
-                    if (!present[g]) continue;
-                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.dot(p, l * len, hot, g * len, len);
+                    if (g == ignoreIndex) continue;
+                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.sumWhereEqual(labels.data, lab, g, pa, pBase + l * pStride, len);
                 }
             }
         });
+        if (nonFinite != null) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(finiteCheck + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
         float[] out = new float[b * cc];
         for (int bi = 0; bi < b; bi++) {
             for (int q = 0; q < cc; q++) {
@@ -392,37 +508,60 @@ public final class SoftmaxSums {
      * {@code gx = p ⊙ (gp − Σ_l p_l gp_l)} with p recomputed from x.
      */
     public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g) {
-        int[] d = checkConfusion(x, labels);
+        return confusionSumsBackward(x, labels, ignoreIndex, g, null);
+    }
+
+    /** {@link #confusionSumsBackward(Tensor, LabelTensor, int, Tensor)} written into {@code out} (as classSumsBackward's). */
+    public static Tensor confusionSumsBackward(Tensor x, LabelTensor labels, int ignoreIndex, Tensor g, Tensor out) {
+        return confusionBackward("confusionSumsBackward", x, false, labels, ignoreIndex, g,
+                ChannelChunks.gradientOutput("confusionSumsBackward", x, out));
+    }
+
+    /**
+     * The gradient of {@link #confusionSums} from the softmax p that
+     * {@link #confusionSums(Tensor, LabelTensor, int, Tensor, String)} kept: p is overwritten with
+     * the gradient with respect to the logits and returned (no exponential in this pass). The same
+     * bits as {@link #confusionSumsBackward}.
+     */
+    public static Tensor confusionSumsBackwardFromSoftmax(Tensor p, LabelTensor labels, int ignoreIndex, Tensor g) {
+        return confusionBackward("confusionSumsBackwardFromSoftmax", p, true, labels, ignoreIndex, g, p);
+    }
+
+    /** The backward pass over src, the logits or (softmax) their kept softmax, into result (may be src when softmax). */
+    private static Tensor confusionBackward(String op, Tensor src, boolean softmax, LabelTensor labels, int ignoreIndex, Tensor g,
+                                            Tensor result) {
+        int[] d = checkConfusion(op, src, labels);
         int b = d[0], c = d[1], sp = d[2], cc = c * c;
         if (g.size() != b * cc) {
-            throw new IllegalArgumentException("confusionSumsBackward: the gradient must be [" + b + ", " + c + ", " + c + "], got "
-                    + g.shape());
+            throw new IllegalArgumentException(op + ": the gradient must be [" + b + ", " + c + ", " + c + "], got " + g.shape());
         }
         float[] gr = g.toArray();
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = new float[x.size()];
+        float[] res = result.data;
+        int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], gp = sc[1], hot = sc[2];
-            boolean[] present = new boolean[c];
+            float[] p = sc[0], gp = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                softmaxChunk(k, x, bi, c, sp, j0, len, p);
-                indicators(labels, ignoreIndex, bi, c, sp, j0, len, hot, present);
+                int lab = labels.offset + bi * sp + j0;
+                checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len);
+                if (softmax) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
+                else softmaxChunk(k, src, bi, c, sp, j0, len, p);
                 for (int l = 0; l < c; l++) {
-                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l
+                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l (0 at ignored voxels)
                     int po = l * len;
                     k.fill(gp, po, len, 0f);
                     for (int q = 0; q < c; q++) {
-                        if (present[q]) k.triad(gp, po, gr[bi * cc + q * c + l], hot, q * len, gp, po, len);
+                        if (q != ignoreIndex) k.addWhereEqual(labels.data, lab, q, gr[bi * cc + q * c + l], gp, po, gp, po, len);
                     }
                 }
                 // gx = p * (gp - Σ_l p_l gp_l), in place over gp
                 k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, (bi * c + l) * sp + j0, len);
+                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
             }
         });
-        return Tensor.wrap(res, x.shape().dims());
+        return result;
     }
 }

@@ -224,6 +224,13 @@ public final class Tensor {
         return this;
     }
 
+    /** this = other (same shape), element by element in place: a gradient written into a reused array. */
+    public Tensor assigni(Tensor other) {
+        requireSameShape("assigni", other);
+        Parallel.forRange(size(), GRAIN, (s, e) -> System.arraycopy(other.data, other.offset + s, data, offset + s, e - s));
+        return this;
+    }
+
     /** this *= s. */
     public Tensor muli(float s) {
         Kernels k = Backend.kernels();

@@ -200,4 +200,86 @@ class GraphTest {
         f.returned.filli(7f);
         assertArrayEquals(new float[] {2f, 2f}, a.grad().toArray());
     }
+
+    /** y = 3 x; backward writes the gradient whole into ctx.gradientOutput(0) and hands it over. */
+    static final class TriplingIntoOutput extends Function {
+        Tensor given;
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].mul(3f); }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            given = ctx.gradientOutput(0);
+            given.assigni(g.mul(3f));
+            ctx.handOverGradient(0);
+            return new Tensor[] {given};
+        }
+    }
+
+    @Test
+    void aRecycledGradientArrayReceivesTheNextGradient() {
+        Var a = x(1f, -2f, 5f);
+        new TriplingIntoOutput().apply(a).sum().backward();
+        Tensor first = a.grad();
+        assertArrayEquals(new float[] {3f, 3f, 3f}, first.toArray());
+        a.recycleGrad();
+        assertNull(a.grad(), "recycleGrad forgets the gradient like zeroGrad");
+        TriplingIntoOutput f = new TriplingIntoOutput();
+        f.apply(a).mul(Tensor.of(new float[] {1f, 2f, 3f}, 3)).sum().backward();
+        assertTrue(f.given == first, "gradientOutput hands out the recycled tensor");
+        assertTrue(a.grad() == first, "the leaf's new gradient lives in the old array");
+        assertArrayEquals(new float[] {3f, 6f, 9f}, a.grad().toArray(), "overwritten, not added to the old values");
+
+        // a gradient that is not handed over is copied into the recycled array
+        a.recycleGrad();
+        a.mul(a).sum().backward();                       // 2a
+        assertTrue(a.grad() == first, "the copy goes into the recycled array");
+        assertArrayEquals(new float[] {2f, -4f, 10f}, a.grad().toArray());
+
+        // the array is taken once: a second op on the same leaf gets a new one, and the two add up
+        a.recycleGrad();
+        TriplingIntoOutput g1 = new TriplingIntoOutput(), g2 = new TriplingIntoOutput();
+        g1.apply(a).add(g2.apply(a)).sum().backward();
+        assertTrue((g1.given == first) != (g2.given == first), "exactly one of the two ops got the recycled array");
+        assertArrayEquals(new float[] {6f, 6f, 6f}, a.grad().toArray());
+
+        // the array added into the other was kept too: the next such step allocates none
+        Tensor second = g1.given == first ? g2.given : g1.given;
+        a.recycleGrad();
+        TriplingIntoOutput h1 = new TriplingIntoOutput(), h2 = new TriplingIntoOutput();
+        h1.apply(a).add(h2.apply(a)).sum().backward();
+        assertTrue(java.util.Set.of(first, second).equals(java.util.Set.of(h1.given, h2.given)), "both arrays reused");
+        assertArrayEquals(new float[] {6f, 6f, 6f}, a.grad().toArray());
+    }
+
+    @Test
+    void zeroGradDropsTheRecycledArrayAndNoGradNeverTakesIt() {
+        Var a = x(1f, 2f);
+        new TriplingIntoOutput().apply(a).sum().backward();
+        Tensor first = a.grad();
+        a.recycleGrad();
+        a.zeroGrad();
+        TriplingIntoOutput f = new TriplingIntoOutput();
+        f.apply(a).sum().backward();
+        assertFalse(f.given == first, "after zeroGrad the old array is not reused");
+        assertArrayEquals(new float[] {3f, 3f}, first.toArray(), "and not written");
+
+        Tensor second = a.grad();
+        a.recycleGrad();
+        Ctx[] seen = new Ctx[1];
+        Function peek = new Function() {
+            protected Tensor forward(Ctx ctx, Tensor... in) {
+                seen[0] = ctx;
+                return in[0].copy();
+            }
+            protected Tensor[] backward(Ctx ctx, Tensor g) { return new Tensor[] {g}; }
+        };
+        try (NoGrad ignored = NoGrad.enter()) {
+            peek.apply(a);
+        }
+        assertFalse(seen[0].gradientOutput(0) == second, "an op run without grad gets a new array");
+        a.mul(2f).sum().backward();
+        assertTrue(a.grad() == second, "the leaf still had its recycled array");
+    }
 }

@@ -157,4 +157,39 @@ class GeneralizedWassersteinDiceLossFusedTest {
         LabelTensor lab = LabelTensor.randomLabels(2, 3, 2, 4, 4);
         assertThrows(IllegalArgumentException.class, () -> RegionStatistics.confusionSums(Var.constant(x), lab, IGNORE));
     }
+
+    /**
+     * The kept-softmax path gives the bits of the recomputing one (forward and backward), with and
+     * without ignored voxels, at chunk tails of one voxel and with C = 17.
+     */
+    @Test
+    void keptSoftmaxGivesTheBitsOfTheRecomputedOne() {
+        List<Case> all = new ArrayList<>(cases());
+        SplittableRandom r = new SplittableRandom(5);
+        int[] lab17 = new int[2 * 2049];
+        for (int i = 0; i < lab17.length; i++) lab17[i] = r.nextInt(5) == 0 ? IGNORE : r.nextInt(17);
+        all.add(new Case(Tensor.randn(3, 2, 17, 2049).mul(3f), LabelTensor.of(lab17, 2, 2049), 17));
+        for (Case k : all) {
+            Tensor recomputed = org.segloss.tensor.SoftmaxSums.confusionSums(k.x(), k.labels(), IGNORE);
+            Tensor p = Tensor.full(Float.NaN, k.x().shape().dims());
+            Tensor kept = org.segloss.tensor.SoftmaxSums.confusionSums(k.x(), k.labels(), IGNORE, p, null);
+            assertArrayEquals(recomputed.toArray(), kept.toArray(), "forward " + k.x().shape());
+            Tensor g = Tensor.randn(9, recomputed.shape().dims());
+            float[] expected = org.segloss.tensor.SoftmaxSums.confusionSumsBackward(k.x(), k.labels(), IGNORE, g).toArray();
+            Tensor got = org.segloss.tensor.SoftmaxSums.confusionSumsBackwardFromSoftmax(p, k.labels(), IGNORE, g);
+            assertTrue(got == p, "the gradient is written over the kept softmax");
+            assertArrayEquals(expected, got.toArray(), "backward " + k.x().shape());
+        }
+    }
+
+    @Test
+    void aLabelOutsideTheClassesIsNamedWithItsIndex() {
+        Tensor x = Tensor.randn(1, 2, 3, 1, 2100);
+        int[] y = new int[2 * 2100];
+        y[2 * 2100 - 3] = 3;   // in the second sample's last chunk
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RegionStatistics.confusionSums(Var.param(x), LabelTensor.of(y, 2, 1, 2100), IGNORE));
+        assertEquals("confusionSums: labels must be in [0, 3) or the ignore value " + IGNORE + ", got 3 at flat index "
+                + (2 * 2100 - 3), e.getMessage());
+    }
 }

@@ -114,7 +114,7 @@ class PlantedLossErrorTest {
 
         // Cross-entropy: the fused label-map sum, with weights, label 2 ignored and smoothing
         add(plants, "fused cross-entropy (weights, label 2 ignored, smoothing 0.1)", "dlogits",
-                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f), PlantedFault.Site.INPUT_GRADIENT, 0,
+                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f, null), PlantedFault.Site.INPUT_GRADIENT, 0,
                 gradCheck("GradCheck (FusedCrossEntropyTest)", GradCheck.DEFAULTS, xs));
 
         // Focal: the fused softmax focal sum, per-channel coefficients, label 2 ignored

@@ -337,6 +337,52 @@ class RegionStatisticsTest {
         }
     }
 
+    /**
+     * The kept-softmax path (forward writes p, backward turns it into the gradient in place) gives
+     * the bits of the recomputing path, with and without a mask and maps, at chunk tails of one
+     * voxel (sp = 2049) and with C = 17 (a single voxel's C logits then fill a vector).
+     */
+    @Test
+    void keptSoftmaxGivesTheBitsOfTheRecomputedOne() {
+        List<Case> all = new ArrayList<>(cases());
+        SplittableRandom r = new SplittableRandom(5);
+        int[] lab17 = new int[2 * 2049];
+        for (int i = 0; i < lab17.length; i++) lab17[i] = r.nextInt(17);
+        all.add(new Case(Tensor.randn(3, 2, 17, 2049).mul(3f), LabelTensor.of(lab17, 2, 2049), 17));
+        for (Case k : all) {
+            Tensor map = Tensor.rand(4, k.x.shape().dims());
+            for (boolean masked : new boolean[] {false, true}) {
+                Terms terms = Terms.labels(k.labels, IGNORE).plus(Total.PROBABILITIES, Total.SQUARES, Total.LABEL_SQUARED_ERROR,
+                        Total.OFF_LABEL_SQUARES, Total.LABEL_COUNTS);
+                terms = new Terms(List.of(map), k.labels, IGNORE, masked ? randomMask(k, 3) : null, terms.totals());
+                Tensor recomputed = SoftmaxSums.classSums(k.x, terms);
+                Tensor p = Tensor.full(Float.NaN, k.x.shape().dims());   // stale contents must not matter
+                Tensor kept = SoftmaxSums.classSums(k.x, terms, p);
+                String what = k.x.shape() + (masked ? " masked" : "");
+                assertArrayEquals(recomputed.toArray(), kept.toArray(), "forward, " + what);
+                // x.softmax(1) cuts the columns elsewhere (a tail column can take another kernel path): a few ulp
+                assertArrayEquals(k.x.softmax(1).toArray(), p.toArray(), 1e-6f, "the kept softmax, " + what);
+                Tensor grads = Tensor.randn(9, recomputed.shape().dims());
+                float[] expected = SoftmaxSums.classSumsBackward(k.x, terms, grads).toArray();
+                Tensor g = SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads);
+                assertTrue(g == p, "the gradient is written over the kept softmax");
+                assertArrayEquals(expected, g.toArray(), "backward, " + what);
+            }
+        }
+    }
+
+    @Test
+    void keepMustHaveTheLogitsShapeAndItsOwnArray() {
+        Case k = cases().get(2);
+        Terms terms = Terms.labels(k.labels, IGNORE).plus(Total.PROBABILITIES);
+        IllegalArgumentException shape = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxSums.classSums(k.x, terms, Tensor.zeros(k.x.size())));
+        assertTrue(shape.getMessage().contains("out must have the logits' shape " + k.x.shape()), shape.getMessage());
+        IllegalArgumentException shared = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxSums.classSums(k.x, terms, k.x));
+        assertTrue(shared.getMessage().contains("must not share its array with the logits"), shared.getMessage());
+    }
+
     @Test
     void labelCountsWithoutLabelsIsAnError() {
         Case k = cases().get(0);

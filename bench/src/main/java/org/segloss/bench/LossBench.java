@@ -52,7 +52,8 @@ import org.segloss.tensor.kernel.Parallel;
  *       from the prediction) inside every call, as in training. The param list is checked
  *       against {@link LossCatalog#names()} at setup, so a new loss cannot be left out.</li>
  * </ul>
- * One operation = build the graph, run backward, return the input's gradient. {@code Work}
+ * One operation = build the graph, run backward, return the input's gradient (written into the
+ * array of the previous one, {@link #step}). {@code Work}
  * counts the logical traffic of the input, the gradient and (boundary) the maps: a lower bound.
  */
 @State(Scope.Benchmark)
@@ -76,6 +77,7 @@ public class LossBench {
     private Kernels k;
     private Backend.Scope scope;
     private Tensor logits, maps;
+    private Var leaf;              // the logits as the leaf whose gradient each operation takes
     private LabelTensor labels;
     private GeneralizedWassersteinDiceLoss gwdl;
     private BoundaryLoss boundary;
@@ -100,6 +102,7 @@ public class LossBench {
             for (int z = 0; z < S; z++) for (int y = 0; y < S; y++) for (int x = 0; x < S; x++) l[((b * S + z) * S + y) * S + x] = label(b, z, y, x);
         }
         labels = LabelTensor.of(l, B, S, S, S);
+        leaf = Var.param(logits);
         maps = SignedDistanceMaps.fromLabels(labels, C);
         gwdl = GeneralizedWassersteinDiceLoss.create(M);
         boundary = BoundaryLoss.create();
@@ -144,12 +147,17 @@ public class LossBench {
                 bl / ((double) B * (C - 1) * INNER), 1e-6, 1e-4);
     }
 
-    /** One forward + backward of {@code loss} on a fresh leaf; counts {@code bytes} of traffic. */
+    /**
+     * One forward + backward of {@code loss} into a cleared gradient of the logits; counts
+     * {@code bytes} of traffic. The leaf lets go of its last gradient with {@link Var#recycleGrad},
+     * so the new one is written into the same array rather than a new zeroed one, as PyTorch's
+     * {@code x.grad = None} hands the freed block back to its allocator (bench/losses_torch.py).
+     */
     private Tensor step(Work w, java.util.function.Function<Var, Var> loss, double bytes) {
-        Var x = Var.param(logits);
-        loss.apply(x).backward();
+        leaf.recycleGrad();
+        loss.apply(leaf).backward();
         w.bytes += bytes;
-        return x.grad();
+        return leaf.grad();
     }
 
     @Benchmark
