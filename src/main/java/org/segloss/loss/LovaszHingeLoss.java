@@ -195,12 +195,12 @@ public final class LovaszHingeLoss extends SegmentationLoss {
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             float[] d = ctx.saved(LOGIT_GRADIENTS);
             int b = target.dim(0), s = d.length / b;
-            float[] out = new float[d.length];
+            // scaled in d's own array: backward runs once per graph (the Ctx is freed right after)
             Parallel.forEach(b, bi -> {
                 float scale = g.at(perImage ? bi : 0);
-                for (int i = bi * s, end = i + s; i < end; i++) out[i] = scale * d[i];
+                for (int i = bi * s, end = i + s; i < end; i++) d[i] = scale * d[i];
             });
-            return new Tensor[] {Tensor.wrap(out, target.shape().dims())};
+            return new Tensor[] {Tensor.wrap(d, target.shape().dims())};
         }
     }
 

@@ -264,14 +264,14 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             int units = g.dim(0), kept = g.dim(1);
             int[] shape = ctx.saved(PROBABILITY_SHAPE);
             int rows = shape[0] * kept, s = dp.length / rows;
-            float[] dx = new float[dp.length];
-            // row r = (b, c) of [B, C', S]: dx = dLoss/dvalue[u(b), c] * dp
+            // row r = (b, c) of [B, C', S]: dx = dLoss/dvalue[u(b), c] * dp, in dp's own array: backward
+            // runs once per graph (the Ctx is freed right after), so nothing reads dp again
             Parallel.forEach(rows, r -> {
                 int bi = r / kept, c = r % kept;
                 float scale = g.at((perImage ? bi : 0) * kept + c);
-                for (int i = r * s, end = i + s; i < end; i++) dx[i] = scale * dp[i];
+                for (int i = r * s, end = i + s; i < end; i++) dp[i] = scale * dp[i];
             });
-            return new Tensor[] {Tensor.wrap(dx, shape)};
+            return new Tensor[] {Tensor.wrap(dp, shape)};
         }
     }
 

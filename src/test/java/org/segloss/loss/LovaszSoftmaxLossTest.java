@@ -332,6 +332,31 @@ class LovaszSoftmaxLossTest {
         }
     }
 
+    /**
+     * The backward scales the forward's saved gradient in its own array; that is safe because a
+     * graph's backward runs once. A second backward through the same graph must fail, not hand out
+     * the scaled array again; the first gradient is the scaled one (MEAN over 3 classes: 1/3).
+     */
+    @Test
+    void backwardScalesInPlaceOnceAndASecondBackwardFails() {
+        Tensor p = E_LOGITS.softmax(1);
+        Var xs = Var.param(p), xm = Var.param(p);
+        Var sum = b().activation(Activation.NONE).reduction(Reduction.SUM).build().forward(xs, E_LABELS);
+        Var mean = b().activation(Activation.NONE).build().forward(xm, E_LABELS);
+        sum.backward();
+        mean.backward();
+        float third = (float) (1 / 3.0);                          // MEAN's weight per class (3 selected, 1 unit)
+        float[] gs = xs.grad().toArray(), gm = xm.grad().toArray();
+        boolean nonZero = false;
+        for (int i = 0; i < gs.length; i++) {
+            assertEquals(third * gs[i], gm[i], 0f, "at " + i);
+            nonZero |= gs[i] != 0f;
+        }
+        assertTrue(nonZero);
+        assertThrows(IllegalStateException.class, mean::backward);
+        assertArrayEquals(gm, xm.grad().toArray(), 0f, "the failed second backward added nothing");
+    }
+
     // ---- bad arguments: spec/contract.md bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {
