@@ -19,6 +19,7 @@ public final class Ctx {
     private Map<Key<?>, Object> values;
     private boolean[] nonDifferentiable;
     private boolean[] handedOver;   // per input: backward's gradient is a fresh tensor the caller may keep
+    private boolean[] ownedGradOutputs;   // per output, set by the graph before backward: nobody else holds that gradient
     private boolean released;
 
     Ctx(boolean[] needsInputGrad, boolean recording, Var[] inputs) {
@@ -126,6 +127,21 @@ public final class Ctx {
         Var in = inputs[input];
         Tensor reused = recording && needsInputGrad[input] && in.isLeaf() ? in.takeRecycledGrad() : null;
         return reused != null ? reused : Tensor.zeros(in.shape());
+    }
+
+    /**
+     * Whether the gradient of {@code output} given to this backward is the graph's own: a tensor
+     * that an earlier backward handed over ({@link #handOverGradient}) or that the graph summed,
+     * which nothing else holds and nothing reads after this backward. Backward may then overwrite
+     * it, e.g. compute an elementwise input gradient in place and hand that over, instead of a new
+     * full-size array. False for the seed of backward() and for gradients not handed over.
+     */
+    public boolean ownsGradOutput(int output) {
+        return ownedGradOutputs != null && ownedGradOutputs[output];
+    }
+
+    void ownGradOutputs(boolean[] owned) {
+        this.ownedGradOutputs = owned;
     }
 
     /** Whether backward declared the gradient of {@code input} its own to hand over ({@link #handOverGradient}). */

@@ -25,10 +25,12 @@ final class Graph {
         }
         List<Node> order = topologicalOrder(root.node);
         Map<Node, Tensor[]> grads = new IdentityHashMap<>();
-        grads.computeIfAbsent(root.node, n -> new Tensor[n.outputs])[root.outputIndex] = seed;
+        Map<Node, boolean[]> owned = new IdentityHashMap<>();   // per output: a gradient only the graph holds
+        grads.computeIfAbsent(root.node, n -> new Tensor[n.outputs])[root.outputIndex] = seed;   // the caller's: not owned
         for (int i = order.size() - 1; i >= 0; i--) {
             Node node = order.get(i);
             Tensor[] gOut = grads.remove(node);
+            boolean[] gOwned = owned.remove(node);
             if (gOut == null) continue;                        // no path from the root uses it
             if (node.ctx == null) {
                 throw new IllegalStateException("backward: the graph through " + node.fn.name()
@@ -37,6 +39,7 @@ final class Graph {
             for (int o = 0; o < node.outputs; o++) {
                 if (gOut[o] == null && !node.ctx.isNonDifferentiable(o)) gOut[o] = Tensor.zeros(node.outputShapes[o]);
             }
+            if (gOwned != null) node.ctx.ownGradOutputs(gOwned);
             Tensor[] gIn = node.fn.backwardAll(node.ctx, gOut);
             if (gIn == null || gIn.length != node.inputs.length) {
                 throw new IllegalStateException(node.fn.name() + ".backward must return " + node.inputs.length
@@ -57,9 +60,18 @@ final class Graph {
                     in.accumulate(gIn[k], handedOver[k]);
                 } else {
                     Tensor[] slot = grads.computeIfAbsent(in.node, n -> new Tensor[n.outputs]);
+                    boolean[] own = owned.computeIfAbsent(in.node, n -> new boolean[n.outputs]);
                     int o = in.outputIndex;
-                    // out of place: a backward may return its gradOutput itself, which must stay intact
-                    slot[o] = slot[o] == null ? gIn[k] : slot[o].add(gIn[k]);
+                    if (slot[o] == null) {
+                        slot[o] = gIn[k];
+                        own[o] = handedOver[k];
+                    } else if (own[o]) {
+                        slot[o].addi(gIn[k]);                  // the graph's own sum: added into in place
+                    } else {
+                        // out of place: a backward may return its gradOutput itself, which must stay intact
+                        slot[o] = slot[o].add(gIn[k]);
+                        own[o] = true;
+                    }
                 }
             }
         }

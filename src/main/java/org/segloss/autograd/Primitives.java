@@ -435,6 +435,7 @@ public final class Primitives {
             int pos = 0;
             for (int i = 0; i < sizes.length; i++) {
                 out[i] = ctx.needsInputGrad(i) ? ownSlice(g, ax, pos, pos + sizes[i]) : null;
+                if (out[i] != null) ctx.handOverGradient(i);   // ownSlice copies: a new tensor per part
                 pos += sizes[i];
             }
             return out;

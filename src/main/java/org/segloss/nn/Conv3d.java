@@ -88,9 +88,15 @@ public final class Conv3d extends Module {
             Shape xs = t[0].shape();
             int b = xs.dim(0), cin = xs.dim(1), cout = t[1].dim(0), v = xs.size() / (b * cin);
             float[] w = t[1].toArray();
-            float[] xp = new Padded(xs.dim(2), xs.dim(3), xs.dim(4)).pad(t[0], b, cin);
+            Padded geometry = new Padded(xs.dim(2), xs.dim(3), xs.dim(4));
+            // the padded x is this op's own: from the pool, every element rewritten, handed back after use
+            float[] xp = geometry.padInto(t[0], b, cin, ScratchPool.take(b * cin * geometry.vol()));
             float[] y = new float[b * cout * v];
             conv(xp, b, cin, xs.dim(2), xs.dim(3), xs.dim(4), w, cout, t.length > 2 ? t[2].toArray() : null, y);
+            if (!ctx.needsInputGrad(1)) {
+                ScratchPool.give(xp);   // no dw, no backward use (dx needs only w)
+                xp = null;
+            }
             // backward needs the padded x for dw and w for dx: keep them
             ctx.save(PADDED_INPUT, xp);
             ctx.save(WEIGHTS, w);
@@ -116,8 +122,12 @@ public final class Conv3d extends Module {
                 grads[0] = Tensor.wrap(gx, xs.dims());
             }
             if (dw) grads[1] = Tensor.wrap(weightGrad(xp, dyp, b, cin, cout, d, h, wd), cout, cin, 3, 3, 3);
+            if (xp != null) ScratchPool.give(xp);   // its last use: the next forward pads into it
             // dbias: the tensor reduction (vector lanes, blocked double partials, parallel) without copying g out first
             if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = g.sum(new int[] {0, 2, 3, 4}, false);
+            for (int i = 0; i < grads.length; i++) {
+                if (grads[i] != null) ctx.handOverGradient(i);   // each a new array nobody else holds
+            }
             return grads;
         }
     }

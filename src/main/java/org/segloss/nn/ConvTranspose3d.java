@@ -118,6 +118,9 @@ public final class ConvTranspose3d extends Module {
             if (needX) grads[0] = Tensor.wrap(dx, xs.dims());
             if (needW) grads[1] = Tensor.wrap(dw, cin, cout, 2, 2, 2);
             if (grads.length > 2 && ctx.needsInputGrad(2)) grads[2] = Tensor.wrap(Conv3d.channelSums(dy, batch, cout, 8 * v), cout);
+            for (int i = 0; i < grads.length; i++) {
+                if (grads[i] != null) ctx.handOverGradient(i);   // each a new array nobody else holds
+            }
             return grads;
         }
     }

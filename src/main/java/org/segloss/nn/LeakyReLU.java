@@ -53,8 +53,14 @@ public final class LeakyReLU extends Module {
 
         @Override
         protected Tensor[] backward(Ctx ctx, Tensor g) {
-            return new Tensor[] {g.elementwise("leakyReluGrad", ctx.saved(0),
-                    (k, gr, go, x, xo, out, oo, n) -> k.leakyReluGrad(gr, go, x, xo, s, out, oo, n))};
+            Tensor.PairKernel grad = (k, gr, go, x, xo, out, oo, n) -> k.leakyReluGrad(gr, go, x, xo, s, out, oo, n);
+            if (ctx.ownsGradOutput(0)) {
+                // g is the graph's alone: dx over it in place (elementwise), no new full-size array
+                ctx.handOverGradient(0);
+                return new Tensor[] {g.elementwisei("leakyReluGrad", ctx.saved(0), grad)};
+            }
+            ctx.handOverGradient(0);   // a new tensor nobody else holds
+            return new Tensor[] {g.elementwise("leakyReluGrad", ctx.saved(0), grad)};
         }
     }
 }

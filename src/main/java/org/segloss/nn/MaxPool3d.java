@@ -78,6 +78,7 @@ public final class MaxPool3d extends Module {
             g.readInPlace((gy, go) -> Parallel.forRange(planes, 1, (p0, p1) -> {
                 for (int q = p0 * ov, e = p1 * ov; q < e; q++) dx[arg[q]] = gy[go + q];
             }));
+            ctx.handOverGradient(0);   // dx: a new array nobody else holds
             return new Tensor[] {Tensor.wrap(dx, s.dims())};
         }
     }

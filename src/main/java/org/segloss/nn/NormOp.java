@@ -46,7 +46,8 @@ final class NormOp extends Function {
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
         int groups = perInstance ? batch * c : c;
         float[] gamma = t[1].toArray(), beta = t[2].toArray();
-        float[] y = new float[s.size()], xh = new float[s.size()], rstd = new float[groups];
+        // xh is this op's own (every element written below): from the pool, handed back by backward
+        float[] y = new float[s.size()], xh = ScratchPool.take(s.size()), rstd = new float[groups];
         float[] mean = new float[groups], var = new float[groups];
         // x read in place (a copy of it cost as much as a pass of the statistics)
         t[0].readInPlace((x, xo) -> Parallel.forRange(groups, 1, (g0, g1) -> {
@@ -57,7 +58,11 @@ final class NormOp extends Function {
             batchVar = var;
         }
         // xh is this op's own array: saved as is, read in place by backward
-        ctx.save(NORMALISED, xh);
+        if (ctx.needsInputGrad(0) || ctx.needsInputGrad(1) || ctx.needsInputGrad(2)) {   // every backward reads xh
+            ctx.save(NORMALISED, xh);
+        } else {
+            ScratchPool.give(xh);   // no backward reads it
+        }
         ctx.save(RSTD, rstd);
         ctx.save(GAMMA, gamma);
         return Tensor.wrap(y, s.dims());
@@ -207,6 +212,8 @@ final class NormOp extends Function {
             dgamma[ch] = (float) a;
             dbeta[ch] = (float) b;
         }
+        ScratchPool.give(xh);   // its last use: the next forward writes into it
+        for (int i = 0; i < 3; i++) ctx.handOverGradient(i);   // dx, dgamma, dbeta: new arrays nobody else holds
         return new Tensor[] {
             needX ? Tensor.wrap(dx, s.dims()) : null,
             ctx.needsInputGrad(1) ? Tensor.wrap(dgamma, c) : null,

@@ -671,6 +671,18 @@ public final class Tensor {
         return out;
     }
 
+    /**
+     * As {@link #elementwise(String, Tensor, PairKernel)}, written over this tensor in place
+     * ({@code this[i] = f(this[i], other[i])}; the kernel must be elementwise): for a gradient the
+     * caller owns alone, instead of a new array.
+     */
+    public Tensor elementwisei(String name, Tensor other, PairKernel body) {
+        requireSameShape(name, other);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(size(), GRAIN, (s, e) -> body.run(k, data, offset + s, other.data, other.offset + s, data, offset + s, e - s));
+        return this;
+    }
+
     /** An axis kernel over two operands of one shape, such as {@link Kernels#softmaxBackward}. */
     @FunctionalInterface
     public interface PairAxisKernel {

@@ -282,4 +282,55 @@ class GraphTest {
         a.mul(2f).sum().backward();
         assertTrue(a.grad() == second, "the leaf still had its recycled array");
     }
+
+    /** y = x; records whether its gradOutput was the graph's own, and passes it on (declared handed over or not). */
+    static final class OwnershipProbe extends Function {
+        final boolean handOver;
+        Boolean owned;
+
+        OwnershipProbe(boolean handOver) { this.handOver = handOver; }
+
+        @Override
+        protected Tensor forward(Ctx ctx, Tensor... in) { return in[0].copy(); }
+
+        @Override
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            owned = ctx.ownsGradOutput(0);
+            if (handOver) ctx.handOverGradient(0);
+            return new Tensor[] {handOver ? g.copy() : g};
+        }
+    }
+
+    @Test
+    void aBackwardOwnsAGradientThatWasHandedOverOrSummed() {
+        Var a = x(1f, 2f);
+        OwnershipProbe seedReader = new OwnershipProbe(false), afterTripling = new OwnershipProbe(false);
+        OwnershipProbe afterPassThrough = new OwnershipProbe(false), afterSum = new OwnershipProbe(true);
+        // the seed is the caller's
+        seedReader.apply(a).backward(Tensor.of(new float[] {1f, 1f}, 2));
+        assertFalse(seedReader.owned, "the seed of backward() is not the graph's");
+        // a gradient handed over by the op after it is
+        new TriplingIntoOutput().apply(afterTripling.apply(a)).sum().backward();
+        assertTrue(afterTripling.owned, "a handed-over gradient is the graph's");
+        // a gradient passed through (returned as is, not handed over) is not
+        new OwnershipProbe(false).apply(afterPassThrough.apply(a)).sum().backward();
+        assertFalse(afterPassThrough.owned, "a passed-through gradient stays the caller's");
+        // two uses: the graph's sum is its own
+        Var b = afterSum.apply(a);
+        b.add(b).sum().backward();
+        assertTrue(afterSum.owned, "a summed gradient is the graph's");
+    }
+
+    @Test
+    void leakyReluOverAnOwnedGradientGivesTheBitsOfANewOne() {
+        Tensor x = Tensor.randn(4, 3, 1000);
+        Tensor w = Tensor.randn(5, 3, 1000);
+        // owned: the gradient reaching the leaky ReLU was handed over by TriplingIntoOutput
+        Var a = Var.param(x);
+        new TriplingIntoOutput().apply(org.segloss.nn.LeakyReLU.leakyRelu(a, 0.1f)).mul(w).sum().backward();
+        // not owned: the same gradient, 3 w, given as the seed of backward()
+        Var b = Var.param(x);
+        org.segloss.nn.LeakyReLU.leakyRelu(b, 0.1f).backward(w.mul(3f));
+        assertArrayEquals(b.grad().toArray(), a.grad().toArray());
+    }
 }
