@@ -171,18 +171,21 @@ public final class LovaszHingeLoss extends SegmentationLoss {
             float[] dx = ctx.needsInputGrad(0) ? new float[x.size()] : null;   // dLoss_u/dx, 0 at ignored voxels
             Parallel.forEach(units, u -> {
                 int first = u * images * s, end = first + images * s;
-                int[] key = new int[end - first], val = new int[end - first];
-                int n = 0, g = 0;
+                long[][] scratch = LovaszSort.scratch(end - first);
+                long[] items = scratch[0];
+                int n = 0, g = 0, or = 0, and = -1;
                 for (int i = first; i < end; i++) {
                     if (valid != null && valid.at(i) == 0f) continue;
                     boolean f = target.at(i) > 0.5f;
                     float xi = x.at(i);
-                    key[n] = LovaszSoftmaxLoss.errorKey(f ? 1f - xi : 1f + xi);   // e = 1 - x σ
-                    val[n++] = i | (f ? LovaszSoftmaxLoss.FOREGROUND : 0);       // positions increase: the tie order
+                    int key = LovaszSoftmaxLoss.errorKey(f ? 1f - xi : 1f + xi);   // e = 1 - x σ
+                    items[n++] = LovaszSort.item(key, i, f);                     // positions increase: the tie order
+                    or |= key;
+                    and &= key;
                     g += f ? 1 : 0;
                 }
                 if (n == 0) return;                                  // every voxel ignored: 0
-                values[u] = (float) LovaszSoftmaxLoss.lovasz(key, val, n, g, true, dx);   // dx = -σ g [e > 0]
+                values[u] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, g, true, dx);   // dx = -σ g [e > 0]
             });
             if (dx != null) ctx.save(LOGIT_GRADIENTS, dx);
             return Tensor.wrap(values, units);
@@ -192,12 +195,12 @@ public final class LovaszHingeLoss extends SegmentationLoss {
         protected Tensor[] backward(Ctx ctx, Tensor g) {
             float[] d = ctx.saved(LOGIT_GRADIENTS);
             int b = target.dim(0), s = d.length / b;
-            float[] out = new float[d.length];
+            // scaled in d's own array: backward runs once per graph (the Ctx is freed right after)
             Parallel.forEach(b, bi -> {
                 float scale = g.at(perImage ? bi : 0);
-                for (int i = bi * s, end = i + s; i < end; i++) out[i] = scale * d[i];
+                for (int i = bi * s, end = i + s; i < end; i++) d[i] = scale * d[i];
             });
-            return new Tensor[] {Tensor.wrap(out, target.shape().dims())};
+            return new Tensor[] {Tensor.wrap(d, target.shape().dims())};
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.MultiFunction;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
 import org.segloss.tensor.kernel.Parallel;
 
@@ -62,10 +63,13 @@ import org.segloss.tensor.kernel.Parallel;
  * reference returns an empty tensor); a single valid voxel works (the reference mis-shapes it);
  * PRESENT with no selected class gives 0.
  *
- * <p>Cost: one sort per (unit, class). Errors are sorted as 32-bit keys with a stable LSD radix
- * sort carrying an int index (no boxing); units and classes run in parallel on
- * {@link Parallel#forEach}, each writing its own outputs, so results do not depend on the thread
- * count.
+ * <p>Cost: one sort per (unit, class). Each error becomes a 64-bit item (order-preserving key,
+ * position, foreground bit) whose unsigned order is the tie rule itself; {@link LovaszSort} sorts
+ * the items by their top varying digit in one pass over memory, then each bucket in cache, and
+ * walks every bucket while it is still there (no boxing, no gather through a permutation, per
+ * thread scratch). A label-map target is read as it is: no one-hot tensor is built. Units and
+ * classes run in parallel on {@link Parallel#forEach}, each writing its own outputs, so results do
+ * not depend on the thread count.
  */
 public final class LovaszSoftmaxLoss extends SegmentationLoss {
 
@@ -130,7 +134,11 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             Arrays.fill(listed, true);
         }
 
-        Var[] out = new SoftmaxTerms(p.target(), p.valid(), perImage, classes == Classes.PRESENT, listed)
+        // a label map is read as it is (class id = kept channel + offset): no full-size one-hot target
+        SoftmaxTerms terms = p.labels() != null
+                ? new SoftmaxTerms(null, p.labels(), p.channelOffset(), p.valid(), perImage, classes == Classes.PRESENT, listed)
+                : new SoftmaxTerms(p.target(), p.valid(), perImage, classes == Classes.PRESENT, listed);
+        Var[] out = terms
                 .applyAll(p.probs());
         Var values = out[0];                                      // [U, C'] per-class losses, 0 where unselected
         Tensor selected = out[1].value();                         // [U, C'] 1 where selected
@@ -173,19 +181,32 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
     /**
      * The per-class Lovász terms of probabilities {@code [B, C', *spatial]} with a hand-written
      * backward. Outputs: the values {@code [U, C']} (U = B with perImage, else 1) and a
-     * non-differentiable selection mask {@code [U, C']}. The target (one-hot, 0 at ignored
-     * voxels), the valid mask {@code [B, 1, *spatial]} (null: all valid) and the options are
-     * constants.
+     * non-differentiable selection mask {@code [U, C']}. The target (either one-hot
+     * {@code [B, C', *spatial]}, 0 at ignored voxels, or the label map {@code [B, *spatial]} with
+     * the class id of kept channel k being k + labelOffset), the valid mask
+     * {@code [B, 1, *spatial]} (null: all valid) and the options are constants.
      */
     static final class SoftmaxTerms extends MultiFunction {
         private static final Ctx.Key<float[]> PROBABILITY_GRADIENTS = new Ctx.Key<>("probability gradients");
+        private static final Ctx.Key<int[]> PROBABILITY_SHAPE = new Ctx.Key<>("probability shape");
 
         private final Tensor target, valid;
+        private final LabelTensor labels;
+        private final int labelOffset;
         private final boolean perImage, presentOnly;
         private final boolean[] listed;
 
+        /** With a one-hot target {@code [B, C', *spatial]}. */
         SoftmaxTerms(Tensor target, Tensor valid, boolean perImage, boolean presentOnly, boolean[] listed) {
+            this(target, null, 0, valid, perImage, presentOnly, listed);
+        }
+
+        /** Exactly one of {@code target} and {@code labels} is non-null. */
+        SoftmaxTerms(Tensor target, LabelTensor labels, int labelOffset, Tensor valid, boolean perImage, boolean presentOnly,
+                     boolean[] listed) {
             this.target = target;
+            this.labels = labels;
+            this.labelOffset = labelOffset;
             this.valid = valid;
             this.perImage = perImage;
             this.presentOnly = presentOnly;
@@ -206,26 +227,32 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             Parallel.forEach(units * kept, t -> {
                 int u = t / kept, c = t % kept;
                 if (!listed[c]) return;
-                int first = u * images, cap = images * s;
-                int[] key = new int[cap], val = new int[cap];
-                int n = 0, g = 0;
+                int first = u * images;
+                long[][] scratch = LovaszSort.scratch(images * s);
+                long[] items = scratch[0];
+                int n = 0, g = 0, or = 0, and = -1, id = c + labelOffset;
                 for (int bi = first; bi < first + images; bi++) {
-                    int row = (bi * kept + c) * s;                  // (bi, c, 0) in [B, C', S]
+                    int row = (bi * kept + c) * s, voxels = bi * s;     // (bi, c, 0) in [B, C', S]; (bi, 0) in [B, S]
                     for (int i = 0; i < s; i++) {
-                        if (valid != null && valid.at(bi * s + i) == 0f) continue;
-                        boolean f = target.at(row + i) > 0.5f;
+                        if (valid != null && valid.at(voxels + i) == 0f) continue;
+                        boolean f = labels != null ? labels.at(voxels + i) == id : target.at(row + i) > 0.5f;
                         float pr = probs.at(row + i);
-                        key[n] = errorKey(f ? 1f - pr : pr);        // e = |[y = c] - p|
-                        val[n++] = (row + i) | (f ? FOREGROUND : 0);   // positions increase: the tie order
+                        int key = errorKey(f ? 1f - pr : pr);            // e = |[y = c] - p|
+                        items[n++] = LovaszSort.item(key, row + i, f);   // positions increase: the tie order
+                        or |= key;
+                        and &= key;
                         g += f ? 1 : 0;
                     }
                 }
                 if (n == 0) return;                                 // nothing valid: 0, not selected
                 if (presentOnly && g == 0) return;                  // absent class: not selected
-                values[t] = (float) lovasz(key, val, n, g, false, dp);
+                values[t] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, g, false, dp);
                 selected[t] = 1f;
             });
-            if (dp != null) ctx.save(PROBABILITY_GRADIENTS, dp);
+            if (dp != null) {
+                ctx.save(PROBABILITY_GRADIENTS, dp);
+                ctx.save(PROBABILITY_SHAPE, probs.shape().dims());
+            }
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
         }
@@ -235,20 +262,18 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             float[] dp = ctx.saved(PROBABILITY_GRADIENTS);
             Tensor g = grads[0];                                    // [U, C']
             int units = g.dim(0), kept = g.dim(1);
-            int rows = target.dim(0) * kept, s = dp.length / rows;
-            float[] dx = new float[dp.length];
-            // row r = (b, c) of [B, C', S]: dx = dLoss/dvalue[u(b), c] * dp
+            int[] shape = ctx.saved(PROBABILITY_SHAPE);
+            int rows = shape[0] * kept, s = dp.length / rows;
+            // row r = (b, c) of [B, C', S]: dx = dLoss/dvalue[u(b), c] * dp, in dp's own array: backward
+            // runs once per graph (the Ctx is freed right after), so nothing reads dp again
             Parallel.forEach(rows, r -> {
                 int bi = r / kept, c = r % kept;
                 float scale = g.at((perImage ? bi : 0) * kept + c);
-                for (int i = r * s, end = i + s; i < end; i++) dx[i] = scale * dp[i];
+                for (int i = r * s, end = i + s; i < end; i++) dp[i] = scale * dp[i];
             });
-            return new Tensor[] {Tensor.wrap(dx, target.shape().dims())};
+            return new Tensor[] {Tensor.wrap(dp, shape)};
         }
     }
-
-    /** Payload bit marking a foreground voxel; the low 31 bits hold the voxel's position. */
-    static final int FOREGROUND = 0x80000000;
 
     /**
      * An error as a sort key: unsigned ascending order of keys is decreasing order of errors
@@ -267,87 +292,21 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
     }
 
     /**
-     * The Lovász extension of the Jaccard loss for one set of errors (Alg. 1 of the paper).
-     * {@code key[0..n)} are {@link #errorKey}s and {@code val[0..n)} payloads (position | {@link
-     * #FOREGROUND}), given in increasing position, which is the tie order. Sorts them by
-     * decreasing error, then returns {@code Σ_k h(e_π(k)) g_k} with {@code h} the identity, or
-     * relu when {@code relu}, and, when {@code grad} is not null, writes
-     * {@code grad[position] = ∓ g_rank h'(e)} (minus for foreground; relu'(0) = 0): that is
-     * {@code ∂loss/∂p} for Lovász-Softmax (e = 1 - p or p) and {@code ∂loss/∂x} for the hinge
-     * (e = 1 - x σ). {@code foreground} is the number of foreground payloads (G). Sums in double;
-     * overwrites both arrays.
+     * The permutation that sorts {@code e[0..n)} decreasingly, equal errors by increasing index
+     * (-0 equals +0): the order {@link LovaszSort} gives the errors of a unit.
      */
-    static double lovasz(int[] key, int[] val, int n, int foreground, boolean relu, float[] grad) {
-        radixSort(key, val, n);
-        double total = foreground, cumFg = 0, cumBg = 0, jPrev = 0, value = 0;
-        for (int k = 0; k < n; k++) {
-            int v = val[k];
-            boolean fg = v < 0;                                   // the FOREGROUND bit is the sign bit
-            if (fg) cumFg++; else cumBg++;
-            double j = 1.0 - (total - cumFg) / (total + cumBg);   // J_k; total + cumBg >= 1
-            double g = j - jPrev;
-            jPrev = j;
-            float err = keyError(key[k]);
-            boolean active = !relu || err > 0f;
-            if (active) value += err * g;
-            if (grad != null) grad[v & ~FOREGROUND] = active ? (float) (fg ? -g : g) : 0f;
-        }
-        return value;
-    }
-
-    /**
-     * Sorts {@code key[0..n)} as unsigned ints, ascending, carrying {@code val}; stable, so equal
-     * keys keep their order. LSD radix: three passes of 11 bits, each skipped when every key has
-     * the same digit; no boxing, 2n ints of scratch.
-     */
-    static void radixSort(int[] key, int[] val, int n) {
-        final int bits = 11, buckets = 1 << bits, mask = buckets - 1;
-        int[] h0 = new int[buckets], h1 = new int[buckets], h2 = new int[buckets];
-        for (int m = 0; m < n; m++) {
-            int k = key[m];
-            h0[k & mask]++;
-            h1[(k >>> bits) & mask]++;
-            h2[k >>> (2 * bits)]++;
-        }
-        int[] k1 = key, v1 = val, k2 = null, v2 = null;
-        int[][] hist = {h0, h1, h2};
-        for (int pass = 0; pass < 3; pass++) {
-            int shift = pass * bits;
-            int[] h = hist[pass];
-            if (n == 0 || h[(k1[0] >>> shift) & mask] == n) continue;   // one bucket: order unchanged
-            if (k2 == null) {
-                k2 = new int[n];
-                v2 = new int[n];
-            }
-            int sum = 0;
-            for (int d = 0; d < buckets; d++) {                      // bucket starts
-                int c = h[d];
-                h[d] = sum;
-                sum += c;
-            }
-            for (int m = 0; m < n; m++) {
-                int k = k1[m];
-                int at = h[(k >>> shift) & mask]++;
-                k2[at] = k;
-                v2[at] = v1[m];
-            }
-            int[] t = k1; k1 = k2; k2 = t;
-            t = v1; v1 = v2; v2 = t;
-        }
-        if (k1 != key) {                                             // an odd number of passes ran
-            System.arraycopy(k1, 0, key, 0, n);
-            System.arraycopy(v1, 0, val, 0, n);
-        }
-    }
-
-    /** The permutation that sorts {@code e[0..n)} decreasingly, equal errors by increasing index. */
     static int[] argsortDescending(float[] e, int n) {
-        int[] key = new int[n], idx = new int[n];
+        long[][] scratch = {new long[n], new long[n]};
+        int or = 0, and = -1;
         for (int m = 0; m < n; m++) {
-            key[m] = errorKey(e[m]);
-            idx[m] = m;
+            int k = errorKey(e[m]);
+            scratch[0][m] = LovaszSort.item(k, m, false);
+            or |= k;
+            and &= k;
         }
-        radixSort(key, idx, n);
+        long[] sorted = LovaszSort.sort(scratch[0], scratch[1], n, or, and);
+        int[] idx = new int[n];
+        for (int m = 0; m < n; m++) idx[m] = LovaszSort.itemPosition(sorted[m]);
         return idx;
     }
 

@@ -231,6 +231,132 @@ class LovaszSoftmaxLossTest {
         assertTrue(rep.passed(), rep.toString());
     }
 
+    // ---- the label-map path, the one-hot path and the thread count give the same bits ------------------
+
+    /**
+     * A label map is read directly (no one-hot tensor is built); the one-hot target goes the other
+     * way. Both, and 1, 2 and 3 threads, must give the same value and gradient bits, on a volume
+     * large enough for the bucketed sort (n = 2 · 12³ per class) and with ties (logits on a grid of
+     * 1/2), ignored voxels, a dropped background, per image or not.
+     */
+    @Test
+    void labelMapOneHotAndThreadCountGiveTheSameBits() {
+        SplittableRandom r = new SplittableRandom(23);
+        int b = 2, c = 4, s = 12, inner = s * s * s;
+        float[] z = new float[b * c * inner];
+        for (int i = 0; i < z.length; i++) z[i] = r.nextInt(-8, 9) / 2f;
+        int[] l = new int[b * inner];
+        for (int i = 0; i < l.length; i++) l[i] = r.nextInt(9) == 0 ? 255 : r.nextInt(c);
+        Tensor x = Tensor.wrap(z, b, c, s, s, s);
+        LabelTensor y = LabelTensor.of(l, b, s, s, s);
+        Tensor onehot = y.oneHot(c, 255);
+        LovaszSoftmaxLoss[] losses = {
+            b().ignoreIndex(255).build(),
+            b().ignoreIndex(255).perImage(true).classes(Classes.ALL).build(),
+            b().ignoreIndex(255).includeBackground(false).classes(1, 3).build()};
+        int saved = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            for (LovaszSoftmaxLoss loss : losses) {
+                float[] value0 = null, grad0 = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                    for (boolean labels : new boolean[] {true, false}) {
+                        Var xv = Var.param(x);
+                        Var v = labels ? loss.forward(xv, y) : loss.forward(xv, onehot);
+                        v.backward();
+                        String what = "perImage " + loss.perImage() + ", threads " + threads + (labels ? ", labels" : ", one-hot");
+                        if (value0 == null) {
+                            value0 = v.value().toArray();
+                            grad0 = xv.grad().toArray();
+                            assertTrue(v.item() > 0f, what);
+                        } else {
+                            assertArrayEquals(value0, v.value().toArray(), 0f, what);
+                            assertArrayEquals(grad0, xv.grad().toArray(), 0f, what);
+                        }
+                    }
+                }
+            }
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * The forward, end to end (items built from the probabilities and the label map, the bucketed
+     * sort, the walk, the backward), against the plain definition (a stable comparison sort and
+     * Alg. 1 in double, {@link LovaszSortTest#referenceLovasz}), per class and bit for bit, on
+     * inputs whose keys take different paths of the sort: errors over many binades (an 11-bit top
+     * digit, two LSD passes per bucket), errors within one binade (the top digit inside the
+     * mantissa), 24 voxels (one bucket, insertion sort), equal probabilities (keys all equal).
+     */
+    @Test
+    void everyBucketingPathEqualsTheDefinitionBitForBit() {
+        SplittableRandom r = new SplittableRandom(5);
+        int c = 2;
+        for (String kind : new String[] {"wide", "narrow", "few", "equal"}) {
+            int n = kind.equals("few") ? 24 : 2 * 9 * 9;
+            float[] p = new float[c * n];
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                float p0 = switch (kind) {
+                    case "wide" -> (float) Math.exp(-15 * r.nextDouble());
+                    case "narrow" -> 0.55f + 0.15f * (float) r.nextDouble();     // with label 1: every error in [0.55, 0.7]
+                    case "few" -> (float) r.nextDouble();
+                    default -> 0.5f;
+                };
+                p[i] = p0;
+                p[n + i] = 1f - p0;
+                y[i] = kind.equals("narrow") || r.nextInt(3) == 0 ? 1 : 0;
+            }
+            LovaszSoftmaxLoss loss = b().activation(Activation.NONE).classes(Classes.ALL).reduction(Reduction.NONE).build();
+            Var x = Var.param(Tensor.wrap(p, 1, c, 1, n));
+            Var v = loss.forward(x, LabelTensor.of(y, 1, 1, n));
+            v.sum().backward();
+            float[] expectedGrad = new float[c * n];
+            for (int k = 0; k < c; k++) {
+                float[] e = new float[n];
+                boolean[] fg = new boolean[n];
+                int[] position = new int[n];
+                for (int i = 0; i < n; i++) {
+                    fg[i] = y[i] == k;
+                    e[i] = fg[i] ? 1f - p[k * n + i] : p[k * n + i];
+                    position[i] = k * n + i;
+                }
+                double expected = LovaszSortTest.referenceLovasz(e, fg, position, false, expectedGrad);
+                assertEquals(Float.floatToRawIntBits((float) expected), Float.floatToRawIntBits(v.value().at(k)), kind + ": class " + k);
+            }
+            float[] grad = x.grad().toArray();
+            for (int i = 0; i < grad.length; i++) {
+                assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]), kind + ": gradient at " + i);
+            }
+        }
+    }
+
+    /**
+     * The backward scales the forward's saved gradient in its own array; that is safe because a
+     * graph's backward runs once. A second backward through the same graph must fail, not hand out
+     * the scaled array again; the first gradient is the scaled one (MEAN over 3 classes: 1/3).
+     */
+    @Test
+    void backwardScalesInPlaceOnceAndASecondBackwardFails() {
+        Tensor p = E_LOGITS.softmax(1);
+        Var xs = Var.param(p), xm = Var.param(p);
+        Var sum = b().activation(Activation.NONE).reduction(Reduction.SUM).build().forward(xs, E_LABELS);
+        Var mean = b().activation(Activation.NONE).build().forward(xm, E_LABELS);
+        sum.backward();
+        mean.backward();
+        float third = (float) (1 / 3.0);                          // MEAN's weight per class (3 selected, 1 unit)
+        float[] gs = xs.grad().toArray(), gm = xm.grad().toArray();
+        boolean nonZero = false;
+        for (int i = 0; i < gs.length; i++) {
+            assertEquals(third * gs[i], gm[i], 0f, "at " + i);
+            nonZero |= gs[i] != 0f;
+        }
+        assertTrue(nonZero);
+        assertThrows(IllegalStateException.class, mean::backward);
+        assertArrayEquals(gm, xm.grad().toArray(), 0f, "the failed second backward added nothing");
+    }
+
     // ---- bad arguments: spec/contract.md bad inputs 10 and 13---------------------------------------------
 
     static void throwsWith(Executable ex, String... parts) {

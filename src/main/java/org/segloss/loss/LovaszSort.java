@@ -1,0 +1,285 @@
+package org.segloss.loss;
+
+import java.lang.ref.SoftReference;
+
+/**
+ * The sort and the walk of Alg. 1 of the Lovász losses (spec/losses/lovasz.md#formula), shared
+ * by {@link LovaszSoftmaxLoss} and {@link LovaszHingeLoss}.
+ *
+ * <p><b>Items.</b> One voxel is one {@code long}: the high 32 bits hold its error as a {@link
+ * LovaszSoftmaxLoss#errorKey} (unsigned ascending = error descending), the low 32 bits
+ * {@code position << 1 | foreground}. Positions are distinct and below 2^31, so the unsigned
+ * order of the whole long is "error descending, then position ascending": exactly the tie rule.
+ * The order is total, so any correct sort gives the same permutation, stable or not.
+ *
+ * <p><b>Sort.</b> Most significant digit first, then each bucket in cache: one pass builds the
+ * histogram of the top digit (up to {@link #TOP_BITS} bits) of the bits that vary among the keys
+ * (the OR and AND of all keys, gathered while the items were built, tell which: errors in [0, 1]
+ * never vary in the two top bits), one stable pass scatters the items into those buckets, then
+ * every bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits
+ * (a stable LSD radix sort whose digit width is chosen by the bucket's size, insertion sort for a
+ * few items) and walked at once, while it is still in cache. Three full-size scatter passes over
+ * memory (the earlier LSD radix sort) become one.
+ *
+ * <p><b>Walk.</b> Over the sorted items, in order: {@code J_k = 1 - (G - F_k) / (G + N_k)},
+ * {@code g_k = J_k - J_{k-1}}, {@code value += h(e_k) g_k} in double, and
+ * {@code grad[position] = ∓ g_k h'(e_k)} (minus for foreground), the same expressions in the
+ * same order as a walk over a fully sorted array, so the bits do not depend on how the sort
+ * cut the work.
+ *
+ * <p><b>Scratch.</b> Two long arrays of n items per sorting thread, kept per thread (softly
+ * reachable, so the collector may take them back) and reused by the next call on that thread: a
+ * fresh full-size array per call costs its zeroing and cold pages. Their lifetime is one call of
+ * {@link #lovasz}; nothing else touches them.
+ */
+final class LovaszSort {
+    private LovaszSort() {}
+
+    /** Width of the most significant digit: 2048 buckets, about 256 items each at n = 2^19. */
+    static final int TOP_BITS = 11;
+    /** Buckets of at most this many items are sorted by insertion. */
+    static final int INSERTION_MAX = 32;
+    /** Widest LSD digit inside a bucket. */
+    static final int BUCKET_MAX_BITS = 11;
+    /** Most LSD passes inside a bucket (32 key bits in digits of at least 4 bits). */
+    static final int MAX_BUCKET_PASSES = 8;
+
+    /** An item: {@code key} in the high word, {@code position << 1 | foreground} in the low word. */
+    static long item(int key, int position, boolean foreground) {
+        return (long) key << 32 | (long) position << 1 | (foreground ? 1L : 0L);
+    }
+
+    static int itemKey(long item) { return (int) (item >>> 32); }
+
+    static int itemPosition(long item) { return (int) item >>> 1; }
+
+    static boolean itemForeground(long item) { return (item & 1L) != 0; }
+
+    /** The two item arrays of the calling thread, each of length >= n (grown when too short). */
+    static long[][] scratch(int n) {
+        SoftReference<long[][]> ref = SCRATCH.get();
+        long[][] s = ref == null ? null : ref.get();
+        if (s == null || s[0].length < n) {
+            s = new long[][] {new long[n], new long[n]};
+            SCRATCH.set(new SoftReference<>(s));
+        }
+        return s;
+    }
+
+    private static final ThreadLocal<SoftReference<long[][]>> SCRATCH = new ThreadLocal<>();
+
+    /**
+     * Sorts {@code items[0..n)} (built with {@link #item}, in increasing position) by unsigned
+     * value, i.e. by decreasing error with ties by increasing position, and walks them (Alg. 1).
+     * {@code keyOr} and {@code keyAnd} are the OR and the AND of all keys (any superset of the
+     * varying bits works: 0 and -1 are always correct). {@code spare} is scratch of length
+     * >= n. {@code foreground} is G. Returns {@code Σ_k h(e_k) g_k} (h the identity, or relu when
+     * {@code relu}); writes {@code grad[position]} when grad is not null. Overwrites both arrays.
+     */
+    static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int foreground, boolean relu,
+                         float[] grad) {
+        Walk walk = new Walk(foreground, relu, grad);
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), walk);
+        return walk.value;
+    }
+
+    /** The sorted items as a new array (for tests and {@link LovaszSoftmaxLoss#argsortDescending}); as {@link #lovasz}. */
+    static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd) {
+        long[] out = new long[n];
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd),
+                (sorted, from, to) -> System.arraycopy(sorted, from, out, from, to - from));
+        return out;
+    }
+
+    /** Receives the sorted items piece by piece, in order: {@code sorted[from..to)} holds ranks from..to-1. */
+    @FunctionalInterface
+    interface Pieces {
+        void accept(long[] sorted, int from, int to);
+    }
+
+    /** The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit bucket). */
+    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, Pieces out) {
+        if (digit.bits() == 0) {                                         // one bucket: sorted where it is
+            visitBuckets(items, spare, new int[] {0, n}, digit, out);
+            return;
+        }
+        int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
+        int[] start = new int[digit.buckets() + 1];
+        for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        int[] next = bucketStarts(start);
+        for (int m = 0; m < n; m++) {                                   // stable: position order kept per bucket
+            long v = items[m];
+            spare[next[(int) (v >>> shift) & mask]++] = v;
+        }
+        visitBuckets(spare, items, start, digit, out);
+    }
+
+    /**
+     * The most significant digit of the sort: key bits {@code [keyShift, keyShift + bits)}, the
+     * top {@link #TOP_BITS} (or fewer) of the bits that vary among the keys; the varying bits
+     * below it are {@code [restLo, restLo + restSpan)}. {@code bits} is 0 for a single bucket:
+     * up to {@link #INSERTION_MAX} items, or keys all equal.
+     */
+    record TopDigit(int keyShift, int bits, int restLo, int restSpan) {
+        static TopDigit of(int n, int keyOr, int keyAnd) {
+            int varying = keyOr ^ keyAnd;
+            if (varying == 0) return new TopDigit(0, 0, 0, 0);
+            int hi = 31 - Integer.numberOfLeadingZeros(varying), lo = Integer.numberOfTrailingZeros(varying);
+            if (n <= INSERTION_MAX) return new TopDigit(0, 0, lo, hi + 1 - lo);
+            int bits = Math.min(TOP_BITS, hi + 1 - lo);
+            return new TopDigit(hi + 1 - bits, bits, lo, hi + 1 - bits - lo);
+        }
+
+        int buckets() { return 1 << bits; }
+
+        int bucket(int key) { return (key >>> keyShift) & ((1 << bits) - 1); }
+    }
+
+    /** Turns {@code count[d + 1]} (items in bucket d) into bucket starts in place; returns a copy to scatter with. */
+    static int[] bucketStarts(int[] count) {
+        for (int d = 1; d < count.length; d++) count[d] += count[d - 1];
+        return java.util.Arrays.copyOf(count, count.length - 1);
+    }
+
+    /**
+     * Sorts each bucket {@code bucketed[start[d]..start[d + 1])} on the bits below the top digit,
+     * in cache ({@code spare} is scratch of the same range), and hands it to {@code out} at once.
+     */
+    static void visitBuckets(long[] bucketed, long[] spare, int[] start, TopDigit digit, Pieces out) {
+        BucketSorter sorter = new BucketSorter();
+        for (int d = 0; d + 1 < start.length; d++) {
+            int from = start[d], to = start[d + 1];
+            if (from == to) continue;
+            out.accept(sorter.sort(bucketed, spare, from, to, digit.restLo(), digit.restSpan()), from, to);
+        }
+    }
+
+    /** The stable sort of one bucket; keeps its histograms across buckets. */
+    private static final class BucketSorter {
+        private final int[][] count = new int[MAX_BUCKET_PASSES][1 << BUCKET_MAX_BITS];
+
+        /**
+         * Sorts {@code a[from..to)} stably on the key bits {@code [lo, lo + span)} (the only
+         * ones that may differ inside the bucket); {@code b[from..to)} is scratch. Returns the
+         * array that holds the result (a or b).
+         */
+        long[] sort(long[] a, long[] b, int from, int to, int lo, int span) {
+            int m = to - from;
+            if (span <= 0 || m == 1) return a;                           // one key: already in position order
+            if (m <= INSERTION_MAX) {
+                insertionSort(a, from, to);
+                return a;
+            }
+            int passes = passes(span, m), width = (span + passes - 1) / passes, buckets = 1 << width, mask = buckets - 1;
+            int shift = 32 + lo;
+            // every pass's histogram in one read (a histogram does not depend on the order)
+            for (int p = 0; p < passes; p++) java.util.Arrays.fill(count[p], 0, buckets, 0);
+            if (passes == 2) {
+                int[] c0 = count[0], c1 = count[1];
+                for (int i = from; i < to; i++) {
+                    int k = (int) (a[i] >>> shift);
+                    c0[k & mask]++;
+                    c1[(k >>> width) & mask]++;
+                }
+            } else {
+                for (int i = from; i < to; i++) {
+                    int k = (int) (a[i] >>> shift);
+                    for (int p = 0; p < passes; p++) count[p][(k >>> (p * width)) & mask]++;
+                }
+            }
+            long[] src = a, dst = b;
+            for (int p = 0; p < passes; p++) {
+                int[] c = count[p];
+                int digitShift = shift + p * width;
+                if (c[(int) (src[from] >>> digitShift) & mask] == m) continue;   // one digit: order unchanged
+                for (int d = 0, sum = from; d < buckets; d++) {             // bucket starts
+                    int n = c[d];
+                    c[d] = sum;
+                    sum += n;
+                }
+                for (int i = from; i < to; i++) {
+                    long v = src[i];
+                    dst[c[(int) (v >>> digitShift) & mask]++] = v;
+                }
+                long[] t = src; src = dst; dst = t;
+            }
+            return src;
+        }
+    }
+
+    /**
+     * The number of LSD passes for {@code span} bits over {@code m} items: the fewest whose
+     * digit (at most {@link #BUCKET_MAX_BITS} bits) keeps the histogram no larger than about
+     * the bucket, since clearing and summing a histogram costs like moving its items.
+     */
+    static int passes(int span, int m) {
+        int best = 1;
+        long bestCost = Long.MAX_VALUE;
+        for (int p = (span + BUCKET_MAX_BITS - 1) / BUCKET_MAX_BITS; p <= Math.min(span, MAX_BUCKET_PASSES); p++) {
+            int w = (span + p - 1) / p;
+            long cost = (long) p * (2L * m + (1L << w));
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    /** Sorts {@code a[from..to)} by unsigned value (the items are distinct). */
+    static void insertionSort(long[] a, int from, int to) {
+        for (int i = from + 1; i < to; i++) {
+            long v = a[i], vs = v ^ Long.MIN_VALUE;
+            int j = i - 1;
+            while (j >= from && (a[j] ^ Long.MIN_VALUE) > vs) {
+                a[j + 1] = a[j];
+                j--;
+            }
+            a[j + 1] = v;
+        }
+    }
+
+    /** Alg. 1 over sorted items, in pieces: the running sums carry from one piece to the next. */
+    private static final class Walk implements Pieces {
+        final double total;
+        final boolean relu;
+        final float[] grad;
+        long cumFg, cumBg;
+        double jPrev, value;
+
+        Walk(int foreground, boolean relu, float[] grad) {
+            this.total = foreground;
+            this.relu = relu;
+            this.grad = grad;
+        }
+
+        @Override
+        public void accept(long[] sorted, int from, int to) {
+            double total = this.total, jPrev = this.jPrev, value = this.value;
+            long cumFg = this.cumFg, cumBg = this.cumBg;   // counts: exact in double, cheaper to add as integers
+            float[] grad = this.grad;
+            // branch-free in the foreground bit (it is as good as random in sorted order)
+            for (int k = from; k < to; k++) {
+                long v = sorted[k];
+                int fg = (int) v & 1;
+                cumFg += fg;
+                cumBg += 1 - fg;
+                double j = 1.0 - (total - cumFg) / (total + cumBg);     // J_k; total + cumBg >= 1
+                double g = j - jPrev;
+                jPrev = j;
+                float err = LovaszSoftmaxLoss.keyError((int) (v >>> 32));
+                boolean active = !relu || err > 0f;
+                if (active) value += err * g;
+                if (grad != null) {
+                    // ∓ g: the sign bit flipped for foreground; relu'(e) = 0 where e <= 0
+                    float signed = Float.intBitsToFloat(Float.floatToRawIntBits((float) g) ^ (fg << 31));
+                    grad[(int) v >>> 1] = active ? signed : 0f;
+                }
+            }
+            this.cumFg = cumFg;
+            this.cumBg = cumBg;
+            this.jPrev = jPrev;
+            this.value = value;
+        }
+    }
+}
