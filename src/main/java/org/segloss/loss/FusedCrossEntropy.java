@@ -16,7 +16,8 @@ import org.segloss.tensor.Tensor;
  * </pre>
  * with {@code log p = logSoftmax_c(x)}. Backward from the scalar g:
  * {@code gx_k = g · (p_k A_n − t_{n,k})}, {@code t = (1-ε) w[y] onehot(y) + (ε/C) w},
- * {@code A_n = Σ_k t_{n,k}}, p recomputed from x. The cross-entropy losses use it for a label map
+ * {@code A_n = Σ_k t_{n,k}}, p kept by forward in the gradient's array (from the exponentials of
+ * its log-softmax) and turned into the gradient there. The cross-entropy losses use it for a label map
  * with reduction MEAN or SUM; the per-voxel map (NONE) and dense targets keep the composed path.
  */
 final class FusedCrossEntropy extends Function {
@@ -59,15 +60,21 @@ final class FusedCrossEntropy extends Function {
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
-        ctx.saveForBackward(x);
-        return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck));
+        if (!ctx.needsInputGrad(0)) {
+            return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck));
+        }
+        // the softmax is kept in the gradient's array (from the log-probabilities' own exponentials)
+        // and turned into the gradient there by backward
+        Tensor p = ctx.gradientOutput(0);
+        double total = SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, p);
+        ctx.saveForBackward(p);
+        return Tensor.scalar((float) total);
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
-        return new Tensor[] {SoftmaxCrossEntropy.sumBackward(ctx.savedTensors()[0], labels, ignoreIndex, weight, smoothing, g.item(),
-                ctx.gradientOutput(0))};
+        ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+        return new Tensor[] {SoftmaxCrossEntropy.sumBackwardFromSoftmax(ctx.saved(0), labels, ignoreIndex, weight, smoothing, g.item())};
     }
 }

@@ -16,7 +16,8 @@ import org.segloss.tensor.kernel.Parallel;
  * <pre>
  *   gx_k = s · (p_k · A_n - t_{n,k}),   t_{n,k} = (1 - ε) w[y_n] [k = y_n] + (ε / C) w_k,   A_n = Σ_k t_{n,k}
  * </pre>
- * (0 at ignored voxels), p recomputed from x. Neither the log-probabilities, nor a one-hot
+ * (0 at ignored voxels), p recomputed from x ({@link #sumBackward}) or kept by the forward pass
+ * ({@link #sumBackwardFromSoftmax}). Neither the log-probabilities, nor a one-hot
  * target, nor a per-voxel loss map is stored: one pass over the logits each way, instead of the
  * composed log-softmax, gather, negation, product and reduction (and their backward).
  *
@@ -123,23 +124,53 @@ public final class SoftmaxCrossEntropy {
      * instead of a memory pass of its own.
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck) {
+        return sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, null);
+    }
+
+    /**
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, String)}, keeping the softmax: when
+     * {@code keep} (x's shape, not sharing x's array) is given, p = softmax_c(x) is written there,
+     * every element, from the same exponentials as the log-probabilities of the sum
+     * ({@code Kernels.softmaxAndLogSum}), so that {@link #sumBackwardFromSoftmax} turns it into the
+     * gradient in place without a softmax of its own: one exponential per logit and step instead
+     * of two. The sum, and the gradient, are the same bits either way.
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
+                             Tensor keep) {
         int[] d = check("SoftmaxCrossEntropy.sum", x, labels, weight, smoothing);
+        if (keep != null) ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sum", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
         boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK, CHUNK);
-            float[] buf = sc[0], valid = sc[2];
+            float[][] sc = scratch(c * CHUNK, Math.max(2 * CHUNK, c));
+            float[] buf = sc[0], stats = sc[1], valid = sc[2];   // stats: [m, log s] rows of len, or one voxel's p
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
-                rows(x, bi, c, sp, j0, len, buf);
-                // Σ x·0 is NaN exactly when some x is NaN or ±∞ (the copy is in L1)
+                int at = (bi * c) * sp + j0;
+                // Σ x·0 is NaN exactly when some x is NaN or ±∞ (rows the softmax reads next)
                 for (int ch = 0; nonFinite != null && ch < c && !nonFinite[t]; ch++) {
-                    nonFinite[t] = Double.isNaN(k.dot(buf, ch * len, ZEROS, 0, len));
+                    nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + at + ch * sp, ZEROS, 0, len));
                 }
-                k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: column by column
+                if (keep != null && len > 1) {
+                    // p into keep from the strided logits, m and log s per voxel into stats [2, len];
+                    // log p = (x - m) - log s, the log-softmax's own arithmetic: the same bits
+                    k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0);
+                    for (int ch = 0; ch < c; ch++) {
+                        k.zip(Binary.SUB, x.data, x.offset + at + ch * sp, stats, 0, buf, ch * len, len);
+                        k.zip(Binary.SUB, buf, ch * len, stats, len, buf, ch * len, len);
+                    }
+                } else {
+                    rows(x, bi, c, sp, j0, len, buf);
+                    if (keep != null) {
+                        // one voxel: the compact layout is a single row (another kernel path), so take that path
+                        k.softmax(buf, 0, c, len, len, stats, 0);
+                        for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = stats[ch];
+                    }
+                    k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: column by column
+                }
                 int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum");
                 int lab = labels.offset + lo;
                 double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k: Σ w[y] log p_y over the counted voxels
@@ -168,6 +199,67 @@ public final class SoftmaxCrossEntropy {
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
+    }
+
+    /**
+     * The gradient of {@code scale · }{@link #sum} from the softmax p that
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, String, Tensor)} kept (the labels were
+     * checked there): p is overwritten with {@code scale · (p_k · A_n - t_{n,k})} in place and
+     * returned, no exponential in this pass. The same bits as {@link #sumBackward}.
+     */
+    public static Tensor sumBackwardFromSoftmax(Tensor p, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
+                                                float scale) {
+        int[] d = check("SoftmaxCrossEntropy.sumBackwardFromSoftmax", p, labels, weight, smoothing);
+        int b = d[0], c = d[1], sp = d[2];
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        float uniform = smoothing / c;
+        double wTotal = 0;   // Σ_c w_c
+        for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
+        float smoothMass = (float) (uniform * wTotal);
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK, CHUNK);
+            float[] a = sc[1], valid = sc[2];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
+                int lab = labels.offset + lo;
+                scaledLabelWeights(k, labels, lab, c, ignoreIndex, weight, smoothing, smoothMass, scale, len, a);
+                if (smoothing > 0f) {
+                    boolean anyIgnored = ignoreIndex >= 0 && ignoreIndex < c || k.countEqual(labels.data, lab, ignoreIndex, len) > 0;
+                    if (anyIgnored) validMask(k, labels, lab, c, ignoreIndex, len, valid);
+                    else k.fill(valid, 0, len, 1f);
+                }
+                for (int ch = 0; ch < c; ch++) {
+                    int row = p.offset + (bi * c + ch) * sp + j0;
+                    labelTerms(k, labels, lab, ch, ignoreIndex, weight, smoothing, uniform, scale, p.data, row, a, valid, p.data, row, len);
+                }
+            }
+        });
+        return p;
+    }
+
+    /** a[0, len) = scale · A_n per voxel (0 at ignored voxels), class by class. */
+    private static void scaledLabelWeights(Kernels k, LabelTensor labels, int lab, int c, int ignoreIndex, float[] weight,
+                                           float smoothing, float smoothMass, float scale, int len, float[] a) {
+        k.fill(a, 0, len, 0f);
+        for (int ch = 0; ch < c; ch++) {
+            if (ch == ignoreIndex) continue;
+            float w = weight == null ? 1f : weight[ch];
+            k.addWhereEqual(labels.data, lab, ch, scale * ((1f - smoothing) * w + smoothMass), a, 0, a, 0, len);
+        }
+    }
+
+    /**
+     * Row ch of the gradient into out[row, row + len): scale · p_k · A_n, minus scale · t_{n,k} (the
+     * label's term at y_n = k, the smoothing term at every counted voxel); out may be p's row.
+     */
+    private static void labelTerms(Kernels k, LabelTensor labels, int lab, int ch, int ignoreIndex, float[] weight, float smoothing,
+                                   float uniform, float scale, float[] p, int pOff, float[] a, float[] valid, float[] out, int row,
+                                   int len) {
+        float w = weight == null ? 1f : weight[ch];
+        k.zip(Binary.MUL, p, pOff, a, 0, out, row, len);
+        if (ch != ignoreIndex) k.addWhereEqual(labels.data, lab, ch, -scale * (1f - smoothing) * w, out, row, out, row, len);
+        if (smoothing > 0f) k.triad(out, row, -scale * uniform * w, valid, 0, out, row, len);
     }
 
     /**
@@ -205,26 +297,14 @@ public final class SoftmaxCrossEntropy {
                 k.softmax(p, 0, c, len, len, p, 0);   // in place: out aliases x exactly
                 int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sumBackward");
                 int lab = labels.offset + lo;
-                // scale · A_n per voxel (0 at ignored voxels), class by class
-                k.fill(a, 0, len, 0f);
-                for (int ch = 0; ch < c; ch++) {
-                    if (ch == ignoreIndex) continue;
-                    float w = weight == null ? 1f : weight[ch];
-                    k.addWhereEqual(labels.data, lab, ch, scale * ((1f - smoothing) * w + smoothMass), a, 0, a, 0, len);
-                }
+                scaledLabelWeights(k, labels, lab, c, ignoreIndex, weight, smoothing, smoothMass, scale, len, a);
                 if (smoothing > 0f) {
                     if (ignored > 0) validMask(k, labels, lab, c, ignoreIndex, len, valid);
                     else k.fill(valid, 0, len, 1f);
                 }
                 for (int ch = 0; ch < c; ch++) {
                     int row = ro + (bi * c + ch) * sp + j0;
-                    float w = weight == null ? 1f : weight[ch];
-                    k.zip(Binary.MUL, p, ch * len, a, 0, res.data, row, len);   // scale · p_k · A_n
-                    // minus scale · t_{n,k}: the label's term at y_n = k, the smoothing term at every counted voxel
-                    if (ch != ignoreIndex) {
-                        k.addWhereEqual(labels.data, lab, ch, -scale * (1f - smoothing) * w, res.data, row, res.data, row, len);
-                    }
-                    if (smoothing > 0f) k.triad(res.data, row, -scale * uniform * w, valid, 0, res.data, row, len);
+                    labelTerms(k, labels, lab, ch, ignoreIndex, weight, smoothing, uniform, scale, p, ch * len, a, valid, res.data, row, len);
                 }
             }
         });

@@ -241,4 +241,33 @@ class FusedCrossEntropyTest {
         for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 2);
         return v;
     }
+
+    /**
+     * The kept-softmax path (forward writes p from its log-softmax's exponentials, backward turns
+     * it into the gradient in place) gives the bits of the recomputing path: the sum and the
+     * gradient, with weights, smoothing and ignored voxels, at a one-voxel chunk tail and C = 17.
+     */
+    @Test
+    void keptSoftmaxGivesTheBitsOfTheRecomputedOne() {
+        Random r = new Random(23);
+        java.util.List<Case> cases = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) cases.add(randomCase(r, i));
+        int n = 2 * 2049;
+        float[] xv = new float[17 * n];
+        for (int k = 0; k < xv.length; k++) xv[k] = (float) (r.nextGaussian() * 4);
+        int[] yv = new int[n];
+        for (int k = 0; k < n; k++) yv[k] = r.nextInt(6) == 0 ? IGNORE : r.nextInt(17);
+        cases.add(new Case(Tensor.of(xv, 2, 17, 1, 1, 2049), LabelTensor.of(yv, 2, 1, 1, 2049), 17, null, 0.1f, true));
+        for (Case k : cases) {
+            int ignore = k.ignore() ? IGNORE : SegmentationLoss.NO_IGNORE;
+            double recomputed = SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), k.smoothing());
+            Tensor p = Tensor.full(Float.NaN, k.x().shape().dims());   // stale contents must not matter
+            double kept = SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), k.smoothing(), null, p);
+            assertEquals(recomputed, kept, 0.0, "sum " + k);
+            float[] expected = SoftmaxCrossEntropy.sumBackward(k.x(), k.y(), ignore, k.weight(), k.smoothing(), 0.37f).toArray();
+            Tensor g = SoftmaxCrossEntropy.sumBackwardFromSoftmax(p, k.y(), ignore, k.weight(), k.smoothing(), 0.37f);
+            assertTrue(g == p, "the gradient is written over the kept softmax");
+            assertArrayEquals(expected, g.toArray(), "gradient " + k);
+        }
+    }
 }

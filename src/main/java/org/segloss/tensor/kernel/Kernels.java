@@ -147,6 +147,15 @@ public interface Kernels {
      */
     void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
+    /**
+     * {@link #softmax} into out, and per column the two parts of its log-sum-exp: the shift
+     * m_j = max_k x(k, j) into {@code stats[statsOff + j]} and log s_j = log Σ_k exp(x(k, j) - m_j)
+     * into {@code stats[statsOff + cols + j]}. out is the softmax bit for bit, and (x(k, j) - m_j) -
+     * log s_j is {@link #logSoftmax} bit for bit: the softmax and the log-softmax of a cross-entropy
+     * from one exponential per element.
+     */
+    void softmaxAndLogSum(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff, float[] stats, int statsOff);
+
     /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */
     void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 

@@ -210,6 +210,24 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void softmaxAndLogSum(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff, float[] stats, int statsOff) {
+        for (int j = 0; j < cols; j++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
+            float s = 0f;
+            for (int k = 0; k < n; k++) {
+                float e = (float) Math.exp(x[xOff + k * inner + j] - m);
+                out[outOff + k * inner + j] = e;
+                s += e;
+            }
+            float inv = 1f / s;
+            for (int k = 0; k < n; k++) out[outOff + k * inner + j] *= inv;
+            stats[statsOff + j] = m;
+            stats[statsOff + cols + j] = (float) Math.log(s);
+        }
+    }
+
+    @Override
     public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;

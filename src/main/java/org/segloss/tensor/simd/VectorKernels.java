@@ -971,6 +971,51 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void softmaxAndLogSum(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff, float[] stats, int statsOff) {
+        if (inner == 1) {
+            // one contiguous row: the softmax's and the log-softmax's row paths, each as they are
+            float m = max(x, xOff, n);
+            softmaxRow(x, xOff, n, out, outOff);
+            stats[statsOff] = m;
+            stats[statsOff + cols] = (float) Math.log(sumExp(x, xOff, n, m));
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            // softmaxColumns' arithmetic, keeping m and s (s as logSoftmaxColumns sums it: the same adds)
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
+                e.intoArray(out, outOff + k * inner + j);
+                s = s.add(e);
+            }
+            FloatVector inv = one.div(s);
+            for (int k = 0; k < n; k++) {
+                int o = outOff + k * inner + j;
+                FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
+            }
+            m.intoArray(stats, statsOff + j);
+            s.intoArray(stats, statsOff + cols + j);
+        }
+        // log s over the stored sums, lane for lane the log of logSoftmaxColumns; NOTE: a loop of its
+        // own, as inside the loop above (exp inlined) C2 would call log's polynomial out of line
+        log(stats, statsOff + cols, stats, statsOff + cols, bound);
+        for (int j = bound; j < cols; j++) {
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j);
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + j + k * inner]);
+            float s = 0f;
+            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + j + k * inner] - m);
+            stats[statsOff + j] = m;
+            stats[statsOff + cols + j] = (float) Math.log(s);
+        }
+    }
+
+    @Override
     public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);

@@ -622,6 +622,49 @@ class KernelTwinTest {
                 }
             }
         }));
+        // softmaxAndLogSum: in each implementation, its softmax and (x - m) - log s are that
+        // implementation's softmax and logSoftmax bit for bit; across the twins, the usual tolerances
+        out.add(dynamicTest(v.name() + " softmaxAndLogSum is softmax and logSoftmax from one exponential", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 31L + inner * 7L + cols);
+                    int off = 5;
+                    float[] x = new float[off + rows * inner];
+                    for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        float[] p = new float[off + rows * inner], stats = new float[3 + 2 * cols];
+                        float[] soft = new float[off + rows * inner], logSoft = new float[off + rows * inner];
+                        k.softmaxAndLogSum(x, off, rows, inner, cols, p, off, stats, 3);
+                        k.softmax(x, off, rows, inner, cols, soft, off);
+                        k.logSoftmax(x, off, rows, inner, cols, logSoft, off);
+                        for (int r = 0; r < rows; r++) {
+                            for (int j = 0; j < cols; j++) {
+                                int i = off + r * inner + j;
+                                String ctx = k.name() + " softmaxAndLogSum [n=" + rows + ", inner=" + inner + ", cols=" + cols
+                                        + "] at (k=" + r + ", j=" + j + ")";
+                                assertEquals(Float.floatToIntBits(soft[i]), Float.floatToIntBits(p[i]), ctx + ": the softmax");
+                                float lp = (x[i] - stats[3 + j]) - stats[3 + cols + j];
+                                assertEquals(Float.floatToIntBits(logSoft[i]), Float.floatToIntBits(lp), ctx + ": (x - m) - log s");
+                            }
+                        }
+                    }
+                    float[] ps = new float[x.length], pv = new float[x.length], ss = new float[2 * cols], sv = new float[2 * cols];
+                    s.softmaxAndLogSum(x, off, rows, inner, cols, ps, off, ss, 0);
+                    v.softmaxAndLogSum(x, off, rows, inner, cols, pv, off, sv, 0);
+                    for (int j = 0; j < cols; j++) {
+                        String ctx = v.name() + " softmaxAndLogSum twins [n=" + rows + ", inner=" + inner + "] at j=" + j;
+                        assertEquals(ss[j], sv[j], ctx + ": m is exact");
+                        assertClose(ctx + ": log s", ss[cols + j], sv[cols + j], REL * Math.abs(ss[cols + j]) + sumTol(rows) + ABS);
+                        for (int r = 0; r < rows; r++) {
+                            int i = off + r * inner + j;
+                            assertClose(ctx + " p", ps[i], pv[i], (REL + sumTol(rows)) * Math.abs(ps[i]) + ABS);
+                        }
+                    }
+                }
+            }
+        }));
         out.add(dynamicTest(v.name() + " softmax and logSoftmax with -Infinity entries", () -> {
             for (int[] shape : shapes(v.lanes())) {
                 int rows = shape[0], inner = shape[1];
