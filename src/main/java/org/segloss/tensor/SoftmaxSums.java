@@ -371,11 +371,23 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
-                if (softmax) ChannelChunks.copyRows(x, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
-                else softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                // p of this task: rows of stride pStride from pBase in pa: the kept softmax read in place
+                // (its rows are overwritten only at the end, by the softmax backward), else the scratch
+                boolean inPlace = softmax && len > 1;   // one voxel: the compact layout's row path, as forward
+                float[] pa = p;
+                int pBase = 0, pStride = len;
+                if (inPlace) {
+                    pa = x.data;
+                    pBase = x.offset + (bi * c) * sp + j0;
+                    pStride = sp;
+                } else if (softmax) {
+                    ChannelChunks.copyRows(x, bi, c, sp, j0, len, p);
+                } else {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                }
                 for (int ch = 0; ch < c; ch++) {
                     // gp_c = mask * (sum_k dS_k w_k + dP + 2 dQ p_c): the gradient w.r.t. p_c
-                    int po = ch * len, row = (bi * c + ch) * sp + j0;
+                    int po = ch * len, row = (bi * c + ch) * sp + j0, pr = pBase + ch * pStride;
                     int q = nk;
                     k.fill(gp, po, len, plain ? gr[((q++) * b + bi) * c + ch] : 0f);
                     // dS_0 where the label is ch (the ignore value is no class): the one-hot's triad, exactly
@@ -383,22 +395,27 @@ public final class SoftmaxSums {
                     for (int w = nl; w < nk; w++) {
                         k.triad(gp, po, gr[(w * b + bi) * c + ch], maps[w - nl].data, maps[w - nl].offset + row, gp, po, len);
                     }
-                    if (squares) k.triad(gp, po, 2f * gr[((q++) * b + bi) * c + ch], p, po, gp, po, len);
+                    if (squares) k.triad(gp, po, 2f * gr[((q++) * b + bi) * c + ch], pa, pr, gp, po, len);
                     if (errors || offSquares) {
                         // dE: -2 (1 - p) at the voxels labelled ch; dF: 2 p elsewhere (m applied below)
                         float de = errors ? -2f * gr[((q++) * b + bi) * c + ch] : 0f;
                         float df = offSquares ? 2f * gr[(q * b + bi) * c + ch] : 0f;
-                        k.zipScalarLeft(Binary.SUB, 1f, p, po, tmp, 0, len);
+                        k.zipScalarLeft(Binary.SUB, 1f, pa, pr, tmp, 0, len);
                         k.zipScalarRight(Binary.MUL, tmp, 0, de, tmp, 0, len);
-                        k.zipScalarRight(Binary.MUL, p, po, df, tmp, len, len);
+                        k.zipScalarRight(Binary.MUL, pa, pr, df, tmp, len, len);
                         if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, tmp, 0, tmp, len, tmp, len, len);
                         k.zip(Binary.ADD, gp, po, tmp, len, gp, po, len);
                     }
                     if (mask != null) k.zip(Binary.MUL, gp, po, mask.data, mask.offset + bi * sp + j0, gp, po, len);
                 }
-                // gz = p * (gp - sum_c p_c gp_c), in place over gp
-                k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
+                if (inPlace) {
+                    // gz = p * (gp - sum_c p_c gp_c), straight over the kept p's rows (result is x here)
+                    k.softmaxBackward(pa, pBase, gp, 0, len, c, sp, len, pa, pBase);
+                } else {
+                    // gz = p * (gp - sum_c p_c gp_c), in place over gp, then into the result's rows
+                    k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
+                    for (int ch = 0; ch < c; ch++) System.arraycopy(gp, ch * len, res, ro + (bi * c + ch) * sp + j0, len);
+                }
             }
         });
         return result;

@@ -163,6 +163,15 @@ public interface Kernels {
     void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                          float[] out, int outOff);
 
+    /**
+     * {@link #softmaxBackward(float[], int, float[], int, int, int, int, float[], int)} with g in
+     * its own layout: g(k, j) at {@code gOff + k * gStride + j} (e.g. a compact chunk [n, cols]),
+     * y and out with row stride inner (e.g. rows of a [B, C, S] tensor); out may be y. The same
+     * arithmetic, so the same bits as the common-stride kernel on the same values.
+     */
+    void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int gStride, int n, int inner, int cols,
+                         float[] out, int outOff);
+
     /** Backward of logSoftmax from its output y: out(k, j) = g(k, j) - exp(y(k, j)) * sum_k' g(k', j). */
     void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                             float[] out, int outOff);

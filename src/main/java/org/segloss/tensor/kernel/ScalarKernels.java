@@ -243,6 +243,19 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int gStride, int n, int inner, int cols,
+                                float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += g[gOff + k * gStride + j] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (g[gOff + k * gStride + j] - dot);
+            }
+        }
+    }
+
+    @Override
     public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                 float[] out, int outOff) {
         for (int j = 0; j < cols; j++) {

@@ -1073,6 +1073,39 @@ public abstract sealed class VectorKernels implements Kernels
         }
     }
 
+    @Override
+    public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int gStride, int n, int inner, int cols,
+                                float[] out, int outOff) {
+        if (inner == 1 || gStride == inner) {
+            if (inner == 1 && gStride != 1) throw new IllegalArgumentException("softmaxBackward: a contiguous row (inner 1) needs gStride 1, got " + gStride);
+            softmaxBackward(y, yOff, g, gOff, n, inner, cols, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            // softmaxBackwardColumns' arithmetic with g's own row stride
+            FloatVector d = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                d = d.add(FloatVector.fromArray(sp, g, gOff + k * gStride + j)
+                        .mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+            }
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                FloatVector.fromArray(sp, y, yOff + i).mul(FloatVector.fromArray(sp, g, gOff + k * gStride + j).sub(d))
+                        .intoArray(out, outOff + i);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            float d = 0f;
+            for (int k = 0; k < n; k++) d += g[gOff + k * gStride + j] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (g[gOff + k * gStride + j] - d);
+            }
+        }
+    }
+
     /** Softmax backward of the column blocks below loopBound(cols); returns the first tail column. */
     private int softmaxBackwardColumns(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                        float[] out, int outOff) {

@@ -665,6 +665,46 @@ class KernelTwinTest {
                 }
             }
         }));
+        // softmaxBackward with g in a compact layout of its own: in each implementation the bits of
+        // the common-stride kernel on the same values (and y overwritten in place), and twins close
+        out.add(dynamicTest(v.name() + " softmaxBackward with g's own row stride", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if (inner == 1) continue;
+                int cols = Math.max(1, inner - 2), off = 3;
+                Random rnd = new Random(rows * 131L + inner);
+                float[] y = new float[off + rows * inner], g = new float[off + rows * inner], gc = new float[rows * cols + 1];
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = uniform(0, 1).next(rnd);
+                    g[i] = uniform(-1, 1).next(rnd);
+                }
+                for (int r = 0; r < rows; r++) System.arraycopy(g, off + r * inner, gc, 1 + r * cols, cols);
+                float[][] got = new float[2][];
+                Kernels[] both = {s, v};
+                for (int t = 0; t < 2; t++) {
+                    Kernels k = both[t];
+                    float[] common = new float[y.length], strided = y.clone();
+                    k.softmaxBackward(y, off, g, off, rows, inner, cols, common, off);
+                    k.softmaxBackward(strided, off, gc, 1, cols, rows, inner, cols, strided, off);   // out = y: in place
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < cols; j++) {
+                            int i = off + r * inner + j;
+                            assertEquals(Float.floatToIntBits(common[i]), Float.floatToIntBits(strided[i]),
+                                    k.name() + " softmaxBackward(gStride) [n=" + rows + ", inner=" + inner + "] at (k=" + r + ", j=" + j + ")");
+                        }
+                    }
+                    got[t] = strided;
+                }
+                double[] col = columnAbsSums(g, y, off, rows, inner);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < cols; j++) {
+                        int i = off + r * inner + j;
+                        assertClose(v.name() + " softmaxBackward(gStride) twins at (k=" + r + ", j=" + j + ")", got[0][i], got[1][i],
+                                REL * Math.abs(got[0][i]) + Math.abs(y[i]) * (sumTol(rows) * col[j] + REL) + ABS);
+                    }
+                }
+            }
+        }));
         out.add(dynamicTest(v.name() + " softmax and logSoftmax with -Infinity entries", () -> {
             for (int[] shape : shapes(v.lanes())) {
                 int rows = shape[0], inner = shape[1];
