@@ -564,8 +564,9 @@ public final class SoftmaxSums {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
                 checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len);
-                if (softmax) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);   // the kept p, read before its rows are overwritten
-                else softmaxChunk(k, src, bi, c, sp, j0, len, p);
+                boolean inPlace = softmax && len > 1;   // one voxel: the compact layout's row path, as forward
+                if (softmax && !inPlace) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);
+                else if (!softmax) softmaxChunk(k, src, bi, c, sp, j0, len, p);
                 for (int l = 0; l < c; l++) {
                     // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l (0 at ignored voxels)
                     int po = l * len;
@@ -574,9 +575,15 @@ public final class SoftmaxSums {
                         if (q != ignoreIndex) k.addWhereEqual(labels.data, lab, q, gr[bi * cc + q * c + l], gp, po, gp, po, len);
                     }
                 }
-                // gx = p * (gp - Σ_l p_l gp_l), in place over gp
-                k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
+                if (inPlace) {
+                    // gx = p * (gp - Σ_l p_l gp_l), straight over the kept p's rows (the result is src here)
+                    int at = src.offset + (bi * c) * sp + j0;
+                    k.softmaxBackward(src.data, at, gp, 0, len, c, sp, len, src.data, at);
+                } else {
+                    // gx = p * (gp - Σ_l p_l gp_l), in place over gp, then into the result's rows
+                    k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
+                    for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
+                }
             }
         });
         return result;
