@@ -18,6 +18,22 @@ final class ChannelChunks {
 
     private ChannelChunks() {}
 
+    /**
+     * The scratch rows of the current thread in {@code holder}: rows 0 and 1 of at least
+     * {@code wide} floats (a task's [C, len] chunks), the others of {@value #CHUNK} (per-voxel rows).
+     */
+    static float[][] scratchRows(ThreadLocal<float[][]> holder, int wide) {
+        float[][] s = holder.get();
+        if (s[0].length < wide) {
+            s[0] = new float[wide];
+            s[1] = new float[wide];
+        }
+        if (s[2].length < CHUNK) {
+            for (int i = 2; i < s.length; i++) s[i] = new float[CHUNK];
+        }
+        return s;
+    }
+
     /** Copies the C rows of task (bi, j0, len) of x {@code [B, C, S]} into buf {@code [C, len]}. */
     static void copyRows(Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
         for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);

@@ -212,10 +212,7 @@ public final class SoftmaxCrossEntropy {
         int[] d = check("SoftmaxCrossEntropy.sumBackwardFromSoftmax", p, labels, weight, smoothing);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float uniform = smoothing / c;
-        double wTotal = 0;   // Σ_c w_c
-        for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
-        float smoothMass = (float) (uniform * wTotal);
+        float uniform = smoothing / c, smoothMass = smoothMass(weight, smoothing, c);
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, CHUNK);
@@ -236,6 +233,13 @@ public final class SoftmaxCrossEntropy {
             }
         });
         return p;
+    }
+
+    /** (ε / C) Σ_c w_c: the smoothing's part of A_n at every counted voxel. */
+    private static float smoothMass(float[] weight, float smoothing, int c) {
+        double wTotal = 0;   // Σ_c w_c
+        for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
+        return (float) (smoothing / c * wTotal);
     }
 
     /** a[0, len) = scale · A_n per voxel (0 at ignored voxels), class by class. */
@@ -281,10 +285,7 @@ public final class SoftmaxCrossEntropy {
         int[] d = check("SoftmaxCrossEntropy.sumBackward", x, labels, weight, smoothing);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float uniform = smoothing / c;
-        double wTotal = 0;   // Σ_c w_c
-        for (int ch = 0; ch < c; ch++) wTotal += weight == null ? 1.0 : weight[ch];
-        float smoothMass = (float) (uniform * wTotal);
+        float uniform = smoothing / c, smoothMass = smoothMass(weight, smoothing, c);
         Tensor res = ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sumBackward", x, out);
         int ro = res.offset;
         Kernels k = Backend.kernels();

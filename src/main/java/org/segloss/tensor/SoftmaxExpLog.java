@@ -45,15 +45,7 @@ public final class SoftmaxExpLog {
     private SoftmaxExpLog() {}
 
     private static float[][] scratch(int wide) {
-        float[][] s = SCRATCH.get();
-        if (s[0].length < wide) {
-            s[0] = new float[wide];
-            s[1] = new float[wide];
-        }
-        if (s[2].length < CHUNK) {
-            for (int i = 2; i < s.length; i++) s[i] = new float[CHUNK];
-        }
-        return s;
+        return ChannelChunks.scratchRows(SCRATCH, wide);
     }
 
     /** Checks the operands; returns {B, C, S}. */
