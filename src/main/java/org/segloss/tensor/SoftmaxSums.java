@@ -272,9 +272,8 @@ public final class SoftmaxSums {
                     if (plain) part[base + (q++) * c + ch] = k.sum(pa, po, len);
                     if (squares) part[base + (q++) * c + ch] = k.dot(pa, po, pa, po, len);
                     if (errors) {
-                        k.zipScalarLeft(Binary.SUB, 1f, pa, po, tmp, 0, len);
-                        k.zip(Binary.MUL, tmp, 0, tmp, 0, tmp, 0, len);
-                        part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumWhereEqual(labels.data, lab, ch, tmp, 0, len);
+                        // Σ_{y = ch} (1 - m p)², one pass (the bits of (1 - p)² summed where the label is ch)
+                        part[base + (q++) * c + ch] = ch == ignore ? 0.0 : k.sumSquaredErrorWhereEqual(labels.data, lab, ch, pa, po, len);
                     }
                     if (offSquares) {
                         k.zip(Binary.MUL, pa, po, pa, po, tmp, 0, len);
@@ -400,11 +399,14 @@ public final class SoftmaxSums {
                         // dE: -2 (1 - p) at the voxels labelled ch; dF: 2 p elsewhere (m applied below)
                         float de = errors ? -2f * gr[((q++) * b + bi) * c + ch] : 0f;
                         float df = offSquares ? 2f * gr[(q * b + bi) * c + ch] : 0f;
-                        k.zipScalarLeft(Binary.SUB, 1f, pa, pr, tmp, 0, len);
-                        k.zipScalarRight(Binary.MUL, tmp, 0, de, tmp, 0, len);
-                        k.zipScalarRight(Binary.MUL, pa, pr, df, tmp, len, len);
-                        if (ch != ignore) k.selectWhereEqual(labels.data, lab, ch, tmp, 0, tmp, len, tmp, len, len);
-                        k.zip(Binary.ADD, gp, po, tmp, len, gp, po, len);
+                        if (ch != ignore) {
+                            // gp += de (1 - p) at the voxels labelled ch, df p elsewhere: one pass
+                            k.addSquaredErrorGradient(labels.data, lab, ch, de, df, pa, pr, gp, po, len);
+                        } else {
+                            // the ignore value is no class: df p at every voxel (the mask zeroes the ignored ones)
+                            k.zipScalarRight(Binary.MUL, pa, pr, df, tmp, len, len);
+                            k.zip(Binary.ADD, gp, po, tmp, len, gp, po, len);
+                        }
                     }
                     if (mask != null) k.zip(Binary.MUL, gp, po, mask.data, mask.offset + bi * sp + j0, gp, po, len);
                 }

@@ -122,6 +122,20 @@ public interface Kernels {
     /** Σ x[i] over the i where labels[i] == label (the fused cross-entropy's pick of log p at the label). */
     float sumWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, int n);
 
+    /**
+     * Σ (1 - p[i])² over the i with labels[i] == label: the squared error at the voxels of a class,
+     * in one pass; the same bits as {@code sumWhereEqual} over the row (1 - p) * (1 - p).
+     */
+    float sumSquaredErrorWhereEqual(int[] labels, int labelsOff, int label, float[] p, int pOff, int n);
+
+    /**
+     * g[i] += labels[i] == label ? atLabel * (1 - p[i]) : elsewhere * p[i], in place over g: the
+     * gradient of a squared error at a class's voxels and of the squares elsewhere, in one pass; the
+     * same bits as computing both rows, selecting and adding.
+     */
+    void addSquaredErrorGradient(int[] labels, int labelsOff, int label, float atLabel, float elsewhere, float[] p, int pOff,
+                                 float[] g, int gOff, int n);
+
     /** The number of i in [0, n) where labels[i] == label (a class's voxel count, without a one-hot row). Exact. */
     int countEqual(int[] labels, int labelsOff, int label, int n);
 

@@ -111,6 +111,27 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float sumSquaredErrorWhereEqual(int[] labels, int labelsOff, int label, float[] p, int pOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            if (labels[labelsOff + i] == label) {
+                float e = 1f - p[pOff + i];
+                s += e * e;
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public void addSquaredErrorGradient(int[] labels, int labelsOff, int label, float atLabel, float elsewhere, float[] p, int pOff,
+                                        float[] g, int gOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = p[pOff + i];
+            g[gOff + i] += labels[labelsOff + i] == label ? (1f - x) * atLabel : x * elsewhere;
+        }
+    }
+
+    @Override
     public void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
                                  float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) out[outOff + i] = labels[labelsOff + i] == label ? x[xOff + i] : a[aOff + i];

@@ -521,6 +521,47 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public float sumSquaredErrorWhereEqual(int[] labels, int labelsOff, int label, float[] p, int pOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        FloatVector one = FloatVector.broadcast(sp, 1f), acc = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            // sumWhereEqual's masked accumulation over the row (1 - p)(1 - p): the same bits
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector e = one.sub(FloatVector.fromArray(sp, p, pOff + i));
+            acc = acc.add(e.mul(e), m);
+        }
+        float s = sumLanes(acc);
+        for (int i = bound; i < n; i++) {
+            if (labels[labelsOff + i] == label) {
+                float e = 1f - p[pOff + i];
+                s += e * e;
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public void addSquaredErrorGradient(int[] labels, int labelsOff, int label, float atLabel, float elsewhere, float[] p, int pOff,
+                                        float[] g, int gOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector x = FloatVector.fromArray(sp, p, pOff + i);
+            FloatVector t = x.mul(elsewhere).blend(one.sub(x).mul(atLabel), m);
+            FloatVector.fromArray(sp, g, gOff + i).add(t).intoArray(g, gOff + i);
+        }
+        for (int i = bound; i < n; i++) {
+            float x = p[pOff + i];
+            g[gOff + i] += labels[labelsOff + i] == label ? (1f - x) * atLabel : x * elsewhere;
+        }
+    }
+
+    @Override
     public void selectWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] a, int aOff,
                                  float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();

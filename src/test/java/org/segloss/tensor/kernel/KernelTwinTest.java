@@ -180,6 +180,12 @@ class KernelTwinTest {
                 (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 2, in[0], io, in[1], io, o, oo, n)));
         out.add(sized(v, "selectWhereEqual(label=255)", new Gen[] {DEFAULT, DEFAULT, uniform(-1, 1)},
                 (k, in, io, o, oo, n) -> k.selectWhereEqual(labels(in[2]), io, 255, in[0], io, in[1], io, o, oo, n)));
+        // in place over a copy of input 1; labels from input 2
+        out.add(sized(v, "addSquaredErrorGradient(label=1, 0.5, -1.5)", new Gen[] {uniform(0, 1), DEFAULT, uniform(-1, 1)},
+                (k, in, io, o, oo, n) -> {
+                    System.arraycopy(in[1], io, o, oo, n);
+                    k.addSquaredErrorGradient(labels(in[2]), io, 1, 0.5f, -1.5f, in[0], io, o, oo, n);
+                }));
         out.add(sized(v, "triad(s=-1.25)", new Gen[] {DEFAULT, DEFAULT},
                 (k, in, io, o, oo, n) -> k.triad(in[0], io, -1.25f, in[1], io, o, oo, n)));
         out.add(sized(v, "leakyRelu(slope=0.01)", new Gen[] {DEFAULT},
@@ -299,6 +305,13 @@ class KernelTwinTest {
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], in[1], o, n)));
         out.add(reduction(v, "sumWhereEqual(label=2)", 2, (k, in, o, n) -> k.sumWhereEqual(labels(in[1]), o, 2, in[0], o, n),
                 (in, o, n) -> sumTol(n) * sumAbs(in[0], null, o, n)));
+        out.add(reduction(v, "sumSquaredErrorWhereEqual(label=2)", 2,
+                (k, in, o, n) -> k.sumSquaredErrorWhereEqual(labels(in[1]), o, 2, in[0], o, n),
+                (in, o, n) -> {
+                    double t = 0;
+                    for (int i = 0; i < n; i++) t += (1 - in[0][o + i]) * (double) (1 - in[0][o + i]);
+                    return sumTol(n) * t + ABS;
+                }));
         // an integer count: exact, the twins agree bit for bit
         out.add(reduction(v, "countEqual(label=1)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 1, n), (in, o, n) -> 0));
         out.add(reduction(v, "countEqual(label=255)", 1, (k, in, o, n) -> k.countEqual(labels(in[0]), o, 255, n), (in, o, n) -> 0));
@@ -619,6 +632,34 @@ class KernelTwinTest {
                     String ctx = v.name() + " logSumExp [n=" + rows + ", inner=" + inner + "] at j=" + j;
                     assertClose(ctx, rs[j], rv[j], REL * Math.abs(rs[j]) + ABS);
                     if (rows == 1 || j % 2 == 0) assertEquals(Float.NEGATIVE_INFINITY, rv[j], ctx);
+                }
+            }
+        }));
+        // the squared-error kernels give, in each implementation, the bits of the passes they fuse
+        out.add(dynamicTest(v.name() + " sumSquaredErrorWhereEqual and addSquaredErrorGradient are their composed passes", () -> {
+            for (int len : new int[] {0, 1, 15, 16, 17, 100, 2049}) {
+                Random rnd = new Random(len + 11L);
+                float[] p = new float[len], g = new float[len], src = new float[len];
+                for (int i = 0; i < len; i++) {
+                    p[i] = uniform(0, 1).next(rnd);
+                    g[i] = DEFAULT.next(rnd);
+                    src[i] = uniform(-1, 1).next(rnd);
+                }
+                int[] lab = labels(src);
+                for (Kernels k : new Kernels[] {s, v}) {
+                    float[] t = new float[len], u = new float[len], composed = g.clone(), fused = g.clone();
+                    k.zipScalarLeft(Binary.SUB, 1f, p, 0, t, 0, len);
+                    k.zip(Binary.MUL, t, 0, t, 0, u, 0, len);
+                    assertEquals(Float.floatToIntBits(k.sumWhereEqual(lab, 0, 2, u, 0, len)),
+                            Float.floatToIntBits(k.sumSquaredErrorWhereEqual(lab, 0, 2, p, 0, len)), k.name() + " sum len=" + len);
+                    k.zipScalarRight(Binary.MUL, t, 0, 0.5f, t, 0, len);
+                    k.zipScalarRight(Binary.MUL, p, 0, -1.5f, u, 0, len);
+                    k.selectWhereEqual(lab, 0, 1, t, 0, u, 0, u, 0, len);
+                    k.zip(Binary.ADD, composed, 0, u, 0, composed, 0, len);
+                    k.addSquaredErrorGradient(lab, 0, 1, 0.5f, -1.5f, p, 0, fused, 0, len);
+                    for (int i = 0; i < len; i++) {
+                        assertEquals(Float.floatToIntBits(composed[i]), Float.floatToIntBits(fused[i]), k.name() + " gradient len=" + len + " at " + i);
+                    }
                 }
             }
         }));
