@@ -173,6 +173,21 @@ public final class SoftmaxSums {
         return d;
     }
 
+    /**
+     * Softmax of task (bi, j0, len) into keep's rows (stride S), the bits of {@link #softmaxChunk}:
+     * straight from the strided logits, column by column as in the compact chunk; a one-voxel
+     * chunk, whose compact layout is one contiguous row (another kernel path), goes through buf.
+     */
+    private static void keptSoftmax(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf) {
+        int at = (bi * c) * sp + j0;
+        if (len > 1) {
+            k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);
+        } else {
+            softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+            for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+        }
+    }
+
     /** Softmax of task (bi, j0, len) into buf [C, len] (compact rows). */
     private static void softmaxChunk(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
         ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
@@ -239,13 +254,7 @@ public final class SoftmaxSums {
                     softmaxChunk(k, x, bi, c, sp, j0, len, buf);
                 } else {
                     int at = (bi * c) * sp + j0;
-                    if (len > 1) {
-                        k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
-                    } else {
-                        // one voxel: the compact layout is one contiguous row (another kernel path), so take that path
-                        softmaxChunk(k, x, bi, c, sp, j0, len, buf);
-                        for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
-                    }
+                    keptSoftmax(k, x, bi, c, sp, j0, len, keep, buf);
                     if (mask == null) {
                         pa = keep.data;
                         pBase = keep.offset + at;
@@ -487,14 +496,13 @@ public final class SoftmaxSums {
                 checkChunkLabels(k, "confusionSums", labels, ignoreIndex, c, lab, len);
                 float[] pa = buf;
                 int pBase = 0, pStride = len, at = (bi * c) * sp + j0;
-                if (keep != null && len > 1) {
-                    k.softmax(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at);   // column by column as in buf: same bits
+                if (keep == null) {
+                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
+                } else {
+                    keptSoftmax(k, x, bi, c, sp, j0, len, keep, buf);
                     pa = keep.data;
                     pBase = keep.offset + at;
                     pStride = sp;
-                } else {
-                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
-                    if (keep != null) for (int l = 0; l < c; l++) keep.data[keep.offset + at + l * sp] = buf[l];   // one voxel
                 }
                 for (int l = 0; nonFinite != null && l < c && !nonFinite[t]; l++) {
                     nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + at + l * sp, ZEROS, 0, len));

@@ -202,32 +202,7 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void softmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) {
-            float m = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
-            float s = 0f;
-            for (int k = 0; k < n; k++) {
-                float e = (float) Math.exp(x[xOff + k * inner + j] - m);
-                out[outOff + k * inner + j] = e;
-                s += e;
-            }
-            float inv = 1f / s;
-            for (int k = 0; k < n; k++) out[outOff + k * inner + j] *= inv;
-        }
-    }
-
-    @Override
-    public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) {
-            float m = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
-            float s = 0f;
-            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * inner + j] - m);
-            // (x - m) - log s, never x - (m + log s): at |m| >= 1e6 the sum m + log s rounds
-            // log s away (1e8 + ln 3 == 1e8 in float), see spec/numerics.md
-            float logS = (float) Math.log(s);
-            for (int k = 0; k < n; k++) out[outOff + k * inner + j] = (x[xOff + k * inner + j] - m) - logS;
-        }
+        softmaxAndLogSum(x, xOff, n, inner, cols, out, outOff, null, 0);
     }
 
     @Override
@@ -243,8 +218,24 @@ public final class ScalarKernels implements Kernels {
             }
             float inv = 1f / s;
             for (int k = 0; k < n; k++) out[outOff + k * inner + j] *= inv;
-            stats[statsOff + j] = m;
-            stats[statsOff + cols + j] = (float) Math.log(s);
+            if (stats != null) {   // softmaxAndLogSum: m and log s of the column (logSoftmax's s: the same adds)
+                stats[statsOff + j] = m;
+                stats[statsOff + cols + j] = (float) Math.log(s);
+            }
+        }
+    }
+
+    @Override
+    public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * inner + j]);
+            float s = 0f;
+            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + k * inner + j] - m);
+            // (x - m) - log s, never x - (m + log s): at |m| >= 1e6 the sum m + log s rounds
+            // log s away (1e8 + ln 3 == 1e8 in float), see spec/numerics.md
+            float logS = (float) Math.log(s);
+            for (int k = 0; k < n; k++) out[outOff + k * inner + j] = (x[xOff + k * inner + j] - m) - logS;
         }
     }
 

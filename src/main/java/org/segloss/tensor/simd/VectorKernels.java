@@ -868,13 +868,18 @@ public abstract sealed class VectorKernels implements Kernels
             softmaxRow(x, xOff, n, out, outOff);
             return;
         }
-        for (int j = softmaxColumns(x, xOff, n, inner, cols, out, outOff); j < cols; j++) {
-            softmaxColumn(x, xOff + j, n, inner, out, outOff + j);
+        for (int j = softmaxColumns(x, xOff, n, inner, cols, out, outOff, null, 0); j < cols; j++) {
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
         }
     }
 
-    /** Softmax of the column blocks below loopBound(cols); returns the first tail column. */
-    private int softmaxColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
+    /**
+     * Softmax of the column blocks below loopBound(cols); returns the first tail column. With
+     * stats (softmaxAndLogSum), each block's m and s (the sum of its exponentials) are stored at
+     * stats[statsOff + j] and stats[statsOff + cols + j].
+     */
+    private int softmaxColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                               float[] stats, int statsOff) {
         VectorSpecies<Float> sp = species();
         FloatVector one = FloatVector.broadcast(sp, 1f);
         int bound = sp.loopBound(cols);
@@ -891,6 +896,10 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) {
                 int o = outOff + k * inner + j;
                 FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
+            }
+            if (stats != null) {
+                m.intoArray(stats, statsOff + j);
+                s.intoArray(stats, statsOff + cols + j);
             }
         }
         return bound;
@@ -928,8 +937,12 @@ public abstract sealed class VectorKernels implements Kernels
         for (int i = bound; i < n; i++) out[outOff + i] *= f;
     }
 
-    /** The scalar spec for one column with the given row stride. */
-    private static void softmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff) {
+    /**
+     * The scalar spec for one column with the given row stride; with stats, its m and log s go to
+     * stats[m] and stats[logS] (logSoftmaxColumn's s: the same adds).
+     */
+    private static void softmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff,
+                                      float[] stats, int mAt, int logSAt) {
         float m = Float.NEGATIVE_INFINITY;
         for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + k * stride]);
         float s = 0f;
@@ -940,6 +953,10 @@ public abstract sealed class VectorKernels implements Kernels
         }
         float inv = 1f / s;
         for (int k = 0; k < n; k++) out[outOff + k * stride] *= inv;
+        if (stats != null) {
+            stats[mAt] = m;
+            stats[logSAt] = (float) Math.log(s);
+        }
     }
 
     @Override
@@ -1021,38 +1038,12 @@ public abstract sealed class VectorKernels implements Kernels
             stats[statsOff + cols] = (float) Math.log(sumExp(x, xOff, n, m));
             return;
         }
-        VectorSpecies<Float> sp = species();
-        FloatVector one = FloatVector.broadcast(sp, 1f);
-        int bound = sp.loopBound(cols);
-        for (int j = 0; j < bound; j += sp.length()) {
-            // softmaxColumns' arithmetic, keeping m and s (s as logSoftmaxColumns sums it: the same adds)
-            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
-            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
-            FloatVector s = FloatVector.zero(sp);
-            for (int k = 0; k < n; k++) {
-                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
-                e.intoArray(out, outOff + k * inner + j);
-                s = s.add(e);
-            }
-            FloatVector inv = one.div(s);
-            for (int k = 0; k < n; k++) {
-                int o = outOff + k * inner + j;
-                FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
-            }
-            m.intoArray(stats, statsOff + j);
-            s.intoArray(stats, statsOff + cols + j);
-        }
+        int bound = softmaxColumns(x, xOff, n, inner, cols, out, outOff, stats, statsOff);
         // log s over the stored sums, lane for lane the log of logSoftmaxColumns; NOTE: a loop of its
-        // own, as inside the loop above (exp inlined) C2 would call log's polynomial out of line
+        // own, as inside the column loop (exp inlined) C2 would call log's polynomial out of line
         log(stats, statsOff + cols, stats, statsOff + cols, bound);
         for (int j = bound; j < cols; j++) {
-            softmaxColumn(x, xOff + j, n, inner, out, outOff + j);
-            float m = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k < n; k++) m = Math.max(m, x[xOff + j + k * inner]);
-            float s = 0f;
-            for (int k = 0; k < n; k++) s += (float) Math.exp(x[xOff + j + k * inner] - m);
-            stats[statsOff + j] = m;
-            stats[statsOff + cols + j] = (float) Math.log(s);
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, stats, statsOff + j, statsOff + cols + j);
         }
     }
 
