@@ -139,6 +139,55 @@ public interface Kernels {
     /** The number of i in [0, n) where labels[i] == label (a class's voxel count, without a one-hot row). Exact. */
     int countEqual(int[] labels, int labelsOff, int label, int n);
 
+    // ---- softmax fused with per-class label sums (the region losses' statistics) -------------
+    // Layout of the axis kernels below: element (k, j) at off + k*inner + j, k < n classes, columns
+    // j < cols (voxels), labels[labelsOff + j] the voxel's class.
+
+    /** {@link #softmaxLabelSums} statistic, slot 0: I_k = Σ_{y=k} p. */
+    int SUM_AT_LABEL = 1;
+    /** Slot 1: P_k = Σ p. */
+    int SUM_ALL = 1 << 1;
+    /** Slot 2: Q_k = Σ p². */
+    int SUM_SQUARES = 1 << 2;
+    /** Slot 3: E_k = Σ_{y=k} (1 - p)². */
+    int SUM_ERROR_AT_LABEL = 1 << 3;
+    /** Slot 4: F_k = Σ_{y≠k} p². */
+    int SUM_SQUARES_OFF_LABEL = 1 << 4;
+    /** Slot 5: G_k = Σ_{y=k} 1, the count (exact as a float below 2^24). */
+    int COUNT_AT_LABEL = 1 << 5;
+    /** The number of statistic slots of {@link #softmaxLabelSums}. */
+    int LABEL_SUM_SLOTS = 6;
+
+    /**
+     * {@link #softmax(float[], int, int, int, int, float[], int)} into out, the same bits, and in the
+     * same pass, per class k with p = out(k, j) summed over the columns j, the statistics whose
+     * bits are set in {@code stats} ({@link #SUM_AT_LABEL}, ..., {@link #COUNT_AT_LABEL}), each into
+     * {@code sums[sumsOff + slot * n + k]} (slot = the bit's position; the slots not asked for are
+     * set to 0). The region losses' sums of one chunk in one pass instead of a softmax and 2-3
+     * passes per class. inner == 1 is one column (cols == 1) of n contiguous values, whose softmax
+     * is the contiguous-row softmax's. Sums in float (callers keep cols at a few thousand), each
+     * in a fixed order for fixed arguments. out may be x.
+     *
+     * @return Σ (x - x) over every element read: 0, or NaN exactly when some x is NaN or infinite
+     *         (the finiteness check of the logits, made while they are loaded anyway)
+     */
+    float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                           int[] labels, int labelsOff, int stats, float[] sums, int sumsOff);
+
+    /**
+     * The backward of softmax statistics that are linear or quadratic in p with label-chosen
+     * coefficients, over the softmax p in one pass: per element the gradient with respect to p is
+     * <pre>
+     *   gp(k, j) = labels[j] == k ? fma(p, coef[3n + k], coef[n + k]) : fma(p, coef[2n + k], coef[k])
+     * </pre>
+     * (coef at coefOff: off-label constants, at-label constants, off-label slopes, at-label slopes,
+     * n each), and out(k, j) = p(k, j) * (gp(k, j) - d_j) with d_j = Σ_k p(k, j) gp(k, j) (each
+     * term an FMA, k in order) through the softmax. out may be p (in place). inner == 1 is one
+     * column (cols == 1). No gp array is made.
+     */
+    void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                  float[] coef, int coefOff, float[] out, int outOff);
+
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);
 

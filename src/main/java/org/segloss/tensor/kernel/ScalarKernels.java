@@ -147,6 +147,65 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
+        float finite = 0f;
+        for (int j = 0; j < cols; j++) {
+            for (int k = 0; k < n; k++) {
+                float v = x[xOff + k * inner + j];
+                finite += v - v;   // NaN exactly when v is NaN or infinite
+            }
+            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
+        }
+        return finite;
+    }
+
+    /** Adds one column's terms (p(k) at off + k * stride, the voxel's label y) to the sums of {@link #softmaxLabelSums}. */
+    public static void addLabelSums(float[] p, int off, int n, int stride, int y, int stats, float[] sums, int sumsOff) {
+        for (int k = 0; k < n; k++) {
+            float v = p[off + k * stride];
+            boolean at = y == k;
+            if ((stats & SUM_AT_LABEL) != 0 && at) sums[sumsOff + k] += v;
+            if ((stats & SUM_ALL) != 0) sums[sumsOff + n + k] += v;
+            if ((stats & SUM_SQUARES) != 0) sums[sumsOff + 2 * n + k] = Math.fma(v, v, sums[sumsOff + 2 * n + k]);
+            if ((stats & SUM_ERROR_AT_LABEL) != 0 && at) {
+                float e = 1f - v;
+                sums[sumsOff + 3 * n + k] += e * e;
+            }
+            if ((stats & SUM_SQUARES_OFF_LABEL) != 0 && !at) sums[sumsOff + 4 * n + k] += v * v;
+            if ((stats & COUNT_AT_LABEL) != 0 && at) sums[sumsOff + 5 * n + k] += 1f;
+        }
+    }
+
+    @Override
+    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                         float[] coef, int coefOff, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);
+    }
+
+    /** One column of {@link #softmaxLabelSumsBackward} (p(k) at off + k * stride, label y): the arithmetic of both twins. */
+    public static void labelSumsBackwardColumn(float[] p, int pOff, int n, int stride, int y, float[] coef, int coefOff,
+                                        float[] out, int outOff) {
+        float d = 0f;
+        for (int k = 0; k < n; k++) {
+            float v = p[pOff + k * stride];
+            d = Math.fma(v, labelGradient(v, k, y, n, coef, coefOff), d);
+        }
+        for (int k = 0; k < n; k++) {
+            float v = p[pOff + k * stride];
+            out[outOff + k * stride] = v * (labelGradient(v, k, y, n, coef, coefOff) - d);
+        }
+    }
+
+    /** gp of {@link #softmaxLabelSumsBackward} for p = v of class k at a voxel labelled y. */
+    private static float labelGradient(float v, int k, int y, int n, float[] coef, int coefOff) {
+        return y == k ? Math.fma(v, coef[coefOff + 3 * n + k], coef[coefOff + n + k])
+                      : Math.fma(v, coef[coefOff + 2 * n + k], coef[coefOff + k]);
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
     }

@@ -588,6 +588,140 @@ public abstract sealed class VectorKernels implements Kernels
         return count;
     }
 
+    /** The lane accumulators of {@link #softmaxLabelSums}, [slot, class, lane], per thread. */
+    private static final ThreadLocal<float[][]> LABEL_SUM_ACC = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    @Override
+    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
+        float finite = 0f;
+        if (inner == 1) {
+            // one column of n contiguous values: the contiguous-row softmax (the softmax kernel's bits)
+            for (int k = 0; k < n; k++) finite += x[xOff + k] - x[xOff + k];
+            softmaxRow(x, xOff, n, out, outOff);
+            ScalarKernels.addLabelSums(out, outOff, n, 1, labels[labelsOff], stats, sums, sumsOff);
+            return finite;
+        }
+        int bound = species().loopBound(cols);
+        if (bound > 0) finite = labelSumColumns(x, xOff, n, inner, bound, out, outOff, labels, labelsOff, stats, sums, sumsOff);
+        for (int j = bound; j < cols; j++) {
+            // the tail columns: the softmax kernel's scalar column, then the scalar twin's sums
+            for (int k = 0; k < n; k++) finite += x[xOff + k * inner + j] - x[xOff + k * inner + j];
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
+            ScalarKernels.addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
+        }
+        return finite;
+    }
+
+    /**
+     * softmaxLabelSums over the column blocks below bound (a multiple of the lanes): softmaxColumns'
+     * arithmetic, and per class the asked-for sums in lane accumulators, reduced in lane order into
+     * sums at the end. Returns Σ (x - x) of the blocks.
+     */
+    private float labelSumColumns(float[] x, int xOff, int n, int inner, int bound, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), size = LABEL_SUM_SLOTS * n * lanes;
+        float[][] holder = LABEL_SUM_ACC.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        float[] acc = holder[0];
+        java.util.Arrays.fill(acc, 0, size, 0f);
+        boolean atLabel = (stats & SUM_AT_LABEL) != 0, all = (stats & SUM_ALL) != 0, squares = (stats & SUM_SQUARES) != 0;
+        boolean error = (stats & SUM_ERROR_AT_LABEL) != 0, offSquares = (stats & SUM_SQUARES_OFF_LABEL) != 0;
+        boolean count = (stats & COUNT_AT_LABEL) != 0;
+        FloatVector one = FloatVector.broadcast(sp, 1f), fin = FloatVector.zero(sp);
+        for (int j = 0; j < bound; j += lanes) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, x, xOff + k * inner + j);
+                m = m.max(v);
+                fin = fin.add(v.sub(v));   // NaN exactly in the lanes where some x is NaN or infinite
+            }
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
+                e.intoArray(out, outOff + k * inner + j);
+                s = s.add(e);
+            }
+            FloatVector inv = one.div(s);
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            for (int k = 0; k < n; k++) {
+                int o = outOff + k * inner + j;
+                FloatVector p = FloatVector.fromArray(sp, out, o).mul(inv);
+                p.intoArray(out, o);
+                VectorMask<Float> at = y.compare(EQ, k).cast(sp);
+                if (atLabel) {
+                    int a = k * lanes;
+                    FloatVector.fromArray(sp, acc, a).add(p, at).intoArray(acc, a);
+                }
+                if (all) {
+                    int a = (n + k) * lanes;
+                    FloatVector.fromArray(sp, acc, a).add(p).intoArray(acc, a);
+                }
+                if (squares) {
+                    int a = (2 * n + k) * lanes;
+                    p.fma(p, FloatVector.fromArray(sp, acc, a)).intoArray(acc, a);
+                }
+                if (error) {
+                    int a = (3 * n + k) * lanes;
+                    FloatVector e = one.sub(p);
+                    FloatVector.fromArray(sp, acc, a).add(e.mul(e), at).intoArray(acc, a);
+                }
+                if (offSquares) {
+                    int a = (4 * n + k) * lanes;
+                    FloatVector.fromArray(sp, acc, a).add(p.mul(p), at.not()).intoArray(acc, a);
+                }
+                if (count) {
+                    int a = (5 * n + k) * lanes;
+                    FloatVector.fromArray(sp, acc, a).add(one, at).intoArray(acc, a);
+                }
+            }
+        }
+        for (int slot = 0; slot < LABEL_SUM_SLOTS; slot++) {
+            if ((stats & (1 << slot)) == 0) continue;
+            for (int k = 0; k < n; k++) {
+                float t = 0f;
+                for (int l = 0, a = (slot * n + k) * lanes; l < lanes; l++) t += acc[a + l];   // lane order, as sumLanes
+                sums[sumsOff + slot * n + k] = t;
+            }
+        }
+        return sumLanes(fin);
+    }
+
+    @Override
+    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                         float[] coef, int coefOff, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), bound = inner == 1 ? 0 : sp.loopBound(cols);   // inner 1: one column, the scalar one
+        for (int j = 0; j < bound; j += lanes) {
+            // the scalar twin's column arithmetic lane by lane (FMAs in the same places): the same bits
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector d = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
+                d = v.fma(labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k), d);
+            }
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
+                v.mul(labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k).sub(d)).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            ScalarKernels.labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);
+        }
+    }
+
+    /** gp of softmaxLabelSumsBackward for class k: fma(p, slope, constant), each chosen by the label. */
+    private FloatVector labelGradient(FloatVector p, VectorMask<Float> at, float[] coef, int coefOff, int n, int k) {
+        VectorSpecies<Float> sp = species();
+        FloatVector a = FloatVector.broadcast(sp, coef[coefOff + k]).blend(coef[coefOff + n + k], at);
+        FloatVector q = FloatVector.broadcast(sp, coef[coefOff + 2 * n + k]).blend(coef[coefOff + 3 * n + k], at);
+        return p.fma(q, a);
+    }
+
     @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();

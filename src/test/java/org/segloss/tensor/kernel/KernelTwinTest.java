@@ -123,6 +123,7 @@ class KernelTwinTest {
             }));
             nodes.add(group(v, "elementwise", elementwiseTests(v)));
             nodes.add(group(v, "reductions", reductionTests(v)));
+            nodes.add(group(v, "softmax label sums", labelSumTests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
             nodes.add(group(v, "special values", specialTests(v)));
@@ -318,6 +319,189 @@ class KernelTwinTest {
         out.add(reduction(v, "max", 1, (k, in, o, n) -> k.max(in[0], o, n), (in, o, n) -> 0));
         out.add(reduction(v, "min", 1, (k, in, o, n) -> k.min(in[0], o, n), (in, o, n) -> 0));
         return out;
+    }
+
+    // ---- softmax fused with per-class label sums (next to the label reductions above) ---------------
+
+    /** Label-sum shapes {classes n, cols, inner}: compact (inner = cols), strided, one column (inner 1). */
+    static List<int[]> labelSumShapes(int lanes) {
+        List<int[]> s = new ArrayList<>();
+        for (int n : new int[] {1, 2, 4, 17}) {
+            s.add(new int[] {n, 1, 1});
+            for (int cols : new int[] {1, 2, 15, 17, 33, lanes - 1, lanes, lanes + 1, 2049}) {
+                s.add(new int[] {n, cols, cols});
+                s.add(new int[] {n, cols, cols + 3});
+            }
+        }
+        return s;
+    }
+
+    /** Labels for a label-sum case: classes 0..n-1 and values that match no class (n, -1, 255). */
+    static int[] classLabels(Random rnd, int len, int n) {
+        int[] lab = new int[len];
+        int[] none = {n, -1, 255};
+        for (int j = 0; j < len; j++) lab[j] = rnd.nextInt(8) == 0 ? none[rnd.nextInt(3)] : rnd.nextInt(n);
+        return lab;
+    }
+
+    static final int ALL_LABEL_SUMS = (1 << Kernels.LABEL_SUM_SLOTS) - 1;
+
+    static List<DynamicNode> labelSumTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        Kernels s = KernelProvider.scalar();
+        int dice = Kernels.SUM_AT_LABEL | Kernels.SUM_ALL | Kernels.COUNT_AT_LABEL;
+        for (int stats : new int[] {ALL_LABEL_SUMS, dice, Kernels.SUM_AT_LABEL | Kernels.SUM_SQUARES_OFF_LABEL}) {
+            out.add(dynamicTest(v.name() + " softmaxLabelSums(stats=" + Integer.toBinaryString(stats) + ")", () -> {
+                for (int[] shape : labelSumShapes(v.lanes())) {
+                    for (boolean inPlace : new boolean[] {false, true}) labelSumCase(s, v, shape[0], shape[1], shape[2], inPlace, stats);
+                }
+            }));
+        }
+        out.add(dynamicTest(v.name() + " softmaxLabelSums finiteness sum", () -> {
+            for (int[] shape : labelSumShapes(v.lanes())) {
+                int n = shape[0], cols = shape[1], inner = shape[2];
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    for (int at : new int[] {0, cols / 2, cols - 1}) {   // in a vector block and in the tail
+                        Random rnd = new Random(n * 131L + cols * 7L + at);
+                        int off = 3;
+                        float[] x = new float[off + (n - 1) * inner + cols + 4];
+                        Arrays.fill(x, Float.NaN);   // the padding: never read
+                        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+                        int[] lab = classLabels(rnd, cols, n);
+                        for (Kernels k : new Kernels[] {s, v}) {
+                            float[] p = new float[x.length], sums = new float[Kernels.LABEL_SUM_SLOTS * n];
+                            String ctx = k.name() + " softmaxLabelSums [n=" + n + ", cols=" + cols + ", inner=" + inner + "]";
+                            assertEquals(0f, k.softmaxLabelSums(x, off, n, inner, cols, p, off, lab, 0, ALL_LABEL_SUMS, sums, 0), ctx + ": finite");
+                            float[] xb = x.clone();
+                            xb[off + (n - 1) * inner + at] = bad;
+                            assertTrue(Float.isNaN(k.softmaxLabelSums(xb, off, n, inner, cols, p, off, lab, 0, ALL_LABEL_SUMS, sums, 0)),
+                                    ctx + ": " + bad + " at column " + at + " must give NaN");
+                        }
+                    }
+                }
+            }
+        }));
+        out.add(dynamicTest(v.name() + " softmaxLabelSumsBackward", () -> {
+            for (int[] shape : labelSumShapes(v.lanes())) {
+                for (boolean inPlace : new boolean[] {false, true}) labelSumBackwardCase(s, v, shape[0], shape[1], shape[2], inPlace);
+            }
+        }));
+        return out;
+    }
+
+    /**
+     * softmaxLabelSums: in each implementation its p is that implementation's softmax bit for bit;
+     * the sums of both twins lie within a sum tolerance of double sums over the scalar twin's p, the
+     * counts exactly; the slots not asked for are 0; nothing outside the columns is written.
+     */
+    static void labelSumCase(Kernels s, Kernels v, int n, int cols, int inner, boolean inPlace, int stats) {
+        String ctx = v.name() + " softmaxLabelSums [n=" + n + ", cols=" + cols + ", inner=" + inner + "]" + (inPlace ? " in place" : "");
+        Random rnd = new Random(ctx.hashCode() + stats);
+        int off = 5, len = off + (n - 1) * inner + cols + 3;
+        float[] x = new float[len];
+        Arrays.fill(x, Float.NaN);
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+        int[] lab = classLabels(rnd, 2 + cols, n);
+        int slots = Kernels.LABEL_SUM_SLOTS * n;
+        float[][] p = new float[2][], sums = new float[2][];
+        Kernels[] twins = {s, v};
+        for (int t = 0; t < 2; t++) {
+            Kernels k = twins[t];
+            float[] xs = x.clone();
+            p[t] = inPlace ? xs : sentinel(len);
+            sums[t] = sentinel(slots + 4);
+            float finite = k.softmaxLabelSums(xs, off, n, inner, cols, p[t], off, lab, 2, stats, sums[t], 2);
+            assertEquals(0f, finite, ctx + " " + k.name() + ": finite logits");
+            float[] soft = sentinel(len);
+            k.softmax(x, off, n, inner, cols, soft, off);
+            for (int i = 0; i < len; i++) {
+                int kk = (i - off) / Math.max(inner, 1), j = (i - off) - kk * inner;
+                boolean inRange = i >= off && kk < n && j < cols;
+                float want = inRange ? soft[i] : inPlace ? x[i] : SENTINEL;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(p[t][i]),
+                        ctx + " " + k.name() + " at " + i + (inRange ? ": the softmax's bits" : ": outside the columns"));
+            }
+            assertEquals(SENTINEL, sums[t][0], ctx + ": sums written before their offset");
+            assertEquals(SENTINEL, sums[t][2 + slots], ctx + ": sums written past their end");
+        }
+        for (int slot = 0; slot < Kernels.LABEL_SUM_SLOTS; slot++) {
+            for (int k = 0; k < n; k++) {
+                double want = 0, scale = 0;
+                for (int j = 0; j < cols; j++) {
+                    double q = p[0][off + k * inner + j], term;
+                    boolean at = lab[2 + j] == k;
+                    term = switch (slot) {
+                        case 0 -> at ? q : 0;
+                        case 1 -> q;
+                        case 2 -> q * q;
+                        case 3 -> at ? (1 - q) * (1 - q) : 0;
+                        case 4 -> at ? 0 : q * q;
+                        default -> at ? 1 : 0;
+                    };
+                    want += term;
+                    scale += Math.abs(term);
+                }
+                if ((stats & (1 << slot)) == 0) want = 0;
+                for (int t = 0; t < 2; t++) {
+                    float got = sums[t][2 + slot * n + k];
+                    String at = ctx + " " + twins[t].name() + " slot " + slot + " class " + k;
+                    if (slot == 5 || (stats & (1 << slot)) == 0) assertEquals((float) want, got, at + ": exact");
+                    // the p of the twins differ within the softmax tolerance, hence the REL term
+                    else assertClose(at, (float) want, got, (sumTol(cols) + 4 * REL) * scale + ABS);
+                }
+            }
+        }
+    }
+
+    /**
+     * softmaxLabelSumsBackward: the twins agree bit for bit (the same FMAs in the same order), and
+     * lie within a tolerance of the double formula; nothing outside the columns is written.
+     */
+    static void labelSumBackwardCase(Kernels s, Kernels v, int n, int cols, int inner, boolean inPlace) {
+        String ctx = v.name() + " softmaxLabelSumsBackward [n=" + n + ", cols=" + cols + ", inner=" + inner + "]" + (inPlace ? " in place" : "");
+        Random rnd = new Random(ctx.hashCode());
+        int off = 3, len = off + (n - 1) * inner + cols + 2;
+        float[] logits = new float[len], pr = new float[len];
+        Arrays.fill(logits, Float.NaN);
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) logits[off + k * inner + j] = uniform(-6, 6).next(rnd);
+        s.softmax(logits, off, n, inner, cols, pr, off);
+        for (int i = 0; i < len; i++) if (Float.isNaN(logits[i])) pr[i] = Float.NaN;   // padding
+        int[] lab = classLabels(rnd, 1 + cols, n);
+        float[] coef = new float[2 + 4 * n];
+        for (int i = 0; i < coef.length; i++) coef[i] = uniform(-2, 2).next(rnd);
+        float[][] res = new float[2][];
+        Kernels[] twins = {s, v};
+        for (int t = 0; t < 2; t++) {
+            float[] y = pr.clone();
+            res[t] = inPlace ? y : sentinel(len);
+            twins[t].softmaxLabelSumsBackward(y, off, n, inner, cols, lab, 1, coef, 2, res[t], off);
+        }
+        for (int j = 0; j < cols; j++) {
+            double d = 0, dAbs = 0;
+            double[] gp = new double[n];
+            for (int k = 0; k < n; k++) {
+                double q = pr[off + k * inner + j];
+                boolean at = lab[1 + j] == k;
+                gp[k] = at ? coef[2 + n + k] + q * coef[2 + 3 * n + k] : coef[2 + k] + q * coef[2 + 2 * n + k];
+                d += q * gp[k];
+                dAbs += Math.abs(q * gp[k]) + Math.abs(q) * (Math.abs(coef[2 + 2 * n + k]) + Math.abs(coef[2 + 3 * n + k]));
+            }
+            for (int k = 0; k < n; k++) {
+                int i = off + k * inner + j;
+                double q = pr[i], want = q * (gp[k] - d);
+                assertClose(ctx + " scalar vs the formula at (k=" + k + ", j=" + j + ")", (float) want, res[0][i],
+                        Math.abs(q) * (sumTol(n) + 4 * REL) * (Math.abs(gp[k]) + dAbs) + ABS);
+            }
+        }
+        for (int i = 0; i < len; i++) {
+            assertEquals(Float.floatToRawIntBits(res[0][i]), Float.floatToRawIntBits(res[1][i]), ctx + " twins at " + i);
+            int kk = (i - off) / inner, j = (i - off) - kk * inner;
+            boolean inRange = i >= off && kk < n && j < cols;
+            if (!inRange) {
+                float want = inPlace ? pr[i] : SENTINEL;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(res[1][i]), ctx + ": written outside the columns at " + i);
+            }
+        }
     }
 
     @FunctionalInterface
