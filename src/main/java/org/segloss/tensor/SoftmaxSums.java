@@ -195,6 +195,47 @@ public final class SoftmaxSums {
     }
 
     /**
+     * The statistics of {@link Kernels#softmaxLabelSums} that make {@code terms}' slabs (the labels'
+     * I, then P, Q, E, F, G: the kernel's slot order is the slabs' order), or 0 when the terms need
+     * the general path: the one-pass kernels cover a label map without weight maps, without a mask
+     * (the region losses when no voxel is ignored) and with an ignore value outside [0, C) (one that
+     * is a class index would need that class's sums left out).
+     */
+    private static int labelSumStats(Terms terms, int c) {
+        int ignore = terms.ignoreIndex();
+        if (terms.labels() == null || !terms.maps().isEmpty() || terms.mask() != null || (ignore >= 0 && ignore < c)) return 0;
+        Set<Total> tot = terms.totals();
+        int stats = Kernels.SUM_AT_LABEL;
+        if (tot.contains(Total.PROBABILITIES)) stats |= Kernels.SUM_ALL;
+        if (tot.contains(Total.SQUARES)) stats |= Kernels.SUM_SQUARES;
+        if (tot.contains(Total.LABEL_SQUARED_ERROR)) stats |= Kernels.SUM_ERROR_AT_LABEL;
+        if (tot.contains(Total.OFF_LABEL_SQUARES)) stats |= Kernels.SUM_SQUARES_OFF_LABEL;
+        if (tot.contains(Total.LABEL_COUNTS)) stats |= Kernels.COUNT_AT_LABEL;
+        return stats;
+    }
+
+    /**
+     * {@link Kernels#softmaxLabelSums} of task (bi, j0, len) into sums [6, C]; the softmax into keep's
+     * rows when keep is given. The kept and the recomputed paths see the same columns (straight from
+     * the strided logits, or from their compact copy in buf), so the same bits; a one-voxel chunk,
+     * whose compact layout is one contiguous row (the softmax kernel's row path, as
+     * {@link #softmaxChunk}), goes through buf in both. Returns the kernel's finiteness sum.
+     */
+    private static float fusedLabelSums(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf,
+                                        int[] labels, int lab, int stats, float[] sums) {
+        int at = (bi * c) * sp + j0;
+        if (keep != null && len > 1) {
+            return k.softmaxLabelSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, labels, lab, stats, sums, 0);
+        }
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
+        float finite = k.softmaxLabelSums(buf, 0, c, len, len, buf, 0, labels, lab, stats, sums, 0);
+        if (keep != null) {
+            for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+        }
+        return finite;
+    }
+
+    /**
      * The class sums of {@code terms} over the logits x {@code [B, C, *spatial]}: with
      * {@code p = softmax_c(x)} and {@code m} the mask (1 where none is given), the result is
      * {@code [M, B, C]} with M = {@link Terms#count()} slabs, in this order:
@@ -240,6 +281,7 @@ public final class SoftmaxSums {
         double[] part = new double[tasks * m * c];   // [task, statistic, channel]
         boolean check = terms.finiteCheck() != null;
         boolean[] nonFinite = check ? new boolean[tasks] : null;
+        int labelSums = labelSumStats(terms, c);   // 0: the general path below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -247,6 +289,18 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
+                if (labelSums != 0) {
+                    // the softmax, every sum of every class and the finiteness check in one pass (tmp: the [6, C] sums)
+                    float finite = fusedLabelSums(k, x, bi, c, sp, j0, len, keep, buf, labels.data, lab, labelSums, tmp);
+                    if (check) nonFinite[t] = Float.isNaN(finite);
+                    int base = t * m * c, q = 0;
+                    for (int slot = 0; slot < Kernels.LABEL_SUM_SLOTS; slot++) {
+                        if ((labelSums & (1 << slot)) == 0) continue;
+                        for (int ch = 0; ch < c; ch++) part[base + q * c + ch] = tmp[slot * c + ch];
+                        q++;
+                    }
+                    continue;
+                }
                 // p of this task: rows of stride pStride from pBase in pa (the kept softmax in place, or the scratch)
                 float[] pa = buf;
                 int pBase = 0, pStride = len;
@@ -348,6 +402,32 @@ public final class SoftmaxSums {
         return backward("classSumsBackwardFromSoftmax", p, true, terms, grads, p);
     }
 
+    /**
+     * The coefficients of {@link Kernels#softmaxLabelSumsBackward} for sample bi from grads gr
+     * [M, B, C] (labels' slab first, then P, Q, E, F as present): per class c, with dI, dP, dQ,
+     * dE, dF the slabs at (bi, c) (0 when absent),
+     * <pre>
+     *   off the label: gp = dP + p (2 dQ + 2 dF)
+     *   at the label:  gp = dP + dI - 2 dE + p (2 dQ + 2 dE)      (dE's -2 (1 - p), expanded)
+     * </pre>
+     * into coef [4, C]: off-label constants, at-label constants, off-label slopes, at-label slopes.
+     */
+    private static void labelSumCoefficients(float[] gr, int b, int bi, int c, int nk, boolean plain, boolean squares,
+                                             boolean errors, boolean offSquares, float[] coef) {
+        for (int ch = 0; ch < c; ch++) {
+            int q = nk;
+            float dI = gr[bi * c + ch];
+            float dP = plain ? gr[((q++) * b + bi) * c + ch] : 0f;
+            float dQ2 = squares ? 2f * gr[((q++) * b + bi) * c + ch] : 0f;
+            float dE2 = errors ? 2f * gr[((q++) * b + bi) * c + ch] : 0f;
+            float dF2 = offSquares ? 2f * gr[(q * b + bi) * c + ch] : 0f;
+            coef[ch] = dP;
+            coef[c + ch] = dP + dI - dE2;
+            coef[2 * c + ch] = dQ2 + dF2;
+            coef[3 * c + ch] = dQ2 + dE2;
+        }
+    }
+
     /** The backward pass over src, the logits or (softmax) their kept softmax, into out (may be src when softmax). */
     private static Tensor backward(String op, Tensor src, boolean softmax, Terms terms, Tensor grads, Tensor out) {
         Tensor x = src;
@@ -372,6 +452,7 @@ public final class SoftmaxSums {
         Tensor result = softmax ? out : ChannelChunks.gradientOutput(op, x, out);   // every element is written below
         float[] res = result.data;
         int ro = result.offset;
+        int labelSums = labelSumStats(terms, c);   // 0: the general path below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
@@ -379,6 +460,20 @@ public final class SoftmaxSums {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
+                if (labelSums != 0) {
+                    // gp and the softmax backward in one pass (tmp: the coefficients [4, C] of gp)
+                    labelSumCoefficients(gr, b, bi, c, nk, plain, squares, errors, offSquares, tmp);
+                    int at = (bi * c) * sp + j0;
+                    if (softmax) {
+                        // in place over the kept p's rows; one voxel is one scalar column either way
+                        k.softmaxLabelSumsBackward(x.data, x.offset + at, c, sp, len, labels.data, lab, tmp, 0, x.data, x.offset + at);
+                    } else {
+                        softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                        k.softmaxLabelSumsBackward(p, 0, c, len, len, labels.data, lab, tmp, 0, p, 0);
+                        for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, res, ro + at + ch * sp, len);
+                    }
+                    continue;
+                }
                 // p of this task: rows of stride pStride from pBase in pa: the kept softmax read in place
                 // (its rows are overwritten only at the end, by the softmax backward), else the scratch
                 boolean inPlace = softmax && len > 1;   // one voxel: the compact layout's row path, as forward

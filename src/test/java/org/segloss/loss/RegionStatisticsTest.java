@@ -371,6 +371,108 @@ class RegionStatisticsTest {
         }
     }
 
+    /** The label cases plus C = 17 classes (a voxel's logits fill a vector) at sp = 2049 (a one-voxel tail chunk). */
+    static List<Case> labelCases() {
+        List<Case> all = new ArrayList<>(cases());
+        SplittableRandom r = new SplittableRandom(5);
+        int[] lab17 = new int[2 * 2049];
+        for (int i = 0; i < lab17.length; i++) lab17[i] = r.nextInt(17);
+        all.add(new Case(Tensor.randn(3, 2, 17, 2049).mul(3f), LabelTensor.of(lab17, 2, 2049), 17));
+        return all;
+    }
+
+    /** Every label total, and the sets the region losses ask for (Dice: P and G; V-Net: Q and G; sensitivity-specificity). */
+    static final List<Total[]> LABEL_TOTALS = List.of(
+            Total.values(),
+            new Total[] {Total.PROBABILITIES, Total.LABEL_COUNTS},
+            new Total[] {Total.SQUARES, Total.LABEL_COUNTS},
+            new Total[] {Total.LABEL_SQUARED_ERROR, Total.OFF_LABEL_SQUARES, Total.LABEL_COUNTS},
+            new Total[] {});
+
+    /**
+     * A label map without maps or mask takes the one-pass kernels (softmaxLabelSums and its
+     * backward); the same terms over an all-ones mask take the general per-class passes. Both give
+     * the same statistics and gradients within float rounding, for an ignore value outside [0, C)
+     * (its voxels and the out-of-range labels count for no class) and for none.
+     */
+    @Test
+    void oneLabelPassMatchesTheGeneralPath() {
+        for (Case k : labelCases()) {
+            int b = k.x.dim(0), c = k.c;
+            Tensor ones = Tensor.full(1f, k.labels.shape().insert(1, 1).dims());
+            for (int ignore : new int[] {IGNORE, SegmentationLoss.NO_IGNORE}) {
+                for (Total[] totals : LABEL_TOTALS) {
+                    Terms one = Terms.labels(k.labels, ignore).plus(totals);
+                    Terms general = one.masked(ones);
+                    String ctx = k.x.shape() + " ignore=" + ignore + " totals=" + List.of(totals);
+                    float[] f = SoftmaxSums.classSums(k.x, one).toArray(), r = SoftmaxSums.classSums(k.x, general).toArray();
+                    for (int i = 0; i < r.length; i++) assertEquals(r[i], f[i], 1e-6 * Math.max(1, Math.abs(r[i])), ctx + " stat " + i);
+                    Tensor grads = Tensor.randn(k.x.size() + totals.length, one.count(), b, c);
+                    float[] gf = SoftmaxSums.classSumsBackward(k.x, one, grads).toArray();
+                    float[] gr = SoftmaxSums.classSumsBackward(k.x, general, grads).toArray();
+                    double max = 0;
+                    for (float v : gr) max = Math.max(max, Math.abs(v));
+                    for (int i = 0; i < gr.length; i++) assertEquals(gr[i], gf[i], 1e-6 * max + 1e-12, ctx + " grad " + i);
+                }
+            }
+        }
+    }
+
+    /** The one-pass path: the kept softmax gives the recomputing path's bits, forward and backward, at every thread count. */
+    @Test
+    void oneLabelPassKeptAndRecomputedBitIdenticalForAnyThreadCount() {
+        int saved = Parallel.threads();
+        try {
+            for (Case k : labelCases()) {
+                for (Total[] totals : LABEL_TOTALS) {
+                    Terms terms = Terms.labels(k.labels, IGNORE).plus(totals);
+                    String what = k.x.shape() + " totals=" + List.of(totals);
+                    Tensor grads = Tensor.randn(9, terms.count(), k.x.dim(0), k.c);
+                    Parallel.setThreads(1);
+                    Tensor recomputed = SoftmaxSums.classSums(k.x, terms);
+                    float[] expected = SoftmaxSums.classSumsBackward(k.x, terms, grads).toArray();
+                    for (int threads : new int[] {1, 2, 3}) {
+                        Parallel.setThreads(threads);
+                        assertArrayEquals(recomputed.toArray(), SoftmaxSums.classSums(k.x, terms).toArray(), "forward, threads " + threads + ", " + what);
+                        Tensor p = Tensor.full(Float.NaN, k.x.shape().dims());   // stale contents must not matter
+                        Tensor kept = SoftmaxSums.classSums(k.x, terms, p);
+                        assertArrayEquals(recomputed.toArray(), kept.toArray(), "kept forward, threads " + threads + ", " + what);
+                        assertArrayEquals(k.x.softmax(1).toArray(), p.toArray(), 1e-6f, "the kept softmax, " + what);
+                        assertArrayEquals(expected, SoftmaxSums.classSumsBackward(k.x, terms, grads).toArray(), "backward, threads " + threads + ", " + what);
+                        Tensor g = SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads);
+                        assertTrue(g == p, "the gradient is written over the kept softmax");
+                        assertArrayEquals(expected, g.toArray(), "kept backward, threads " + threads + ", " + what);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    /** The one-pass path rejects NaN and infinite logits wherever they sit: a vector block, a chunk's tail, a one-voxel chunk. */
+    @Test
+    void oneLabelPassRejectsNonFiniteLogits() {
+        Case k = labelCases().get(labelCases().size() - 1);   // [2, 17, 2049]: chunks of 2048 voxels and of one
+        int sp = 2049, c = 17;
+        Terms terms = Terms.labels(k.labels, IGNORE).plus(Total.PROBABILITIES, Total.LABEL_COUNTS).rejectingNonFinite("DiceLoss");
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 5 * sp + 7, (c - 1) * sp + 2047, c * sp + 2048, 2 * c * sp - 1}) {
+                float[] xs = k.x.toArray();
+                xs[at] = bad;
+                Tensor x = Tensor.wrap(xs, k.x.shape().dims());
+                for (boolean keep : new boolean[] {false, true}) {
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> SoftmaxSums.classSums(x, terms, keep ? Tensor.zeros(x.shape().dims()) : null), bad + " at " + at);
+                    assertEquals("DiceLoss: input contains NaN or infinity (shape " + x.shape() + ")", e.getMessage());
+                }
+            }
+        }
+        // finite logits pass the check, with the bits of the unchecked sums
+        Terms unchecked = Terms.labels(k.labels, IGNORE).plus(Total.PROBABILITIES, Total.LABEL_COUNTS);
+        assertArrayEquals(SoftmaxSums.classSums(k.x, unchecked).toArray(), SoftmaxSums.classSums(k.x, terms).toArray());
+    }
+
     @Test
     void keepMustHaveTheLogitsShapeAndItsOwnArray() {
         Case k = cases().get(2);
