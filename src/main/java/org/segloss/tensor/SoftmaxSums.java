@@ -29,6 +29,13 @@ import org.segloss.tensor.kernel.Parallel;
  * {@value #CHUNK} elements); label-map terms compare the labels inside the kernels
  * ({@code sumWhereEqual}, {@code addWhereEqual}, {@code countEqual}), so no one-hot chunk is built. The per-task partials are added in double, chunk by chunk in
  * increasing order, on the calling thread: the result does not depend on the thread count.
+ *
+ * <p>The region losses' common case, a label map without weight maps or mask (no voxel ignored)
+ * and an ignore value outside [0, C), takes one pass per chunk each way instead:
+ * {@link Kernels#softmaxLabelSums} (the softmax, every class's sums and the finiteness check from
+ * the same loads) and {@link Kernels#softmaxLabelSumsBackward} (the gradient with respect to p,
+ * built per voxel from label-chosen coefficients, through the softmax in place); see
+ * {@code spec/numerics.md}, "Fused region sums".
  */
 public final class SoftmaxSums {
     /** Voxels per task ({@link ChannelChunks#CHUNK}): the scratch of one task is C * CHUNK floats. */
@@ -249,7 +256,9 @@ public final class SoftmaxSums {
      * </pre>
      * One parallel pass over voxel blocks; p is never materialised, nor the labels' one-hot: the
      * label terms compare the labels inside the kernels ({@code sumWhereEqual}, {@code countEqual};
-     * the ignore value and labels outside [0, C) match no class). Gradient: {@link #classSumsBackward}.
+     * the ignore value and labels outside [0, C) match no class). Labels without maps or mask (and
+     * an ignore value outside [0, C)): one {@link Kernels#softmaxLabelSums} per chunk for the
+     * softmax and all sums. Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
         return classSums(x, terms, null);
@@ -378,8 +387,10 @@ public final class SoftmaxSums {
      *   gx_c = p_c (gp_c - Σ_c' p_c' gp_c')           (through the softmax)
      * </pre>
      * p is recomputed from the logits in the same pass that writes the result; the labels'
-     * one-hot is never made ({@code addWhereEqual}). The slab of {@link Total#LABEL_COUNTS}, a
-     * constant, has no gradient: its entries in grads are ignored.
+     * one-hot is never made ({@code addWhereEqual}; labels without maps or mask: gp from
+     * label-chosen coefficients inside {@link Kernels#softmaxLabelSumsBackward}, the same pass as
+     * the softmax backward). The slab of {@link Total#LABEL_COUNTS}, a constant, has no gradient:
+     * its entries in grads are ignored.
      */
     public static Tensor classSumsBackward(Tensor x, Terms terms, Tensor grads) {
         return classSumsBackward(x, terms, grads, null);

@@ -588,7 +588,7 @@ public abstract sealed class VectorKernels implements Kernels
         return count;
     }
 
-    /** The lane accumulators of {@link #softmaxLabelSums}, [slot, class, lane], per thread. */
+    /** The lane accumulators of {@link #softmaxLabelSums} ([slot, class, lane]) and the gp block of its backward ([class, lane]), per thread. */
     private static final ThreadLocal<float[][]> LABEL_SUM_ACC = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
@@ -696,17 +696,26 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Float> sp = species();
         VectorSpecies<Integer> isp = intSpecies();
         int lanes = sp.length(), bound = inner == 1 ? 0 : sp.loopBound(cols);   // inner 1: one column, the scalar one
+        float[] gp = null;
+        if (bound > 0) {
+            // gp of one column block, [n, lanes]: kept between the two loops (out may be p itself)
+            float[][] holder = LABEL_SUM_ACC.get();
+            if (holder[0].length < n * lanes) holder[0] = new float[n * lanes];
+            gp = holder[0];
+        }
         for (int j = 0; j < bound; j += lanes) {
             // the scalar twin's column arithmetic lane by lane (FMAs in the same places): the same bits
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector d = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
                 FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
-                d = v.fma(labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k), d);
+                FloatVector g = labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k);
+                g.intoArray(gp, k * lanes);
+                d = v.fma(g, d);
             }
             for (int k = 0; k < n; k++) {
                 FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
-                v.mul(labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k).sub(d)).intoArray(out, outOff + k * inner + j);
+                v.mul(FloatVector.fromArray(sp, gp, k * lanes).sub(d)).intoArray(out, outOff + k * inner + j);
             }
         }
         for (int j = bound; j < cols; j++) {
