@@ -160,11 +160,11 @@ public interface Kernels {
 
     /**
      * {@link #softmax(float[], int, int, int, int, float[], int)} into out, the same bits, and in the
-     * same pass, per class k with p = out(k, j) summed over the columns j, the statistics whose
+     * same call (from p while it is in the cache), per class k with p = out(k, j) summed over the columns j, the statistics whose
      * bits are set in {@code stats} ({@link #SUM_AT_LABEL}, ..., {@link #COUNT_AT_LABEL}), each into
      * {@code sums[sumsOff + slot * n + k]} (slot = the bit's position; the slots not asked for are
-     * set to 0). The region losses' sums of one chunk in one pass instead of a softmax and 2-3
-     * passes per class. inner == 1 is one column (cols == 1) of n contiguous values, whose softmax
+     * set to 0). The region losses' sums of one chunk in one call instead of a softmax, C finiteness
+     * passes and 2-3 passes per class. inner == 1 is one column (cols == 1) of n contiguous values, whose softmax
      * is the contiguous-row softmax's. Sums in float (callers keep cols at a few thousand), each
      * in a fixed order for fixed arguments. out may be x.
      *
