@@ -644,7 +644,7 @@ public abstract sealed class VectorKernels implements Kernels
             }
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
+                FloatVector e = expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
                 e.intoArray(out, outOff + k * inner + j);
                 s = s.add(e);
             }
@@ -927,6 +927,20 @@ public abstract sealed class VectorKernels implements Kernels
     FloatVector exp(FloatVector x) {
         // false for NaN too, which therefore takes the wide path
         if (!x.abs().compare(LE, EXP_FAST).allTrue()) return expWide(x);
+        return expFast(x);
+    }
+
+    /**
+     * {@link #exp} of x &lt;= 0 (a softmax's shifted logits x - max): the same bits, one test fewer
+     * (x >= -87 is |x| <= 87 there; false for NaN, which takes the wide path).
+     */
+    private FloatVector expNonPositive(FloatVector x) {
+        if (!x.compare(GE, -EXP_FAST).allTrue()) return expWide(x);
+        return expFast(x);
+    }
+
+    /** exp's one-shift path, for |x| <= EXP_FAST. */
+    private FloatVector expFast(FloatVector x) {
         FloatVector t = x.fma(LOG2E, EXP_SHIFTER);
         FloatVector p = expOfReduced(x, t.sub(EXP_SHIFTER));
         FloatVector twoN = t.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
