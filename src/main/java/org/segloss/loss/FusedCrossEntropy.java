@@ -26,6 +26,8 @@ final class FusedCrossEntropy extends Function {
     private final float[] weight;
     private final float smoothing;
     private final String finiteCheck;
+    /** Null, or [B · C] to receive the labels' class counts from the forward pass. */
+    private final long[] classCounts;
 
     /**
      * @param weight      class weights (C entries) or null
@@ -33,17 +35,18 @@ final class FusedCrossEntropy extends Function {
      * @param smoothing   ε in [0, 1)
      * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
      */
-    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck) {
+    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck, long[] classCounts) {
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.weight = weight;
         this.smoothing = smoothing;
         this.finiteCheck = finiteCheck;
+        this.classCounts = classCounts;
     }
 
     /** {@code Σ_n ℓ_n} of the logits against the labels, as a differentiable scalar. */
     static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
-        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing, null).apply(logits);
+        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing, null, null).apply(logits);
     }
 
     /**
@@ -51,22 +54,39 @@ final class FusedCrossEntropy extends Function {
      * operands {@code p}: when the input's finiteness check is pending it is made in this pass.
      */
     static Var sum(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
+        return counted(loss, p, weight, smoothing, false).sum();
+    }
+
+    /**
+     * The sum and the labels' class counts {@code [B · C]} (as {@link LabelTensor#classCounts},
+     * flattened), counted by the same pass: a mean over the counted voxels without a pass of its own.
+     */
+    record Counted(Var sum, long[] classCounts) {}
+
+    /** {@link #sum(SegmentationLoss, Prepared, float[], float)} with the class counts of its pass. */
+    static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
+        return counted(loss, p, weight, smoothing, true);
+    }
+
+    private static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing, boolean count) {
         String check = p.finiteCheckPending() ? loss.name() : null;
-        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check).apply(p.input());
+        long[] counts = count ? new long[p.labels().shape().dim(0) * p.input().shape().dim(1)] : null;
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check, counts).apply(p.input());
         p.finiteChecked();
-        return s;
+        return new Counted(s, counts);
     }
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
         if (!ctx.needsInputGrad(0)) {
-            return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck));
+            return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, null,
+                    classCounts));
         }
         // the softmax is kept in the gradient's array (from the log-probabilities' own exponentials)
         // and turned into the gradient there by backward
         Tensor p = ctx.gradientOutput(0);
-        double total = SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, p);
+        double total = SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, p, classCounts);
         ctx.saveForBackward(p);
         return Tensor.scalar((float) total);
     }

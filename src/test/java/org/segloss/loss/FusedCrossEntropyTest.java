@@ -236,6 +236,60 @@ class FusedCrossEntropyTest {
         assertTrue(e.getMessage().contains("C = 3") && e.getMessage().contains("got 2"), e.getMessage());
     }
 
+    /**
+     * The class counts the sum's pass returns are {@link LabelTensor#classCounts} (an ignore index
+     * inside [0, C) counts for no class), and a wrong-sized array is rejected with both sizes.
+     */
+    @Test
+    void classCountsOfThePassAreTheLabelsClassCounts() {
+        Random r = new Random(41);
+        for (int i = 0; i < 15; i++) {
+            Case k = randomCase(r, i);
+            int b = k.x().dim(0);
+            for (int ignore : k.ignore() ? new int[] {IGNORE} : new int[] {SegmentationLoss.NO_IGNORE, 1}) {
+                for (float eps : new float[] {0f, 0.1f}) {
+                    long[] counts = new long[b * k.c()];
+                    java.util.Arrays.fill(counts, -5);   // stale contents must not matter
+                    SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), eps, null, null, counts);
+                    float[] expected = k.y().classCounts(k.c(), ignore).toArray();
+                    for (int q = 0; q < counts.length; q++) assertEquals(expected[q], counts[q], 0f, k + " ignore " + ignore + " at " + q);
+                }
+            }
+        }
+        Tensor x = Tensor.zeros(2, 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(x, LabelTensor.zeros(2, 4), IGNORE, null, 0f, null, null, new long[3]));
+        assertTrue(e.getMessage().contains("classCounts") && e.getMessage().contains("B * C = 6") && e.getMessage().contains("got 3"),
+                e.getMessage());
+    }
+
+    /**
+     * Without a finiteness check, a NaN or infinite logit gives the sum it always gave (the bad
+     * logit is read, not rejected): -∞ at a class no voxel is labelled with leaves a finite sum, a
+     * NaN makes it NaN, and +∞ at a labelled class too (its softmax is NaN).
+     */
+    @Test
+    void unCheckedNonFiniteLogitsGiveTheSumAsBefore() {
+        int n = 37;
+        float[] xv = new float[3 * n];
+        Random r = new Random(3);
+        for (int i = 0; i < xv.length; i++) xv[i] = (float) r.nextGaussian();
+        int[] yv = new int[n];
+        for (int i = 0; i < n; i++) yv[i] = i % 2;   // classes 0 and 1 only
+        LabelTensor y = LabelTensor.of(yv, 1, n);
+        double clean = SoftmaxCrossEntropy.sum(Tensor.of(xv, 1, 3, n), y, IGNORE, null, 0f);
+        float[] minusInf = xv.clone();
+        minusInf[2 * n + 20] = Float.NEGATIVE_INFINITY;   // class 2 at voxel 20: p_2 = 0 there, nothing picked
+        double withMinusInf = SoftmaxCrossEntropy.sum(Tensor.of(minusInf, 1, 3, n), y, IGNORE, null, 0f);
+        assertTrue(Double.isFinite(withMinusInf) && withMinusInf < clean, clean + " vs " + withMinusInf);
+        float[] nan = xv.clone();
+        nan[5] = Float.NaN;
+        assertTrue(Double.isNaN(SoftmaxCrossEntropy.sum(Tensor.of(nan, 1, 3, n), y, IGNORE, null, 0f)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(Tensor.of(minusInf, 1, 3, n), y, IGNORE, null, 0f, "cross-entropy"));
+        assertTrue(e.getMessage().contains("cross-entropy: input contains NaN or infinity"), e.getMessage());
+    }
+
     static float[] gauss(Random r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 2);

@@ -226,6 +226,32 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
+                                         int logSOff, int n) {
+        float s = 0f;
+        boolean finite = true;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            finite &= Float.isFinite(v);
+            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
+        }
+        return finite ? s : Float.NaN;
+    }
+
+    @Override
+    public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] scaledWeight, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            int y = labels[labelsOff + j];
+            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
+            for (int k = 0; k < n; k++) {
+                float t = p[pOff + k * inner + j] * a;
+                out[outOff + k * inner + j] = k == y ? t - a : t;
+            }
+        }
+    }
+
+    @Override
     public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;

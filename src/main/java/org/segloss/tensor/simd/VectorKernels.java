@@ -1048,6 +1048,57 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
+                                         int logSOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        // acc: sumWhereEqual's masked accumulation over (x - m) - logS; nan: x - x, NaN exactly at NaN or ±∞
+        FloatVector acc = FloatVector.zero(sp), nan = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            FloatVector lp = v.sub(FloatVector.fromArray(sp, stats, mOff + i)).sub(FloatVector.fromArray(sp, stats, logSOff + i));
+            acc = acc.add(lp, m);
+            nan = nan.add(v.sub(v));
+        }
+        float s = sumLanes(acc);
+        boolean finite = !Float.isNaN(sumLanes(nan));
+        for (int i = bound; i < n; i++) {
+            float v = x[xOff + i];
+            finite &= Float.isFinite(v);
+            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
+        }
+        return finite ? s : Float.NaN;
+    }
+
+    @Override
+    public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] scaledWeight, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
+        int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
+            for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
+            for (int k = 0; k < n; k++) {
+                FloatVector t = FloatVector.fromArray(sp, p, pOff + k * inner + j).mul(a);
+                t.blend(t.sub(a), y.compare(EQ, k).cast(sp)).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            int y = labels[labelsOff + j];
+            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
+            for (int k = 0; k < n; k++) {
+                float t = p[pOff + k * inner + j] * a;
+                out[outOff + k * inner + j] = k == y ? t - a : t;
+            }
+        }
+    }
+
+    @Override
     public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
