@@ -824,6 +824,9 @@ public abstract sealed class VectorKernels implements Kernels
 
     /** ln x lane by lane; -Infinity at 0, NaN below 0 and for NaN, +Infinity at +Infinity. */
     FloatVector log(FloatVector x) {
+        // every lane a positive normal finite float (e.g. a softmax's sum, in [1, C]): none of the
+        // special-case blends below changes a bit, so skip them; false for NaN, which goes below
+        if (x.compare(GE, Float.MIN_NORMAL).and(x.compare(LT, Float.POSITIVE_INFINITY)).allTrue()) return logOfNormal(x);
         VectorSpecies<Float> sp = species();
         // subnormals: scale into the normal range first (2^23), and take 23 off the exponent
         VectorMask<Float> tiny = x.compare(LT, Float.MIN_NORMAL);
@@ -853,6 +856,35 @@ public abstract sealed class VectorKernels implements Kernels
         r = r.blend(Float.NEGATIVE_INFINITY, x.compare(EQ, 0f));
         r = r.blend(Float.POSITIVE_INFINITY, x.compare(EQ, Float.POSITIVE_INFINITY));
         return r.blend(Float.NaN, x.compare(LT, 0f).or(x.compare(NE, x)));
+    }
+
+    /**
+     * {@link #log(FloatVector)} when every lane is a positive normal finite float: the same
+     * operations without the subnormal scaling (a no-op there) and the 0, +∞ and NaN blends (which
+     * select nothing there), so the same bits.
+     */
+    private FloatVector logOfNormal(FloatVector x) {
+        VectorSpecies<Float> sp = species();
+        IntVector bits = x.reinterpretAsInts();
+        IntVector eRaw = bits.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 23).and(0xff).sub(126);
+        FloatVector e = (FloatVector) eRaw.convertShape(jdk.incubator.vector.VectorOperators.I2F, sp, 0);
+        FloatVector m = bits.and(0x807fffff).or(0x3f000000).reinterpretAsFloats();   // mantissa in [0.5, 1)
+        VectorMask<Float> low = m.compare(LT, 0.707106781186547524f);
+        e = e.sub(FloatVector.zero(sp).blend(1f, low));
+        FloatVector t = m.add(FloatVector.zero(sp).blend(m, low)).sub(1f);   // 2m - 1 when m < sqrt(1/2), else m - 1
+        FloatVector z = t.mul(t);
+        FloatVector y = t.mul(7.0376836292e-2f).add(-1.1514610310e-1f);
+        y = y.fma(t, FloatVector.broadcast(sp, 1.1676998740e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.2420140846e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 1.4249322787e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.6668057665e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 2.0000714765e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -2.4999993993e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 3.3333331174e-1f));
+        y = y.mul(t).mul(z);
+        y = e.fma(FloatVector.broadcast(sp, LN2_LO), y);
+        y = z.fma(FloatVector.broadcast(sp, -0.5f), y);
+        return e.fma(FloatVector.broadcast(sp, LN2_HI), t.add(y));
     }
 
     // ---- along an axis ----------------------------------------------------------------------

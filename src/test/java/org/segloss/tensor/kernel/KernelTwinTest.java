@@ -706,6 +706,29 @@ class KernelTwinTest {
                 }
             }
         }));
+        // map(LOG) on a vector of positive normal floats (the short path, used for softmax sums)
+        // gives the bits of the full path, which a 0, subnormal, +∞ or NaN lane in the same vector forces
+        out.add(dynamicTest(v.name() + " log of all-normal lanes: the bits of the special-case path", () -> {
+            int lanes = v.lanes();
+            Random rnd = new Random(97);
+            float[] odd = {0f, Float.MIN_VALUE, 1e-40f, Float.POSITIVE_INFINITY, Float.NaN, -1f};
+            for (int trial = 0; trial < 4000; trial++) {
+                float[] x = new float[lanes];
+                for (int i = 0; i < lanes; i++) {
+                    // any positive normal float: random exponent and mantissa, and the ends of the range
+                    int bits = (1 + rnd.nextInt(254)) << 23 | rnd.nextInt(1 << 23);
+                    x[i] = trial == 0 ? Float.MIN_NORMAL : trial == 1 ? Float.MAX_VALUE : Float.intBitsToFloat(bits);
+                }
+                float[] fast = new float[lanes], full = new float[lanes], mixed = x.clone();
+                mixed[trial % lanes] = odd[trial % odd.length];
+                v.map(Unary.LOG, x, 0, fast, 0, lanes);
+                v.map(Unary.LOG, mixed, 0, full, 0, lanes);
+                for (int i = 0; i < lanes; i++) {
+                    if (i == trial % lanes) continue;
+                    assertEquals(Float.floatToIntBits(fast[i]), Float.floatToIntBits(full[i]), v.name() + " log(" + x[i] + ")");
+                }
+            }
+        }));
         // sumLogSoftmaxWhereEqual: in each implementation, sumWhereEqual over the written-out row
         // (x - m) - log s bit for bit; NaN exactly when a logit of the row is NaN or ±∞ (labelled or
         // not); -∞, not NaN, when finite logits overflow x - m; twins within a sum's tolerance
