@@ -161,6 +161,34 @@ public final class SoftmaxCrossEntropy {
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
                              Tensor keep, long[] classCounts) {
+        return pass(x, labels, ignoreIndex, weight, smoothing, finiteCheck, keep, classCounts, null, null);
+    }
+
+    /**
+     * The unsmoothed pass of {@link #sum(Tensor, LabelTensor, int, float[], float, String, Tensor, long[])}
+     * class by class, for weights that are chosen from its own results (e.g. from the predicted
+     * volumes, {@code WeightedCrossEntropyLoss}): {@code picked[c] = Σ_{n: y_n = c} log p_c(n)}
+     * (≤ 0; the sum with weights w is {@code -Σ_c w_c picked[c]}) and, when {@code predicted} is
+     * given, {@code predicted[c] = Σ_{n counted} p_c(n)}, each over the whole batch (C entries, in
+     * double, task by task in fixed order). keep, finiteCheck and classCounts as in that method.
+     */
+    public static void pickedSums(Tensor x, LabelTensor labels, int ignoreIndex, String finiteCheck, Tensor keep, double[] picked,
+                                  double[] predicted, long[] classCounts) {
+        int c = ChannelChunks.dims("SoftmaxCrossEntropy.pickedSums", x)[1];
+        if (picked == null || picked.length != c) {
+            throw new IllegalArgumentException("SoftmaxCrossEntropy.pickedSums: picked must have C = " + c + " entries, got "
+                    + (picked == null ? "null" : picked.length));
+        }
+        if (predicted != null && predicted.length != c) {
+            throw new IllegalArgumentException("SoftmaxCrossEntropy.pickedSums: predicted must have C = " + c + " entries, got "
+                    + predicted.length);
+        }
+        pass(x, labels, ignoreIndex, null, 0f, finiteCheck, keep, classCounts, picked, predicted);
+    }
+
+    /** The pass behind sum and pickedSums; picked and predicted (C entries each, or null) only without smoothing. */
+    private static double pass(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
+                               Tensor keep, long[] classCounts, double[] picked, double[] predicted) {
         int[] d = check("SoftmaxCrossEntropy.sum", x, labels, weight, smoothing);
         if (keep != null) ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sum", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
@@ -171,6 +199,7 @@ public final class SoftmaxCrossEntropy {
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
         int[] counts = classCounts != null ? new int[tasks * c] : null;   // [task, class]
+        double[] pickedPart = picked != null ? new double[tasks * c] : null, predictedPart = predicted != null ? new double[tasks * c] : null;
         boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
@@ -180,8 +209,9 @@ public final class SoftmaxCrossEntropy {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 boolean bad;
                 if (smoothing == 0f) {
-                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t);
-                    checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum", counts, t * c);
+                    int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum", counts, t * c);
+                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
+                            pickedPart, predictedPart, ignored);
                 } else {
                     bad = smoothedChunk(k, x, labels, ignoreIndex, weight, smoothing, keep, bi, c, sp, j0, len, buf, stats, spare,
                             nonFinite != null, counts, part, t);
@@ -200,6 +230,15 @@ public final class SoftmaxCrossEntropy {
                 for (int ch = 0; ch < c; ch++) classCounts[(t / nch) * c + ch] += counts[t * c + ch];
             }
         }
+        for (int ch = 0; ch < c; ch++) {
+            // fixed order: task by task
+            if (picked != null) picked[ch] = 0;
+            if (predicted != null) predicted[ch] = 0;
+            for (int t = 0; t < tasks; t++) {
+                if (picked != null) picked[ch] += pickedPart[t * c + ch];
+                if (predicted != null) predicted[ch] += predictedPart[t * c + ch];
+            }
+        }
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
@@ -213,7 +252,7 @@ public final class SoftmaxCrossEntropy {
      */
     private static boolean pickedChunk(Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
                                        int bi, int c, int sp, int j0, int len, float[] buf, float[] p, float[] stats, float[] row,
-                                       double[] part, int t) {
+                                       double[] part, int t, double[] pickedPart, double[] predictedPart, int ignored) {
         int at = (bi * c) * sp + j0;
         float[] xa;   // the rows the picks read: the strided logits, or their compact copy in buf
         int xBase, xStride;
@@ -249,6 +288,15 @@ public final class SoftmaxCrossEntropy {
                 r = k.sumWhereEqual(labels.data, lab, label, row, 0, len);
             }
             if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * r;
+            if (pickedPart != null) pickedPart[t * c + ch] = ch != ignoreIndex ? r : 0.0;
+            if (predictedPart != null) {
+                // Σ p_c over the counted voxels: the row's sum, less its ignored voxels' part
+                float[] pa = xa == buf ? p : keep.data;
+                int pr = xa == buf ? ch * len : keep.offset + at + ch * sp;
+                double v = k.sum(pa, pr, len);
+                if (ignored > 0) v -= k.sumWhereEqual(labels.data, lab, ignoreIndex, pa, pr, len);
+                predictedPart[t * c + ch] = v;
+            }
         }
         part[t] = -picked;
         return bad;

@@ -189,6 +189,62 @@ class FusedCrossEntropyTest {
         }
     }
 
+    /**
+     * The one-pass weighted cross-entropy with weights from the predicted volumes
+     * ({@link SoftmaxCrossEntropy#pickedSums}): the loss and its gradient do not depend on the
+     * thread count, the class sums are the weighted sum's parts, and wrong-sized outputs are rejected.
+     */
+    @Test
+    void pickedSumsAreThreadCountFreeAndAddUpToTheSum() {
+        Random r = new Random(31);
+        int before = Parallel.threads();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Case k = randomCase(r, 2 + i % 2);
+                int ignore = k.ignore() ? IGNORE : SegmentationLoss.NO_IGNORE;
+                WeightedCrossEntropyLoss.Builder b = WeightedCrossEntropyLoss.builder()
+                        .weightSource(WeightedCrossEntropyLoss.WeightSource.PREDICTION);
+                if (k.ignore()) b.ignoreIndex(IGNORE);
+                WeightedCrossEntropyLoss loss = b.build();
+                float ref = 0;
+                float[] refGrad = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    Var[] vg = valueAndGrad(loss, k.x(), k.y());
+                    if (refGrad == null) {
+                        ref = vg[0].item();
+                        refGrad = vg[1].grad().toArray();
+                    } else {
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(vg[0].item()), threads + " threads " + k);
+                        assertArrayEquals(refGrad, vg[1].grad().toArray(), 0f, threads + " threads " + k);
+                    }
+                }
+                double[] picked = new double[k.c()], volume = new double[k.c()];
+                SoftmaxCrossEntropy.pickedSums(k.x(), k.y(), ignore, null, null, picked, volume, null);
+                float[] w = k.weight() != null ? k.weight() : new float[] {1f, 1f, 1f, 1f, 1f, 1f};
+                double weighted = 0, counted = 0;
+                for (int c = 0; c < k.c(); c++) weighted -= w[c] * picked[c];
+                double sum = SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, java.util.Arrays.copyOf(w, k.c()), 0f);
+                assertEquals(sum, weighted, 1e-6 * Math.abs(sum), "the parts of the sum " + k);
+                for (double v : volume) counted += v;   // Σ_c Σ_n p_c = the counted voxels
+                float[] counts = k.y().classCounts(k.c(), ignore).toArray();
+                double n = 0;
+                for (float q : counts) n += q;
+                assertEquals(n, counted, 1e-4 * n, "Σ of the predicted volumes " + k);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+        Tensor x = Tensor.zeros(1, 3, 4);
+        LabelTensor y = LabelTensor.zeros(1, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.pickedSums(x, y, IGNORE, null, null, new double[2], null, null));
+        assertTrue(e.getMessage().contains("picked must have C = 3 entries, got 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.pickedSums(x, y, IGNORE, null, null, new double[3], new double[4], null));
+        assertTrue(e.getMessage().contains("predicted must have C = 3 entries, got 4"), e.getMessage());
+    }
+
     /** The vector kernels and their scalar twins give the same values within float rounding. */
     @Test
     void scalarAndVectorKernelsAgree() {
