@@ -210,6 +210,16 @@ public interface Kernels {
     void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int gStride, int n, int inner, int cols,
                          float[] out, int outOff);
 
+    /**
+     * {@link #softmaxBackward} with g looked up from a table by label: g(k, j) = table[r_j · n + k],
+     * r_j = labels[labelsOff + j] when it lies in [0, n), else n (the table's last row, e.g. zeros
+     * for ignored voxels); table has (n + 1) · n entries. The same arithmetic as softmaxBackward on
+     * that g (the same bits), without writing g out: e.g. the confusion sums' gradient, where
+     * dL/dp_l at a voxel labelled c is G[c, l]. out may be y.
+     */
+    void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                float[] out, int outOff);
+
     /** Backward of logSoftmax from its output y: out(k, j) = g(k, j) - exp(y(k, j)) * sum_k' g(k', j). */
     void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                             float[] out, int outOff);

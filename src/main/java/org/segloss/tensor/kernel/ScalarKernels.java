@@ -307,6 +307,28 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                       float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on the looked-up row, as it is
+            int r = labels[labelsOff];
+            float[] g = java.util.Arrays.copyOfRange(table, (r >= 0 && r < n ? r : n) * n, (r >= 0 && r < n ? r : n) * n + n);
+            softmaxBackward(y, yOff, g, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        for (int j = 0; j < cols; j++) {
+            int r = labels[labelsOff + j];
+            int row = (r >= 0 && r < n ? r : n) * n;
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
+            }
+        }
+    }
+
+    @Override
     public void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                    float[] out, int outOff) {
         for (int j = 0; j < cols; j++) {

@@ -3,6 +3,7 @@ package org.segloss.tensor.simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.ScalarKernels;
@@ -1239,6 +1240,76 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         return bound;
+    }
+
+    @Override
+    public void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                       float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on the looked-up row, as it is
+            int r = labels[labelsOff];
+            float[] g = java.util.Arrays.copyOfRange(table, (r >= 0 && r < n ? r : n) * n, (r >= 0 && r < n ? r : n) * n + n);
+            softmaxBackward(y, yOff, g, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length();
+        int bound = sp.loopBound(cols);
+        if (bound > 0 && n + 1 <= lanes) {
+            // table column k in one vector (entry r = table[r n + k]), looked up per lane by a permute
+            // (an array of floats, not of FloatVector: C2 keeps no vector box in the loop)
+            float[] columns = new float[n * lanes];
+            for (int k = 0; k < n; k++) {
+                for (int r = 0; r <= n; r++) columns[k * lanes + r] = table[r * n + k];
+            }
+            IntVector other = IntVector.broadcast(isp, n);
+            for (int j = 0; j < bound; j += lanes) {
+                IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+                IntVector row = lab.blend(other, lab.compare(LT, 0).or(lab.compare(GE, n)));
+                VectorShuffle<Float> pick = row.toShuffle().cast(sp);
+                FloatVector d = FloatVector.zero(sp);
+                for (int k = 0; k < n; k++) {
+                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                    d = d.add(g.mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+                }
+                for (int k = 0; k < n; k++) {
+                    int i = k * inner + j;
+                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                    FloatVector.fromArray(sp, y, yOff + i).mul(g.sub(d)).intoArray(out, outOff + i);
+                }
+            }
+        } else {
+            for (int j = 0; j < bound; j += lanes) {
+                IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+                FloatVector d = FloatVector.zero(sp);
+                for (int k = 0; k < n; k++) {
+                    d = d.add(byLabel(lab, table, n, k).mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+                }
+                for (int k = 0; k < n; k++) {
+                    int i = k * inner + j;
+                    FloatVector.fromArray(sp, y, yOff + i).mul(byLabel(lab, table, n, k).sub(d)).intoArray(out, outOff + i);
+                }
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            int r = labels[labelsOff + j];
+            int row = (r >= 0 && r < n ? r : n) * n;
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
+            }
+        }
+    }
+
+    /** table[r n + k] per lane, r the lane's label when in [0, n), else n: blends, for tables wider than a vector. */
+    private FloatVector byLabel(IntVector lab, float[] table, int n, int k) {
+        VectorSpecies<Float> sp = species();
+        FloatVector g = FloatVector.broadcast(sp, table[n * n + k]);
+        for (int r = 0; r < n; r++) g = g.blend(FloatVector.broadcast(sp, table[r * n + k]), lab.compare(EQ, r).cast(sp));
+        return g;
     }
 
     /** out[i] = y[i] * (g[i] - d) over a contiguous row. */

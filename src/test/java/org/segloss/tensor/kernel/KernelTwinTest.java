@@ -827,6 +827,53 @@ class KernelTwinTest {
         }));
         // softmaxBackward with g in a compact layout of its own: in each implementation the bits of
         // the common-stride kernel on the same values (and y overwritten in place), and twins close
+        // softmaxBackwardByLabel: in each implementation the bits of softmaxBackward on the g the
+        // table gives (labels outside [0, n) read the last row), in place too; the twins then agree
+        // exactly (the same mul-then-add order). Both paths of the vector kernel: n + 1 within a
+        // vector (a permute) and wider (blends), n = 17
+        out.add(dynamicTest(v.name() + " softmaxBackwardByLabel is softmaxBackward on the looked-up g", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17 || rows > 300) continue;   // the table is (n + 1) n
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 41L + inner * 3L + cols);
+                    int off = 2, lo = 3;
+                    float[] y = new float[off + rows * inner];
+                    for (int i = 0; i < y.length; i++) y[i] = uniform(0, 1).next(rnd);
+                    float[] table = new float[(rows + 1) * rows];
+                    for (int i = 0; i < table.length; i++) table[i] = uniform(-2, 2).next(rnd);
+                    int[] lab = new int[lo + cols];
+                    float[] g = new float[off + rows * inner];
+                    for (int j = 0; j < cols; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[lo + j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MAX_VALUE;
+                        int row = r < rows ? r : rows;
+                        for (int k = 0; k < rows; k++) g[off + k * inner + j] = table[row * rows + k];
+                    }
+                    float[][] results = new float[2][];
+                    Kernels[] both = {s, v};
+                    for (int q = 0; q < 2; q++) {
+                        Kernels k = both[q];
+                        float[] expect = y.clone(), got = y.clone(), inPlace = y.clone();
+                        k.softmaxBackward(y, off, g, off, rows, inner, cols, expect, off);
+                        k.softmaxBackwardByLabel(y, off, rows, inner, cols, lab, lo, table, got, off);
+                        k.softmaxBackwardByLabel(inPlace, off, rows, inner, cols, lab, lo, table, inPlace, off);
+                        for (int i = 0; i < y.length; i++) {
+                            String ctx = k.name() + " softmaxBackwardByLabel [n=" + rows + ", inner=" + inner + ", cols=" + cols + "] at " + i;
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(got[i]), ctx);
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(inPlace[i]), ctx + " (in place)");
+                        }
+                        results[q] = got;
+                    }
+                    // (inner == 1: softmaxBackward's row path, whose vector dot sums by lanes; its twins are close, not equal)
+                    for (int i = 0; i < y.length && inner > 1; i++) {
+                        assertEquals(Float.floatToIntBits(results[0][i]), Float.floatToIntBits(results[1][i]),
+                                v.name() + " softmaxBackwardByLabel twins [n=" + rows + ", inner=" + inner + "] at " + i);
+                    }
+                }
+            }
+        }));
         out.add(dynamicTest(v.name() + " softmaxBackward with g's own row stride", () -> {
             for (int[] shape : shapes(v.lanes())) {
                 int rows = shape[0], inner = shape[1];
