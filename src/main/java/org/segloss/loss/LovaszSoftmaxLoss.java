@@ -230,6 +230,7 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 int first = u * images;
                 long[][] scratch = LovaszSort.scratch(images * s);
                 long[] items = scratch[0];
+                int[] prefix = LovaszSort.prefixCounts();             // the top digit's histogram, built on the way
                 int n = 0, g = 0, or = 0, and = -1, id = c + labelOffset;
                 for (int bi = first; bi < first + images; bi++) {
                     int row = (bi * kept + c) * s, voxels = bi * s;     // (bi, c, 0) in [B, C', S]; (bi, 0) in [B, S]
@@ -242,11 +243,12 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                         or |= key;
                         and &= key;
                         g += f ? 1 : 0;
+                        prefix[key >>> LovaszSort.PREFIX_SHIFT]++;
                     }
                 }
                 if (n == 0) return;                                 // nothing valid: 0, not selected
                 if (presentOnly && g == 0) return;                  // absent class: not selected
-                values[t] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, g, false, dp);
+                values[t] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, prefix, g, false, dp);
                 selected[t] = 1f;
             });
             if (dp != null) {

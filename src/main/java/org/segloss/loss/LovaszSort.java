@@ -68,6 +68,27 @@ final class LovaszSort {
 
     private static final ThreadLocal<SoftReference<long[][]>> SCRATCH = new ThreadLocal<>();
 
+    /** Key bits counted while the items are built: the prefix {@code key >>> PREFIX_SHIFT}, 16 bits. */
+    static final int PREFIX_SHIFT = 16;
+
+    /**
+     * The calling thread's prefix histogram, all zero: {@code 2^16} counts indexed by
+     * {@code key >>> PREFIX_SHIFT}, filled by the caller while it builds the items (an L2-resident
+     * increment per item instead of one more pass over the items to count the top digit).
+     */
+    static int[] prefixCounts() {
+        int[] p = PREFIX.get();
+        if (p == null) {
+            p = new int[1 << (32 - PREFIX_SHIFT)];
+            PREFIX.set(p);
+        } else {
+            java.util.Arrays.fill(p, 0);
+        }
+        return p;
+    }
+
+    private static final ThreadLocal<int[]> PREFIX = new ThreadLocal<>();
+
     /**
      * Sorts {@code items[0..n)} (built with {@link #item}, in increasing position) by unsigned
      * value, i.e. by decreasing error with ties by increasing position, and walks them (Alg. 1).
@@ -78,15 +99,31 @@ final class LovaszSort {
      */
     static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int foreground, boolean relu,
                          float[] grad) {
+        return lovasz(items, spare, n, keyOr, keyAnd, null, foreground, relu, grad);
+    }
+
+    /**
+     * As {@link #lovasz(long[], long[], int, int, int, int, boolean, float[])}, with {@code prefix}
+     * (null, or a {@link #prefixCounts} array holding the count of every {@code key >>> PREFIX_SHIFT}
+     * over the n items): the top digit's histogram is then folded from it instead of counted
+     * by one more pass over the items, whenever the digit lies within those 16 bits.
+     */
+    static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int[] prefix, int foreground,
+                         boolean relu, float[] grad) {
         Walk walk = new Walk(foreground, relu, grad);
-        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), walk);
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), prefix, keyOr, keyAnd, walk);
         return walk.value;
     }
 
     /** The sorted items as a new array (for tests and {@link LovaszSoftmaxLoss#argsortDescending}); as {@link #lovasz}. */
     static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd) {
+        return sort(items, spare, n, keyOr, keyAnd, null);
+    }
+
+    /** As {@link #sort(long[], long[], int, int, int)}, with a prefix histogram as in {@link #lovasz}. */
+    static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd, int[] prefix) {
         long[] out = new long[n];
-        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd),
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), prefix, keyOr, keyAnd,
                 (sorted, from, to) -> System.arraycopy(sorted, from, out, from, to - from));
         return out;
     }
@@ -97,15 +134,32 @@ final class LovaszSort {
         void accept(long[] sorted, int from, int to);
     }
 
-    /** The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit bucket). */
-    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, Pieces out) {
+    /**
+     * The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit
+     * bucket). {@code prefix}: null, or the counts of {@code key >>> PREFIX_SHIFT} over the items;
+     * {@code keyOr}, {@code keyAnd} as given to {@link TopDigit#of}.
+     */
+    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, int[] prefix, int keyOr, int keyAnd,
+                            Pieces out) {
         if (digit.bits() == 0) {                                         // one bucket: sorted where it is
             visitBuckets(items, spare, new int[] {0, n}, digit, out);
             return;
         }
         int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
         int[] start = new int[digit.buckets() + 1];
-        for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        if (prefix != null && digit.keyShift() >= PREFIX_SHIFT) {
+            // the digit's bits lie inside the prefix: add up the prefix counts per bucket. When
+            // keyAnd is a bit subset of keyOr (the true AND and OR, or wider), every key k has
+            // keyAnd <= k <= keyOr unsigned, so only the prefixes in that range can be non-zero.
+            int fold = digit.keyShift() - PREFIX_SHIFT;
+            boolean bounded = (keyAnd & ~keyOr) == 0;
+            int first = bounded ? keyAnd >>> PREFIX_SHIFT : 0, last = bounded ? keyOr >>> PREFIX_SHIFT : prefix.length - 1;
+            for (int v = first; v <= last; v++) {
+                start[((v >>> fold) & mask) + 1] += prefix[v];
+            }
+        } else {
+            for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        }
         int[] next = bucketStarts(start);
         for (int m = 0; m < n; m++) {                                   // stable: position order kept per bucket
             long v = items[m];
