@@ -146,18 +146,9 @@ final class LovaszSort {
             return;
         }
         int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
-        int[] start = new int[digit.buckets() + 1];
-        if (prefix != null && digit.keyShift() >= PREFIX_SHIFT) {
-            // the digit's bits lie inside the prefix: add up the prefix counts per bucket. When
-            // keyAnd is a bit subset of keyOr (the true AND and OR, or wider), every key k has
-            // keyAnd <= k <= keyOr unsigned, so only the prefixes in that range can be non-zero.
-            int fold = digit.keyShift() - PREFIX_SHIFT;
-            boolean bounded = (keyAnd & ~keyOr) == 0;
-            int first = bounded ? keyAnd >>> PREFIX_SHIFT : 0, last = bounded ? keyOr >>> PREFIX_SHIFT : prefix.length - 1;
-            for (int v = first; v <= last; v++) {
-                start[((v >>> fold) & mask) + 1] += prefix[v];
-            }
-        } else {
+        int[] start = prefix != null ? foldPrefix(prefix, digit, keyOr, keyAnd) : null;
+        if (start == null) {
+            start = new int[digit.buckets() + 1];
             for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
         }
         int[] next = bucketStarts(start);
@@ -166,6 +157,64 @@ final class LovaszSort {
             spare[next[(int) (v >>> shift) & mask]++] = v;
         }
         visitBuckets(spare, items, start, digit, out);
+    }
+
+    /**
+     * The top digit's histogram in the layout of {@link #bucketStarts} ({@code count[d + 1]} =
+     * items in bucket d) added up from the prefix counts, or null when the digit does not lie
+     * within the prefix's 16 bits (or there is a single bucket).
+     */
+    static int[] foldPrefix(int[] prefix, TopDigit digit, int keyOr, int keyAnd) {
+        if (digit.bits() == 0 || digit.keyShift() < PREFIX_SHIFT) return null;
+        int[] count = new int[digit.buckets() + 1];
+        int fold = digit.keyShift() - PREFIX_SHIFT, mask = digit.buckets() - 1;
+        // When keyAnd is a bit subset of keyOr (the true AND and OR, or wider), every key k has
+        // keyAnd <= k <= keyOr unsigned, so only the prefixes in that range can be non-zero.
+        boolean bounded = (keyAnd & ~keyOr) == 0;
+        int first = bounded ? keyAnd >>> PREFIX_SHIFT : 0, last = bounded ? keyOr >>> PREFIX_SHIFT : prefix.length - 1;
+        for (int v = first; v <= last; v++) count[((v >>> fold) & mask) + 1] += prefix[v];
+        return count;
+    }
+
+    /**
+     * The top-digit scatter planned before the items exist, from the key statistics of a first
+     * pass over the errors (n, the OR and AND of the keys, the prefix counts): the caller then
+     * computes each item again in a second pass, in increasing position, and writes it straight
+     * to {@code bucketed[slot(key)]}, so the items are never written in position order and read
+     * back. Null from {@link #plan} when the histogram cannot be folded from the prefixes (a
+     * single bucket, or a digit below bit 16): build the items in order and call {@link #lovasz}.
+     */
+    static final class Scatter {
+        final TopDigit digit;
+        final int[] start, next;
+        private final int keyShift, mask;
+
+        private Scatter(TopDigit digit, int[] count) {
+            this.digit = digit;
+            this.start = count;
+            this.next = bucketStarts(count);
+            this.keyShift = digit.keyShift();
+            this.mask = digit.buckets() - 1;
+        }
+
+        static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix) {
+            TopDigit digit = TopDigit.of(n, keyOr, keyAnd);
+            int[] count = foldPrefix(prefix, digit, keyOr, keyAnd);
+            return count == null ? null : new Scatter(digit, count);
+        }
+
+        /** The index of the next item with this key (stable: call in increasing position). */
+        int slot(int key) { return next[(key >>> keyShift) & mask]++; }
+
+        /**
+         * Sorts the scattered items ({@code bucketed}, every slot filled; {@code spare} scratch of
+         * the same length) and walks them as {@link #lovasz} does.
+         */
+        double lovasz(long[] bucketed, long[] spare, int foreground, boolean relu, float[] grad) {
+            Walk walk = new Walk(foreground, relu, grad);
+            visitBuckets(bucketed, spare, start, digit, walk);
+            return walk.value;
+        }
     }
 
     /**

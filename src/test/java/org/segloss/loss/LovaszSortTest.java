@@ -207,6 +207,63 @@ class LovaszSortTest {
         assertEquals(1, LovaszSort.passes(8, 50_000));
     }
 
+    /**
+     * The losses' two-pass build: key statistics first, then every item written straight into its
+     * top-digit bucket ({@link LovaszSort.Scatter}); the walk must equal the definition bit for bit.
+     * The plan exists exactly when the top digit lies within the 16-bit prefix.
+     */
+    @Test
+    void scatterPlanEqualsAlgorithmOneBitForBit() {
+        int planned = 0;
+        for (boolean relu : new boolean[] {false, true}) {
+            for (Errors kind : Errors.values()) {
+                for (int n : SIZES) {
+                    long seed = 17L * n + kind.ordinal() + (relu ? 1000 : 0);
+                    float[] e = kind.make(n, seed);
+                    SplittableRandom r = new SplittableRandom(seed + 1);
+                    boolean[] fg = new boolean[n];
+                    int[] position = new int[n];
+                    int g = 0;
+                    for (int i = 0; i < n; i++) {
+                        fg[i] = r.nextInt(3) == 0;
+                        g += fg[i] ? 1 : 0;
+                        position[i] = 3 * i + 1;
+                    }
+                    float[] expectedGrad = new float[3 * n + 2];
+                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
+
+                    int[] prefix = LovaszSort.prefixCounts();
+                    int or = 0, and = -1;
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        or |= k;
+                        and &= k;
+                        prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
+                    }
+                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
+                    LovaszSort.TopDigit digit = LovaszSort.TopDigit.of(n, or, and);
+                    String what = kind + " n=" + n + (relu ? " relu" : "");
+                    assertEquals(digit.bits() > 0 && digit.keyShift() >= LovaszSort.PREFIX_SHIFT, plan != null, what + ": planned");
+                    if (plan == null) continue;
+                    planned++;
+                    long[] bucketed = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
+                    }
+                    float[] grad = new float[3 * n + 2];
+                    double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
+                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
+                    for (int i = 0; i < grad.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
+                                what + ": grad at " + i);
+                    }
+                }
+            }
+        }
+        assertTrue(planned >= 20, "the planned path ran " + planned + " times");
+    }
+
     @Test
     void prefixCountsComeBackZeroed() {
         int[] p = LovaszSort.prefixCounts();
