@@ -246,7 +246,7 @@ final class LovaszSort {
 
     /**
      * Sorts each bucket {@code bucketed[start[d]..start[d + 1])} on the bits below the top digit,
-     * in cache ({@code spare} is scratch of the same range), and hands it to {@code out} at once.
+     * in cache ({@code spare[0..bucket size)} is scratch, reused by every bucket), and hands it to {@code out} at once.
      */
     static void visitBuckets(long[] bucketed, long[] spare, int[] start, TopDigit digit, Pieces out) {
         BucketSorter sorter = new BucketSorter();
@@ -263,8 +263,10 @@ final class LovaszSort {
 
         /**
          * Sorts {@code a[from..to)} stably on the key bits {@code [lo, lo + span)} (the only
-         * ones that may differ inside the bucket); {@code b[from..to)} is scratch. Returns the
-         * array that holds the result (a or b).
+         * ones that may differ inside the bucket), in place. {@code b[0..to - from)} is scratch:
+         * the same few cache lines for every bucket, so the LSD passes between {@code a} and
+         * {@code b} stay in cache (the scratch at the bucket's own offset would be cold memory to
+         * fetch and write back, bucket after bucket). Returns {@code a}.
          */
         long[] sort(long[] a, long[] b, int from, int to, int lo, int span) {
             int m = to - from;
@@ -291,22 +293,25 @@ final class LovaszSort {
                 }
             }
             long[] src = a, dst = b;
+            int srcOff = from, dstOff = 0;                                // a holds the bucket at from, b at 0
             for (int p = 0; p < passes; p++) {
                 int[] c = count[p];
                 int digitShift = shift + p * width;
-                if (c[(int) (src[from] >>> digitShift) & mask] == m) continue;   // one digit: order unchanged
-                for (int d = 0, sum = from; d < buckets; d++) {             // bucket starts
+                if (c[(int) (src[srcOff] >>> digitShift) & mask] == m) continue;   // one digit: order unchanged
+                for (int d = 0, sum = dstOff; d < buckets; d++) {           // bucket starts
                     int n = c[d];
                     c[d] = sum;
                     sum += n;
                 }
-                for (int i = from; i < to; i++) {
+                for (int i = srcOff, end = srcOff + m; i < end; i++) {
                     long v = src[i];
                     dst[c[(int) (v >>> digitShift) & mask]++] = v;
                 }
                 long[] t = src; src = dst; dst = t;
+                int o = srcOff; srcOff = dstOff; dstOff = o;
             }
-            return src;
+            if (src != a) System.arraycopy(src, srcOff, a, from, m);   // an odd number of passes moved it: back, in cache
+            return a;
         }
     }
 
