@@ -12,14 +12,19 @@ import java.lang.ref.SoftReference;
  * order of the whole long is "error descending, then position ascending": exactly the tie rule.
  * The order is total, so any correct sort gives the same permutation, stable or not.
  *
- * <p><b>Sort.</b> Most significant digit first, then each bucket in cache: one pass builds the
- * histogram of the top digit (up to {@link #TOP_BITS} bits) of the bits that vary among the keys
- * (the OR and AND of all keys, gathered while the items were built, tell which: errors in [0, 1]
- * never vary in the two top bits), one stable pass scatters the items into those buckets, then
- * every bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits
- * (a stable LSD radix sort whose digit width is chosen by the bucket's size, insertion sort for a
- * few items) and walked at once, while it is still in cache. Three full-size scatter passes over
- * memory (the earlier LSD radix sort) become one.
+ * <p><b>Sort.</b> Most significant digit first, then each bucket in cache. The top digit is up
+ * to {@link #TOP_BITS} bits, the highest of the bits that vary among the keys (the OR and AND of
+ * all keys, gathered while the items were built, tell which: errors in [0, 1] never vary in the
+ * two top bits). Its histogram is folded from a histogram of the 16-bit key prefixes counted on
+ * the way ({@link #prefixCounts}; counted by a pass over the items only when the digit lies
+ * below bit 16). One stable pass scatters the items into the buckets; {@link LovaszSoftmaxLoss}
+ * does not even build them in position order first: it reads its errors twice, once for the
+ * statistics, once writing each item straight into its bucket ({@link Scatter}). Then every
+ * bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits (a
+ * stable LSD radix sort whose digit width is chosen by the bucket's size, between the bucket and
+ * the start of the scratch array, the same cache lines for every bucket; insertion sort for a few
+ * items) and walked at once, while it is still in cache. Over memory that is one write of the
+ * items (into their buckets) and one read of them.
  *
  * <p><b>Walk.</b> Over the sorted items, in order: {@code J_k = 1 - (G - F_k) / (G + N_k)},
  * {@code g_k = J_k - J_{k-1}}, {@code value += h(e_k) g_k} in double, and
