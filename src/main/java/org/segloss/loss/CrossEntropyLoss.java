@@ -80,12 +80,13 @@ public final class CrossEntropyLoss extends SegmentationLoss {
      * {@link #fromLabels} within float rounding.
      */
     private Var fusedFromLabels(Prepared p) {
-        Var total = FusedCrossEntropy.sum(this, p, weight, labelSmoothing);   // checks the labels' range on its way
+        // checks the labels' range on its way, and counts the classes (B · C, exact) in the same pass
+        FusedCrossEntropy.Counted total = FusedCrossEntropy.counted(this, p, weight, labelSmoothing);
         int c = p.input().shape().dim(1);
-        Tensor counts = p.labels().classCounts(c, ignoreIndex);   // [B, C], exact
+        long[] counts = total.classCounts();
         double wsum = 0;   // Σ w[y_n] over the counted voxels: MEAN's denominator
-        for (int i = 0; i < counts.size(); i++) wsum += (weight == null ? 1.0 : weight[i % c]) * counts.at(i);
-        return reduceVoxels(total, wsum);
+        for (int i = 0; i < counts.length; i++) wsum += (weight == null ? 1.0 : weight[i % c]) * counts[i];
+        return reduceVoxels(total.sum(), wsum);
     }
 
     /** Label map [B, *spatial], composed path (reduction NONE): gather -log p at the label. */

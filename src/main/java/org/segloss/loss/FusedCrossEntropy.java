@@ -23,9 +23,14 @@ import org.segloss.tensor.Tensor;
 final class FusedCrossEntropy extends Function {
     private final LabelTensor labels;
     private final int ignoreIndex;
-    private final float[] weight;
+    /** The class weights: given, or chosen by weightsOf in forward (then read by backward). */
+    private float[] weight;
     private final float smoothing;
+    /** Null, or how the weights follow from the pass's predicted volumes (no smoothing then). */
+    private final PredictedWeights weightsOf;
     private final String finiteCheck;
+    /** Null, or [B · C] to receive the labels' class counts from the forward pass. */
+    private final long[] classCounts;
 
     /**
      * @param weight      class weights (C entries) or null
@@ -33,17 +38,47 @@ final class FusedCrossEntropy extends Function {
      * @param smoothing   ε in [0, 1)
      * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
      */
-    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck) {
+    FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck, long[] classCounts) {
+        this(labels, ignoreIndex, weight, smoothing, finiteCheck, classCounts, null);
+    }
+
+    private FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
+                              long[] classCounts, PredictedWeights weightsOf) {
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.weight = weight;
         this.smoothing = smoothing;
         this.finiteCheck = finiteCheck;
+        this.classCounts = classCounts;
+        this.weightsOf = weightsOf;
+    }
+
+    /**
+     * Class weights chosen from the prediction of the same pass, as constants (stop-gradient):
+     * from the number of counted voxels N and the predicted volume {@code V_c = Σ_n p_c(n)} of
+     * each class over the batch (counted voxels only); C weights.
+     */
+    @FunctionalInterface
+    interface PredictedWeights {
+        float[] of(double counted, double[] predictedVolume);
+    }
+
+    /**
+     * {@code Σ_n w[y_n] (-log p_{y_n})} with the weights w chosen by {@code weightsOf} from this
+     * pass's own softmax (no smoothing): one pass over the logits instead of a softmax pass for
+     * the volumes and another for the sum. The class counts of the pass come with it.
+     */
+    static Counted weightedByPrediction(SegmentationLoss loss, Prepared p, PredictedWeights weightsOf) {
+        String check = p.finiteCheckPending() ? loss.name() : null;
+        long[] counts = new long[p.labels().shape().dim(0) * p.input().shape().dim(1)];
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), null, 0f, check, counts, weightsOf).apply(p.input());
+        p.finiteChecked();
+        return new Counted(s, counts);
     }
 
     /** {@code Σ_n ℓ_n} of the logits against the labels, as a differentiable scalar. */
     static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing) {
-        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing, null).apply(logits);
+        return new FusedCrossEntropy(labels, ignoreIndex, weight, smoothing, null, null).apply(logits);
     }
 
     /**
@@ -51,22 +86,53 @@ final class FusedCrossEntropy extends Function {
      * operands {@code p}: when the input's finiteness check is pending it is made in this pass.
      */
     static Var sum(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
+        return counted(loss, p, weight, smoothing, false).sum();
+    }
+
+    /**
+     * The sum and the labels' class counts {@code [B · C]} (as {@link LabelTensor#classCounts},
+     * flattened), counted by the same pass: a mean over the counted voxels without a pass of its own.
+     */
+    record Counted(Var sum, long[] classCounts) {}
+
+    /** {@link #sum(SegmentationLoss, Prepared, float[], float)} with the class counts of its pass. */
+    static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
+        return counted(loss, p, weight, smoothing, true);
+    }
+
+    private static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing, boolean count) {
         String check = p.finiteCheckPending() ? loss.name() : null;
-        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check).apply(p.input());
+        long[] counts = count ? new long[p.labels().shape().dim(0) * p.input().shape().dim(1)] : null;
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check, counts).apply(p.input());
         p.finiteChecked();
-        return s;
+        return new Counted(s, counts);
     }
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
+        if (weightsOf != null) {
+            // one pass: the picked log-probabilities and the predicted volumes per class, then the weights
+            int c = x.dim(1);
+            double[] picked = new double[c], volume = new double[c];
+            Tensor p = ctx.needsInputGrad(0) ? ctx.gradientOutput(0) : null;
+            SoftmaxCrossEntropy.pickedSums(x, labels, ignoreIndex, finiteCheck, p, picked, volume, classCounts);
+            double counted = 0;
+            for (long n : classCounts) counted += n;
+            weight = weightsOf.of(counted, volume);
+            double total = 0;
+            for (int ch = 0; ch < c; ch++) total -= weight[ch] * picked[ch];
+            if (p != null) ctx.saveForBackward(p);
+            return Tensor.scalar((float) total);
+        }
         if (!ctx.needsInputGrad(0)) {
-            return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck));
+            return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, null,
+                    classCounts));
         }
         // the softmax is kept in the gradient's array (from the log-probabilities' own exponentials)
         // and turned into the gradient there by backward
         Tensor p = ctx.gradientOutput(0);
-        double total = SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, p);
+        double total = SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, smoothing, finiteCheck, p, classCounts);
         ctx.saveForBackward(p);
         return Tensor.scalar((float) total);
     }

@@ -16,7 +16,9 @@ import org.segloss.tensor.Tensor;
  * </pre>
  * with {@code log p = logSoftmax_c(x)} and a the per-channel coefficient (α times the class
  * weight; 0 for a channel that does not enter). Backward from the scalar g: the chain rule of the
- * composed graph, p recomputed from x ({@link SoftmaxFocal#sumBackward}). {@link FocalLoss} uses
+ * composed graph, written at scale 1 into the gradient's array by the forward pass (from its own
+ * log-softmax and factor) and multiplied by g there ({@link SoftmaxFocal#scaleGradient}): the bits
+ * of {@link SoftmaxFocal#sumBackward}, one log-softmax per step. {@link FocalLoss} uses
  * it for SOFTMAX with a label map and reduction MEAN or SUM (STANDARD variant); the per-voxel map
  * (NONE), one-hot or soft targets and the MONAI variant keep the composed graph.
  */
@@ -42,15 +44,19 @@ final class FusedFocal extends Function {
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
-        ctx.saveForBackward(x);
-        return Tensor.scalar((float) SoftmaxFocal.sum(x, labels, ignoreIndex, coef, gamma, floor));
+        if (!ctx.needsInputGrad(0)) return Tensor.scalar((float) SoftmaxFocal.sum(x, labels, ignoreIndex, coef, gamma, floor));
+        // the gradient at scale 1 is written into the gradient's array by this pass (its log-softmax
+        // and factor at hand); backward only scales it: one log-softmax per step instead of two
+        Tensor grad = ctx.gradientOutput(0);
+        double total = SoftmaxFocal.sum(x, labels, ignoreIndex, coef, gamma, floor, grad);
+        ctx.saveForBackward(grad);
+        return Tensor.scalar((float) total);
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
-        return new Tensor[] {SoftmaxFocal.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, floor, g.item(),
-                ctx.gradientOutput(0))};
+        ctx.handOverGradient(0);   // gradientOutput's array: new or recycled, nobody else holds it
+        return new Tensor[] {SoftmaxFocal.scaleGradient(ctx.saved(0), g.item())};
     }
 }

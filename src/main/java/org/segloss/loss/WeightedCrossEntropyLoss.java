@@ -127,9 +127,17 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
     @Override
     protected Var compute(Prepared p) {
         Var x = p.input();
+        boolean fusedLabels = activation == Activation.SOFTMAX && p.labels() != null && !softLabel && reduction != Reduction.NONE;
+        if (fusedLabels && weightSource == WeightSource.PREDICTION) {
+            // one pass: the weights come from the predicted volumes of the same softmax that the sum picks from
+            FusedCrossEntropy.Counted r = FusedCrossEntropy.weightedByPrediction(this, p, WeightedCrossEntropyLoss::weightsFrom);
+            double counted = 0;
+            for (long k : r.classCounts()) counted += k;
+            return reduction == Reduction.SUM ? r.sum() : counted > 0 ? r.sum().div((float) counted) : r.sum().mul(0f);
+        }
         float[] w = autoWeights(p);
         double n = counted(p);
-        if (activation == Activation.SOFTMAX && p.labels() != null && !softLabel && reduction != Reduction.NONE) {
+        if (fusedLabels) {
             // label map: the fused softmax cross-entropy Σ_n w[y_n] (-log p_{y_n}) (FusedCrossEntropy);
             // no one-hot target is made
             Var total = FusedCrossEntropy.sum(this, p, w, 0f);
@@ -190,9 +198,14 @@ public final class WeightedCrossEntropyLoss extends SegmentationLoss {
             }
             for (int i = 0; i < perSample.size(); i++) volume[i % c] += perSample.at(i);
         }
-        float[] w = new float[c];
+        return weightsFrom(n, volume);
+    }
+
+    /** w_0 = 1 (background), w_k = (N - S_k) / S_k ({@link #ratio}) for the foreground classes. */
+    static float[] weightsFrom(double n, double[] volume) {
+        float[] w = new float[volume.length];
         w[0] = 1f;   // background
-        for (int k = 1; k < c; k++) w[k] = ratio(n, volume[k]);
+        for (int k = 1; k < w.length; k++) w[k] = ratio(n, volume[k]);
         return w;
     }
 

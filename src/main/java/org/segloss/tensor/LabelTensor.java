@@ -129,16 +129,22 @@ public final class LabelTensor {
         if (numClasses < 1) throw new IllegalArgumentException("classCounts: numClasses must be >= 1, got " + numClasses);
         if (shape.rank() < 1) throw new IllegalArgumentException("classCounts: labels must have rank >= 1 ([B, *spatial]), got " + shape);
         int b = shape.dim(0), inner = shape.product(1, shape.rank());
-        long[] count = new long[b * numClasses];
-        org.segloss.tensor.kernel.Parallel.forRange(b, 1, (s, e) -> {
-            for (int n = s; n < e; n++) {
-                int base = offset + n * inner;
-                for (int j = 0; j < inner; j++) {
-                    int v = data[base + j];
-                    if (v != ignoreIndex && v >= 0 && v < numClasses) count[n * numClasses + v]++;
+        // tasks of (sample, chunk); per task one compare-and-count pass per class over labels in cache
+        int chunk = ChannelChunks.CHUNK, nch = Math.max(1, (inner + chunk - 1) / chunk), tasks = b * nch;
+        int[] part = new int[tasks * numClasses];
+        org.segloss.tensor.kernel.Kernels k = Backend.kernels();
+        org.segloss.tensor.kernel.Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / chunk), (s, e) -> {
+            for (int t = s; t < e; t++) {
+                int n = t / nch, j0 = (t % nch) * chunk, len = Math.max(0, Math.min(chunk, inner - j0));
+                for (int c = 0; c < numClasses; c++) {
+                    if (c != ignoreIndex) part[t * numClasses + c] = k.countEqual(data, offset + n * inner + j0, c, len);
                 }
             }
         });
+        long[] count = new long[b * numClasses];
+        for (int t = 0; t < tasks; t++) {
+            for (int c = 0; c < numClasses; c++) count[(t / nch) * numClasses + c] += part[t * numClasses + c];
+        }
         float[] out = new float[count.length];
         for (int i = 0; i < out.length; i++) out[i] = count[i];
         return new Tensor(out, 0, Shape.of(b, numClasses));

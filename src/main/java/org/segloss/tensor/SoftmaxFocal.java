@@ -31,7 +31,10 @@ import org.segloss.tensor.kernel.Parallel;
  * into a compact scratch {@code [C, len]}, runs the log-softmax kernel in place and picks the
  * label's row class by class ({@code selectWhereEqual}, {@code addWhereEqual}). Per-task partial
  * sums are in double and added in increasing task order on the calling thread: the result does
- * not depend on the thread count.
+ * not depend on the thread count. The gradient is computed at scale 1 and then multiplied by s,
+ * so that a forward pass can write it ({@link #sum(Tensor, LabelTensor, int, float[], float, float,
+ * Tensor)}) and a backward only scale it ({@link #scaleGradient}), with the bits of
+ * {@link #sumBackward}.
  */
 public final class SoftmaxFocal {
     /** Voxels per task ({@link ChannelChunks#CHUNK}). */
@@ -75,23 +78,38 @@ public final class SoftmaxFocal {
 
     /** {@code Σ_n ℓ_n} over every voxel (see the class comment), in double. */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor) {
+        return sum(x, labels, ignoreIndex, coef, gamma, floor, null);
+    }
+
+    /**
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, and when {@code gradient} (x's
+     * shape, not sharing x's array) is given, the gradient of the sum at scale 1 written there,
+     * every element, from this pass's own log-softmax and factor: {@link #scaleGradient} then
+     * makes it the gradient at any scale, the bits of {@link #sumBackward} at that scale, without
+     * a second log-softmax and factor.
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor, Tensor gradient) {
         int[] d = check("SoftmaxFocal.sum", x, labels, coef, gamma, floor);
+        if (gradient != null) ChannelChunks.gradientOutput("SoftmaxFocal.sum", x, gradient);   // checks its shape and storage
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] logp = sc[0], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6];
+            float[] logp = sc[0], gl = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], dq = sc[7], g = sc[8];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
                 ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
                 ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                if (gamma != 0f) {
-                    factor(k, lp, gamma, floor, len, ex, q, f);
-                    k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
+                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
+                if (gradient != null) {
+                    // before lp is scaled by the factor below: the backward's G from lp, e, q and the factor
+                    unscaledChunkGradient(k, labels, lab, ignoreIndex, coef, gamma, floor, logp, lp, w, ex, q, f, dq, g, gl,
+                            bi, c, sp, j0, len, gradient.data, gradient.offset);
                 }
+                if (gamma != 0f) k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
                 part[t] = -(double) k.dot(lp, 0, w, 0, len);
             }
         });
@@ -128,25 +146,53 @@ public final class SoftmaxFocal {
                 int lab = labels.offset + bi * sp + j0;
                 ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
                 ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                if (gamma != 0f) {
-                    // G = (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor) · w · s
-                    factor(k, lp, gamma, floor, len, ex, q, f);
-                    k.clamp(q, 0, floor, 1f, dq, 0, len);
-                    k.pow(dq, 0, gamma - 1f, dq, 0, len);
-                    k.zipScalarRight(Binary.MUL, dq, 0, gamma, dq, 0, len);
-                    k.clampGrad(dq, 0, q, 0, floor, 1f, dq, 0, len);
-                    k.zip(Binary.MUL, lp, 0, dq, 0, g, 0, len);
-                    k.zip(Binary.MUL, g, 0, ex, 0, g, 0, len);
-                    k.zip(Binary.SUB, g, 0, f, 0, g, 0, len);
-                } else {
-                    k.fill(g, 0, len, -1f);
+                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
+                unscaledChunkGradient(k, labels, lab, ignoreIndex, coef, gamma, floor, logp, lp, w, ex, q, f, dq, g, gl,
+                        bi, c, sp, j0, len, res, ro);
+                if (scale != 1f) {
+                    for (int ch = 0; ch < c; ch++) {
+                        int row = ro + (bi * c + ch) * sp + j0;
+                        k.zipScalarRight(Binary.MUL, res, row, scale, res, row, len);
+                    }
                 }
-                k.zip(Binary.MUL, g, 0, w, 0, g, 0, len);
-                k.zipScalarRight(Binary.MUL, g, 0, scale, g, 0, len);
-                // dℓ/dlp_k: G at the label's channel, 0 elsewhere; then gx = gl - p Σ_k gl_k
-                ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, res, ro);
             }
         });
         return result;
+    }
+
+    /**
+     * The gradient of the sum at scale 1 for task (bi, j0, len), into rows (bi, ·, j0..j0+len) of
+     * out {@code [B, C, S]} from outOff: G = (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor) · w, then
+     * through the pick and the log-softmax. lp, w, e, q and the factor are the task's
+     * (from {@link #factor}, before lp is multiplied by the factor); dq, g, gl scratch.
+     */
+    private static void unscaledChunkGradient(Kernels k, LabelTensor labels, int lab, int ignoreIndex, float[] coef, float gamma,
+                                              float floor, float[] logp, float[] lp, float[] w, float[] ex, float[] q, float[] f,
+                                              float[] dq, float[] g, float[] gl, int bi, int c, int sp, int j0, int len,
+                                              float[] out, int outOff) {
+        if (gamma != 0f) {
+            k.clamp(q, 0, floor, 1f, dq, 0, len);
+            k.pow(dq, 0, gamma - 1f, dq, 0, len);
+            k.zipScalarRight(Binary.MUL, dq, 0, gamma, dq, 0, len);
+            k.clampGrad(dq, 0, q, 0, floor, 1f, dq, 0, len);
+            k.zip(Binary.MUL, lp, 0, dq, 0, g, 0, len);
+            k.zip(Binary.MUL, g, 0, ex, 0, g, 0, len);
+            k.zip(Binary.SUB, g, 0, f, 0, g, 0, len);
+        } else {
+            k.fill(g, 0, len, -1f);
+        }
+        k.zip(Binary.MUL, g, 0, w, 0, g, 0, len);
+        // dℓ/dlp_k: G at the label's channel, 0 elsewhere; then gx = gl - p Σ_k gl_k
+        ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, out, outOff);
+    }
+
+    /**
+     * The gradient at scale s from the scale-1 gradient that {@link #sum(Tensor, LabelTensor, int,
+     * float[], float, float, Tensor)} wrote: multiplied by s in place (nothing to do at s = 1) and
+     * returned; the bits of {@link #sumBackward} at s.
+     */
+    public static Tensor scaleGradient(Tensor gradient, float scale) {
+        ChannelChunks.scaleInPlace(gradient, scale);
+        return gradient;
     }
 }

@@ -547,8 +547,10 @@ public final class SoftmaxSums {
     /**
      * The gradient of {@link #confusionSums} from the softmax p that
      * {@link #confusionSums(Tensor, LabelTensor, int, Tensor, String)} kept: p is overwritten with
-     * the gradient with respect to the logits and returned (no exponential in this pass). The same
-     * bits as {@link #confusionSumsBackward}.
+     * the gradient with respect to the logits and returned (no exponential in this pass; one
+     * {@code softmaxBackwardByLabel} per chunk looks {@code G[b, y, ·]} up by label). The labels are
+     * not checked again (the forward pass that kept p did); a label outside [0, C) gets a zero
+     * gradient. The same bits as {@link #confusionSumsBackward}.
      */
     public static Tensor confusionSumsBackwardFromSoftmax(Tensor p, LabelTensor labels, int ignoreIndex, Tensor g) {
         return confusionBackward("confusionSumsBackwardFromSoftmax", p, true, labels, ignoreIndex, g, p);
@@ -563,36 +565,36 @@ public final class SoftmaxSums {
             throw new IllegalArgumentException(op + ": the gradient must be [" + b + ", " + c + ", " + c + "], got " + g.shape());
         }
         float[] gr = g.toArray();
+        // per sample, dL/dp_l at a voxel labelled r: G[b, r, l]; the ignored class and row C (no class) 0
+        float[][] table = new float[b][(c + 1) * c];
+        for (int bi = 0; bi < b; bi++) {
+            for (int r = 0; r < c; r++) {
+                if (r != ignoreIndex) System.arraycopy(gr, bi * cc + r * c, table[bi], r * c, c);
+            }
+        }
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         float[] res = result.data;
         int ro = result.offset;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] p = sc[0], gp = sc[1];
+            float[] p = sc[0];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
-                checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len);
+                // the kept softmax's labels were checked by the forward pass that kept it
+                if (!softmax) checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len);
                 boolean inPlace = softmax && len > 1;   // one voxel: the compact layout's row path, as forward
-                if (softmax && !inPlace) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);
-                else if (!softmax) softmaxChunk(k, src, bi, c, sp, j0, len, p);
-                for (int l = 0; l < c; l++) {
-                    // gp_l = Σ_c G[b, c, l] [y = c]: the gradient w.r.t. p_l (0 at ignored voxels)
-                    int po = l * len;
-                    k.fill(gp, po, len, 0f);
-                    for (int q = 0; q < c; q++) {
-                        if (q != ignoreIndex) k.addWhereEqual(labels.data, lab, q, gr[bi * cc + q * c + l], gp, po, gp, po, len);
-                    }
-                }
                 if (inPlace) {
-                    // gx = p * (gp - Σ_l p_l gp_l), straight over the kept p's rows (the result is src here)
+                    // gx = p * (gp - Σ_l p_l gp_l), gp_l = G[b, y, l], straight over the kept p's rows (the result is src here)
                     int at = src.offset + (bi * c) * sp + j0;
-                    k.softmaxBackward(src.data, at, gp, 0, len, c, sp, len, src.data, at);
+                    k.softmaxBackwardByLabel(src.data, at, c, sp, len, labels.data, lab, table[bi], src.data, at);
                 } else {
-                    // gx = p * (gp - Σ_l p_l gp_l), in place over gp, then into the result's rows
-                    k.softmaxBackward(p, 0, gp, 0, c, len, len, gp, 0);
-                    for (int l = 0; l < c; l++) System.arraycopy(gp, l * len, res, ro + (bi * c + l) * sp + j0, len);
+                    if (softmax) ChannelChunks.copyRows(src, bi, c, sp, j0, len, p);
+                    else softmaxChunk(k, src, bi, c, sp, j0, len, p);
+                    // the same over the compact p, in place, then into the result's rows
+                    k.softmaxBackwardByLabel(p, 0, c, len, len, labels.data, lab, table[bi], p, 0);
+                    for (int l = 0; l < c; l++) System.arraycopy(p, l * len, res, ro + (bi * c + l) * sp + j0, len);
                 }
             }
         });

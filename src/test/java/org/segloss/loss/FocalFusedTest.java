@@ -128,6 +128,40 @@ class FocalFusedTest {
             assertTrue(r.passed(), "gamma=" + gamma + ": " + r);
         }
     }
+    /**
+     * The gradient the forward pass writes at scale 1, scaled by the backward, gives the bits of
+     * the recomputing {@code sumBackward} at that scale (γ 0, 0.7, 2; ignore index outside and
+     * inside [0, C); a one-voxel chunk tail); stale contents of the array do not matter; the
+     * array must not be the logits'.
+     */
+    @Test
+    void gradientFromTheForwardPassHasTheBitsOfTheRecomputedOne() {
+        float[] coef = {0.4f, 1.3f, 0.9f, 0f};
+        for (int spatial : new int[] {37, 2049}) {
+            Tensor x = Tensor.randn(11, 2, 4, spatial).mul(3f);
+            LabelTensor lab = LabelTensor.randomLabels(12, 4, 2, spatial);
+            for (int ignore : new int[] {255, 2}) {
+                for (float gamma : new float[] {0f, 0.7f, 2f}) {
+                    for (float scale : new float[] {1f, 0.37f, 1f / (2 * spatial)}) {
+                        String what = "spatial " + spatial + " ignore " + ignore + " gamma " + gamma + " scale " + scale;
+                        float[] expected = org.segloss.tensor.SoftmaxFocal.sumBackward(x, lab, ignore, coef, gamma, 1e-12f, scale).toArray();
+                        Tensor g = Tensor.full(Float.NaN, 2, 4, spatial);
+                        double kept = org.segloss.tensor.SoftmaxFocal.sum(x, lab, ignore, coef, gamma, 1e-12f, g);
+                        assertEquals(org.segloss.tensor.SoftmaxFocal.sum(x, lab, ignore, coef, gamma, 1e-12f), kept, 0.0, what + " sum");
+                        Tensor scaled = org.segloss.tensor.SoftmaxFocal.scaleGradient(g, scale);
+                        assertTrue(scaled == g, "scaled in place");
+                        assertArrayEquals(expected, g.toArray(), what);
+                    }
+                }
+            }
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> {
+            Tensor x = Tensor.randn(1, 1, 4, 5);
+            org.segloss.tensor.SoftmaxFocal.sum(x, LabelTensor.zeros(1, 5), 255, coef, 2f, 1e-12f, x);
+        });
+        assertTrue(e.getMessage().contains("SoftmaxFocal.sum: out must not share its array with the logits [1, 4, 5]"), e.getMessage());
+    }
+
     /** Bad operands of the fused op: each rejected with the parameter, the expected and the actual value. */
     @Test
     void badOperandsAreRejected() {

@@ -189,6 +189,62 @@ class FusedCrossEntropyTest {
         }
     }
 
+    /**
+     * The one-pass weighted cross-entropy with weights from the predicted volumes
+     * ({@link SoftmaxCrossEntropy#pickedSums}): the loss and its gradient do not depend on the
+     * thread count, the class sums are the weighted sum's parts, and wrong-sized outputs are rejected.
+     */
+    @Test
+    void pickedSumsAreThreadCountFreeAndAddUpToTheSum() {
+        Random r = new Random(31);
+        int before = Parallel.threads();
+        try {
+            for (int i = 0; i < 6; i++) {
+                Case k = randomCase(r, 2 + i % 2);
+                int ignore = k.ignore() ? IGNORE : SegmentationLoss.NO_IGNORE;
+                WeightedCrossEntropyLoss.Builder b = WeightedCrossEntropyLoss.builder()
+                        .weightSource(WeightedCrossEntropyLoss.WeightSource.PREDICTION);
+                if (k.ignore()) b.ignoreIndex(IGNORE);
+                WeightedCrossEntropyLoss loss = b.build();
+                float ref = 0;
+                float[] refGrad = null;
+                for (int threads : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    Var[] vg = valueAndGrad(loss, k.x(), k.y());
+                    if (refGrad == null) {
+                        ref = vg[0].item();
+                        refGrad = vg[1].grad().toArray();
+                    } else {
+                        assertEquals(Float.floatToIntBits(ref), Float.floatToIntBits(vg[0].item()), threads + " threads " + k);
+                        assertArrayEquals(refGrad, vg[1].grad().toArray(), 0f, threads + " threads " + k);
+                    }
+                }
+                double[] picked = new double[k.c()], volume = new double[k.c()];
+                SoftmaxCrossEntropy.pickedSums(k.x(), k.y(), ignore, null, null, picked, volume, null);
+                float[] w = k.weight() != null ? k.weight() : new float[] {1f, 1f, 1f, 1f, 1f, 1f};
+                double weighted = 0, counted = 0;
+                for (int c = 0; c < k.c(); c++) weighted -= w[c] * picked[c];
+                double sum = SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, java.util.Arrays.copyOf(w, k.c()), 0f);
+                assertEquals(sum, weighted, 1e-6 * Math.abs(sum), "the parts of the sum " + k);
+                for (double v : volume) counted += v;   // Σ_c Σ_n p_c = the counted voxels
+                float[] counts = k.y().classCounts(k.c(), ignore).toArray();
+                double n = 0;
+                for (float q : counts) n += q;
+                assertEquals(n, counted, 1e-4 * n, "Σ of the predicted volumes " + k);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+        Tensor x = Tensor.zeros(1, 3, 4);
+        LabelTensor y = LabelTensor.zeros(1, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.pickedSums(x, y, IGNORE, null, null, new double[2], null, null));
+        assertTrue(e.getMessage().contains("picked must have C = 3 entries, got 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.pickedSums(x, y, IGNORE, null, null, new double[3], new double[4], null));
+        assertTrue(e.getMessage().contains("predicted must have C = 3 entries, got 4"), e.getMessage());
+    }
+
     /** The vector kernels and their scalar twins give the same values within float rounding. */
     @Test
     void scalarAndVectorKernelsAgree() {
@@ -234,6 +290,60 @@ class FusedCrossEntropyTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> SoftmaxCrossEntropy.sumBackward(x, LabelTensor.of(new int[] {0, 1, 2, 2}, 1, 4), IGNORE, new float[2], 0f, 1f));
         assertTrue(e.getMessage().contains("C = 3") && e.getMessage().contains("got 2"), e.getMessage());
+    }
+
+    /**
+     * The class counts the sum's pass returns are {@link LabelTensor#classCounts} (an ignore index
+     * inside [0, C) counts for no class), and a wrong-sized array is rejected with both sizes.
+     */
+    @Test
+    void classCountsOfThePassAreTheLabelsClassCounts() {
+        Random r = new Random(41);
+        for (int i = 0; i < 15; i++) {
+            Case k = randomCase(r, i);
+            int b = k.x().dim(0);
+            for (int ignore : k.ignore() ? new int[] {IGNORE} : new int[] {SegmentationLoss.NO_IGNORE, 1}) {
+                for (float eps : new float[] {0f, 0.1f}) {
+                    long[] counts = new long[b * k.c()];
+                    java.util.Arrays.fill(counts, -5);   // stale contents must not matter
+                    SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), eps, null, null, counts);
+                    float[] expected = k.y().classCounts(k.c(), ignore).toArray();
+                    for (int q = 0; q < counts.length; q++) assertEquals(expected[q], counts[q], 0f, k + " ignore " + ignore + " at " + q);
+                }
+            }
+        }
+        Tensor x = Tensor.zeros(2, 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(x, LabelTensor.zeros(2, 4), IGNORE, null, 0f, null, null, new long[3]));
+        assertTrue(e.getMessage().contains("classCounts") && e.getMessage().contains("B * C = 6") && e.getMessage().contains("got 3"),
+                e.getMessage());
+    }
+
+    /**
+     * Without a finiteness check, a NaN or infinite logit gives the sum it always gave (the bad
+     * logit is read, not rejected): -∞ at a class no voxel is labelled with leaves a finite sum, a
+     * NaN makes it NaN, and +∞ at a labelled class too (its softmax is NaN).
+     */
+    @Test
+    void unCheckedNonFiniteLogitsGiveTheSumAsBefore() {
+        int n = 37;
+        float[] xv = new float[3 * n];
+        Random r = new Random(3);
+        for (int i = 0; i < xv.length; i++) xv[i] = (float) r.nextGaussian();
+        int[] yv = new int[n];
+        for (int i = 0; i < n; i++) yv[i] = i % 2;   // classes 0 and 1 only
+        LabelTensor y = LabelTensor.of(yv, 1, n);
+        double clean = SoftmaxCrossEntropy.sum(Tensor.of(xv, 1, 3, n), y, IGNORE, null, 0f);
+        float[] minusInf = xv.clone();
+        minusInf[2 * n + 20] = Float.NEGATIVE_INFINITY;   // class 2 at voxel 20: p_2 = 0 there, nothing picked
+        double withMinusInf = SoftmaxCrossEntropy.sum(Tensor.of(minusInf, 1, 3, n), y, IGNORE, null, 0f);
+        assertTrue(Double.isFinite(withMinusInf) && withMinusInf < clean, clean + " vs " + withMinusInf);
+        float[] nan = xv.clone();
+        nan[5] = Float.NaN;
+        assertTrue(Double.isNaN(SoftmaxCrossEntropy.sum(Tensor.of(nan, 1, 3, n), y, IGNORE, null, 0f)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sum(Tensor.of(minusInf, 1, 3, n), y, IGNORE, null, 0f, "cross-entropy"));
+        assertTrue(e.getMessage().contains("cross-entropy: input contains NaN or infinity"), e.getMessage());
     }
 
     static float[] gauss(Random r, int n) {

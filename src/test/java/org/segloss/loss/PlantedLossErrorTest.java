@@ -114,7 +114,11 @@ class PlantedLossErrorTest {
 
         // Cross-entropy: the fused label-map sum, with weights, label 2 ignored and smoothing
         add(plants, "fused cross-entropy (weights, label 2 ignored, smoothing 0.1)", "dlogits",
-                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f, null), PlantedFault.Site.INPUT_GRADIENT, 0,
+                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0.1f, null, null), PlantedFault.Site.INPUT_GRADIENT, 0,
+                gradCheck("GradCheck (FusedCrossEntropyTest)", GradCheck.DEFAULTS, xs));
+        // ... and without smoothing: the one-pass gradient kernel (crossEntropyGradient)
+        add(plants, "fused cross-entropy (weights, label 2 ignored, no smoothing)", "dlogits",
+                () -> new FusedCrossEntropy(lab, 2, new float[] {0.5f, 1f, 2f}, 0f, null, new long[6]), PlantedFault.Site.INPUT_GRADIENT, 0,
                 gradCheck("GradCheck (FusedCrossEntropyTest)", GradCheck.DEFAULTS, xs));
 
         // Focal: the fused softmax focal sum, per-channel coefficients, label 2 ignored

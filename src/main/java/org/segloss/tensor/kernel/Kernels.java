@@ -170,6 +170,30 @@ public interface Kernels {
      */
     void softmaxAndLogSum(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff, float[] stats, int statsOff);
 
+    /**
+     * The cross-entropy's pick of one class's log-probabilities from {@link #softmaxAndLogSum}'s
+     * stats, without writing them out: Σ ((x[i] - m[i]) - logS[i]) over the i in [0, n) where
+     * labels[i] == label, with m[i] = stats[mOff + i] and logS[i] = stats[logSOff + i]; the same
+     * bits as {@link #sumWhereEqual} over the row (x - m) - logS. Returns NaN when some x[i] of the
+     * row (labelled or not) is NaN or ±∞, so that the pass that reads the logits also checks them;
+     * a finite row gives the sum (possibly -∞ when x - m overflows, never NaN).
+     */
+    float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
+                                  int logSOff, int n);
+
+    /**
+     * The unsmoothed cross-entropy's gradient from the softmax p, all n classes of cols columns
+     * in one pass (the layout of {@link #softmax}: p(k, j) at {@code pOff + k * inner + j}):
+     * <pre>
+     *   out(k, j) = p(k, j) · a_j - [y_j = k] · a_j,   a_j = scaledWeight[y_j] if 0 ≤ y_j &lt; n, else 0
+     * </pre>
+     * with y_j = labels[labelsOff + j], rounded as written (a product, then a subtraction at the
+     * label; no FMA): {@code scale · w_k · (p_k − onehot_k)} at the counted voxels, 0 where the label
+     * is no class. out may be p (in place).
+     */
+    void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                              float[] scaledWeight, float[] out, int outOff);
+
     /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */
     void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 
@@ -185,6 +209,16 @@ public interface Kernels {
      */
     void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int gStride, int n, int inner, int cols,
                          float[] out, int outOff);
+
+    /**
+     * {@link #softmaxBackward} with g looked up from a table by label: g(k, j) = table[r_j · n + k],
+     * r_j = labels[labelsOff + j] when it lies in [0, n), else n (the table's last row, e.g. zeros
+     * for ignored voxels); table has (n + 1) · n entries. The same arithmetic as softmaxBackward on
+     * that g (the same bits), without writing g out: e.g. the confusion sums' gradient, where
+     * dL/dp_l at a voxel labelled c is G[c, l]. out may be y.
+     */
+    void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                float[] out, int outOff);
 
     /** Backward of logSoftmax from its output y: out(k, j) = g(k, j) - exp(y(k, j)) * sum_k' g(k', j). */
     void logSoftmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,

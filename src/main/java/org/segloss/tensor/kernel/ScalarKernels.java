@@ -226,6 +226,32 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
+                                         int logSOff, int n) {
+        float s = 0f;
+        boolean finite = true;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            finite &= Float.isFinite(v);
+            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
+        }
+        return finite ? s : Float.NaN;
+    }
+
+    @Override
+    public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] scaledWeight, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            int y = labels[labelsOff + j];
+            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
+            for (int k = 0; k < n; k++) {
+                float t = p[pOff + k * inner + j] * a;
+                out[outOff + k * inner + j] = k == y ? t - a : t;
+            }
+        }
+    }
+
+    @Override
     public void logSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         for (int j = 0; j < cols; j++) {
             float m = Float.NEGATIVE_INFINITY;
@@ -276,6 +302,28 @@ public final class ScalarKernels implements Kernels {
             for (int k = 0; k < n; k++) {
                 int i = k * inner + j;
                 out[outOff + i] = y[yOff + i] * (g[gOff + i] - dot);
+            }
+        }
+    }
+
+    @Override
+    public void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                       float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on the looked-up row, as it is
+            int r = labels[labelsOff];
+            float[] g = java.util.Arrays.copyOfRange(table, (r >= 0 && r < n ? r : n) * n, (r >= 0 && r < n ? r : n) * n + n);
+            softmaxBackward(y, yOff, g, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        for (int j = 0; j < cols; j++) {
+            int r = labels[labelsOff + j];
+            int row = (r >= 0 && r < n ? r : n) * n;
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
             }
         }
     }

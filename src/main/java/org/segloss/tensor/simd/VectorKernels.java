@@ -3,6 +3,7 @@ package org.segloss.tensor.simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.ScalarKernels;
@@ -824,6 +825,9 @@ public abstract sealed class VectorKernels implements Kernels
 
     /** ln x lane by lane; -Infinity at 0, NaN below 0 and for NaN, +Infinity at +Infinity. */
     FloatVector log(FloatVector x) {
+        // every lane a positive normal finite float (e.g. a softmax's sum, in [1, C]): none of the
+        // special-case blends below changes a bit, so skip them; false for NaN, which goes below
+        if (x.compare(GE, Float.MIN_NORMAL).and(x.compare(LT, Float.POSITIVE_INFINITY)).allTrue()) return logOfNormal(x);
         VectorSpecies<Float> sp = species();
         // subnormals: scale into the normal range first (2^23), and take 23 off the exponent
         VectorMask<Float> tiny = x.compare(LT, Float.MIN_NORMAL);
@@ -853,6 +857,35 @@ public abstract sealed class VectorKernels implements Kernels
         r = r.blend(Float.NEGATIVE_INFINITY, x.compare(EQ, 0f));
         r = r.blend(Float.POSITIVE_INFINITY, x.compare(EQ, Float.POSITIVE_INFINITY));
         return r.blend(Float.NaN, x.compare(LT, 0f).or(x.compare(NE, x)));
+    }
+
+    /**
+     * {@link #log(FloatVector)} when every lane is a positive normal finite float: the same
+     * operations without the subnormal scaling (a no-op there) and the 0, +∞ and NaN blends (which
+     * select nothing there), so the same bits.
+     */
+    private FloatVector logOfNormal(FloatVector x) {
+        VectorSpecies<Float> sp = species();
+        IntVector bits = x.reinterpretAsInts();
+        IntVector eRaw = bits.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 23).and(0xff).sub(126);
+        FloatVector e = (FloatVector) eRaw.convertShape(jdk.incubator.vector.VectorOperators.I2F, sp, 0);
+        FloatVector m = bits.and(0x807fffff).or(0x3f000000).reinterpretAsFloats();   // mantissa in [0.5, 1)
+        VectorMask<Float> low = m.compare(LT, 0.707106781186547524f);
+        e = e.sub(FloatVector.zero(sp).blend(1f, low));
+        FloatVector t = m.add(FloatVector.zero(sp).blend(m, low)).sub(1f);   // 2m - 1 when m < sqrt(1/2), else m - 1
+        FloatVector z = t.mul(t);
+        FloatVector y = t.mul(7.0376836292e-2f).add(-1.1514610310e-1f);
+        y = y.fma(t, FloatVector.broadcast(sp, 1.1676998740e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.2420140846e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 1.4249322787e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -1.6668057665e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 2.0000714765e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, -2.4999993993e-1f));
+        y = y.fma(t, FloatVector.broadcast(sp, 3.3333331174e-1f));
+        y = y.mul(t).mul(z);
+        y = e.fma(FloatVector.broadcast(sp, LN2_LO), y);
+        y = z.fma(FloatVector.broadcast(sp, -0.5f), y);
+        return e.fma(FloatVector.broadcast(sp, LN2_HI), t.add(y));
     }
 
     // ---- along an axis ----------------------------------------------------------------------
@@ -1048,6 +1081,57 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
+                                         int logSOff, int n) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        // acc: sumWhereEqual's masked accumulation over (x - m) - logS; nan: x - x, NaN exactly at NaN or ±∞
+        FloatVector acc = FloatVector.zero(sp), nan = FloatVector.zero(sp);
+        int bound = sp.loopBound(n);
+        for (int i = 0; i < bound; i += sp.length()) {
+            VectorMask<Float> m = IntVector.fromArray(isp, labels, labelsOff + i).compare(EQ, label).cast(sp);
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            FloatVector lp = v.sub(FloatVector.fromArray(sp, stats, mOff + i)).sub(FloatVector.fromArray(sp, stats, logSOff + i));
+            acc = acc.add(lp, m);
+            nan = nan.add(v.sub(v));
+        }
+        float s = sumLanes(acc);
+        boolean finite = !Float.isNaN(sumLanes(nan));
+        for (int i = bound; i < n; i++) {
+            float v = x[xOff + i];
+            finite &= Float.isFinite(v);
+            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
+        }
+        return finite ? s : Float.NaN;
+    }
+
+    @Override
+    public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] scaledWeight, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
+        int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
+            for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
+            for (int k = 0; k < n; k++) {
+                FloatVector t = FloatVector.fromArray(sp, p, pOff + k * inner + j).mul(a);
+                t.blend(t.sub(a), y.compare(EQ, k).cast(sp)).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            int y = labels[labelsOff + j];
+            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
+            for (int k = 0; k < n; k++) {
+                float t = p[pOff + k * inner + j] * a;
+                out[outOff + k * inner + j] = k == y ? t - a : t;
+            }
+        }
+    }
+
+    @Override
     public void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff) {
         if (inner == 1) {
             float m = max(x, xOff, n);
@@ -1156,6 +1240,76 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         return bound;
+    }
+
+    @Override
+    public void softmaxBackwardByLabel(float[] y, int yOff, int n, int inner, int cols, int[] labels, int labelsOff, float[] table,
+                                       float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on the looked-up row, as it is
+            int r = labels[labelsOff];
+            float[] g = java.util.Arrays.copyOfRange(table, (r >= 0 && r < n ? r : n) * n, (r >= 0 && r < n ? r : n) * n + n);
+            softmaxBackward(y, yOff, g, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length();
+        int bound = sp.loopBound(cols);
+        if (bound > 0 && n + 1 <= lanes) {
+            // table column k in one vector (entry r = table[r n + k]), looked up per lane by a permute
+            // (an array of floats, not of FloatVector: C2 keeps no vector box in the loop)
+            float[] columns = new float[n * lanes];
+            for (int k = 0; k < n; k++) {
+                for (int r = 0; r <= n; r++) columns[k * lanes + r] = table[r * n + k];
+            }
+            IntVector other = IntVector.broadcast(isp, n);
+            for (int j = 0; j < bound; j += lanes) {
+                IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+                IntVector row = lab.blend(other, lab.compare(LT, 0).or(lab.compare(GE, n)));
+                VectorShuffle<Float> pick = row.toShuffle().cast(sp);
+                FloatVector d = FloatVector.zero(sp);
+                for (int k = 0; k < n; k++) {
+                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                    d = d.add(g.mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+                }
+                for (int k = 0; k < n; k++) {
+                    int i = k * inner + j;
+                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                    FloatVector.fromArray(sp, y, yOff + i).mul(g.sub(d)).intoArray(out, outOff + i);
+                }
+            }
+        } else {
+            for (int j = 0; j < bound; j += lanes) {
+                IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+                FloatVector d = FloatVector.zero(sp);
+                for (int k = 0; k < n; k++) {
+                    d = d.add(byLabel(lab, table, n, k).mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+                }
+                for (int k = 0; k < n; k++) {
+                    int i = k * inner + j;
+                    FloatVector.fromArray(sp, y, yOff + i).mul(byLabel(lab, table, n, k).sub(d)).intoArray(out, outOff + i);
+                }
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            int r = labels[labelsOff + j];
+            int row = (r >= 0 && r < n ? r : n) * n;
+            float dot = 0f;
+            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
+            }
+        }
+    }
+
+    /** table[r n + k] per lane, r the lane's label when in [0, n), else n: blends, for tables wider than a vector. */
+    private FloatVector byLabel(IntVector lab, float[] table, int n, int k) {
+        VectorSpecies<Float> sp = species();
+        FloatVector g = FloatVector.broadcast(sp, table[n * n + k]);
+        for (int r = 0; r < n; r++) g = g.blend(FloatVector.broadcast(sp, table[r * n + k]), lab.compare(EQ, r).cast(sp));
+        return g;
     }
 
     /** out[i] = y[i] * (g[i] - d) over a contiguous row. */

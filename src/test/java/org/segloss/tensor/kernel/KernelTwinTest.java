@@ -706,8 +706,174 @@ class KernelTwinTest {
                 }
             }
         }));
+        // map(LOG) on a vector of positive normal floats (the short path, used for softmax sums)
+        // gives the bits of the full path, which a 0, subnormal, +∞ or NaN lane in the same vector forces
+        out.add(dynamicTest(v.name() + " log of all-normal lanes: the bits of the special-case path", () -> {
+            int lanes = v.lanes();
+            Random rnd = new Random(97);
+            float[] odd = {0f, Float.MIN_VALUE, 1e-40f, Float.POSITIVE_INFINITY, Float.NaN, -1f};
+            for (int trial = 0; trial < 4000; trial++) {
+                float[] x = new float[lanes];
+                for (int i = 0; i < lanes; i++) {
+                    // any positive normal float: random exponent and mantissa, and the ends of the range
+                    int bits = (1 + rnd.nextInt(254)) << 23 | rnd.nextInt(1 << 23);
+                    x[i] = trial == 0 ? Float.MIN_NORMAL : trial == 1 ? Float.MAX_VALUE : Float.intBitsToFloat(bits);
+                }
+                float[] fast = new float[lanes], full = new float[lanes], mixed = x.clone();
+                mixed[trial % lanes] = odd[trial % odd.length];
+                v.map(Unary.LOG, x, 0, fast, 0, lanes);
+                v.map(Unary.LOG, mixed, 0, full, 0, lanes);
+                for (int i = 0; i < lanes; i++) {
+                    if (i == trial % lanes) continue;
+                    assertEquals(Float.floatToIntBits(fast[i]), Float.floatToIntBits(full[i]), v.name() + " log(" + x[i] + ")");
+                }
+            }
+        }));
+        // sumLogSoftmaxWhereEqual: in each implementation, sumWhereEqual over the written-out row
+        // (x - m) - log s bit for bit; NaN exactly when a logit of the row is NaN or ±∞ (labelled or
+        // not); -∞, not NaN, when finite logits overflow x - m; twins within a sum's tolerance
+        out.add(dynamicTest(v.name() + " sumLogSoftmaxWhereEqual is sumWhereEqual over (x - m) - log s, NaN at a bad logit", () -> {
+            for (int len : new int[] {0, 1, 15, 16, 17, 33, 100, 2049}) {
+                Random rnd = new Random(len * 17L + 3);
+                int off = 3;
+                float[] x = new float[off + len], stats = new float[5 + 2 * len], src = new float[off + len];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = uniform(-10, 10).next(rnd);
+                    src[i] = uniform(-1, 1).next(rnd);
+                }
+                for (int i = 0; i < len; i++) {
+                    stats[5 + i] = uniform(-1, 12).next(rnd);             // m
+                    stats[5 + len + i] = uniform(0, 3).next(rnd);         // log s
+                }
+                int[] lab = labels(src);
+                float[] pick = new float[2];
+                Kernels[] both = {s, v};
+                for (int q = 0; q < 2; q++) {
+                    Kernels k = both[q];
+                    float[] row = new float[len];
+                    k.zip(Binary.SUB, x, off, stats, 5, row, 0, len);
+                    k.zip(Binary.SUB, row, 0, stats, 5 + len, row, 0, len);
+                    for (int label : new int[] {0, 2, 255, Integer.MIN_VALUE}) {
+                        float fused = k.sumLogSoftmaxWhereEqual(lab, off, label, x, off, stats, 5, 5 + len, len);
+                        assertEquals(Float.floatToIntBits(k.sumWhereEqual(lab, off, label, row, 0, len)), Float.floatToIntBits(fused),
+                                k.name() + " len=" + len + " label=" + label);
+                        if (label == 2) pick[q] = fused;
+                    }
+                    for (int at : new int[] {0, len / 2, len - 1}) {
+                        if (len == 0) continue;
+                        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                            float[] xb = x.clone();
+                            xb[off + at] = bad;
+                            for (int label : new int[] {0, 2, 255}) {
+                                float r = k.sumLogSoftmaxWhereEqual(lab, off, label, xb, off, stats, 5, 5 + len, len);
+                                assertTrue(Float.isNaN(r), k.name() + " len=" + len + ": " + bad + " at " + at + ", label " + label + " gave " + r);
+                            }
+                        }
+                    }
+                }
+                double tol = sumTol(len) * (sumAbs(x, null, off, len) + 15.0 * len) + ABS;
+                assertClose(v.name() + " sumLogSoftmaxWhereEqual twins len=" + len, pick[0], pick[1], tol);
+            }
+            for (Kernels k : new Kernels[] {s, v}) {
+                // finite logits, x - m overflowing to -∞: the sum is -∞ (the loss is infinite), not a NaN
+                int len = 2 * v.lanes() + 1;
+                float[] x = new float[len], stats = new float[2 * len];
+                int[] lab = new int[len];
+                java.util.Arrays.fill(x, -3e38f);
+                java.util.Arrays.fill(stats, 0, len, 3e38f);
+                assertEquals(Float.NEGATIVE_INFINITY, k.sumLogSoftmaxWhereEqual(lab, 0, 0, x, 0, stats, 0, len, len), k.name() + " overflow");
+            }
+        }));
+        // crossEntropyGradient: p a - [y = k] a, a = w[y] (0 where y is no class), as written out in
+        // float arithmetic, bit for bit in each implementation (so the twins agree exactly), in place too
+        out.add(dynamicTest(v.name() + " crossEntropyGradient is p·a − [y = k]·a bit for bit", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17) continue;
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 37L + inner * 5L + cols);
+                    int off = 4, lo = 2;
+                    float[] p = new float[off + rows * inner];
+                    for (int i = 0; i < p.length; i++) p[i] = uniform(0, 1).next(rnd);
+                    int[] lab = new int[lo + cols];
+                    for (int j = 0; j < lab.length; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
+                    }
+                    float[] w = new float[rows];
+                    for (int c = 0; c < rows; c++) w[c] = c == 1 ? 0f : uniform(0.1, 3).next(rnd);
+                    float[] expect = p.clone();
+                    for (int j = 0; j < cols; j++) {
+                        int y = lab[lo + j];
+                        float a = y >= 0 && y < rows ? w[y] : 0f;
+                        for (int c = 0; c < rows; c++) {
+                            float t = p[off + c * inner + j] * a;
+                            expect[off + c * inner + j] = c == y ? t - a : t;
+                        }
+                    }
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        float[] outOf = p.clone(), inPlace = p.clone();
+                        k.crossEntropyGradient(p, off, rows, inner, cols, lab, lo, w, outOf, off);
+                        k.crossEntropyGradient(inPlace, off, rows, inner, cols, lab, lo, w, inPlace, off);
+                        for (int i = 0; i < p.length; i++) {
+                            String ctx = k.name() + " crossEntropyGradient [n=" + rows + ", inner=" + inner + ", cols=" + cols + "] at " + i;
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(outOf[i]), ctx);
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(inPlace[i]), ctx + " (in place)");
+                        }
+                    }
+                }
+            }
+        }));
         // softmaxBackward with g in a compact layout of its own: in each implementation the bits of
         // the common-stride kernel on the same values (and y overwritten in place), and twins close
+        // softmaxBackwardByLabel: in each implementation the bits of softmaxBackward on the g the
+        // table gives (labels outside [0, n) read the last row), in place too; the twins then agree
+        // exactly (the same mul-then-add order). Both paths of the vector kernel: n + 1 within a
+        // vector (a permute) and wider (blends), n = 17
+        out.add(dynamicTest(v.name() + " softmaxBackwardByLabel is softmaxBackward on the looked-up g", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17 || rows > 300) continue;   // the table is (n + 1) n
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 41L + inner * 3L + cols);
+                    int off = 2, lo = 3;
+                    float[] y = new float[off + rows * inner];
+                    for (int i = 0; i < y.length; i++) y[i] = uniform(0, 1).next(rnd);
+                    float[] table = new float[(rows + 1) * rows];
+                    for (int i = 0; i < table.length; i++) table[i] = uniform(-2, 2).next(rnd);
+                    int[] lab = new int[lo + cols];
+                    float[] g = new float[off + rows * inner];
+                    for (int j = 0; j < cols; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[lo + j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MAX_VALUE;
+                        int row = r < rows ? r : rows;
+                        for (int k = 0; k < rows; k++) g[off + k * inner + j] = table[row * rows + k];
+                    }
+                    float[][] results = new float[2][];
+                    Kernels[] both = {s, v};
+                    for (int q = 0; q < 2; q++) {
+                        Kernels k = both[q];
+                        float[] expect = y.clone(), got = y.clone(), inPlace = y.clone();
+                        k.softmaxBackward(y, off, g, off, rows, inner, cols, expect, off);
+                        k.softmaxBackwardByLabel(y, off, rows, inner, cols, lab, lo, table, got, off);
+                        k.softmaxBackwardByLabel(inPlace, off, rows, inner, cols, lab, lo, table, inPlace, off);
+                        for (int i = 0; i < y.length; i++) {
+                            String ctx = k.name() + " softmaxBackwardByLabel [n=" + rows + ", inner=" + inner + ", cols=" + cols + "] at " + i;
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(got[i]), ctx);
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(inPlace[i]), ctx + " (in place)");
+                        }
+                        results[q] = got;
+                    }
+                    // (inner == 1: softmaxBackward's row path, whose vector dot sums by lanes; its twins are close, not equal)
+                    for (int i = 0; i < y.length && inner > 1; i++) {
+                        assertEquals(Float.floatToIntBits(results[0][i]), Float.floatToIntBits(results[1][i]),
+                                v.name() + " softmaxBackwardByLabel twins [n=" + rows + ", inner=" + inner + "] at " + i);
+                    }
+                }
+            }
+        }));
         out.add(dynamicTest(v.name() + " softmaxBackward with g's own row stride", () -> {
             for (int[] shape : shapes(v.lanes())) {
                 int rows = shape[0], inner = shape[1];
