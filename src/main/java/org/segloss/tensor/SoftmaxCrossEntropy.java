@@ -161,7 +161,7 @@ public final class SoftmaxCrossEntropy {
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
                              Tensor keep, long[] classCounts) {
-        return pass(x, labels, ignoreIndex, weight, smoothing, finiteCheck, keep, classCounts, null, null);
+        return pass("SoftmaxCrossEntropy.sum", x, labels, ignoreIndex, weight, smoothing, finiteCheck, keep, classCounts, null, null);
     }
 
     /**
@@ -183,17 +183,17 @@ public final class SoftmaxCrossEntropy {
             throw new IllegalArgumentException("SoftmaxCrossEntropy.pickedSums: predicted must have C = " + c + " entries, got "
                     + predicted.length);
         }
-        pass(x, labels, ignoreIndex, null, 0f, finiteCheck, keep, classCounts, picked, predicted);
+        pass("SoftmaxCrossEntropy.pickedSums", x, labels, ignoreIndex, null, 0f, finiteCheck, keep, classCounts, picked, predicted);
     }
 
     /** The pass behind sum and pickedSums; picked and predicted (C entries each, or null) only without smoothing. */
-    private static double pass(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
-                               Tensor keep, long[] classCounts, double[] picked, double[] predicted) {
-        int[] d = check("SoftmaxCrossEntropy.sum", x, labels, weight, smoothing);
-        if (keep != null) ChannelChunks.gradientOutput("SoftmaxCrossEntropy.sum", x, keep);   // checks keep's shape and storage
+    private static double pass(String op, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
+                               String finiteCheck, Tensor keep, long[] classCounts, double[] picked, double[] predicted) {
+        int[] d = check(op, x, labels, weight, smoothing);
+        if (keep != null) ChannelChunks.gradientOutput(op, x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
         if (classCounts != null && classCounts.length != b * c) {
-            throw new IllegalArgumentException("SoftmaxCrossEntropy.sum: classCounts must have B * C = " + b * c
+            throw new IllegalArgumentException(op + ": classCounts must have B * C = " + b * c
                     + " entries, got " + classCounts.length);
         }
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
@@ -209,7 +209,7 @@ public final class SoftmaxCrossEntropy {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 boolean bad;
                 if (smoothing == 0f) {
-                    int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, "SoftmaxCrossEntropy.sum", counts, t * c);
+                    int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
                     bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
                             pickedPart, predictedPart, ignored);
                 } else {
