@@ -173,6 +173,7 @@ public final class LovaszHingeLoss extends SegmentationLoss {
                 int first = u * images * s, end = first + images * s;
                 long[][] scratch = LovaszSort.scratch(end - first);
                 long[] items = scratch[0];
+                int[] prefix = LovaszSort.prefixCounts();          // the top digit's histogram, built on the way
                 int n = 0, g = 0, or = 0, and = -1;
                 for (int i = first; i < end; i++) {
                     if (valid != null && valid.at(i) == 0f) continue;
@@ -183,9 +184,10 @@ public final class LovaszHingeLoss extends SegmentationLoss {
                     or |= key;
                     and &= key;
                     g += f ? 1 : 0;
+                    prefix[key >>> LovaszSort.PREFIX_SHIFT]++;
                 }
                 if (n == 0) return;                                  // every voxel ignored: 0
-                values[u] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, g, true, dx);   // dx = -σ g [e > 0]
+                values[u] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, prefix, g, true, dx);   // dx = -σ g [e > 0]
             });
             if (dx != null) ctx.save(LOGIT_GRADIENTS, dx);
             return Tensor.wrap(values, units);

@@ -227,26 +227,52 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             Parallel.forEach(units * kept, t -> {
                 int u = t / kept, c = t % kept;
                 if (!listed[c]) return;
-                int first = u * images;
-                long[][] scratch = LovaszSort.scratch(images * s);
-                long[] items = scratch[0];
-                int n = 0, g = 0, or = 0, and = -1, id = c + labelOffset;
+                int first = u * images, id = c + labelOffset;
+                // pass 1: the key statistics (nothing written but the prefix counts)
+                int[] prefix = LovaszSort.prefixCounts();         // the top digit's histogram, built on the way
+                int n = 0, g = 0, or = 0, and = -1;
                 for (int bi = first; bi < first + images; bi++) {
                     int row = (bi * kept + c) * s, voxels = bi * s;     // (bi, c, 0) in [B, C', S]; (bi, 0) in [B, S]
                     for (int i = 0; i < s; i++) {
                         if (valid != null && valid.at(voxels + i) == 0f) continue;
-                        boolean f = labels != null ? labels.at(voxels + i) == id : target.at(row + i) > 0.5f;
-                        float pr = probs.at(row + i);
-                        int key = errorKey(f ? 1f - pr : pr);            // e = |[y = c] - p|
-                        items[n++] = LovaszSort.item(key, row + i, f);   // positions increase: the tie order
+                        long v = errorItem(probs, row, voxels, i, id);
+                        int key = LovaszSort.itemKey(v);
+                        n++;
                         or |= key;
                         and &= key;
-                        g += f ? 1 : 0;
+                        g += (int) v & 1;
+                        prefix[key >>> LovaszSort.PREFIX_SHIFT]++;
                     }
                 }
                 if (n == 0) return;                                 // nothing valid: 0, not selected
                 if (presentOnly && g == 0) return;                  // absent class: not selected
-                values[t] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, g, false, dp);
+                long[][] scratch = LovaszSort.scratch(images * s);
+                LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
+                // pass 2: the items again, in increasing position (the tie order): straight into their
+                // top-digit buckets when the plan allows, else in order for the general sort
+                if (plan != null) {
+                    long[] bucketed = scratch[1];
+                    for (int bi = first; bi < first + images; bi++) {
+                        int row = (bi * kept + c) * s, voxels = bi * s;
+                        for (int i = 0; i < s; i++) {
+                            if (valid != null && valid.at(voxels + i) == 0f) continue;
+                            long v = errorItem(probs, row, voxels, i, id);
+                            bucketed[plan.slot(LovaszSort.itemKey(v))] = v;
+                        }
+                    }
+                    values[t] = (float) plan.lovasz(bucketed, scratch[0], g, false, dp);
+                } else {
+                    long[] items = scratch[0];
+                    int m = 0;
+                    for (int bi = first; bi < first + images; bi++) {
+                        int row = (bi * kept + c) * s, voxels = bi * s;
+                        for (int i = 0; i < s; i++) {
+                            if (valid != null && valid.at(voxels + i) == 0f) continue;
+                            items[m++] = errorItem(probs, row, voxels, i, id);
+                        }
+                    }
+                    values[t] = (float) LovaszSort.lovasz(items, scratch[1], n, or, and, prefix, g, false, dp);
+                }
                 selected[t] = 1f;
             });
             if (dp != null) {
@@ -255,6 +281,18 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             }
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
+        }
+
+        /**
+         * The sort item of voxel i of row {@code (bi, c)} (flat {@code row + i} in [B, C', S],
+         * {@code voxels + i} in [B, S]): its error {@code e = |[y = c] - p|} as the key, the
+         * position {@code row + i} and whether {@code y = c} (the label {@code id}, or the one-hot
+         * target).
+         */
+        private long errorItem(Tensor probs, int row, int voxels, int i, int id) {
+            boolean f = labels != null ? labels.at(voxels + i) == id : target.at(row + i) > 0.5f;
+            float pr = probs.at(row + i);
+            return LovaszSort.item(errorKey(f ? 1f - pr : pr), row + i, f);
         }
 
         @Override

@@ -12,14 +12,19 @@ import java.lang.ref.SoftReference;
  * order of the whole long is "error descending, then position ascending": exactly the tie rule.
  * The order is total, so any correct sort gives the same permutation, stable or not.
  *
- * <p><b>Sort.</b> Most significant digit first, then each bucket in cache: one pass builds the
- * histogram of the top digit (up to {@link #TOP_BITS} bits) of the bits that vary among the keys
- * (the OR and AND of all keys, gathered while the items were built, tell which: errors in [0, 1]
- * never vary in the two top bits), one stable pass scatters the items into those buckets, then
- * every bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits
- * (a stable LSD radix sort whose digit width is chosen by the bucket's size, insertion sort for a
- * few items) and walked at once, while it is still in cache. Three full-size scatter passes over
- * memory (the earlier LSD radix sort) become one.
+ * <p><b>Sort.</b> Most significant digit first, then each bucket in cache. The top digit is up
+ * to {@link #TOP_BITS} bits, the highest of the bits that vary among the keys (the OR and AND of
+ * all keys, gathered while the items were built, tell which: errors in [0, 1] never vary in the
+ * two top bits). Its histogram is folded from a histogram of the 16-bit key prefixes counted on
+ * the way ({@link #prefixCounts}; counted by a pass over the items only when the digit lies
+ * below bit 16). One stable pass scatters the items into the buckets; {@link LovaszSoftmaxLoss}
+ * does not even build them in position order first: it reads its errors twice, once for the
+ * statistics, once writing each item straight into its bucket ({@link Scatter}). Then every
+ * bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits (a
+ * stable LSD radix sort whose digit width is chosen by the bucket's size, between the bucket and
+ * the start of the scratch array, the same cache lines for every bucket; insertion sort for a few
+ * items) and walked at once, while it is still in cache. Over memory that is one write of the
+ * items (into their buckets) and one read of them.
  *
  * <p><b>Walk.</b> Over the sorted items, in order: {@code J_k = 1 - (G - F_k) / (G + N_k)},
  * {@code g_k = J_k - J_{k-1}}, {@code value += h(e_k) g_k} in double, and
@@ -68,6 +73,27 @@ final class LovaszSort {
 
     private static final ThreadLocal<SoftReference<long[][]>> SCRATCH = new ThreadLocal<>();
 
+    /** Key bits counted while the items are built: the prefix {@code key >>> PREFIX_SHIFT}, 16 bits. */
+    static final int PREFIX_SHIFT = 16;
+
+    /**
+     * The calling thread's prefix histogram, all zero: {@code 2^16} counts indexed by
+     * {@code key >>> PREFIX_SHIFT}, filled by the caller while it builds the items (an L2-resident
+     * increment per item instead of one more pass over the items to count the top digit).
+     */
+    static int[] prefixCounts() {
+        int[] p = PREFIX.get();
+        if (p == null) {
+            p = new int[1 << (32 - PREFIX_SHIFT)];
+            PREFIX.set(p);
+        } else {
+            java.util.Arrays.fill(p, 0);
+        }
+        return p;
+    }
+
+    private static final ThreadLocal<int[]> PREFIX = new ThreadLocal<>();
+
     /**
      * Sorts {@code items[0..n)} (built with {@link #item}, in increasing position) by unsigned
      * value, i.e. by decreasing error with ties by increasing position, and walks them (Alg. 1).
@@ -78,15 +104,31 @@ final class LovaszSort {
      */
     static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int foreground, boolean relu,
                          float[] grad) {
+        return lovasz(items, spare, n, keyOr, keyAnd, null, foreground, relu, grad);
+    }
+
+    /**
+     * As {@link #lovasz(long[], long[], int, int, int, int, boolean, float[])}, with {@code prefix}
+     * (null, or a {@link #prefixCounts} array holding the count of every {@code key >>> PREFIX_SHIFT}
+     * over the n items): the top digit's histogram is then folded from it instead of counted
+     * by one more pass over the items, whenever the digit lies within those 16 bits.
+     */
+    static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int[] prefix, int foreground,
+                         boolean relu, float[] grad) {
         Walk walk = new Walk(foreground, relu, grad);
-        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), walk);
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), prefix, keyOr, keyAnd, walk);
         return walk.value;
     }
 
     /** The sorted items as a new array (for tests and {@link LovaszSoftmaxLoss#argsortDescending}); as {@link #lovasz}. */
     static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd) {
+        return sort(items, spare, n, keyOr, keyAnd, null);
+    }
+
+    /** As {@link #sort(long[], long[], int, int, int)}, with a prefix histogram as in {@link #lovasz}. */
+    static long[] sort(long[] items, long[] spare, int n, int keyOr, int keyAnd, int[] prefix) {
         long[] out = new long[n];
-        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd),
+        visitSorted(items, spare, n, TopDigit.of(n, keyOr, keyAnd), prefix, keyOr, keyAnd,
                 (sorted, from, to) -> System.arraycopy(sorted, from, out, from, to - from));
         return out;
     }
@@ -97,21 +139,87 @@ final class LovaszSort {
         void accept(long[] sorted, int from, int to);
     }
 
-    /** The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit bucket). */
-    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, Pieces out) {
+    /**
+     * The sort: hands the sorted order to {@code out} in consecutive pieces (one per top-digit
+     * bucket). {@code prefix}: null, or the counts of {@code key >>> PREFIX_SHIFT} over the items;
+     * {@code keyOr}, {@code keyAnd} as given to {@link TopDigit#of}.
+     */
+    static void visitSorted(long[] items, long[] spare, int n, TopDigit digit, int[] prefix, int keyOr, int keyAnd,
+                            Pieces out) {
         if (digit.bits() == 0) {                                         // one bucket: sorted where it is
             visitBuckets(items, spare, new int[] {0, n}, digit, out);
             return;
         }
         int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
-        int[] start = new int[digit.buckets() + 1];
-        for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        int[] start = prefix != null ? foldPrefix(prefix, digit, keyOr, keyAnd) : null;
+        if (start == null) {
+            start = new int[digit.buckets() + 1];
+            for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        }
         int[] next = bucketStarts(start);
         for (int m = 0; m < n; m++) {                                   // stable: position order kept per bucket
             long v = items[m];
             spare[next[(int) (v >>> shift) & mask]++] = v;
         }
         visitBuckets(spare, items, start, digit, out);
+    }
+
+    /**
+     * The top digit's histogram in the layout of {@link #bucketStarts} ({@code count[d + 1]} =
+     * items in bucket d) added up from the prefix counts, or null when the digit does not lie
+     * within the prefix's 16 bits (or there is a single bucket).
+     */
+    static int[] foldPrefix(int[] prefix, TopDigit digit, int keyOr, int keyAnd) {
+        if (digit.bits() == 0 || digit.keyShift() < PREFIX_SHIFT) return null;
+        int[] count = new int[digit.buckets() + 1];
+        int fold = digit.keyShift() - PREFIX_SHIFT, mask = digit.buckets() - 1;
+        // When keyAnd is a bit subset of keyOr (the true AND and OR, or wider), every key k has
+        // keyAnd <= k <= keyOr unsigned, so only the prefixes in that range can be non-zero.
+        boolean bounded = (keyAnd & ~keyOr) == 0;
+        int first = bounded ? keyAnd >>> PREFIX_SHIFT : 0, last = bounded ? keyOr >>> PREFIX_SHIFT : prefix.length - 1;
+        for (int v = first; v <= last; v++) count[((v >>> fold) & mask) + 1] += prefix[v];
+        return count;
+    }
+
+    /**
+     * The top-digit scatter planned before the items exist, from the key statistics of a first
+     * pass over the errors (n, the OR and AND of the keys, the prefix counts): the caller then
+     * computes each item again in a second pass, in increasing position, and writes it straight
+     * to {@code bucketed[slot(key)]}, so the items are never written in position order and read
+     * back. Null from {@link #plan} when the histogram cannot be folded from the prefixes (a
+     * single bucket, or a digit below bit 16): build the items in order and call {@link #lovasz}.
+     */
+    static final class Scatter {
+        final TopDigit digit;
+        final int[] start, next;
+        private final int keyShift, mask;
+
+        private Scatter(TopDigit digit, int[] count) {
+            this.digit = digit;
+            this.start = count;
+            this.next = bucketStarts(count);
+            this.keyShift = digit.keyShift();
+            this.mask = digit.buckets() - 1;
+        }
+
+        static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix) {
+            TopDigit digit = TopDigit.of(n, keyOr, keyAnd);
+            int[] count = foldPrefix(prefix, digit, keyOr, keyAnd);
+            return count == null ? null : new Scatter(digit, count);
+        }
+
+        /** The index of the next item with this key (stable: call in increasing position). */
+        int slot(int key) { return next[(key >>> keyShift) & mask]++; }
+
+        /**
+         * Sorts the scattered items ({@code bucketed}, every slot filled; {@code spare} scratch of
+         * the same length) and walks them as {@link #lovasz} does.
+         */
+        double lovasz(long[] bucketed, long[] spare, int foreground, boolean relu, float[] grad) {
+            Walk walk = new Walk(foreground, relu, grad);
+            visitBuckets(bucketed, spare, start, digit, walk);
+            return walk.value;
+        }
     }
 
     /**
@@ -143,7 +251,7 @@ final class LovaszSort {
 
     /**
      * Sorts each bucket {@code bucketed[start[d]..start[d + 1])} on the bits below the top digit,
-     * in cache ({@code spare} is scratch of the same range), and hands it to {@code out} at once.
+     * in cache ({@code spare[0..bucket size)} is scratch, reused by every bucket), and hands it to {@code out} at once.
      */
     static void visitBuckets(long[] bucketed, long[] spare, int[] start, TopDigit digit, Pieces out) {
         BucketSorter sorter = new BucketSorter();
@@ -160,8 +268,10 @@ final class LovaszSort {
 
         /**
          * Sorts {@code a[from..to)} stably on the key bits {@code [lo, lo + span)} (the only
-         * ones that may differ inside the bucket); {@code b[from..to)} is scratch. Returns the
-         * array that holds the result (a or b).
+         * ones that may differ inside the bucket), in place. {@code b[0..to - from)} is scratch:
+         * the same few cache lines for every bucket, so the LSD passes between {@code a} and
+         * {@code b} stay in cache (the scratch at the bucket's own offset would be cold memory to
+         * fetch and write back, bucket after bucket). Returns {@code a}.
          */
         long[] sort(long[] a, long[] b, int from, int to, int lo, int span) {
             int m = to - from;
@@ -188,22 +298,25 @@ final class LovaszSort {
                 }
             }
             long[] src = a, dst = b;
+            int srcOff = from, dstOff = 0;                                // a holds the bucket at from, b at 0
             for (int p = 0; p < passes; p++) {
                 int[] c = count[p];
                 int digitShift = shift + p * width;
-                if (c[(int) (src[from] >>> digitShift) & mask] == m) continue;   // one digit: order unchanged
-                for (int d = 0, sum = from; d < buckets; d++) {             // bucket starts
+                if (c[(int) (src[srcOff] >>> digitShift) & mask] == m) continue;   // one digit: order unchanged
+                for (int d = 0, sum = dstOff; d < buckets; d++) {           // bucket starts
                     int n = c[d];
                     c[d] = sum;
                     sum += n;
                 }
-                for (int i = from; i < to; i++) {
+                for (int i = srcOff, end = srcOff + m; i < end; i++) {
                     long v = src[i];
                     dst[c[(int) (v >>> digitShift) & mask]++] = v;
                 }
                 long[] t = src; src = dst; dst = t;
+                int o = srcOff; srcOff = dstOff; dstOff = o;
             }
-            return src;
+            if (src != a) System.arraycopy(src, srcOff, a, from, m);   // an odd number of passes moved it: back, in cache
+            return a;
         }
     }
 

@@ -287,19 +287,20 @@ class LovaszSoftmaxLossTest {
      * Alg. 1 in double, {@link LovaszSortTest#referenceLovasz}), per class and bit for bit, on
      * inputs whose keys take different paths of the sort: errors over many binades (an 11-bit top
      * digit, two LSD passes per bucket), errors within one binade (the top digit inside the
-     * mantissa), 24 voxels (one bucket, insertion sort), equal probabilities (keys all equal).
+     * mantissa), 24 voxels (one bucket, insertion sort), equal probabilities (keys all equal), and
+     * wide errors with ignored voxels (the items scattered straight into their buckets skip them).
      */
     @Test
     void everyBucketingPathEqualsTheDefinitionBitForBit() {
         SplittableRandom r = new SplittableRandom(5);
         int c = 2;
-        for (String kind : new String[] {"wide", "narrow", "few", "equal"}) {
+        for (String kind : new String[] {"wide", "narrow", "few", "equal", "ignored"}) {
             int n = kind.equals("few") ? 24 : 2 * 9 * 9;
             float[] p = new float[c * n];
             int[] y = new int[n];
             for (int i = 0; i < n; i++) {
                 float p0 = switch (kind) {
-                    case "wide" -> (float) Math.exp(-15 * r.nextDouble());
+                    case "wide", "ignored" -> (float) Math.exp(-15 * r.nextDouble());
                     case "narrow" -> 0.55f + 0.15f * (float) r.nextDouble();     // with label 1: every error in [0.55, 0.7]
                     case "few" -> (float) r.nextDouble();
                     default -> 0.5f;
@@ -307,8 +308,10 @@ class LovaszSoftmaxLossTest {
                 p[i] = p0;
                 p[n + i] = 1f - p0;
                 y[i] = kind.equals("narrow") || r.nextInt(3) == 0 ? 1 : 0;
+                if (kind.equals("ignored") && r.nextInt(5) == 0) y[i] = 255;
             }
-            LovaszSoftmaxLoss loss = b().activation(Activation.NONE).classes(Classes.ALL).reduction(Reduction.NONE).build();
+            LovaszSoftmaxLoss loss = b().activation(Activation.NONE).classes(Classes.ALL).reduction(Reduction.NONE)
+                    .ignoreIndex(255).build();
             Var x = Var.param(Tensor.wrap(p, 1, c, 1, n));
             Var v = loss.forward(x, LabelTensor.of(y, 1, 1, n));
             v.sum().backward();
@@ -317,11 +320,16 @@ class LovaszSoftmaxLossTest {
                 float[] e = new float[n];
                 boolean[] fg = new boolean[n];
                 int[] position = new int[n];
+                int valid = 0;
                 for (int i = 0; i < n; i++) {
-                    fg[i] = y[i] == k;
-                    e[i] = fg[i] ? 1f - p[k * n + i] : p[k * n + i];
-                    position[i] = k * n + i;
+                    if (y[i] == 255) continue;                           // ignored: not an error, gradient 0
+                    fg[valid] = y[i] == k;
+                    e[valid] = fg[valid] ? 1f - p[k * n + i] : p[k * n + i];
+                    position[valid++] = k * n + i;
                 }
+                e = Arrays.copyOf(e, valid);
+                fg = Arrays.copyOf(fg, valid);
+                position = Arrays.copyOf(position, valid);
                 double expected = LovaszSortTest.referenceLovasz(e, fg, position, false, expectedGrad);
                 assertEquals(Float.floatToRawIntBits((float) expected), Float.floatToRawIntBits(v.value().at(k)), kind + ": class " + k);
             }

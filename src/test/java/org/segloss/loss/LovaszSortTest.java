@@ -94,6 +94,15 @@ class LovaszSortTest {
                 for (int i = 0; i < n; i++) expected[i] = boxed[i];
                 assertArrayEquals(expected, LovaszSort.sort(items.clone(), new long[n], n, or, and), kind + " n=" + n);
                 assertArrayEquals(expected, LovaszSort.sort(items.clone(), new long[n], n, 0, -1), kind + " n=" + n + " all bits");
+                // the top digit's histogram folded from the 16-bit key prefixes (or counted, when the digit lies lower)
+                int[] prefix = new int[1 << (32 - LovaszSort.PREFIX_SHIFT)];
+                for (long item : items) prefix[LovaszSort.itemKey(item) >>> LovaszSort.PREFIX_SHIFT]++;
+                assertArrayEquals(expected, LovaszSort.sort(items.clone(), new long[n], n, or, and, prefix.clone()),
+                        kind + " n=" + n + " prefix");
+                assertArrayEquals(expected, LovaszSort.sort(items.clone(), new long[n], n, 0, -1, prefix.clone()),
+                        kind + " n=" + n + " prefix, all bits");
+                assertArrayEquals(expected, LovaszSort.sort(items.clone(), new long[n], n, or | 0x0f0f0000, and & 0x7fffffff,
+                        prefix.clone()), kind + " n=" + n + " prefix, wider OR and AND");
             }
         }
     }
@@ -159,6 +168,7 @@ class LovaszSortTest {
                         or |= k;
                         and &= k;
                     }
+                    long[] built = Arrays.copyOf(scratch[0], n);
                     float[] grad = new float[2 * n + 2];
                     double got = LovaszSort.lovasz(scratch[0], scratch[1], n, or, and, g, relu, grad);
                     String what = kind + " n=" + n + (relu ? " relu" : "");
@@ -166,6 +176,17 @@ class LovaszSortTest {
                     for (int i = 0; i < grad.length; i++) {
                         assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
                                 what + ": grad at " + i);
+                    }
+                    // the same with the prefix histogram built alongside the items, as the losses do
+                    int[] prefix = LovaszSort.prefixCounts();
+                    for (int i = 0; i < n; i++) prefix[LovaszSort.itemKey(built[i]) >>> LovaszSort.PREFIX_SHIFT]++;
+                    System.arraycopy(built, 0, scratch[0], 0, n);
+                    float[] grad2 = new float[2 * n + 2];
+                    double got2 = LovaszSort.lovasz(scratch[0], scratch[1], n, or, and, prefix, g, relu, grad2);
+                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got2), what + ": value, prefix");
+                    for (int i = 0; i < grad2.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad2[i]),
+                                what + ": grad at " + i + ", prefix");
                     }
                 }
             }
@@ -184,6 +205,73 @@ class LovaszSortTest {
         }
         assertEquals(2, LovaszSort.passes(16, 50_000), "16 bits over a large bucket: two 8-bit passes");
         assertEquals(1, LovaszSort.passes(8, 50_000));
+    }
+
+    /**
+     * The losses' two-pass build: key statistics first, then every item written straight into its
+     * top-digit bucket ({@link LovaszSort.Scatter}); the walk must equal the definition bit for bit.
+     * The plan exists exactly when the top digit lies within the 16-bit prefix.
+     */
+    @Test
+    void scatterPlanEqualsAlgorithmOneBitForBit() {
+        int planned = 0;
+        for (boolean relu : new boolean[] {false, true}) {
+            for (Errors kind : Errors.values()) {
+                for (int n : SIZES) {
+                    long seed = 17L * n + kind.ordinal() + (relu ? 1000 : 0);
+                    float[] e = kind.make(n, seed);
+                    SplittableRandom r = new SplittableRandom(seed + 1);
+                    boolean[] fg = new boolean[n];
+                    int[] position = new int[n];
+                    int g = 0;
+                    for (int i = 0; i < n; i++) {
+                        fg[i] = r.nextInt(3) == 0;
+                        g += fg[i] ? 1 : 0;
+                        position[i] = 3 * i + 1;
+                    }
+                    float[] expectedGrad = new float[3 * n + 2];
+                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
+
+                    int[] prefix = LovaszSort.prefixCounts();
+                    int or = 0, and = -1;
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        or |= k;
+                        and &= k;
+                        prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
+                    }
+                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
+                    LovaszSort.TopDigit digit = LovaszSort.TopDigit.of(n, or, and);
+                    String what = kind + " n=" + n + (relu ? " relu" : "");
+                    assertEquals(digit.bits() > 0 && digit.keyShift() >= LovaszSort.PREFIX_SHIFT, plan != null, what + ": planned");
+                    if (plan == null) continue;
+                    planned++;
+                    long[] bucketed = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
+                    }
+                    float[] grad = new float[3 * n + 2];
+                    double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
+                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
+                    for (int i = 0; i < grad.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
+                                what + ": grad at " + i);
+                    }
+                }
+            }
+        }
+        assertTrue(planned >= 20, "the planned path ran " + planned + " times");
+    }
+
+    @Test
+    void prefixCountsComeBackZeroed() {
+        int[] p = LovaszSort.prefixCounts();
+        assertEquals(1 << 16, p.length);
+        p[12345] = 7;
+        int[] q = LovaszSort.prefixCounts();
+        assertSame(p, q, "the thread's histogram is reused");
+        assertEquals(0, q[12345], "and cleared");
     }
 
     @Test
