@@ -17,7 +17,9 @@ import org.segloss.tensor.Tensor;
  * with {@code log p = logSoftmax_c(x)} and a the per-class weight looked up at each voxel's label
  * (0 for a class that does not enter). Backward from the scalar g:
  * {@code gx_k = g · a[y] · h'(ℓ) · (p_k − [k = y])}, {@code h'(ℓ) = γ ℓ^(γ-1)} at or above the
- * clamp and 0 below it, p recomputed from x ({@link SoftmaxExpLog#sumBackward}). {@link ExpLogLoss}
+ * clamp and 0 below it, from the log-softmax the forward pass kept in the gradient's array
+ * ({@link SoftmaxExpLog#sumBackwardFromLogSoftmax}: the bits of {@link SoftmaxExpLog#sumBackward},
+ * one log-softmax per step). {@link ExpLogLoss}
  * uses it for the PAPER form's L_Cross with SOFTMAX on a label map; NONE and one-hot tensor targets
  * keep the composed graph.
  */
@@ -43,15 +45,18 @@ final class FusedExpLog extends Function {
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
-        ctx.saveForBackward(x);
-        return Tensor.scalar((float) SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog));
+        if (!ctx.needsInputGrad(0)) return Tensor.scalar((float) SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog));
+        // the log-softmax is kept in the gradient's array and turned into the gradient there by backward
+        Tensor logp = ctx.gradientOutput(0);
+        double total = SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog, logp);
+        ctx.saveForBackward(logp);
+        return Tensor.scalar((float) total);
     }
 
     @Override
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
-        ctx.handOverGradient(0);   // written whole into gradientOutput: a new or recycled array nobody else holds
-        return new Tensor[] {SoftmaxExpLog.sumBackward(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item(),
-                ctx.gradientOutput(0))};
+        ctx.handOverGradient(0);   // gradientOutput's array: new or recycled, nobody else holds it
+        return new Tensor[] {SoftmaxExpLog.sumBackwardFromLogSoftmax(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item())};
     }
 }

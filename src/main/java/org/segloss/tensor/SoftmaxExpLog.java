@@ -87,7 +87,19 @@ public final class SoftmaxExpLog {
      * @param minLog      the lower clamp of -log p before the power, finite and &gt; 0
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
+        return sum(x, labels, ignoreIndex, coef, gamma, minLog, null);
+    }
+
+    /**
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, keeping the log-softmax: when
+     * {@code keep} (x's shape, not sharing x's array) is given, {@code logSoftmax_c(x)} is written
+     * there, every element, the bits this pass computed, so that {@link #sumBackwardFromLogSoftmax}
+     * turns it into the gradient in place without a log-softmax of its own (the same bits as
+     * {@link #sumBackward}, the composed order of the scale kept).
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog, Tensor keep) {
         int[] d = check("SoftmaxExpLog.sum", x, labels, coef, gamma, minLog);
+        if (keep != null) ChannelChunks.gradientOutput("SoftmaxExpLog.sum", x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
@@ -99,6 +111,9 @@ public final class SoftmaxExpLog {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
                 ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
+                if (keep != null) {
+                    for (int ch = 0; ch < c; ch++) System.arraycopy(logp, ch * len, keep.data, keep.offset + (bi * c + ch) * sp + j0, len);
+                }
                 ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
                 term(k, lp, gamma, minLog, len, nl, f);
                 part[t] = k.dot(f, 0, w, 0, len);
@@ -122,10 +137,28 @@ public final class SoftmaxExpLog {
      */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog,
                                      float scale, Tensor out) {
-        int[] d = check("SoftmaxExpLog.sumBackward", x, labels, coef, gamma, minLog);
+        return backward("SoftmaxExpLog.sumBackward", x, false, labels, ignoreIndex, coef, gamma, minLog, scale,
+                ChannelChunks.gradientOutput("SoftmaxExpLog.sumBackward", x, out));
+    }
+
+    /**
+     * The gradient of {@code scale · sum(...)} from the log-softmax that
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float, Tensor)} kept: logp is overwritten
+     * with the gradient with respect to the logits and returned, no log-softmax in this pass; the
+     * same bits as {@link #sumBackward}.
+     */
+    public static Tensor sumBackwardFromLogSoftmax(Tensor logp, LabelTensor labels, int ignoreIndex, float[] coef, float gamma,
+                                                   float minLog, float scale) {
+        return backward("SoftmaxExpLog.sumBackwardFromLogSoftmax", logp, true, labels, ignoreIndex, coef, gamma, minLog, scale, logp);
+    }
+
+    /** The backward over src: the logits, or (kept) their log-softmax, then result may be src. */
+    private static Tensor backward(String op, Tensor src, boolean kept, LabelTensor labels, int ignoreIndex, float[] coef, float gamma,
+                                   float minLog, float scale, Tensor result) {
+        Tensor x = src;
+        int[] d = check(op, x, labels, coef, gamma, minLog);
         int b = d[0], c = d[1], sp = d[2];
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        Tensor result = ChannelChunks.gradientOutput("SoftmaxExpLog.sumBackward", x, out);   // every element is written below
         float[] res = result.data;
         int ro = result.offset;
         Kernels k = Backend.kernels();
@@ -135,7 +168,9 @@ public final class SoftmaxExpLog {
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
-                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
+                // the task's log-softmax [C, len]: the kept rows (copied before the gradient overwrites them), or computed
+                if (kept) ChannelChunks.copyRows(x, bi, c, sp, j0, len, logp);
+                else ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
                 ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
                 k.map(Unary.NEG, lp, 0, nl, 0, len);
                 // the composed order: (s · a) · max(ℓ, minLog)^(γ-1) · γ, the clamp's mask, the negation

@@ -196,6 +196,37 @@ class ExpLogFusedTest {
         for (int i = 0; i < g.length; i++) assertEquals(gw[i], g[i], 1e-5 * max, "gradient " + i);
     }
 
+    /**
+     * The log-softmax the forward pass keeps gives the bits of the recomputing backward (γ 0.3, 1,
+     * 2; ignore index outside and inside [0, C); a chunk tail; a one-voxel tail), whatever the array
+     * held before; the kept array must have the logits' shape.
+     */
+    @Test
+    void keptLogSoftmaxGivesTheBitsOfTheRecomputedOne() {
+        float[] coef = {0.7f, 1.9f, 0f, 1.1f};
+        for (int spatial : new int[] {37, 2049}) {
+            Tensor x = Tensor.randn(21, 2, 4, spatial).mul(3f);
+            LabelTensor labels = LabelTensor.randomLabels(22, 4, 2, spatial);
+            for (int ignore : new int[] {255, 1}) {
+                for (float gamma : new float[] {0.3f, 1f, 2f}) {
+                    String what = "spatial " + spatial + " ignore " + ignore + " gamma " + gamma;
+                    float[] expected = SoftmaxExpLog.sumBackward(x, labels, ignore, coef, gamma, 0.05f, 0.37f).toArray();
+                    Tensor kept = Tensor.full(Float.NaN, 2, 4, spatial);
+                    double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept);
+                    assertEquals(SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f), sum, 0.0, what + " sum");
+                    Tensor g = SoftmaxExpLog.sumBackwardFromLogSoftmax(kept, labels, ignore, coef, gamma, 0.05f, 0.37f);
+                    assertTrue(g == kept, "the gradient is written over the kept log-softmax");
+                    assertArrayEquals(expected, g.toArray(), what);
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            Tensor x = Tensor.randn(1, 1, 4, 5);
+            SoftmaxExpLog.sum(x, LabelTensor.zeros(1, 5), 255, coef, 1f, 0.05f, Tensor.zeros(1, 4, 6));
+        });
+        assertTrue(e.getMessage().contains("SoftmaxExpLog.sum: out must have the logits' shape [1, 4, 5], got [1, 4, 6]"), e.getMessage());
+    }
+
     @Test
     void gradCheckOfTheOp() {
         Tensor x = Tensor.randn(3, 2, 3, 4, 5);
