@@ -80,6 +80,11 @@ public final class CrossEntropyLoss extends SegmentationLoss {
      * {@link #fromLabels} within float rounding.
      */
     private Var fusedFromLabels(Prepared p) {
+        if (labelSmoothing == 0f) {
+            // the divisor from the labels before the pass, so that the pass writes the gradient too
+            double divisor = reduction == Reduction.SUM ? 1.0 : countedWeight(p);
+            if (divisor > 0) return FusedCrossEntropy.mean(this, p, weight, divisor);
+        }
         // checks the labels' range on its way, and counts the classes (B · C, exact) in the same pass
         FusedCrossEntropy.Counted total = FusedCrossEntropy.counted(this, p, weight, labelSmoothing);
         int c = p.input().shape().dim(1);
@@ -87,6 +92,21 @@ public final class CrossEntropyLoss extends SegmentationLoss {
         double wsum = 0;   // Σ w[y_n] over the counted voxels: MEAN's denominator
         for (int i = 0; i < counts.length; i++) wsum += (weight == null ? 1.0 : weight[i % c]) * counts[i];
         return reduceVoxels(total.sum(), wsum);
+    }
+
+    /**
+     * MEAN's denominator Σ w[y_n] over the counted voxels, from the labels alone: without weights the
+     * voxels whose label is not the ignore value (one vector count; labels outside [0, C) are
+     * rejected by the pass that follows), with weights from the class counts.
+     */
+    private double countedWeight(Prepared p) {
+        LabelTensor y = p.labels();
+        if (weight == null) return y.size() - y.count(ignoreIndex);
+        int c = p.input().shape().dim(1);
+        Tensor counts = y.classCounts(c, ignoreIndex);   // [B, C], exact
+        double wsum = 0;
+        for (int i = 0; i < counts.size(); i++) wsum += weight[i % c] * (double) counts.at(i);
+        return wsum;
     }
 
     /** Label map [B, *spatial], composed path (reduction NONE): gather -log p at the label. */

@@ -28,6 +28,8 @@ final class FusedCrossEntropy extends Function {
     private final float smoothing;
     /** Null, or how the weights follow from the pass's predicted volumes (no smoothing then). */
     private final PredictedWeights weightsOf;
+    /** &gt; 0: the op is the sum divided by this (known before the pass; no smoothing), its gradient written by forward. */
+    private final double divisor;
     private final String finiteCheck;
     /** Null, or [B · C] to receive the labels' class counts from the forward pass. */
     private final long[] classCounts;
@@ -39,11 +41,11 @@ final class FusedCrossEntropy extends Function {
      * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
      */
     FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck, long[] classCounts) {
-        this(labels, ignoreIndex, weight, smoothing, finiteCheck, classCounts, null);
+        this(labels, ignoreIndex, weight, smoothing, finiteCheck, classCounts, null, 0);
     }
 
     private FusedCrossEntropy(LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
-                              long[] classCounts, PredictedWeights weightsOf) {
+                              long[] classCounts, PredictedWeights weightsOf, double divisor) {
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.weight = weight;
@@ -51,6 +53,23 @@ final class FusedCrossEntropy extends Function {
         this.finiteCheck = finiteCheck;
         this.classCounts = classCounts;
         this.weightsOf = weightsOf;
+        this.divisor = divisor;
+    }
+
+    /**
+     * {@code (Σ_n w[y_n] (-log p_{y_n})) / divisor} (no smoothing), for a divisor known before the
+     * pass (&gt; 0: 1 for SUM, Σ w[y_n] over the counted voxels for MEAN, from the labels): the
+     * forward pass writes the gradient at scale 1 / divisor into the gradient's array while each
+     * chunk's softmax is in the cache, so backward has nothing left to do for an upstream gradient
+     * of 1 (a loss's own backward) and scales in place otherwise. The value and, for an upstream
+     * 1, the gradient are the bits of {@code sum(...).div((float) divisor)}.
+     */
+    static Var mean(SegmentationLoss loss, Prepared p, float[] weight, double divisor) {
+        if (!(divisor > 0)) throw new IllegalArgumentException("FusedCrossEntropy.mean: divisor must be > 0, got " + divisor);
+        String check = p.finiteCheckPending() ? loss.name() : null;
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, 0f, check, null, null, divisor).apply(p.input());
+        p.finiteChecked();
+        return s;
     }
 
     /**
@@ -71,7 +90,7 @@ final class FusedCrossEntropy extends Function {
     static Counted weightedByPrediction(SegmentationLoss loss, Prepared p, PredictedWeights weightsOf) {
         String check = p.finiteCheckPending() ? loss.name() : null;
         long[] counts = new long[p.labels().shape().dim(0) * p.input().shape().dim(1)];
-        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), null, 0f, check, counts, weightsOf).apply(p.input());
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), null, 0f, check, counts, weightsOf, 0).apply(p.input());
         p.finiteChecked();
         return new Counted(s, counts);
     }
@@ -111,6 +130,17 @@ final class FusedCrossEntropy extends Function {
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
+        if (divisor > 0) {
+            float d = (float) divisor;
+            if (!ctx.needsInputGrad(0)) {
+                return Tensor.scalar((float) SoftmaxCrossEntropy.sum(x, labels, ignoreIndex, weight, 0f, finiteCheck) / d);
+            }
+            // 1f / d: the gradient Div's backward hands a sum op for an upstream 1
+            Tensor grad = ctx.gradientOutput(0);
+            double total = SoftmaxCrossEntropy.sumWithGradient(x, labels, ignoreIndex, weight, finiteCheck, grad, 1f / d, null);
+            ctx.saveForBackward(grad);
+            return Tensor.scalar((float) total / d);
+        }
         if (weightsOf != null) {
             // one pass: the picked log-probabilities and the predicted volumes per class, then the weights
             int c = x.dim(1);
@@ -141,6 +171,7 @@ final class FusedCrossEntropy extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+        if (divisor > 0) return new Tensor[] {SoftmaxCrossEntropy.scaleGradient(ctx.saved(0), g.item())};   // written by forward
         return new Tensor[] {SoftmaxCrossEntropy.sumBackwardFromSoftmax(ctx.saved(0), labels, ignoreIndex, weight, smoothing, g.item())};
     }
 }

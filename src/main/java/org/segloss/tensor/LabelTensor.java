@@ -84,10 +84,16 @@ public final class LabelTensor {
         return new LabelTensor(v, 0, shape);
     }
 
-    /** How many elements equal {@code value}. */
+    /** How many elements equal {@code value} (by the vector compare kernel, in parallel chunks; exact). */
     public long count(int value) {
+        int n = size(), chunk = ChannelChunks.CHUNK, tasks = (n + chunk - 1) / chunk;
+        int[] part = new int[tasks];
+        org.segloss.tensor.kernel.Kernels k = Backend.kernels();
+        org.segloss.tensor.kernel.Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / chunk), (s, e) -> {
+            for (int t = s; t < e; t++) part[t] = k.countEqual(data, offset + t * chunk, value, Math.min(chunk, n - t * chunk));
+        });
         long c = 0;
-        for (int i = 0; i < size(); i++) if (data[offset + i] == value) c++;
+        for (int v : part) c += v;
         return c;
     }
 

@@ -161,7 +161,8 @@ public final class SoftmaxCrossEntropy {
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing, String finiteCheck,
                              Tensor keep, long[] classCounts) {
-        return pass("SoftmaxCrossEntropy.sum", x, labels, ignoreIndex, weight, smoothing, finiteCheck, keep, classCounts, null, null);
+        return pass("SoftmaxCrossEntropy.sum", x, labels, ignoreIndex, weight, smoothing, finiteCheck, keep, classCounts, null, null,
+                Float.NaN);
     }
 
     /**
@@ -183,12 +184,46 @@ public final class SoftmaxCrossEntropy {
             throw new IllegalArgumentException("SoftmaxCrossEntropy.pickedSums: predicted must have C = " + c + " entries, got "
                     + predicted.length);
         }
-        pass("SoftmaxCrossEntropy.pickedSums", x, labels, ignoreIndex, null, 0f, finiteCheck, keep, classCounts, picked, predicted);
+        pass("SoftmaxCrossEntropy.pickedSums", x, labels, ignoreIndex, null, 0f, finiteCheck, keep, classCounts, picked, predicted,
+                Float.NaN);
     }
 
-    /** The pass behind sum and pickedSums; picked and predicted (C entries each, or null) only without smoothing. */
+    /**
+     * The unsmoothed {@link #sum(Tensor, LabelTensor, int, float[], float, String, Tensor, long[])}
+     * with its gradient written in the same pass: {@code gradient} (x's shape, not sharing x's
+     * array) receives, every element, the gradient of {@code gradientScale · Σ_n ℓ_n} with respect
+     * to x, the bits of {@link #sumBackward} at that scale, while each chunk's softmax is in the
+     * cache; no backward pass is left to make. For a caller that knows the scale before the pass,
+     * e.g. a mean whose divisor comes from the labels alone ({@code CrossEntropyLoss}); see
+     * {@link #scaleGradient} for another scale afterwards.
+     */
+    public static double sumWithGradient(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, String finiteCheck,
+                                         Tensor gradient, float gradientScale, long[] classCounts) {
+        if (gradient == null) throw new IllegalArgumentException("SoftmaxCrossEntropy.sumWithGradient: gradient must not be null");
+        if (!Float.isFinite(gradientScale)) {
+            throw new IllegalArgumentException("SoftmaxCrossEntropy.sumWithGradient: gradientScale must be finite, got " + gradientScale);
+        }
+        return pass("SoftmaxCrossEntropy.sumWithGradient", x, labels, ignoreIndex, weight, 0f, finiteCheck, gradient, classCounts,
+                null, null, gradientScale);
+    }
+
+    /**
+     * A gradient written at one scale by {@link #sumWithGradient}, multiplied by s in place (nothing
+     * to do at s = 1) and returned: the gradient at scale {@code gradientScale · s}.
+     */
+    public static Tensor scaleGradient(Tensor gradient, float s) {
+        ChannelChunks.scaleInPlace(gradient, s);
+        return gradient;
+    }
+
+    /**
+     * The pass behind sum, pickedSums and sumWithGradient; picked and predicted (C entries each, or
+     * null) only without smoothing; a finite gradScale (only without smoothing) turns keep's p into
+     * the gradient at that scale, chunk by chunk.
+     */
     private static double pass(String op, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, float smoothing,
-                               String finiteCheck, Tensor keep, long[] classCounts, double[] picked, double[] predicted) {
+                               String finiteCheck, Tensor keep, long[] classCounts, double[] picked, double[] predicted,
+                               float gradScale) {
         int[] d = check(op, x, labels, weight, smoothing);
         if (keep != null) ChannelChunks.gradientOutput(op, x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
@@ -202,6 +237,7 @@ public final class SoftmaxCrossEntropy {
         double[] pickedPart = picked != null ? new double[tasks * c] : null, predictedPart = predicted != null ? new double[tasks * c] : null;
         boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
+        float[] gradWeights = Float.isNaN(gradScale) ? null : scaledWeights(weight, ignoreIndex, gradScale, c);
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK, Math.max(2 * CHUNK, c));
             float[] buf = sc[0], stats = sc[1], spare = sc[2], p = sc[3];   // stats: [m, log s] rows of len
@@ -212,6 +248,11 @@ public final class SoftmaxCrossEntropy {
                     int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
                     bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
                             pickedPart, predictedPart, ignored);
+                    if (gradWeights != null) {
+                        // the chunk's p (just written, in the cache) into its gradient: sumBackwardFromSoftmax's kernel
+                        int at = keep.offset + (bi * c) * sp + j0;
+                        k.crossEntropyGradient(keep.data, at, c, sp, len, labels.data, labels.offset + lo, gradWeights, keep.data, at);
+                    }
                 } else {
                     bad = smoothedChunk(k, x, labels, ignoreIndex, weight, smoothing, keep, bi, c, sp, j0, len, buf, stats, spare,
                             nonFinite != null, counts, part, t);

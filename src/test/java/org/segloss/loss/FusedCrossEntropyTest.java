@@ -346,6 +346,58 @@ class FusedCrossEntropyTest {
         assertTrue(e.getMessage().contains("cross-entropy: input contains NaN or infinity"), e.getMessage());
     }
 
+    /**
+     * The gradient written by the forward pass ({@link SoftmaxCrossEntropy#sumWithGradient}) is the
+     * recomputing {@code sumBackward} at that scale, bit for bit, and the sum is {@code sum}'s
+     * (weights, ignored voxels inside and outside [0, C), a one-voxel chunk tail); scaling it by 1
+     * changes nothing; the loss's value and gradient through this path are the bits of the sum
+     * divided in the graph; bad arguments are named.
+     */
+    @Test
+    void gradientWrittenByTheForwardPassIsTheRecomputedOne() {
+        Random r = new Random(51);
+        for (int i = 0; i < 15; i++) {
+            Case k = randomCase(r, i);
+            for (int ignore : k.ignore() ? new int[] {IGNORE} : new int[] {SegmentationLoss.NO_IGNORE, 1}) {
+                String what = k + " ignore " + ignore;
+                float scale = 1f / 37f;
+                Tensor g = Tensor.full(Float.NaN, k.x().shape().dims());   // stale contents must not matter
+                double sum = SoftmaxCrossEntropy.sumWithGradient(k.x(), k.y(), ignore, k.weight(), null, g, scale, null);
+                assertEquals(SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), 0f), sum, 0.0, what + " sum");
+                float[] expected = SoftmaxCrossEntropy.sumBackward(k.x(), k.y(), ignore, k.weight(), 0f, scale).toArray();
+                assertArrayEquals(expected, g.toArray(), what + " gradient");
+                assertTrue(SoftmaxCrossEntropy.scaleGradient(g, 1f) == g);
+                assertArrayEquals(expected, g.toArray(), what + " scaled by 1");
+            }
+            // the loss (MEAN and SUM, no smoothing) against the sum op divided in the graph: the same bits
+            for (Reduction red : new Reduction[] {Reduction.MEAN, Reduction.SUM}) {
+                CrossEntropyLoss l = new Case(k.x(), k.y(), k.c(), k.weight(), 0f, k.ignore()).loss(red);
+                Var[] got = valueAndGrad(l, k.x(), k.y());
+                int ignore = k.ignore() ? IGNORE : SegmentationLoss.NO_IGNORE;
+                long[] counts = new long[k.x().dim(0) * k.c()];
+                Var in = Var.param(k.x());
+                Var total = FusedCrossEntropy.sum(in, k.y(), ignore, k.weight(), 0f);
+                SoftmaxCrossEntropy.sum(k.x(), k.y(), ignore, k.weight(), 0f, null, null, counts);
+                double wsum = 0;
+                for (int q = 0; q < counts.length; q++) wsum += (k.weight() == null ? 1.0 : k.weight()[q % k.c()]) * counts[q];
+                if (wsum == 0) continue;
+                Var v = red == Reduction.SUM ? total : total.div((float) wsum);
+                v.backward();
+                assertEquals(Float.floatToIntBits(v.item()), Float.floatToIntBits(got[0].item()), red + " value " + k);
+                assertArrayEquals(in.grad().toArray(), got[1].grad().toArray(), red + " gradient " + k);
+            }
+        }
+        Tensor x = Tensor.zeros(1, 3, 4);
+        LabelTensor y = LabelTensor.zeros(1, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sumWithGradient(x, y, IGNORE, null, null, Tensor.zeros(1, 3, 4), Float.NaN, null));
+        assertTrue(e.getMessage().contains("gradientScale must be finite, got NaN"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxCrossEntropy.sumWithGradient(x, y, IGNORE, null, null, Tensor.zeros(1, 4, 3), 1f, null));
+        assertTrue(e.getMessage().contains("SoftmaxCrossEntropy.sumWithGradient: out must have the logits' shape [1, 3, 4], got [1, 4, 3]"),
+                e.getMessage());
+    }
+
     static float[] gauss(Random r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 2);
