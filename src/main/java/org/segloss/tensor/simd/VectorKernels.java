@@ -981,8 +981,14 @@ public abstract sealed class VectorKernels implements Kernels
     /** ln x lane by lane; -Infinity at 0, NaN below 0 and for NaN, +Infinity at +Infinity. */
     FloatVector log(FloatVector x) {
         // every lane a positive normal finite float (e.g. a softmax's sum, in [1, C]): none of the
-        // special-case blends below changes a bit, so skip them; false for NaN, which goes below
-        if (x.compare(GE, Float.MIN_NORMAL).and(x.compare(LT, Float.POSITIVE_INFINITY)).allTrue()) return logOfNormal(x);
+        // special-case blends of logAnyFloat changes a bit, so skip them; false for NaN. NOTE: kept
+        // this small (and logOfNormal under C2's hot-inlining limit of 325 bytecodes) so that both
+        // inline into hot loops: a vector helper left out of line boxes its vectors on every call.
+        return x.compare(GE, Float.MIN_NORMAL).and(x.compare(LT, Float.POSITIVE_INFINITY)).allTrue() ? logOfNormal(x) : logAnyFloat(x);
+    }
+
+    /** {@link #log(FloatVector)} for any lanes: subnormals scaled first, 0, +∞ and NaN blended in. */
+    private FloatVector logAnyFloat(FloatVector x) {
         VectorSpecies<Float> sp = species();
         // subnormals: scale into the normal range first (2^23), and take 23 off the exponent
         VectorMask<Float> tiny = x.compare(LT, Float.MIN_NORMAL);
