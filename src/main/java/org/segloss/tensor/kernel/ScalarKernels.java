@@ -300,13 +300,16 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                      float[] scaledWeight, float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) {
-            int y = labels[labelsOff + j];
-            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
-            for (int k = 0; k < n; k++) {
-                float t = p[pOff + k * inner + j] * a;
-                out[outOff + k * inner + j] = k == y ? t - a : t;
-            }
+        for (int j = 0; j < cols; j++) crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
+    }
+
+    /** {@link #crossEntropyGradient} of one column with label y (also the vector kernels' tail). */
+    public static void crossEntropyGradientColumn(float[] p, int pOff, int n, int inner, int y, float[] scaledWeight,
+                                                  float[] out, int outOff) {
+        float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
+        for (int k = 0; k < n; k++) {
+            float t = p[pOff + k * inner] * a;
+            out[outOff + k * inner] = k == y ? t - a : t;
         }
     }
 
@@ -375,16 +378,15 @@ public final class ScalarKernels implements Kernels {
             softmaxBackward(y, yOff, g, 0, n, 1, 1, out, outOff);
             return;
         }
-        for (int j = 0; j < cols; j++) {
-            int r = labels[labelsOff + j];
-            int row = (r >= 0 && r < n ? r : n) * n;
-            float dot = 0f;
-            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
-            for (int k = 0; k < n; k++) {
-                int i = k * inner + j;
-                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
-            }
-        }
+        for (int j = 0; j < cols; j++) softmaxBackwardByLabelColumn(y, yOff + j, n, inner, labels[labelsOff + j], table, out, outOff + j);
+    }
+
+    /** {@link #softmaxBackwardByLabel} of one column with label r (also the vector kernels' tail). */
+    public static void softmaxBackwardByLabelColumn(float[] y, int yOff, int n, int inner, int r, float[] table, float[] out, int outOff) {
+        int row = (r >= 0 && r < n ? r : n) * n;
+        float dot = 0f;
+        for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner];
+        for (int k = 0; k < n; k++) out[outOff + k * inner] = y[yOff + k * inner] * (table[row + k] - dot);
     }
 
     @Override

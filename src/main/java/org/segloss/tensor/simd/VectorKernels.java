@@ -1283,12 +1283,7 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         for (int j = bound; j < cols; j++) {
-            int y = labels[labelsOff + j];
-            float a = y >= 0 && y < n ? scaledWeight[y] : 0f;
-            for (int k = 0; k < n; k++) {
-                float t = p[pOff + k * inner + j] * a;
-                out[outOff + k * inner + j] = k == y ? t - a : t;
-            }
+            ScalarKernels.crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
         }
     }
 
@@ -1454,14 +1449,7 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         for (int j = bound; j < cols; j++) {
-            int r = labels[labelsOff + j];
-            int row = (r >= 0 && r < n ? r : n) * n;
-            float dot = 0f;
-            for (int k = 0; k < n; k++) dot += table[row + k] * y[yOff + k * inner + j];
-            for (int k = 0; k < n; k++) {
-                int i = k * inner + j;
-                out[outOff + i] = y[yOff + i] * (table[row + k] - dot);
-            }
+            ScalarKernels.softmaxBackwardByLabelColumn(y, yOff + j, n, inner, labels[labelsOff + j], table, out, outOff + j);
         }
     }
 
