@@ -171,7 +171,7 @@ final class FusedCrossEntropy extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
-        if (divisor > 0) return new Tensor[] {SoftmaxCrossEntropy.scaleGradient(ctx.saved(0), g.item())};   // written by forward
+        if (divisor > 0) return new Tensor[] {ctx.saved(0).muli(g.item())};   // written by forward at the scale of an upstream 1
         return new Tensor[] {SoftmaxCrossEntropy.sumBackwardFromSoftmax(ctx.saved(0), labels, ignoreIndex, weight, smoothing, g.item())};
     }
 }

@@ -17,7 +17,7 @@ import org.segloss.tensor.Tensor;
  * with {@code log p = logSoftmax_c(x)} and a the per-channel coefficient (α times the class
  * weight; 0 for a channel that does not enter). Backward from the scalar g: the chain rule of the
  * composed graph, written at scale 1 into the gradient's array by the forward pass (from its own
- * log-softmax and factor) and multiplied by g there ({@link SoftmaxFocal#scaleGradient}): the bits
+ * log-softmax and factor) and multiplied by g there ({@code Tensor.muli}): the bits
  * of {@link SoftmaxFocal#sumBackward}, one log-softmax per step. {@link FocalLoss} uses
  * it for SOFTMAX with a label map and reduction MEAN or SUM (STANDARD variant); the per-voxel map
  * (NONE), one-hot or soft targets and the MONAI variant keep the composed graph.
@@ -57,6 +57,6 @@ final class FusedFocal extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         ctx.handOverGradient(0);   // gradientOutput's array: new or recycled, nobody else holds it
-        return new Tensor[] {SoftmaxFocal.scaleGradient(ctx.saved(0), g.item())};
+        return new Tensor[] {ctx.saved(0).muli(g.item())};   // written at scale 1 by forward
     }
 }

@@ -39,23 +39,6 @@ final class ChannelChunks {
         for (int ch = 0; ch < c; ch++) System.arraycopy(x.data, x.offset + (bi * c + ch) * sp + j0, buf, ch * len, len);
     }
 
-    /**
-     * t *= s element by element, in place, in parallel blocks (a gradient written at scale 1 by a
-     * forward pass, scaled by its backward); nothing to do at s = 1. t must be contiguous from its
-     * offset, as a gradient array is.
-     */
-    static void scaleInPlace(Tensor t, float s) {
-        if (s == 1f) return;
-        Kernels k = Backend.kernels();
-        int n = t.size(), block = 1 << 14;
-        org.segloss.tensor.kernel.Parallel.forRange((n + block - 1) / block, 4, (lo, hi) -> {
-            for (int i = lo; i < hi; i++) {
-                int from = i * block, len = Math.min(block, n - from);
-                k.zipScalarRight(Kernels.Binary.MUL, t.data, t.offset + from, s, t.data, t.offset + from, len);
-            }
-        });
-    }
-
     /** {B, C, S} of logits {@code [B, C, *spatial]}; {@code op} names the caller in the message. */
     static int[] dims(String op, Tensor x) {
         Shape s = x.shape;

@@ -195,7 +195,7 @@ public final class SoftmaxCrossEntropy {
      * to x, the bits of {@link #sumBackward} at that scale, while each chunk's softmax is in the
      * cache; no backward pass is left to make. For a caller that knows the scale before the pass,
      * e.g. a mean whose divisor comes from the labels alone ({@code CrossEntropyLoss}); see
-     * {@link #scaleGradient} for another scale afterwards.
+     * {@code Tensor.muli} for another scale afterwards.
      */
     public static double sumWithGradient(Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, String finiteCheck,
                                          Tensor gradient, float gradientScale, long[] classCounts) {
@@ -205,15 +205,6 @@ public final class SoftmaxCrossEntropy {
         }
         return pass("SoftmaxCrossEntropy.sumWithGradient", x, labels, ignoreIndex, weight, 0f, finiteCheck, gradient, classCounts,
                 null, null, gradientScale);
-    }
-
-    /**
-     * A gradient written at one scale by {@link #sumWithGradient}, multiplied by s in place (nothing
-     * to do at s = 1) and returned: the gradient at scale {@code gradientScale · s}.
-     */
-    public static Tensor scaleGradient(Tensor gradient, float s) {
-        ChannelChunks.scaleInPlace(gradient, s);
-        return gradient;
     }
 
     /**

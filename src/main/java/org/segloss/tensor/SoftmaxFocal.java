@@ -33,7 +33,7 @@ import org.segloss.tensor.kernel.Parallel;
  * sums are in double and added in increasing task order on the calling thread: the result does
  * not depend on the thread count. The gradient is computed at scale 1 and then multiplied by s,
  * so that a forward pass can write it ({@link #sum(Tensor, LabelTensor, int, float[], float, float,
- * Tensor)}) and a backward only scale it ({@link #scaleGradient}), with the bits of
+ * Tensor)}) and a backward only scale it ({@code Tensor.muli}), with the bits of
  * {@link #sumBackward}.
  */
 public final class SoftmaxFocal {
@@ -84,7 +84,7 @@ public final class SoftmaxFocal {
     /**
      * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, and when {@code gradient} (x's
      * shape, not sharing x's array) is given, the gradient of the sum at scale 1 written there,
-     * every element, from this pass's own log-softmax and factor: {@link #scaleGradient} then
+     * every element, from this pass's own log-softmax and factor: {@code Tensor.muli} then
      * makes it the gradient at any scale, the bits of {@link #sumBackward} at that scale, without
      * a second log-softmax and factor.
      */
@@ -184,15 +184,5 @@ public final class SoftmaxFocal {
         k.zip(Binary.MUL, g, 0, w, 0, g, 0, len);
         // dℓ/dlp_k: G at the label's channel, 0 elsewhere; then gx = gl - p Σ_k gl_k
         ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, out, outOff);
-    }
-
-    /**
-     * The gradient at scale s from the scale-1 gradient that {@link #sum(Tensor, LabelTensor, int,
-     * float[], float, float, Tensor)} wrote: multiplied by s in place (nothing to do at s = 1) and
-     * returned; the bits of {@link #sumBackward} at s.
-     */
-    public static Tensor scaleGradient(Tensor gradient, float scale) {
-        ChannelChunks.scaleInPlace(gradient, scale);
-        return gradient;
     }
 }

@@ -233,6 +233,7 @@ public final class Tensor {
 
     /** this *= s. */
     public Tensor muli(float s) {
+        if (s == 1f) return this;   // x * 1 == x: e.g. a gradient written at scale 1 and handed an upstream 1
         Kernels k = Backend.kernels();
         Parallel.forRange(size(), GRAIN, (a, e) ->
                 k.zipScalarRight(Binary.MUL, data, offset + a, s, data, offset + a, e - a));
