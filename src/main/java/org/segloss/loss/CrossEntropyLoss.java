@@ -80,18 +80,11 @@ public final class CrossEntropyLoss extends SegmentationLoss {
      * {@link #fromLabels} within float rounding.
      */
     private Var fusedFromLabels(Prepared p) {
-        if (labelSmoothing == 0f) {
-            // the divisor from the labels before the pass, so that the pass writes the gradient too
-            double divisor = reduction == Reduction.SUM ? 1.0 : countedWeight(p);
-            if (divisor > 0) return FusedCrossEntropy.mean(this, p, weight, divisor);
-        }
-        // checks the labels' range on its way, and counts the classes (B · C, exact) in the same pass
-        FusedCrossEntropy.Counted total = FusedCrossEntropy.counted(this, p, weight, labelSmoothing);
-        int c = p.input().shape().dim(1);
-        long[] counts = total.classCounts();
-        double wsum = 0;   // Σ w[y_n] over the counted voxels: MEAN's denominator
-        for (int i = 0; i < counts.length; i++) wsum += (weight == null ? 1.0 : weight[i % c]) * counts[i];
-        return reduceVoxels(total.sum(), wsum);
+        // the divisor from the labels before the pass (the pass checks their range on its way)
+        double divisor = reduction == Reduction.SUM ? 1.0 : countedWeight(p);
+        // without smoothing the pass then writes the gradient too
+        if (labelSmoothing == 0f && divisor > 0) return FusedCrossEntropy.mean(this, p, weight, divisor);
+        return reduceVoxels(FusedCrossEntropy.sum(this, p, weight, labelSmoothing), divisor);
     }
 
     /**

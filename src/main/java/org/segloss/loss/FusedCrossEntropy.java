@@ -105,27 +105,17 @@ final class FusedCrossEntropy extends Function {
      * operands {@code p}: when the input's finiteness check is pending it is made in this pass.
      */
     static Var sum(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
-        return counted(loss, p, weight, smoothing, false).sum();
+        String check = p.finiteCheckPending() ? loss.name() : null;
+        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check, null).apply(p.input());
+        p.finiteChecked();
+        return s;
     }
 
     /**
      * The sum and the labels' class counts {@code [B · C]} (as {@link LabelTensor#classCounts},
-     * flattened), counted by the same pass: a mean over the counted voxels without a pass of its own.
+     * flattened), counted by the same pass.
      */
     record Counted(Var sum, long[] classCounts) {}
-
-    /** {@link #sum(SegmentationLoss, Prepared, float[], float)} with the class counts of its pass. */
-    static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing) {
-        return counted(loss, p, weight, smoothing, true);
-    }
-
-    private static Counted counted(SegmentationLoss loss, Prepared p, float[] weight, float smoothing, boolean count) {
-        String check = p.finiteCheckPending() ? loss.name() : null;
-        long[] counts = count ? new long[p.labels().shape().dim(0) * p.input().shape().dim(1)] : null;
-        Var s = new FusedCrossEntropy(p.labels(), loss.ignoreIndex(), weight, smoothing, check, counts).apply(p.input());
-        p.finiteChecked();
-        return new Counted(s, counts);
-    }
 
     @Override
     protected Tensor forward(Ctx ctx, Tensor... in) {
