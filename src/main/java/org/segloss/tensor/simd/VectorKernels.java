@@ -634,27 +634,9 @@ public abstract sealed class VectorKernels implements Kernels
         boolean atLabel = (stats & SUM_AT_LABEL) != 0, all = (stats & SUM_ALL) != 0, squares = (stats & SUM_SQUARES) != 0;
         boolean error = (stats & SUM_ERROR_AT_LABEL) != 0, offSquares = (stats & SUM_SQUARES_OFF_LABEL) != 0;
         boolean count = (stats & COUNT_AT_LABEL) != 0;
-        FloatVector one = FloatVector.broadcast(sp, 1f), fin = FloatVector.zero(sp);
-        for (int j = 0; j < bound; j += lanes) {
-            // softmaxColumns' arithmetic; the finiteness sum from the loads of the max pass
-            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
-            for (int k = 0; k < n; k++) {
-                FloatVector v = FloatVector.fromArray(sp, x, xOff + k * inner + j);
-                m = m.max(v);
-                fin = fin.add(v.sub(v));   // NaN exactly in the lanes where some x is NaN or infinite
-            }
-            FloatVector s = FloatVector.zero(sp);
-            for (int k = 0; k < n; k++) {
-                FloatVector e = expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
-                e.intoArray(out, outOff + k * inner + j);
-                s = s.add(e);
-            }
-            FloatVector inv = one.div(s);
-            for (int k = 0; k < n; k++) {
-                int o = outOff + k * inner + j;
-                FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
-            }
-        }
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        // the softmax of every block (softmaxColumns' own body) with the finiteness sum from its loads
+        float finite = softmaxBlocks(x, xOff, n, inner, bound, out, outOff, null, 0, true);
         // the sums, class by class over the chunk's p (still in the cache): the accumulators stay in registers
         for (int k = 0; k < n; k++) {
             FloatVector aI = FloatVector.zero(sp), aP = aI, aQ = aI, aE = aI, aF = aI, aG = aI;
@@ -686,7 +668,7 @@ public abstract sealed class VectorKernels implements Kernels
                 sums[sumsOff + slot * n + k] = t;
             }
         }
-        return sumLanes(fin);
+        return finite;
     }
 
     @Override
@@ -1074,15 +1056,30 @@ public abstract sealed class VectorKernels implements Kernels
      */
     private int softmaxColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                float[] stats, int statsOff) {
+        softmaxBlocks(x, xOff, n, inner, cols, out, outOff, stats, statsOff, false);
+        return species().loopBound(cols);
+    }
+
+    /**
+     * The body of {@link #softmaxColumns}; with {@code finiteSum}, also Σ (x - x) over the blocks'
+     * logits from the loads of the max pass (NaN exactly when one of them is NaN or infinite:
+     * softmaxLabelSums' finiteness check), else 0.
+     */
+    private float softmaxBlocks(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                float[] stats, int statsOff, boolean finiteSum) {
         VectorSpecies<Float> sp = species();
-        FloatVector one = FloatVector.broadcast(sp, 1f);
+        FloatVector one = FloatVector.broadcast(sp, 1f), fin = FloatVector.zero(sp);
         int bound = sp.loopBound(cols);
         for (int j = 0; j < bound; j += sp.length()) {
             FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
-            for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, x, xOff + k * inner + j);
+                m = m.max(v);
+                if (finiteSum) fin = fin.add(v.sub(v));
+            }
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
+                FloatVector e = expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
                 e.intoArray(out, outOff + k * inner + j);
                 s = s.add(e);
             }
@@ -1096,7 +1093,7 @@ public abstract sealed class VectorKernels implements Kernels
                 s.intoArray(stats, statsOff + cols + j);
             }
         }
-        return bound;
+        return finiteSum ? sumLanes(fin) : 0f;
     }
 
     /** Softmax of one contiguous row of n. */
@@ -1108,7 +1105,7 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector acc = FloatVector.zero(sp);
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector e = exp(FloatVector.fromArray(sp, x, xOff + i).sub(vm));
+            FloatVector e = expNonPositive(FloatVector.fromArray(sp, x, xOff + i).sub(vm));
             e.intoArray(out, outOff + i);
             acc = acc.add(e);
         }
@@ -1175,7 +1172,7 @@ public abstract sealed class VectorKernels implements Kernels
             for (int k = 0; k < n; k++) m = m.max(FloatVector.fromArray(sp, x, xOff + k * inner + j));
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
+                s = s.add(expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
             FloatVector logS = log(s);
             for (int k = 0; k < n; k++) {
@@ -1192,7 +1189,7 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector acc = FloatVector.zero(sp);
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            acc = acc.add(exp(FloatVector.fromArray(sp, x, xOff + i).sub(vm)));
+            acc = acc.add(expNonPositive(FloatVector.fromArray(sp, x, xOff + i).sub(vm)));
         }
         float s = sumLanes(acc);
         for (int i = bound; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
@@ -1312,7 +1309,7 @@ public abstract sealed class VectorKernels implements Kernels
             m = m.blend(0f, m.compare(EQ, Float.NEGATIVE_INFINITY));
             FloatVector s = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
-                s = s.add(exp(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
+                s = s.add(expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m)));
             }
             m.add(log(s)).intoArray(out, outOff + j);
         }
