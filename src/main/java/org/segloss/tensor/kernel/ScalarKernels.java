@@ -358,14 +358,7 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void softmaxBackward(float[] y, int yOff, float[] g, int gOff, int n, int inner, int cols,
                                 float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) {
-            float dot = 0f;
-            for (int k = 0; k < n; k++) dot += g[gOff + k * inner + j] * y[yOff + k * inner + j];
-            for (int k = 0; k < n; k++) {
-                int i = k * inner + j;
-                out[outOff + i] = y[yOff + i] * (g[gOff + i] - dot);
-            }
-        }
+        softmaxBackward(y, yOff, g, gOff, inner, n, inner, cols, out, outOff);   // g with y's row stride
     }
 
     @Override
