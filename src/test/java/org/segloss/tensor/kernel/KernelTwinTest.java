@@ -1009,6 +1009,75 @@ class KernelTwinTest {
                 }
             }
         }));
+        // crossEntropyLabelPass: in each implementation the bits of the passes it replaces
+        // (sumLogSoftmaxWhereEqual per class, countEqual per class and for the ignore value,
+        // crossEntropyGradient), in place too; NaN exactly when a logit of the columns is NaN or ±∞
+        out.add(dynamicTest(v.name() + " crossEntropyLabelPass has the bits of its picks, counts and gradient kernels", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17) continue;
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 47L + inner * 11L + cols);
+                    int off = 3, lo = 2, so = 5, po = 1;
+                    float[] x = new float[off + rows * inner], p = new float[po + rows * inner], stats = new float[so + 2 * cols];
+                    for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
+                    for (int i = 0; i < p.length; i++) p[i] = uniform(0, 1).next(rnd);
+                    for (int j = 0; j < cols; j++) {
+                        stats[so + j] = uniform(-1, 12).next(rnd);
+                        stats[so + cols + j] = uniform(0, 3).next(rnd);
+                    }
+                    int[] lab = new int[lo + cols];
+                    for (int j = 0; j < lab.length; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
+                    }
+                    float[] w = new float[rows];
+                    for (int c = 0; c < rows; c++) w[c] = c == 1 ? 0f : uniform(0.1, 3).next(rnd);
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        for (int ignore : new int[] {255, 1, -1}) {
+                            String ctx = k.name() + " crossEntropyLabelPass [n=" + rows + ", inner=" + inner + ", cols=" + cols + "] ignore " + ignore;
+                            float[] gradWant = p.clone();
+                            k.crossEntropyGradient(p, po, rows, inner, cols, lab, lo, w, gradWant, po);
+                            float[] picks = new float[rows + 2];
+                            int[] counts = new int[rows + 3];
+                            float[] grad = p.clone(), inPlace = p.clone();
+                            float fin = k.crossEntropyLabelPass(x, off, p, po, rows, inner, cols, stats, so, so + cols, lab, lo, ignore,
+                                    picks, 1, counts, 2, w, grad, po);
+                            assertEquals(0f, fin, ctx + ": finite");
+                            for (int c = 0; c < rows; c++) {
+                                // the picks read x's row c with stride inner: gather it for sumLogSoftmaxWhereEqual
+                                float[] row = new float[cols];
+                                for (int j = 0; j < cols; j++) row[j] = x[off + c * inner + j];
+                                float want = k.sumLogSoftmaxWhereEqual(lab, lo, c, row, 0, stats, so, so + cols, cols);
+                                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(picks[1 + c]), ctx + " pick of class " + c);
+                                assertEquals(k.countEqual(lab, lo, c, cols), counts[2 + c], ctx + " count of class " + c);
+                            }
+                            assertEquals(k.countEqual(lab, lo, ignore, cols), counts[2 + rows], ctx + " count of the ignore value");
+                            for (int i = 0; i < p.length; i++) {
+                                assertEquals(Float.floatToIntBits(gradWant[i]), Float.floatToIntBits(grad[i]), ctx + " gradient at " + i);
+                            }
+                            k.crossEntropyLabelPass(x, off, inPlace, po, rows, inner, cols, stats, so, so + cols, lab, lo, ignore,
+                                    picks, 1, counts, 2, w, inPlace, po);
+                            for (int i = 0; i < p.length; i++) {
+                                assertEquals(Float.floatToIntBits(gradWant[i]), Float.floatToIntBits(inPlace[i]), ctx + " in place at " + i);
+                            }
+                            float[] untouched = p.clone();
+                            k.crossEntropyLabelPass(x, off, untouched, po, rows, inner, cols, stats, so, so + cols, lab, lo, ignore,
+                                    picks, 1, counts, 2, null, null, 0);
+                            assertTrue(Arrays.equals(p, untouched), ctx + ": no gradient without out");
+                            for (int at : new int[] {0, cols - 1}) {
+                                float[] xb = x.clone();
+                                xb[off + (rows - 1) * inner + at] = Float.POSITIVE_INFINITY;
+                                float r = k.crossEntropyLabelPass(xb, off, p, po, rows, inner, cols, stats, so, so + cols, lab, lo, ignore,
+                                        picks, 1, counts, 2, null, null, 0);
+                                assertTrue(Float.isNaN(r), ctx + ": +∞ at column " + at + " gave " + r);
+                            }
+                        }
+                    }
+                }
+            }
+        }));
         // pickLogSoftmax: the label's (x - m) - log s and coefficient, 0 and 0 where the label is no
         // class or its coefficient is 0, as written out in float arithmetic, bit for bit in each
         // implementation; NaN exactly when a logit of the columns (labelled or not) is NaN or ±∞
