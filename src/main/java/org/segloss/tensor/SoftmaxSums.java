@@ -35,7 +35,9 @@ import org.segloss.tensor.kernel.Parallel;
  * {@link Kernels#softmaxLabelSums} (the softmax, every class's sums and the finiteness check from
  * the same loads) and {@link Kernels#softmaxLabelSumsBackward} (the gradient with respect to p,
  * built per voxel from label-chosen coefficients, through the softmax in place); see
- * {@code spec/numerics.md}, "Fused region sums".
+ * {@code spec/numerics.md}, "Fused region sums". The confusion sums take one
+ * {@link Kernels#softmaxConfusionSums} per chunk forward and one
+ * {@link Kernels#softmaxBackwardByLabel} backward, for every C and ignore value.
  */
 public final class SoftmaxSums {
     /** Voxels per task ({@link ChannelChunks#CHUNK}): the scratch of one task is C * CHUNK floats. */
@@ -553,8 +555,20 @@ public final class SoftmaxSums {
      * when all are valid); the scalar loop runs only to name the offending label.
      */
     private static void checkChunkLabels(Kernels k, String op, LabelTensor labels, int ignoreIndex, int c, int lab, int len) {
-        int matched = ignoreIndex >= 0 && ignoreIndex < c ? 0 : k.countEqual(labels.data, lab, ignoreIndex, len);
-        for (int g = 0; g < c; g++) matched += k.countEqual(labels.data, lab, g, len);
+        int inRange = 0;
+        for (int g = 0; g < c; g++) inRange += k.countEqual(labels.data, lab, g, len);
+        checkChunkLabels(k, op, labels, ignoreIndex, c, lab, len, inRange);
+    }
+
+    /**
+     * {@link #checkChunkLabels(Kernels, String, LabelTensor, int, int, int, int)} given inRange, the
+     * number of the chunk's labels in [0, C) (e.g. counted by {@link Kernels#softmaxConfusionSums}):
+     * the ignore value is counted only when some label lies outside [0, C).
+     */
+    private static void checkChunkLabels(Kernels k, String op, LabelTensor labels, int ignoreIndex, int c, int lab, int len,
+                                         int inRange) {
+        int matched = inRange;
+        if (matched < len && (ignoreIndex < 0 || ignoreIndex >= c)) matched += k.countEqual(labels.data, lab, ignoreIndex, len);
         if (matched == len) return;
         for (int j = 0; j < len; j++) {
             int v = labels.data[lab + j];
@@ -566,13 +580,35 @@ public final class SoftmaxSums {
     }
 
     /**
+     * {@link Kernels#softmaxConfusionSums} of task (bi, j0, len) into sums [C * C + 1]; the softmax
+     * into keep's rows when keep is given (as {@link #fusedLabelSums}: the kept and the recomputed
+     * paths see the same columns, a one-voxel chunk goes through buf in both). Returns the kernel's
+     * finiteness sum.
+     */
+    private static float fusedConfusionSums(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf,
+                                            int[] labels, int lab, float[] sums) {
+        int at = (bi * c) * sp + j0;
+        if (keep != null && len > 1) {
+            return k.softmaxConfusionSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, labels, lab, sums, 0);
+        }
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
+        float finite = k.softmaxConfusionSums(buf, 0, c, len, len, buf, 0, labels, lab, sums, 0);
+        if (keep != null) {
+            for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+        }
+        return finite;
+    }
+
+    /**
      * The confusion sums of the logits x {@code [B, C, *spatial]} and labels {@code [B, *spatial]}
      * (values in [0, C) or {@code ignoreIndex}), {@code [B, C, C]}:
      * <pre>
      *   S[b, c, l] = Σ_i [y_bi = c] · softmax_l(x)[b, l, i]       (ignored voxels count for no c)
      * </pre>
-     * the predicted mass of class l over the voxels labelled c: per task and class pair one
-     * {@code sumWhereEqual} of the softmax row l against label c (no indicator rows). Gradient:
+     * the predicted mass of class l over the voxels labelled c: per task one
+     * {@link Kernels#softmaxConfusionSums} (the softmax, all C x C sums, the count of labels in
+     * [0, C) for the labels' check and the finiteness sum from the same loads; each sum the bits of
+     * a {@code sumWhereEqual} of the softmax row l against label c, no indicator rows). Gradient:
      * {@link #confusionSumsBackward}.
      */
     public static Tensor confusionSums(Tensor x, LabelTensor labels, int ignoreIndex) {
@@ -594,28 +630,18 @@ public final class SoftmaxSums {
         boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] buf = sc[0];
+            float[][] sc = scratch(Math.max(c * CHUNK, cc + 1));
+            float[] buf = sc[0], sums = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
                 int lab = labels.offset + bi * sp + j0;
-                checkChunkLabels(k, "confusionSums", labels, ignoreIndex, c, lab, len);
-                float[] pa = buf;
-                int pBase = 0, pStride = len, at = (bi * c) * sp + j0;
-                if (keep == null) {
-                    softmaxChunk(k, x, bi, c, sp, j0, len, buf);
-                } else {
-                    keptSoftmax(k, x, bi, c, sp, j0, len, keep, buf);
-                    pa = keep.data;
-                    pBase = keep.offset + at;
-                    pStride = sp;
-                }
-                for (int l = 0; nonFinite != null && l < c && !nonFinite[t]; l++) {
-                    nonFinite[t] = Double.isNaN(k.dot(x.data, x.offset + at + l * sp, ZEROS, 0, len));
-                }
+                // the softmax, the C x C sums, the labels' count and the finiteness sum in one pass
+                float finite = fusedConfusionSums(k, x, bi, c, sp, j0, len, keep, buf, labels.data, lab, sums);
+                checkChunkLabels(k, "confusionSums", labels, ignoreIndex, c, lab, len, (int) sums[cc]);
+                if (nonFinite != null) nonFinite[t] = Float.isNaN(finite);
                 for (int g = 0; g < c; g++) {
-                    if (g == ignoreIndex) continue;
-                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = k.sumWhereEqual(labels.data, lab, g, pa, pBase + l * pStride, len);
+                    if (g == ignoreIndex) continue;   // the ignore value is no class: its row stays 0
+                    for (int l = 0; l < c; l++) part[t * cc + g * c + l] = sums[g * c + l];
                 }
             }
         });

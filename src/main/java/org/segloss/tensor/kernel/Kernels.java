@@ -175,6 +175,24 @@ public interface Kernels {
                            int[] labels, int labelsOff, int stats, float[] sums, int sumsOff);
 
     /**
+     * {@link #softmax(float[], int, int, int, int, float[], int)} into out, the same bits, and in the
+     * same call the confusion sums of the columns (the generalised Wasserstein Dice loss's statistics):
+     * <pre>
+     *   sums[sumsOff + g * n + l] = Σ_{j: labels[j] = g} out(l, j)      (g, l in [0, n))
+     *   sums[sumsOff + n * n]     = the number of columns j with labels[j] in [0, n)
+     * </pre>
+     * a label outside [0, n) counts for no g (the caller decides whether it is allowed). Each sum
+     * is {@link #sumWhereEqual} of row l of out against label g, bit for bit (the same lane partial
+     * sums in the same order, the same final reduction): n * n such calls, a softmax and C
+     * finiteness passes in one. The count is exact as a float below 2^24. inner == 1 is one column
+     * (cols == 1) of n contiguous values, whose softmax is the contiguous-row softmax's. out may be x.
+     *
+     * @return Σ (x - x) over every element read: 0, or NaN exactly when some x is NaN or infinite
+     */
+    float softmaxConfusionSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                               int[] labels, int labelsOff, float[] sums, int sumsOff);
+
+    /**
      * The backward of softmax statistics that are linear or quadratic in p with label-chosen
      * coefficients, over the softmax p in one pass: per element the gradient with respect to p is
      * <pre>

@@ -180,6 +180,32 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float softmaxConfusionSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                      int[] labels, int labelsOff, float[] sums, int sumsOff) {
+        java.util.Arrays.fill(sums, sumsOff, sumsOff + n * n + 1, 0f);
+        float finite = 0f;
+        for (int j = 0; j < cols; j++) {
+            for (int k = 0; k < n; k++) {
+                float v = x[xOff + k * inner + j];
+                finite += v - v;   // NaN exactly when v is NaN or infinite
+            }
+            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            addConfusionSums(out, outOff + j, n, inner, labels[labelsOff + j], sums, sumsOff);
+        }
+        return finite;
+    }
+
+    /**
+     * Adds one column (p(l) at off + l * stride, the voxel's label y) to the sums of
+     * {@link #softmaxConfusionSums}: p into row y, one to the count; nothing for y outside [0, n).
+     */
+    public static void addConfusionSums(float[] p, int off, int n, int stride, int y, float[] sums, int sumsOff) {
+        if (y < 0 || y >= n) return;
+        for (int l = 0; l < n; l++) sums[sumsOff + y * n + l] += p[off + l * stride];
+        sums[sumsOff + n * n] += 1f;
+    }
+
+    @Override
     public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                          float[] coef, int coefOff, float[] out, int outOff) {
         for (int j = 0; j < cols; j++) labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);

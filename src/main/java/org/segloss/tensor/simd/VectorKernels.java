@@ -20,6 +20,7 @@ import static jdk.incubator.vector.VectorOperators.MIN;
 import static jdk.incubator.vector.VectorOperators.NE;
 import static jdk.incubator.vector.VectorOperators.POW;
 import static jdk.incubator.vector.VectorOperators.TANH;
+import static jdk.incubator.vector.VectorOperators.ULT;
 
 /**
  * The Vector API twin of {@link ScalarKernels}: same contract, results within a few ulp.
@@ -673,6 +674,120 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         return finite;
+    }
+
+    /** The lane accumulators of one {@link #confusionTile} ([tile entry, lane]), per thread. */
+    private static final ThreadLocal<float[][]> CONFUSION_ACC = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** Labels and classes per side of a {@link #confusionTile}: 4 x 4 lane accumulators stay in registers. */
+    private static final int TILE = 4;
+
+    @Override
+    public float softmaxConfusionSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                      int[] labels, int labelsOff, float[] sums, int sumsOff) {
+        java.util.Arrays.fill(sums, sumsOff, sumsOff + n * n + 1, 0f);
+        float finite = 0f;
+        if (inner == 1) {
+            // one column of n contiguous values: the contiguous-row softmax (the softmax kernel's bits)
+            for (int k = 0; k < n; k++) finite += x[xOff + k] - x[xOff + k];
+            softmaxRow(x, xOff, n, out, outOff);
+            ScalarKernels.addConfusionSums(out, outOff, n, 1, labels[labelsOff], sums, sumsOff);
+            return finite;
+        }
+        int bound = species().loopBound(cols);
+        if (bound > 0) {
+            // the softmax of every block (softmaxColumns' own body) with the finiteness sum from its loads,
+            // then the sums tile by tile over the chunk's p (still in the cache)
+            finite = softmaxBlocks(x, xOff, n, inner, bound, out, outOff, null, 0, true);
+            int count = 0;
+            for (int g0 = 0; g0 < n; g0 += TILE) {
+                for (int l0 = 0; l0 < n; l0 += TILE) {
+                    int c = confusionTile(out, outOff, n, inner, bound, labels, labelsOff, g0, l0, g0 == 0 && l0 == 0, sums, sumsOff);
+                    if (g0 == 0 && l0 == 0) count = c;
+                }
+            }
+            sums[sumsOff + n * n] = count;
+        }
+        for (int j = bound; j < cols; j++) {
+            // the tail columns: the softmax kernel's scalar column, then sumWhereEqual's scalar tail adds
+            for (int k = 0; k < n; k++) finite += x[xOff + k * inner + j] - x[xOff + k * inner + j];
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
+            ScalarKernels.addConfusionSums(out, outOff + j, n, inner, labels[labelsOff + j], sums, sumsOff);
+        }
+        return finite;
+    }
+
+    /**
+     * The confusion sums of one tile, labels g0 .. g0+3 against rows l0 .. l0+3 of p, over the column
+     * blocks below bound: one lane accumulator per (label, row) pair, each sumWhereEqual's (the masked
+     * adds block by block, then the lanes in order), all 16 in registers through one loop over the
+     * blocks (4 loads of p and one of the labels per block instead of 16 of each). Rows past n repeat
+     * row n - 1 and labels past n match only labels outside [0, n): both are computed and dropped.
+     * With countLabels, returns the number of labels in [0, n) of the blocks, else 0.
+     */
+    private int confusionTile(float[] p, int pOff, int n, int inner, int bound, int[] labels, int labelsOff, int g0, int l0,
+                              boolean countLabels, float[] sums, int sumsOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length();
+        int r0 = pOff + l0 * inner, r1 = pOff + Math.min(l0 + 1, n - 1) * inner;
+        int r2 = pOff + Math.min(l0 + 2, n - 1) * inner, r3 = pOff + Math.min(l0 + 3, n - 1) * inner;
+        int g1 = g0 + 1, g2 = g0 + 2, g3 = g0 + 3, count = 0;
+        FloatVector a00 = FloatVector.zero(sp), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int j = 0; j < bound; j += lanes) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector p0 = FloatVector.fromArray(sp, p, r0 + j), p1 = FloatVector.fromArray(sp, p, r1 + j);
+            FloatVector p2 = FloatVector.fromArray(sp, p, r2 + j), p3 = FloatVector.fromArray(sp, p, r3 + j);
+            VectorMask<Float> m = y.compare(EQ, g0).cast(sp);
+            a00 = a00.add(p0, m);
+            a01 = a01.add(p1, m);
+            a02 = a02.add(p2, m);
+            a03 = a03.add(p3, m);
+            m = y.compare(EQ, g1).cast(sp);
+            a10 = a10.add(p0, m);
+            a11 = a11.add(p1, m);
+            a12 = a12.add(p2, m);
+            a13 = a13.add(p3, m);
+            m = y.compare(EQ, g2).cast(sp);
+            a20 = a20.add(p0, m);
+            a21 = a21.add(p1, m);
+            a22 = a22.add(p2, m);
+            a23 = a23.add(p3, m);
+            m = y.compare(EQ, g3).cast(sp);
+            a30 = a30.add(p0, m);
+            a31 = a31.add(p1, m);
+            a32 = a32.add(p2, m);
+            a33 = a33.add(p3, m);
+            if (countLabels) count += y.compare(ULT, n).trueCount();
+        }
+        float[][] holder = CONFUSION_ACC.get();
+        if (holder[0].length < TILE * TILE * lanes) holder[0] = new float[TILE * TILE * lanes];
+        float[] acc = holder[0];
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, lanes);
+        a02.intoArray(acc, 2 * lanes);
+        a03.intoArray(acc, 3 * lanes);
+        a10.intoArray(acc, 4 * lanes);
+        a11.intoArray(acc, 5 * lanes);
+        a12.intoArray(acc, 6 * lanes);
+        a13.intoArray(acc, 7 * lanes);
+        a20.intoArray(acc, 8 * lanes);
+        a21.intoArray(acc, 9 * lanes);
+        a22.intoArray(acc, 10 * lanes);
+        a23.intoArray(acc, 11 * lanes);
+        a30.intoArray(acc, 12 * lanes);
+        a31.intoArray(acc, 13 * lanes);
+        a32.intoArray(acc, 14 * lanes);
+        a33.intoArray(acc, 15 * lanes);
+        for (int q = 0; q < TILE && g0 + q < n; q++) {
+            for (int r = 0; r < TILE && l0 + r < n; r++) {
+                float t = 0f;
+                for (int i = 0, a = (q * TILE + r) * lanes; i < lanes; i++) t += acc[a + i];   // lane order, as sumLanes
+                sums[sumsOff + (g0 + q) * n + l0 + r] = t;
+            }
+        }
+        return count;
     }
 
     @Override

@@ -124,6 +124,7 @@ class KernelTwinTest {
             nodes.add(group(v, "elementwise", elementwiseTests(v)));
             nodes.add(group(v, "reductions", reductionTests(v)));
             nodes.add(group(v, "softmax label sums", labelSumTests(v)));
+            nodes.add(group(v, "softmax confusion sums", confusionSumTests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
             nodes.add(group(v, "special values", specialTests(v)));
@@ -500,6 +501,123 @@ class KernelTwinTest {
             if (!inRange) {
                 float want = inPlace ? pr[i] : SENTINEL;
                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(res[1][i]), ctx + ": written outside the columns at " + i);
+            }
+        }
+    }
+
+    // ---- softmax fused with the confusion sums (the generalised Wasserstein Dice loss) ---------------
+
+    /** Confusion-sum shapes {classes n, cols, inner}: odd and tile-straddling n, compact, strided, one column. */
+    static List<int[]> confusionShapes(int lanes) {
+        List<int[]> s = new ArrayList<>();
+        for (int n : new int[] {1, 2, 3, 4, 5, 17}) {
+            s.add(new int[] {n, 1, 1});
+            for (int cols : new int[] {1, 2, 4, 17, 33, lanes - 1, lanes, lanes + 1, 2049}) {
+                s.add(new int[] {n, cols, cols});
+                s.add(new int[] {n, cols, cols + 3});
+            }
+        }
+        return s;
+    }
+
+    static List<DynamicNode> confusionSumTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        Kernels s = KernelProvider.scalar();
+        out.add(dynamicTest(v.name() + " softmaxConfusionSums", () -> {
+            for (int[] shape : confusionShapes(v.lanes())) {
+                for (boolean inPlace : new boolean[] {false, true}) confusionCase(s, v, shape[0], shape[1], shape[2], inPlace);
+            }
+        }));
+        out.add(dynamicTest(v.name() + " softmaxConfusionSums finiteness sum", () -> {
+            for (int[] shape : confusionShapes(v.lanes())) {
+                int n = shape[0], cols = shape[1], inner = shape[2];
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    for (int at : new int[] {0, cols / 2, cols - 1}) {   // in a vector block and in the tail
+                        Random rnd = new Random(n * 137L + cols * 11L + at);
+                        int off = 3;
+                        float[] x = new float[off + (n - 1) * inner + cols + 4];
+                        Arrays.fill(x, Float.NaN);   // the padding: never read
+                        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+                        int[] lab = classLabels(rnd, cols, n);
+                        for (Kernels k : new Kernels[] {s, v}) {
+                            float[] p = new float[x.length], sums = new float[n * n + 1];
+                            String ctx = k.name() + " softmaxConfusionSums [n=" + n + ", cols=" + cols + ", inner=" + inner + "]";
+                            assertEquals(0f, k.softmaxConfusionSums(x, off, n, inner, cols, p, off, lab, 0, sums, 0), ctx + ": finite");
+                            float[] xb = x.clone();
+                            xb[off + (at % n) * inner + at] = bad;
+                            assertTrue(Float.isNaN(k.softmaxConfusionSums(xb, off, n, inner, cols, p, off, lab, 0, sums, 0)),
+                                    ctx + ": " + bad + " at column " + at + " must give NaN");
+                        }
+                    }
+                }
+            }
+        }));
+        return out;
+    }
+
+    /**
+     * softmaxConfusionSums: in each implementation its p is that implementation's softmax bit for
+     * bit, and each sum S[g, l] is that implementation's sumWhereEqual of row l of p against label g
+     * bit for bit (the n * n calls it replaces); the count of labels in [0, n) is exact; the sums of
+     * both twins lie within a sum tolerance of double sums over the scalar twin's p; nothing outside
+     * the columns and the n * n + 1 sums is written. Labels include values outside [0, n) (n, -1, 255).
+     */
+    static void confusionCase(Kernels s, Kernels v, int n, int cols, int inner, boolean inPlace) {
+        String ctx = v.name() + " softmaxConfusionSums [n=" + n + ", cols=" + cols + ", inner=" + inner + "]" + (inPlace ? " in place" : "");
+        Random rnd = new Random(ctx.hashCode());
+        int off = 5, len = off + (n - 1) * inner + cols + 3;
+        float[] x = new float[len];
+        Arrays.fill(x, Float.NaN);
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+        int[] lab = classLabels(rnd, 2 + cols, n);
+        int slots = n * n + 1, inRange = 0;
+        for (int j = 0; j < cols; j++) if (lab[2 + j] >= 0 && lab[2 + j] < n) inRange++;
+        float[][] p = new float[2][], sums = new float[2][];
+        Kernels[] twins = {s, v};
+        for (int t = 0; t < 2; t++) {
+            Kernels k = twins[t];
+            float[] xs = x.clone();
+            p[t] = inPlace ? xs : sentinel(len);
+            sums[t] = sentinel(slots + 4);
+            float finite = k.softmaxConfusionSums(xs, off, n, inner, cols, p[t], off, lab, 2, sums[t], 2);
+            assertEquals(0f, finite, ctx + " " + k.name() + ": finite logits");
+            float[] soft = sentinel(len);
+            k.softmax(x, off, n, inner, cols, soft, off);
+            for (int i = 0; i < len; i++) {
+                int kk = (i - off) / Math.max(inner, 1), j = (i - off) - kk * inner;
+                boolean inCols = i >= off && kk < n && j < cols;
+                float want = inCols ? soft[i] : inPlace ? x[i] : SENTINEL;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(p[t][i]),
+                        ctx + " " + k.name() + " at " + i + (inCols ? ": the softmax's bits" : ": outside the columns"));
+            }
+            for (int g = 0; g < n; g++) {
+                for (int l = 0; l < n; l++) {
+                    // sumWhereEqual over a compact copy of row l (its own layout: contiguous)
+                    float[] row = new float[cols];
+                    for (int j = 0; j < cols; j++) row[j] = soft[off + l * inner + j];
+                    float want = k.sumWhereEqual(lab, 2, g, row, 0, cols);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(sums[t][2 + g * n + l]),
+                            ctx + " " + k.name() + " S[" + g + ", " + l + "]: sumWhereEqual's bits");
+                }
+            }
+            assertEquals((float) inRange, sums[t][2 + n * n], ctx + " " + k.name() + ": the count of labels in [0, n)");
+            assertEquals(SENTINEL, sums[t][1], ctx + ": sums written before their offset");
+            assertEquals(SENTINEL, sums[t][2 + slots], ctx + ": sums written past their end");
+        }
+        for (int g = 0; g < n; g++) {
+            for (int l = 0; l < n; l++) {
+                double want = 0, scale = 0;
+                for (int j = 0; j < cols; j++) {
+                    if (lab[2 + j] != g) continue;
+                    double q = p[0][off + l * inner + j];
+                    want += q;
+                    scale += Math.abs(q);
+                }
+                for (int t = 0; t < 2; t++) {
+                    // the p of the twins differ within the softmax tolerance, hence the REL term
+                    assertClose(ctx + " " + twins[t].name() + " S[" + g + ", " + l + "]", (float) want, sums[t][2 + g * n + l],
+                            (sumTol(cols) + 4 * REL) * scale + ABS);
+                }
             }
         }
     }
