@@ -5,6 +5,9 @@ import java.util.List;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Shape;
+import org.segloss.tensor.SoftmaxDiceExpLog;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -120,12 +123,24 @@ public final class ExpLogLoss extends SegmentationLoss {
             throw new IllegalArgumentException("ExpLogLoss: ceWeight must have one entry per class (C = " + c
                     + ", background included: the cross-entropy uses every class), got " + ceWeight.length);
         }
-        return diceTerm(p).mul(weightDice).add(crossTerm(p, c).mul(weightCross));
+        if (form == Form.PAPER && RegionStatistics.fused(this) && p.labels() != null) {
+            // the Dice sums' one-pass case: both terms from one softmax per step (FusedDiceExpLog)
+            Terms terms = RegionStatistics.fusedTerms(this, p, Total.PROBABILITIES, Total.LABEL_COUNTS);
+            if (SoftmaxDiceExpLog.applies(terms, c)) {
+                CrossWeights w = crossWeights(p.labels(), ignoreIndex, c);
+                Var[] out = FusedDiceExpLog.of(p.input(), terms, w.classW(), gammaCross, MIN_LOG);   // I, P, G, then Σ_x w_y max(-ln p_y, MIN_LOG)^γ
+                p.finiteChecked();
+                Var[] st = RegionStatistics.keptClasses(Arrays.copyOf(out, 3), p, batch);
+                Var dice = diceTerm(p, new RegionStatistics.Sums(st[0], st[1], st[2].value()));
+                return dice.mul(weightDice).add(crossMean(out[3], w).mul(weightCross));
+            }
+        }
+        // I = Σ p g, P = Σ p, G = Σ g: fused or composed
+        return diceTerm(p, RegionStatistics.of(this, p, false, batch)).mul(weightDice).add(crossTerm(p, c).mul(weightCross));
     }
 
-    /** Per-kept-class soft Dice D with ε in numerator and denominator: [C'] pooled, or [B, C']. */
-    private Var diceTerm(Prepared p) {
-        RegionStatistics.Sums s = RegionStatistics.of(this, p, false, batch);   // I = Σ p g, P = Σ p, G = Σ g: fused or composed
+    /** Per-kept-class soft Dice D with ε in numerator and denominator, from the sums s: [C'] pooled, or [B, C']. */
+    private Var diceTerm(Prepared p, RegionStatistics.Sums s) {
         Var d = s.intersection().mul(2f).add(epsilon)
                 .div(s.predSum().add(s.targetSum()).add(epsilon));
         if (nothingCounts(p)) return d.sum().mul(0f);   // no voxel counts: 0, zero gradient
@@ -152,6 +167,26 @@ public final class ExpLogLoss extends SegmentationLoss {
         boolean fused = activation == Activation.SOFTMAX && p.labels() != null;
         LabelTensor labels = fused ? p.labels() : labelsOf(p);   // [B, *spatial] or [B, 1, *spatial]
         int ignore = fused ? ignoreIndex : -1;                     // labelsOf marks ignored voxels -1
+        CrossWeights w = crossWeights(labels, ignore, c);
+        Var total;
+        if (fused) {
+            total = form == Form.SEGLOSS
+                    ? FusedCrossEntropy.sum(p.input(), labels, ignore, w.classW(), 0f)              // Σ w_y (-ln p_y)
+                    : FusedExpLog.sum(p.input(), labels, ignore, w.classW(), gammaCross, MIN_LOG);   // Σ w_y max(-ln p_y, MIN_LOG)^γ
+        } else {
+            total = composedCross(p, labels, w.classW());
+        }
+        return crossMean(total, w);
+    }
+
+    /**
+     * The cross-entropy term's class weights w_k (C entries) and what its mean divides by: the
+     * number of valid voxels (PAPER) and Σ_x w_{y(x)} over them (SEGLOSS), both exact.
+     */
+    private record CrossWeights(float[] classW, long valid, double weightSum) {}
+
+    /** {@link CrossWeights} of the labels (ignore: the value of ignored voxels) for C classes. */
+    private CrossWeights crossWeights(LabelTensor labels, int ignore, int c) {
         // f_k: the valid voxels labelled k in the batch (per-sample counts: exact while a class has
         // fewer than 2^24 voxels in a sample)
         Tensor perSample = labels.classCounts(c, ignore);         // [B, C]
@@ -166,19 +201,16 @@ public final class ExpLogLoss extends SegmentationLoss {
             else classW[k] = counts[k] == 0 ? 0f : (float) Math.sqrt((double) valid / counts[k]);   // never used if absent
             wSum += (double) classW[k] * counts[k];
         }
-        Var total;
-        if (fused) {
-            total = form == Form.SEGLOSS
-                    ? FusedCrossEntropy.sum(p.input(), labels, ignore, classW, 0f)              // Σ w_y (-ln p_y)
-                    : FusedExpLog.sum(p.input(), labels, ignore, classW, gammaCross, MIN_LOG);   // Σ w_y max(-ln p_y, MIN_LOG)^γ
-        } else {
-            total = composedCross(p, labels, classW);
-        }
+        return new CrossWeights(classW, valid, wSum);
+    }
+
+    /** The cross-entropy sum total as the term's mean: over Σ w_y (SEGLOSS) or the valid voxels (PAPER); 0 when nothing counts. */
+    private Var crossMean(Var total, CrossWeights w) {
         if (form == Form.SEGLOSS) {
             // PyTorch's weighted mean; an all-ignored (or all-zero-weight) batch costs 0
-            return wSum == 0 ? total : total.div((float) wSum);
+            return w.weightSum() == 0 ? total : total.div((float) w.weightSum());
         }
-        return valid == 0 ? total : total.div((float) valid);
+        return w.valid() == 0 ? total : total.div((float) w.valid());
     }
 
     /**

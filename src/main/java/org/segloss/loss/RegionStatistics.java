@@ -64,12 +64,26 @@ final class RegionStatistics {
      * afterwards. Only when {@link #fused}.
      */
     static Var[] fusedSums(SegmentationLoss loss, Prepared p, boolean batch, Total... totals) {
+        Var[] s = FusedSums.of(p.input(), fusedTerms(loss, p, totals));
+        p.finiteChecked();
+        return keptClasses(s, p, batch);
+    }
+
+    /**
+     * The {@link Terms} of {@link #fusedSums}: the labels (or the full target's maps), rejecting
+     * non-finite logits when the input's finiteness check is pending, over the valid voxels, with
+     * the totals. The caller that runs them marks the check made ({@link Prepared#finiteChecked}).
+     */
+    static Terms fusedTerms(SegmentationLoss loss, Prepared p, Total... totals) {
         Terms terms = p.labels() != null
                 ? Terms.labels(p.labels(), loss.ignoreIndex)
                 : Terms.weightedBy(p.fullTarget());
         if (p.finiteCheckPending()) terms = terms.rejectingNonFinite(loss.name());   // checked chunk by chunk in the pass
-        Var[] s = FusedSums.of(p.input(), terms.masked(p.valid()).plus(totals));
-        p.finiteChecked();
+        return terms.masked(p.valid()).plus(totals);
+    }
+
+    /** Slabs {@code [B, C]} of all C classes cut to the kept ones, {@code [B, C']}, and summed over the batch when batch ({@code [C']}). */
+    static Var[] keptClasses(Var[] s, Prepared p, boolean batch) {
         int c = p.input().shape().dim(1);
         for (int i = 0; i < s.length; i++) {
             if (p.channelOffset() != 0) s[i] = s[i].slice(1, p.channelOffset(), c);

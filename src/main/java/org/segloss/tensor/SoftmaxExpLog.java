@@ -60,7 +60,7 @@ public final class SoftmaxExpLog {
     }
 
     /** Checks the operands; returns {B, C, S}. */
-    private static int[] check(String op, Tensor x, LabelTensor labels, float[] coef, float gamma, float minLog) {
+    static int[] check(String op, Tensor x, LabelTensor labels, float[] coef, float gamma, float minLog) {
         int[] d = ChannelChunks.dims(op, x);
         ChannelChunks.checkLabels(op, x, d, labels);
         int c = d[1];
@@ -189,12 +189,11 @@ public final class SoftmaxExpLog {
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
         double[] part = new double[tasks];
         // the picked coefficients: the ignore value, when a class index, is no class
-        float[] pickCoef = coef.clone();
-        if (ignoreIndex >= 0 && ignoreIndex < c) pickCoef[ignoreIndex] = 0f;
+        float[] pickCoef = pickCoefficients(coef, ignoreIndex, c);
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] buf = sc[0], p = sc[1], lp = sc[2], w = sc[3], nl = sc[4], f = sc[5], dh = sc[6];
+            float[] buf = sc[0], p = sc[1];
             float[] stats = STATS.get();   // [m, log s] rows of len
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
@@ -219,26 +218,46 @@ public final class SoftmaxExpLog {
                     xBase = 0;
                     stride = len;
                 }
-                k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels.data, lab, pickCoef, lp, 0, w, 0);
-                float[] powered = term(k, lp, gamma, minLog, len, nl, dh, f);
-                part[t] = k.dot(powered, 0, w, 0, len);
-                if (slope != null) {
-                    // a · γ max(ℓ, minLog)^(γ-1), 0 below the clamp (its gradient mask); the power
-                    // γ - 1 as max(ℓ, minLog)^γ / max(ℓ, minLog) (floored > 0): one pow per voxel, not two
-                    int so = bi * sp + j0;
-                    if (gamma != 1f) {
-                        k.zip(Binary.DIV, f, 0, dh, 0, dh, 0, len);
-                        k.zip(Binary.MUL, w, 0, dh, 0, dh, 0, len);
-                        k.zipScalarRight(Binary.MUL, dh, 0, gamma, dh, 0, len);
-                        k.clampGrad(dh, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
-                    } else {
-                        k.clampGrad(w, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
-                    }
-                }
+                part[t] = chunkTerms(k, xa, xBase, c, stride, len, stats, labels.data, lab, pickCoef, gamma, minLog, sc, slope,
+                        bi * sp + j0);
             }
         });
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
+    }
+
+    /** The coefficients the pick uses: coef, with the ignore value's class (when it is a class index) 0. */
+    static float[] pickCoefficients(float[] coef, int ignoreIndex, int c) {
+        float[] pickCoef = coef.clone();
+        if (ignoreIndex >= 0 && ignoreIndex < c) pickCoef[ignoreIndex] = 0f;
+        return pickCoef;
+    }
+
+    /**
+     * The terms of one chunk of len voxels after its softmax stats (m, log s rows of len at
+     * stats[0], stats[len]): the label's lp and coefficient picked from the logits (rows of the
+     * given stride from xBase in xa), the term, their dot product (returned), and (slope not null)
+     * each voxel's slope into slope[so ..]. sc: scratch rows 2..6 of at least len floats.
+     */
+    static double chunkTerms(Kernels k, float[] xa, int xBase, int c, int stride, int len, float[] stats, int[] labels, int lab,
+                             float[] pickCoef, float gamma, float minLog, float[][] sc, float[] slope, int so) {
+        float[] lp = sc[2], w = sc[3], nl = sc[4], f = sc[5], dh = sc[6];
+        k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels, lab, pickCoef, lp, 0, w, 0);
+        float[] powered = term(k, lp, gamma, minLog, len, nl, dh, f);
+        double part = k.dot(powered, 0, w, 0, len);
+        if (slope != null) {
+            // a · γ max(ℓ, minLog)^(γ-1), 0 below the clamp (its gradient mask); the power
+            // γ - 1 as max(ℓ, minLog)^γ / max(ℓ, minLog) (floored > 0): one pow per voxel, not two
+            if (gamma != 1f) {
+                k.zip(Binary.DIV, f, 0, dh, 0, dh, 0, len);
+                k.zip(Binary.MUL, w, 0, dh, 0, dh, 0, len);
+                k.zipScalarRight(Binary.MUL, dh, 0, gamma, dh, 0, len);
+                k.clampGrad(dh, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
+            } else {
+                k.clampGrad(w, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
+            }
+        }
+        return part;
     }
 }

@@ -210,7 +210,7 @@ public final class SoftmaxSums {
      * (the region losses when no voxel is ignored) and with an ignore value outside [0, C) (one that
      * is a class index would need that class's sums left out).
      */
-    private static int labelSumStats(Terms terms, int c) {
+    static int labelSumStats(Terms terms, int c) {
         int ignore = terms.ignoreIndex();
         if (terms.labels() == null || !terms.maps().isEmpty() || terms.mask() != null || (ignore >= 0 && ignore < c)) return 0;
         Set<Total> tot = terms.totals();
@@ -425,7 +425,7 @@ public final class SoftmaxSums {
      * </pre>
      * into coef [4, C]: off-label constants, at-label constants, off-label slopes, at-label slopes.
      */
-    private static void labelSumCoefficients(float[] gr, int b, int bi, int c, int nk, boolean plain, boolean squares,
+    static void labelSumCoefficients(float[] gr, int b, int bi, int c, int nk, boolean plain, boolean squares,
                                              boolean errors, boolean offSquares, float[] coef) {
         for (int ch = 0; ch < c; ch++) {
             int q = nk;

@@ -175,6 +175,17 @@ public interface Kernels {
                            int[] labels, int labelsOff, int stats, float[] sums, int sumsOff);
 
     /**
+     * {@link #softmaxLabelSums(float[], int, int, int, int, float[], int, int[], int, int, float[], int)}
+     * (the same p, sums and return value, bit for bit), and per column the two parts of the
+     * softmax's log-sum-exp as {@link #softmaxAndLogSum} writes them, the same bits: m_j into
+     * {@code softmaxStats[statsOff + j]}, log s_j into {@code softmaxStats[statsOff + cols + j]}
+     * (no stats written when softmaxStats is null). The region sums and the log-softmax of a
+     * cross-entropy term (the exp-log loss) from one exponential per element. out may be x.
+     */
+    float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                           int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff);
+
+    /**
      * {@link #softmax(float[], int, int, int, int, float[], int)} into out, the same bits, and in the
      * same call the confusion sums of the columns (the generalised Wasserstein Dice loss's statistics):
      * <pre>
@@ -205,6 +216,19 @@ public interface Kernels {
      */
     void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                   float[] coef, int coefOff, float[] out, int outOff);
+
+    /**
+     * {@link #softmaxLabelSumsBackward(float[], int, int, int, int, int[], int, float[], int, float[], int)}
+     * plus {@link #labelSoftmaxGradient}'s term in the same pass, as the autograd would add the two
+     * gradients of one input (one float add):
+     * <pre>
+     *   out(k, j) = p(k, j) (gp(k, j) - d_j)  +  (p(k, j) · a_j - [y_j = k] · a_j)
+     * </pre>
+     * each part rounded exactly as in its own kernel, a_j = a[aOff + j]: the region sums' and a
+     * label cross-entropy term's gradients (the exp-log loss) from one pass over p. out may be p.
+     */
+    void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                  float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff);
 
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);

@@ -149,14 +149,25 @@ public final class ScalarKernels implements Kernels {
     @Override
     public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                   int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        return softmaxLabelSums(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, null, 0);
+    }
+
+    @Override
+    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff) {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
         float finite = 0f;
+        float[] column = softmaxStats != null ? new float[2] : null;   // one column's m and log s
         for (int j = 0; j < cols; j++) {
             for (int k = 0; k < n; k++) {
                 float v = x[xOff + k * inner + j];
                 finite += v - v;   // NaN exactly when v is NaN or infinite
             }
-            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, column, 0);   // the softmax of column j
+            if (column != null) {
+                softmaxStats[statsOff + j] = column[0];
+                softmaxStats[statsOff + cols + j] = column[1];
+            }
             addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
         }
         return finite;
@@ -222,6 +233,34 @@ public final class ScalarKernels implements Kernels {
         for (int k = 0; k < n; k++) {
             float v = p[pOff + k * stride];
             out[outOff + k * stride] = v * (labelGradient(v, k, y, n, coef, coefOff) - d);
+        }
+    }
+
+    @Override
+    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                         float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            labelSumsAndLabelBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a[aOff + j], out, outOff + j);
+        }
+    }
+
+    /**
+     * One column of the softmaxLabelSumsBackward with a label term (p(k) at off + k * stride, label
+     * y, coefficient a): {@link #labelSumsBackwardColumn}'s value plus
+     * {@link #labelSoftmaxGradientColumn}'s, each rounded as there (also the vector kernel's tail).
+     */
+    public static void labelSumsAndLabelBackwardColumn(float[] p, int pOff, int n, int stride, int y, float[] coef, int coefOff,
+                                                       float a, float[] out, int outOff) {
+        float d = 0f;
+        for (int k = 0; k < n; k++) {
+            float v = p[pOff + k * stride];
+            d = Math.fma(v, labelGradient(v, k, y, n, coef, coefOff), d);
+        }
+        for (int k = 0; k < n; k++) {
+            float v = p[pOff + k * stride];
+            float region = v * (labelGradient(v, k, y, n, coef, coefOff) - d);
+            float t = v * a;
+            out[outOff + k * stride] = region + (k == y ? t - a : t);
         }
     }
 

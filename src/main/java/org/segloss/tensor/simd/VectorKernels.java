@@ -600,21 +600,37 @@ public abstract sealed class VectorKernels implements Kernels
     @Override
     public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                   int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        return softmaxLabelSums(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, null, 0);
+    }
+
+    @Override
+    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff) {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
         float finite = 0f;
         if (inner == 1) {
             // one column of n contiguous values: the contiguous-row softmax (the softmax kernel's bits)
             for (int k = 0; k < n; k++) finite += x[xOff + k] - x[xOff + k];
+            if (softmaxStats != null) {
+                // softmaxAndLogSum's row stats, taken before the softmax (out may be x)
+                float m = max(x, xOff, n);
+                softmaxStats[statsOff] = m;
+                softmaxStats[statsOff + cols] = (float) Math.log(sumExp(x, xOff, n, m));
+            }
             softmaxRow(x, xOff, n, out, outOff);
             ScalarKernels.addLabelSums(out, outOff, n, 1, labels[labelsOff], stats, sums, sumsOff);
             return finite;
         }
         int bound = species().loopBound(cols);
-        if (bound > 0) finite = labelSumColumns(x, xOff, n, inner, bound, out, outOff, labels, labelsOff, stats, sums, sumsOff);
+        if (bound > 0) {
+            finite = labelSumColumns(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, softmaxStats, statsOff);
+            // log s over the stored sums in a loop of its own, as softmaxAndLogSum
+            if (softmaxStats != null) log(softmaxStats, statsOff + cols, softmaxStats, statsOff + cols, bound);
+        }
         for (int j = bound; j < cols; j++) {
             // the tail columns: the softmax kernel's scalar column, then the scalar twin's sums
             for (int k = 0; k < n; k++) finite += x[xOff + k * inner + j] - x[xOff + k * inner + j];
-            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, softmaxStats, statsOff + j, statsOff + cols + j);
             ScalarKernels.addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
         }
         return finite;
@@ -627,9 +643,10 @@ public abstract sealed class VectorKernels implements Kernels
      * them per block and class instead went through memory: about 15 % slower), reduced in lane
      * order into sums at the end. Returns Σ (x - x) of the blocks.
      */
-    private float labelSumColumns(float[] x, int xOff, int n, int inner, int bound, float[] out, int outOff,
-                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+    private float labelSumColumns(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff) {
         VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(cols);
         VectorSpecies<Integer> isp = intSpecies();
         int lanes = sp.length(), size = LABEL_SUM_SLOTS * n * lanes;
         float[][] holder = LABEL_SUM_ACC.get();
@@ -641,7 +658,7 @@ public abstract sealed class VectorKernels implements Kernels
         boolean count = (stats & COUNT_AT_LABEL) != 0;
         FloatVector one = FloatVector.broadcast(sp, 1f);
         // the softmax of every block (softmaxColumns' own body) with the finiteness sum from its loads
-        float finite = softmaxBlocks(x, xOff, n, inner, bound, out, outOff, null, 0, true);
+        float finite = softmaxBlocks(x, xOff, n, inner, cols, out, outOff, softmaxStats, statsOff, true);
         // the sums, class by class over the chunk's p (still in the cache): the accumulators stay in registers
         for (int k = 0; k < n; k++) {
             FloatVector aI = FloatVector.zero(sp), aP = aI, aQ = aI, aE = aI, aF = aI, aG = aI;
@@ -820,6 +837,43 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = bound; j < cols; j++) {
             ScalarKernels.labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);
+        }
+    }
+
+    @Override
+    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                         float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), bound = inner == 1 ? 0 : sp.loopBound(cols);   // inner 1: one column, the scalar one
+        float[] gp = null;
+        if (bound > 0) {
+            // gp of one column block, [n, lanes]: kept between the two loops (out may be p itself)
+            float[][] holder = LABEL_SUM_ACC.get();
+            if (holder[0].length < n * lanes) holder[0] = new float[n * lanes];
+            gp = holder[0];
+        }
+        for (int j = 0; j < bound; j += lanes) {
+            // softmaxLabelSumsBackward's lanes, plus labelSoftmaxGradient's p·a − [y = k]·a, then one add
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector d = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
+                FloatVector g = labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k);
+                g.intoArray(gp, k * lanes);
+                d = v.fma(g, d);
+            }
+            FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
+                FloatVector region = v.mul(FloatVector.fromArray(sp, gp, k * lanes).sub(d));
+                FloatVector t = v.mul(av);
+                region.add(t.blend(t.sub(av), y.compare(EQ, k).cast(sp))).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            ScalarKernels.labelSumsAndLabelBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a[aOff + j],
+                    out, outOff + j);
         }
     }
 

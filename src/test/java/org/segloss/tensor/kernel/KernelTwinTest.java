@@ -124,6 +124,7 @@ class KernelTwinTest {
             nodes.add(group(v, "elementwise", elementwiseTests(v)));
             nodes.add(group(v, "reductions", reductionTests(v)));
             nodes.add(group(v, "softmax label sums", labelSumTests(v)));
+            nodes.add(group(v, "softmax label sums with the exp-log term", LabelSumsWithLogTwins.tests(v)));
             nodes.add(group(v, "softmax confusion sums", confusionSumTests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));

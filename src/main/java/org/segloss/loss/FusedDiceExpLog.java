@@ -1,0 +1,79 @@
+package org.segloss.loss;
+
+import org.segloss.autograd.Ctx;
+import org.segloss.autograd.MultiFunction;
+import org.segloss.autograd.Var;
+import org.segloss.tensor.SoftmaxDiceExpLog;
+import org.segloss.tensor.SoftmaxSums.Terms;
+import org.segloss.tensor.SoftmaxSums.Total;
+import org.segloss.tensor.Tensor;
+
+/**
+ * The exp-log loss's Dice statistics and cross-entropy sum from one softmax, as one
+ * differentiable op (a custom {@link MultiFunction} over {@link SoftmaxDiceExpLog}): input
+ * logits {@code x [B, C, *spatial]}, outputs the slabs of {@link RegionStatistics.FusedSums} for
+ * the same terms ({@code [B, C]} each, in the same order; the label counts' slab constant) and,
+ * last, the scalar {@code Σ_n a[y_n] · max(-log p_{y_n}, minLog)^γ} of {@link FusedExpLog}. The
+ * values are those two ops' bits, and the gradient with respect to x is their two gradients
+ * added, bit for bit; but per step the softmax is computed once, kept once (in the gradient's
+ * array, {@link Ctx#gradientOutput}), and turned into the whole gradient by one backward pass
+ * in place, so the autograd has no second gradient of x to add. Only for terms that
+ * {@link SoftmaxDiceExpLog#applies} (a label map, no mask, an ignore value outside [0, C));
+ * {@link ExpLogLoss} keeps the two ops otherwise.
+ */
+final class FusedDiceExpLog extends MultiFunction {
+    private final Terms terms;
+    private final float[] coef;
+    private final float gamma, minLog;
+    /** The per-voxel slope a[y] · h'(ℓ) [B · S] of the forward pass, for backward. */
+    private float[] slope;
+
+    private FusedDiceExpLog(Terms terms, float[] coef, float gamma, float minLog) {
+        this.terms = terms;
+        this.coef = coef.clone();
+        this.gamma = gamma;
+        this.minLog = minLog;
+    }
+
+    /** The slabs of terms ({@code [B, C]} each), then the exp-log cross-entropy sum (a scalar). */
+    static Var[] of(Var logits, Terms terms, float[] coef, float gamma, float minLog) {
+        return new FusedDiceExpLog(terms, coef, gamma, minLog).applyAll(logits);
+    }
+
+    @Override
+    protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
+        Tensor x = in[0];
+        SoftmaxDiceExpLog.Sums s;
+        if (ctx.needsInputGrad(0)) {
+            // the softmax is kept in the gradient's array and turned into the gradient there by backward
+            Tensor p = ctx.gradientOutput(0);
+            slope = new float[x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)))];   // [B, *spatial]
+            s = SoftmaxDiceExpLog.sums(x, terms, coef, gamma, minLog, p, slope);
+            ctx.saveForBackward(p);
+        } else {
+            s = SoftmaxDiceExpLog.sums(x, terms, coef, gamma, minLog, null, null);
+        }
+        Tensor all = s.classSums();                           // [M, B, C]
+        int m = all.dim(0), b = all.dim(1), c = all.dim(2);
+        Tensor[] out = new Tensor[m + 1];
+        for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
+        out[m] = Tensor.scalar((float) s.crossSum());
+        if (terms.totals().contains(Total.LABEL_COUNTS)) ctx.markNonDifferentiable(m - 1);   // constant counts, the last slab
+        return out;
+    }
+
+    @Override
+    protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
+        if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
+        Tensor p = ctx.saved(0);                               // softmax of the logits, [B, C, *spatial]
+        int m = gradOutputs.length - 1, b = p.dim(0), c = p.dim(1);
+        float[] g = new float[m * b * c];
+        for (int q = 0; q < m; q++) {
+            if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
+            for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
+        }
+        float scale = gradOutputs[m].item();
+        ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+        return new Tensor[] {SoftmaxDiceExpLog.backwardFromSoftmax(p, terms, Tensor.wrap(g, m, b, c), slope, scale)};
+    }
+}
