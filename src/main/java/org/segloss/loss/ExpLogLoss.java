@@ -60,7 +60,9 @@ import org.segloss.tensor.Tensor;
  * ({@link RegionStatistics}), and with SOFTMAX on a label map the cross-entropy term is one fused
  * pass each way too ({@link FusedExpLog} for PAPER, {@link FusedCrossEntropy} for SEGLOSS), its
  * class weights from the label counts ({@link LabelTensor#classCounts}): no full-size softmax,
- * log-softmax, gathered -ln p or weight map is stored. NONE and one-hot tensor targets keep the
+ * log-softmax, gathered -ln p or weight map is stored. PAPER with no voxel ignored (the Dice
+ * sums' one-pass case) takes both terms from one softmax per step ({@link FusedDiceExpLog}: the
+ * two ops' bits, one softmax, one kept p, one backward pass). NONE and one-hot tensor targets keep the
  * composed graph (spec/losses/exp-log.md#implementation). The fused sums round differently from
  * the composed ones (a few ulps).
  */
