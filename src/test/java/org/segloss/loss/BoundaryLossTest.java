@@ -273,7 +273,7 @@ class BoundaryLossTest {
     }
 
     /**
-     * Non-finite maps (bad input 13): the fused SOFTMAX pass finds them through its sums and then
+     * Non-finite maps (spec/contract.md bad input 15): the fused SOFTMAX pass finds them through its sums and then
      * gives the scan's exact error, wherever they sit (first voxel, inside a chunk, the one-voxel
      * chunk tail), also where p underflows to 0 (0 · ∞ is NaN), for a leaf and a constant; the
      * other activations scan first, with the same message. Huge finite maps whose sums overflow
@@ -331,7 +331,7 @@ class BoundaryLossTest {
         e(() -> BoundaryLoss.builder().checkFinite(false).build().forwardWithMaps(Var.param(x.copy()), nanPhi), message, "unchecked input, NaN maps");
     }
 
-    /** NaN and infinite logits (bad input 11): rejected in the fused pass with the scan's message, on every entry point; not with checkFinite(false). */
+    /** NaN and infinite logits (spec/contract.md bad input 15): rejected in the fused pass with the scan's message, on every entry point; not with checkFinite(false). */
     @Test
     void nonFiniteLogitsAreRejectedInThePass() {
         int[] shape = {2, 3, 1, 2049};
