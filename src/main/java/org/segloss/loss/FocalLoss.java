@@ -102,11 +102,13 @@ public final class FocalLoss extends SegmentationLoss {
         Tensor valid = p.valid();             // [B, 1, *spatial] or null
         if (fused(p)) {
             // one pass over the logits each way (FusedFocal): the same terms as the graph below
-            Var total = FusedFocal.sum(x, p.labels(), ignoreIndex, softmaxCoefficients(c, off), gamma, FACTOR_FLOOR);
-            if (reduction == Reduction.SUM) return total;
+            // the divisor is known before the pass, so the pass writes the gradient at its final scale
+            float[] coefficients = softmaxCoefficients(c, off);
+            if (reduction == Reduction.SUM) return FusedFocal.mean(this, p, coefficients, gamma, FACTOR_FLOOR, 1f);
             int b = x.shape().dim(0), perSample = x.shape().size() / (b * c);
             double n = valid == null ? (double) b * perSample : valid.sumDouble();
-            return n > 0 ? total.div((float) (n * kept)) : total.mul(0f);   // all ignored: 0, zero gradient
+            if (n > 0) return FusedFocal.mean(this, p, coefficients, gamma, FACTOR_FLOOR, (float) (n * kept));
+            return FusedFocal.mean(this, p, coefficients, gamma, FACTOR_FLOOR, 1f).mul(0f);   // all ignored: 0, zero gradient
         }
         Tensor t = p.target();                // [B, C', *spatial], zero columns at ignored voxels
         Var l;

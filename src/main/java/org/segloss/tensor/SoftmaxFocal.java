@@ -17,24 +17,28 @@ import org.segloss.tensor.kernel.Parallel;
  * and ℓ_n = 0 where the label is the ignore value or outside [0, C). {@link #sum} gives
  * {@code Σ_n ℓ_n}; {@link #sumBackward} its gradient with respect to x times a scale s:
  * <pre>
- *   G_n  = s · a[y_n] · (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · exp(lp) - max(q, floor)^γ)   (dℓ/dlp)
- *   gx_k = G_n [k = y_n] - p_k G_n                                                 (log-softmax backward)
+ *   G_n  = a[y_n] · (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · exp(lp) - max(q, floor)^γ)   (dℓ/dlp)
+ *   A_n  = -s · G_n
+ *   gx_k = p_k · A_n - [k = y_n] · A_n          (= s G_n ([k = y_n] - p_k), the log-softmax backward)
  * </pre>
- * the chain rule of the composed graph (log-softmax, product with the one-hot target, exp,
- * 1 - ·, clamp, pow, products) evaluated in the same order with the same kernels, so the values
- * agree with it to float32 rounding. The floor clamps the factor so that its derivative stays
+ * with p = softmax_c(x) from the same exponentials as lp. The loss is the composed graph's
+ * (log-softmax, product with the one-hot target, exp, 1 - ·, clamp, pow, products) term by
+ * term with the same kernels, so the same bits per voxel; the gradient agrees with the composed
+ * graph's to float32 rounding (its p_k is the softmax's, the graph's exp(logSoftmax), and s
+ * enters before the last product). The floor clamps the factor so that its derivative stays
  * finite at p = 1 (the clamp's gradient is 0 below the floor, as the composed graph's).
  *
- * <p>Nothing full-size is stored: the log-probabilities, the one-hot target and the per-voxel
- * loss map of the composed graph are never made. Work is cut into tasks (sample b, a chunk of
- * {@value #CHUNK} voxels), the partition depends on the shape only; each task copies its C rows
- * into a compact scratch {@code [C, len]}, runs the log-softmax kernel in place and picks the
- * label's row class by class ({@code selectWhereEqual}, {@code addWhereEqual}). Per-task partial
- * sums are in double and added in increasing task order on the calling thread: the result does
- * not depend on the thread count. The gradient is computed at scale 1 and then multiplied by s,
- * so that a forward pass can write it ({@link #sum(Tensor, LabelTensor, int, float[], float, float,
- * Tensor)}) and a backward only scale it ({@code Tensor.muli}), with the bits of
- * {@link #sumBackward}.
+ * <p>Nothing full-size is stored but the gradient: the log-probabilities, the one-hot target and
+ * the per-voxel loss map of the composed graph are never made. Work is cut into tasks (sample b,
+ * a chunk of {@value #CHUNK} voxels), the partition depends on the shape only. Per task: the
+ * softmax and its stats (m, log s) in one kernel, p written straight into the gradient's rows;
+ * the label's lp and coefficient picked from the logits and the stats ({@code pickLogSoftmax},
+ * which also finds NaN or infinite logits); the factor and G on compact rows of the task; the
+ * gradient from p in one kernel ({@code labelSoftmaxGradient}). Per-task partial sums are in
+ * double and added in increasing task order on the calling thread: the result does not depend
+ * on the thread count. A forward pass can write the gradient at the scale its backward will
+ * need ({@link #sum(Tensor, LabelTensor, int, float[], float, float, Tensor, float, String)}),
+ * with the bits of {@link #sumBackward}: one softmax per step.
  */
 public final class SoftmaxFocal {
     /** Voxels per task ({@link ChannelChunks#CHUNK}). */
@@ -42,6 +46,9 @@ public final class SoftmaxFocal {
 
     /** Scratch rows per thread: [0], [1] of C * CHUNK floats, the rest of CHUNK floats. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][0]);
+
+    /** The softmax's stats per thread: [m, log s] rows of up to CHUNK floats. */
+    private static final ThreadLocal<float[]> STATS = ThreadLocal.withInitial(() -> new float[2 * CHUNK]);
 
     private SoftmaxFocal() {}
 
@@ -78,44 +85,30 @@ public final class SoftmaxFocal {
 
     /** {@code Σ_n ℓ_n} over every voxel (see the class comment), in double. */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor) {
-        return sum(x, labels, ignoreIndex, coef, gamma, floor, null);
+        return pass("SoftmaxFocal.sum", x, labels, ignoreIndex, coef, gamma, floor, null, 1f, null);
     }
 
     /**
      * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, and when {@code gradient} (x's
      * shape, not sharing x's array) is given, the gradient of the sum at scale 1 written there,
-     * every element, from this pass's own log-softmax and factor: {@code Tensor.muli} then
-     * makes it the gradient at any scale, the bits of {@link #sumBackward} at that scale, without
-     * a second log-softmax and factor.
+     * every element, from this pass's own softmax and factor: the bits of {@link #sumBackward} at
+     * scale 1, without a second softmax and factor.
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor, Tensor gradient) {
-        int[] d = check("SoftmaxFocal.sum", x, labels, coef, gamma, floor);
-        if (gradient != null) ChannelChunks.gradientOutput("SoftmaxFocal.sum", x, gradient);   // checks its shape and storage
-        int b = d[0], c = d[1], sp = d[2];
-        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        double[] part = new double[tasks];
-        Kernels k = Backend.kernels();
-        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] logp = sc[0], gl = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], dq = sc[7], g = sc[8];
-            for (int t = s; t < e; t++) {
-                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                int lab = labels.offset + bi * sp + j0;
-                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
-                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
-                if (gradient != null) {
-                    // before lp is scaled by the factor below: the backward's G from lp, e, q and the factor
-                    unscaledChunkGradient(k, labels, lab, ignoreIndex, coef, gamma, floor, logp, lp, w, ex, q, f, dq, g, gl,
-                            bi, c, sp, j0, len, gradient.data, gradient.offset);
-                }
-                if (gamma != 0f) k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
-                part[t] = -(double) k.dot(lp, 0, w, 0, len);
-            }
-        });
-        double acc = 0;
-        for (double v : part) acc += v;
-        return acc;
+        return pass("SoftmaxFocal.sum", x, labels, ignoreIndex, coef, gamma, floor, gradient, 1f, null);
+    }
+
+    /**
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float, Tensor)} with the gradient written
+     * at {@code gradientScale} (finite; the bits of {@link #sumBackward} at that scale), rejecting
+     * NaN or infinite logits under the name {@code finiteCheck} (null: no check) from the same pass.
+     */
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor, Tensor gradient,
+                             float gradientScale, String finiteCheck) {
+        if (!Float.isFinite(gradientScale)) {
+            throw new IllegalArgumentException("SoftmaxFocal.sum: gradientScale must be finite, got " + gradientScale);
+        }
+        return pass("SoftmaxFocal.sum", x, labels, ignoreIndex, coef, gamma, floor, gradient, gradientScale, finiteCheck);
     }
 
     /** The gradient of {@code scale · sum(...)} with respect to x (see the class comment), a new tensor. */
@@ -131,58 +124,106 @@ public final class SoftmaxFocal {
      */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor,
                                      float scale, Tensor out) {
-        int[] d = check("SoftmaxFocal.sumBackward", x, labels, coef, gamma, floor);
-        int b = d[0], c = d[1], sp = d[2];
-        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        check("SoftmaxFocal.sumBackward", x, labels, coef, gamma, floor);
         Tensor result = ChannelChunks.gradientOutput("SoftmaxFocal.sumBackward", x, out);   // every element is written below
-        float[] res = result.data;
-        int ro = result.offset;
-        Kernels k = Backend.kernels();
-        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] logp = sc[0], gl = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], dq = sc[7], g = sc[8];
-            for (int t = s; t < e; t++) {
-                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                int lab = labels.offset + bi * sp + j0;
-                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
-                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
-                unscaledChunkGradient(k, labels, lab, ignoreIndex, coef, gamma, floor, logp, lp, w, ex, q, f, dq, g, gl,
-                        bi, c, sp, j0, len, res, ro);
-                if (scale != 1f) {
-                    for (int ch = 0; ch < c; ch++) {
-                        int row = ro + (bi * c + ch) * sp + j0;
-                        k.zipScalarRight(Binary.MUL, res, row, scale, res, row, len);
-                    }
-                }
-            }
-        });
+        pass("SoftmaxFocal.sumBackward", x, labels, ignoreIndex, coef, gamma, floor, result, scale, null);
         return result;
     }
 
     /**
-     * The gradient of the sum at scale 1 for task (bi, j0, len), into rows (bi, ·, j0..j0+len) of
-     * out {@code [B, C, S]} from outOff: G = (lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor) · w, then
-     * through the pick and the log-softmax. lp, w, e, q and the factor are the task's
-     * (from {@link #factor}, before lp is multiplied by the factor); dq, g, gl scratch.
+     * The pass behind sum and sumBackward: per task the softmax and its stats (m, log s) in one
+     * kernel (p straight into the gradient's rows when one is written), the label's log-probability
+     * and coefficient picked from the logits and the stats ({@code pickLogSoftmax}, which also
+     * checks the logits), the factor and G on the task's compact rows, then the gradient from p in
+     * one kernel ({@code labelSoftmaxGradient}).
      */
-    private static void unscaledChunkGradient(Kernels k, LabelTensor labels, int lab, int ignoreIndex, float[] coef, float gamma,
-                                              float floor, float[] logp, float[] lp, float[] w, float[] ex, float[] q, float[] f,
-                                              float[] dq, float[] g, float[] gl, int bi, int c, int sp, int j0, int len,
-                                              float[] out, int outOff) {
+    private static double pass(String op, Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor,
+                               Tensor gradient, float scale, String finiteCheck) {
+        int[] d = check(op, x, labels, coef, gamma, floor);
+        if (gradient != null) ChannelChunks.gradientOutput(op, x, gradient);   // checks its shape and storage
+        int b = d[0], c = d[1], sp = d[2];
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        double[] part = new double[tasks];
+        boolean[] nonFinite = finiteCheck != null ? new boolean[tasks] : null;
+        // the picked coefficients: the ignore value, when a class index, is no class
+        float[] pickCoef = coef.clone();
+        if (ignoreIndex >= 0 && ignoreIndex < c) pickCoef[ignoreIndex] = 0f;
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[][] sc = scratch(c * CHUNK);
+            float[] buf = sc[0], p = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], dq = sc[7], g = sc[8];
+            float[] stats = STATS.get();   // [m, log s] rows of len
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                int lab = labels.offset + bi * sp + j0, at = (bi * c) * sp + j0;
+                // the rows the pick reads (xa) and where p lies (pa): the strided logits and the
+                // gradient's rows, or compact copies (no gradient; one voxel, whose compact layout is
+                // one contiguous row: the row kernels' path, as everywhere)
+                float[] xa, pa;
+                int xBase, pBase, stride;
+                if (gradient != null && len > 1) {
+                    k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, gradient.data, gradient.offset + at, stats, 0);
+                    xa = x.data;
+                    xBase = x.offset + at;
+                    pa = gradient.data;
+                    pBase = gradient.offset + at;
+                    stride = sp;
+                } else {
+                    ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
+                    k.softmaxAndLogSum(buf, 0, c, len, len, p, 0, stats, 0);
+                    xa = buf;
+                    xBase = 0;
+                    pa = p;
+                    pBase = 0;
+                    stride = len;
+                }
+                float finite = k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels.data, lab, pickCoef, lp, 0, w, 0);
+                if (nonFinite != null) nonFinite[t] = Float.isNaN(finite);
+                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
+                if (gradient != null) {
+                    // before lp is scaled by the factor below: a = -scale · G from lp, e, q and the factor
+                    chunkCoefficient(k, gamma, floor, lp, w, ex, q, f, dq, g, scale, len);
+                    if (pa == p) {
+                        k.labelSoftmaxGradient(p, 0, c, len, len, labels.data, lab, g, 0, p, 0);
+                        for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, gradient.data, gradient.offset + at + ch * sp, len);
+                    } else {
+                        k.labelSoftmaxGradient(pa, pBase, c, stride, len, labels.data, lab, g, 0, pa, pBase);
+                    }
+                }
+                if (gamma != 0f) k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
+                part[t] = -(double) k.dot(lp, 0, w, 0, len);
+            }
+        });
+        if (nonFinite != null) {
+            for (boolean bad : nonFinite) {
+                if (bad) throw new IllegalArgumentException(finiteCheck + ": input contains NaN or infinity (shape " + x.shape + ")");
+            }
+        }
+        double acc = 0;
+        for (double v : part) acc += v;   // fixed order: task by task
+        return acc;
+    }
+
+    /**
+     * The per-voxel coefficient of the gradient at scale s into a: {@code a = -s · G · w} with
+     * G = lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor (γ = 0: G = -1), from lp, w, e, q and the
+     * factor of the task ({@link #factor}, before lp is multiplied by the factor); dq scratch. The
+     * gradient is then {@code p_k a - [k = y] a} ({@code labelSoftmaxGradient}).
+     */
+    private static void chunkCoefficient(Kernels k, float gamma, float floor, float[] lp, float[] w, float[] ex, float[] q,
+                                         float[] f, float[] dq, float[] a, float scale, int len) {
         if (gamma != 0f) {
             k.clamp(q, 0, floor, 1f, dq, 0, len);
             k.pow(dq, 0, gamma - 1f, dq, 0, len);
             k.zipScalarRight(Binary.MUL, dq, 0, gamma, dq, 0, len);
             k.clampGrad(dq, 0, q, 0, floor, 1f, dq, 0, len);
-            k.zip(Binary.MUL, lp, 0, dq, 0, g, 0, len);
-            k.zip(Binary.MUL, g, 0, ex, 0, g, 0, len);
-            k.zip(Binary.SUB, g, 0, f, 0, g, 0, len);
+            k.zip(Binary.MUL, lp, 0, dq, 0, a, 0, len);
+            k.zip(Binary.MUL, a, 0, ex, 0, a, 0, len);
+            k.zip(Binary.SUB, a, 0, f, 0, a, 0, len);
         } else {
-            k.fill(g, 0, len, -1f);
+            k.fill(a, 0, len, -1f);
         }
-        k.zip(Binary.MUL, g, 0, w, 0, g, 0, len);
-        // dℓ/dlp_k: G at the label's channel, 0 elsewhere; then gx = gl - p Σ_k gl_k
-        ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, out, outOff);
+        k.zip(Binary.MUL, a, 0, w, 0, a, 0, len);
+        k.zipScalarRight(Binary.MUL, a, 0, -scale, a, 0, len);
     }
 }

@@ -127,6 +127,10 @@ class PlantedLossErrorTest {
                     () -> new FusedFocal(lab, 2, new float[] {0.4f, 1.3f, 0.9f}, gamma, 1e-12f), PlantedFault.Site.INPUT_GRADIENT, 0,
                     gradCheck("GradCheck (FocalFusedTest)", GradCheck.DEFAULTS, xs));
         }
+        // ... and the mean, whose forward writes the gradient at the scale 1 / divisor
+        add(plants, "fused focal mean (divisor 7, gamma 2)", "dlogits",
+                () -> new FusedFocal(lab, 2, new float[] {0.4f, 1.3f, 0.9f}, 2f, 1e-12f, 7f, null), PlantedFault.Site.INPUT_GRADIENT, 0,
+                gradCheck("GradCheck (FocalFusedTest)", GradCheck.DEFAULTS, xs));
 
         // Dice family: fused softmax region statistics, one plant per output's term
         Tensor g = lab.oneHot(3);

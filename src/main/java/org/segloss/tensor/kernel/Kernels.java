@@ -273,6 +273,34 @@ public interface Kernels {
     void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                               float[] scaledWeight, float[] out, int outOff);
 
+    /**
+     * The label's log-probability and coefficient of each of cols columns, picked from the logits
+     * and {@link #softmaxAndLogSum}'s stats without writing the log-softmax out (the per-voxel
+     * inputs of the focal term): with y_j = labels[labelsOff + j],
+     * <pre>
+     *   lp_j = (x(y_j, j) - m_j) - logS_j,   w_j = coef[y_j]     where 0 ≤ y_j &lt; n and coef[y_j] ≠ 0
+     *   lp_j = 0,                             w_j = 0             elsewhere (an ignored voxel, no class)
+     * </pre>
+     * lp_j has the bits of the log-softmax's row y_j. x(k, j) at {@code xOff + k * inner + j}, m_j
+     * at {@code stats[mOff + j]}, logS_j at {@code stats[logSOff + j]}; coef has n entries (0 for a
+     * class that does not enter). Returns NaN when some x(k, j) of the cols columns (labelled or
+     * not) is NaN or ±∞, else 0: the pass that reads the logits also checks them.
+     */
+    float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
+                         int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff);
+
+    /**
+     * {@link #crossEntropyGradient} with a coefficient per column instead of one per class:
+     * <pre>
+     *   out(k, j) = p(k, j) · a_j - [y_j = k] · a_j,   a_j = a[aOff + j]
+     * </pre>
+     * with y_j = labels[labelsOff + j] (a label outside [0, n) matches no k), rounded as written (a
+     * product, then a subtraction at the label; no FMA): the softmax backward of a gradient
+     * {@code -a_j} at the label's log-probability, e.g. the focal term's. out may be p (in place).
+     */
+    void labelSoftmaxGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                              float[] a, int aOff, float[] out, int outOff);
+
     /** out[j] = m_j + log(sum_k exp(x(k, j) - m_j)); -Infinity when every x(k, j) is -Infinity. */
     void logSumExp(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff);
 

@@ -332,6 +332,40 @@ public final class ScalarKernels implements Kernels {
         for (int j = 0; j < cols; j++) crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
     }
 
+    @Override
+    public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
+                                int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
+        boolean finite = true;
+        for (int j = 0; j < cols; j++) {
+            for (int k = 0; k < n; k++) finite &= Float.isFinite(x[xOff + k * inner + j]);
+            pickLogSoftmaxColumn(x, xOff + j, n, inner, stats[mOff + j], stats[logSOff + j], labels[labelsOff + j], coef,
+                    lp, lpOff + j, w, wOff + j);
+        }
+        return finite ? 0f : Float.NaN;
+    }
+
+    /** {@link #pickLogSoftmax} of one column with label y, stats m and logS (also the vector kernels' tail). */
+    public static void pickLogSoftmaxColumn(float[] x, int xOff, int n, int inner, float m, float logS, int y, float[] coef,
+                                            float[] lp, int lpAt, float[] w, int wAt) {
+        boolean picked = y >= 0 && y < n && coef[y] != 0f;
+        lp[lpAt] = picked ? (x[xOff + y * inner] - m) - logS : 0f;
+        w[wAt] = picked ? coef[y] : 0f;
+    }
+
+    @Override
+    public void labelSoftmaxGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] a, int aOff, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) labelSoftmaxGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], a[aOff + j], out, outOff + j);
+    }
+
+    /** {@link #labelSoftmaxGradient} of one column with label y and coefficient a (also the vector kernels' tail). */
+    public static void labelSoftmaxGradientColumn(float[] p, int pOff, int n, int inner, int y, float a, float[] out, int outOff) {
+        for (int k = 0; k < n; k++) {
+            float t = p[pOff + k * inner] * a;
+            out[outOff + k * inner] = k == y ? t - a : t;
+        }
+    }
+
     /** {@link #crossEntropyGradient} of one column with label y (also the vector kernels' tail). */
     public static void crossEntropyGradientColumn(float[] p, int pOff, int n, int inner, int y, float[] scaledWeight,
                                                   float[] out, int outOff) {

@@ -266,6 +266,10 @@ public abstract sealed class VectorKernels implements Kernels
     public void pow(float[] x, int xOff, float p, float[] out, int outOff, int n) {
         // p == 2 is common (squared errors): x * x is exactly (float) Math.pow(x, 2) and far
         // cheaper than the POW intrinsic
+        if (p == 1f) {   // x ^ 1 is x exactly ((float) Math.pow(x, 1) == x): no POW call, e.g. the focal derivative at γ = 2
+            if (x != out || xOff != outOff) System.arraycopy(x, xOff, out, outOff, n);
+            return;
+        }
         int i = p == 2f ? square(x, xOff, out, outOff, n) : powBody(x, xOff, p, out, outOff, n);
         for (; i < n; i++) out[outOff + i] = (float) Math.pow(x[xOff + i], p);
     }
@@ -1345,6 +1349,58 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = bound; j < cols; j++) {
             ScalarKernels.crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
+        }
+    }
+
+    @Override
+    public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
+                                int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        FloatVector zero = FloatVector.zero(sp), nan = zero;   // nan: Σ x - x, NaN exactly at a NaN or ±∞ logit
+        // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
+        int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector xy = zero, wy = zero;   // x(y_j, j) and coef[y_j] where picked, else 0
+            for (int k = 0; k < n; k++) {
+                FloatVector xk = FloatVector.fromArray(sp, x, xOff + k * inner + j);
+                nan = nan.add(xk.sub(xk));
+                if (coef[k] == 0f) continue;
+                VectorMask<Float> at = y.compare(EQ, k).cast(sp);
+                xy = xy.blend(xk, at);
+                wy = wy.blend(FloatVector.broadcast(sp, coef[k]), at);
+            }
+            FloatVector l = xy.sub(FloatVector.fromArray(sp, stats, mOff + j)).sub(FloatVector.fromArray(sp, stats, logSOff + j));
+            zero.blend(l, wy.compare(NE, 0f)).intoArray(lp, lpOff + j);
+            wy.intoArray(w, wOff + j);
+        }
+        boolean finite = !Float.isNaN(sumLanes(nan));
+        for (int j = bound; j < cols; j++) {
+            for (int k = 0; k < n; k++) finite &= Float.isFinite(x[xOff + k * inner + j]);
+            ScalarKernels.pickLogSoftmaxColumn(x, xOff + j, n, inner, stats[mOff + j], stats[logSOff + j], labels[labelsOff + j],
+                    coef, lp, lpOff + j, w, wOff + j);
+        }
+        return finite ? 0f : Float.NaN;
+    }
+
+    @Override
+    public void labelSoftmaxGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                     float[] a, int aOff, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
+        int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
+            for (int k = 0; k < n; k++) {
+                FloatVector t = FloatVector.fromArray(sp, p, pOff + k * inner + j).mul(av);
+                t.blend(t.sub(av), y.compare(EQ, k).cast(sp)).intoArray(out, outOff + k * inner + j);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            ScalarKernels.labelSoftmaxGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], a[aOff + j], out, outOff + j);
         }
     }
 

@@ -1211,6 +1211,99 @@ class KernelTwinTest {
                 }
             }
         }));
+        // pickLogSoftmax: the label's (x - m) - log s and coefficient, 0 and 0 where the label is no
+        // class or its coefficient is 0, as written out in float arithmetic, bit for bit in each
+        // implementation; NaN exactly when a logit of the columns (labelled or not) is NaN or ±∞
+        out.add(dynamicTest(v.name() + " pickLogSoftmax picks (x - m) - log s and the coefficient at the label", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17) continue;
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 41L + inner * 7L + cols);
+                    int off = 3, lo = 2, so = 5;
+                    float[] x = new float[off + rows * inner], stats = new float[so + 2 * cols];
+                    for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
+                    for (int j = 0; j < cols; j++) {
+                        stats[so + j] = uniform(-1, 12).next(rnd);            // m
+                        stats[so + cols + j] = uniform(0, 3).next(rnd);       // log s
+                    }
+                    int[] lab = new int[lo + cols];
+                    for (int j = 0; j < lab.length; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
+                    }
+                    float[] coef = new float[rows];
+                    for (int c = 0; c < rows; c++) coef[c] = c == 1 ? 0f : uniform(0.1, 3).next(rnd);
+                    float[] lpWant = new float[2 + cols], wWant = new float[1 + cols];
+                    java.util.Arrays.fill(lpWant, 7f);
+                    java.util.Arrays.fill(wWant, 7f);
+                    for (int j = 0; j < cols; j++) {
+                        int y = lab[lo + j];
+                        boolean picked = y >= 0 && y < rows && coef[y] != 0f;
+                        lpWant[2 + j] = picked ? (x[off + y * inner + j] - stats[so + j]) - stats[so + cols + j] : 0f;
+                        wWant[1 + j] = picked ? coef[y] : 0f;
+                    }
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        String ctx = k.name() + " pickLogSoftmax [n=" + rows + ", inner=" + inner + ", cols=" + cols + "]";
+                        float[] lp = new float[2 + cols], w = new float[1 + cols];
+                        java.util.Arrays.fill(lp, 7f);
+                        java.util.Arrays.fill(w, 7f);
+                        float finite = k.pickLogSoftmax(x, off, rows, inner, cols, stats, so, so + cols, lab, lo, coef, lp, 2, w, 1);
+                        assertEquals(0f, finite, ctx + ": finite logits");
+                        for (int j = 0; j < lp.length; j++) assertEquals(Float.floatToIntBits(lpWant[j]), Float.floatToIntBits(lp[j]), ctx + " lp at " + j);
+                        for (int j = 0; j < w.length; j++) assertEquals(Float.floatToIntBits(wWant[j]), Float.floatToIntBits(w[j]), ctx + " w at " + j);
+                        for (int at : new int[] {0, cols / 2, cols - 1}) {
+                            for (int row : new int[] {0, rows - 1}) {
+                                float[] xb = x.clone();
+                                xb[off + row * inner + at] = at % 2 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+                                float r = k.pickLogSoftmax(xb, off, rows, inner, cols, stats, so, so + cols, lab, lo, coef, lp, 2, w, 1);
+                                assertTrue(Float.isNaN(r), ctx + ": a bad logit at row " + row + ", column " + at + " gave " + r);
+                            }
+                        }
+                    }
+                }
+            }
+        }));
+        // labelSoftmaxGradient: p a_j - [y = k] a_j with a per column, as written out in float
+        // arithmetic, bit for bit in each implementation, in place too
+        out.add(dynamicTest(v.name() + " labelSoftmaxGradient is p·a_j − [y = k]·a_j bit for bit", () -> {
+            for (int[] shape : shapes(v.lanes())) {
+                int rows = shape[0], inner = shape[1];
+                if ((long) rows * inner > 1 << 17) continue;
+                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
+                    if (inner == 1 && cols != 1) continue;
+                    Random rnd = new Random(rows * 43L + inner * 3L + cols);
+                    int off = 4, lo = 2, ao = 3;
+                    float[] p = new float[off + rows * inner], a = new float[ao + cols];
+                    for (int i = 0; i < p.length; i++) p[i] = uniform(0, 1).next(rnd);
+                    for (int i = 0; i < a.length; i++) a[i] = uniform(-3, 3).next(rnd);
+                    int[] lab = new int[lo + cols];
+                    for (int j = 0; j < lab.length; j++) {
+                        int r = rnd.nextInt(rows + 3);
+                        lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
+                    }
+                    float[] expect = p.clone();
+                    for (int j = 0; j < cols; j++) {
+                        int y = lab[lo + j];
+                        for (int c = 0; c < rows; c++) {
+                            float t = p[off + c * inner + j] * a[ao + j];
+                            expect[off + c * inner + j] = c == y ? t - a[ao + j] : t;
+                        }
+                    }
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        float[] outOf = p.clone(), inPlace = p.clone();
+                        k.labelSoftmaxGradient(p, off, rows, inner, cols, lab, lo, a, ao, outOf, off);
+                        k.labelSoftmaxGradient(inPlace, off, rows, inner, cols, lab, lo, a, ao, inPlace, off);
+                        for (int i = 0; i < p.length; i++) {
+                            String ctx = k.name() + " labelSoftmaxGradient [n=" + rows + ", inner=" + inner + ", cols=" + cols + "] at " + i;
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(outOf[i]), ctx);
+                            assertEquals(Float.floatToIntBits(expect[i]), Float.floatToIntBits(inPlace[i]), ctx + " (in place)");
+                        }
+                    }
+                }
+            }
+        }));
         // softmaxBackward with g in a compact layout of its own: in each implementation the bits of
         // the common-stride kernel on the same values (and y overwritten in place), and twins close
         // softmaxBackwardByLabel: in each implementation the bits of softmaxBackward on the g the
