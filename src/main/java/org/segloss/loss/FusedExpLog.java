@@ -17,9 +17,10 @@ import org.segloss.tensor.Tensor;
  * with {@code log p = logSoftmax_c(x)} and a the per-class weight looked up at each voxel's label
  * (0 for a class that does not enter). Backward from the scalar g:
  * {@code gx_k = g · a[y] · h'(ℓ) · (p_k − [k = y])}, {@code h'(ℓ) = γ ℓ^(γ-1)} at or above the
- * clamp and 0 below it, from the log-softmax the forward pass kept in the gradient's array
- * ({@link SoftmaxExpLog#sumBackwardFromLogSoftmax}: the bits of {@link SoftmaxExpLog#sumBackward},
- * one log-softmax per step). {@link ExpLogLoss}
+ * clamp and 0 below it, from the softmax the forward pass kept in the gradient's array and the
+ * per-voxel slope {@code a[y] · h'(ℓ)} it kept beside it ({@link SoftmaxExpLog#sumBackwardFromSoftmax}:
+ * the bits of {@link SoftmaxExpLog#sumBackward}, one softmax per step, no exponential in backward).
+ * {@link ExpLogLoss}
  * uses it for the PAPER form's L_Cross with SOFTMAX on a label map; NONE and one-hot tensor targets
  * keep the composed graph.
  */
@@ -28,6 +29,8 @@ final class FusedExpLog extends Function {
     private final int ignoreIndex;
     private final float[] coef;
     private final float gamma, minLog;
+    /** The per-voxel slope a[y] · h'(ℓ) [B · S] of the forward pass, for backward. */
+    private float[] slope;
 
     FusedExpLog(LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
         this.labels = labels;
@@ -46,10 +49,11 @@ final class FusedExpLog extends Function {
     protected Tensor forward(Ctx ctx, Tensor... in) {
         Tensor x = in[0];
         if (!ctx.needsInputGrad(0)) return Tensor.scalar((float) SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog));
-        // the log-softmax is kept in the gradient's array and turned into the gradient there by backward
-        Tensor logp = ctx.gradientOutput(0);
-        double total = SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog, logp);
-        ctx.saveForBackward(logp);
+        // the softmax is kept in the gradient's array and turned into the gradient there by backward
+        Tensor p = ctx.gradientOutput(0);
+        slope = new float[x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)))];   // [B, *spatial]
+        double total = SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog, p, slope);
+        ctx.saveForBackward(p);
         return Tensor.scalar((float) total);
     }
 
@@ -57,6 +61,6 @@ final class FusedExpLog extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         ctx.handOverGradient(0);   // gradientOutput's array: new or recycled, nobody else holds it
-        return new Tensor[] {SoftmaxExpLog.sumBackwardFromLogSoftmax(ctx.saved(0), labels, ignoreIndex, coef, gamma, minLog, g.item())};
+        return new Tensor[] {SoftmaxExpLog.sumBackwardFromSoftmax(ctx.saved(0), labels, slope, g.item())};
     }
 }

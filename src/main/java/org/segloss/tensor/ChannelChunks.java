@@ -1,16 +1,14 @@
 package org.segloss.tensor;
 
-import org.segloss.tensor.kernel.Kernels;
-
 /**
  * What the fused softmax ops ({@link SoftmaxSums}, {@link SoftmaxCrossEntropy},
  * {@link SoftmaxFocal}, {@link SoftmaxExpLog}) share: the task partition of logits
  * {@code [B, C, S]} (S = the flattened spatial size) into (sample b, a chunk of {@value #CHUNK}
  * voxels), the copy of a task's C rows into a compact scratch {@code [C, len]} (the softmax kernels
- * read and write with one common row stride), the check of the logits against a label map, and
- * the steps of the per-voxel label terms {@code Σ_n a[y_n] · f(log p_{y_n})} (focal, exp-log): the
- * chunk's log-softmax, the pick of the label's log-probability and coefficient, and the backward
- * from {@code dℓ/d log p_y} to the logits.
+ * read and write with one common row stride), the per-thread scratch rows, the checks of the
+ * logits, of a label map against them and of a gradient output. The per-voxel label terms
+ * {@code Σ_n a[y_n] · f(log p_{y_n})} (focal, exp-log) take their steps from kernels
+ * ({@code softmaxAndLogSum}, {@code pickLogSoftmax}, {@code labelSoftmaxGradient}).
  */
 final class ChannelChunks {
     /** Voxels per task: the scratch of one task is C * CHUNK floats, a few L1/L2 lines per channel. */
@@ -68,44 +66,5 @@ final class ChannelChunks {
             throw new IllegalArgumentException(op + ": labels must be [B, *spatial] (" + n + " elements) for logits "
                     + x.shape + ", got " + (labels == null ? "null" : labels.shape));
         }
-    }
-
-    /** Log-softmax over the C rows of task (bi, j0, len) of x into buf {@code [C, len]} (compact rows). */
-    static void logSoftmaxRows(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, float[] buf) {
-        copyRows(x, bi, c, sp, j0, len, buf);
-        k.logSoftmax(buf, 0, c, len, len, buf, 0);   // in place: out aliases x exactly
-    }
-
-    /**
-     * The label's log-probability lp and coefficient w of each voxel of a chunk, from its
-     * log-softmax logp {@code [C, len]} and the labels at {@code labels.data[lab, lab + len)}; both 0
-     * where no class counts (the ignore value, a label outside [0, C), a class with coefficient 0).
-     */
-    static void pickLabel(Kernels k, LabelTensor labels, int lab, int ignore, float[] coef, float[] logp, int c, int len,
-                          float[] lp, float[] w) {
-        k.fill(lp, 0, len, 0f);
-        k.fill(w, 0, len, 0f);
-        for (int ch = 0; ch < c; ch++) {
-            if (ch == ignore || coef[ch] == 0f) continue;
-            k.selectWhereEqual(labels.data, lab, ch, logp, ch * len, lp, 0, lp, 0, len);
-            k.addWhereEqual(labels.data, lab, ch, coef[ch], w, 0, w, 0, len);
-        }
-    }
-
-    /**
-     * The backward of a label term from {@code g = dℓ/d log p_y} per voxel of the chunk: g at the
-     * label's channel and 0 elsewhere (the composed gather's scatter), through the log-softmax
-     * ({@code gx_k = g [k = y] - p_k g}), written to rows (bi, ·, j0..j0+len) of the array out
-     * {@code [B, C, S]} that starts at outOff. logp is the chunk's log-softmax; gl a scratch of
-     * C * len floats.
-     */
-    static void labelGradient(Kernels k, LabelTensor labels, int lab, int ignore, float[] coef, float[] logp, float[] g,
-                              int bi, int c, int sp, int j0, int len, float[] gl, float[] out, int outOff) {
-        for (int ch = 0; ch < c; ch++) {
-            k.fill(gl, ch * len, len, 0f);
-            if (ch != ignore && coef[ch] != 0f) k.selectWhereEqual(labels.data, lab, ch, g, 0, gl, ch * len, gl, ch * len, len);
-        }
-        k.logSoftmaxBackward(logp, 0, gl, 0, c, len, len, gl, 0);
-        for (int ch = 0; ch < c; ch++) System.arraycopy(gl, ch * len, out, outOff + (bi * c + ch) * sp + j0, len);
     }
 }

@@ -18,22 +18,30 @@ import org.segloss.tensor.kernel.Parallel;
  * and t_n = 0 where the label is the ignore value or outside [0, C). {@link #sum} gives
  * {@code Σ_n t_n}; {@link #sumBackward} its gradient with respect to x times a scale s:
  * <pre>
- *   G_n  = -s · a[y_n] · γ max(ℓ_n, minLog)^(γ-1) · [ℓ_n ≥ minLog]        (dt/d log p_y)
- *   gx_k = G_n [k = y_n] - p_k G_n  =  s · a[y_n] · h'(ℓ_n) · (p_k - [k = y_n])
+ *   slope_n = a[y_n] · γ max(ℓ_n, minLog)^(γ-1) · [ℓ_n ≥ minLog]        (-dt/d log p_y)
+ *   A_n     = s · slope_n
+ *   gx_k    = p_k · A_n - [k = y_n] · A_n  =  s · a[y_n] · h'(ℓ_n) · (p_k - [k = y_n])
  * </pre>
- * the chain rule of the composed graph (log-softmax, gather, negation, clamp, pow, product with
- * the per-voxel weight) evaluated in the same order with the same kernels, so the values agree
- * with it to float32 rounding. The clamp keeps the slope finite as p_y → 1 (for γ &lt; 1 the
- * slope γ ℓ^(γ-1) diverges at ℓ = 0); below it the gradient is exactly 0, at ℓ = minLog it passes,
- * as the composed clamp's.
+ * with p = softmax_c(x) from the same exponentials as ℓ. The terms are the composed graph's
+ * (log-softmax, gather, negation, clamp, pow, product with the per-voxel weight) with the same
+ * kernels, so the same bits per voxel; the gradient agrees with the composed graph's to float32
+ * rounding (its p_k is the softmax's, the graph's exp(logSoftmax); the slope's power γ - 1 is
+ * taken as {@code max(ℓ, minLog)^γ / max(ℓ, minLog)}, the term's own power divided once, and its
+ * factors are multiplied in another order). The scale enters A before the subtraction, as in the composed
+ * graph: at the label {@code p_y A - A} cancels where p_y → 1, where the slope is largest (about
+ * 2·10⁴ at ℓ = 10⁻⁷, γ = 0.3). The clamp keeps the slope finite as p_y → 1 (for γ &lt; 1 the slope
+ * γ ℓ^(γ-1) diverges at ℓ = 0); below it the gradient is exactly 0, at ℓ = minLog it passes, as
+ * the composed clamp's.
  *
- * <p>Nothing full-size is stored: the log-probabilities, the gathered -log p, the per-voxel weights
- * and the term map of the composed graph are never made. Work is cut into tasks (sample b, a chunk
- * of {@value #CHUNK} voxels) as in {@link SoftmaxFocal}, with the same shared steps
- * ({@link ChannelChunks}): each task copies its C rows into a compact scratch {@code [C, len]},
- * runs the log-softmax kernel in place and picks the label's row class by class. Per-task partial
- * sums are in double and added in increasing task order on the calling thread: the result does
- * not depend on the thread count.
+ * <p>Nothing full-size is stored but the softmax, kept in the gradient's array: the
+ * log-probabilities, the gathered -log p, the per-voxel weights and the term map of the composed
+ * graph are never made; the slope is one float per voxel ([B, *spatial], 1/C of the logits). Work
+ * is cut into tasks (sample b, a chunk of {@value #CHUNK} voxels) as in {@link SoftmaxFocal}: per
+ * task the softmax and its stats (m, log s) in one kernel, p straight into the kept rows, the
+ * label's lp and coefficient picked from the logits and the stats ({@code pickLogSoftmax}), the
+ * term and the slope on compact rows. The backward is one kernel per task over the kept p
+ * ({@code labelSoftmaxGradient}), in place. Per-task partial sums are in double and added in
+ * increasing task order on the calling thread: the result does not depend on the thread count.
  */
 public final class SoftmaxExpLog {
     /** Voxels per task ({@link ChannelChunks#CHUNK}). */
@@ -41,6 +49,9 @@ public final class SoftmaxExpLog {
 
     /** Scratch rows per thread: [0], [1] of C * CHUNK floats, the rest of CHUNK floats. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[7][0]);
+
+    /** The softmax's stats per thread: [m, log s] rows of up to CHUNK floats. */
+    private static final ThreadLocal<float[]> STATS = ThreadLocal.withInitial(() -> new float[2 * CHUNK]);
 
     private SoftmaxExpLog() {}
 
@@ -71,11 +82,16 @@ public final class SoftmaxExpLog {
         return d;
     }
 
-    /** ℓ = -lp into nl and {@code max(ℓ, minLog)^γ} into f (the power skipped for γ = 1). */
-    private static void term(Kernels k, float[] lp, float gamma, float minLog, int len, float[] nl, float[] f) {
+    /**
+     * ℓ = -lp into nl, {@code max(ℓ, minLog)} into floored and {@code max(ℓ, minLog)^γ} into f (for
+     * γ = 1, f is floored).
+     */
+    private static float[] term(Kernels k, float[] lp, float gamma, float minLog, int len, float[] nl, float[] floored, float[] f) {
         k.map(Unary.NEG, lp, 0, nl, 0, len);
-        k.clamp(nl, 0, minLog, Float.POSITIVE_INFINITY, f, 0, len);
-        if (gamma != 1f) k.pow(f, 0, gamma, f, 0, len);
+        k.clamp(nl, 0, minLog, Float.POSITIVE_INFINITY, floored, 0, len);
+        if (gamma == 1f) return floored;
+        k.pow(floored, 0, gamma, f, 0, len);
+        return f;
     }
 
     /**
@@ -87,41 +103,24 @@ public final class SoftmaxExpLog {
      * @param minLog      the lower clamp of -log p before the power, finite and &gt; 0
      */
     public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
-        return sum(x, labels, ignoreIndex, coef, gamma, minLog, null);
+        return pass("SoftmaxExpLog.sum", x, labels, ignoreIndex, coef, gamma, minLog, null, null);
     }
 
     /**
-     * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, keeping the log-softmax: when
-     * {@code keep} (x's shape, not sharing x's array) is given, {@code logSoftmax_c(x)} is written
-     * there, every element, the bits this pass computed, so that {@link #sumBackwardFromLogSoftmax}
-     * turns it into the gradient in place without a log-softmax of its own (the same bits as
-     * {@link #sumBackward}, the composed order of the scale kept).
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float)}, keeping what the backward
+     * needs: the softmax {@code p = softmax_c(x)} in {@code keep} (x's shape, not sharing x's
+     * array; every element written) and each voxel's slope {@code a[y_n] · h'(ℓ_n)} (0 where the
+     * voxel counts for nothing) in {@code slope} ({@code [B, *spatial]}: B · S entries, every one
+     * written), so that {@link #sumBackwardFromSoftmax} turns p into the gradient in place without
+     * an exponential (the same bits as {@link #sumBackward}).
      */
-    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog, Tensor keep) {
-        int[] d = check("SoftmaxExpLog.sum", x, labels, coef, gamma, minLog);
-        if (keep != null) ChannelChunks.gradientOutput("SoftmaxExpLog.sum", x, keep);   // checks keep's shape and storage
-        int b = d[0], c = d[1], sp = d[2];
-        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        double[] part = new double[tasks];
-        Kernels k = Backend.kernels();
-        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK);
-            float[] logp = sc[0], lp = sc[2], w = sc[3], nl = sc[4], f = sc[5];
-            for (int t = s; t < e; t++) {
-                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                int lab = labels.offset + bi * sp + j0;
-                ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
-                if (keep != null) {
-                    for (int ch = 0; ch < c; ch++) System.arraycopy(logp, ch * len, keep.data, keep.offset + (bi * c + ch) * sp + j0, len);
-                }
-                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                term(k, lp, gamma, minLog, len, nl, f);
-                part[t] = k.dot(f, 0, w, 0, len);
-            }
-        });
-        double acc = 0;
-        for (double v : part) acc += v;   // fixed order: task by task
-        return acc;
+    public static double sum(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog, Tensor keep,
+                             float[] slope) {
+        if (keep == null || slope == null) {
+            throw new IllegalArgumentException("SoftmaxExpLog.sum: keep and slope must both be given, got "
+                    + (keep == null ? "keep null" : "keep " + keep.shape) + ", " + (slope == null ? "slope null" : "slope of " + slope.length));
+        }
+        return pass("SoftmaxExpLog.sum", x, labels, ignoreIndex, coef, gamma, minLog, keep, slope);
     }
 
     /** The gradient of {@code scale · sum(...)} with respect to x (see the class comment), a new tensor. */
@@ -133,59 +132,113 @@ public final class SoftmaxExpLog {
     /**
      * {@link #sumBackward(Tensor, LabelTensor, int, float[], float, float, float)} written into
      * {@code out} (x's shape, not sharing x's array; every element is overwritten), or a new
-     * tensor when out is null.
+     * tensor when out is null: the kept pass into out, then {@link #sumBackwardFromSoftmax}.
      */
     public static Tensor sumBackward(Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog,
                                      float scale, Tensor out) {
-        return backward("SoftmaxExpLog.sumBackward", x, false, labels, ignoreIndex, coef, gamma, minLog, scale,
-                ChannelChunks.gradientOutput("SoftmaxExpLog.sumBackward", x, out));
+        int[] d = check("SoftmaxExpLog.sumBackward", x, labels, coef, gamma, minLog);
+        Tensor result = ChannelChunks.gradientOutput("SoftmaxExpLog.sumBackward", x, out);
+        float[] slope = new float[d[0] * d[2]];
+        pass("SoftmaxExpLog.sumBackward", x, labels, ignoreIndex, coef, gamma, minLog, result, slope);
+        return sumBackwardFromSoftmax(result, labels, slope, scale);
     }
 
     /**
-     * The gradient of {@code scale · sum(...)} from the log-softmax that
-     * {@link #sum(Tensor, LabelTensor, int, float[], float, float, Tensor)} kept: logp is overwritten
-     * with the gradient with respect to the logits and returned, no log-softmax in this pass; the
-     * same bits as {@link #sumBackward}.
+     * The gradient of {@code scale · sum(...)} from what
+     * {@link #sum(Tensor, LabelTensor, int, float[], float, float, Tensor, float[])} kept: p is
+     * overwritten with {@code gx_k = p_k · A_n - [k = y_n] · A_n}, {@code A_n = scale · slope_n},
+     * and returned; one kernel per chunk ({@code labelSoftmaxGradient}), no exponential.
      */
-    public static Tensor sumBackwardFromLogSoftmax(Tensor logp, LabelTensor labels, int ignoreIndex, float[] coef, float gamma,
-                                                   float minLog, float scale) {
-        return backward("SoftmaxExpLog.sumBackwardFromLogSoftmax", logp, true, labels, ignoreIndex, coef, gamma, minLog, scale, logp);
+    public static Tensor sumBackwardFromSoftmax(Tensor p, LabelTensor labels, float[] slope, float scale) {
+        int[] d = ChannelChunks.dims("SoftmaxExpLog.sumBackwardFromSoftmax", p);
+        ChannelChunks.checkLabels("SoftmaxExpLog.sumBackwardFromSoftmax", p, d, labels);
+        int b = d[0], c = d[1], sp = d[2];
+        if (slope == null || slope.length != b * sp) {
+            throw new IllegalArgumentException("SoftmaxExpLog.sumBackwardFromSoftmax: slope must have B * S = " + b * sp
+                    + " entries, got " + (slope == null ? "null" : slope.length));
+        }
+        if (!Float.isFinite(scale)) throw new IllegalArgumentException("SoftmaxExpLog.sumBackwardFromSoftmax: scale must be finite, got " + scale);
+        int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
+        Kernels k = Backend.kernels();
+        Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
+            float[] a = scratch(c * CHUNK)[2];
+            for (int t = s; t < e; t++) {
+                int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                k.zipScalarRight(Binary.MUL, slope, bi * sp + j0, scale, a, 0, len);
+                int at = p.offset + (bi * c) * sp + j0;
+                k.labelSoftmaxGradient(p.data, at, c, sp, len, labels.data, labels.offset + bi * sp + j0, a, 0, p.data, at);
+            }
+        });
+        return p;
     }
 
-    /** The backward over src: the logits, or (kept) their log-softmax, then result may be src. */
-    private static Tensor backward(String op, Tensor src, boolean kept, LabelTensor labels, int ignoreIndex, float[] coef, float gamma,
-                                   float minLog, float scale, Tensor result) {
-        Tensor x = src;
+    /**
+     * The pass behind sum and sumBackward: per task the softmax and its stats (m, log s) in one
+     * kernel (p straight into keep's rows when kept), the label's log-probability and coefficient
+     * picked from the logits and the stats ({@code pickLogSoftmax}), the term and (kept) the slope
+     * on the task's compact rows.
+     */
+    private static double pass(String op, Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog,
+                               Tensor keep, float[] slope) {
         int[] d = check(op, x, labels, coef, gamma, minLog);
+        if (keep != null) ChannelChunks.gradientOutput(op, x, keep);   // checks keep's shape and storage
         int b = d[0], c = d[1], sp = d[2];
+        if (slope != null && slope.length != b * sp) {
+            throw new IllegalArgumentException(op + ": slope must have B * S = " + b * sp + " entries, got " + slope.length);
+        }
         int nch = (sp + CHUNK - 1) / CHUNK, tasks = b * nch;
-        float[] res = result.data;
-        int ro = result.offset;
+        double[] part = new double[tasks];
+        // the picked coefficients: the ignore value, when a class index, is no class
+        float[] pickCoef = coef.clone();
+        if (ignoreIndex >= 0 && ignoreIndex < c) pickCoef[ignoreIndex] = 0f;
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] logp = sc[0], gl = sc[1], lp = sc[2], w = sc[3], nl = sc[4], dh = sc[5], g = sc[6];
+            float[] buf = sc[0], p = sc[1], lp = sc[2], w = sc[3], nl = sc[4], f = sc[5], dh = sc[6];
+            float[] stats = STATS.get();   // [m, log s] rows of len
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
-                int lab = labels.offset + bi * sp + j0;
-                // the task's log-softmax [C, len]: the kept rows (copied before the gradient overwrites them), or computed
-                if (kept) ChannelChunks.copyRows(x, bi, c, sp, j0, len, logp);
-                else ChannelChunks.logSoftmaxRows(k, x, bi, c, sp, j0, len, logp);
-                ChannelChunks.pickLabel(k, labels, lab, ignoreIndex, coef, logp, c, len, lp, w);
-                k.map(Unary.NEG, lp, 0, nl, 0, len);
-                // the composed order: (s · a) · max(ℓ, minLog)^(γ-1) · γ, the clamp's mask, the negation
-                k.zipScalarRight(Binary.MUL, w, 0, scale, g, 0, len);
-                if (gamma != 1f) {
-                    k.clamp(nl, 0, minLog, Float.POSITIVE_INFINITY, dh, 0, len);
-                    k.pow(dh, 0, gamma - 1f, dh, 0, len);
-                    k.zip(Binary.MUL, g, 0, dh, 0, g, 0, len);
-                    k.zipScalarRight(Binary.MUL, g, 0, gamma, g, 0, len);
+                int lab = labels.offset + bi * sp + j0, at = (bi * c) * sp + j0;
+                // the rows the pick reads: the strided logits (p straight into keep), or a compact
+                // copy (nothing kept; one voxel, whose compact layout is one contiguous row: the row
+                // kernels' path, as everywhere)
+                float[] xa;
+                int xBase, stride;
+                if (keep != null && len > 1) {
+                    k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0);
+                    xa = x.data;
+                    xBase = x.offset + at;
+                    stride = sp;
+                } else {
+                    ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
+                    k.softmaxAndLogSum(buf, 0, c, len, len, p, 0, stats, 0);
+                    if (keep != null) {
+                        for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, keep.data, keep.offset + at + ch * sp, len);
+                    }
+                    xa = buf;
+                    xBase = 0;
+                    stride = len;
                 }
-                k.clampGrad(g, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, g, 0, len);
-                k.map(Unary.NEG, g, 0, g, 0, len);
-                ChannelChunks.labelGradient(k, labels, lab, ignoreIndex, coef, logp, g, bi, c, sp, j0, len, gl, res, ro);
+                k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels.data, lab, pickCoef, lp, 0, w, 0);
+                float[] powered = term(k, lp, gamma, minLog, len, nl, dh, f);
+                part[t] = k.dot(powered, 0, w, 0, len);
+                if (slope != null) {
+                    // a · γ max(ℓ, minLog)^(γ-1), 0 below the clamp (its gradient mask); the power
+                    // γ - 1 as max(ℓ, minLog)^γ / max(ℓ, minLog) (floored > 0): one pow per voxel, not two
+                    int so = bi * sp + j0;
+                    if (gamma != 1f) {
+                        k.zip(Binary.DIV, f, 0, dh, 0, dh, 0, len);
+                        k.zip(Binary.MUL, w, 0, dh, 0, dh, 0, len);
+                        k.zipScalarRight(Binary.MUL, dh, 0, gamma, dh, 0, len);
+                        k.clampGrad(dh, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
+                    } else {
+                        k.clampGrad(w, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
+                    }
+                }
             }
         });
-        return result;
+        double acc = 0;
+        for (double v : part) acc += v;   // fixed order: task by task
+        return acc;
     }
 }

@@ -197,34 +197,55 @@ class ExpLogFusedTest {
     }
 
     /**
-     * The log-softmax the forward pass keeps gives the bits of the recomputing backward (γ 0.3, 1,
-     * 2; ignore index outside and inside [0, C); a chunk tail; a one-voxel tail), whatever the array
-     * held before; the kept array must have the logits' shape.
+     * The softmax and slope the forward pass keeps give the bits of the recomputing backward (γ
+     * 0.3, 1, 2; ignore index outside and inside [0, C); a chunk tail; a one-voxel tail), whatever
+     * the arrays held before: the kept p is the softmax (to rounding), the slope is 0 exactly where
+     * the voxel counts for nothing; the kept array must have the logits' shape and the slope B · S
+     * entries.
      */
     @Test
-    void keptLogSoftmaxGivesTheBitsOfTheRecomputedOne() {
+    void keptSoftmaxGivesTheBitsOfTheRecomputedGradient() {
         float[] coef = {0.7f, 1.9f, 0f, 1.1f};
         for (int spatial : new int[] {37, 2049}) {
             Tensor x = Tensor.randn(21, 2, 4, spatial).mul(3f);
-            LabelTensor labels = LabelTensor.randomLabels(22, 4, 2, spatial);
+            LabelTensor labels = LabelTensor.randomLabels(22, 5, 2, spatial);   // label 4: outside [0, C)
+            float[] softmax = x.softmax(1).toArray();
             for (int ignore : new int[] {255, 1}) {
                 for (float gamma : new float[] {0.3f, 1f, 2f}) {
                     String what = "spatial " + spatial + " ignore " + ignore + " gamma " + gamma;
                     float[] expected = SoftmaxExpLog.sumBackward(x, labels, ignore, coef, gamma, 0.05f, 0.37f).toArray();
                     Tensor kept = Tensor.full(Float.NaN, 2, 4, spatial);
-                    double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept);
+                    float[] slope = new float[2 * spatial];
+                    java.util.Arrays.fill(slope, Float.NaN);
+                    double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept, slope);
                     assertEquals(SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f), sum, 0.0, what + " sum");
-                    Tensor g = SoftmaxExpLog.sumBackwardFromLogSoftmax(kept, labels, ignore, coef, gamma, 0.05f, 0.37f);
-                    assertTrue(g == kept, "the gradient is written over the kept log-softmax");
+                    float[] p = kept.toArray();
+                    for (int i = 0; i < p.length; i++) assertEquals(softmax[i], p[i], 2e-7f, what + " kept p at " + i);
+                    for (int n = 0; n < slope.length; n++) {
+                        int y = labels.at(n);
+                        boolean counts = y != ignore && y >= 0 && y < 4 && coef[y] != 0f;
+                        if (!counts) assertEquals(0f, slope[n], 0f, what + " slope at uncounted voxel " + n);
+                        else assertTrue(slope[n] >= 0f && Float.isFinite(slope[n]), what + " slope at " + n + ": " + slope[n]);
+                    }
+                    Tensor g = SoftmaxExpLog.sumBackwardFromSoftmax(kept, labels, slope, 0.37f);
+                    assertTrue(g == kept, "the gradient is written over the kept softmax");
                     assertArrayEquals(expected, g.toArray(), what);
                 }
             }
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
-            Tensor x = Tensor.randn(1, 1, 4, 5);
-            SoftmaxExpLog.sum(x, LabelTensor.zeros(1, 5), 255, coef, 1f, 0.05f, Tensor.zeros(1, 4, 6));
-        });
+        Tensor x = Tensor.randn(1, 1, 4, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxExpLog.sum(x, LabelTensor.zeros(1, 5), 255, coef, 1f, 0.05f, Tensor.zeros(1, 4, 6), new float[5]));
         assertTrue(e.getMessage().contains("SoftmaxExpLog.sum: out must have the logits' shape [1, 4, 5], got [1, 4, 6]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxExpLog.sum(x, LabelTensor.zeros(1, 5), 255, coef, 1f, 0.05f, Tensor.zeros(1, 4, 5), new float[4]));
+        assertTrue(e.getMessage().contains("SoftmaxExpLog.sum: slope must have B * S = 5 entries, got 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxExpLog.sumBackwardFromSoftmax(Tensor.zeros(1, 4, 5), LabelTensor.zeros(1, 5), new float[6], 1f));
+        assertTrue(e.getMessage().contains("SoftmaxExpLog.sumBackwardFromSoftmax: slope must have B * S = 5 entries, got 6"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SoftmaxExpLog.sumBackwardFromSoftmax(Tensor.zeros(1, 4, 5), LabelTensor.zeros(1, 5), new float[5], Float.NaN));
+        assertTrue(e.getMessage().contains("SoftmaxExpLog.sumBackwardFromSoftmax: scale must be finite, got NaN"), e.getMessage());
     }
 
     @Test
