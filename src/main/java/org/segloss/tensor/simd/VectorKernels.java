@@ -831,6 +831,70 @@ public abstract sealed class VectorKernels implements Kernels
         return p.fma(q, a);
     }
 
+    /** The gp column of {@link #softmaxWeightedSumsBackward} for one voxel's contiguous row (inner 1), per thread. */
+    private static final ThreadLocal<float[][]> WEIGHTED_ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    @Override
+    public float softmaxWeightedSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                     float[] w, int wOff, int wStride, float[] sums, int sumsOff) {
+        float finite = 0f;
+        if (inner == 1) {
+            // one column of n contiguous values: the contiguous-row softmax (the softmax kernel's bits)
+            for (int k = 0; k < n; k++) finite += x[xOff + k] - x[xOff + k];
+            softmaxRow(x, xOff, n, out, outOff);
+        } else {
+            // softmaxColumns' own body over the blocks, the finiteness sum from its max pass's loads
+            int bound = species().loopBound(cols);
+            if (bound > 0) finite = softmaxBlocks(x, xOff, n, inner, bound, out, outOff, null, 0, true);
+            for (int j = bound; j < cols; j++) {
+                for (int k = 0; k < n; k++) finite += x[xOff + k * inner + j] - x[xOff + k * inner + j];
+                softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
+            }
+        }
+        // per class one dot over the chunk's p, still in the cache: the dot kernel's bits
+        for (int k = 0; k < n; k++) sums[sumsOff + k] = dot(out, outOff + k * inner, w, wOff + k * wStride, cols);
+        return finite;
+    }
+
+    @Override
+    public void softmaxWeightedSumsBackward(float[] p, int pOff, int n, int inner, int cols, float[] w, int wOff, int wStride,
+                                            float[] g, int gOff, float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on gp, as it is
+            float[][] holder = WEIGHTED_ROW.get();
+            if (holder[0].length < n) holder[0] = new float[n];
+            float[] gp = holder[0];
+            for (int k = 0; k < n; k++) gp[k] = 0f + g[gOff + k] * w[wOff + k * wStride];
+            softmaxBackward(p, pOff, gp, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            // softmaxBackwardColumns' arithmetic on gp = w g_k + 0 (triad's mul, then add), recomputed
+            // from w in the second loop (out may be p; w's block is still in L1)
+            FloatVector d = zero;
+            for (int k = 0; k < n; k++) {
+                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                d = d.add(gp.mul(FloatVector.fromArray(sp, p, pOff + k * inner + j)));
+            }
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                FloatVector.fromArray(sp, p, pOff + i).mul(gp.sub(d)).intoArray(out, outOff + i);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            float d = 0f;
+            for (int k = 0; k < n; k++) d += (0f + g[gOff + k] * w[wOff + k * wStride + j]) * p[pOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = p[pOff + i] * ((0f + g[gOff + k] * w[wOff + k * wStride + j]) - d);
+            }
+        }
+    }
+
     @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
