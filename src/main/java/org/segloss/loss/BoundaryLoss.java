@@ -25,8 +25,11 @@ import org.segloss.tensor.Tensor;
  *   MEAN: (1/(B·|idc|)) Σ item = the reference's mean over B × |idc| × |Ω|
  *   ∂L/∂p[b, idc_k, q] = φ[b, idc_k, q] / (B·|idc|·|Ω|)               (then the activation's chain rule)
  * </pre>
- * SUM sums the items, NONE returns them. With SOFTMAX the sums come from one fused pass over the
- * logits ({@link RegionStatistics#weightedSum}), p never stored. The loss is linear in p and its minimum (p = 1 exactly
+ * SUM sums the items, NONE returns them. With SOFTMAX the sums come from one fused kernel pass per
+ * chunk over the logits and the maps ({@link RegionStatistics#weightedSum}), which also checks the
+ * logits for NaN and infinity, and the maps through the sums (a scan of the maps only when a sum
+ * is not finite); p is kept in the gradient's array and turned into the gradient there in one
+ * more pass. The loss is linear in p and its minimum (p = 1 exactly
  * inside the object) is <b>negative</b>: negative values are normal (LIVIAETS FAQ, issues #35,
  * SegWithDistMap #7) and are never clamped. A class absent from a sample has an all-zero map and
  * contributes 0 (its voxels still count in the mean's denominator, as in the reference); so does a
@@ -106,19 +109,30 @@ public final class BoundaryLoss implements Loss {
             throw new IllegalArgumentException(N + ": distanceMaps must have the input's shape " + in
                     + " ([B, C, *spatial], one map per class), got " + distanceMaps.shape());
         }
-        if (!distanceMaps.isFinite()) throw new IllegalArgumentException(N + ": distanceMaps contain NaN or infinity (shape " + in + ")");
-        return compute(input, distanceMaps);
+        // SOFTMAX: the fused pass's sums show a NaN or infinite map (see compute); otherwise a scan
+        if (activation != Activation.SOFTMAX && !distanceMaps.isFinite()) throw nonFiniteMaps(in);
+        return compute(input, distanceMaps, true);
     }
 
-    /** The loss on validated operands: input [B, C, *spatial], maps of the same shape. */
-    private Var compute(Var input, Tensor distanceMaps) {
+    private static IllegalArgumentException nonFiniteMaps(Shape in) {
+        return new IllegalArgumentException(N + ": distanceMaps contain NaN or infinity (shape " + in + ")");
+    }
+
+    /**
+     * The loss on validated operands: input [B, C, *spatial], maps of the same shape; with
+     * SOFTMAX the input's finiteness (when checkFinite) is checked in the fused pass, and the
+     * maps' when {@code checkMaps}.
+     */
+    private Var compute(Var input, Tensor distanceMaps, boolean checkMaps) {
         Shape in = input.shape();
         int[] k = classes(in.dim(1));
         if (activation == Activation.SOFTMAX) {
             // one fused pass over the logits: Σ_q φ p per (b, c) for all C channels (the softmax
             // needs them all), then the selected classes; mean over the voxels as below
+            Var sums = RegionStatistics.weightedSum(input, distanceMaps, checkFinite ? N : null);   // [B, C]
+            if (checkMaps) requireFiniteMaps(sums.value(), distanceMaps, in);
             int count = in.size() / (in.dim(0) * in.dim(1));
-            Var items = select(RegionStatistics.weightedSum(input, distanceMaps), k).mul(1f / count);   // [B, |idc|]
+            Var items = select(sums, k).mul(1f / count);   // [B, |idc|]
             return reduce(items);
         }
         Var probs = switch (activation) {
@@ -134,6 +148,22 @@ public final class BoundaryLoss implements Loss {
         return reduce(items);
     }
 
+    /**
+     * The maps' finiteness check without a pass of its own: every map entry is a term of one sum
+     * Σ_q φ p, and p is finite (finite logits; NaN logits were rejected, or are the caller's with
+     * checkFinite off), so a NaN or infinite φ makes its sum NaN or infinite (0 · ∞ is NaN where p
+     * underflows to 0). Only then are the maps scanned, for the exact answer: huge finite maps can
+     * overflow a float sum to infinity, and they are not an error.
+     */
+    private static void requireFiniteMaps(Tensor sums, Tensor maps, Shape in) {
+        for (int i = 0; i < sums.size(); i++) {
+            if (!Float.isFinite(sums.at(i))) {
+                if (!maps.isFinite()) throw nonFiniteMaps(in);
+                return;
+            }
+        }
+    }
+
     private Var reduce(Var items) {
         return switch (reduction) {
             case MEAN -> items.mean();
@@ -146,7 +176,7 @@ public final class BoundaryLoss implements Loss {
     @Override
     public Var forward(Var input, LabelTensor labels) {
         Shape in = checkInput(input);
-        return compute(input, distanceMaps(labels, in));
+        return compute(input, distanceMaps(labels, in), false);   // maps computed here: finite
     }
 
     /**
@@ -170,7 +200,7 @@ public final class BoundaryLoss implements Loss {
             }
         }
         double[] sp = checkSpacing(in);
-        return compute(input, SignedDistanceMaps.fromOneHot(oneHot, sp, convention));
+        return compute(input, SignedDistanceMaps.fromOneHot(oneHot, sp, convention), false);
     }
 
     /**
@@ -235,7 +265,10 @@ public final class BoundaryLoss implements Loss {
         if (activation == Activation.SOFTMAX && c == 1) {
             throw new IllegalArgumentException(N + ": activation SOFTMAX needs >= 2 channels, got input " + in + " (a single channel: use SIGMOID)");
         }
-        if (checkFinite && !input.value().isFinite()) throw new IllegalArgumentException(N + ": input contains NaN or infinity (shape " + in + ")");
+        // SOFTMAX: checked in the fused pass (compute), while each chunk is in the cache
+        if (checkFinite && activation != Activation.SOFTMAX && !input.value().isFinite()) {
+            throw new IllegalArgumentException(N + ": input contains NaN or infinity (shape " + in + ")");
+        }
         if (activation == Activation.NONE) requireDistributions(input.value());
         classes(c);   // validates an explicit idc against C
         return in;
@@ -365,7 +398,10 @@ public final class BoundaryLoss implements Loss {
             return this;
         }
 
-        /** Scan the input for NaN and infinity (default true); the maps are always scanned. */
+        /**
+         * Reject an input with NaN or infinity (default true; with SOFTMAX checked inside the fused
+         * pass, else by a scan); precomputed maps are always checked.
+         */
         public Builder checkFinite(boolean v) { checkFinite = v; return this; }
 
         public BoundaryLoss build() { return new BoundaryLoss(this); }

@@ -169,10 +169,15 @@ final class RegionStatistics {
 
     /**
      * {@code Σ_i softmax_c(x)[b, c, i] · w[b, c, i]} as {@code [B, C]}, for a constant map w of the
-     * logits' shape (the boundary loss's φ). Gradient: {@code gx = p ⊙ (dS·w - Σ_c p_c dS_c w_c)}.
+     * logits' shape (the boundary loss's φ): one kernel pass per chunk each way
+     * ({@code Kernels.softmaxWeightedSums} and its backward). Gradient:
+     * {@code gx = p ⊙ (dS·w - Σ_c p_c dS_c w_c)}.
+     *
+     * @param finiteCheck null, or the loss's name under which NaN or infinite logits are rejected in the pass
      */
-    static Var weightedSum(Var logits, Tensor map) {
-        return FusedSums.of(logits, Terms.weightedBy(map))[0];
+    static Var weightedSum(Var logits, Tensor map, String finiteCheck) {
+        Terms terms = Terms.weightedBy(map);
+        return FusedSums.of(logits, finiteCheck == null ? terms : terms.rejectingNonFinite(finiteCheck))[0];
     }
 
     /**

@@ -35,7 +35,10 @@ import org.segloss.tensor.kernel.Parallel;
  * {@link Kernels#softmaxLabelSums} (the softmax, every class's sums and the finiteness check from
  * the same loads) and {@link Kernels#softmaxLabelSumsBackward} (the gradient with respect to p,
  * built per voxel from label-chosen coefficients, through the softmax in place); see
- * {@code spec/numerics.md}, "Fused region sums". The confusion sums take one
+ * {@code spec/numerics.md}, "Fused region sums". So does one weight map alone (the boundary
+ * loss's Σ p φ): {@link Kernels#softmaxWeightedSums} (the softmax, one dot per class and the
+ * finiteness check) and {@link Kernels#softmaxWeightedSumsBackward} (gp = dS φ and the softmax
+ * backward from the same loads), with the bits of the general path. The confusion sums take one
  * {@link Kernels#softmaxConfusionSums} per chunk forward and one
  * {@link Kernels#softmaxBackwardByLabel} backward, for every C and ignore value.
  */
@@ -245,6 +248,38 @@ public final class SoftmaxSums {
     }
 
     /**
+     * The one weight map of terms that are nothing else, {@code S[b, c] = Σ_i p w} (no labels, mask or
+     * totals: the boundary loss's Σ p φ), which takes the one-pass kernels
+     * {@link Kernels#softmaxWeightedSums} and {@link Kernels#softmaxWeightedSumsBackward}; else null
+     * (the general path). The one-pass kernels give the general path's bits: the same softmax, the
+     * same dot per class, the same softmax backward on the same gp.
+     */
+    private static Tensor singleMap(Terms terms) {
+        boolean alone = terms.labels() == null && terms.mask() == null && terms.totals().isEmpty() && terms.maps().size() == 1;
+        return alone ? terms.maps().get(0) : null;
+    }
+
+    /**
+     * {@link Kernels#softmaxWeightedSums} of task (bi, j0, len) with map w into sums [C]; the softmax
+     * into keep's rows when keep is given; as {@link #fusedLabelSums}: the kept and the recomputed
+     * paths see the same columns, a one-voxel chunk goes through buf in both. Returns the kernel's
+     * finiteness sum.
+     */
+    private static float fusedWeightedSums(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf,
+                                           Tensor w, float[] sums) {
+        int at = (bi * c) * sp + j0;
+        if (keep != null && len > 1) {
+            return k.softmaxWeightedSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, w.data, w.offset + at, sp, sums, 0);
+        }
+        ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
+        float finite = k.softmaxWeightedSums(buf, 0, c, len, len, buf, 0, w.data, w.offset + at, sp, sums, 0);
+        if (keep != null) {
+            for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
+        }
+        return finite;
+    }
+
+    /**
      * The class sums of {@code terms} over the logits x {@code [B, C, *spatial]}: with
      * {@code p = softmax_c(x)} and {@code m} the mask (1 where none is given), the result is
      * {@code [M, B, C]} with M = {@link Terms#count()} slabs, in this order:
@@ -260,7 +295,8 @@ public final class SoftmaxSums {
      * label terms compare the labels inside the kernels ({@code sumWhereEqual}, {@code countEqual};
      * the ignore value and labels outside [0, C) match no class). Labels without maps or mask (and
      * an ignore value outside [0, C)): one {@link Kernels#softmaxLabelSums} per chunk for the
-     * softmax and all sums. Gradient: {@link #classSumsBackward}.
+     * softmax and all sums; one weight map alone: one {@link Kernels#softmaxWeightedSums} per chunk,
+     * the same bits as the per-class passes. Gradient: {@link #classSumsBackward}.
      */
     public static Tensor classSums(Tensor x, Terms terms) {
         return classSums(x, terms, null);
@@ -293,12 +329,20 @@ public final class SoftmaxSums {
         boolean check = terms.finiteCheck() != null;
         boolean[] nonFinite = check ? new boolean[tasks] : null;
         int labelSums = labelSumStats(terms, c);   // 0: the general path below
+        Tensor single = singleMap(terms);          // null: the general path below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
             float[] buf = sc[0], tmp = sc[1];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                if (single != null) {
+                    // the softmax, Σ p w of every class and the finiteness check in one pass (tmp: the [C] sums; M = 1)
+                    float finite = fusedWeightedSums(k, x, bi, c, sp, j0, len, keep, buf, single, tmp);
+                    if (check) nonFinite[t] = Float.isNaN(finite);
+                    for (int ch = 0; ch < c; ch++) part[t * c + ch] = tmp[ch];
+                    continue;
+                }
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
                 if (labelSums != 0) {
                     // the softmax, every sum of every class and the finiteness check in one pass (tmp: the [6, C] sums)
@@ -466,12 +510,28 @@ public final class SoftmaxSums {
         float[] res = result.data;
         int ro = result.offset;
         int labelSums = labelSumStats(terms, c);   // 0: the general path below
+        Tensor single = singleMap(terms);          // null: the general path below
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(Math.max(c, 2) * CHUNK);
             float[] p = sc[0], gp = sc[1], tmp = sc[2];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
+                if (single != null) {
+                    // gp = 0 + dS w and the softmax backward in one pass (dS of sample bi: gr[bi * C ..], M = 1)
+                    int at = (bi * c) * sp + j0, w = single.offset + at;
+                    if (softmax && len > 1) {
+                        // in place over the kept p's rows (the result is x here)
+                        k.softmaxWeightedSumsBackward(x.data, x.offset + at, c, sp, len, single.data, w, sp, gr, bi * c, x.data, x.offset + at);
+                    } else {
+                        // one voxel is one contiguous column (the row path, as forward); no kept p: recomputed
+                        if (softmax) ChannelChunks.copyRows(x, bi, c, sp, j0, len, p);
+                        else softmaxChunk(k, x, bi, c, sp, j0, len, p);
+                        k.softmaxWeightedSumsBackward(p, 0, c, len, len, single.data, w, sp, gr, bi * c, p, 0);
+                        for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, res, ro + at + ch * sp, len);
+                    }
+                    continue;
+                }
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0;
                 if (labelSums != 0) {
                     // gp and the softmax backward in one pass (tmp: the coefficients [4, C] of gp)

@@ -237,6 +237,133 @@ class BoundaryLossTest {
         assertMessage(() -> BoundaryLoss.create().forward(Var.constant(Tensor.zeros(1, 1, 4, 4)), LabelTensor.zeros(1, 4, 4)), "SOFTMAX");
     }
 
+    /**
+     * SOFTMAX with precomputed maps: one fused pass per chunk (SoftmaxSums' one-map kernels) gives
+     * the loss and gradient bits of the general per-class passes it replaced (the same op over an
+     * all-ones mask, which keeps them), and the same bits at 1, 2 and 3 threads; sp = 2049 has a
+     * one-voxel chunk tail.
+     */
+    @Test
+    void fusedPassGivesTheGeneralPathsBitsForAnyThreadCount() {
+        Tensor x = Tensor.randn(21, 2, 3, 1, 2049).mul(2f);
+        Tensor phi = Tensor.randn(22, 2, 3, 1, 2049).mul(10f);
+        Tensor ones = Tensor.full(1f, 2, 1, 1, 2049);
+        // the general path: the same sums over an all-ones mask, then what compute() does with them
+        Var xg = Var.param(x.copy());
+        Var sums = RegionStatistics.FusedSums.of(xg, org.segloss.tensor.SoftmaxSums.Terms.weightedBy(phi).masked(ones))[0];
+        Var general = sums.slice(1, 1, 3).mul(1f / 2049).mean();
+        general.backward();
+        float[] loss = general.value().toArray();
+        Tensor grads = xg.grad();
+        int saved = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2, 3}) {
+                org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                Var xf = Var.param(x.copy());
+                Var fused = BoundaryLoss.create().forwardWithMaps(xf, phi);
+                fused.backward();
+                assertArrayEquals(loss, fused.value().toArray(), "loss, threads " + threads);
+                assertArrayEquals(grads.toArray(), xf.grad().toArray(), "gradient, threads " + threads);
+                // without a gradient (no kept softmax): the same value
+                assertArrayEquals(loss, BoundaryLoss.create().forwardWithMaps(Var.constant(x), phi).value().toArray(), "constant input, threads " + threads);
+            }
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(saved);
+        }
+    }
+
+    /**
+     * Non-finite maps (spec/contract.md bad input 15): the fused SOFTMAX pass finds them through its sums and then
+     * gives the scan's exact error, wherever they sit (first voxel, inside a chunk, the one-voxel
+     * chunk tail), also where p underflows to 0 (0 · ∞ is NaN), for a leaf and a constant; the
+     * other activations scan first, with the same message. Huge finite maps whose sums overflow
+     * are not an error (their loss is infinite), with any activation.
+     */
+    @Test
+    void nonFiniteMapsAreRejectedOnEveryPath() {
+        int[] shape = {2, 3, 1, 2049};
+        String message = "BoundaryLoss: distanceMaps contain NaN or infinity (shape [2, 3, 1, 2049])";
+        int[][] where = {{0, 0, 0, 0}, {1, 2, 0, 777}, {1, 1, 0, 2048}, {0, 0, 0, 2048}};
+        Tensor x = Tensor.randn(31, shape);
+        Tensor probs = x.softmax(1);
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int[] at : where) {
+                for (boolean underflow : new boolean[] {false, true}) {
+                    Tensor xs = x.copy();
+                    if (underflow) xs.set(-200f, at);   // the other logits are within a few units of 0: p = 0 exactly there
+                    if (underflow) {
+                        int flat = (at[0] * 3 + at[1]) * 2049 + at[3];
+                        assertEquals(0f, xs.softmax(1).at(flat), "p underflows to 0 at " + java.util.Arrays.toString(at));
+                    }
+                    Tensor phi = Tensor.randn(32, shape);
+                    phi.set(bad, at);
+                    String ctx = bad + " at " + java.util.Arrays.toString(at) + (underflow ? ", p = 0" : "");
+                    for (boolean leaf : new boolean[] {true, false}) {
+                        Var in = leaf ? Var.param(xs) : Var.constant(xs);
+                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                                () -> BoundaryLoss.create().forwardWithMaps(in, phi), ctx);
+                        assertEquals(message, e.getMessage(), ctx);
+                        // idc never hides a map: all C classes are summed (the softmax needs them all)
+                        e = assertThrows(IllegalArgumentException.class, () -> BoundaryLoss.builder().idc(2).build().forwardWithMaps(in, phi), ctx);
+                        assertEquals(message, e.getMessage(), ctx);
+                    }
+                    e(() -> probsLoss().build().forwardWithMaps(Var.constant(probs), phi), message, ctx + ", NONE");
+                    e(() -> BoundaryLoss.builder().activation(Activation.SIGMOID).build().forwardWithMaps(Var.param(xs), phi), message, ctx + ", SIGMOID");
+                }
+            }
+        }
+        // huge but finite: every sum overflows to +inf, the scan finds the maps finite, the loss is +inf
+        Tensor huge = Tensor.full(3e38f, shape);
+        for (Var in : new Var[] {Var.param(x.copy()), Var.constant(x)}) {
+            float v = org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> BoundaryLoss.create().forwardWithMaps(in, huge).item());
+            assertEquals(Float.POSITIVE_INFINITY, v, "huge finite maps");
+        }
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> probsLoss().build().forwardWithMaps(Var.constant(probs), huge));
+        // NaN logits and NaN maps: the input's error comes first, as before
+        Tensor nanX = x.copy(), nanPhi = Tensor.randn(33, shape);
+        nanX.set(Float.NaN, 1, 2, 0, 5);
+        nanPhi.set(Float.NaN, 0, 1, 0, 9);
+        e(() -> BoundaryLoss.create().forwardWithMaps(Var.param(nanX), nanPhi), "BoundaryLoss: input contains NaN or infinity (shape [2, 3, 1, 2049])",
+                "NaN logits and maps");
+        // checkFinite(false): NaN logits give NaN sums, the scan finds the maps finite, no error
+        float unchecked = BoundaryLoss.builder().checkFinite(false).build().forwardWithMaps(Var.param(nanX), Tensor.randn(34, shape)).item();
+        assertTrue(Float.isNaN(unchecked), "unchecked NaN logits: NaN loss, got " + unchecked);
+        e(() -> BoundaryLoss.builder().checkFinite(false).build().forwardWithMaps(Var.param(x.copy()), nanPhi), message, "unchecked input, NaN maps");
+    }
+
+    /** NaN and infinite logits (spec/contract.md bad input 15): rejected in the fused pass with the scan's message, on every entry point; not with checkFinite(false). */
+    @Test
+    void nonFiniteLogitsAreRejectedInThePass() {
+        int[] shape = {2, 3, 1, 2049};
+        String message = "BoundaryLoss: input contains NaN or infinity (shape [2, 3, 1, 2049])";
+        LabelTensor labels = LabelTensor.randomLabels(41, 3, 2, 1, 2049);
+        Tensor phi = BoundaryLoss.create().distanceMaps(labels, 3);
+        int[][] where = {{0, 0, 0, 0}, {1, 2, 0, 777}, {1, 1, 0, 2048}};
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int[] at : where) {
+                Tensor x = Tensor.randn(42, shape);
+                x.set(bad, at);
+                String ctx = bad + " at " + java.util.Arrays.toString(at);
+                for (boolean leaf : new boolean[] {true, false}) {
+                    Var in = leaf ? Var.param(x) : Var.constant(x);
+                    e(() -> BoundaryLoss.create().forwardWithMaps(in, phi), message, ctx);
+                    e(() -> BoundaryLoss.create().forward(in, labels), message, ctx + ", labels");
+                    e(() -> BoundaryLoss.create().forward(in, labels.oneHot(3, -1)), message, ctx + ", one-hot");
+                    e(() -> BoundaryLoss.builder().activation(Activation.SIGMOID).build().forwardWithMaps(in, phi), message, ctx + ", SIGMOID");
+                }
+                if (bad == Float.NEGATIVE_INFINITY) {
+                    // a -inf logit is a class ruled out (p = 0): the unchecked loss stays finite
+                    float v = BoundaryLoss.builder().checkFinite(false).build().forwardWithMaps(Var.param(x), phi).item();
+                    assertTrue(Float.isFinite(v), ctx + ": unchecked, got " + v);
+                }
+            }
+        }
+    }
+
+    static void e(org.junit.jupiter.api.function.Executable call, String message, String ctx) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, call, ctx).getMessage(), ctx);
+    }
+
     static void assertMessage(org.junit.jupiter.api.function.Executable e, String... parts) {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
         assertTrue(ex.getMessage().startsWith("BoundaryLoss"), ex.getMessage());

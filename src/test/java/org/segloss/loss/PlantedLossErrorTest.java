@@ -19,7 +19,8 @@ import org.segloss.tensor.Tensor;
  * Planted errors of x1.01 and x0.99 in the losses' hand-written backwards and fused operations:
  * the Lovász-Softmax and Lovász hinge terms, GWDL's Wasserstein map and its fused softmax
  * confusion sums, the fused label-map cross-entropy, and the fused softmax region statistics of the Dice family (one plant per
- * output's term: intersection I, prediction sum P, squares Q; label-map and tensor targets). Each
+ * output's term: intersection I, prediction sum P, squares Q; label-map and tensor targets), and the
+ * boundary loss's one-map weighted sums. Each
  * is caught by the gradient check that this package's tests run on that operation
  * ({@link LovaszSoftmaxLossTest}, {@link LovaszHingeLossTest}, {@link GeneralizedWassersteinDiceLossTest},
  * {@link GeneralizedWassersteinDiceLossFusedTest}, {@link RegionStatisticsTest}).
@@ -145,6 +146,11 @@ class PlantedLossErrorTest {
             add(plants, "softmax region statistics, tensor target", terms[o], () -> new RegionStatistics.FusedSums(Terms.weightedBy(g).masked(mask).plus(Total.PROBABILITIES, Total.SQUARES)),
                     PlantedFault.Site.OUTPUT_GRADIENT, o, stats);
         }
+
+        // Boundary: one signed map alone, the one-pass kernels (softmaxWeightedSums and its backward)
+        Tensor phi = Tensor.randn(6, 2, 3, 4, 5).mul(3f);
+        add(plants, "softmax weighted sums, one map (boundary)", "dlogits", () -> new RegionStatistics.FusedSums(Terms.weightedBy(phi)),
+                PlantedFault.Site.INPUT_GRADIENT, 0, gradCheck("GradCheck (BoundaryLossTest)", GradCheck.DEFAULTS, xs));
 
         // Sensitivity-specificity: the squared-error statistics of a label map, one plant per term
         String[] errorTerms = {"intersection term (dI)", "squared-error term (dE)", "off-label squares term (dF)"};

@@ -473,6 +473,78 @@ class RegionStatisticsTest {
         assertArrayEquals(SoftmaxSums.classSums(k.x, unchecked).toArray(), SoftmaxSums.classSums(k.x, terms).toArray());
     }
 
+    /** A signed map of x's shape with an all-zero class row in sample 0 (an absent class: -0 products where dS < 0). */
+    static Tensor signedMap(Tensor x, long seed) {
+        float[] m = Tensor.randn(seed, x.shape().dims()).mul(5f).toArray();
+        int sp = x.size() / (x.dim(0) * x.dim(1));
+        java.util.Arrays.fill(m, sp, 2 * sp, 0f);
+        return Tensor.wrap(m, x.shape().dims());
+    }
+
+    /**
+     * One weight map and nothing else (the boundary loss's Σ p φ) takes the one-pass kernels
+     * (softmaxWeightedSums and its backward); the same map over an all-ones mask takes the general
+     * per-class passes (softmax, one dot per class; gp = 0 + dS w, then the softmax backward). They
+     * give the same bits, forward and backward, kept and recomputed, at 1, 2 and 3 threads, with
+     * one-voxel chunk tails (sp = 2049) and C = 17.
+     */
+    @Test
+    void oneMapPassGivesTheGeneralPathsBitsForAnyThreadCount() {
+        int saved = Parallel.threads();
+        try {
+            for (Case k : labelCases()) {
+                int b = k.x.dim(0), c = k.c;
+                Tensor map = signedMap(k.x, k.x.size() + 7L);
+                Tensor ones = Tensor.full(1f, k.labels.shape().insert(1, 1).dims());
+                Terms one = Terms.weightedBy(map), general = one.masked(ones);
+                Tensor grads = Tensor.randn(11, 1, b, c);
+                String what = k.x.shape().toString();
+                Parallel.setThreads(1);
+                float[] sums = SoftmaxSums.classSums(k.x, general).toArray();
+                float[] grad = SoftmaxSums.classSumsBackward(k.x, general, grads).toArray();
+                Tensor pGeneral = Tensor.full(Float.NaN, k.x.shape().dims());
+                assertArrayEquals(sums, SoftmaxSums.classSums(k.x, general, pGeneral).toArray(), "general kept forward, " + what);
+                for (int threads : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    String ctx = "threads " + threads + ", " + what;
+                    assertArrayEquals(sums, SoftmaxSums.classSums(k.x, one).toArray(), "forward, " + ctx);
+                    assertArrayEquals(grad, SoftmaxSums.classSumsBackward(k.x, one, grads).toArray(), "backward, " + ctx);
+                    Tensor p = Tensor.full(Float.NaN, k.x.shape().dims());   // stale contents must not matter
+                    assertArrayEquals(sums, SoftmaxSums.classSums(k.x, one, p).toArray(), "kept forward, " + ctx);
+                    assertArrayEquals(pGeneral.toArray(), p.toArray(), "the kept softmax, " + ctx);
+                    Tensor g = SoftmaxSums.classSumsBackwardFromSoftmax(p, one, grads);
+                    assertTrue(g == p, "the gradient is written over the kept softmax");
+                    assertArrayEquals(grad, g.toArray(), "kept backward, " + ctx);
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    /** The one-map pass rejects NaN and infinite logits wherever they sit: a vector block, a chunk's tail, a one-voxel chunk. */
+    @Test
+    void oneMapPassRejectsNonFiniteLogits() {
+        Case k = labelCases().get(labelCases().size() - 1);   // [2, 17, 2049]: chunks of 2048 voxels and of one
+        int sp = 2049, c = 17;
+        Tensor map = signedMap(k.x, 3);
+        Terms terms = Terms.weightedBy(map).rejectingNonFinite("BoundaryLoss");
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 5 * sp + 7, (c - 1) * sp + 2047, c * sp + 2048, 2 * c * sp - 1}) {
+                float[] xs = k.x.toArray();
+                xs[at] = bad;
+                Tensor x = Tensor.wrap(xs, k.x.shape().dims());
+                for (boolean keep : new boolean[] {false, true}) {
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> SoftmaxSums.classSums(x, terms, keep ? Tensor.zeros(x.shape().dims()) : null), bad + " at " + at);
+                    assertEquals("BoundaryLoss: input contains NaN or infinity (shape " + x.shape() + ")", e.getMessage());
+                }
+            }
+        }
+        // finite logits pass the check, with the bits of the unchecked sums
+        assertArrayEquals(SoftmaxSums.classSums(k.x, Terms.weightedBy(map)).toArray(), SoftmaxSums.classSums(k.x, terms).toArray());
+    }
+
     @Test
     void keepMustHaveTheLogitsShapeAndItsOwnArray() {
         Case k = cases().get(2);

@@ -230,6 +230,36 @@ public interface Kernels {
     void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                   float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff);
 
+    // ---- softmax fused with per-class weighted sums (the boundary loss's Σ p φ) ----------------
+    // The layout above; the weights w(k, j) at wOff + k*wStride + j: one weight row per class
+    // (e.g. the rows of a [B, C, S] map, wStride = S, while the logits are a compact chunk).
+
+    /**
+     * {@link #softmax(float[], int, int, int, int, float[], int)} into out, the same bits, and in the
+     * same call per class k {@code sums[sumsOff + k] = Σ_j out(k, j) · w(k, j)}, the bits of
+     * {@link #dot}{@code (out, outOff + k*inner, w, wOff + k*wStride, cols)} on that out: a chunk's
+     * softmax and its weighted class sums without a finiteness pass of their own (the weights need
+     * no check here: a NaN or infinite weight makes its class's sum NaN or infinite, as p is finite).
+     * inner == 1 is one column (cols == 1). out may be x.
+     *
+     * @return Σ (x - x) over every element read: 0, or NaN exactly when some x is NaN or infinite
+     */
+    float softmaxWeightedSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                              float[] w, int wOff, int wStride, float[] sums, int sumsOff);
+
+    /**
+     * The backward of {@link #softmaxWeightedSums} from g = dL/dS (g[gOff + k], one per class) over
+     * the softmax p in one pass: the gradient with respect to p is {@code gp(k, j) = 0 + g_k · w(k, j)}
+     * (the product, then added to +0: a −0 product gives +0, the bits of filling gp with 0 and
+     * adding {@link #triad}{@code (gp, g_k, w)}), and out is
+     * {@link #softmaxBackward(float[], int, float[], int, int, int, int, float[], int)} on that gp,
+     * the same bits: {@code out(k, j) = p(k, j) (gp(k, j) - Σ_k' gp(k', j) p(k', j))}. No gp array is
+     * made (but one of n for inner == 1, one column, cols == 1, which takes softmaxBackward's row
+     * path). out may be p (in place).
+     */
+    void softmaxWeightedSumsBackward(float[] p, int pOff, int n, int inner, int cols, float[] w, int wOff, int wStride,
+                                     float[] g, int gOff, float[] out, int outOff);
+
     /** Largest element; -Infinity for n = 0; NaN if any element is NaN. */
     float max(float[] x, int xOff, int n);
 

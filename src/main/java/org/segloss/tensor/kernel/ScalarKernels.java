@@ -271,6 +271,35 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float softmaxWeightedSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                     float[] w, int wOff, int wStride, float[] sums, int sumsOff) {
+        float finite = 0f;
+        for (int j = 0; j < cols; j++) {
+            for (int k = 0; k < n; k++) {
+                float v = x[xOff + k * inner + j];
+                finite += v - v;   // NaN exactly when v is NaN or infinite (read before out, which may be x, is written)
+            }
+        }
+        softmax(x, xOff, n, inner, cols, out, outOff);
+        for (int k = 0; k < n; k++) sums[sumsOff + k] = dot(out, outOff + k * inner, w, wOff + k * wStride, cols);
+        return finite;
+    }
+
+    @Override
+    public void softmaxWeightedSumsBackward(float[] p, int pOff, int n, int inner, int cols, float[] w, int wOff, int wStride,
+                                            float[] g, int gOff, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            // softmaxBackward's column on gp = 0 + g_k w(k, j), recomputed in the second loop (out may be p)
+            float d = 0f;
+            for (int k = 0; k < n; k++) d += (0f + g[gOff + k] * w[wOff + k * wStride + j]) * p[pOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = p[pOff + i] * ((0f + g[gOff + k] * w[wOff + k * wStride + j]) - d);
+            }
+        }
+    }
+
+    @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + s * b[bOff + i];
     }

@@ -885,6 +885,70 @@ public abstract sealed class VectorKernels implements Kernels
         return p.fma(q, a);
     }
 
+    /** The gp column of {@link #softmaxWeightedSumsBackward} for one voxel's contiguous row (inner 1), per thread. */
+    private static final ThreadLocal<float[][]> WEIGHTED_ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    @Override
+    public float softmaxWeightedSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                     float[] w, int wOff, int wStride, float[] sums, int sumsOff) {
+        float finite = 0f;
+        if (inner == 1) {
+            // one column of n contiguous values: the contiguous-row softmax (the softmax kernel's bits)
+            for (int k = 0; k < n; k++) finite += x[xOff + k] - x[xOff + k];
+            softmaxRow(x, xOff, n, out, outOff);
+        } else {
+            // softmaxColumns' own body over the blocks, the finiteness sum from its max pass's loads
+            int bound = species().loopBound(cols);
+            if (bound > 0) finite = softmaxBlocks(x, xOff, n, inner, bound, out, outOff, null, 0, true);
+            for (int j = bound; j < cols; j++) {
+                for (int k = 0; k < n; k++) finite += x[xOff + k * inner + j] - x[xOff + k * inner + j];
+                softmaxColumn(x, xOff + j, n, inner, out, outOff + j, null, 0, 0);
+            }
+        }
+        // per class one dot over the chunk's p, still in the cache: the dot kernel's bits
+        for (int k = 0; k < n; k++) sums[sumsOff + k] = dot(out, outOff + k * inner, w, wOff + k * wStride, cols);
+        return finite;
+    }
+
+    @Override
+    public void softmaxWeightedSumsBackward(float[] p, int pOff, int n, int inner, int cols, float[] w, int wOff, int wStride,
+                                            float[] g, int gOff, float[] out, int outOff) {
+        if (inner == 1) {
+            // one voxel's contiguous row: softmaxBackward's row path on gp, as it is
+            float[][] holder = WEIGHTED_ROW.get();
+            if (holder[0].length < n) holder[0] = new float[n];
+            float[] gp = holder[0];
+            for (int k = 0; k < n; k++) gp[k] = 0f + g[gOff + k] * w[wOff + k * wStride];
+            softmaxBackward(p, pOff, gp, 0, n, 1, 1, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        int bound = sp.loopBound(cols);
+        for (int j = 0; j < bound; j += sp.length()) {
+            // softmaxBackwardColumns' arithmetic on gp = w g_k + 0 (triad's mul, then add), recomputed
+            // from w in the second loop (out may be p; w's block is still in L1)
+            FloatVector d = zero;
+            for (int k = 0; k < n; k++) {
+                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                d = d.add(gp.mul(FloatVector.fromArray(sp, p, pOff + k * inner + j)));
+            }
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                FloatVector.fromArray(sp, p, pOff + i).mul(gp.sub(d)).intoArray(out, outOff + i);
+            }
+        }
+        for (int j = bound; j < cols; j++) {
+            float d = 0f;
+            for (int k = 0; k < n; k++) d += (0f + g[gOff + k] * w[wOff + k * wStride + j]) * p[pOff + k * inner + j];
+            for (int k = 0; k < n; k++) {
+                int i = k * inner + j;
+                out[outOff + i] = p[pOff + i] * ((0f + g[gOff + k] * w[wOff + k * wStride + j]) - d);
+            }
+        }
+    }
+
     @Override
     public void triad(float[] a, int aOff, float s, float[] b, int bOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
@@ -1952,6 +2016,16 @@ public abstract sealed class VectorKernels implements Kernels
         if (scratch[1].length < 4 * nr) scratch[1] = new float[4 * nr];
         float[] tile = scratch[1];
         int j = 0;
+        if ((m & 7) == 0) {
+            // 8 rows x 3 vectors (two packed 4-row panels): 24 FMAs per 3 shifted B loads and 8
+            // broadcasts, against 16 per 4 and 4 of the 4 x 4 tile; the shifted loads split cache
+            // lines and each carries a range check, so fewer of them per FMA
+            for (int n3 = 3 * lanes; j + n3 <= n; j += n3) {
+                for (int ir = 0; ir < m; ir += 8) {
+                    shiftedTile83(k, pa, ir * k, (ir + 4) * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                }
+            }
+        }
         for (; j + nr <= n; j += nr) {
             for (int ir = 0; ir < m; ir += 4) {
                 if (m - ir >= 4) {
@@ -2006,6 +2080,52 @@ public abstract sealed class VectorKernels implements Kernels
         c10.intoArray(c, r1); c11.intoArray(c, r1 + l); c12.intoArray(c, r1 + 2 * l); c13.intoArray(c, r1 + 3 * l);
         c20.intoArray(c, r2); c21.intoArray(c, r2 + l); c22.intoArray(c, r2 + 2 * l); c23.intoArray(c, r2 + 3 * l);
         c30.intoArray(c, r3); c31.intoArray(c, r3 + l); c32.intoArray(c, r3 + 2 * l); c33.intoArray(c, r3 + 3 * l);
+    }
+
+    /**
+     * C[8, 3L] at c[co] (row stride ldc): rows 0-3 from the packed panel at ao, rows 4-7 from the
+     * one at ao2, times 3 vectors of the shifted src rows; each element the same FMA chain over
+     * p = 0..k-1 from 0 as in {@link #shiftedTile} (the same bits).
+     */
+    private void shiftedTile83(int k, float[] pa, int ao, int ao2, float[] src, int base, int[] offs,
+                               float[] c, int co, int ldc) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+        FloatVector c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+        for (int p = 0; p < k; p++, ao += 4, ao2 += 4) {
+            int bo = base + offs[p];
+            FloatVector b0 = FloatVector.fromArray(s, src, bo);
+            FloatVector b1 = FloatVector.fromArray(s, src, bo + l);
+            FloatVector b2 = FloatVector.fromArray(s, src, bo + 2 * l);
+            FloatVector x = FloatVector.broadcast(s, pa[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(s, pa[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(s, pa[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(s, pa[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            x = FloatVector.broadcast(s, pa[ao2]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            x = FloatVector.broadcast(s, pa[ao2 + 1]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+            x = FloatVector.broadcast(s, pa[ao2 + 2]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+            x = FloatVector.broadcast(s, pa[ao2 + 3]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+        }
+        int r = co;
+        c00.intoArray(c, r); c01.intoArray(c, r + l); c02.intoArray(c, r + 2 * l); r += ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + l); c12.intoArray(c, r + 2 * l); r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + l); c22.intoArray(c, r + 2 * l); r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + l); c32.intoArray(c, r + 2 * l); r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + l); c42.intoArray(c, r + 2 * l); r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + l); c52.intoArray(c, r + 2 * l); r += ldc;
+        c60.intoArray(c, r); c61.intoArray(c, r + l); c62.intoArray(c, r + 2 * l); r += ldc;
+        c70.intoArray(c, r); c71.intoArray(c, r + l); c72.intoArray(c, r + 2 * l);
     }
 
     /**

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GemmShiftedTest {
 
-    static final int[] MS = {1, 3, 4, 5, 8, 17};
+    static final int[] MS = {1, 3, 4, 5, 8, 16, 17, 24};
     static final int[] NS = {1, 3, 15, 16, 17, 63, 64, 65, 129, 2100};
     static final int[] KS = {1, 2, 4, 5, 27, 54};
 
@@ -153,6 +153,30 @@ class GemmShiftedTest {
             }
             for (int i = 0; i < tiled.length; i++) {
                 assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(tiled[i]), "gemmShiftedBt beta " + beta + " at " + i);
+            }
+        }
+    }
+
+    /**
+     * Row counts that are multiples of 8 take the 8-row x 3-vector tiles (then 4-row tiles for the
+     * last columns): every element the same FMA chain, so the bits of computing each row alone
+     * (m = 1: the 4-row tile's edge path), at column counts around multiples of 3 and 4 vectors.
+     */
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void eightRowTilesAreBitNeutral(Kernels v) {
+        SplittableRandom r = new SplittableRandom(7);
+        int lanes = v.lanes(), k = 27;
+        for (int m : new int[] {8, 16, 24}) {
+            for (int n : new int[] {3 * lanes, 3 * lanes + 1, 4 * lanes + 5, 12 * lanes - 1, 7 * lanes + 3}) {
+                Rows rows = Rows.random(r, k, n, 40);
+                float[] a = random(r, m * k), whole = new float[m * n], single = new float[m * n];
+                v.gemmShiftedB(m, n, k, a, 0, k, rows.src, rows.srcOff, rows.offs, whole, 0, n);
+                for (int i = 0; i < m; i++) v.gemmShiftedB(1, n, k, a, i * k, k, rows.src, rows.srcOff, rows.offs, single, i * n, n);
+                for (int i = 0; i < whole.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(whole[i]),
+                            v.name() + " gemmShiftedB m=" + m + " n=" + n + " at " + i);
+                }
             }
         }
     }

@@ -125,6 +125,7 @@ class KernelTwinTest {
             nodes.add(group(v, "reductions", reductionTests(v)));
             nodes.add(group(v, "softmax label sums", labelSumTests(v)));
             nodes.add(group(v, "softmax label sums with the exp-log term", LabelSumsWithLogTwins.tests(v)));
+            nodes.add(group(v, "softmax weighted sums", weightedSumTests(v)));
             nodes.add(group(v, "softmax confusion sums", confusionSumTests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
@@ -618,6 +619,207 @@ class KernelTwinTest {
                     // the p of the twins differ within the softmax tolerance, hence the REL term
                     assertClose(ctx + " " + twins[t].name() + " S[" + g + ", " + l + "]", (float) want, sums[t][2 + g * n + l],
                             (sumTol(cols) + 4 * REL) * scale + ABS);
+                }
+            }
+        }
+    }
+
+    // ---- softmax fused with per-class weighted sums (the boundary loss's Σ p φ) ----------------------
+
+    /** The row strides of the weights for a case: like the logits, and another (a map's rows beside a compact chunk). */
+    static int[] weightStrides(int cols, int inner) {
+        return new int[] {inner, cols + 5};
+    }
+
+    /** Weights for n rows of cols at off with the given stride, NaN padding elsewhere; one in 16 a signed zero. */
+    static float[] weights(Random rnd, int n, int cols, int off, int stride) {
+        float[] w = new float[off + (n - 1) * stride + cols + 3];
+        Arrays.fill(w, Float.NaN);   // never read: a kernel that did would poison a sum or a gradient
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) w[off + k * stride + j] = withZeros(-20, 20).next(rnd);
+        return w;
+    }
+
+    static List<DynamicNode> weightedSumTests(Kernels v) {
+        List<DynamicNode> out = new ArrayList<>();
+        Kernels s = KernelProvider.scalar();
+        out.add(dynamicTest(v.name() + " softmaxWeightedSums", () -> {
+            for (int[] shape : labelSumShapes(v.lanes())) {
+                for (int ws : weightStrides(shape[1], shape[2])) {
+                    for (boolean inPlace : new boolean[] {false, true}) weightedSumCase(s, v, shape[0], shape[1], shape[2], ws, inPlace);
+                }
+            }
+        }));
+        out.add(dynamicTest(v.name() + " softmaxWeightedSums non-finite logits and weights", () -> {
+            for (int[] shape : labelSumShapes(v.lanes())) weightedSumNonFiniteCase(s, v, shape[0], shape[1], shape[2]);
+        }));
+        out.add(dynamicTest(v.name() + " softmaxWeightedSumsBackward", () -> {
+            for (int[] shape : labelSumShapes(v.lanes())) {
+                for (int ws : weightStrides(shape[1], shape[2])) {
+                    for (boolean inPlace : new boolean[] {false, true}) weightedSumBackwardCase(s, v, shape[0], shape[1], shape[2], ws, inPlace);
+                }
+            }
+        }));
+        return out;
+    }
+
+    /**
+     * softmaxWeightedSums: in each implementation its p is that implementation's softmax bit for bit
+     * and its sums are its own dot over p and w bit for bit (the general path's arithmetic); the
+     * sums of both twins lie within a sum tolerance of double sums over the scalar twin's p; nothing
+     * outside the columns or the sums is written; finite logits give a finiteness sum of 0.
+     */
+    static void weightedSumCase(Kernels s, Kernels v, int n, int cols, int inner, int wStride, boolean inPlace) {
+        String ctx = v.name() + " softmaxWeightedSums [n=" + n + ", cols=" + cols + ", inner=" + inner + ", wStride=" + wStride + "]"
+                + (inPlace ? " in place" : "");
+        Random rnd = new Random(ctx.hashCode());
+        int off = 5, len = off + (n - 1) * inner + cols + 3, wOff = 2;
+        float[] x = new float[len];
+        Arrays.fill(x, Float.NaN);
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+        float[] w = weights(rnd, n, cols, wOff, wStride);
+        float[][] p = new float[2][], sums = new float[2][];
+        Kernels[] twins = {s, v};
+        for (int t = 0; t < 2; t++) {
+            Kernels k = twins[t];
+            float[] xs = x.clone();
+            p[t] = inPlace ? xs : sentinel(len);
+            sums[t] = sentinel(n + 4);
+            float finite = k.softmaxWeightedSums(xs, off, n, inner, cols, p[t], off, w, wOff, wStride, sums[t], 2);
+            assertEquals(0f, finite, ctx + " " + k.name() + ": finite logits");
+            float[] soft = sentinel(len);
+            k.softmax(x, off, n, inner, cols, soft, off);
+            for (int i = 0; i < len; i++) {
+                int kk = (i - off) / Math.max(inner, 1), j = (i - off) - kk * inner;
+                boolean inRange = i >= off && kk < n && j < cols;
+                float want = inRange ? soft[i] : inPlace ? x[i] : SENTINEL;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(p[t][i]),
+                        ctx + " " + k.name() + " at " + i + (inRange ? ": the softmax's bits" : ": outside the columns"));
+            }
+            assertEquals(SENTINEL, sums[t][0], ctx + ": sums written before their offset");
+            assertEquals(SENTINEL, sums[t][1], ctx + ": sums written before their offset");
+            assertEquals(SENTINEL, sums[t][2 + n], ctx + ": sums written past their end");
+            for (int kk = 0; kk < n; kk++) {
+                float own = k.dot(soft, off + kk * inner, w, wOff + kk * wStride, cols);
+                assertEquals(Float.floatToRawIntBits(own), Float.floatToRawIntBits(sums[t][2 + kk]),
+                        ctx + " " + k.name() + " class " + kk + ": the bits of the dot over its own softmax");
+            }
+        }
+        for (int kk = 0; kk < n; kk++) {
+            double want = 0, scale = 0;
+            for (int j = 0; j < cols; j++) {
+                double term = (double) p[0][off + kk * inner + j] * w[wOff + kk * wStride + j];
+                want += term;
+                scale += Math.abs(term);
+            }
+            for (int t = 0; t < 2; t++) {
+                // the p of the twins differ within the softmax tolerance, hence the REL term
+                assertClose(ctx + " " + twins[t].name() + " class " + kk, (float) want, sums[t][2 + kk], (sumTol(cols) + 4 * REL) * scale + ABS);
+            }
+        }
+    }
+
+    /**
+     * A NaN or infinite logit (in a vector block or a tail column) makes the finiteness sum NaN; a
+     * NaN or infinite weight leaves it 0 and makes its class's sum NaN or infinite, also where p
+     * underflows to 0 (0 · ∞ is NaN), while the other classes' sums stay finite.
+     */
+    static void weightedSumNonFiniteCase(Kernels s, Kernels v, int n, int cols, int inner) {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, cols / 2, cols - 1}) {
+                String what = "[n=" + n + ", cols=" + cols + ", inner=" + inner + "] " + bad + " at column " + at;
+                Random rnd = new Random(what.hashCode());
+                int off = 3;
+                float[] x = new float[off + (n - 1) * inner + cols + 4];
+                Arrays.fill(x, Float.NaN);
+                for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) x[off + k * inner + j] = uniform(-10, 10).next(rnd);
+                float[] w = weights(rnd, n, cols, 1, inner);
+                for (Kernels k : new Kernels[] {s, v}) {
+                    String ctx = k.name() + " softmaxWeightedSums " + what;
+                    float[] p = new float[x.length], sums = new float[n];
+                    float[] xb = x.clone();
+                    xb[off + (n - 1) * inner + at] = bad;
+                    assertTrue(Float.isNaN(k.softmaxWeightedSums(xb, off, n, inner, cols, p, off, w, 1, inner, sums, 0)), ctx + ": logits");
+                    int cls = n - 1;
+                    for (boolean underflow : new boolean[] {false, true}) {
+                        float[] xu = x.clone();
+                        // p of class cls underflows to exactly 0 at that column when its logit is 200 below the others
+                        if (underflow && n > 1) xu[off + cls * inner + at] = -200f;
+                        float[] wb = w.clone();
+                        wb[1 + cls * inner + at] = bad;
+                        assertEquals(0f, k.softmaxWeightedSums(xu, off, n, inner, cols, p, off, wb, 1, inner, sums, 0), ctx + ": weights only");
+                        if (underflow && n > 1) assertEquals(0f, p[off + cls * inner + at], ctx + ": p underflows to 0");
+                        assertTrue(!Float.isFinite(sums[cls]), ctx + (underflow ? " (p = 0)" : "") + ": the weight's class sum must be non-finite, got " + sums[cls]);
+                        for (int kk = 0; kk < cls; kk++) assertTrue(Float.isFinite(sums[kk]), ctx + ": class " + kk + " stays finite");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * softmaxWeightedSumsBackward: each implementation gives its own softmaxBackward on the row
+     * gp = 0 + g_k w (made explicitly) bit for bit; the twins agree bit for bit over columns (the
+     * same products and adds in the same order) and within a tolerance for one contiguous column
+     * (inner 1: the vector row path's dot); both lie within a tolerance of the double formula;
+     * nothing outside the columns is written.
+     */
+    static void weightedSumBackwardCase(Kernels s, Kernels v, int n, int cols, int inner, int wStride, boolean inPlace) {
+        String ctx = v.name() + " softmaxWeightedSumsBackward [n=" + n + ", cols=" + cols + ", inner=" + inner + ", wStride=" + wStride + "]"
+                + (inPlace ? " in place" : "");
+        Random rnd = new Random(ctx.hashCode());
+        int off = 3, len = off + (n - 1) * inner + cols + 2, wOff = 4;
+        float[] logits = new float[len], pr = new float[len];
+        Arrays.fill(logits, Float.NaN);
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) logits[off + k * inner + j] = uniform(-6, 6).next(rnd);
+        s.softmax(logits, off, n, inner, cols, pr, off);
+        for (int i = 0; i < len; i++) if (Float.isNaN(logits[i])) pr[i] = Float.NaN;   // padding
+        float[] w = weights(rnd, n, cols, wOff, wStride);
+        float[] g = new float[1 + n];
+        for (int k = 0; k < n; k++) g[1 + k] = uniform(-2, 2).next(rnd);
+        g[1 + n / 2] = -1.25f;   // a negative g: -0 products where w is +0
+        // gp in the logits' layout, as the general path builds it (fill 0, then triad)
+        float[] gp = new float[len];
+        for (int k = 0; k < n; k++) for (int j = 0; j < cols; j++) gp[off + k * inner + j] = 0f + g[1 + k] * w[wOff + k * wStride + j];
+        float[][] res = new float[2][];
+        Kernels[] twins = {s, v};
+        for (int t = 0; t < 2; t++) {
+            float[] y = pr.clone();
+            res[t] = inPlace ? y : sentinel(len);
+            twins[t].softmaxWeightedSumsBackward(y, off, n, inner, cols, w, wOff, wStride, g, 1, res[t], off);
+            float[] own = sentinel(len);
+            twins[t].softmaxBackward(pr, off, gp, off, n, inner, cols, own, off);
+            for (int k = 0; k < n; k++) {
+                for (int j = 0; j < cols; j++) {
+                    int i = off + k * inner + j;
+                    assertEquals(Float.floatToRawIntBits(own[i]), Float.floatToRawIntBits(res[t][i]),
+                            ctx + " " + twins[t].name() + " at (k=" + k + ", j=" + j + "): its softmaxBackward's bits");
+                }
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            double d = 0, dAbs = 0;
+            for (int k = 0; k < n; k++) {
+                double q = pr[off + k * inner + j], gk = (double) g[1 + k] * w[wOff + k * wStride + j];
+                d += q * gk;
+                dAbs += Math.abs(q * gk);
+            }
+            for (int k = 0; k < n; k++) {
+                int i = off + k * inner + j;
+                double q = pr[i], gk = (double) g[1 + k] * w[wOff + k * wStride + j], want = q * (gk - d);
+                for (int t = 0; t < 2; t++) {
+                    assertClose(ctx + " " + twins[t].name() + " vs the formula at (k=" + k + ", j=" + j + ")", (float) want, res[t][i],
+                            Math.abs(q) * (sumTol(n) + 4 * REL) * (Math.abs(gk) + dAbs) + ABS);
+                }
+            }
+        }
+        for (int i = 0; i < len; i++) {
+            if (inner > 1) assertEquals(Float.floatToRawIntBits(res[0][i]), Float.floatToRawIntBits(res[1][i]), ctx + " twins at " + i);
+            int kk = (i - off) / inner, j = (i - off) - kk * inner;
+            boolean inRange = i >= off && kk < n && j < cols;
+            if (!inRange) {
+                float want = inPlace ? pr[i] : SENTINEL;
+                for (int t = 0; t < 2; t++) {
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(res[t][i]), ctx + ": written outside the columns at " + i);
                 }
             }
         }
