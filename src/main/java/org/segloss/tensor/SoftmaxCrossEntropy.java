@@ -236,8 +236,14 @@ public final class SoftmaxCrossEntropy {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 boolean bad;
                 if (smoothing == 0f) {
-                    bad = pickedChunk(op, k, x, labels, ignoreIndex, weight, keep, gradWeights, bi, c, sp, j0, len, buf, p, stats,
-                            part, t, pickedPart, predictedPart, counts);
+                    int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
+                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
+                            pickedPart, predictedPart, ignored);
+                    if (gradWeights != null) {
+                        // the chunk's p (just written, in the cache) into its gradient: sumBackwardFromSoftmax's kernel
+                        int at = keep.offset + (bi * c) * sp + j0;
+                        k.crossEntropyGradient(keep.data, at, c, sp, len, labels.data, labels.offset + lo, gradWeights, keep.data, at);
+                    }
                 } else {
                     bad = smoothedChunk(k, x, labels, ignoreIndex, weight, smoothing, keep, bi, c, sp, j0, len, buf, stats, spare,
                             nonFinite != null, counts, part, t);
@@ -272,66 +278,60 @@ public final class SoftmaxCrossEntropy {
 
     /**
      * Task (bi, j0, len) without smoothing: part[t] = -Σ_c w_c Σ_{y = c} log p_c, the log-probabilities
-     * picked from the logits and the softmax's stats, never written out; p goes to keep when
-     * given, turned into the gradient at the weights gradWeights (the scale folded in) when those
-     * are given. One {@code softmaxAndLogSum} and one {@code crossEntropyLabelPass} (the picks, the
-     * labels' counts and check, the finiteness check and the gradient) per task. Returns whether a
-     * logit of the task is NaN or ±∞.
+     * picked from the logits and the softmax's stats by {@code sumLogSoftmaxWhereEqual}, never
+     * written out; p goes to keep when given. Returns whether a logit of the task is NaN or ±∞
+     * (read in the same pass).
      */
-    private static boolean pickedChunk(String op, Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
-                                       float[] gradWeights, int bi, int c, int sp, int j0, int len, float[] buf, float[] p,
-                                       float[] stats, double[] part, int t, double[] pickedPart, double[] predictedPart,
-                                       int[] counts) {
-        int at = (bi * c) * sp + j0, lo = bi * sp + j0, lab = labels.offset + lo;
-        float[] xa, pa;   // the rows the pass reads: the strided logits and keep, or compact copies (buf, p)
-        int xBase, pBase, stride;
+    private static boolean pickedChunk(Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
+                                       int bi, int c, int sp, int j0, int len, float[] buf, float[] p, float[] stats, float[] row,
+                                       double[] part, int t, double[] pickedPart, double[] predictedPart, int ignored) {
+        int at = (bi * c) * sp + j0;
+        float[] xa;   // the rows the picks read: the strided logits, or their compact copy in buf
+        int xBase, xStride;
         if (keep != null && len > 1) {
             // p into keep straight from the strided logits, m and log s per voxel into stats [2, len]
             k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0);
             xa = x.data;
             xBase = x.offset + at;
-            pa = keep.data;
-            pBase = keep.offset + at;
-            stride = sp;
+            xStride = sp;
         } else {
             // compact rows (one voxel is a single contiguous row there: the row kernels' path, as everywhere)
             rows(x, bi, c, sp, j0, len, buf);
             k.softmaxAndLogSum(buf, 0, c, len, len, p, 0, stats, 0);
+            if (keep != null) for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = p[ch];
             xa = buf;
             xBase = 0;
-            pa = p;
-            pBase = 0;
-            stride = len;
+            xStride = len;
         }
-        float[] picks = new float[c];
-        int[] cnt = new int[c + 1];
-        float finite = k.crossEntropyLabelPass(xa, xBase, pa, pBase, c, stride, len, stats, 0, len, labels.data, lab, ignoreIndex,
-                picks, 0, cnt, 0, gradWeights, gradWeights != null ? pa : null, pBase);
-        // every label a class or the ignore value (an ignore index inside [0, C) is no class)
-        int matched = cnt[c];
-        for (int ch = 0; ch < c; ch++) if (ch != ignoreIndex) matched += cnt[ch];
-        int ignored = matched == len ? cnt[c] : findBadLabel(labels, lo, len, c, ignoreIndex, op);
-        if (counts != null) {
-            for (int ch = 0; ch < c; ch++) counts[t * c + ch] = ch != ignoreIndex ? cnt[ch] : 0;
-        }
-        if (pa == p && keep != null) {
-            for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, keep.data, keep.offset + at + ch * sp, len);
-        }
+        int lab = labels.offset + bi * sp + j0;
         double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k
+        boolean bad = false;
         for (int ch = 0; ch < c; ch++) {
-            // a NaN or ±∞ logit: rejected by a caller that checks; for one that does not, the sums as they are
-            if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * picks[ch];
-            if (pickedPart != null) pickedPart[t * c + ch] = ch != ignoreIndex ? picks[ch] : 0.0;
+            // an ignore index inside [0, C) is no class: its row is still read (the finiteness check), nothing picked
+            int label = ch == ignoreIndex ? Integer.MIN_VALUE : ch;
+            int xr = xBase + ch * xStride;
+            float r = k.sumLogSoftmaxWhereEqual(labels.data, lab, label, xa, xr, stats, 0, len, len);
+            if (Float.isNaN(r)) {
+                // a NaN or ±∞ logit: rejected by a caller that checks; for one that does not, the
+                // sum over the written-out row as it is (NaN, -∞ or finite, wherever the bad logit is)
+                bad = true;
+                k.zip(Binary.SUB, xa, xr, stats, 0, row, 0, len);
+                k.zip(Binary.SUB, row, 0, stats, len, row, 0, len);
+                r = k.sumWhereEqual(labels.data, lab, label, row, 0, len);
+            }
+            if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * r;
+            if (pickedPart != null) pickedPart[t * c + ch] = ch != ignoreIndex ? r : 0.0;
             if (predictedPart != null) {
-                // Σ p_c over the counted voxels: the row's sum, less its ignored voxels' part (p, not a gradient: no gradWeights here)
-                int pr = pBase + ch * stride;
+                // Σ p_c over the counted voxels: the row's sum, less its ignored voxels' part
+                float[] pa = xa == buf ? p : keep.data;
+                int pr = xa == buf ? ch * len : keep.offset + at + ch * sp;
                 double v = k.sum(pa, pr, len);
                 if (ignored > 0) v -= k.sumWhereEqual(labels.data, lab, ignoreIndex, pa, pr, len);
                 predictedPart[t * c + ch] = v;
             }
         }
         part[t] = -picked;
-        return Float.isNaN(finite);
+        return bad;
     }
 
     /**

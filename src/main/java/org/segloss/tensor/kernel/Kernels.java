@@ -316,25 +316,6 @@ public interface Kernels {
                               float[] scaledWeight, float[] out, int outOff);
 
     /**
-     * The unsmoothed cross-entropy's label pass over cols columns after {@link #softmaxAndLogSum}
-     * (x the logits and p their softmax, both with row stride inner; m_j and logS_j its stats at
-     * {@code stats[mOff + j]}, {@code stats[logSOff + j]}), all n classes in one pass, with
-     * y_j = labels[labelsOff + j]:
-     * <pre>
-     *   picked[pickedOff + k] = Σ_{j: y_j = k} ((x(k, j) - m_j) - logS_j)        k in [0, n)
-     *   counts[countsOff + k] = #{j: y_j = k},   counts[countsOff + n] = #{j: y_j = ignore}
-     *   out(k, j) = p(k, j) · a_j - [y_j = k] · a_j,   a_j = scaledWeight[y_j], 0 where y_j ∉ [0, n)
-     * </pre>
-     * Each pick has the bits of {@link #sumLogSoftmaxWhereEqual} for its class and the gradient
-     * those of {@link #crossEntropyGradient}; the gradient only when out is given (then
-     * scaledWeight too; out may be p, in place). Returns NaN when some x(k, j) is NaN or ±∞, else
-     * 0: one pass over a chunk instead of n picks, n + 1 counts and a gradient pass.
-     */
-    float crossEntropyLabelPass(float[] x, int xOff, float[] p, int pOff, int n, int inner, int cols, float[] stats, int mOff,
-                                int logSOff, int[] labels, int labelsOff, int ignore, float[] picked, int pickedOff, int[] counts,
-                                int countsOff, float[] scaledWeight, float[] out, int outOff);
-
-    /**
      * The label's log-probability and coefficient of each of cols columns, picked from the logits
      * and {@link #softmaxAndLogSum}'s stats without writing the log-softmax out (the per-voxel
      * inputs of the focal term): with y_j = labels[labelsOff + j],

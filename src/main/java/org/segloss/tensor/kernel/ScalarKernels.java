@@ -398,39 +398,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float crossEntropyLabelPass(float[] x, int xOff, float[] p, int pOff, int n, int inner, int cols, float[] stats, int mOff,
-                                       int logSOff, int[] labels, int labelsOff, int ignore, float[] picked, int pickedOff,
-                                       int[] counts, int countsOff, float[] scaledWeight, float[] out, int outOff) {
-        for (int k = 0; k < n; k++) picked[pickedOff + k] = 0f;
-        for (int k = 0; k <= n; k++) counts[countsOff + k] = 0;
-        boolean finite = crossEntropyLabelColumns(x, xOff, p, pOff, n, inner, 0, cols, stats, mOff, logSOff, labels, labelsOff,
-                ignore, picked, pickedOff, counts, countsOff, scaledWeight, out, outOff);
-        return finite ? 0f : Float.NaN;
-    }
-
-    /**
-     * {@link #crossEntropyLabelPass} over columns [from, to), adding to picked and counts in column
-     * order (also the vector kernels' tail); returns whether every logit read was finite.
-     */
-    public static boolean crossEntropyLabelColumns(float[] x, int xOff, float[] p, int pOff, int n, int inner, int from, int to,
-                                                   float[] stats, int mOff, int logSOff, int[] labels, int labelsOff, int ignore,
-                                                   float[] picked, int pickedOff, int[] counts, int countsOff, float[] scaledWeight,
-                                                   float[] out, int outOff) {
-        boolean finite = true;
-        for (int j = from; j < to; j++) {
-            for (int k = 0; k < n; k++) finite &= Float.isFinite(x[xOff + k * inner + j]);
-            int y = labels[labelsOff + j];
-            if (y == ignore) counts[countsOff + n]++;
-            if (y >= 0 && y < n) {
-                counts[countsOff + y]++;
-                picked[pickedOff + y] += (x[xOff + y * inner + j] - stats[mOff + j]) - stats[logSOff + j];
-            }
-            if (out != null) crossEntropyGradientColumn(p, pOff + j, n, inner, y, scaledWeight, out, outOff + j);
-        }
-        return finite;
-    }
-
-    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         boolean finite = true;

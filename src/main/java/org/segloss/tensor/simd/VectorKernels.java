@@ -1522,47 +1522,6 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
-    public float crossEntropyLabelPass(float[] x, int xOff, float[] p, int pOff, int n, int inner, int cols, float[] stats, int mOff,
-                                       int logSOff, int[] labels, int labelsOff, int ignore, float[] picked, int pickedOff,
-                                       int[] counts, int countsOff, float[] scaledWeight, float[] out, int outOff) {
-        VectorSpecies<Float> sp = species();
-        VectorSpecies<Integer> isp = intSpecies();
-        int lanes = sp.length();
-        // the picks' accumulators, one vector per class, in memory (a Java array of vectors would box):
-        // lane by lane the masked adds of sumLogSoftmaxWhereEqual, so the same bits
-        float[] acc = new float[n * lanes];
-        for (int k = 0; k <= n; k++) counts[countsOff + k] = 0;
-        FloatVector nan = FloatVector.zero(sp);   // Σ x - x, NaN exactly at a NaN or ±∞ logit
-        // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
-        int bound = inner == 1 ? 0 : sp.loopBound(cols);
-        for (int j = 0; j < bound; j += lanes) {
-            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
-            FloatVector m = FloatVector.fromArray(sp, stats, mOff + j), logS = FloatVector.fromArray(sp, stats, logSOff + j);
-            FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
-            if (out != null) {
-                for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
-            }
-            counts[countsOff + n] += y.compare(EQ, ignore).trueCount();
-            for (int k = 0; k < n; k++) {
-                VectorMask<Float> at = y.compare(EQ, k).cast(sp);
-                FloatVector v = FloatVector.fromArray(sp, x, xOff + k * inner + j);
-                nan = nan.add(v.sub(v));
-                FloatVector.fromArray(sp, acc, k * lanes).add(v.sub(m).sub(logS), at).intoArray(acc, k * lanes);
-                counts[countsOff + k] += at.trueCount();
-                if (out != null) {
-                    FloatVector t = FloatVector.fromArray(sp, p, pOff + k * inner + j).mul(a);
-                    t.blend(t.sub(a), at).intoArray(out, outOff + k * inner + j);
-                }
-            }
-        }
-        for (int k = 0; k < n; k++) picked[pickedOff + k] = sumLanes(FloatVector.fromArray(sp, acc, k * lanes));
-        boolean finite = !Float.isNaN(sumLanes(nan));
-        finite &= ScalarKernels.crossEntropyLabelColumns(x, xOff, p, pOff, n, inner, bound, cols, stats, mOff, logSOff, labels,
-                labelsOff, ignore, picked, pickedOff, counts, countsOff, scaledWeight, out, outOff);
-        return finite ? 0f : Float.NaN;
-    }
-
-    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         VectorSpecies<Float> sp = species();
