@@ -152,13 +152,23 @@ public final class ScalarKernels implements Kernels {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
         float finite = 0f;
         for (int j = 0; j < cols; j++) {
-            for (int k = 0; k < n; k++) {
-                float v = x[xOff + k * inner + j];
-                finite += v - v;   // NaN exactly when v is NaN or infinite
-            }
-            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            finite += checkedSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j);
             addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
         }
+        return finite;
+    }
+
+    /**
+     * The softmax of one column (x(k) at xOff + k * stride) into out; returns its finiteness sum
+     * Σ x - x, 0 or NaN exactly when some x(k) is NaN or infinite (read before out, which may be x).
+     */
+    private float checkedSoftmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff) {
+        float finite = 0f;
+        for (int k = 0; k < n; k++) {
+            float v = x[xOff + k * stride];
+            finite += v - v;
+        }
+        softmaxAndLogSum(x, xOff, n, stride, 1, out, outOff, null, 0);
         return finite;
     }
 
@@ -185,11 +195,7 @@ public final class ScalarKernels implements Kernels {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + n * n + 1, 0f);
         float finite = 0f;
         for (int j = 0; j < cols; j++) {
-            for (int k = 0; k < n; k++) {
-                float v = x[xOff + k * inner + j];
-                finite += v - v;   // NaN exactly when v is NaN or infinite
-            }
-            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            finite += checkedSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j);
             addConfusionSums(out, outOff + j, n, inner, labels[labelsOff + j], sums, sumsOff);
         }
         return finite;
