@@ -159,17 +159,28 @@ public final class ScalarKernels implements Kernels {
         float finite = 0f;
         float[] column = softmaxStats != null ? new float[2] : null;   // one column's m and log s
         for (int j = 0; j < cols; j++) {
-            for (int k = 0; k < n; k++) {
-                float v = x[xOff + k * inner + j];
-                finite += v - v;   // NaN exactly when v is NaN or infinite
-            }
-            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, column, 0);   // the softmax of column j
+            finite += checkedSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j, column);
             if (column != null) {
                 softmaxStats[statsOff + j] = column[0];
                 softmaxStats[statsOff + cols + j] = column[1];
             }
             addLabelSums(out, outOff + j, n, inner, labels[labelsOff + j], stats, sums, sumsOff);
         }
+        return finite;
+    }
+
+    /**
+     * The softmax of one column (x(k) at xOff + k * stride) into out; returns its finiteness sum
+     * Σ x - x, 0 or NaN exactly when some x(k) is NaN or infinite (read before out, which may be x);
+     * with column (2 floats, or null) its m and log s as softmaxAndLogSum writes them.
+     */
+    private float checkedSoftmaxColumn(float[] x, int xOff, int n, int stride, float[] out, int outOff, float[] column) {
+        float finite = 0f;
+        for (int k = 0; k < n; k++) {
+            float v = x[xOff + k * stride];
+            finite += v - v;
+        }
+        softmaxAndLogSum(x, xOff, n, stride, 1, out, outOff, column, 0);
         return finite;
     }
 
@@ -196,11 +207,7 @@ public final class ScalarKernels implements Kernels {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + n * n + 1, 0f);
         float finite = 0f;
         for (int j = 0; j < cols; j++) {
-            for (int k = 0; k < n; k++) {
-                float v = x[xOff + k * inner + j];
-                finite += v - v;   // NaN exactly when v is NaN or infinite
-            }
-            softmaxAndLogSum(x, xOff + j, n, inner, 1, out, outOff + j, null, 0);   // the softmax of column j
+            finite += checkedSoftmaxColumn(x, xOff + j, n, inner, out, outOff + j, null);
             addConfusionSums(out, outOff + j, n, inner, labels[labelsOff + j], sums, sumsOff);
         }
         return finite;
