@@ -237,8 +237,13 @@ public final class SoftmaxCrossEntropy {
                 boolean bad;
                 if (smoothing == 0f) {
                     int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
-                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, gradWeights, bi, c, sp, j0, len, buf, p, stats, spare,
-                            part, t, pickedPart, predictedPart, ignored);
+                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
+                            pickedPart, predictedPart, ignored);
+                    if (gradWeights != null) {
+                        // the chunk's p (just written, in the cache) into its gradient: sumBackwardFromSoftmax's kernel
+                        int at = keep.offset + (bi * c) * sp + j0;
+                        k.crossEntropyGradient(keep.data, at, c, sp, len, labels.data, labels.offset + lo, gradWeights, keep.data, at);
+                    }
                 } else {
                     bad = smoothedChunk(k, x, labels, ignoreIndex, weight, smoothing, keep, bi, c, sp, j0, len, buf, stats, spare,
                             nonFinite != null, counts, part, t);
@@ -278,22 +283,14 @@ public final class SoftmaxCrossEntropy {
      * (read in the same pass).
      */
     private static boolean pickedChunk(Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
-                                       float[] gradWeights, int bi, int c, int sp, int j0, int len, float[] buf, float[] p,
-                                       float[] stats, float[] row, double[] part, int t, double[] pickedPart,
-                                       double[] predictedPart, int ignored) {
-        int at = (bi * c) * sp + j0, lab0 = labels.offset + bi * sp + j0;
+                                       int bi, int c, int sp, int j0, int len, float[] buf, float[] p, float[] stats, float[] row,
+                                       double[] part, int t, double[] pickedPart, double[] predictedPart, int ignored) {
+        int at = (bi * c) * sp + j0;
         float[] xa;   // the rows the picks read: the strided logits, or their compact copy in buf
         int xBase, xStride;
         if (keep != null && len > 1) {
-            // p into keep straight from the strided logits, m and log s per voxel into stats [2, len];
-            // with gradient weights the gradient instead of p, from p in registers (the bits of
-            // crossEntropyGradient over the stored p)
-            if (gradWeights != null) {
-                k.softmaxCrossEntropyGradient(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0, labels.data,
-                        lab0, gradWeights);
-            } else {
-                k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0);
-            }
+            // p into keep straight from the strided logits, m and log s per voxel into stats [2, len]
+            k.softmaxAndLogSum(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, stats, 0);
             xa = x.data;
             xBase = x.offset + at;
             xStride = sp;
@@ -301,13 +298,7 @@ public final class SoftmaxCrossEntropy {
             // compact rows (one voxel is a single contiguous row there: the row kernels' path, as everywhere)
             rows(x, bi, c, sp, j0, len, buf);
             k.softmaxAndLogSum(buf, 0, c, len, len, p, 0, stats, 0);
-            if (keep != null) {
-                for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = p[ch];
-                if (gradWeights != null) {
-                    k.crossEntropyGradient(keep.data, keep.offset + at, c, sp, len, labels.data, lab0, gradWeights, keep.data,
-                            keep.offset + at);
-                }
-            }
+            if (keep != null) for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = p[ch];
             xa = buf;
             xBase = 0;
             xStride = len;

@@ -292,16 +292,6 @@ public interface Kernels {
     void softmaxAndLogSum(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff, float[] stats, int statsOff);
 
     /**
-     * {@link #softmaxAndLogSum} that writes the unsmoothed cross-entropy's gradient instead of the
-     * softmax: the same stats, and out(k, j) = p(k, j) · a_j - [y_j = k] · a_j with
-     * a_j = scaledWeight[y_j] (0 where y_j = labels[labelsOff + j] is outside [0, n)), p as
-     * softmaxAndLogSum would have stored it: the bits of softmaxAndLogSum followed by
-     * {@link #crossEntropyGradient} in place, without the gradient's pass over out. out may not be x.
-     */
-    void softmaxCrossEntropyGradient(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                     float[] stats, int statsOff, int[] labels, int labelsOff, float[] scaledWeight);
-
-    /**
      * The cross-entropy's pick of one class's log-probabilities from {@link #softmaxAndLogSum}'s
      * stats, without writing them out: Σ ((x[i] - m[i]) - logS[i]) over the i in [0, n) where
      * labels[i] == label, with m[i] = stats[mOff + i] and logS[i] = stats[logSOff + i]; the same

@@ -386,13 +386,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmaxCrossEntropyGradient(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                            float[] stats, int statsOff, int[] labels, int labelsOff, float[] scaledWeight) {
-        softmaxAndLogSum(x, xOff, n, inner, cols, out, outOff, stats, statsOff);
-        crossEntropyGradient(out, outOff, n, inner, cols, labels, labelsOff, scaledWeight, out, outOff);
-    }
-
-    @Override
     public float sumLogSoftmaxWhereEqual(int[] labels, int labelsOff, int label, float[] x, int xOff, float[] stats, int mOff,
                                          int logSOff, int n) {
         float s = 0f;

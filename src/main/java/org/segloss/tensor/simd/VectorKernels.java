@@ -1304,17 +1304,6 @@ public abstract sealed class VectorKernels implements Kernels
      */
     private float softmaxBlocks(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                 float[] stats, int statsOff, boolean finiteSum) {
-        return softmaxBlocks(x, xOff, n, inner, cols, out, outOff, stats, statsOff, finiteSum, null, 0, null);
-    }
-
-    /**
-     * {@link #softmaxBlocks(float[], int, int, int, int, float[], int, float[], int, boolean)}; with
-     * labels, the unsmoothed cross-entropy's gradient {@code p·a - [y = k]·a} (a = scaledWeight[y],
-     * 0 where y is no class) is written instead of p, from p as it would have been stored: the
-     * bits of crossEntropyGradient over the stored p, without a pass of its own.
-     */
-    private float softmaxBlocks(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                float[] stats, int statsOff, boolean finiteSum, int[] labels, int labelsOff, float[] scaledWeight) {
         VectorSpecies<Float> sp = species();
         FloatVector one = FloatVector.broadcast(sp, 1f), fin = FloatVector.zero(sp);
         int bound = sp.loopBound(cols);
@@ -1332,20 +1321,9 @@ public abstract sealed class VectorKernels implements Kernels
                 s = s.add(e);
             }
             FloatVector inv = one.div(s);
-            if (labels == null) {
-                for (int k = 0; k < n; k++) {
-                    int o = outOff + k * inner + j;
-                    FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
-                }
-            } else {
-                IntVector y = IntVector.fromArray(intSpecies(), labels, labelsOff + j);
-                FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
-                for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
-                for (int k = 0; k < n; k++) {
-                    int o = outOff + k * inner + j;
-                    FloatVector t = FloatVector.fromArray(sp, out, o).mul(inv).mul(a);
-                    t.blend(t.sub(a), y.compare(EQ, k).cast(sp)).intoArray(out, o);
-                }
+            for (int k = 0; k < n; k++) {
+                int o = outOff + k * inner + j;
+                FloatVector.fromArray(sp, out, o).mul(inv).intoArray(out, o);
             }
             if (stats != null) {
                 m.intoArray(stats, statsOff + j);
@@ -1494,24 +1472,6 @@ public abstract sealed class VectorKernels implements Kernels
         log(stats, statsOff + cols, stats, statsOff + cols, bound);
         for (int j = bound; j < cols; j++) {
             softmaxColumn(x, xOff + j, n, inner, out, outOff + j, stats, statsOff + j, statsOff + cols + j);
-        }
-    }
-
-    @Override
-    public void softmaxCrossEntropyGradient(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                            float[] stats, int statsOff, int[] labels, int labelsOff, float[] scaledWeight) {
-        if (inner == 1) {
-            // one contiguous row (one voxel): softmaxAndLogSum's row path, then the gradient's column
-            softmaxAndLogSum(x, xOff, n, inner, cols, out, outOff, stats, statsOff);
-            crossEntropyGradient(out, outOff, n, inner, cols, labels, labelsOff, scaledWeight, out, outOff);
-            return;
-        }
-        softmaxBlocks(x, xOff, n, inner, cols, out, outOff, stats, statsOff, false, labels, labelsOff, scaledWeight);
-        int bound = species().loopBound(cols);
-        log(stats, statsOff + cols, stats, statsOff + cols, bound);   // as softmaxAndLogSum: its own loop
-        for (int j = bound; j < cols; j++) {
-            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, stats, statsOff + j, statsOff + cols + j);
-            ScalarKernels.crossEntropyGradientColumn(out, outOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
         }
     }
 

@@ -1289,44 +1289,6 @@ class KernelTwinTest {
                 assertEquals(Float.NEGATIVE_INFINITY, k.sumLogSoftmaxWhereEqual(lab, 0, 0, x, 0, stats, 0, len, len), k.name() + " overflow");
             }
         }));
-        // softmaxCrossEntropyGradient: in each implementation the bits of softmaxAndLogSum followed by
-        // crossEntropyGradient in place (the gradient and both stats rows)
-        out.add(dynamicTest(v.name() + " softmaxCrossEntropyGradient is softmaxAndLogSum then crossEntropyGradient, bit for bit", () -> {
-            for (int[] shape : shapes(v.lanes())) {
-                int rows = shape[0], inner = shape[1];
-                if ((long) rows * inner > 1 << 17) continue;
-                for (int cols : new int[] {inner, Math.max(1, inner - 3)}) {
-                    if (inner == 1 && cols != 1) continue;
-                    Random rnd = new Random(rows * 53L + inner * 13L + cols);
-                    int off = 3, lo = 2, so = 4;
-                    float[] x = new float[off + rows * inner];
-                    for (int i = 0; i < x.length; i++) x[i] = uniform(-12, 12).next(rnd);
-                    int[] lab = new int[lo + cols];
-                    for (int j = 0; j < lab.length; j++) {
-                        int r = rnd.nextInt(rows + 3);
-                        lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
-                    }
-                    float[] w = new float[rows];
-                    for (int c = 0; c < rows; c++) w[c] = c == 1 ? 0f : uniform(0.1, 3).next(rnd);
-                    for (Kernels k : new Kernels[] {s, v}) {
-                        String ctx = k.name() + " softmaxCrossEntropyGradient [n=" + rows + ", inner=" + inner + ", cols=" + cols + "]";
-                        float[] want = new float[x.length], wantStats = new float[so + 2 * cols + 1];
-                        Arrays.fill(want, 7f);
-                        k.softmaxAndLogSum(x, off, rows, inner, cols, want, off, wantStats, so);
-                        k.crossEntropyGradient(want, off, rows, inner, cols, lab, lo, w, want, off);
-                        float[] got = new float[x.length], gotStats = new float[so + 2 * cols + 1];
-                        Arrays.fill(got, 7f);
-                        k.softmaxCrossEntropyGradient(x, off, rows, inner, cols, got, off, gotStats, so, lab, lo, w);
-                        for (int i = 0; i < x.length; i++) {
-                            assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), ctx + " at " + i);
-                        }
-                        for (int i = 0; i < gotStats.length; i++) {
-                            assertEquals(Float.floatToIntBits(wantStats[i]), Float.floatToIntBits(gotStats[i]), ctx + " stats at " + i);
-                        }
-                    }
-                }
-            }
-        }));
         // crossEntropyGradient: p a - [y = k] a, a = w[y] (0 where y is no class), as written out in
         // float arithmetic, bit for bit in each implementation (so the twins agree exactly), in place too
         out.add(dynamicTest(v.name() + " crossEntropyGradient is p·a − [y = k]·a bit for bit", () -> {
