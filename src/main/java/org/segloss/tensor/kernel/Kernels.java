@@ -226,6 +226,7 @@ public interface Kernels {
      * </pre>
      * each part rounded exactly as in its own kernel, a_j = a[aOff + j]: the region sums' and a
      * label cross-entropy term's gradients (the exp-log loss) from one pass over p. out may be p.
+     * A null a leaves the label term out: the kernel above, the same bits.
      */
     void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                   float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff);

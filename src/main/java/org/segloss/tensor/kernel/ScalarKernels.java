@@ -226,38 +226,16 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                          float[] coef, int coefOff, float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);
-    }
-
-    /** One column of {@link #softmaxLabelSumsBackward} (p(k) at off + k * stride, label y): the arithmetic of both twins. */
-    public static void labelSumsBackwardColumn(float[] p, int pOff, int n, int stride, int y, float[] coef, int coefOff,
-                                        float[] out, int outOff) {
-        float d = 0f;
-        for (int k = 0; k < n; k++) {
-            float v = p[pOff + k * stride];
-            d = Math.fma(v, labelGradient(v, k, y, n, coef, coefOff), d);
-        }
-        for (int k = 0; k < n; k++) {
-            float v = p[pOff + k * stride];
-            out[outOff + k * stride] = v * (labelGradient(v, k, y, n, coef, coefOff) - d);
-        }
-    }
-
-    @Override
-    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
-                                         float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff) {
-        for (int j = 0; j < cols; j++) {
-            labelSumsAndLabelBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a[aOff + j], out, outOff + j);
-        }
+        softmaxLabelSumsBackward(p, pOff, n, inner, cols, labels, labelsOff, coef, coefOff, null, 0, out, outOff);
     }
 
     /**
-     * One column of the softmaxLabelSumsBackward with a label term (p(k) at off + k * stride, label
-     * y, coefficient a): {@link #labelSumsBackwardColumn}'s value plus
-     * {@link #labelSoftmaxGradientColumn}'s, each rounded as there (also the vector kernel's tail).
+     * One column of {@link #softmaxLabelSumsBackward} (p(k) at off + k * stride, label y): the
+     * arithmetic of both twins; with labelTerm, {@link #labelSoftmaxGradientColumn}'s value for
+     * the coefficient a added once at the end, each rounded as there (also the vector kernel's tail).
      */
-    public static void labelSumsAndLabelBackwardColumn(float[] p, int pOff, int n, int stride, int y, float[] coef, int coefOff,
-                                                       float a, float[] out, int outOff) {
+    public static void labelSumsBackwardColumn(float[] p, int pOff, int n, int stride, int y, float[] coef, int coefOff,
+                                               boolean labelTerm, float a, float[] out, int outOff) {
         float d = 0f;
         for (int k = 0; k < n; k++) {
             float v = p[pOff + k * stride];
@@ -266,8 +244,20 @@ public final class ScalarKernels implements Kernels {
         for (int k = 0; k < n; k++) {
             float v = p[pOff + k * stride];
             float region = v * (labelGradient(v, k, y, n, coef, coefOff) - d);
-            float t = v * a;
-            out[outOff + k * stride] = region + (k == y ? t - a : t);
+            if (labelTerm) {
+                float t = v * a;
+                region = region + (k == y ? t - a : t);
+            }
+            out[outOff + k * stride] = region;
+        }
+    }
+
+    @Override
+    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                         float[] coef, int coefOff, float[] a, int aOff, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a != null, a != null ? a[aOff + j] : 0f,
+                    out, outOff + j);
         }
     }
 

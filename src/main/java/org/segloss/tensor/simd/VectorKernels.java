@@ -810,34 +810,7 @@ public abstract sealed class VectorKernels implements Kernels
     @Override
     public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                          float[] coef, int coefOff, float[] out, int outOff) {
-        VectorSpecies<Float> sp = species();
-        VectorSpecies<Integer> isp = intSpecies();
-        int lanes = sp.length(), bound = inner == 1 ? 0 : sp.loopBound(cols);   // inner 1: one column, the scalar one
-        float[] gp = null;
-        if (bound > 0) {
-            // gp of one column block, [n, lanes]: kept between the two loops (out may be p itself)
-            float[][] holder = LABEL_SUM_ACC.get();
-            if (holder[0].length < n * lanes) holder[0] = new float[n * lanes];
-            gp = holder[0];
-        }
-        for (int j = 0; j < bound; j += lanes) {
-            // the scalar twin's column arithmetic lane by lane (FMAs in the same places): the same bits
-            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
-            FloatVector d = FloatVector.zero(sp);
-            for (int k = 0; k < n; k++) {
-                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
-                FloatVector g = labelGradient(v, y.compare(EQ, k).cast(sp), coef, coefOff, n, k);
-                g.intoArray(gp, k * lanes);
-                d = v.fma(g, d);
-            }
-            for (int k = 0; k < n; k++) {
-                FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
-                v.mul(FloatVector.fromArray(sp, gp, k * lanes).sub(d)).intoArray(out, outOff + k * inner + j);
-            }
-        }
-        for (int j = bound; j < cols; j++) {
-            ScalarKernels.labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, out, outOff + j);
-        }
+        softmaxLabelSumsBackward(p, pOff, n, inner, cols, labels, labelsOff, coef, coefOff, null, 0, out, outOff);
     }
 
     @Override
@@ -854,7 +827,8 @@ public abstract sealed class VectorKernels implements Kernels
             gp = holder[0];
         }
         for (int j = 0; j < bound; j += lanes) {
-            // softmaxLabelSumsBackward's lanes, plus labelSoftmaxGradient's p·a − [y = k]·a, then one add
+            // the scalar twin's column arithmetic lane by lane (FMAs in the same places): the same
+            // bits; with a, labelSoftmaxGradient's p·a − [y = k]·a added once at the end
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector d = FloatVector.zero(sp);
             for (int k = 0; k < n; k++) {
@@ -863,17 +837,21 @@ public abstract sealed class VectorKernels implements Kernels
                 g.intoArray(gp, k * lanes);
                 d = v.fma(g, d);
             }
-            FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
             for (int k = 0; k < n; k++) {
                 FloatVector v = FloatVector.fromArray(sp, p, pOff + k * inner + j);
                 FloatVector region = v.mul(FloatVector.fromArray(sp, gp, k * lanes).sub(d));
-                FloatVector t = v.mul(av);
-                region.add(t.blend(t.sub(av), y.compare(EQ, k).cast(sp))).intoArray(out, outOff + k * inner + j);
+                if (a == null) {
+                    region.intoArray(out, outOff + k * inner + j);
+                } else {
+                    FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
+                    FloatVector t = v.mul(av);
+                    region.add(t.blend(t.sub(av), y.compare(EQ, k).cast(sp))).intoArray(out, outOff + k * inner + j);
+                }
             }
         }
         for (int j = bound; j < cols; j++) {
-            ScalarKernels.labelSumsAndLabelBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a[aOff + j],
-                    out, outOff + j);
+            ScalarKernels.labelSumsBackwardColumn(p, pOff + j, n, inner, labels[labelsOff + j], coef, coefOff, a != null,
+                    a != null ? a[aOff + j] : 0f, out, outOff + j);
         }
     }
 
