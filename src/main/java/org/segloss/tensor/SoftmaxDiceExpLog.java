@@ -146,24 +146,10 @@ public final class SoftmaxDiceExpLog {
                         minLog, sc, slope, bi * sp + j0);
             }
         });
-        if (check) {
-            for (boolean bad : nonFinite) {
-                if (bad) throw new IllegalArgumentException(terms.finiteCheck() + ": input contains NaN or infinity (shape " + x.shape + ")");
-            }
-        }
-        float[] out = new float[m * b * c];
-        for (int q = 0; q < m; q++) {
-            for (int bi = 0; bi < b; bi++) {
-                for (int ch = 0; ch < c; ch++) {
-                    double acc = 0;
-                    for (int j = 0; j < nch; j++) acc += part[((bi * nch + j) * m + q) * c + ch];
-                    out[(q * b + bi) * c + ch] = (float) acc;
-                }
-            }
-        }
+        Tensor slabs = SoftmaxSums.reduceParts(terms, x, nonFinite, part, m, b, c, nch);
         double acc = 0;
         for (double v : cross) acc += v;   // fixed order: task by task
-        return new Sums(new Tensor(out, 0, Shape.of(m, b, c)), acc);
+        return new Sums(slabs, acc);
     }
 
     /**

@@ -406,7 +406,17 @@ public final class SoftmaxSums {
                 }
             }
         });
-        if (check) {
+        return reduceParts(terms, x, nonFinite, part, m, b, c, nch);
+    }
+
+    /**
+     * The end of a class-sums pass: rejects the logits when a task found NaN or ±∞ (nonFinite
+     * null: no check) under {@code terms.finiteCheck()}, then adds the task partials
+     * {@code part [task, statistic, channel]} chunk by chunk in increasing order, in double, into
+     * the slabs {@code [M, B, C]}: the result does not depend on the thread count.
+     */
+    static Tensor reduceParts(Terms terms, Tensor x, boolean[] nonFinite, double[] part, int m, int b, int c, int nch) {
+        if (nonFinite != null) {
             for (boolean bad : nonFinite) {
                 if (bad) throw new IllegalArgumentException(terms.finiteCheck() + ": input contains NaN or infinity (shape " + x.shape + ")");
             }
