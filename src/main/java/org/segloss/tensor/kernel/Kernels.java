@@ -171,8 +171,10 @@ public interface Kernels {
      * @return Σ (x - x) over every element read: 0, or NaN exactly when some x is NaN or infinite
      *         (the finiteness check of the logits, made while they are loaded anyway)
      */
-    float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                           int[] labels, int labelsOff, int stats, float[] sums, int sumsOff);
+    default float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
+                                   int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
+        return softmaxLabelSums(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, null, 0);
+    }
 
     /**
      * {@link #softmaxLabelSums(float[], int, int, int, int, float[], int, int[], int, int, float[], int)}
@@ -214,8 +216,10 @@ public interface Kernels {
      * term an FMA, k in order) through the softmax. out may be p (in place). inner == 1 is one
      * column (cols == 1). No gp array is made.
      */
-    void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
-                                  float[] coef, int coefOff, float[] out, int outOff);
+    default void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                          float[] coef, int coefOff, float[] out, int outOff) {
+        softmaxLabelSumsBackward(p, pOff, n, inner, cols, labels, labelsOff, coef, coefOff, null, 0, out, outOff);
+    }
 
     /**
      * {@link #softmaxLabelSumsBackward(float[], int, int, int, int, int[], int, float[], int, float[], int)}

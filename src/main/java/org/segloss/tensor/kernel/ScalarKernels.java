@@ -148,12 +148,6 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
-        return softmaxLabelSums(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, null, 0);
-    }
-
-    @Override
-    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                   int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff) {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
         float finite = 0f;
@@ -221,12 +215,6 @@ public final class ScalarKernels implements Kernels {
         if (y < 0 || y >= n) return;
         for (int l = 0; l < n; l++) sums[sumsOff + y * n + l] += p[off + l * stride];
         sums[sumsOff + n * n] += 1f;
-    }
-
-    @Override
-    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
-                                         float[] coef, int coefOff, float[] out, int outOff) {
-        softmaxLabelSumsBackward(p, pOff, n, inner, cols, labels, labelsOff, coef, coefOff, null, 0, out, outOff);
     }
 
     /**

@@ -599,12 +599,6 @@ public abstract sealed class VectorKernels implements Kernels
 
     @Override
     public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
-                                  int[] labels, int labelsOff, int stats, float[] sums, int sumsOff) {
-        return softmaxLabelSums(x, xOff, n, inner, cols, out, outOff, labels, labelsOff, stats, sums, sumsOff, null, 0);
-    }
-
-    @Override
-    public float softmaxLabelSums(float[] x, int xOff, int n, int inner, int cols, float[] out, int outOff,
                                   int[] labels, int labelsOff, int stats, float[] sums, int sumsOff, float[] softmaxStats, int statsOff) {
         java.util.Arrays.fill(sums, sumsOff, sumsOff + LABEL_SUM_SLOTS * n, 0f);
         float finite = 0f;
@@ -805,12 +799,6 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         return count;
-    }
-
-    @Override
-    public void softmaxLabelSumsBackward(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
-                                         float[] coef, int coefOff, float[] out, int outOff) {
-        softmaxLabelSumsBackward(p, pOff, n, inner, cols, labels, labelsOff, coef, coefOff, null, 0, out, outOff);
     }
 
     @Override
