@@ -5,7 +5,6 @@ import org.segloss.autograd.MultiFunction;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.SoftmaxDiceExpLog;
 import org.segloss.tensor.SoftmaxSums.Terms;
-import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
 
 /**
@@ -53,12 +52,8 @@ final class FusedDiceExpLog extends MultiFunction {
         } else {
             s = SoftmaxDiceExpLog.sums(x, terms, coef, gamma, minLog, null, null);
         }
-        Tensor all = s.classSums();                           // [M, B, C]
-        int m = all.dim(0), b = all.dim(1), c = all.dim(2);
-        Tensor[] out = new Tensor[m + 1];
-        for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
-        out[m] = Tensor.scalar((float) s.crossSum());
-        if (terms.totals().contains(Total.LABEL_COUNTS)) ctx.markNonDifferentiable(m - 1);   // constant counts, the last slab
+        Tensor[] out = RegionStatistics.FusedSums.slabOutputs(ctx, terms, s.classSums(), 1);   // [B, C] slabs, then the sum
+        out[out.length - 1] = Tensor.scalar((float) s.crossSum());
         return out;
     }
 
@@ -66,14 +61,10 @@ final class FusedDiceExpLog extends MultiFunction {
     protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         Tensor p = ctx.saved(0);                               // softmax of the logits, [B, C, *spatial]
-        int m = gradOutputs.length - 1, b = p.dim(0), c = p.dim(1);
-        float[] g = new float[m * b * c];
-        for (int q = 0; q < m; q++) {
-            if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
-            for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
-        }
+        int m = gradOutputs.length - 1;
+        Tensor grads = RegionStatistics.FusedSums.slabGradients(gradOutputs, m, p.dim(0), p.dim(1));
         float scale = gradOutputs[m].item();
         ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
-        return new Tensor[] {SoftmaxDiceExpLog.backwardFromSoftmax(p, terms, Tensor.wrap(g, m, b, c), slope, scale)};
+        return new Tensor[] {SoftmaxDiceExpLog.backwardFromSoftmax(p, terms, grads, slope, scale)};
     }
 }

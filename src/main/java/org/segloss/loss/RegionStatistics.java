@@ -240,26 +240,39 @@ final class RegionStatistics {
             } else {
                 all = SoftmaxSums.classSums(x, terms);
             }
-            int m = all.dim(0), b = all.dim(1), c = all.dim(2);
-            Tensor[] out = new Tensor[m];
-            for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
-            if (terms.totals().contains(Total.LABEL_COUNTS)) ctx.markNonDifferentiable(m - 1);   // constant counts, the last slab
-            return out;
+            return slabOutputs(ctx, terms, all, 0);
         }
 
         @Override
         protected Tensor[] backwardAll(Ctx ctx, Tensor... gradOutputs) {
             if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
             Tensor p = ctx.saved(0);                           // softmax of the logits, [B, C, *spatial]
-            int m = gradOutputs.length, b = p.dim(0), c = p.dim(1);
+            Tensor grads = slabGradients(gradOutputs, gradOutputs.length, p.dim(0), p.dim(1));
+            ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
+            return new Tensor[] {SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads)};
+        }
+
+        /**
+         * The outputs of a class-sums op: the slabs of {@code all [M, B, C]} as {@code [B, C]}
+         * tensors, then {@code extra} more outputs for the caller to fill; the label counts' slab
+         * (the last, with Total.LABEL_COUNTS) is marked non-differentiable (a constant).
+         */
+        static Tensor[] slabOutputs(Ctx ctx, Terms terms, Tensor all, int extra) {
+            int m = all.dim(0), b = all.dim(1), c = all.dim(2);
+            Tensor[] out = new Tensor[m + extra];
+            for (int q = 0; q < m; q++) out[q] = all.slice(0, q, q + 1).reshape(b, c);
+            if (terms.totals().contains(Total.LABEL_COUNTS)) ctx.markNonDifferentiable(m - 1);   // constant counts, the last slab
+            return out;
+        }
+
+        /** The gradients of the first m outputs ({@code [B, C]} each, null: 0) as one {@code [M, B, C]} tensor. */
+        static Tensor slabGradients(Tensor[] gradOutputs, int m, int b, int c) {
             float[] g = new float[m * b * c];
             for (int q = 0; q < m; q++) {
                 if (gradOutputs[q] == null) continue;   // the label counts' slab: no gradient (left 0)
                 for (int i = 0; i < b * c; i++) g[q * b * c + i] = gradOutputs[q].at(i);
             }
-            Tensor grads = Tensor.wrap(g, m, b, c);
-            ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
-            return new Tensor[] {SoftmaxSums.classSumsBackwardFromSoftmax(p, terms, grads)};
+            return Tensor.wrap(g, m, b, c);
         }
     }
 

@@ -122,24 +122,9 @@ public final class SoftmaxDiceExpLog {
                 // the softmax with its stats, every sum of every class and the finiteness check in one
                 // pass (as SoftmaxSums: the strided logits straight into keep, else a compact copy; one
                 // voxel, whose compact layout is one contiguous row, through the copy either way)
-                float finite;
-                if (keep != null && len > 1) {
-                    finite = k.softmaxLabelSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, labels.data, lab,
-                            labelSums, tmp, 0, stats, 0);
-                } else {
-                    ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
-                    finite = k.softmaxLabelSums(buf, 0, c, len, len, buf, 0, labels.data, lab, labelSums, tmp, 0, stats, 0);
-                    if (keep != null) {
-                        for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
-                    }
-                }
+                float finite = SoftmaxSums.fusedLabelSums(k, x, bi, c, sp, j0, len, keep, buf, labels.data, lab, labelSums, tmp, stats);
                 if (check) nonFinite[t] = Float.isNaN(finite);
-                int base = t * m * c, q = 0;
-                for (int slot = 0; slot < Kernels.LABEL_SUM_SLOTS; slot++) {
-                    if ((labelSums & (1 << slot)) == 0) continue;
-                    for (int ch = 0; ch < c; ch++) part[base + q * c + ch] = tmp[slot * c + ch];
-                    q++;
-                }
+                SoftmaxSums.copyLabelSums(labelSums, tmp, part, t, m, c);
                 // the exp-log term: the pick reads the logits, which the softmax left intact (the
                 // compact copy holds p now); per column, so the same bits as from a compact copy
                 cross[t] = SoftmaxExpLog.chunkTerms(k, x.data, x.offset + at, c, sp, len, stats, labels.data, lab, pickCoef, gamma,

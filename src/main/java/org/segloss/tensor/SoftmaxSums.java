@@ -228,23 +228,38 @@ public final class SoftmaxSums {
 
     /**
      * {@link Kernels#softmaxLabelSums} of task (bi, j0, len) into sums [6, C]; the softmax into keep's
-     * rows when keep is given. The kept and the recomputed paths see the same columns (straight from
-     * the strided logits, or from their compact copy in buf), so the same bits; a one-voxel chunk,
-     * whose compact layout is one contiguous row (the softmax kernel's row path, as
+     * rows when keep is given, and its stats m, log s into softmaxStats [2, len] when that is given
+     * (the exp-log loss's one-softmax pass). The kept and the recomputed paths see the same columns
+     * (straight from the strided logits, or from their compact copy in buf), so the same bits; a
+     * one-voxel chunk, whose compact layout is one contiguous row (the softmax kernel's row path, as
      * {@link #softmaxChunk}), goes through buf in both. Returns the kernel's finiteness sum.
      */
-    private static float fusedLabelSums(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf,
-                                        int[] labels, int lab, int stats, float[] sums) {
+    static float fusedLabelSums(Kernels k, Tensor x, int bi, int c, int sp, int j0, int len, Tensor keep, float[] buf,
+                                int[] labels, int lab, int stats, float[] sums, float[] softmaxStats) {
         int at = (bi * c) * sp + j0;
         if (keep != null && len > 1) {
-            return k.softmaxLabelSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, labels, lab, stats, sums, 0);
+            return k.softmaxLabelSums(x.data, x.offset + at, c, sp, len, keep.data, keep.offset + at, labels, lab, stats, sums, 0,
+                    softmaxStats, 0);
         }
         ChannelChunks.copyRows(x, bi, c, sp, j0, len, buf);
-        float finite = k.softmaxLabelSums(buf, 0, c, len, len, buf, 0, labels, lab, stats, sums, 0);
+        float finite = k.softmaxLabelSums(buf, 0, c, len, len, buf, 0, labels, lab, stats, sums, 0, softmaxStats, 0);
         if (keep != null) {
             for (int ch = 0; ch < c; ch++) keep.data[keep.offset + at + ch * sp] = buf[ch];
         }
         return finite;
+    }
+
+    /**
+     * The sums of {@link #fusedLabelSums} (the kernel's slots, [6, C] in sums) that the stats select,
+     * in slot order, into task t's rows of part [task, statistic, channel] (m statistics).
+     */
+    static void copyLabelSums(int labelSums, float[] sums, double[] part, int t, int m, int c) {
+        int base = t * m * c, q = 0;
+        for (int slot = 0; slot < Kernels.LABEL_SUM_SLOTS; slot++) {
+            if ((labelSums & (1 << slot)) == 0) continue;
+            for (int ch = 0; ch < c; ch++) part[base + q * c + ch] = sums[slot * c + ch];
+            q++;
+        }
     }
 
     /**
@@ -346,14 +361,9 @@ public final class SoftmaxSums {
                 int lab = labels != null ? labels.offset + bi * sp + j0 : 0, mo = mask != null ? mask.offset + bi * sp + j0 : 0;
                 if (labelSums != 0) {
                     // the softmax, every sum of every class and the finiteness check in one pass (tmp: the [6, C] sums)
-                    float finite = fusedLabelSums(k, x, bi, c, sp, j0, len, keep, buf, labels.data, lab, labelSums, tmp);
+                    float finite = fusedLabelSums(k, x, bi, c, sp, j0, len, keep, buf, labels.data, lab, labelSums, tmp, null);
                     if (check) nonFinite[t] = Float.isNaN(finite);
-                    int base = t * m * c, q = 0;
-                    for (int slot = 0; slot < Kernels.LABEL_SUM_SLOTS; slot++) {
-                        if ((labelSums & (1 << slot)) == 0) continue;
-                        for (int ch = 0; ch < c; ch++) part[base + q * c + ch] = tmp[slot * c + ch];
-                        q++;
-                    }
+                    copyLabelSums(labelSums, tmp, part, t, m, c);
                     continue;
                 }
                 // p of this task: rows of stride pStride from pBase in pa (the kept softmax in place, or the scratch)
