@@ -173,7 +173,7 @@ public final class LovaszHingeLoss extends SegmentationLoss {
                 int first = u * images * s, end = first + images * s;
                 long[][] scratch = LovaszSort.scratch(end - first);
                 long[] items = scratch[0];
-                int[] prefix = LovaszSort.prefixCounts();          // the top digit's histogram, built on the way
+                int[] prefix = LovaszSort.prefixCounts();          // the buckets of the scatter are planned from it
                 int n = 0, g = 0, or = 0, and = -1;
                 for (int i = first; i < end; i++) {
                     if (valid != null && valid.at(i) == 0f) continue;

@@ -229,7 +229,7 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 if (!listed[c]) return;
                 int first = u * images, id = c + labelOffset;
                 // pass 1: the key statistics (nothing written but the prefix counts)
-                int[] prefix = LovaszSort.prefixCounts();         // the top digit's histogram, built on the way
+                int[] prefix = LovaszSort.prefixCounts();         // the buckets of the scatter are planned from it
                 int n = 0, g = 0, or = 0, and = -1;
                 for (int bi = first; bi < first + images; bi++) {
                     int row = (bi * kept + c) * s, voxels = bi * s;     // (bi, c, 0) in [B, C', S]; (bi, 0) in [B, S]

@@ -12,14 +12,16 @@ import java.lang.ref.SoftReference;
  * order of the whole long is "error descending, then position ascending": exactly the tie rule.
  * The order is total, so any correct sort gives the same permutation, stable or not.
  *
- * <p><b>Sort.</b> Most significant digit first, then each bucket in cache. The top digit is up
- * to {@link #TOP_BITS} bits, the highest of the bits that vary among the keys (the OR and AND of
- * all keys, gathered while the items were built, tell which: errors in [0, 1] never vary in the
- * two top bits). Its histogram is folded from a histogram of the 16-bit key prefixes counted on
- * the way ({@link #prefixCounts}; counted by a pass over the items only when the digit lies
- * below bit 16). One stable pass scatters the items into the buckets; {@link LovaszSoftmaxLoss}
- * does not even build them in position order first: it reads its errors twice, once for the
- * statistics, once writing each item straight into its bucket ({@link Scatter}). Then every
+ * <p><b>Sort.</b> Most significant bits first, then each bucket in cache. When the keys vary in
+ * at least 11 bits above bit 16 and a histogram of the 16-bit key prefixes was counted on the
+ * way ({@link #prefixCounts}), the buckets are runs of neighbouring prefixes of up to about
+ * {@link #MERGE_MAX} items ({@link Scatter}: fine where the errors crowd, coarse where they are
+ * sparse). Otherwise the top digit is up to {@link #TOP_BITS} bits, the highest of the bits that
+ * vary among the keys (the OR and AND of all keys, gathered while the items were built, tell
+ * which: errors in [0, 1] never vary in the two top bits), counted by a pass over the items.
+ * One stable pass scatters the items into the buckets; {@link LovaszSoftmaxLoss} does not even
+ * build them in position order first: it reads its errors twice, once for the statistics, once
+ * writing each item straight into its bucket. Then every
  * bucket, now small enough for the L1/L2 cache, is sorted on its own remaining varying bits (a
  * stable LSD radix sort whose digit width is chosen by the bucket's size, between the bucket and
  * the start of the scratch array, the same cache lines for every bucket; insertion sort for a few
@@ -110,8 +112,8 @@ final class LovaszSort {
     /**
      * As {@link #lovasz(long[], long[], int, int, int, int, boolean, float[])}, with {@code prefix}
      * (null, or a {@link #prefixCounts} array holding the count of every {@code key >>> PREFIX_SHIFT}
-     * over the n items): the top digit's histogram is then folded from it instead of counted
-     * by one more pass over the items, whenever the digit lies within those 16 bits.
+     * over the n items; overwritten): the items are then scattered into buckets of neighbouring
+     * prefixes ({@link Scatter}) whenever the top digit would lie within those 16 bits.
      */
     static double lovasz(long[] items, long[] spare, int n, int keyOr, int keyAnd, int[] prefix, int foreground,
                          boolean relu, float[] grad) {
@@ -150,12 +152,18 @@ final class LovaszSort {
             visitBuckets(items, spare, new int[] {0, n}, digit, out);
             return;
         }
-        int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
-        int[] start = prefix != null ? foldPrefix(prefix, digit, keyOr, keyAnd) : null;
-        if (start == null) {
-            start = new int[digit.buckets() + 1];
-            for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
+        Scatter plan = prefix != null ? Scatter.plan(n, keyOr, keyAnd, prefix) : null;
+        if (plan != null) {                                              // buckets of neighbouring prefixes
+            for (int m = 0; m < n; m++) {                               // stable: position order kept per bucket
+                long v = items[m];
+                spare[plan.slot(itemKey(v))] = v;
+            }
+            plan.visit(spare, items, out);
+            return;
         }
+        int shift = 32 + digit.keyShift(), mask = digit.buckets() - 1;
+        int[] start = new int[digit.buckets() + 1];
+        for (int m = 0; m < n; m++) start[((int) (items[m] >>> shift) & mask) + 1]++;
         int[] next = bucketStarts(start);
         for (int m = 0; m < n; m++) {                                   // stable: position order kept per bucket
             long v = items[m];
@@ -164,61 +172,114 @@ final class LovaszSort {
         visitBuckets(spare, items, start, digit, out);
     }
 
-    /**
-     * The top digit's histogram in the layout of {@link #bucketStarts} ({@code count[d + 1]} =
-     * items in bucket d) added up from the prefix counts, or null when the digit does not lie
-     * within the prefix's 16 bits (or there is a single bucket).
-     */
-    static int[] foldPrefix(int[] prefix, TopDigit digit, int keyOr, int keyAnd) {
-        if (digit.bits() == 0 || digit.keyShift() < PREFIX_SHIFT) return null;
-        int[] count = new int[digit.buckets() + 1];
-        int fold = digit.keyShift() - PREFIX_SHIFT, mask = digit.buckets() - 1;
-        // When keyAnd is a bit subset of keyOr (the true AND and OR, or wider), every key k has
-        // keyAnd <= k <= keyOr unsigned, so only the prefixes in that range can be non-zero.
-        boolean bounded = (keyAnd & ~keyOr) == 0;
-        int first = bounded ? keyAnd >>> PREFIX_SHIFT : 0, last = bounded ? keyOr >>> PREFIX_SHIFT : prefix.length - 1;
-        for (int v = first; v <= last; v++) count[((v >>> fold) & mask) + 1] += prefix[v];
-        return count;
-    }
+    /** Items per bucket up to which {@link Scatter} merges neighbouring key prefixes into one bucket. */
+    static final int MERGE_MAX = 1024;
+    /** Prefixes merged into one bucket differ only in their low MERGE_BITS bits (its sort spans at most 16 + 4 key bits). */
+    static final int MERGE_BITS = 4;
 
     /**
-     * The top-digit scatter planned before the items exist, from the key statistics of a first
-     * pass over the errors (n, the OR and AND of the keys, the prefix counts): the caller then
-     * computes each item again in a second pass, in increasing position, and writes it straight
-     * to {@code bucketed[slot(key)]}, so the items are never written in position order and read
-     * back. Null from {@link #plan} when the histogram cannot be folded from the prefixes (a
-     * single bucket, or a digit below bit 16): build the items in order and call {@link #lovasz}.
+     * The scatter planned before the items exist, from the key statistics of a first pass over
+     * the errors (n, the OR and AND of the keys, the prefix counts): the caller then computes
+     * each item again in a second pass, in increasing position, and writes it straight to
+     * {@code bucketed[slot(key)]}, so the items are never written in position order and read
+     * back. The buckets are runs of neighbouring 16-bit key prefixes, as many as fit in
+     * {@link #MERGE_MAX} items (a prefix with more items is a bucket of its own) and sharing all
+     * but their low {@link #MERGE_BITS} prefix bits: finer than any fixed top digit where the
+     * errors crowd (softmax errors fill a few binades; a fixed 11-bit digit left buckets of 4 K to
+     * 50 K items there, beyond the L1 cache), coarse where they are sparse, so that every bucket
+     * is sorted in L1 on at most 20 key bits. Null from {@link #plan} when the top digit of
+     * {@link TopDigit#of} does not lie within the 16-bit prefix (a single bucket, or keys that
+     * share their top 5+ varying bits, so a few prefixes would hold every item): build the
+     * items in order and call {@link #lovasz}.
      */
     static final class Scatter {
-        final TopDigit digit;
-        final int[] start, next;
-        private final int keyShift, mask;
+        private final int[] bucketOf;           // prefix -> bucket, for the prefixes that occur
+        private final int[] start, next, span;  // bucket d: items [start[d], start[d + 1]), sorted on key bits [lo, lo + span[d])
+        private final int lo;
 
-        private Scatter(TopDigit digit, int[] count) {
-            this.digit = digit;
-            this.start = count;
-            this.next = bucketStarts(count);
-            this.keyShift = digit.keyShift();
-            this.mask = digit.buckets() - 1;
+        private Scatter(int[] bucketOf, int[] start, int[] span, int lo) {
+            this.bucketOf = bucketOf;
+            this.start = start;
+            this.next = java.util.Arrays.copyOf(start, start.length - 1);
+            this.span = span;
+            this.lo = lo;
         }
 
+        /**
+         * The plan for n >= 1 keys whose exact OR and AND are given, {@code prefix} their
+         * {@link #prefixCounts}; overwrites {@code prefix} (it becomes the prefix-to-bucket table).
+         */
         static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix) {
+            return plan(n, keyOr, keyAnd, prefix, MERGE_MAX);
+        }
+
+        /** As {@link #plan(int, int, int, int[])}, merging prefixes up to {@code mergeMax} items per bucket. */
+        static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix, int mergeMax) {
             TopDigit digit = TopDigit.of(n, keyOr, keyAnd);
-            int[] count = foldPrefix(prefix, digit, keyOr, keyAnd);
-            return count == null ? null : new Scatter(digit, count);
+            if (digit.bits() == 0 || digit.keyShift() < PREFIX_SHIFT || (keyAnd & ~keyOr) != 0) return null;
+            int varying = keyOr ^ keyAnd;
+            int lo = Integer.numberOfTrailingZeros(varying), top = 32 - Integer.numberOfLeadingZeros(varying);
+            int first = keyAnd >>> PREFIX_SHIFT, last = keyOr >>> PREFIX_SHIFT;   // every key lies in [AND, OR]
+            int buckets = 0;
+            for (int v = first, count = 0, group = -1; v <= last; v++) {
+                int c = prefix[v];
+                if (c == 0) continue;
+                if (count == 0 || count + c > mergeMax || v >>> MERGE_BITS != group) {
+                    buckets++;
+                    count = 0;
+                    group = v >>> MERGE_BITS;
+                }
+                count += c;
+            }
+            int[] start = new int[buckets + 1], span = new int[buckets];
+            int d = -1, count = 0, group = -1, head = 0, offset = 0;
+            for (int v = first; v <= last; v++) {
+                int c = prefix[v];
+                if (c == 0) continue;
+                if (count == 0 || count + c > mergeMax || v >>> MERGE_BITS != group) {
+                    d++;
+                    start[d] = offset;
+                    count = 0;
+                    group = v >>> MERGE_BITS;
+                    head = v;
+                }
+                count += c;
+                offset += c;
+                // prefixes head..v share their bits above the highest bit of head ^ v; the key bits from top up are constant
+                int high = head == v ? PREFIX_SHIFT : PREFIX_SHIFT + 32 - Integer.numberOfLeadingZeros(head ^ v);
+                span[d] = Math.min(high, top) - lo;
+                prefix[v] = d;
+            }
+            start[buckets] = offset;
+            if (offset != n) {
+                throw new IllegalStateException("LovaszSort.Scatter: prefix counts add up to " + offset + ", expected n = " + n);
+            }
+            return new Scatter(prefix, start, span, lo);
         }
 
         /** The index of the next item with this key (stable: call in increasing position). */
-        int slot(int key) { return next[(key >>> keyShift) & mask]++; }
+        int slot(int key) { return next[bucketOf[key >>> PREFIX_SHIFT]]++; }
+
+        /** The number of buckets. */
+        int buckets() { return span.length; }
 
         /**
          * Sorts the scattered items ({@code bucketed}, every slot filled; {@code spare} scratch of
-         * the same length) and walks them as {@link #lovasz} does.
+         * at least the largest bucket's length) and walks them as {@link #lovasz} does.
          */
         double lovasz(long[] bucketed, long[] spare, int foreground, boolean relu, float[] grad) {
             Walk walk = new Walk(foreground, relu, grad);
-            visitBuckets(bucketed, spare, start, digit, walk);
+            visit(bucketed, spare, walk);
             return walk.value;
+        }
+
+        /** Sorts every bucket in cache (in place in {@code bucketed}) and hands it to {@code out}, in order. */
+        void visit(long[] bucketed, long[] spare, Pieces out) {
+            BucketSorter sorter = new BucketSorter();
+            for (int d = 0; d < span.length; d++) {
+                int from = start[d], to = start[d + 1];
+                out.accept(sorter.sort(bucketed, spare, from, to, lo, span[d]), from, to);
+            }
         }
     }
 

@@ -341,6 +341,79 @@ class LovaszSoftmaxLossTest {
     }
 
     /**
+     * The scatter into buckets of neighbouring key prefixes and the general sort, through the
+     * loss: odd class counts (3, 5; the last class absent), sizes 1, 2, 17 (insertion sort only)
+     * and 2049 voxels per image with wide errors (the scatter path) or all-equal probabilities
+     * (two keys: the general path), ignored voxels, two images in one unit. Value and gradient
+     * must equal the definition bit for bit at 1, 2 and 3 threads.
+     */
+    @Test
+    void scatterAndGeneralPathsEqualTheDefinitionAtAwkwardSizesAndClassCounts() {
+        int saved = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            for (int c : new int[] {3, 5}) {
+                for (int s : new int[] {1, 2, 17, 2049}) {
+                    for (boolean equal : new boolean[] {false, true}) {
+                        int batch = 2;
+                        SplittableRandom r = new SplittableRandom(97L * s + c + (equal ? 1 : 0));
+                        float[] p = new float[batch * c * s];
+                        int[] y = new int[batch * s];
+                        for (int bi = 0; bi < batch; bi++) {
+                            for (int i = 0; i < s; i++) {
+                                double total = 0;
+                                double[] w = new double[c];
+                                for (int k = 0; k < c; k++) total += w[k] = equal ? 1 : Math.exp(-12 * r.nextDouble());
+                                for (int k = 0; k < c; k++) p[(bi * c + k) * s + i] = (float) (w[k] / total);
+                                y[bi * s + i] = r.nextInt(6) == 0 ? 255 : r.nextInt(c - 1);    // class c - 1 absent
+                            }
+                        }
+                        float[] expectedGrad = new float[p.length];
+                        float[] expected = new float[c];
+                        for (int k = 0; k < c; k++) {
+                            float[] e = new float[batch * s];
+                            boolean[] fg = new boolean[batch * s];
+                            int[] position = new int[batch * s];
+                            int valid = 0;
+                            for (int bi = 0; bi < batch; bi++) {
+                                for (int i = 0; i < s; i++) {
+                                    if (y[bi * s + i] == 255) continue;
+                                    int at = (bi * c + k) * s + i;
+                                    fg[valid] = y[bi * s + i] == k;
+                                    e[valid] = fg[valid] ? 1f - p[at] : p[at];
+                                    position[valid++] = at;
+                                }
+                            }
+                            if (valid == 0) continue;
+                            expected[k] = (float) LovaszSortTest.referenceLovasz(Arrays.copyOf(e, valid), Arrays.copyOf(fg, valid),
+                                    Arrays.copyOf(position, valid), false, expectedGrad);
+                        }
+                        for (int threads : new int[] {1, 2, 3}) {
+                            org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                            LovaszSoftmaxLoss loss = b().activation(Activation.NONE).classes(Classes.ALL).reduction(Reduction.NONE)
+                                    .ignoreIndex(255).build();
+                            Var x = Var.param(Tensor.wrap(p.clone(), batch, c, 1, s));
+                            Var v = loss.forward(x, LabelTensor.of(y, batch, 1, s));
+                            v.sum().backward();
+                            String what = "C=" + c + " S=" + s + (equal ? " equal" : " wide") + " threads " + threads;
+                            for (int k = 0; k < c; k++) {
+                                assertEquals(Float.floatToRawIntBits(expected[k]), Float.floatToRawIntBits(v.value().at(k)),
+                                        what + ": class " + k);
+                            }
+                            float[] grad = x.grad().toArray();
+                            for (int i = 0; i < grad.length; i++) {
+                                assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
+                                        what + ": gradient at " + i);
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(saved);
+        }
+    }
+
+    /**
      * The backward scales the forward's saved gradient in its own array; that is safe because a
      * graph's backward runs once. A second backward through the same graph must fail, not hand out
      * the scaled array again; the first gradient is the scaled one (MEAN over 3 classes: 1/3).

@@ -264,6 +264,71 @@ class LovaszSortTest {
         assertTrue(planned >= 20, "the planned path ran " + planned + " times");
     }
 
+    /**
+     * The scatter's buckets are runs of neighbouring 16-bit key prefixes: one prefix per bucket
+     * (merge limit 1), small runs (2, 17 items), the default, and runs bounded only by the
+     * {@link LovaszSort#MERGE_BITS} group. Every limit must give the definition's value and
+     * gradient bit for bit, and the bucket count must follow the limit.
+     */
+    @Test
+    void scatterBucketsOfMergedPrefixesEqualAlgorithmOneAtEveryMergeLimit() {
+        int planned = 0, merged = 0;
+        for (Errors kind : Errors.values()) {
+            for (int n : new int[] {33, 100, 2049, 40_000}) {
+                for (int mergeMax : new int[] {1, 2, 17, LovaszSort.MERGE_MAX, Integer.MAX_VALUE}) {
+                    boolean relu = kind == Errors.HINGE || kind == Errors.HINGE_TIES;
+                    long seed = 31L * n + kind.ordinal() + mergeMax;
+                    float[] e = kind.make(n, seed);
+                    SplittableRandom r = new SplittableRandom(seed + 1);
+                    boolean[] fg = new boolean[n];
+                    int[] position = new int[n];
+                    int g = 0;
+                    for (int i = 0; i < n; i++) {
+                        fg[i] = r.nextInt(5) == 0;
+                        g += fg[i] ? 1 : 0;
+                        position[i] = 2 * i + 1;
+                    }
+                    float[] expectedGrad = new float[2 * n + 2];
+                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
+
+                    int[] prefix = LovaszSort.prefixCounts();
+                    int or = 0, and = -1;
+                    java.util.Set<Integer> prefixes = new java.util.HashSet<>(), groups = new java.util.HashSet<>();
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        or |= k;
+                        and &= k;
+                        prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
+                        prefixes.add(k >>> LovaszSort.PREFIX_SHIFT);
+                        groups.add(k >>> LovaszSort.PREFIX_SHIFT >>> LovaszSort.MERGE_BITS);
+                    }
+                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix, mergeMax);
+                    String what = kind + " n=" + n + " mergeMax=" + mergeMax;
+                    if (plan == null) continue;
+                    planned++;
+                    if (mergeMax == 1) assertEquals(prefixes.size(), plan.buckets(), what + ": one bucket per prefix");
+                    if (mergeMax == Integer.MAX_VALUE) assertEquals(groups.size(), plan.buckets(), what + ": one bucket per group");
+                    assertTrue(plan.buckets() >= groups.size() && plan.buckets() <= prefixes.size(), what + ": " + plan.buckets());
+                    if (plan.buckets() < prefixes.size()) merged++;
+                    long[] bucketed = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
+                        bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
+                    }
+                    float[] grad = new float[2 * n + 2];
+                    double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
+                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
+                    for (int i = 0; i < grad.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
+                                what + ": grad at " + i);
+                    }
+                }
+            }
+        }
+        assertTrue(planned >= 40, "the planned path ran " + planned + " times");
+        assertTrue(merged >= 20, "buckets of several prefixes: " + merged + " times");
+    }
+
     @Test
     void prefixCountsComeBackZeroed() {
         int[] p = LovaszSort.prefixCounts();
