@@ -64,8 +64,9 @@ import org.segloss.tensor.kernel.Parallel;
  * PRESENT with no selected class gives 0.
  *
  * <p>Cost: one sort per (unit, class). Each error becomes a 64-bit item (order-preserving key,
- * position, foreground bit) whose unsigned order is the tie rule itself; {@link LovaszSort} sorts
- * the items by their top varying digit in one pass over memory, then each bucket in cache, and
+ * position, foreground bit) whose unsigned order is the tie rule itself; {@link LovaszSort} writes
+ * the items into buckets of neighbouring 16-bit key prefixes in one pass over memory (planned from
+ * a prefix histogram counted in a first pass over the errors), then sorts each bucket in cache, and
  * walks every bucket while it is still there (no boxing, no gather through a permutation, per
  * thread scratch). A label-map target is read as it is: no one-hot tensor is built. Units and
  * classes run in parallel on {@link Parallel#forEach}, each writing its own outputs, so results do
@@ -249,7 +250,7 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 long[][] scratch = LovaszSort.scratch(images * s);
                 LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
                 // pass 2: the items again, in increasing position (the tie order): straight into their
-                // top-digit buckets when the plan allows, else in order for the general sort
+                // prefix buckets when the plan allows, else in order for the general sort
                 if (plan != null) {
                     long[] bucketed = scratch[1];
                     for (int bi = first; bi < first + images; bi++) {
