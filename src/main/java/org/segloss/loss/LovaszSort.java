@@ -99,8 +99,9 @@ final class LovaszSort {
     /**
      * Sorts {@code items[0..n)} (built with {@link #item}, in increasing position) by unsigned
      * value, i.e. by decreasing error with ties by increasing position, and walks them (Alg. 1).
-     * {@code keyOr} and {@code keyAnd} are the OR and the AND of all keys (any superset of the
-     * varying bits works: 0 and -1 are always correct). {@code spare} is scratch of length
+     * {@code keyOr} and {@code keyAnd} are the OR and the AND of all keys, or a wider pair (more
+     * bits in keyOr, fewer in keyAnd: it still brackets every key), or 0 and -1 (every bit taken
+     * as varying; always correct). {@code spare} is scratch of length
      * >= n. {@code foreground} is G. Returns {@code Σ_k h(e_k) g_k} (h the identity, or relu when
      * {@code relu}); writes {@code grad[position]} when grad is not null. Overwrites both arrays.
      */
@@ -208,8 +209,9 @@ final class LovaszSort {
         }
 
         /**
-         * The plan for n >= 1 keys whose exact OR and AND are given, {@code prefix} their
-         * {@link #prefixCounts}; overwrites {@code prefix} (it becomes the prefix-to-bucket table).
+         * The plan for n >= 1 keys, given their OR and AND (or a wider pair that still brackets
+         * every key; any other pair gives null) and {@code prefix}, their {@link #prefixCounts};
+         * overwrites {@code prefix} (it becomes the prefix-to-bucket table).
          */
         static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix) {
             return plan(n, keyOr, keyAnd, prefix, MERGE_MAX);
