@@ -194,16 +194,15 @@ final class LovaszSort {
      * items in order and call {@link #lovasz}.
      */
     static final class Scatter {
-        private final int[] bucketOf;           // prefix -> bucket, for the prefixes that occur
-        private final int[] start, next, span;  // bucket d: items [start[d], start[d + 1]), sorted on key bits [lo, lo + span[d])
+        private final int[] cursor;             // per prefix that occurs: where its next item goes
+        private final int[] start, span;        // bucket d: items [start[d], start[d + 1]), sorted on key bits [lo, lo + span[d])
         private final int lo;
         private final boolean nonNegative;      // every key has bit 31 clear: every error >= +0
 
-        private Scatter(int[] bucketOf, int[] start, int[] span, int lo, boolean nonNegative) {
+        private Scatter(int[] cursor, int[] start, int[] span, int lo, boolean nonNegative) {
             this.nonNegative = nonNegative;
-            this.bucketOf = bucketOf;
+            this.cursor = cursor;
             this.start = start;
-            this.next = java.util.Arrays.copyOf(start, start.length - 1);
             this.span = span;
             this.lo = lo;
         }
@@ -211,7 +210,9 @@ final class LovaszSort {
         /**
          * The plan for n >= 1 keys, given their OR and AND (or a wider pair that still brackets
          * every key; any other pair gives null) and {@code prefix}, their {@link #prefixCounts};
-         * overwrites {@code prefix} (it becomes the prefix-to-bucket table).
+         * overwrites {@code prefix} (it becomes the write cursor of each prefix: a bucket of
+         * several prefixes receives them one after the other, each in position order, which its
+         * stable sort on all its varying bits turns into the same order as any other layout).
          */
         static Scatter plan(int n, int keyOr, int keyAnd, int[] prefix) {
             return plan(n, keyOr, keyAnd, prefix, MERGE_MAX);
@@ -252,7 +253,7 @@ final class LovaszSort {
                 // prefixes head..v share their bits above the highest bit of head ^ v; the key bits from top up are constant
                 int high = head == v ? PREFIX_SHIFT : PREFIX_SHIFT + 32 - Integer.numberOfLeadingZeros(head ^ v);
                 span[d] = Math.min(high, top) - lo;
-                prefix[v] = d;
+                prefix[v] = offset - c;
             }
             start[buckets] = offset;
             if (offset != n) {
@@ -262,7 +263,7 @@ final class LovaszSort {
         }
 
         /** The index of the next item with this key (stable: call in increasing position). */
-        int slot(int key) { return next[bucketOf[key >>> PREFIX_SHIFT]]++; }
+        int slot(int key) { return cursor[key >>> PREFIX_SHIFT]++; }
 
         /** The number of buckets. */
         int buckets() { return span.length; }
