@@ -2,8 +2,10 @@ package org.segloss.nn;
 
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
+import org.segloss.tensor.Backend;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
@@ -19,8 +21,11 @@ import org.segloss.tensor.kernel.Parallel;
  * fixed stats (batch norm in eval): mu, var given; dx = gamma[c] r dy (mu and var are constants)
  * </pre>
  * NOTE: fused rather than composed from mean/sub/mul so that one saved tensor (xh) replaces the
- * five intermediates a composition keeps. Sums in double, per group in a fixed order; groups
- * in parallel, so results do not depend on the thread count.
+ * five intermediates a composition keeps. Sums in double, per group in a fixed order (eight
+ * interleaved partials, {@link Kernels#GROUP_PARTIALS}); groups in parallel, so results do not
+ * depend on the thread count. The passes over a group are the {@code Kernels} norm kernels
+ * (double lanes in the vector twin, the same bits as the scalar twin): the backward's two sums
+ * in one pass.
  */
 final class NormOp extends Function {
     private static final Ctx.Key<float[]> NORMALISED = new Ctx.Key<>("normalised input xh");
@@ -72,96 +77,27 @@ final class NormOp extends Function {
     private void normaliseGroup(int g, int batch, int c, int n, float[] x, int xo, float[] gamma, float[] beta,
                                 float[] xh, float[] y, float[] mean, float[] var, float[] rstd) {
         int blocks = perInstance ? 1 : batch, ch = perInstance ? g % c : g;
+        Kernels kernels = Backend.kernels();
         double mu, vr;
         if (fixedMean != null) {
             mu = fixedMean[ch];
             vr = fixedVar[ch];
         } else {
             double sum = 0;
-            for (int bl = 0; bl < blocks; bl++) sum += sum(x, xo + start(g, bl, c, n), n);
+            for (int bl = 0; bl < blocks; bl++) sum += kernels.groupSum(x, xo + start(g, bl, c, n), n);
             mu = sum / ((double) n * blocks);
             double sq = 0;
-            for (int bl = 0; bl < blocks; bl++) sq += squaredDeviations(x, xo + start(g, bl, c, n), n, mu);
+            for (int bl = 0; bl < blocks; bl++) sq += kernels.groupSquaredDeviations(x, xo + start(g, bl, c, n), n, mu);
             vr = sq / ((double) n * blocks);
         }
         double r = 1.0 / Math.sqrt(vr + eps);
         mean[g] = (float) mu;
         var[g] = (float) vr;
         rstd[g] = (float) r;
-        float gm = gamma[ch], bt = beta[ch];
         for (int bl = 0; bl < blocks; bl++) {
-            for (int j = start(g, bl, c, n), e = j + n; j < e; j++) {
-                float h = (float) ((x[xo + j] - mu) * r);
-                xh[j] = h;
-                y[j] = gm * h + bt;
-            }
+            int j = start(g, bl, c, n);
+            kernels.normalise(x, xo + j, n, mu, r, gamma[ch], beta[ch], xh, j, y, j);
         }
-    }
-
-    // The group sums below run in PARTIALS interleaved double partial sums (element i of the run
-    // goes to partial i mod PARTIALS; a tail of fewer than PARTIALS in one more), added pairwise. One running double sum is a
-    // chain of dependent adds (4 cycles each); eight independent chains keep the FP units busy,
-    // about 4x faster. The order depends on n only, so the bits do not depend on the thread count.
-    private static final int PARTIALS = 8;
-
-    /** Sum of x[from, from + n) in double. */
-    static double sum(float[] x, int from, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = from, bound = from + n - n % PARTIALS, end = from + n;
-        for (; i < bound; i += PARTIALS) {
-            s0 += x[i];
-            s1 += x[i + 1];
-            s2 += x[i + 2];
-            s3 += x[i + 3];
-            s4 += x[i + 4];
-            s5 += x[i + 5];
-            s6 += x[i + 6];
-            s7 += x[i + 7];
-        }
-        double tail = 0;     // fewer than 8 elements: one chain is fine
-        for (; i < end; i++) tail += x[i];
-        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
-    }
-
-    /** Sum of (x[i] - mu)^2 over [from, from + n) in double. */
-    static double squaredDeviations(float[] x, int from, int n, double mu) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = from, bound = from + n - n % PARTIALS, end = from + n;
-        for (; i < bound; i += PARTIALS) {
-            double d0 = x[i] - mu, d1 = x[i + 1] - mu, d2 = x[i + 2] - mu, d3 = x[i + 3] - mu;
-            double d4 = x[i + 4] - mu, d5 = x[i + 5] - mu, d6 = x[i + 6] - mu, d7 = x[i + 7] - mu;
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
-            s4 += d4 * d4;
-            s5 += d5 * d5;
-            s6 += d6 * d6;
-            s7 += d7 * d7;
-        }
-        double tail = 0;     // fewer than 8 elements: one chain is fine
-        for (; i < end; i++) tail += (x[i] - mu) * (x[i] - mu);
-        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
-    }
-
-    /** Sum of (double) a[aFrom + i] * b[bFrom + i] over i in [0, n). */
-    static double dot(float[] a, int aFrom, float[] b, int bFrom, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = 0, bound = n - n % PARTIALS;
-        for (; i < bound; i += PARTIALS) {
-            int p = aFrom + i, q = bFrom + i;
-            s0 += (double) a[p] * b[q];
-            s1 += (double) a[p + 1] * b[q + 1];
-            s2 += (double) a[p + 2] * b[q + 2];
-            s3 += (double) a[p + 3] * b[q + 3];
-            s4 += (double) a[p + 4] * b[q + 4];
-            s5 += (double) a[p + 5] * b[q + 5];
-            s6 += (double) a[p + 6] * b[q + 6];
-            s7 += (double) a[p + 7] * b[q + 7];
-        }
-        double tail = 0;
-        for (; i < n; i++) tail += (double) a[aFrom + i] * b[bFrom + i];
-        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
     }
 
     /** Offset of block bl of group g in [B, C, n]. */
@@ -178,13 +114,15 @@ final class NormOp extends Function {
         float[] dx = new float[s.size()];
         double[] sdy = new double[groups], sdyx = new double[groups];
         boolean fixed = fixedMean != null, needX = ctx.needsInputGrad(0);
+        Kernels kernels = Backend.kernels();
         gy.readInPlace((dy, dyo) -> Parallel.forRange(groups, 1, (g0, g1) -> {
+            double[] sums = new double[2];   // Σ dy, Σ dy·xh of one block
             for (int g = g0; g < g1; g++) {
                 double a = 0, b = 0;
                 for (int bl = 0; bl < blocks; bl++) {
-                    int i = start(g, bl, c, n);
-                    a += sum(dy, dyo + i, n);
-                    b += dot(dy, dyo + i, xh, i, n);
+                    kernels.groupSumAndDot(dy, dyo + start(g, bl, c, n), xh, start(g, bl, c, n), n, sums, 0);
+                    a += sums[0];
+                    b += sums[1];
                 }
                 sdy[g] = a;
                 sdyx[g] = b;
@@ -193,7 +131,8 @@ final class NormOp extends Function {
                 double cnt = (double) n * blocks, k = (double) gamma[ch] * rstd[g];
                 double mdy = fixed ? 0 : a / cnt, mdyx = fixed ? 0 : b / cnt;
                 for (int bl = 0; bl < blocks; bl++) {
-                    for (int i = start(g, bl, c, n), e = i + n; i < e; i++) dx[i] = (float) (k * (dy[dyo + i] - mdy - xh[i] * mdyx));
+                    int i = start(g, bl, c, n);
+                    kernels.normaliseBackward(dy, dyo + i, xh, i, n, k, mdy, mdyx, dx, i);
                 }
             }
         }));

@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 import org.segloss.autograd.NoGrad;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Backend;
 import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.KernelProvider;
+import org.segloss.tensor.kernel.Kernels;
 
 /** InstanceNorm3d and BatchNorm3d: gradients, statistics, train vs eval. */
 class InstanceAndBatchNorm3dTest {
@@ -115,9 +119,14 @@ class InstanceAndBatchNorm3dTest {
                 absDot += Math.abs(xi * y[off2 + i]);
             }
             double tol = 1e-14 * Math.max(1, n);
-            assertEquals(sum, NormOp.sum(x, off, n), tol * abs, "sum n=" + n);
-            assertEquals(sq, NormOp.squaredDeviations(x, off, n, mu), tol * absSq, "squaredDeviations n=" + n);
-            assertEquals(dot, NormOp.dot(x, off, y, off2, n), tol * absDot, "dot n=" + n);
+            for (Kernels k : List.of(KernelProvider.scalar(), Backend.kernels())) {
+                double[] sumAndDot = new double[3];
+                k.groupSumAndDot(x, off, y, off2, n, sumAndDot, 1);
+                assertEquals(sum, k.groupSum(x, off, n), tol * abs, k.name() + " sum n=" + n);
+                assertEquals(sq, k.groupSquaredDeviations(x, off, n, mu), tol * absSq, k.name() + " squaredDeviations n=" + n);
+                assertEquals(sum, sumAndDot[1], tol * abs, k.name() + " sumAndDot's sum n=" + n);
+                assertEquals(dot, sumAndDot[2], tol * absDot, k.name() + " sumAndDot's dot n=" + n);
+            }
         }
     }
 }

@@ -271,6 +271,50 @@ public interface Kernels {
     /** Smallest element; +Infinity for n = 0; NaN if any element is NaN. */
     float min(float[] x, int xOff, int n);
 
+    // ---- a normalisation's group statistics (instance and batch norm), in double -------------
+
+    /**
+     * The summation order of the group sums below ({@value}): element i of a run of n goes to
+     * partial sum {@code s[i mod 8]} (each a running double sum in index order) while
+     * {@code i < n - n mod 8}, the rest to a running sum {@code tail}; the result is
+     * {@code (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail}. Eight independent add
+     * chains instead of one (a double add's 4-cycle latency bounds one chain); the order depends
+     * on n only, so a norm's statistics do not depend on the thread count, and both twins produce
+     * the same bits.
+     */
+    int GROUP_PARTIALS = 8;
+
+    /** Σ x[xOff + i] over i in [0, n), in double, in the {@link #GROUP_PARTIALS} order. */
+    double groupSum(float[] x, int xOff, int n);
+
+    /**
+     * Σ (x[xOff + i] - mean)² over i in [0, n), in double (the difference rounded to double, then
+     * squared and rounded, then added; no FMA), in the {@link #GROUP_PARTIALS} order.
+     */
+    double groupSquaredDeviations(float[] x, int xOff, int n, double mean);
+
+    /**
+     * Both sums of a norm's backward in one pass: {@code out[outOff] = Σ a[aOff + i]} and
+     * {@code out[outOff + 1] = Σ (double) a[aOff + i] · b[bOff + i]} (the float product is exact
+     * in double), each in the {@link #GROUP_PARTIALS} order: the bits of {@link #groupSum} and of
+     * two separate passes.
+     */
+    void groupSumAndDot(float[] a, int aOff, float[] b, int bOff, int n, double[] out, int outOff);
+
+    /**
+     * A group's normalisation: {@code h = (float) ((x[i] - mean) · rstd)} in double, then
+     * {@code xh[i] = h} and {@code y[i] = gamma · h + beta} in float (mul, then add; no FMA).
+     */
+    void normalise(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta,
+                   float[] xh, int xhOff, float[] y, int yOff);
+
+    /**
+     * A group's input gradient: {@code dx[i] = (float) (scale · ((dy[i] - meanDy) - xh[i] · meanDyXh))},
+     * every operation in double, in that order (no FMA).
+     */
+    void normaliseBackward(float[] dy, int dyOff, float[] xh, int xhOff, int n, double scale, double meanDy, double meanDyXh,
+                           float[] dx, int dxOff);
+
     // ---- along an axis ---------------------------------------------------------------------
     // One outer slice of a tensor viewed as [n, inner]: element (k, j) is at off + k*inner + j.
     // The axis has length n >= 1 and stride inner >= 1; the kernels handle the columns j in

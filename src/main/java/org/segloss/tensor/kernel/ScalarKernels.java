@@ -305,6 +305,100 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    // ---- a normalisation's group statistics: eight interleaved double partials (GROUP_PARTIALS) ----
+
+    @Override
+    public double groupSum(float[] x, int xOff, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = xOff, bound = xOff + n - n % GROUP_PARTIALS, end = xOff + n;
+        for (; i < bound; i += GROUP_PARTIALS) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
+            s4 += x[i + 4];
+            s5 += x[i + 5];
+            s6 += x[i + 6];
+            s7 += x[i + 7];
+        }
+        double tail = 0;   // fewer than 8 elements: one chain is fine
+        for (; i < end; i++) tail += x[i];
+        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
+    }
+
+    @Override
+    public double groupSquaredDeviations(float[] x, int xOff, int n, double mean) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = xOff, bound = xOff + n - n % GROUP_PARTIALS, end = xOff + n;
+        for (; i < bound; i += GROUP_PARTIALS) {
+            double d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean;
+            double d4 = x[i + 4] - mean, d5 = x[i + 5] - mean, d6 = x[i + 6] - mean, d7 = x[i + 7] - mean;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+            s4 += d4 * d4;
+            s5 += d5 * d5;
+            s6 += d6 * d6;
+            s7 += d7 * d7;
+        }
+        double tail = 0;
+        for (; i < end; i++) {
+            double d = x[i] - mean;
+            tail += d * d;
+        }
+        return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail;
+    }
+
+    @Override
+    public void groupSumAndDot(float[] a, int aOff, float[] b, int bOff, int n, double[] out, int outOff) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+        int i = 0, bound = n - n % GROUP_PARTIALS;
+        for (; i < bound; i += GROUP_PARTIALS) {
+            int p = aOff + i, q = bOff + i;
+            s0 += a[p];
+            s1 += a[p + 1];
+            s2 += a[p + 2];
+            s3 += a[p + 3];
+            s4 += a[p + 4];
+            s5 += a[p + 5];
+            s6 += a[p + 6];
+            s7 += a[p + 7];
+            d0 += (double) a[p] * b[q];
+            d1 += (double) a[p + 1] * b[q + 1];
+            d2 += (double) a[p + 2] * b[q + 2];
+            d3 += (double) a[p + 3] * b[q + 3];
+            d4 += (double) a[p + 4] * b[q + 4];
+            d5 += (double) a[p + 5] * b[q + 5];
+            d6 += (double) a[p + 6] * b[q + 6];
+            d7 += (double) a[p + 7] * b[q + 7];
+        }
+        double sTail = 0, dTail = 0;
+        for (; i < n; i++) {
+            sTail += a[aOff + i];
+            dTail += (double) a[aOff + i] * b[bOff + i];
+        }
+        out[outOff] = (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + sTail;
+        out[outOff + 1] = (((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7))) + dTail;
+    }
+
+    @Override
+    public void normalise(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta,
+                          float[] xh, int xhOff, float[] y, int yOff) {
+        for (int i = 0; i < n; i++) {
+            float h = (float) ((x[xOff + i] - mean) * rstd);
+            xh[xhOff + i] = h;
+            y[yOff + i] = gamma * h + beta;
+        }
+    }
+
+    @Override
+    public void normaliseBackward(float[] dy, int dyOff, float[] xh, int xhOff, int n, double scale, double meanDy,
+                                  double meanDyXh, float[] dx, int dxOff) {
+        for (int i = 0; i < n; i++) dx[dxOff + i] = (float) (scale * ((dy[dyOff + i] - meanDy) - xh[xhOff + i] * meanDyXh));
+    }
+
     @Override
     public void fill(float[] out, int outOff, int n, float v) {
         java.util.Arrays.fill(out, outOff, outOff + n, v);

@@ -1,5 +1,6 @@
 package org.segloss.tensor.simd;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -9,7 +10,9 @@ import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.ScalarKernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.D2F;
 import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.F2D;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LE;
@@ -58,28 +61,46 @@ public abstract sealed class VectorKernels implements Kernels
     /** The int species with as many lanes as {@link #species()}, for {@code select}'s mask. */
     abstract VectorSpecies<Integer> intSpecies();
 
+    /** The double species of the same width (half the float lanes), for the norms' double arithmetic. */
+    abstract VectorSpecies<Double> doubleSpecies();
+
+    /** The float species with as many lanes as {@link #doubleSpecies()}: the floats one double vector widens. */
+    abstract VectorSpecies<Float> halfSpecies();
+
     /** 4 float lanes (SSE / NEON). */
     static final class V128 extends VectorKernels {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
         private static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_128;
+        private static final VectorSpecies<Float> H = FloatVector.SPECIES_64;
         @Override VectorSpecies<Float> species() { return F; }
         @Override VectorSpecies<Integer> intSpecies() { return I; }
+        @Override VectorSpecies<Double> doubleSpecies() { return D; }
+        @Override VectorSpecies<Float> halfSpecies() { return H; }
     }
 
     /** 8 float lanes (AVX2). */
     static final class V256 extends VectorKernels {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
+        private static final VectorSpecies<Float> H = FloatVector.SPECIES_128;
         @Override VectorSpecies<Float> species() { return F; }
         @Override VectorSpecies<Integer> intSpecies() { return I; }
+        @Override VectorSpecies<Double> doubleSpecies() { return D; }
+        @Override VectorSpecies<Float> halfSpecies() { return H; }
     }
 
     /** 16 float lanes (AVX-512). */
     static final class V512 extends VectorKernels {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
         private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_512;
+        private static final VectorSpecies<Float> H = FloatVector.SPECIES_256;
         @Override VectorSpecies<Float> species() { return F; }
         @Override VectorSpecies<Integer> intSpecies() { return I; }
+        @Override VectorSpecies<Double> doubleSpecies() { return D; }
+        @Override VectorSpecies<Float> halfSpecies() { return H; }
     }
 
     /** The CPU's preferred float vector size in bits. */
@@ -952,6 +973,141 @@ public abstract sealed class VectorKernels implements Kernels
             gv.sub(p).mul(slope).add(p).intoArray(out, outOff + i);
         }
         ScalarKernels.INSTANCE.leakyReluGrad(g, gOff + bound, x, xOff + bound, slope, out, outOff + bound, n - bound);
+    }
+
+    // ---- a normalisation's group statistics: GROUP_PARTIALS interleaved double partials ------------
+    //
+    // Partial s[j] (j = i mod 8) is lane j mod d of accumulator j / d, with d double lanes: one
+    // accumulator at 8 lanes (AVX-512), two at 4, four at 2. Each lane is then the scalar twin's
+    // running sum s[j], in the same order, so the twins agree bit for bit; the elementwise kernels
+    // compute in double lanes exactly what the scalar twin computes in double.
+
+    /** Floats x[i, i + d) widened to d double lanes (exact). */
+    private DoubleVector widen(float[] x, int i) {
+        return (DoubleVector) FloatVector.fromArray(halfSpecies(), x, i).convertShape(F2D, doubleSpecies(), 0);
+    }
+
+    /** The pairwise end of the GROUP_PARTIALS order over the accumulators' lanes (only the first 8 / d are used). */
+    private double pairwise(DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
+        int d = doubleSpecies().length();
+        double[] s = new double[GROUP_PARTIALS];
+        a0.intoArray(s, 0);
+        if (d < 8) a1.intoArray(s, d);
+        if (d < 4) {
+            a2.intoArray(s, 2 * d);
+            a3.intoArray(s, 3 * d);
+        }
+        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    }
+
+    @Override
+    public double groupSum(float[] x, int xOff, int n) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        int d = ds.length(), bound = n - n % GROUP_PARTIALS;
+        DoubleVector a0 = DoubleVector.zero(ds), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < bound; i += GROUP_PARTIALS) {
+            int o = xOff + i;
+            a0 = a0.add(widen(x, o));
+            if (d < 8) a1 = a1.add(widen(x, o + d));
+            if (d < 4) {
+                a2 = a2.add(widen(x, o + 2 * d));
+                a3 = a3.add(widen(x, o + 3 * d));
+            }
+        }
+        double tail = 0;
+        for (int i = bound; i < n; i++) tail += x[xOff + i];
+        return pairwise(a0, a1, a2, a3) + tail;
+    }
+
+    @Override
+    public double groupSquaredDeviations(float[] x, int xOff, int n, double mean) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        int d = ds.length(), bound = n - n % GROUP_PARTIALS;
+        DoubleVector m = DoubleVector.broadcast(ds, mean), a0 = DoubleVector.zero(ds), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < bound; i += GROUP_PARTIALS) {
+            int o = xOff + i;
+            DoubleVector e0 = widen(x, o).sub(m);
+            a0 = a0.add(e0.mul(e0));   // mul, then add: no FMA, as the scalar twin
+            if (d < 8) {
+                DoubleVector e1 = widen(x, o + d).sub(m);
+                a1 = a1.add(e1.mul(e1));
+            }
+            if (d < 4) {
+                DoubleVector e2 = widen(x, o + 2 * d).sub(m), e3 = widen(x, o + 3 * d).sub(m);
+                a2 = a2.add(e2.mul(e2));
+                a3 = a3.add(e3.mul(e3));
+            }
+        }
+        double tail = 0;
+        for (int i = bound; i < n; i++) {
+            double e = x[xOff + i] - mean;
+            tail += e * e;
+        }
+        return pairwise(a0, a1, a2, a3) + tail;
+    }
+
+    @Override
+    public void groupSumAndDot(float[] a, int aOff, float[] b, int bOff, int n, double[] out, int outOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        int d = ds.length(), bound = n - n % GROUP_PARTIALS;
+        DoubleVector s0 = DoubleVector.zero(ds), s1 = s0, s2 = s0, s3 = s0, p0 = s0, p1 = s0, p2 = s0, p3 = s0;
+        for (int i = 0; i < bound; i += GROUP_PARTIALS) {
+            int o = aOff + i, q = bOff + i;
+            DoubleVector v0 = widen(a, o);
+            s0 = s0.add(v0);
+            p0 = p0.add(v0.mul(widen(b, q)));   // the product of two floats is exact in double
+            if (d < 8) {
+                DoubleVector v1 = widen(a, o + d);
+                s1 = s1.add(v1);
+                p1 = p1.add(v1.mul(widen(b, q + d)));
+            }
+            if (d < 4) {
+                DoubleVector v2 = widen(a, o + 2 * d), v3 = widen(a, o + 3 * d);
+                s2 = s2.add(v2);
+                s3 = s3.add(v3);
+                p2 = p2.add(v2.mul(widen(b, q + 2 * d)));
+                p3 = p3.add(v3.mul(widen(b, q + 3 * d)));
+            }
+        }
+        double sTail = 0, pTail = 0;
+        for (int i = bound; i < n; i++) {
+            sTail += a[aOff + i];
+            pTail += (double) a[aOff + i] * b[bOff + i];
+        }
+        out[outOff] = pairwise(s0, s1, s2, s3) + sTail;
+        out[outOff + 1] = pairwise(p0, p1, p2, p3) + pTail;
+    }
+
+    @Override
+    public void normalise(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta,
+                          float[] xh, int xhOff, float[] y, int yOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        VectorSpecies<Float> hs = halfSpecies();
+        int d = ds.length(), bound = n - n % d;
+        DoubleVector m = DoubleVector.broadcast(ds, mean), r = DoubleVector.broadcast(ds, rstd);
+        FloatVector g = FloatVector.broadcast(hs, gamma), b = FloatVector.broadcast(hs, beta);
+        for (int i = 0; i < bound; i += d) {
+            FloatVector h = (FloatVector) widen(x, xOff + i).sub(m).mul(r).convertShape(D2F, hs, 0);
+            h.intoArray(xh, xhOff + i);
+            h.mul(g).add(b).intoArray(y, yOff + i);   // mul, then add: no FMA
+        }
+        ScalarKernels.INSTANCE.normalise(x, xOff + bound, n - bound, mean, rstd, gamma, beta, xh, xhOff + bound, y, yOff + bound);
+    }
+
+    @Override
+    public void normaliseBackward(float[] dy, int dyOff, float[] xh, int xhOff, int n, double scale, double meanDy,
+                                  double meanDyXh, float[] dx, int dxOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        VectorSpecies<Float> hs = halfSpecies();
+        int d = ds.length(), bound = n - n % d;
+        DoubleVector k = DoubleVector.broadcast(ds, scale), mdy = DoubleVector.broadcast(ds, meanDy),
+                mdyx = DoubleVector.broadcast(ds, meanDyXh);
+        for (int i = 0; i < bound; i += d) {
+            DoubleVector t = widen(dy, dyOff + i).sub(mdy).sub(widen(xh, xhOff + i).mul(mdyx));
+            ((FloatVector) k.mul(t).convertShape(D2F, hs, 0)).intoArray(dx, dxOff + i);
+        }
+        ScalarKernels.INSTANCE.normaliseBackward(dy, dyOff + bound, xh, xhOff + bound, n - bound, scale, meanDy, meanDyXh,
+                dx, dxOff + bound);
     }
 
     @Override

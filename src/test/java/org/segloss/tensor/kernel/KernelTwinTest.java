@@ -127,6 +127,7 @@ class KernelTwinTest {
             nodes.add(group(v, "softmax label sums with the exp-log term", LabelSumsWithLogTwins.tests(v)));
             nodes.add(group(v, "softmax weighted sums", weightedSumTests(v)));
             nodes.add(group(v, "softmax confusion sums", confusionSumTests(v)));
+            nodes.add(group(v, "norm group statistics", GroupNormTwins.tests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
             nodes.add(group(v, "special values", specialTests(v)));
