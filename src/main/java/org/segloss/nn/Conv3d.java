@@ -192,13 +192,13 @@ public final class Conv3d extends Module {
          */
         float[] padInto(Tensor x, int batch, int c, float[] xp, int freshFloats, float[][] fresh) {
             int v = d * h * w, vp = vol(), planes = batch * c, wp = wp(), pl = plane(), slices = planes * (d + 2);
-            int first = freshFloats >= 0 ? 1 : 0;
-            Parallel.forEach(slices + first, part -> {
-                if (part < first) {
+            int allocParts = freshFloats >= 0 ? 1 : 0;   // part 0 allocates, the others pad one z-slice each
+            Parallel.forEach(allocParts + slices, part -> {
+                if (part < allocParts) {
                     fresh[0] = new float[freshFloats];
                     return;
                 }
-                int s = part - first, p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
+                int s = part - allocParts, p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
                 if (zp == 0 || zp == d + 1) {
                     Arrays.fill(xp, base, base + pl, 0f);
                     return;
