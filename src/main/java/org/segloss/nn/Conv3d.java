@@ -89,9 +89,11 @@ public final class Conv3d extends Module {
             int b = xs.dim(0), cin = xs.dim(1), cout = t[1].dim(0), v = xs.size() / (b * cin);
             float[] w = t[1].toArray();
             Padded geometry = new Padded(xs.dim(2), xs.dim(3), xs.dim(4));
-            // the padded x is this op's own: from the pool, every element rewritten, handed back after use
-            float[] xp = geometry.padInto(t[0], b, cin, ScratchPool.take(b * cin * geometry.vol()));
-            float[] y = new float[b * cout * v];
+            // the padded x is this op's own: from the pool, every element rewritten, handed back after use;
+            // y (a fresh array: it escapes to the graph) is allocated and zeroed by one thread while the others pad
+            float[][] fresh = new float[1][];
+            float[] xp = geometry.padInto(t[0], b, cin, ScratchPool.take(b * cin * geometry.vol()), b * cout * v, fresh);
+            float[] y = fresh[0];
             conv(xp, b, cin, xs.dim(2), xs.dim(3), xs.dim(4), w, cout, t.length > 2 ? t[2].toArray() : null, y);
             if (!ctx.needsInputGrad(1)) {
                 ScratchPool.give(xp);   // no dw, no backward use (dx needs only w)
@@ -115,9 +117,12 @@ public final class Conv3d extends Module {
             Tensor[] grads = new Tensor[ctx.saved(INPUT_COUNT)];
             boolean dx = ctx.needsInputGrad(0), dw = ctx.needsInputGrad(1);
             // the padded dy is scratch (nothing keeps it): a per-thread buffer, every element rewritten
-            float[] dyp = dx || dw ? new Padded(d, h, wd).padInto(g, b, cout, scratchDy(b * cout * new Padded(d, h, wd).vol())) : null;
+            // (and dx's fresh output array allocated and zeroed by one thread while the others pad)
+            Padded geometry = new Padded(d, h, wd);
+            float[][] fresh = new float[1][];
+            float[] dyp = dx || dw ? geometry.padInto(g, b, cout, scratchDy(b * cout * geometry.vol()), dx ? xs.size() : -1, fresh) : null;
             if (dx) {
-                float[] gx = new float[xs.size()];
+                float[] gx = fresh[0];
                 conv(dyp, b, cout, d, h, wd, flipTranspose(w, cout, cin), cin, null, gx);
                 grads[0] = Tensor.wrap(gx, xs.dims());
             }
@@ -176,22 +181,35 @@ public final class Conv3d extends Module {
          * ring zeros too), so xp may hold anything before.
          */
         float[] padInto(Tensor x, int batch, int c, float[] xp) {
-            int v = d * h * w, vp = vol(), planes = batch * c, wp = wp(), pl = plane();
-            Parallel.forRange(planes * (d + 2), 1, (s0, s1) -> {
-                for (int s = s0; s < s1; s++) {
-                    int p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
-                    if (zp == 0 || zp == d + 1) {
-                        Arrays.fill(xp, base, base + pl, 0f);
-                        continue;
-                    }
-                    Arrays.fill(xp, base, base + wp, 0f);
-                    Arrays.fill(xp, base + (h + 1) * wp, base + pl, 0f);
-                    for (int y = 0; y < h; y++) {
-                        int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
-                        xp[dst] = 0f;
-                        x.copyTo(src, xp, dst + 1, w);
-                        xp[dst + w + 1] = 0f;
-                    }
+            return padInto(x, batch, c, xp, -1, null);
+        }
+
+        /**
+         * {@link #padInto(Tensor, int, int, float[])}, and when {@code freshFloats >= 0} also
+         * {@code fresh[0] = new float[freshFloats]} as one more part of the same parallel call: the
+         * JVM zeroes a new array on the allocating thread alone (about 1.4 ms per 16 MiB here), so
+         * a layer's output array is allocated on one thread while the others copy.
+         */
+        float[] padInto(Tensor x, int batch, int c, float[] xp, int freshFloats, float[][] fresh) {
+            int v = d * h * w, vp = vol(), planes = batch * c, wp = wp(), pl = plane(), slices = planes * (d + 2);
+            int allocParts = freshFloats >= 0 ? 1 : 0;   // part 0 allocates, the others pad one z-slice each
+            Parallel.forEach(allocParts + slices, part -> {
+                if (part < allocParts) {
+                    fresh[0] = new float[freshFloats];
+                    return;
+                }
+                int s = part - allocParts, p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
+                if (zp == 0 || zp == d + 1) {
+                    Arrays.fill(xp, base, base + pl, 0f);
+                    return;
+                }
+                Arrays.fill(xp, base, base + wp, 0f);
+                Arrays.fill(xp, base + (h + 1) * wp, base + pl, 0f);
+                for (int y = 0; y < h; y++) {
+                    int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
+                    xp[dst] = 0f;
+                    x.copyTo(src, xp, dst + 1, w);
+                    xp[dst + w + 1] = 0f;
                 }
             });
             return xp;
@@ -214,25 +232,38 @@ public final class Conv3d extends Module {
         }
     }
 
-    /** Columns (padded voxels) per forward tile at most: a multiple of 64 (every register tile's width). */
-    static final int TILE_COLUMNS = 2048;
+    /**
+     * Tile widths are multiples of this: 192 = 3 x 64 = 4 x 48, a whole number of the kernel's
+     * register tiles (8 rows x 3 vectors, 4 rows x 4 vectors) for 16-, 8- and 4-lane vectors, so
+     * that only a span's last tile has columns left for the narrower, slower tiles.
+     */
+    static final int TILE_QUANTUM = 192;
+    /** Columns (padded voxels) per forward tile at most: a multiple of {@link #TILE_QUANTUM}. */
+    static final int TILE_COLUMNS = 10 * TILE_QUANTUM;
+    /** Columns per forward tile at least (small volumes): a multiple of {@link #TILE_QUANTUM}. */
+    static final int MIN_TILE_COLUMNS = 2 * TILE_QUANTUM;
     /** Forward tiles aim for at least this many per batch element (small volumes: parallelism). */
     static final int MIN_TILES = 16;
     /** At most this many dw partials (fixed by the shape, never by the thread count). */
     static final int MAX_GROUPS = 8;
     /** Aim for at least this many padded voxels per dw partial. */
     static final int MIN_GROUP_COLUMNS = 1024;
+    /** Output channels per dw part: the height of gemmShiftedBt's register tile. */
+    static final int DW_ROWS = 8;
     /** Bound on the floats held by dw partials (16 MB). */
     static final int MAX_PARTIAL_FLOATS = 1 << 22;
 
     /**
      * Padded voxels per forward tile for a span of {@code span} padded voxels: span / MIN_TILES
-     * rounded up to 64, within [256, TILE_COLUMNS], at most the span. Any tiling gives the same
-     * bits (each output is one chain over the taps); this only sets the parallel grain.
+     * rounded up to TILE_QUANTUM, within [MIN_TILE_COLUMNS, TILE_COLUMNS], at most the span. Any
+     * tiling gives the same bits (each output is one chain over the taps); this only sets the
+     * parallel grain and how many columns fall to the narrower register tiles. (It was 64 and
+     * [256, 2048]: a 2048-wide tile left 32 columns per tile, a 256-wide one 16, to the 4-row
+     * one-vector tiles, which do 4 FMAs per 5 loads against the 8 x 3 tile's 24 per 11.)
      */
     static int tileColumns(int span) {
-        int t = ((span + MIN_TILES - 1) / MIN_TILES + 63) / 64 * 64;
-        return Math.min(span, Math.max(256, Math.min(TILE_COLUMNS, t)));
+        int t = ((span + MIN_TILES - 1) / MIN_TILES + TILE_QUANTUM - 1) / TILE_QUANTUM * TILE_QUANTUM;
+        return Math.min(span, Math.max(MIN_TILE_COLUMNS, Math.min(TILE_COLUMNS, t)));
     }
 
     private static final ThreadLocal<float[][]> BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
@@ -260,8 +291,13 @@ public final class Conv3d extends Module {
      * taps in the kernel, whatever its tile: bit-identical for any thread count.
      */
     static void conv(float[] xp, int batch, int c, int d, int h, int w, float[] wmat, int cout, float[] bias, float[] y) {
+        conv(xp, batch, c, d, h, w, wmat, cout, bias, y, tileColumns(new Padded(d, h, w).span()));
+    }
+
+    /** {@link #conv} in tiles of {@code t} padded voxels (any t &gt; 0 gives the same bits; for tests). */
+    static void conv(float[] xp, int batch, int c, int d, int h, int w, float[] wmat, int cout, float[] bias, float[] y, int t) {
         Padded g = new Padded(d, h, w);
-        int k = c * 27, span = g.span(), t = tileColumns(span), tiles = (span + t - 1) / t, v = d * h * w;
+        int k = c * 27, span = g.span(), tiles = (span + t - 1) / t, v = d * h * w;
         int[] offs = g.offsets(c);
         Kernels kern = Backend.kernels();
         // the weights packed once for every tile (packing per tile cost about a tenth of a
@@ -333,14 +369,19 @@ public final class Conv3d extends Module {
             return dw;
         }
         float[] partial = new float[groups * size];
-        Parallel.forEach(groups, gi -> {
+        // one part per group and block of DW_ROWS output channels: a C element gets the same
+        // arithmetic whichever rows share its kernel call, so the rows may be split (more, smaller
+        // parts: 16 rather than 8 at 16 channels, 8 rather than 2 at [2, 32, 8^3]) without a change of bits
+        int rowBlocks = (cout + DW_ROWS - 1) / DW_ROWS;
+        Parallel.forEach(groups * rowBlocks, part -> {
+            int gi = part / rowBlocks, r0 = (part % rowBlocks) * DW_ROWS, m = Math.min(cout, r0 + DW_ROWS) - r0;
             long s0 = total * gi / groups, s1 = total * (gi + 1) / groups;
             boolean firstCall = true;
             for (long s = s0; s < s1; ) {
                 int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
-                // partial[g] (+)= dyp[b, :, q0:q0+n] ([Cout, n], lda = vol) x B^T, B(j, q) = xp[b, q + offs[j]]
-                kern.gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
-                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, gi * size, k);
+                // partial[g][r0:r0+m] (+)= dyp[b, r0:r0+m, q0:q0+n] ([m, n], lda = vol) x B^T, B(j, q) = xp[b, q + offs[j]]
+                kern.gemmShiftedBt(m, k, n, dyp, (b * cout + r0) * vp + g.first() + q0, vp,
+                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, gi * size + r0 * k, k);
                 firstCall = false;
                 s += n;
             }

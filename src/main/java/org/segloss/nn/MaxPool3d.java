@@ -3,8 +3,10 @@ package org.segloss.nn;
 import org.segloss.autograd.Ctx;
 import org.segloss.autograd.Function;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Backend;
 import org.segloss.tensor.Shape;
 import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
@@ -17,6 +19,8 @@ import org.segloss.tensor.kernel.Parallel;
  * backward  dx[b,c,2p+a[b,c,p]] = dy[b,c,p]; 0 elsewhere (windows do not overlap)
  * </pre>
  * NOTE: at a tie the whole gradient goes to the first maximum (PyTorch's rule; Var.max splits it).
+ * The forward is {@code Kernels.maxPoolRow} per output row (the vector twin: a block of outputs at
+ * once, the even and odd input columns split by a two-vector rearrange), the same maxima and indices.
  */
 public final class MaxPool3d extends Module {
     @Override
@@ -40,25 +44,14 @@ public final class MaxPool3d extends Module {
             int od = d / 2, oh = h / 2, ow = w / 2, v = d * h * w, ov = od * oh * ow;
             float[] y = new float[planes * ov];
             int[] arg = new int[planes * ov];           // flat index into x of each output's maximum
+            Kernels k = Backend.kernels();
             t[0].readInPlace((x, xo) -> Parallel.forRange(planes, 1, (p0, p1) -> {
                 for (int pl = p0; pl < p1; pl++) {
-                    int q = pl * ov;
                     for (int z = 0; z < od; z++) {
                         for (int yy = 0; yy < oh; yy++) {
-                            for (int xx = 0; xx < ow; xx++, q++) {
-                                int best = pl * v + (2 * z * h + 2 * yy) * w + 2 * xx;
-                                float m = x[xo + best];
-                                for (int k = 1; k < 8; k++) {
-                                    int i = pl * v + ((2 * z + (k >> 2)) * h + 2 * yy + ((k >> 1) & 1)) * w + 2 * xx + (k & 1);
-                                    float xi = x[xo + i];
-                                    if (xi > m || (Float.isNaN(xi) && !Float.isNaN(m))) {   // strict: first max wins; NaN propagates
-                                        m = xi;
-                                        best = i;
-                                    }
-                                }
-                                y[q] = m;
-                                arg[q] = best;
-                            }
+                            // the four input rows of output row (z, yy): (kz, ky) = (0,0), (0,1), (1,0), (1,1)
+                            int r00 = xo + pl * v + (2 * z * h + 2 * yy) * w, r10 = r00 + h * w, q = pl * ov + (z * oh + yy) * ow;
+                            k.maxPoolRow(x, r00, r00 + w, r10, r10 + w, xo, ow, y, q, arg, q);
                         }
                     }
                 }

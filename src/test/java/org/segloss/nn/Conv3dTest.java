@@ -9,8 +9,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 import org.segloss.autograd.Var;
+import org.segloss.tensor.Backend;
 import org.segloss.tensor.Tensor;
+import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Parallel;
+import org.segloss.tensor.kernel.ScalarKernels;
 
 /** Conv3d against a direct 7-loop convolution, gradient checks, determinism, bad arguments. */
 class Conv3dTest {
@@ -136,6 +139,82 @@ class Conv3dTest {
         float[] grouped = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w);
         float[] serial = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w, 1);
         NnTesting.assertClose(grouped, serial, 1e-4f, "dw one group vs grouped");
+    }
+
+    @Test
+    void tileWidthDoesNotChangeBits() {
+        // each output is one FMA chain over the taps whatever its tile and register tile: widths that
+        // leave every kind of column remainder (8x3, 4x4, masked one-vector tiles) give the same bits
+        int b = 2, c = 16, d = 5, h = 7, w = 9;
+        Conv3d.Padded g = new Conv3d.Padded(d, h, w);
+        float[] xp = g.pad(Tensor.randn(41, b, c, d, h, w).toArray(), b, c), wm = Tensor.randn(42, c, c, 3, 3, 3).toArray();
+        float[] bias = Tensor.randn(43, c).toArray(), ref = new float[b * c * d * h * w];
+        Conv3d.conv(xp, b, c, d, h, w, wm, c, bias, ref, g.span());   // one tile per batch element
+        for (int t : new int[] {1, 17, 64, 100, 192, 256, 385, Conv3d.tileColumns(g.span())}) {
+            float[] y = new float[ref.length];
+            Conv3d.conv(xp, b, c, d, h, w, wm, c, bias, y, t);
+            assertArrayEquals(ref, y, "tiles of " + t);
+        }
+    }
+
+    @Test
+    void tileWidthsAreWholeRegisterTiles() {
+        for (int s : new int[] {4, 8, 16, 32, 64, 100}) {
+            int span = new Conv3d.Padded(s, s, s).span(), t = Conv3d.tileColumns(span);
+            assertTrue(t == span || t % Conv3d.TILE_QUANTUM == 0, "tile " + t + " of span " + span);
+            assertTrue(t <= Conv3d.TILE_COLUMNS && (t >= Conv3d.MIN_TILE_COLUMNS || t == span), "tile " + t + " of span " + span);
+        }
+    }
+
+    @Test
+    void weightGradRowBlocksGiveTheBitsOfWholeGroups() {
+        // weightGrad runs each group in blocks of DW_ROWS output channels; the same groups with all
+        // Cout rows in one kernel call per range (as before the split) must give the same bits,
+        // for Cout around multiples of 8 and with rows past the last multiple of 8
+        for (Kernels kern : new Kernels[] {ScalarKernels.INSTANCE, Backend.kernels()}) {
+            try (Backend.Scope ignored = Backend.use(kern)) {
+                for (int co : new int[] {3, 8, 13, 16, 20, 24}) {
+                    int bs = 2, ci = 3, d = 8, h = 12, w = 13;
+                    Conv3d.Padded g = new Conv3d.Padded(d, h, w);
+                    float[] xp = g.pad(Tensor.randn(51 + co, bs, ci, d, h, w).toArray(), bs, ci);
+                    float[] dyp = g.pad(Tensor.randn(61 + co, bs, co, d, h, w).toArray(), bs, co);
+                    float[] dw = Conv3d.weightGrad(xp, dyp, bs, ci, co, d, h, w);
+                    assertArrayEquals(wholeGroups(xp, dyp, bs, ci, co, g), dw, "Cout " + co + " " + kern);
+                }
+            }
+        }
+    }
+
+    /** dw as weightGrad computed it with one kernel call per group and range over all Cout rows. */
+    private static float[] wholeGroups(float[] xp, float[] dyp, int batch, int cin, int cout, Conv3d.Padded g) {
+        int k = cin * 27, span = g.span(), vp = g.vol(), size = cout * k;
+        long total = (long) batch * span;
+        int groups = (int) Math.min((total + Conv3d.MIN_GROUP_COLUMNS - 1) / Conv3d.MIN_GROUP_COLUMNS, Conv3d.MAX_GROUPS);
+        assertTrue(groups > 1, "several groups");
+        int[] offs = g.offsets(cin);
+        float[] dw = new float[size], partial = new float[size];
+        for (int gi = 0; gi < groups; gi++) {
+            long s0 = total * gi / groups, s1 = total * (gi + 1) / groups;
+            boolean firstCall = true;
+            for (long s = s0; s < s1; ) {
+                int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
+                Backend.kernels().gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
+                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
+                firstCall = false;
+                s += n;
+            }
+            for (int i = 0; i < size; i++) dw[i] = gi == 0 ? partial[i] : dw[i] + partial[i];
+        }
+        return dw;
+    }
+
+    @Test
+    void weightGradientAloneMatchesBoth() {
+        // x without a gradient: backward pads dy without allocating a dx array (and returns no dx)
+        Tensor x = Tensor.randn(71, 2, 3, 5, 6, 7), w = Tensor.randn(72, 4, 3, 3, 3, 3), seed = Tensor.randn(73, 2, 4, 5, 6, 7);
+        Var vw = Var.param(w.copy());
+        Conv3d.conv3d(Var.constant(x), vw, null).backward(seed);
+        assertArrayEquals(grads(x, w, seed)[1], vw.grad().toArray(), "dw without dx");
     }
 
     @Test

@@ -315,6 +315,19 @@ public interface Kernels {
     void normaliseBackward(float[] dy, int dyOff, float[] xh, int xhOff, int n, double scale, double meanDy, double meanDyXh,
                            float[] dx, int dxOff);
 
+    // ---- max pooling ---------------------------------------------------------------------------
+
+    /**
+     * One output row of a 2×2×2 max pooling with stride 2. For j in [0, ow) the candidates are
+     * {@code x[r + 2j + kx]} for the input rows r = r00, r01, r10, r11 (offsets (kz, ky) = (0, 0),
+     * (0, 1), (1, 0), (1, 1)) and kx in {0, 1}, taken in (kz, ky, kx) lexicographic order: a
+     * later candidate replaces the current maximum when it is greater, or when it is NaN and the
+     * current one is not, so the first maximum wins ties (PyTorch's rule) and NaN propagates.
+     * Writes the maximum to {@code y[yOff + j]} and its flat index {@code r - xBase + 2j + kx}
+     * (xBase: the array offset of the tensor's element 0) to {@code arg[argOff + j]}.
+     */
+    void maxPoolRow(float[] x, int r00, int r01, int r10, int r11, int xBase, int ow, float[] y, int yOff, int[] arg, int argOff);
+
     // ---- along an axis ---------------------------------------------------------------------
     // One outer slice of a tensor viewed as [n, inner]: element (k, j) is at off + k*inner + j.
     // The axis has length n >= 1 and stride inner >= 1; the kernels handle the columns j in

@@ -305,6 +305,43 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    // ---- max pooling ---------------------------------------------------------------------------
+
+    @Override
+    public void maxPoolRow(float[] x, int r00, int r01, int r10, int r11, int xBase, int ow, float[] y, int yOff, int[] arg,
+                           int argOff) {
+        for (int j = 0; j < ow; j++) {
+            int c = 2 * j, best = r00 + c, i;
+            float m = x[best], v;
+            // the seven later candidates in (kz, ky, kx) order, written out (a loop with a row
+            // select per candidate was slower than this at the 8^3 level); strict: the first
+            // maximum wins, and a NaN replaces a number (v != v: v is NaN)
+            i = r00 + c + 1;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r01 + c;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r01 + c + 1;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r10 + c;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r10 + c + 1;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r11 + c;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            i = r11 + c + 1;
+            v = x[i];
+            if (v > m || (v != v && m == m)) { m = v; best = i; }
+            y[yOff + j] = m;
+            arg[argOff + j] = best - xBase;
+        }
+    }
+
     // ---- a normalisation's group statistics: eight interleaved double partials (GROUP_PARTIALS) ----
 
     @Override

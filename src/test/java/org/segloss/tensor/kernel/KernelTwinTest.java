@@ -128,6 +128,7 @@ class KernelTwinTest {
             nodes.add(group(v, "softmax weighted sums", weightedSumTests(v)));
             nodes.add(group(v, "softmax confusion sums", confusionSumTests(v)));
             nodes.add(group(v, "norm group statistics", GroupNormTwins.tests(v)));
+            nodes.add(group(v, "max pooling", MaxPoolTwins.tests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
             nodes.add(group(v, "special values", specialTests(v)));
