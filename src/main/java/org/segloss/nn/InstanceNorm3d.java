@@ -38,4 +38,14 @@ public final class InstanceNorm3d extends Module {
         Checks.volume("InstanceNorm3d", "x", x.shape(), channels);
         return new NormOp(true, eps, null, null).apply(x, gamma == null ? one : gamma.var(), beta == null ? zero : beta.var());
     }
+
+    /**
+     * {@code LeakyReLU(slope)} of {@link #forward} as one op (see {@link NormOp}): the same value
+     * and gradients, bit for bit, as {@code LeakyReLU.leakyRelu(forward(x), slope)}.
+     */
+    Var forwardLeakyRelu(Var x, float slope) {
+        Checks.volume("InstanceNorm3d", "x", x.shape(), channels);
+        if (!Float.isFinite(slope)) throw new IllegalArgumentException("InstanceNorm3d: slope must be finite, got " + slope);
+        return new NormOp(true, eps, null, null, slope).apply(x, gamma == null ? one : gamma.var(), beta == null ? zero : beta.var());
+    }
 }

@@ -31,18 +31,32 @@ final class NormOp extends Function {
     private static final Ctx.Key<float[]> NORMALISED = new Ctx.Key<>("normalised input xh");
     private static final Ctx.Key<float[]> RSTD = new Ctx.Key<>("rstd");
     private static final Ctx.Key<float[]> GAMMA = new Ctx.Key<>("gamma");
+    private static final Ctx.Key<float[]> BETA = new Ctx.Key<>("beta");
 
     private final boolean perInstance;
     private final float eps;
     private final float[] fixedMean, fixedVar;   // both null: batch statistics
+    /**
+     * NaN, or the slope of a leaky ReLU applied to y in the same pass ({@code Sequential}'s
+     * InstanceNorm3d + LeakyReLU): out = leakyRelu(y), and backward takes dy = leakyReluGrad(g, y)
+     * with y recomputed from x̂ (the same float operations: the same bits), so y is never stored
+     * and no pass of its own runs for the activation in either direction.
+     */
+    private final float leakySlope;
     /** Batch statistics of the last forward (per channel; batch norm only): mean, biased var. */
     float[] batchMean, batchVar;
 
     NormOp(boolean perInstance, float eps, float[] fixedMean, float[] fixedVar) {
+        this(perInstance, eps, fixedMean, fixedVar, Float.NaN);
+    }
+
+    /** With a finite {@code leakySlope}: the output is LeakyReLU(leakySlope) of the normalised output (one op). */
+    NormOp(boolean perInstance, float eps, float[] fixedMean, float[] fixedVar, float leakySlope) {
         this.perInstance = perInstance;
         this.eps = eps;
         this.fixedMean = fixedMean;
         this.fixedVar = fixedVar;
+        this.leakySlope = leakySlope;
     }
 
     @Override
@@ -70,6 +84,7 @@ final class NormOp extends Function {
         }
         ctx.save(RSTD, rstd);
         ctx.save(GAMMA, gamma);
+        ctx.save(BETA, beta);
         return Tensor.wrap(y, s.dims());
     }
 
@@ -96,7 +111,8 @@ final class NormOp extends Function {
         rstd[g] = (float) r;
         for (int bl = 0; bl < blocks; bl++) {
             int j = start(g, bl, c, n);
-            kernels.normalise(x, xo + j, n, mu, r, gamma[ch], beta[ch], xh, j, y, j);
+            if (Float.isNaN(leakySlope)) kernels.normalise(x, xo + j, n, mu, r, gamma[ch], beta[ch], xh, j, y, j);
+            else kernels.normaliseLeakyRelu(x, xo + j, n, mu, r, gamma[ch], beta[ch], leakySlope, xh, j, y, j);
         }
     }
 
@@ -110,7 +126,8 @@ final class NormOp extends Function {
         Shape s = gy.shape();
         int batch = s.dim(0), c = s.dim(1), n = s.size() / (batch * c);
         int groups = perInstance ? batch * c : c, blocks = perInstance ? 1 : batch;
-        float[] xh = ctx.saved(NORMALISED), rstd = ctx.saved(RSTD), gamma = ctx.saved(GAMMA);
+        float[] xh = ctx.saved(NORMALISED), rstd = ctx.saved(RSTD), gamma = ctx.saved(GAMMA), beta = ctx.saved(BETA);
+        boolean leaky = !Float.isNaN(leakySlope);
         float[] dx = new float[s.size()];
         double[] sdy = new double[groups], sdyx = new double[groups];
         boolean fixed = fixedMean != null, needX = ctx.needsInputGrad(0);
@@ -119,20 +136,23 @@ final class NormOp extends Function {
             double[] sums = new double[2];   // Σ dy, Σ dy·xh of one block
             for (int g = g0; g < g1; g++) {
                 double a = 0, b = 0;
+                int ch = perInstance ? g % c : g;
                 for (int bl = 0; bl < blocks; bl++) {
-                    kernels.groupSumAndDot(dy, dyo + start(g, bl, c, n), xh, start(g, bl, c, n), n, sums, 0);
+                    int i = start(g, bl, c, n);
+                    if (leaky) kernels.groupSumAndDotLeakyRelu(dy, dyo + i, xh, i, n, gamma[ch], beta[ch], leakySlope, sums, 0);
+                    else kernels.groupSumAndDot(dy, dyo + i, xh, i, n, sums, 0);
                     a += sums[0];
                     b += sums[1];
                 }
                 sdy[g] = a;
                 sdyx[g] = b;
                 if (!needX) continue;
-                int ch = perInstance ? g % c : g;
                 double cnt = (double) n * blocks, k = (double) gamma[ch] * rstd[g];
                 double mdy = fixed ? 0 : a / cnt, mdyx = fixed ? 0 : b / cnt;
                 for (int bl = 0; bl < blocks; bl++) {
                     int i = start(g, bl, c, n);
-                    kernels.normaliseBackward(dy, dyo + i, xh, i, n, k, mdy, mdyx, dx, i);
+                    if (leaky) kernels.normaliseBackwardLeakyRelu(dy, dyo + i, xh, i, n, gamma[ch], beta[ch], leakySlope, k, mdy, mdyx, dx, i);
+                    else kernels.normaliseBackward(dy, dyo + i, xh, i, n, k, mdy, mdyx, dx, i);
                 }
             }
         }));

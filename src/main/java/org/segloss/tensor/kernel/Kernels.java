@@ -315,6 +315,30 @@ public interface Kernels {
     void normaliseBackward(float[] dy, int dyOff, float[] xh, int xhOff, int n, double scale, double meanDy, double meanDyXh,
                            float[] dx, int dxOff);
 
+    /**
+     * {@link #normalise} followed by {@link #leakyRelu} in one pass: xh as there, and
+     * {@code y[i] = leakyRelu(gamma · h + beta)} with leakyRelu's rounding: the bits of the two
+     * kernels one after the other, without the normalised output written in between.
+     */
+    void normaliseLeakyRelu(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta, float slope,
+                            float[] xh, int xhOff, float[] y, int yOff);
+
+    /**
+     * {@link #groupSumAndDot} of {@code dy = leakyReluGrad(g, t)} and xh, where
+     * {@code t = gamma · xh[i] + beta} (float, mul then add: the normalised output that
+     * {@link #normaliseLeakyRelu} fed to the leaky ReLU, recomputed bit for bit): the bits of
+     * leakyReluGrad into an array, then groupSumAndDot over it.
+     */
+    void groupSumAndDotLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                 double[] out, int outOff);
+
+    /**
+     * {@link #normaliseBackward} of {@code dy = leakyReluGrad(g, gamma · xh + beta)} (as in
+     * {@link #groupSumAndDotLeakyRelu}): the bits of the two kernels one after the other.
+     */
+    void normaliseBackwardLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                    double scale, double meanDy, double meanDyXh, float[] dx, int dxOff);
+
     // ---- max pooling ---------------------------------------------------------------------------
 
     /**

@@ -437,6 +437,71 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void normaliseLeakyRelu(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta, float slope,
+                                   float[] xh, int xhOff, float[] y, int yOff) {
+        for (int i = 0; i < n; i++) {
+            float h = (float) ((x[xOff + i] - mean) * rstd);
+            xh[xhOff + i] = h;
+            float t = gamma * h + beta, r = t > 0f ? t : 0f;   // normalise's y, then leakyRelu's formula
+            y[yOff + i] = r + slope * (t - r);
+        }
+    }
+
+    /** leakyReluGrad of g at the recomputed normalised output gamma · h + beta. */
+    private static float leakyNormGrad(float g, float h, float gamma, float beta, float slope) {
+        float t = gamma * h + beta, p = t > 0f ? g : 0f;
+        return p + slope * (g - p);
+    }
+
+    @Override
+    public void groupSumAndDotLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                        double[] out, int outOff) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+        int i = 0, bound = n - n % GROUP_PARTIALS;
+        for (; i < bound; i += GROUP_PARTIALS) {
+            int p = gOff + i, q = xhOff + i;
+            float e0 = leakyNormGrad(g[p], xh[q], gamma, beta, slope), e1 = leakyNormGrad(g[p + 1], xh[q + 1], gamma, beta, slope);
+            float e2 = leakyNormGrad(g[p + 2], xh[q + 2], gamma, beta, slope), e3 = leakyNormGrad(g[p + 3], xh[q + 3], gamma, beta, slope);
+            float e4 = leakyNormGrad(g[p + 4], xh[q + 4], gamma, beta, slope), e5 = leakyNormGrad(g[p + 5], xh[q + 5], gamma, beta, slope);
+            float e6 = leakyNormGrad(g[p + 6], xh[q + 6], gamma, beta, slope), e7 = leakyNormGrad(g[p + 7], xh[q + 7], gamma, beta, slope);
+            s0 += e0;
+            s1 += e1;
+            s2 += e2;
+            s3 += e3;
+            s4 += e4;
+            s5 += e5;
+            s6 += e6;
+            s7 += e7;
+            d0 += (double) e0 * xh[q];
+            d1 += (double) e1 * xh[q + 1];
+            d2 += (double) e2 * xh[q + 2];
+            d3 += (double) e3 * xh[q + 3];
+            d4 += (double) e4 * xh[q + 4];
+            d5 += (double) e5 * xh[q + 5];
+            d6 += (double) e6 * xh[q + 6];
+            d7 += (double) e7 * xh[q + 7];
+        }
+        double sTail = 0, dTail = 0;
+        for (; i < n; i++) {
+            float e = leakyNormGrad(g[gOff + i], xh[xhOff + i], gamma, beta, slope);
+            sTail += e;
+            dTail += (double) e * xh[xhOff + i];
+        }
+        out[outOff] = (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + sTail;
+        out[outOff + 1] = (((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7))) + dTail;
+    }
+
+    @Override
+    public void normaliseBackwardLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                           double scale, double meanDy, double meanDyXh, float[] dx, int dxOff) {
+        for (int i = 0; i < n; i++) {
+            float h = xh[xhOff + i], dy = leakyNormGrad(g[gOff + i], h, gamma, beta, slope);
+            dx[dxOff + i] = (float) (scale * ((dy - meanDy) - h * meanDyXh));
+        }
+    }
+
+    @Override
     public void fill(float[] out, int outOff, int n, float v) {
         java.util.Arrays.fill(out, outOff, outOff + n, v);
     }

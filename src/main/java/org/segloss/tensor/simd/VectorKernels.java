@@ -1157,6 +1157,90 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public void normaliseLeakyRelu(float[] x, int xOff, int n, double mean, double rstd, float gamma, float beta, float slope,
+                                   float[] xh, int xhOff, float[] y, int yOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        VectorSpecies<Float> hs = halfSpecies();
+        int d = ds.length(), bound = n - n % d;
+        DoubleVector m = DoubleVector.broadcast(ds, mean), r = DoubleVector.broadcast(ds, rstd);
+        FloatVector g = FloatVector.broadcast(hs, gamma), b = FloatVector.broadcast(hs, beta), zero = FloatVector.zero(hs);
+        for (int i = 0; i < bound; i += d) {
+            FloatVector h = (FloatVector) widen(x, xOff + i).sub(m).mul(r).convertShape(D2F, hs, 0);
+            h.intoArray(xh, xhOff + i);
+            FloatVector t = h.mul(g).add(b);                            // normalise's y: mul, then add
+            FloatVector rl = zero.blend(t, t.compare(GT, 0f));          // leakyRelu's relu: a blend (NaN, -0)
+            t.sub(rl).mul(slope).add(rl).intoArray(y, yOff + i);
+        }
+        ScalarKernels.INSTANCE.normaliseLeakyRelu(x, xOff + bound, n - bound, mean, rstd, gamma, beta, slope, xh, xhOff + bound,
+                y, yOff + bound);
+    }
+
+    /** leakyReluGrad of g at the recomputed normalised output gamma · h + beta, in half-width float lanes. */
+    private FloatVector leakyNormGrad(FloatVector g, FloatVector h, float gamma, float beta, float slope) {
+        FloatVector t = h.mul(gamma).add(beta);
+        FloatVector p = FloatVector.zero(halfSpecies()).blend(g, t.compare(GT, 0f));
+        return g.sub(p).mul(slope).add(p);
+    }
+
+    @Override
+    public void groupSumAndDotLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                        double[] out, int outOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        VectorSpecies<Float> hs = halfSpecies();
+        int d = ds.length(), bound = n - n % GROUP_PARTIALS;
+        DoubleVector s0 = DoubleVector.zero(ds), s1 = s0, s2 = s0, s3 = s0, p0 = s0, p1 = s0, p2 = s0, p3 = s0;
+        for (int i = 0; i < bound; i += GROUP_PARTIALS) {
+            int o = gOff + i, q = xhOff + i;
+            FloatVector h0 = FloatVector.fromArray(hs, xh, q);
+            DoubleVector e0 = (DoubleVector) leakyNormGrad(FloatVector.fromArray(hs, g, o), h0, gamma, beta, slope).convertShape(F2D, ds, 0);
+            s0 = s0.add(e0);
+            p0 = p0.add(e0.mul(h0.convertShape(F2D, ds, 0)));   // the product of two floats is exact in double
+            if (d < 8) {
+                FloatVector h1 = FloatVector.fromArray(hs, xh, q + d);
+                DoubleVector e1 = (DoubleVector) leakyNormGrad(FloatVector.fromArray(hs, g, o + d), h1, gamma, beta, slope)
+                        .convertShape(F2D, ds, 0);
+                s1 = s1.add(e1);
+                p1 = p1.add(e1.mul(h1.convertShape(F2D, ds, 0)));
+            }
+            if (d < 4) {
+                FloatVector h2 = FloatVector.fromArray(hs, xh, q + 2 * d), h3 = FloatVector.fromArray(hs, xh, q + 3 * d);
+                DoubleVector e2 = (DoubleVector) leakyNormGrad(FloatVector.fromArray(hs, g, o + 2 * d), h2, gamma, beta, slope)
+                        .convertShape(F2D, ds, 0);
+                DoubleVector e3 = (DoubleVector) leakyNormGrad(FloatVector.fromArray(hs, g, o + 3 * d), h3, gamma, beta, slope)
+                        .convertShape(F2D, ds, 0);
+                s2 = s2.add(e2);
+                s3 = s3.add(e3);
+                p2 = p2.add(e2.mul(h2.convertShape(F2D, ds, 0)));
+                p3 = p3.add(e3.mul(h3.convertShape(F2D, ds, 0)));
+            }
+        }
+        double[] tail = new double[2];
+        ScalarKernels.INSTANCE.groupSumAndDotLeakyRelu(g, gOff + bound, xh, xhOff + bound, n - bound, gamma, beta, slope, tail, 0);
+        // the scalar twin's tail sums are running sums from 0 over the same elements: the same bits
+        out[outOff] = pairwise(s0, s1, s2, s3) + tail[0];
+        out[outOff + 1] = pairwise(p0, p1, p2, p3) + tail[1];
+    }
+
+    @Override
+    public void normaliseBackwardLeakyRelu(float[] g, int gOff, float[] xh, int xhOff, int n, float gamma, float beta, float slope,
+                                           double scale, double meanDy, double meanDyXh, float[] dx, int dxOff) {
+        VectorSpecies<Double> ds = doubleSpecies();
+        VectorSpecies<Float> hs = halfSpecies();
+        int d = ds.length(), bound = n - n % d;
+        DoubleVector k = DoubleVector.broadcast(ds, scale), mdy = DoubleVector.broadcast(ds, meanDy),
+                mdyx = DoubleVector.broadcast(ds, meanDyXh);
+        for (int i = 0; i < bound; i += d) {
+            FloatVector h = FloatVector.fromArray(hs, xh, xhOff + i);
+            DoubleVector dy = (DoubleVector) leakyNormGrad(FloatVector.fromArray(hs, g, gOff + i), h, gamma, beta, slope)
+                    .convertShape(F2D, ds, 0);
+            DoubleVector t = dy.sub(mdy).sub(((DoubleVector) h.convertShape(F2D, ds, 0)).mul(mdyx));
+            ((FloatVector) k.mul(t).convertShape(D2F, hs, 0)).intoArray(dx, dxOff + i);
+        }
+        ScalarKernels.INSTANCE.normaliseBackwardLeakyRelu(g, gOff + bound, xh, xhOff + bound, n - bound, gamma, beta, slope, scale,
+                meanDy, meanDyXh, dx, dxOff + bound);
+    }
+
+    @Override
     public void fill(float[] out, int outOff, int n, float v) {
         VectorSpecies<Float> sp = species();
         FloatVector vv = FloatVector.broadcast(sp, v);

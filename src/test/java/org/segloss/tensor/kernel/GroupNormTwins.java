@@ -79,7 +79,60 @@ final class GroupNormTwins {
                 }
             }
         }));
+        out.add(dynamicTest(v.name() + " the leaky-ReLU-fused norm kernels: the unfused kernels' bits, and the twins agree", () -> {
+            for (int n : SIZES) {
+                for (float slope : new float[] {0.01f, -0.3f, 0f, 1.5f}) {
+                    for (Kernels k : new Kernels[] {s, v}) fusedCase(k, s, v, n, slope);
+                }
+            }
+        }));
         return out;
+    }
+
+    /** Kernel k's fused kernels against k's unfused ones (bit for bit), and against the other twin. */
+    static void fusedCase(Kernels k, Kernels s, Kernels v, int n, float slope) {
+        String ctx = k.name() + " n=" + n + " slope=" + slope;
+        Random r = new Random(n * 13 + Float.floatToIntBits(slope));
+        int off = 3;
+        float[] x = values(r, n + off + 3), g = values(r, n + off + 3);
+        double mean = r.nextGaussian(), rstd = 0.1 + r.nextDouble() * 3;
+        float gamma = (float) r.nextGaussian(), beta = (float) r.nextGaussian();
+        // forward: normalise then leakyRelu over its y
+        float[] xh = filled(n + 2), y = filled(n + 2), xhF = filled(n + 2), yF = filled(n + 2), act = filled(n + 2);
+        k.normalise(x, off, n, mean, rstd, gamma, beta, xh, 1, y, 1);
+        k.leakyRelu(y, 1, slope, act, 1, n);
+        k.normaliseLeakyRelu(x, off, n, mean, rstd, gamma, beta, slope, xhF, 1, yF, 1);
+        for (int i = 0; i < n + 2; i++) {
+            assertEquals(bits(xh[i]), bits(xhF[i]), ctx + " xh[" + i + "]");
+            assertEquals(bits(act[i]), bits(yF[i]), ctx + " leaky(y)[" + i + "]");
+        }
+        // backward: leakyReluGrad at y into dy, then the sums and dx
+        float[] dy = new float[n + 2];
+        k.leakyReluGrad(g, off, y, 1, slope, dy, 1, n);
+        double[] sums = new double[2], sumsF = new double[2];
+        k.groupSumAndDot(dy, 1, xh, 1, n, sums, 0);
+        k.groupSumAndDotLeakyRelu(g, off, xh, 1, n, gamma, beta, slope, sumsF, 0);
+        assertEquals(bits(sums[0]), bits(sumsF[0]), ctx + " Σ dy");
+        assertEquals(bits(sums[1]), bits(sumsF[1]), ctx + " Σ dy·xh");
+        double scale = r.nextGaussian(), mdy = r.nextGaussian() * 0.1, mdyx = r.nextGaussian() * 0.1;
+        float[] dx = filled(n + 2), dxF = filled(n + 2);
+        k.normaliseBackward(dy, 1, xh, 1, n, scale, mdy, mdyx, dx, 1);
+        k.normaliseBackwardLeakyRelu(g, off, xh, 1, n, gamma, beta, slope, scale, mdy, mdyx, dxF, 1);
+        for (int i = 0; i < n + 2; i++) assertEquals(bits(dx[i]), bits(dxF[i]), ctx + " dx[" + i + "]");
+        if (k == v) {
+            // the twins agree as well
+            float[] yS = filled(n + 2), xhS = filled(n + 2), dxS = filled(n + 2);
+            double[] sumsS = new double[2];
+            s.normaliseLeakyRelu(x, off, n, mean, rstd, gamma, beta, slope, xhS, 1, yS, 1);
+            s.groupSumAndDotLeakyRelu(g, off, xh, 1, n, gamma, beta, slope, sumsS, 0);
+            s.normaliseBackwardLeakyRelu(g, off, xh, 1, n, gamma, beta, slope, scale, mdy, mdyx, dxS, 1);
+            for (int i = 0; i < n + 2; i++) {
+                assertEquals(bits(yS[i]), bits(yF[i]), ctx + " scalar twin leaky(y)[" + i + "]");
+                assertEquals(bits(dxS[i]), bits(dxF[i]), ctx + " scalar twin dx[" + i + "]");
+            }
+            assertEquals(bits(sumsS[0]), bits(sumsF[0]), ctx + " scalar twin Σ dy");
+            assertEquals(bits(sumsS[1]), bits(sumsF[1]), ctx + " scalar twin Σ dy·xh");
+        }
     }
 
     /** Mixed magnitudes (sums whose order matters), now and then a NaN or an infinity. */
