@@ -246,22 +246,28 @@ class LovaszSortTest {
                     assertEquals(digit.bits() > 0 && digit.keyShift() >= LovaszSort.PREFIX_SHIFT, plan != null, what + ": planned");
                     if (plan == null) continue;
                     planned++;
-                    long[] bucketed = new long[n];
-                    for (int i = 0; i < n; i++) {
-                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
-                        bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
-                    }
-                    float[] grad = new float[3 * n + 2];
-                    double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
-                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
-                    for (int i = 0; i < grad.length; i++) {
-                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
-                                what + ": grad at " + i);
-                    }
+                    assertPlanGivesTheDefinition(plan, e, position, fg, g, relu, expected, expectedGrad, what);
                 }
             }
         }
         assertTrue(planned >= 20, "the planned path ran " + planned + " times");
+    }
+
+    /** The items scattered by plan's slots, then its walk: the definition's value and gradient bit for bit. */
+    static void assertPlanGivesTheDefinition(LovaszSort.Scatter plan, float[] e, int[] position, boolean[] fg, int g, boolean relu,
+                                             double expected, float[] expectedGrad, String what) {
+        int n = e.length;
+        long[] bucketed = new long[n];
+        for (int i = 0; i < n; i++) {
+            int k = LovaszSoftmaxLoss.errorKey(e[i]);
+            bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
+        }
+        float[] grad = new float[expectedGrad.length];
+        double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
+        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
+        for (int i = 0; i < grad.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]), what + ": grad at " + i);
+        }
     }
 
     /**
@@ -310,18 +316,7 @@ class LovaszSortTest {
                     if (mergeMax == Integer.MAX_VALUE) assertEquals(groups.size(), plan.buckets(), what + ": one bucket per group");
                     assertTrue(plan.buckets() >= groups.size() && plan.buckets() <= prefixes.size(), what + ": " + plan.buckets());
                     if (plan.buckets() < prefixes.size()) merged++;
-                    long[] bucketed = new long[n];
-                    for (int i = 0; i < n; i++) {
-                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
-                        bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
-                    }
-                    float[] grad = new float[2 * n + 2];
-                    double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
-                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
-                    for (int i = 0; i < grad.length; i++) {
-                        assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]),
-                                what + ": grad at " + i);
-                    }
+                    assertPlanGivesTheDefinition(plan, e, position, fg, g, relu, expected, expectedGrad, what);
                 }
             }
         }
