@@ -3,6 +3,9 @@ package org.segloss.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Tensor;
@@ -11,7 +14,8 @@ import org.segloss.tensor.kernel.Parallel;
 /**
  * Sequential's fused InstanceNorm3d + LeakyReLU against the two modules applied one after the
  * other: output, dx, dγ and dβ bit for bit, at several shapes and slopes (negative and zero
- * too), with trained-looking γ and β, at 1 and 2 threads; a pair not adjacent is not fused.
+ * too), with trained-looking γ and β, at 1 and 2 threads; a pair not adjacent is not fused; and the
+ * fused op's own gradients by GradCheck.
  */
 class NormLeakyReluFusionTest {
 
@@ -83,5 +87,24 @@ class NormLeakyReluFusionTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> n.forwardLeakyRelu(Var.constant(Tensor.randn(1, 1, 1, 2, 2, 2)), Float.NaN));
         assertEquals("InstanceNorm3d: slope must be finite, got NaN", e.getMessage());
+    }
+
+    /** The fused op's own gradients of x, γ and β by finite differences (GradCheck), at random shapes and slopes. */
+    @Property(tries = 30)
+    void fusedOpGradients(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int b = 1 + r.nextInt(2), c = 1 + r.nextInt(3);
+        float slope = new float[] {0.01f, 0.2f, -0.3f}[r.nextInt(3)];
+        Tensor x = Tensor.randn(r.nextLong(), b, c, NnTesting.odd(r), NnTesting.odd(r), 1 + r.nextInt(3));
+        Tensor g = Tensor.uniform(r.nextLong(), 0.5f, 1.5f, c);
+        // finite differences across the activation's kink at 0 mean nothing: β keeps every output of
+        // a channel on one side (|x̂| <= √N for a group of N), the positive side for even channels
+        // and the slope's side for odd ones, so both branches are checked
+        int n = x.size() / (b * c);
+        float[] beta = new float[c];
+        for (int ch = 0; ch < c; ch++) beta[ch] = (ch % 2 == 0 ? 1 : -1) * (g.at(ch) * (float) Math.sqrt(n) + 0.5f);
+        Tensor be = Tensor.wrap(beta, c);
+        NnTesting.assertGrad("InstanceNorm3d + LeakyReLU(" + slope + ") " + x.shape(),
+                v -> new NormOp(true, 1e-5f, null, null, slope).apply(v[0], v[1], v[2]), x, g, be);
     }
 }
