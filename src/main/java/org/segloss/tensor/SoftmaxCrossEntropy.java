@@ -230,12 +230,17 @@ public final class SoftmaxCrossEntropy {
         Kernels k = Backend.kernels();
         float[] gradWeights = Float.isNaN(gradScale) ? null : scaledWeights(weight, ignoreIndex, gradScale, c);
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
-            float[][] sc = scratch(c * CHUNK, Math.max(2 * CHUNK, c));
-            float[] buf = sc[0], stats = sc[1], spare = sc[2], p = sc[3];   // stats: [m, log s] rows of len
+            float[][] sc = scratch(c * CHUNK, Math.max(3 * CHUNK, c));
+            float[] buf = sc[0], stats = sc[1], spare = sc[2], p = sc[3];   // stats: [m, log s] rows of len (and a third for crossEntropyChunk)
+            float[] pickedRow = new float[c];
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0), lo = bi * sp + j0;
                 boolean bad;
-                if (smoothing == 0f) {
+                if (smoothing == 0f && gradWeights != null && counts == null && pickedPart == null && predictedPart == null && len > 1) {
+                    // the loss with its gradient in one kernel call: the bits of the branch below
+                    bad = gradientChunk(k, x, labels, ignoreIndex, weight, keep, gradWeights, bi, c, sp, j0, len, stats, spare,
+                            pickedRow, part, t, op);
+                } else if (smoothing == 0f) {
                     int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
                     bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
                             pickedPart, predictedPart, ignored);
@@ -274,6 +279,36 @@ public final class SoftmaxCrossEntropy {
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
+    }
+
+    /**
+     * Task (bi, j0, len) without smoothing, with the gradient at scale gradWeights written into keep:
+     * {@code Kernels.crossEntropyChunk}, the bits of checkLabels, pickedChunk and crossEntropyGradient
+     * in turn (a bad label throws the same message). Returns whether a logit of the task is NaN or ±∞.
+     */
+    private static boolean gradientChunk(Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
+                                         float[] gradWeights, int bi, int c, int sp, int j0, int len, float[] stats, float[] row,
+                                         float[] pickedRow, double[] part, int t, String op) {
+        int at = (bi * c) * sp + j0, lab = labels.offset + bi * sp + j0;
+        boolean valid = k.crossEntropyChunk(x.data, x.offset + at, c, sp, len, labels.data, lab, ignoreIndex, gradWeights,
+                keep.data, keep.offset + at, stats, 0, pickedRow);
+        if (!valid) findBadLabel(labels, bi * sp + j0, len, c, ignoreIndex, op);   // throws, naming the label
+        double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k
+        boolean bad = false;
+        for (int ch = 0; ch < c; ch++) {
+            float r = pickedRow[ch];
+            if (Float.isNaN(r)) {
+                // a NaN or ±∞ logit: as pickedChunk, the sum over the written-out row as it is
+                bad = true;
+                int label = ch == ignoreIndex ? Integer.MIN_VALUE : ch, xr = x.offset + at + ch * sp;
+                k.zip(Binary.SUB, x.data, xr, stats, 0, row, 0, len);
+                k.zip(Binary.SUB, row, 0, stats, len, row, 0, len);
+                r = k.sumWhereEqual(labels.data, lab, label, row, 0, len);
+            }
+            if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * r;
+        }
+        part[t] = -picked;
+        return bad;
     }
 
     /**

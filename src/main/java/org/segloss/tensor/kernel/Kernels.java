@@ -402,6 +402,49 @@ public interface Kernels {
                               float[] scaledWeight, float[] out, int outOff);
 
     /**
+     * One chunk of the unsmoothed label-map cross-entropy with its gradient, in one call: the same
+     * bits as {@link #crossEntropyChunkComposed} (this kernel set's {@link #softmaxAndLogSum}, then
+     * {@link #sumLogSoftmaxWhereEqual} of every class k with label k into {@code picked[k]}, then
+     * {@link #crossEntropyGradient} from the softmax in place), without the softmax written out and
+     * read back, and with the labels read by one pass instead of one per class:
+     * <pre>
+     *   picked[k] = Σ_{j: y_j = k} (x(k, j) − m_j) − log s_j     (every pick NaN when a logit is NaN or ±∞)
+     *   out(k, j) = p(k, j) · a_j − [y_j = k] · a_j,   a_j = scaledWeight[y_j] if 0 ≤ y_j &lt; n, else 0
+     * </pre>
+     * x(k, j) at {@code xOff + k * inner + j}, the gradient likewise at outOff (out must not overlap
+     * x); {@code stats} receives m_j and log s_j at {@code statsOff + j} and {@code statsOff + cols + j}
+     * as softmaxAndLogSum writes them, and its next {@code cols} floats are scratch (3 · cols in
+     * all). When a logit of the chunk is NaN or ±∞ every pick is NaN (a caller recomputes the picks
+     * it needs from the written-out rows, whose sums sumLogSoftmaxWhereEqual matches bit for bit). Returns whether every label is a class in [0, n) or ignoreIndex; when not, the outputs
+     * are unspecified (the caller names the offending label).
+     */
+    boolean crossEntropyChunk(float[] x, int xOff, int n, int inner, int cols, int[] labels, int labelsOff, int ignoreIndex,
+                              float[] scaledWeight, float[] out, int outOff, float[] stats, int statsOff, float[] picked);
+
+    /**
+     * {@link #crossEntropyChunk} as the three kernel calls it stands for, with the labels checked
+     * one by one: the scalar twin, and the reference both twins are tested against.
+     */
+    static boolean crossEntropyChunkComposed(Kernels k, float[] x, int xOff, int n, int inner, int cols, int[] labels, int labelsOff,
+                                             int ignoreIndex, float[] scaledWeight, float[] out, int outOff, float[] stats,
+                                             int statsOff, float[] picked) {
+        k.softmaxAndLogSum(x, xOff, n, inner, cols, out, outOff, stats, statsOff);
+        for (int c = 0; c < n; c++) {
+            picked[c] = k.sumLogSoftmaxWhereEqual(labels, labelsOff, c, x, xOff + c * inner, stats, statsOff, statsOff + cols, cols);
+        }
+        boolean finite = true;
+        for (int c = 0; c < n; c++) finite &= !Float.isNaN(picked[c]);
+        if (!finite) java.util.Arrays.fill(picked, 0, n, Float.NaN);
+        k.crossEntropyGradient(out, outOff, n, inner, cols, labels, labelsOff, scaledWeight, out, outOff);
+        boolean valid = true;
+        for (int j = 0; j < cols; j++) {
+            int y = labels[labelsOff + j];
+            valid &= y == ignoreIndex || (y >= 0 && y < n);
+        }
+        return valid;
+    }
+
+    /**
      * The label's log-probability and coefficient of each of cols columns, picked from the logits
      * and {@link #softmaxAndLogSum}'s stats without writing the log-softmax out (the per-voxel
      * inputs of the focal term): with y_j = labels[labelsOff + j],

@@ -579,6 +579,13 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public boolean crossEntropyChunk(float[] x, int xOff, int n, int inner, int cols, int[] labels, int labelsOff, int ignoreIndex,
+                                     float[] scaledWeight, float[] out, int outOff, float[] stats, int statsOff, float[] picked) {
+        return Kernels.crossEntropyChunkComposed(this, x, xOff, n, inner, cols, labels, labelsOff, ignoreIndex, scaledWeight,
+                out, outOff, stats, statsOff, picked);
+    }
+
+    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         boolean finite = true;

@@ -1771,6 +1771,122 @@ public abstract sealed class VectorKernels implements Kernels
         }
     }
 
+    /** crossEntropyChunk's lane accumulators of the picks ([class, lane]), per thread. */
+    private static final ThreadLocal<float[][]> PICK_ACC = ThreadLocal.withInitial(() -> new float[1][0]);
+    /**
+     * crossEntropyChunk's columns per pass: a pass's logits, exponentials, stats and labels (at 4
+     * classes 4·512·4 + 4·512·4 + 3·512·4 + 512·4 bytes = 24 KiB) stay in L1 from the exponentials
+     * to the gradient. Any multiple of the lanes gives the same bits.
+     */
+    private static final int CE_PASS = 512;
+
+    @Override
+    public boolean crossEntropyChunk(float[] x, int xOff, int n, int inner, int cols, int[] labels, int labelsOff, int ignoreIndex,
+                                     float[] scaledWeight, float[] out, int outOff, float[] stats, int statsOff, float[] picked) {
+        VectorSpecies<Float> sp = species();
+        int bound = sp.loopBound(cols), lanes = sp.length();
+        if (inner == 1 || bound == 0) {
+            // one voxel's contiguous row, or fewer columns than lanes: the composed kernels' paths as they are
+            return Kernels.crossEntropyChunkComposed(this, x, xOff, n, inner, cols, labels, labelsOff, ignoreIndex, scaledWeight,
+                    out, outOff, stats, statsOff, picked);
+        }
+        int mAt = statsOff, logSAt = statsOff + cols, invAt = statsOff + 2 * cols;
+        float[][] holder = PICK_ACC.get();
+        if (holder[0].length < n * lanes) holder[0] = new float[n * lanes];
+        float[] acc = holder[0];
+        java.util.Arrays.fill(acc, 0, n * lanes, 0f);
+        boolean finite = true, valid = true;
+        // pass by pass of CE_PASS columns, each block in column order: every lane of a pick's
+        // accumulator adds its blocks in the order sumLogSoftmaxWhereEqual does
+        for (int j0 = 0; j0 < bound; j0 += CE_PASS) {
+            int j1 = Math.min(bound, j0 + CE_PASS);
+            finite &= crossEntropyExponentials(x, xOff, n, inner, out, outOff, stats, mAt, logSAt, invAt, j0, j1);
+            // log s in a loop of its own, as softmaxAndLogSum (inside the exp loop C2 would call it out of line)
+            log(stats, logSAt + j0, stats, logSAt + j0, j1 - j0);
+            valid &= crossEntropyPicksAndGradient(x, xOff, n, inner, labels, labelsOff, ignoreIndex, scaledWeight, out, outOff,
+                    stats, mAt, logSAt, invAt, acc, j0, j1);
+        }
+        for (int j = bound; j < cols; j++) {
+            // the tail columns: softmaxAndLogSum's scalar column (p itself), the pick's scalar tail, the gradient's column
+            int y = labels[labelsOff + j];
+            valid &= y == ignoreIndex || (y >= 0 && y < n);
+            for (int k = 0; k < n; k++) finite &= Float.isFinite(x[xOff + k * inner + j]);
+            softmaxColumn(x, xOff + j, n, inner, out, outOff + j, stats, mAt + j, logSAt + j);
+        }
+        for (int k = 0; k < n; k++) {
+            float sum = sumLanes(FloatVector.fromArray(sp, acc, k * lanes));
+            for (int j = bound; j < cols; j++) {
+                if (labels[labelsOff + j] == k) sum += (x[xOff + k * inner + j] - stats[mAt + j]) - stats[logSAt + j];
+            }
+            picked[k] = finite ? sum : Float.NaN;
+        }
+        for (int j = bound; j < cols; j++) {
+            ScalarKernels.crossEntropyGradientColumn(out, outOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
+        }
+        return valid;
+    }
+
+    /**
+     * crossEntropyChunk's blocks [j0, j1): softmaxBlocks' max and exponentials (e, not yet p, into
+     * out), with m, s and 1 / s per column into the stats rows. Returns whether the blocks' logits
+     * are all finite (from Σ x − x in lanes, NaN exactly when one of them is NaN or ±∞).
+     */
+    private boolean crossEntropyExponentials(float[] x, int xOff, int n, int inner, float[] out, int outOff, float[] stats,
+                                           int mAt, int sAt, int invAt, int j0, int j1) {
+        VectorSpecies<Float> sp = species();
+        FloatVector one = FloatVector.broadcast(sp, 1f), fin = FloatVector.zero(sp);
+        for (int j = j0; j < j1; j += sp.length()) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (int k = 0; k < n; k++) {
+                FloatVector v = FloatVector.fromArray(sp, x, xOff + k * inner + j);
+                m = m.max(v);
+                fin = fin.add(v.sub(v));
+            }
+            FloatVector s = FloatVector.zero(sp);
+            for (int k = 0; k < n; k++) {
+                FloatVector e = expNonPositive(FloatVector.fromArray(sp, x, xOff + k * inner + j).sub(m));
+                e.intoArray(out, outOff + k * inner + j);
+                s = s.add(e);
+            }
+            m.intoArray(stats, mAt + j);
+            s.intoArray(stats, sAt + j);
+            one.div(s).intoArray(stats, invAt + j);
+        }
+        return !fin.test(IS_NAN).anyTrue();
+    }
+
+    /**
+     * crossEntropyChunk's blocks [j0, j1), block by block with the labels, m, log s and 1 / s read
+     * once: per class, sumLogSoftmaxWhereEqual's masked add of (x − m) − log s into the class's lane
+     * accumulator (in acc [class, lane]), and crossEntropyGradient's p·a − [y = k]·a with p = e·(1/s)
+     * as the softmax rounds it. Returns whether every label is a class in [0, n) or ignoreIndex.
+     */
+    private boolean crossEntropyPicksAndGradient(float[] x, int xOff, int n, int inner, int[] labels, int labelsOff, int ignoreIndex,
+                                                 float[] scaledWeight, float[] out, int outOff, float[] stats, int mAt, int logSAt,
+                                                 int invAt, float[] acc, int j0, int j1) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length();
+        VectorMask<Integer> bad = isp.maskAll(false);
+        for (int j = j0; j < j1; j += lanes) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            bad = bad.or(y.compare(LT, 0).or(y.compare(GE, n)).and(y.compare(NE, ignoreIndex)));
+            FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
+            for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
+            FloatVector m = FloatVector.fromArray(sp, stats, mAt + j), logS = FloatVector.fromArray(sp, stats, logSAt + j);
+            FloatVector inv = FloatVector.fromArray(sp, stats, invAt + j);
+            for (int k = 0; k < n; k++) {
+                VectorMask<Float> at = y.compare(EQ, k).cast(sp);
+                int o = k * inner + j;
+                FloatVector lp = FloatVector.fromArray(sp, x, xOff + o).sub(m).sub(logS);
+                FloatVector.fromArray(sp, acc, k * lanes).add(lp, at).intoArray(acc, k * lanes);
+                FloatVector t = FloatVector.fromArray(sp, out, outOff + o).mul(inv).mul(a);
+                t.blend(t.sub(a), at).intoArray(out, outOff + o);
+            }
+        }
+        return !bad.anyTrue();
+    }
+
     @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
