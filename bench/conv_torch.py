@@ -25,7 +25,11 @@ One run is timed with time.perf_counter; prints the median and min of --reps run
 warm-ups, per thread count (torch.set_num_threads). With --segloss, reads JMH results files of
 bench/run (ConvBench / UNetStepBench) and prints segloss's time per op at the same thread count and
 the ratio torch / segloss (> 1: segloss is faster). Debian: apt-get install -y python3-torch
-(torch 1.13); the allocator setting keeps glibc from returning big buffers to the OS every run.
+libopenblas0-pthread (torch 1.13). OpenBLAS matters: for small inputs (C·D·H < 20480, here the
+32^3 and 16^3 levels of the U-Net) torch 1.13 takes its im2col + BLAS convolution instead of
+oneDNN, and python3-torch alone pulls only the reference BLAS, with which one U-Net step took
+2.8-3.2 s instead of 0.7-0.9 s on the 2-core Xeon. The allocator setting keeps glibc from
+returning big buffers to the OS every run.
 """
 import argparse
 import json

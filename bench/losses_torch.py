@@ -39,7 +39,8 @@ Not twinned: sudre-dice, focal-positive, left-atrium (reconstructions without a 
 boundary and hausdorff-dt as the catalogue runs them (they compute exact distance transforms per
 call, which PyTorch has no op for; the boundary row above times the boundary term with given maps).
 One run = the loss and its backward into a cleared gradient. Prints the median (and min) of --reps runs
-after 3 warm-ups, per thread count. Debian: apt-get install -y python3-torch (torch 1.13).
+after 3 warm-ups, per thread count. Debian: apt-get install -y python3-torch libopenblas0-pthread
+(torch 1.13; OpenBLAS for bench/conv_torch.py's sake, see there).
 The allocator setting above keeps glibc from returning the 8-32 MiB buffers to the OS on every
 run (without it, page faults dominate).
 """

@@ -338,6 +338,24 @@ class FusedCrossEntropyTest {
         minusInf[2 * n + 20] = Float.NEGATIVE_INFINITY;   // class 2 at voxel 20: p_2 = 0 there, nothing picked
         double withMinusInf = SoftmaxCrossEntropy.sum(Tensor.of(minusInf, 1, 3, n), y, IGNORE, null, 0f);
         assertTrue(Double.isFinite(withMinusInf) && withMinusInf < clean, clean + " vs " + withMinusInf);
+        // the pass that writes the gradient (one crossEntropyChunk call per chunk, which reports a
+        // bad logit by NaN picks for every class) gives the same sum and the recomputing backward's
+        // gradient, bit for bit, also at a length with vector blocks and a tail
+        for (int len : new int[] {n, 2053}) {
+            float[] xl = new float[3 * len];
+            for (int i = 0; i < xl.length; i++) xl[i] = (float) r.nextGaussian();
+            xl[2 * len + 20] = Float.NEGATIVE_INFINITY;
+            int[] yl = new int[len];
+            for (int i = 0; i < len; i++) yl[i] = i % 2;
+            Tensor xt = Tensor.of(xl, 1, 3, len);
+            LabelTensor yt = LabelTensor.of(yl, 1, len);
+            Tensor g = Tensor.zeros(1, 3, len);
+            double written = SoftmaxCrossEntropy.sumWithGradient(xt, yt, IGNORE, null, null, g, 0.5f, null);
+            double recomputed = SoftmaxCrossEntropy.sum(xt, yt, IGNORE, null, 0f);
+            assertTrue(Double.isFinite(written), "len " + len + ": " + written);
+            assertEquals(recomputed, written, 0.0, "len " + len + " sum");
+            assertArrayEquals(SoftmaxCrossEntropy.sumBackward(xt, yt, IGNORE, null, 0f, 0.5f).toArray(), g.toArray(), "len " + len + " gradient");
+        }
         float[] nan = xv.clone();
         nan[5] = Float.NaN;
         assertTrue(Double.isNaN(SoftmaxCrossEntropy.sum(Tensor.of(nan, 1, 3, n), y, IGNORE, null, 0f)));
