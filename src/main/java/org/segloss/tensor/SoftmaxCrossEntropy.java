@@ -294,21 +294,26 @@ public final class SoftmaxCrossEntropy {
                 keep.data, keep.offset + at, stats, 0, pickedRow);
         if (!valid) findBadLabel(labels, bi * sp + j0, len, c, ignoreIndex, op);   // throws, naming the label
         double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k
-        boolean bad = false;
+        boolean bad = Float.isNaN(pickedRow[0]);   // every pick NaN: a NaN or ±∞ logit in the chunk
         for (int ch = 0; ch < c; ch++) {
-            float r = pickedRow[ch];
-            if (Float.isNaN(r)) {
-                // a NaN or ±∞ logit: as pickedChunk, the sum over the written-out row as it is
-                bad = true;
-                int label = ch == ignoreIndex ? Integer.MIN_VALUE : ch, xr = x.offset + at + ch * sp;
-                k.zip(Binary.SUB, x.data, xr, stats, 0, row, 0, len);
-                k.zip(Binary.SUB, row, 0, stats, len, row, 0, len);
-                r = k.sumWhereEqual(labels.data, lab, label, row, 0, len);
-            }
+            float r = bad ? pickFromRow(k, labels, ch == ignoreIndex ? Integer.MIN_VALUE : ch, lab, x.data, x.offset + at + ch * sp,
+                    stats, len, row) : pickedRow[ch];
             if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * r;
         }
         part[t] = -picked;
         return bad;
+    }
+
+    /**
+     * A chunk's pick of one label when a logit of the chunk is NaN or ±∞: Σ (x − m) − log s over the
+     * row written out (stats [m, log s] rows of len) where the label matches, NaN, -∞ or finite
+     * wherever the bad logit is; for a finite row the bits of sumLogSoftmaxWhereEqual.
+     */
+    private static float pickFromRow(Kernels k, LabelTensor labels, int label, int lab, float[] xa, int xr, float[] stats, int len,
+                                     float[] row) {
+        k.zip(Binary.SUB, xa, xr, stats, 0, row, 0, len);
+        k.zip(Binary.SUB, row, 0, stats, len, row, 0, len);
+        return k.sumWhereEqual(labels.data, lab, label, row, 0, len);
     }
 
     /**
@@ -348,11 +353,9 @@ public final class SoftmaxCrossEntropy {
             float r = k.sumLogSoftmaxWhereEqual(labels.data, lab, label, xa, xr, stats, 0, len, len);
             if (Float.isNaN(r)) {
                 // a NaN or ±∞ logit: rejected by a caller that checks; for one that does not, the
-                // sum over the written-out row as it is (NaN, -∞ or finite, wherever the bad logit is)
+                // sum over the written-out row as it is
                 bad = true;
-                k.zip(Binary.SUB, xa, xr, stats, 0, row, 0, len);
-                k.zip(Binary.SUB, row, 0, stats, len, row, 0, len);
-                r = k.sumWhereEqual(labels.data, lab, label, row, 0, len);
+                r = pickFromRow(k, labels, label, lab, xa, xr, stats, len, row);
             }
             if (ch != ignoreIndex) picked += (weight == null ? 1.0 : weight[ch]) * r;
             if (pickedPart != null) pickedPart[t * c + ch] = ch != ignoreIndex ? r : 0.0;
