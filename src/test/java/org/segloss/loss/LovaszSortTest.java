@@ -218,55 +218,64 @@ class LovaszSortTest {
         for (boolean relu : new boolean[] {false, true}) {
             for (Errors kind : Errors.values()) {
                 for (int n : SIZES) {
-                    long seed = 17L * n + kind.ordinal() + (relu ? 1000 : 0);
-                    float[] e = kind.make(n, seed);
-                    SplittableRandom r = new SplittableRandom(seed + 1);
-                    boolean[] fg = new boolean[n];
-                    int[] position = new int[n];
-                    int g = 0;
-                    for (int i = 0; i < n; i++) {
-                        fg[i] = r.nextInt(3) == 0;
-                        g += fg[i] ? 1 : 0;
-                        position[i] = 3 * i + 1;
-                    }
-                    float[] expectedGrad = new float[3 * n + 2];
-                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
-
-                    int[] prefix = LovaszSort.prefixCounts();
-                    int or = 0, and = -1;
-                    for (int i = 0; i < n; i++) {
-                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
-                        or |= k;
-                        and &= k;
-                        prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
-                    }
-                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
-                    LovaszSort.TopDigit digit = LovaszSort.TopDigit.of(n, or, and);
+                    Items it = Items.of(kind, n, 17L * n + kind.ordinal() + (relu ? 1000 : 0), 3, 3, relu);
+                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, it.or(), it.and(), it.prefix());
+                    LovaszSort.TopDigit digit = LovaszSort.TopDigit.of(n, it.or(), it.and());
                     String what = kind + " n=" + n + (relu ? " relu" : "");
                     assertEquals(digit.bits() > 0 && digit.keyShift() >= LovaszSort.PREFIX_SHIFT, plan != null, what + ": planned");
                     if (plan == null) continue;
                     planned++;
-                    assertPlanGivesTheDefinition(plan, e, position, fg, g, relu, expected, expectedGrad, what);
+                    assertPlanGivesTheDefinition(plan, it, relu, what);
                 }
             }
         }
         assertTrue(planned >= 20, "the planned path ran " + planned + " times");
     }
 
+    /**
+     * n items of the scatter tests: errors of {@code kind}, every {@code fgEvery}-th item (at
+     * random) foreground, item i at gradient position {@code stride · i + 1}; the key statistics
+     * the plan takes (or, and, the 16-bit prefix counts) and the definition's value and gradient.
+     */
+    record Items(float[] e, boolean[] fg, int[] position, int g, int or, int and, int[] prefix, double expected, float[] expectedGrad) {
+        static Items of(Errors kind, int n, long seed, int fgEvery, int stride, boolean relu) {
+            float[] e = kind.make(n, seed);
+            SplittableRandom r = new SplittableRandom(seed + 1);
+            boolean[] fg = new boolean[n];
+            int[] position = new int[n];
+            int g = 0;
+            for (int i = 0; i < n; i++) {
+                fg[i] = r.nextInt(fgEvery) == 0;
+                g += fg[i] ? 1 : 0;
+                position[i] = stride * i + 1;
+            }
+            float[] expectedGrad = new float[stride * n + 2];
+            double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
+            int[] prefix = LovaszSort.prefixCounts();
+            int or = 0, and = -1;
+            for (float v : e) {
+                int k = LovaszSoftmaxLoss.errorKey(v);
+                or |= k;
+                and &= k;
+                prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
+            }
+            return new Items(e, fg, position, g, or, and, prefix, expected, expectedGrad);
+        }
+    }
+
     /** The items scattered by plan's slots, then its walk: the definition's value and gradient bit for bit. */
-    static void assertPlanGivesTheDefinition(LovaszSort.Scatter plan, float[] e, int[] position, boolean[] fg, int g, boolean relu,
-                                             double expected, float[] expectedGrad, String what) {
-        int n = e.length;
+    static void assertPlanGivesTheDefinition(LovaszSort.Scatter plan, Items it, boolean relu, String what) {
+        int n = it.e().length;
         long[] bucketed = new long[n];
         for (int i = 0; i < n; i++) {
-            int k = LovaszSoftmaxLoss.errorKey(e[i]);
-            bucketed[plan.slot(k)] = LovaszSort.item(k, position[i], fg[i]);
+            int k = LovaszSoftmaxLoss.errorKey(it.e()[i]);
+            bucketed[plan.slot(k)] = LovaszSort.item(k, it.position()[i], it.fg()[i]);
         }
-        float[] grad = new float[expectedGrad.length];
-        double got = plan.lovasz(bucketed, new long[n], g, relu, grad);
-        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(got), what + ": value");
+        float[] grad = new float[it.expectedGrad().length];
+        double got = plan.lovasz(bucketed, new long[n], it.g(), relu, grad);
+        assertEquals(Double.doubleToRawLongBits(it.expected()), Double.doubleToRawLongBits(got), what + ": value");
         for (int i = 0; i < grad.length; i++) {
-            assertEquals(Float.floatToRawIntBits(expectedGrad[i]), Float.floatToRawIntBits(grad[i]), what + ": grad at " + i);
+            assertEquals(Float.floatToRawIntBits(it.expectedGrad()[i]), Float.floatToRawIntBits(grad[i]), what + ": grad at " + i);
         }
     }
 
@@ -283,32 +292,14 @@ class LovaszSortTest {
             for (int n : new int[] {33, 100, 2049, 40_000}) {
                 for (int mergeMax : new int[] {1, 2, 17, LovaszSort.MERGE_MAX, Integer.MAX_VALUE}) {
                     boolean relu = kind == Errors.HINGE || kind == Errors.HINGE_TIES;
-                    long seed = 31L * n + kind.ordinal() + mergeMax;
-                    float[] e = kind.make(n, seed);
-                    SplittableRandom r = new SplittableRandom(seed + 1);
-                    boolean[] fg = new boolean[n];
-                    int[] position = new int[n];
-                    int g = 0;
-                    for (int i = 0; i < n; i++) {
-                        fg[i] = r.nextInt(5) == 0;
-                        g += fg[i] ? 1 : 0;
-                        position[i] = 2 * i + 1;
-                    }
-                    float[] expectedGrad = new float[2 * n + 2];
-                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
-
-                    int[] prefix = LovaszSort.prefixCounts();
-                    int or = 0, and = -1;
+                    Items it = Items.of(kind, n, 31L * n + kind.ordinal() + mergeMax, 5, 2, relu);
                     java.util.Set<Integer> prefixes = new java.util.HashSet<>(), groups = new java.util.HashSet<>();
-                    for (int i = 0; i < n; i++) {
-                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
-                        or |= k;
-                        and &= k;
-                        prefix[k >>> LovaszSort.PREFIX_SHIFT]++;
+                    for (float v : it.e()) {
+                        int k = LovaszSoftmaxLoss.errorKey(v);
                         prefixes.add(k >>> LovaszSort.PREFIX_SHIFT);
                         groups.add(k >>> LovaszSort.PREFIX_SHIFT >>> LovaszSort.MERGE_BITS);
                     }
-                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix, mergeMax);
+                    LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, it.or(), it.and(), it.prefix(), mergeMax);
                     String what = kind + " n=" + n + " mergeMax=" + mergeMax;
                     if (plan == null) continue;
                     planned++;
@@ -316,7 +307,7 @@ class LovaszSortTest {
                     if (mergeMax == Integer.MAX_VALUE) assertEquals(groups.size(), plan.buckets(), what + ": one bucket per group");
                     assertTrue(plan.buckets() >= groups.size() && plan.buckets() <= prefixes.size(), what + ": " + plan.buckets());
                     if (plan.buckets() < prefixes.size()) merged++;
-                    assertPlanGivesTheDefinition(plan, e, position, fg, g, relu, expected, expectedGrad, what);
+                    assertPlanGivesTheDefinition(plan, it, relu, what);
                 }
             }
         }
