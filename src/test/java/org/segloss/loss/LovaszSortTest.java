@@ -146,27 +146,14 @@ class LovaszSortTest {
         for (boolean relu : new boolean[] {false, true}) {
             for (Errors kind : Errors.values()) {
                 for (int n : sizes) {
-                    long seed = 13L * n + kind.ordinal() + (relu ? 1000 : 0);
-                    float[] e = kind.make(n, seed);
-                    SplittableRandom r = new SplittableRandom(seed + 1);
-                    boolean[] fg = new boolean[n];
-                    int[] position = new int[n];
-                    int g = 0;
-                    for (int i = 0; i < n; i++) {
-                        fg[i] = r.nextInt(4) == 0;
-                        g += fg[i] ? 1 : 0;
-                        position[i] = 2 * i + (i & 1);                  // increasing, with gaps
-                    }
-                    float[] expectedGrad = new float[2 * n + 2];
-                    double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
-
+                    // positions increasing, with gaps
+                    Items it = Items.of(kind, n, 13L * n + kind.ordinal() + (relu ? 1000 : 0), 4, i -> 2 * i + (i & 1), 2 * n + 2, relu);
+                    float[] e = it.e(), expectedGrad = it.expectedGrad();
+                    int g = it.g(), or = it.or(), and = it.and();
+                    double expected = it.expected();
                     long[][] scratch = LovaszSort.scratch(n);
-                    int or = 0, and = -1;
                     for (int i = 0; i < n; i++) {
-                        int k = LovaszSoftmaxLoss.errorKey(e[i]);
-                        scratch[0][i] = LovaszSort.item(k, position[i], fg[i]);
-                        or |= k;
-                        and &= k;
+                        scratch[0][i] = LovaszSort.item(LovaszSoftmaxLoss.errorKey(e[i]), it.position()[i], it.fg()[i]);
                     }
                     long[] built = Arrays.copyOf(scratch[0], n);
                     float[] grad = new float[2 * n + 2];
@@ -233,12 +220,18 @@ class LovaszSortTest {
     }
 
     /**
-     * n items of the scatter tests: errors of {@code kind}, every {@code fgEvery}-th item (at
-     * random) foreground, item i at gradient position {@code stride · i + 1}; the key statistics
-     * the plan takes (or, and, the 16-bit prefix counts) and the definition's value and gradient.
+     * n items of the walk and scatter tests: errors of {@code kind}, every {@code fgEvery}-th item
+     * (at random) foreground, item i at gradient position {@code position(i)} of a gradient of
+     * {@code gradLength}; the key statistics the sorts take (or, and, the 16-bit prefix counts) and
+     * the definition's value and gradient.
      */
     record Items(float[] e, boolean[] fg, int[] position, int g, int or, int and, int[] prefix, double expected, float[] expectedGrad) {
         static Items of(Errors kind, int n, long seed, int fgEvery, int stride, boolean relu) {
+            return of(kind, n, seed, fgEvery, i -> stride * i + 1, stride * n + 2, relu);
+        }
+
+        static Items of(Errors kind, int n, long seed, int fgEvery, java.util.function.IntUnaryOperator at, int gradLength,
+                        boolean relu) {
             float[] e = kind.make(n, seed);
             SplittableRandom r = new SplittableRandom(seed + 1);
             boolean[] fg = new boolean[n];
@@ -247,9 +240,9 @@ class LovaszSortTest {
             for (int i = 0; i < n; i++) {
                 fg[i] = r.nextInt(fgEvery) == 0;
                 g += fg[i] ? 1 : 0;
-                position[i] = stride * i + 1;
+                position[i] = at.applyAsInt(i);
             }
-            float[] expectedGrad = new float[stride * n + 2];
+            float[] expectedGrad = new float[gradLength];
             double expected = referenceLovasz(e, fg, position, relu, expectedGrad);
             int[] prefix = LovaszSort.prefixCounts();
             int or = 0, and = -1;
