@@ -130,6 +130,7 @@ class KernelTwinTest {
             nodes.add(group(v, "norm group statistics", GroupNormTwins.tests(v)));
             nodes.add(group(v, "max pooling", MaxPoolTwins.tests(v)));
             nodes.add(group(v, "cross-entropy chunk", CrossEntropyChunkTwins.tests(v)));
+            nodes.add(group(v, "softmax column max", ColumnMaxTwins.tests(v)));
             nodes.add(group(v, "axis", axisTests(v)));
             nodes.add(group(v, "gemm", gemmTests(v)));
             nodes.add(group(v, "special values", specialTests(v)));
