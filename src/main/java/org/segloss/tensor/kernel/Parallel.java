@@ -1,6 +1,7 @@
 package org.segloss.tensor.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * The one place where segloss uses threads. Work is split over independent output ranges only,
@@ -73,7 +74,7 @@ public final class Parallel {
         final PartBody body;
         final int parts;
         final int[] ends;                                   // run r is [r == 0 ? 0 : ends[r - 1], ends[r])
-        final java.util.concurrent.atomic.AtomicIntegerArray next;
+        final AtomicIntegerArray next;
         final AtomicInteger finished = new AtomicInteger();
         volatile Throwable failure;
 
@@ -81,7 +82,7 @@ public final class Parallel {
             this.body = body;
             this.parts = parts;
             this.ends = new int[runs];
-            this.next = new java.util.concurrent.atomic.AtomicIntegerArray(runs);
+            this.next = new AtomicIntegerArray(runs);
             for (int r = 0; r < runs; r++) {
                 ends[r] = (int) ((long) parts * (r + 1) / runs);
                 next.set(r, (int) ((long) parts * r / runs));

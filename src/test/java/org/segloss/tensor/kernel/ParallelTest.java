@@ -3,7 +3,6 @@ package org.segloss.tensor.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -78,7 +77,7 @@ class ParallelTest {
                 if (i == 37) throw boom;
             }));
             assertSame(boom, thrown);
-            if (threads > 1) {
+            if (threads > 1) {   // (one thread runs the parts in a plain loop, which stops at the failure)
                 for (int i = 0; i < 64; i++) assertEquals(1, runs.get(i), "part " + i);
             }
         }
@@ -90,6 +89,5 @@ class ParallelTest {
         AtomicIntegerArray inner = new AtomicIntegerArray(8 * 8);
         Parallel.forEach(8, i -> Parallel.forEach(8, j -> inner.incrementAndGet(i * 8 + j)));
         for (int i = 0; i < 64; i++) assertEquals(1, inner.get(i), "nested part " + i);
-        assertTrue(Parallel.threads() == 2);
     }
 }
