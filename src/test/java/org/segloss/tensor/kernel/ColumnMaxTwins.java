@@ -47,12 +47,11 @@ final class ColumnMaxTwins {
         return out;
     }
 
-    /** The outputs of every softmax-family kernel on x, concatenated as float bits (m compared apart). */
+    /** The outputs of every softmax-family kernel on x, compared bit for bit, and the m row, compared as a number. */
     private record Outputs(List<float[]> arrays, float[] m) {}
 
     private static Outputs run(Kernels k, float[] x, int n, int inner, int cols, int[] labels) {
         int size = n * inner;
-        List<float[]> a = new ArrayList<>();
         float[] p = new float[size], lsm = new float[size], lse = new float[cols];
         k.softmax(x, 0, n, inner, cols, p, 0);
         k.logSoftmax(x, 0, n, inner, cols, lsm, 0);
@@ -68,19 +67,8 @@ final class ColumnMaxTwins {
         for (int c = 0; c < n; c++) w[c] = 0.5f + c;
         float[] g = new float[size], stats4 = new float[3 * cols], picked = new float[n];
         assertTrue(k.crossEntropyChunk(x, 0, n, inner, cols, labels, 0, -1, w, g, 0, stats4, 0, picked));
-        a.add(p);
-        a.add(lsm);
-        a.add(lse);
-        a.add(p2);
-        a.add(logS);
-        a.add(p3);
-        a.add(sums);
-        a.add(new float[] {finite});
-        a.add(java.util.Arrays.copyOfRange(stats3, cols, 2 * cols));
-        a.add(g);
-        a.add(java.util.Arrays.copyOfRange(stats4, cols, 2 * cols));
-        a.add(picked);
-        return new Outputs(a, m);
+        return new Outputs(List.of(p, lsm, lse, p2, logS, p3, sums, new float[] {finite},
+                java.util.Arrays.copyOfRange(stats3, cols, 2 * cols), g, java.util.Arrays.copyOfRange(stats4, cols, 2 * cols), picked), m);
     }
 
     private static void signsOfZeros(Kernels k, int n, int inner, int cols) {
