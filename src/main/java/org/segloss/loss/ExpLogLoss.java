@@ -89,6 +89,8 @@ public final class ExpLogLoss extends SegmentationLoss {
     private final float gammaDice, gammaCross, weightDice, weightCross, epsilon;
     private final boolean batch;
     private final float[] ceWeight;
+    /** The fused cross-entropy term's per-voxel slope array, handed from each backward to the next forward. */
+    private final SpareBuffer spareSlope = new SpareBuffer();
 
     private ExpLogLoss(Builder b) {
         super(b);
@@ -130,7 +132,7 @@ public final class ExpLogLoss extends SegmentationLoss {
             Terms terms = RegionStatistics.fusedTerms(this, p, Total.PROBABILITIES, Total.LABEL_COUNTS);
             if (SoftmaxDiceExpLog.applies(terms, c)) {
                 CrossWeights w = crossWeights(p.labels(), ignoreIndex, c);
-                Var[] out = FusedDiceExpLog.of(p.input(), terms, w.classW(), gammaCross, MIN_LOG);   // I, P, G, then Σ_x w_y max(-ln p_y, MIN_LOG)^γ
+                Var[] out = FusedDiceExpLog.of(p.input(), terms, w.classW(), gammaCross, MIN_LOG, spareSlope);   // I, P, G, then Σ_x w_y max(-ln p_y, MIN_LOG)^γ
                 p.finiteChecked();
                 Var[] st = RegionStatistics.keptClasses(Arrays.copyOf(out, 3), p, batch);
                 Var dice = diceTerm(p, new RegionStatistics.Sums(st[0], st[1], st[2].value()));
@@ -174,7 +176,7 @@ public final class ExpLogLoss extends SegmentationLoss {
         if (fused) {
             total = form == Form.SEGLOSS
                     ? FusedCrossEntropy.sum(p.input(), labels, ignore, w.classW(), 0f)              // Σ w_y (-ln p_y)
-                    : FusedExpLog.sum(p.input(), labels, ignore, w.classW(), gammaCross, MIN_LOG);   // Σ w_y max(-ln p_y, MIN_LOG)^γ
+                    : FusedExpLog.sum(p.input(), labels, ignore, w.classW(), gammaCross, MIN_LOG, spareSlope);   // Σ w_y max(-ln p_y, MIN_LOG)^γ
         } else {
             total = composedCross(p, labels, w.classW());
         }

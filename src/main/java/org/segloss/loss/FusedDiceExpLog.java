@@ -27,7 +27,11 @@ final class FusedDiceExpLog extends MultiFunction {
     /** The per-voxel slope a[y] · h'(ℓ) [B · S] of the forward pass, for backward. */
     private float[] slope;
 
-    private FusedDiceExpLog(Terms terms, float[] coef, float gamma, float minLog) {
+    /** Where slope comes from and goes back to after backward (null: a new array per forward). */
+    private final SpareBuffer spare;
+
+    private FusedDiceExpLog(Terms terms, float[] coef, float gamma, float minLog, SpareBuffer spare) {
+        this.spare = spare;
         this.terms = terms;
         this.coef = coef.clone();
         this.gamma = gamma;
@@ -36,7 +40,12 @@ final class FusedDiceExpLog extends MultiFunction {
 
     /** The slabs of terms ({@code [B, C]} each), then the exp-log cross-entropy sum (a scalar). */
     static Var[] of(Var logits, Terms terms, float[] coef, float gamma, float minLog) {
-        return new FusedDiceExpLog(terms, coef, gamma, minLog).applyAll(logits);
+        return of(logits, terms, coef, gamma, minLog, null);
+    }
+
+    /** As {@link #of(Var, Terms, float[], float, float)}, the slope array taken from and handed back to spare (null: none). */
+    static Var[] of(Var logits, Terms terms, float[] coef, float gamma, float minLog, SpareBuffer spare) {
+        return new FusedDiceExpLog(terms, coef, gamma, minLog, spare).applyAll(logits);
     }
 
     @Override
@@ -46,7 +55,8 @@ final class FusedDiceExpLog extends MultiFunction {
         if (ctx.needsInputGrad(0)) {
             // the softmax is kept in the gradient's array and turned into the gradient there by backward
             Tensor p = ctx.gradientOutput(0);
-            slope = new float[x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)))];   // [B, *spatial]
+            int voxels = x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)));   // [B, *spatial]
+            slope = spare != null ? spare.take(voxels) : new float[voxels];    // sums writes every element
             s = SoftmaxDiceExpLog.sums(x, terms, coef, gamma, minLog, p, slope);
             ctx.saveForBackward(p);
         } else {
@@ -65,6 +75,9 @@ final class FusedDiceExpLog extends MultiFunction {
         Tensor grads = RegionStatistics.FusedSums.slabGradients(gradOutputs, m, p.dim(0), p.dim(1));
         float scale = gradOutputs[m].item();
         ctx.handOverGradient(0);   // p's array came from gradientOutput: new or recycled, nobody else holds it
-        return new Tensor[] {SoftmaxDiceExpLog.backwardFromSoftmax(p, terms, grads, slope, scale)};
+        Tensor gx = SoftmaxDiceExpLog.backwardFromSoftmax(p, terms, grads, slope, scale);
+        if (spare != null) spare.give(slope);   // backward runs once per graph: nothing reads slope again
+        slope = null;
+        return new Tensor[] {gx};
     }
 }

@@ -32,7 +32,11 @@ final class FusedExpLog extends Function {
     /** The per-voxel slope a[y] · h'(ℓ) [B · S] of the forward pass, for backward. */
     private float[] slope;
 
-    FusedExpLog(LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
+    /** Where slope comes from and goes back to after backward (null: a new array per forward). */
+    private final SpareBuffer spare;
+
+    FusedExpLog(LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog, SpareBuffer spare) {
+        this.spare = spare;
         this.labels = labels;
         this.ignoreIndex = ignoreIndex;
         this.coef = coef.clone();
@@ -42,7 +46,12 @@ final class FusedExpLog extends Function {
 
     /** {@code Σ_n a[y_n] · max(-log p_{y_n}, minLog)^γ} of the logits against the labels, as a differentiable scalar. */
     static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog) {
-        return new FusedExpLog(labels, ignoreIndex, coef, gamma, minLog).apply(logits);
+        return sum(logits, labels, ignoreIndex, coef, gamma, minLog, null);
+    }
+
+    /** As {@link #sum(Var, LabelTensor, int, float[], float, float)}, the slope array taken from and handed back to spare (null: none). */
+    static Var sum(Var logits, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float minLog, SpareBuffer spare) {
+        return new FusedExpLog(labels, ignoreIndex, coef, gamma, minLog, spare).apply(logits);
     }
 
     @Override
@@ -51,7 +60,8 @@ final class FusedExpLog extends Function {
         if (!ctx.needsInputGrad(0)) return Tensor.scalar((float) SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog));
         // the softmax is kept in the gradient's array and turned into the gradient there by backward
         Tensor p = ctx.gradientOutput(0);
-        slope = new float[x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)))];   // [B, *spatial]
+        int voxels = x.dim(0) * (x.size() / (x.dim(0) * x.dim(1)));   // [B, *spatial]
+        slope = spare != null ? spare.take(voxels) : new float[voxels];    // sum writes every element
         double total = SoftmaxExpLog.sum(x, labels, ignoreIndex, coef, gamma, minLog, p, slope);
         ctx.saveForBackward(p);
         return Tensor.scalar((float) total);
@@ -61,6 +71,9 @@ final class FusedExpLog extends Function {
     protected Tensor[] backward(Ctx ctx, Tensor g) {
         if (!ctx.needsInputGrad(0)) return new Tensor[] {null};
         ctx.handOverGradient(0);   // gradientOutput's array: new or recycled, nobody else holds it
-        return new Tensor[] {SoftmaxExpLog.sumBackwardFromSoftmax(ctx.saved(0), labels, slope, g.item())};
+        Tensor gx = SoftmaxExpLog.sumBackwardFromSoftmax(ctx.saved(0), labels, slope, g.item());
+        if (spare != null) spare.give(slope);   // backward runs once per graph: nothing reads slope again
+        slope = null;
+        return new Tensor[] {gx};
     }
 }

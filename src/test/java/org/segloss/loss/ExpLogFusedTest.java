@@ -196,12 +196,28 @@ class ExpLogFusedTest {
         for (int i = 0; i < g.length; i++) assertEquals(gw[i], g[i], 1e-5 * max, "gradient " + i);
     }
 
+    /** Bit for bit; with POW lanes on both sides, within 4 ulps of the larger magnitude per element. */
+    static void assertBitsOrPowUlps(float[] want, float[] got, boolean powLanes, String what) {
+        if (!powLanes) {
+            assertArrayEquals(want, got, what);
+            return;
+        }
+        assertEquals(want.length, got.length, what + ": length");
+        for (int i = 0; i < want.length; i++) {
+            float ulps = 4 * Math.ulp(Math.max(Math.abs(want[i]), Math.abs(got[i])));
+            assertEquals(want[i], got[i], ulps, what + " at " + i);
+        }
+    }
+
     /**
      * The softmax and slope the forward pass keeps give the bits of the recomputing backward (γ
      * 0.3, 1, 2; ignore index outside and inside [0, C); a chunk tail; a one-voxel tail), whatever
      * the arrays held before: the kept p is the softmax (to rounding), the slope is 0 exactly where
      * the voxel counts for nothing; the kept array must have the logits' shape and the slope B · S
-     * entries.
+     * entries. At γ = 0.3 both paths call the POW kernel, whose lanes can differ in the last bit
+     * between a call before and one after the JIT compiles it (spec/numerics.md, "Determinism":
+     * the one tier-dependent kernel left); there the two agree to a few ulps instead of bit for bit
+     * (this test once failed on exactly that, 0.0023004778 against 0.002300478).
      */
     @Test
     void keptSoftmaxGivesTheBitsOfTheRecomputedGradient() {
@@ -218,7 +234,9 @@ class ExpLogFusedTest {
                     float[] slope = new float[2 * spatial];
                     java.util.Arrays.fill(slope, Float.NaN);
                     double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept, slope);
-                    assertEquals(SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f), sum, 0.0, what + " sum");
+                    boolean powLanes = gamma != 1f && gamma != 2f;   // pow(x, 1) and pow(x, 2) take no POW lanes
+                    double recomputed = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f);
+                    assertEquals(recomputed, sum, powLanes ? 1e-6 * Math.abs(recomputed) : 0.0, what + " sum");
                     float[] p = kept.toArray();
                     for (int i = 0; i < p.length; i++) assertEquals(softmax[i], p[i], 2e-7f, what + " kept p at " + i);
                     for (int n = 0; n < slope.length; n++) {
@@ -229,7 +247,7 @@ class ExpLogFusedTest {
                     }
                     Tensor g = SoftmaxExpLog.sumBackwardFromSoftmax(kept, labels, slope, 0.37f);
                     assertTrue(g == kept, "the gradient is written over the kept softmax");
-                    assertArrayEquals(expected, g.toArray(), what);
+                    assertBitsOrPowUlps(expected, g.toArray(), powLanes, what);
                 }
             }
         }
