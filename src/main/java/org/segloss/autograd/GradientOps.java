@@ -32,11 +32,21 @@ public final class GradientOps {
 
     /** Backward of softmax along an axis from its output y: y * (g - sum_axis(g * y)). */
     public static Tensor softmaxBackward(Tensor y, Tensor g, int axis) {
-        return y.alongAxis("softmaxBackward", axis, g, Kernels::softmaxBackward);
+        return softmaxBackward(y, g, axis, null);
+    }
+
+    /** {@link #softmaxBackward(Tensor, Tensor, int)} written into out (y's shape, not sharing y's or g's array), or new when null. */
+    public static Tensor softmaxBackward(Tensor y, Tensor g, int axis, Tensor out) {
+        return y.alongAxis("softmaxBackward", axis, g, Kernels::softmaxBackward, out);
     }
 
     /** Backward of logSoftmax along an axis from its output y: g - exp(y) * sum_axis(g). */
     public static Tensor logSoftmaxBackward(Tensor y, Tensor g, int axis) {
-        return y.alongAxis("logSoftmaxBackward", axis, g, Kernels::logSoftmaxBackward);
+        return logSoftmaxBackward(y, g, axis, null);
+    }
+
+    /** {@link #logSoftmaxBackward(Tensor, Tensor, int)} written into out (y's shape, not sharing y's or g's array), or new when null. */
+    public static Tensor logSoftmaxBackward(Tensor y, Tensor g, int axis, Tensor out) {
+        return y.alongAxis("logSoftmaxBackward", axis, g, Kernels::logSoftmaxBackward, out);
     }
 }

@@ -313,7 +313,13 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.softmaxBackward(ctx.saved(0), g, axis)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            // into the array a leaf input recycled (else a new one), handed over: no fresh zeroed
+            // array and no copy into the leaf's gradient per step (e.g. Lovász-Softmax's logits)
+            Tensor gx = GradientOps.softmaxBackward(ctx.saved(0), g, axis, ctx.gradientOutput(0));
+            ctx.handOverGradient(0);
+            return grads(gx);
+        }
     }
 
     /**
@@ -328,7 +334,12 @@ public final class Primitives {
             ctx.saveForBackward(y);
             return y;
         }
-        protected Tensor[] backward(Ctx ctx, Tensor g) { return grads(GradientOps.logSoftmaxBackward(ctx.saved(0), g, axis)); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) {
+            // as Softmax: into the leaf's recycled array when there is one, handed over
+            Tensor gx = GradientOps.logSoftmaxBackward(ctx.saved(0), g, axis, ctx.gradientOutput(0));
+            ctx.handOverGradient(0);
+            return grads(gx);
+        }
     }
 
     /**

@@ -52,14 +52,21 @@ final class AxisTasks {
 
     /** A new tensor of x's shape, body run over x along {@code axis} in axis tasks. */
     static Tensor alongAxis(Tensor x, String name, int axis, AxisKernel body) {
+        return alongAxis(x, name, axis, body, Tensor.zeros(x.shape));
+    }
+
+    /**
+     * body run over x along {@code axis} in axis tasks into {@code res} (x's shape, contiguous;
+     * every element is written, so it may hold anything before), which is returned.
+     */
+    static Tensor alongAxis(Tensor x, String name, int axis, AxisKernel body, Tensor res) {
         Shape shape = x.shape;
         int ax = shape.axis(axis, "axis", name);
         int n = shape.dim(ax), outer = shape.product(0, ax), inner = shape.product(ax + 1, x.rank());
-        Tensor res = Tensor.zeros(shape);
         if (res.size() == 0) return res;
         Kernels k = Backend.kernels();
         forAxisTasks(outer, n, inner, (o, j0, cols) ->
-                body.run(k, x.data, x.offset + o * n * inner + j0, n, inner, cols, res.data, o * n * inner + j0));
+                body.run(k, x.data, x.offset + o * n * inner + j0, n, inner, cols, res.data, res.offset + o * n * inner + j0));
         return res;
     }
 }

@@ -695,9 +695,27 @@ public final class Tensor {
      * {@code axis}, in the same tasks as {@link #softmax(int)}.
      */
     public Tensor alongAxis(String name, int axis, Tensor other, PairAxisKernel body) {
+        return alongAxis(name, axis, other, body, null);
+    }
+
+    /**
+     * {@link #alongAxis(String, int, Tensor, PairAxisKernel)} written into {@code out} (this
+     * tensor's shape, sharing neither operand's array; every element is overwritten),
+     * or into a new tensor when out is null; returns the result.
+     */
+    public Tensor alongAxis(String name, int axis, Tensor other, PairAxisKernel body, Tensor out) {
         requireSameShape(name, other);
-        return AxisTasks.alongAxis(this, name, axis, (k, x, xo, n, inner, cols, out, oo) ->
-                body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, out, oo));
+        if (out != null) {
+            if (!out.shape.equals(shape)) {
+                throw new IllegalArgumentException(name + ": out must have the operands' shape " + shape + ", got " + out.shape);
+            }
+            if (out.data == data || out.data == other.data) {
+                throw new IllegalArgumentException(name + ": out must not share its array with an operand " + shape);
+            }
+        }
+        AxisTasks.AxisKernel kernel = (k, x, xo, n, inner, cols, o, oo) ->
+                body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, o, oo);
+        return out == null ? AxisTasks.alongAxis(this, name, axis, kernel) : AxisTasks.alongAxis(this, name, axis, kernel, out);
     }
 
     // ---- indexing ---------------------------------------------------------------------------

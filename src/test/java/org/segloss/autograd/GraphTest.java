@@ -253,6 +253,68 @@ class GraphTest {
         assertArrayEquals(new float[] {6f, 6f, 6f}, a.grad().toArray());
     }
 
+    /** A scalar Σ x·w whose backward returns the same precomputed w every time (allocates nothing). */
+    static final class FixedWeights extends Function {
+        final Tensor w;
+        FixedWeights(Tensor w) { this.w = w; }
+        protected Tensor forward(Ctx ctx, Tensor... in) { return Tensor.scalar((float) in[0].mul(w).sumDouble()); }
+        protected Tensor[] backward(Ctx ctx, Tensor g) { return new Tensor[] {w}; }
+    }
+
+    /**
+     * Softmax and log-softmax write a leaf's gradient into the array the leaf recycled and hand it
+     * over: the same bits as a fresh gradient, in the old array, and no new gradient-sized array
+     * per step (measured as the bytes the backward allocates; before, each step allocated one
+     * and copied it into the recycled array), e.g. Lovász-Softmax's logits. Under the scalar
+     * kernels: the Vector API allocates its vectors until the JIT compiles a kernel, which would
+     * swamp the count.
+     */
+    @Test
+    void softmaxBackwardWritesIntoTheLeafsRecycledArray() {
+        try (var scalar = org.segloss.tensor.Backend.use(org.segloss.tensor.kernel.KernelProvider.scalar())) {
+            recycledSoftmaxBackwardAllocatesNoGradient();
+        }
+    }
+
+    private static void recycledSoftmaxBackwardAllocatesNoGradient() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int[] shape = {2, 4, 4099};                       // 32,792 floats: 128 KiB
+        Tensor x = Tensor.randn(3, shape), w = Tensor.randn(4, shape);
+        for (boolean log : new boolean[] {false, true}) {
+            java.util.function.Function<Var, Var> op = v -> new FixedWeights(w).apply(log ? v.logSoftmax(1) : v.softmax(1));
+            Var fresh = Var.param(x);
+            op.apply(fresh).backward();
+            Var a = Var.param(x);
+            op.apply(a).backward();
+            Tensor first = a.grad();
+            for (int step = 0; step < 3; step++) {
+                a.recycleGrad();
+                Var y = op.apply(a);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                y.backward();
+                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                String what = (log ? "logSoftmax" : "softmax") + " step " + step;
+                assertTrue(a.grad() == first, what + ": the gradient lives in the recycled array");
+                assertArrayEquals(fresh.grad().toArray(), a.grad().toArray(), what + ": the bits of a fresh gradient");
+                assertTrue(allocated < 4L * x.size() / 2, what + ": backward allocated " + allocated + " bytes, a gradient is "
+                        + 4L * x.size());
+            }
+        }
+    }
+
+    @Test
+    void anAxisKernelsOutputMustFitAndShareNoOperand() {
+        Tensor y = Tensor.randn(5, 2, 3, 4), g = Tensor.randn(6, 2, 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GradientOps.softmaxBackward(y, g, 1, Tensor.zeros(2, 3, 5)));
+        assertEquals("softmaxBackward: out must have the operands' shape [2, 3, 4], got [2, 3, 5]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> GradientOps.logSoftmaxBackward(y, g, 1, g));
+        assertEquals("logSoftmaxBackward: out must not share its array with an operand [2, 3, 4]", e.getMessage());
+        Tensor out = Tensor.full(Float.NaN, 2, 3, 4);
+        assertTrue(GradientOps.softmaxBackward(y, g, 1, out) == out, "the result is out");
+        assertArrayEquals(GradientOps.softmaxBackward(y, g, 1).toArray(), out.toArray(), "every element written, as a new tensor");
+    }
+
     @Test
     void zeroGradDropsTheRecycledArrayAndNoGradNeverTakesIt() {
         Var a = x(1f, 2f);
