@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * buffer kept from forward to backward (exp-log's slope, {@code [B, *spatial]}: 2 MiB at
  * {@code [2, 64³]}) then costs no fresh zeroed array per training step. The JVM zeroes a new array
  * on the allocating thread alone, before the parallel pass that overwrites it anyway, and such
- * arrays fill the young generation (exp-log at {@code [2, 4, 64³]}, two threads: about 5 % of a
- * forward + backward, spec/performance.md).
+ * arrays fill the young generation (exp-log at {@code [2, 4, 64³]}, two threads: 6 % of its best
+ * forward + backward time and 9 % of its mean, spec/performance.md).
  *
  * <p>Ownership is exclusive: {@link #take} removes the spare, so two graphs built before either
  * runs backward (or two threads sharing a loss) never get the same array; a graph that never runs
