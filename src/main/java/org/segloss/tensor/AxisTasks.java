@@ -56,8 +56,8 @@ final class AxisTasks {
     }
 
     /**
-     * body run over x along {@code axis} in axis tasks into {@code res} (x's shape, contiguous;
-     * every element is written, so it may hold anything before), which is returned.
+     * body run over x along {@code axis} in axis tasks into {@code res} (x's shape; every element
+     * is written, so it may hold anything before), which is returned.
      */
     static Tensor alongAxis(Tensor x, String name, int axis, AxisKernel body, Tensor res) {
         Shape shape = x.shape;

@@ -713,9 +713,8 @@ public final class Tensor {
                 throw new IllegalArgumentException(name + ": out must not share its array with an operand " + shape);
             }
         }
-        AxisTasks.AxisKernel kernel = (k, x, xo, n, inner, cols, o, oo) ->
-                body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, o, oo);
-        return out == null ? AxisTasks.alongAxis(this, name, axis, kernel) : AxisTasks.alongAxis(this, name, axis, kernel, out);
+        return AxisTasks.alongAxis(this, name, axis, (k, x, xo, n, inner, cols, o, oo) ->
+                body.run(k, x, xo, other.data, other.offset + (xo - offset), n, inner, cols, o, oo), out == null ? zeros(shape) : out);
     }
 
     // ---- indexing ---------------------------------------------------------------------------

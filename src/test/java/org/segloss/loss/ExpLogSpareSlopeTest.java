@@ -11,7 +11,6 @@ import org.segloss.autograd.Var;
 import org.segloss.tensor.Backend;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.Tensor;
-import org.segloss.tensor.kernel.KernelProvider;
 
 /**
  * The exp-log loss hands its fused cross-entropy term's per-voxel slope array from each backward
@@ -66,7 +65,7 @@ class ExpLogSpareSlopeTest {
                 Supplier<ExpLogLoss> make = () -> ExpLogLoss.builder().gamma(gamma).ignoreIndex(ignore).build();
                 ExpLogLoss reused = make.get();
                 // γ = 0.3 takes POW lanes: on the scalar kernels, whose Math.pow is the same in every tier
-                try (Backend.Scope scope = Backend.use(gamma == 1f || gamma == 2f ? Backend.kernels() : KernelProvider.scalar())) {
+                try (Backend.Scope scope = ExpLogOneSoftmaxTest.powSafeKernels(gamma)) {
                     for (int t = 0; t < STEPS.length; t++) {
                         int[] shape = STEPS[t];
                         Tensor x = logits(shape, 17L * t + 3);
