@@ -33,9 +33,11 @@ import org.segloss.tensor.kernel.Parallel;
  * would be 453 MB, and a tiled one is copied and packed per tile). The padded voxels are cut
  * into tiles of at most {@link #TILE_COLUMNS} run in parallel; each output is one FMA chain over the
  * Cin*27 taps, so y and dx (the same op on the padded dy with flipped, transposed weights) are
- * bit-identical for any thread count. dw = dy x B^T ({@link Kernels#gemmShiftedBt}, dot products
- * over the voxels) is accumulated over fixed groups of voxels into one partial per group, then
- * the partials are added in group order (see {@link #weightGrad}).
+ * bit-identical for any thread count. dw = dy x B^T is accumulated over fixed groups of voxels
+ * into one partial per group, then the partials are added in group order (see
+ * {@link #weightGrad}); from 16 output channels each weight is one FMA chain over the voxels with
+ * the channels in the lanes ({@link Kernels#gemmShiftedBtChain}), below that dot products summed
+ * per lane ({@link Kernels#gemmShiftedBt}).
  */
 public final class Conv3d extends Module {
     private final int in, out;
@@ -250,6 +252,8 @@ public final class Conv3d extends Module {
     static final int MIN_GROUP_COLUMNS = 1024;
     /** Output channels per dw part: the height of gemmShiftedBt's register tile. */
     static final int DW_ROWS = 8;
+    /** Output channels per dw part with gemmShiftedBtChain (one AVX-512 vector of them), and the fewest that take it. */
+    static final int CHAIN_ROWS = 16;
     /** Bound on the floats held by dw partials (16 MB). */
     static final int MAX_PARTIAL_FLOATS = 1 << 22;
 
@@ -341,8 +345,9 @@ public final class Conv3d extends Module {
      * only). Each group runs on one thread and accumulates its range in order into its own
      * partial (beta = 1 continues the sums); the partials are then added in group order. With
      * one group (a layer with a huge Cout*K), the caller's single range runs in parallel over
-     * blocks of 4 output channels instead (each C element is computed the same way in any row
-     * block). Either way the bits do not depend on the thread count.
+     * blocks of 4 output channels (16 with the chain kernel) instead (each C element is computed
+     * the same way in any row block). Either way the bits do not depend on the thread count. The
+     * kernel ({@link #chained}) depends on Cout alone.
      */
     static float[] weightGrad(float[] xp, float[] dyp, int batch, int cin, int cout, int d, int h, int w) {
         return weightGrad(xp, dyp, batch, cin, cout, d, h, w, MAX_PARTIAL_FLOATS);
@@ -358,11 +363,12 @@ public final class Conv3d extends Module {
         Kernels kern = Backend.kernels();
         if (groups == 1) {
             float[] dw = new float[size];
-            int rowBlocks = (cout + 3) / 4;
+            boolean chain = chained(cout);
+            int rows = chain ? CHAIN_ROWS : 4, rowBlocks = (cout + rows - 1) / rows;
             Parallel.forEach(rowBlocks, rb -> {
-                int r0 = rb * 4, m = Math.min(cout, r0 + 4) - r0;
+                int r0 = rb * rows, m = Math.min(cout, r0 + rows) - r0;
                 for (int b = 0; b < batch; b++) {
-                    kern.gemmShiftedBt(m, k, span, dyp, (b * cout + r0) * vp + g.first(), vp,
+                    weightGradKernel(kern, chain, m, k, span, dyp, (b * cout + r0) * vp + g.first(), vp,
                             xp, b * cin * vp + g.first(), offs, b == 0 ? 0f : 1f, dw, r0 * k, k);
                 }
             });
@@ -372,15 +378,17 @@ public final class Conv3d extends Module {
         // one part per group and block of DW_ROWS output channels: a C element gets the same
         // arithmetic whichever rows share its kernel call, so the rows may be split (more, smaller
         // parts: 16 rather than 8 at 16 channels, 8 rather than 2 at [2, 32, 8^3]) without a change of bits
-        int rowBlocks = (cout + DW_ROWS - 1) / DW_ROWS;
+        boolean chain = chained(cout);
+        int dwRows = chain ? CHAIN_ROWS : DW_ROWS;
+        int rowBlocks = (cout + dwRows - 1) / dwRows;
         Parallel.forEach(groups * rowBlocks, part -> {
-            int gi = part / rowBlocks, r0 = (part % rowBlocks) * DW_ROWS, m = Math.min(cout, r0 + DW_ROWS) - r0;
+            int gi = part / rowBlocks, r0 = (part % rowBlocks) * dwRows, m = Math.min(cout, r0 + dwRows) - r0;
             long s0 = total * gi / groups, s1 = total * (gi + 1) / groups;
             boolean firstCall = true;
             for (long s = s0; s < s1; ) {
                 int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
                 // partial[g][r0:r0+m] (+)= dyp[b, r0:r0+m, q0:q0+n] ([m, n], lda = vol) x B^T, B(j, q) = xp[b, q + offs[j]]
-                kern.gemmShiftedBt(m, k, n, dyp, (b * cout + r0) * vp + g.first() + q0, vp,
+                weightGradKernel(kern, chain, m, k, n, dyp, (b * cout + r0) * vp + g.first() + q0, vp,
                         xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, gi * size + r0 * k, k);
                 firstCall = false;
                 s += n;
@@ -395,6 +403,24 @@ public final class Conv3d extends Module {
             }
         });
         return dw;
+    }
+
+    /**
+     * Whether dw of a layer with {@code cout} output channels takes {@link Kernels#gemmShiftedBtChain}
+     * (the channels in the lanes, one FMA chain per weight) rather than {@link Kernels#gemmShiftedBt}
+     * (lane sums over the voxels): from 16 channels, a full AVX-512 vector; with fewer, lanes would
+     * stay empty (measured: spec/performance.md, "dw with the output channels in the lanes"). A
+     * rule of the shape alone, so the bits depend on neither the thread count nor the CPU's width.
+     */
+    static boolean chained(int cout) {
+        return cout >= CHAIN_ROWS;
+    }
+
+    /** The dw kernel call of {@link #weightGrad}: the chain kernel or the lane-sum one (same arguments). */
+    private static void weightGradKernel(Kernels kern, boolean chain, int m, int k, int n, float[] a, int aOff, int lda,
+                                         float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        if (chain) kern.gemmShiftedBtChain(m, k, n, a, aOff, lda, src, srcOff, offs, beta, c, cOff, ldc);
+        else kern.gemmShiftedBt(m, k, n, a, aOff, lda, src, srcOff, offs, beta, c, cOff, ldc);
     }
 
     /** w'[Cin, Cout*27] with w'[i, o, k] = w[o, i, 26 - k] (k the flat 3x3x3 index: all three axes flipped). */

@@ -1,6 +1,7 @@
 package org.segloss.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -168,12 +169,13 @@ class Conv3dTest {
 
     @Test
     void weightGradRowBlocksGiveTheBitsOfWholeGroups() {
-        // weightGrad runs each group in blocks of DW_ROWS output channels; the same groups with all
-        // Cout rows in one kernel call per range (as before the split) must give the same bits,
-        // for Cout around multiples of 8 and with rows past the last multiple of 8
+        // weightGrad runs each group in blocks of DW_ROWS output channels (CHAIN_ROWS from 16 on,
+        // the chain kernel); the same groups with all Cout rows in one kernel call per range (as
+        // before the split) must give the same bits, for Cout around multiples of 8 and 16 and with
+        // rows past the last multiple
         for (Kernels kern : new Kernels[] {ScalarKernels.INSTANCE, Backend.kernels()}) {
             try (Backend.Scope ignored = Backend.use(kern)) {
-                for (int co : new int[] {3, 8, 13, 16, 20, 24}) {
+                for (int co : new int[] {3, 8, 13, 15, 16, 20, 24, 33}) {
                     int bs = 2, ci = 3, d = 8, h = 12, w = 13;
                     Conv3d.Padded g = new Conv3d.Padded(d, h, w);
                     float[] xp = g.pad(Tensor.randn(51 + co, bs, ci, d, h, w).toArray(), bs, ci);
@@ -181,6 +183,54 @@ class Conv3dTest {
                     float[] dw = Conv3d.weightGrad(xp, dyp, bs, ci, co, d, h, w);
                     assertArrayEquals(wholeGroups(xp, dyp, bs, ci, co, g), dw, "Cout " + co + " " + kern);
                 }
+            }
+        }
+    }
+
+    /**
+     * From 16 output channels dw takes the chain kernel (the channels in the lanes): its weights
+     * against the definition summed in double, dw[o,i,k] = sum_{b,p} dy[b,o,p] x[b,i,p+k-1] (x = 0
+     * outside), and the same bits on 1, 2 and 3 threads, through the layer's backward; 17 channels
+     * leave a lane block with one row.
+     */
+    @Test
+    void chainedWeightGradientIsTheSumOnAnyThreadCount() {
+        int b = 2, ci = 3, d = 5, h = 6, w = 7;
+        for (int co : new int[] {16, 17}) {
+            assertTrue(Conv3d.chained(co), "Cout " + co + " takes the chain kernel");
+            Tensor x = Tensor.randn(81 + co, b, ci, d, h, w), wt = Tensor.randn(82, co, ci, 3, 3, 3), seed = Tensor.randn(83, b, co, d, h, w);
+            float[] xs = x.toArray(), dy = seed.toArray();
+            double[] want = new double[co * ci * 27];
+            double[] scale = new double[want.length];
+            for (int o = 0; o < co; o++) for (int i = 0; i < ci; i++) for (int k = 0; k < 27; k++) {
+                int kz = k / 9 - 1, ky = k / 3 % 3 - 1, kx = k % 3 - 1, at = (o * ci + i) * 27 + k;
+                for (int bb = 0; bb < b; bb++) for (int z = 0; z < d; z++) for (int yy = 0; yy < h; yy++) for (int xx = 0; xx < w; xx++) {
+                    int zs = z + kz, ys = yy + ky, xs2 = xx + kx;
+                    if (zs < 0 || zs >= d || ys < 0 || ys >= h || xs2 < 0 || xs2 >= w) continue;
+                    double p = (double) dy[(((bb * co + o) * d + z) * h + yy) * w + xx] * xs[(((bb * ci + i) * d + zs) * h + ys) * w + xs2];
+                    want[at] += p;
+                    scale[at] += Math.abs(p);
+                }
+            }
+            int saved = Parallel.threads();
+            float[] first = null;
+            try {
+                for (int t : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(t);
+                    Var vw = Var.param(wt.copy());
+                    Conv3d.conv3d(Var.constant(x), vw, null).backward(seed);
+                    float[] dw = vw.grad().toArray();
+                    if (first == null) {
+                        first = dw;
+                        for (int j = 0; j < dw.length; j++) {
+                            assertEquals(want[j], dw[j], 1e-5 * scale[j] + 1e-6, "Cout " + co + " dw at " + j);
+                        }
+                    } else {
+                        assertArrayEquals(first, dw, "Cout " + co + " dw on " + t + " threads");
+                    }
+                }
+            } finally {
+                Parallel.setThreads(saved);
             }
         }
     }
@@ -198,8 +248,13 @@ class Conv3dTest {
             boolean firstCall = true;
             for (long s = s0; s < s1; ) {
                 int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
-                Backend.kernels().gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
-                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
+                if (Conv3d.chained(cout)) {
+                    Backend.kernels().gemmShiftedBtChain(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
+                            xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
+                } else {
+                    Backend.kernels().gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
+                            xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
+                }
                 firstCall = false;
                 s += n;
             }

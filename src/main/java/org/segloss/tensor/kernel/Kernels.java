@@ -579,4 +579,15 @@ public interface Kernels {
      */
     void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
                        float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc);
+
+    /**
+     * The C of {@link #gemmShiftedBt}, each element one FMA chain in q order: for i &lt; m, j &lt; k,
+     * {@code s = beta == 0 ? 0 : C[i, j]}, then for q = 0 .. n-1
+     * {@code s = fma(src[srcOff + offs[j] + q], a[aOff + i*lda + q], s)}, and {@code C[i, j] = s}.
+     * The scalar and the vector kernels give the same bits (the vector kernel holds the rows i in
+     * its lanes: one broadcast of src per FMA, no lane sums and no shifted vector loads).
+     * Single-threaded.
+     */
+    void gemmShiftedBtChain(int m, int k, int n, float[] a, int aOff, int lda,
+                            float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc);
 }

@@ -771,4 +771,17 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    @Override
+    public void gemmShiftedBtChain(int m, int k, int n, float[] a, int aOff, int lda,
+                                   float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) {
+                int ci = cOff + i * ldc + j, ai = aOff + i * lda, bj = srcOff + offs[j];
+                float s = beta == 0f ? 0f : c[ci];
+                for (int q = 0; q < n; q++) s = Math.fma(src[bj + q], a[ai + q], s);
+                c[ci] = s;
+            }
+        }
+    }
 }

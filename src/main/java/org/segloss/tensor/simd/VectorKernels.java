@@ -2649,4 +2649,241 @@ public abstract sealed class VectorKernels implements Kernels
         for (int q = end; q < len; q++) s = Math.fma(a[ao + q], src[bo + q], s);
         c[ci] = add ? c[ci] + s : s;
     }
+
+    // ---- gemmShiftedBtChain: the rows of C in the lanes -------------------------------------------
+    // Conv3d's weight gradient as one FMA chain per element of C: the block's columns of A are
+    // transposed so that one vector holds A[i0 .. i0+L-1, q], and each tap j adds src[offs[j] + q]
+    // times that vector to its lane accumulator: one broadcast load per FMA, no lane sums at the
+    // end and no shifted (cache-line-splitting) vector loads. Each lane is the scalar twin's chain
+    // for its C element, so the twins give the same bits.
+
+    /** Columns per block of gemmShiftedBtChain: the block's transposed A ([CHAIN_BLOCK, L] per lane block, 32 KB at 16 lanes) stays in L1 (256: 5 % slower; 1,024 to 4,096: no faster). */
+    private static final int CHAIN_BLOCK = 512;
+
+    /** Per thread: C transposed ([k, mp], the chains so far) and the block's transposed A ([CHAIN_BLOCK, mp]). */
+    private static final ThreadLocal<float[][]> CHAIN_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    @Override
+    public void gemmShiftedBtChain(int m, int k, int n, float[] a, int aOff, int lda,
+                                   float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        if (m <= 0 || k <= 0) return;
+        int l = species().length(), mp = (m + l - 1) / l * l;
+        float[][] scratch = CHAIN_SCRATCH.get();
+        if (scratch[0].length < k * mp) scratch[0] = new float[k * mp];
+        if (scratch[1].length < CHAIN_BLOCK * mp) scratch[1] = new float[CHAIN_BLOCK * mp];
+        float[] ct = scratch[0], at = scratch[1];
+        VectorShuffle<Float>[] shuffles = l == 16 ? transposeShuffles() : null;
+        // ct[j, i]: the chain of C[i, j], from beta C (0 when beta is 0); the padding rows i >= m are 0
+        for (int j = 0; j < k; j++) {
+            for (int i = 0; i < mp; i++) ct[j * mp + i] = beta == 0f || i >= m ? 0f : c[cOff + i * ldc + j];
+        }
+        if (m < mp) java.util.Arrays.fill(at, 0, CHAIN_BLOCK * mp, 0f);   // padding rows: 0 in every block
+        for (int q0 = 0; q0 < n; q0 += CHAIN_BLOCK) {
+            int len = Math.min(CHAIN_BLOCK, n - q0), base = srcOff + q0;
+            // at[q, i] = A[i, q0 + q]: 16 x 16 blocks in registers at 16 lanes, the rest one by one
+            int qt = 0, it = 0;
+            if (l == 16) {
+                qt = len & ~15;
+                it = m & ~15;
+                for (int i = 0; i < it; i += 16) transpose16(a, aOff + i * lda + q0, lda, qt, at, i, mp, shuffles);
+            }
+            for (int i = 0; i < m; i++) {
+                int ai = aOff + i * lda + q0;
+                for (int q = i < it ? qt : 0; q < len; q++) at[q * mp + i] = a[ai + q];
+            }
+            for (int i0 = 0; i0 < mp; i0 += l) {
+                int j = 0;
+                // 24 taps whose offsets come in runs of three (+0, +1, +2: Conv3d's kx), 8 bases
+                for (; j + 24 <= k && tripled(offs, j, 8); j += 24) chainTile24(len, at, i0, mp, src, base, offs, j, ct);
+                for (; j < k; j++) chainTile1(len, at, i0, mp, src, base + offs[j], ct, j * mp + i0);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) c[cOff + i * ldc + j] = ct[j * mp + i];
+        }
+    }
+
+    /**
+     * The shuffles of {@link #transpose16}: for the stages that swap bit 8, 4, 2 and 1 of the row
+     * and the column index, the pair (low row, high row) of two-vector rearranges.
+     */
+    @SuppressWarnings("unchecked")
+    private VectorShuffle<Float>[] transposeShuffles() {
+        VectorSpecies<Float> sp = species();
+        int l = sp.length();
+        VectorShuffle<Float>[] sh = new VectorShuffle[8];
+        for (int s = 0, bit = 8; bit > 0; s++, bit >>= 1) {
+            int b = bit;
+            sh[2 * s] = VectorShuffle.fromOp(sp, c -> (c & b) == 0 ? c : l + (c ^ b));
+            sh[2 * s + 1] = VectorShuffle.fromOp(sp, c -> (c & b) != 0 ? l + c : c ^ b);
+        }
+        return sh;
+    }
+
+    /**
+     * at[atOff + q * mp + k] = a[a0 + k * lda + q] for k < 16, q < len (a multiple of 16), at 16
+     * lanes: per 16 x 16 block, 16 loads, four stages of 16 two-vector rearranges (each stage
+     * swaps one bit of the row index with the same bit of the column index) and 16 stores.
+     */
+    private void transpose16(float[] a, int a0, int lda, int len, float[] at, int atOff, int mp, VectorShuffle<Float>[] sh) {
+        VectorSpecies<Float> s = species();
+        for (int q = 0; q < len; q += 16) {
+            int o = a0 + q;
+            FloatVector r0 = FloatVector.fromArray(s, a, o + 0 * lda);
+            FloatVector r1 = FloatVector.fromArray(s, a, o + 1 * lda);
+            FloatVector r2 = FloatVector.fromArray(s, a, o + 2 * lda);
+            FloatVector r3 = FloatVector.fromArray(s, a, o + 3 * lda);
+            FloatVector r4 = FloatVector.fromArray(s, a, o + 4 * lda);
+            FloatVector r5 = FloatVector.fromArray(s, a, o + 5 * lda);
+            FloatVector r6 = FloatVector.fromArray(s, a, o + 6 * lda);
+            FloatVector r7 = FloatVector.fromArray(s, a, o + 7 * lda);
+            FloatVector r8 = FloatVector.fromArray(s, a, o + 8 * lda);
+            FloatVector r9 = FloatVector.fromArray(s, a, o + 9 * lda);
+            FloatVector r10 = FloatVector.fromArray(s, a, o + 10 * lda);
+            FloatVector r11 = FloatVector.fromArray(s, a, o + 11 * lda);
+            FloatVector r12 = FloatVector.fromArray(s, a, o + 12 * lda);
+            FloatVector r13 = FloatVector.fromArray(s, a, o + 13 * lda);
+            FloatVector r14 = FloatVector.fromArray(s, a, o + 14 * lda);
+            FloatVector r15 = FloatVector.fromArray(s, a, o + 15 * lda);
+            VectorShuffle<Float> lo = sh[0], hi = sh[1];
+            FloatVector t0 = r0.rearrange(lo, r8), t8 = r0.rearrange(hi, r8);
+            FloatVector t1 = r1.rearrange(lo, r9), t9 = r1.rearrange(hi, r9);
+            FloatVector t2 = r2.rearrange(lo, r10), t10 = r2.rearrange(hi, r10);
+            FloatVector t3 = r3.rearrange(lo, r11), t11 = r3.rearrange(hi, r11);
+            FloatVector t4 = r4.rearrange(lo, r12), t12 = r4.rearrange(hi, r12);
+            FloatVector t5 = r5.rearrange(lo, r13), t13 = r5.rearrange(hi, r13);
+            FloatVector t6 = r6.rearrange(lo, r14), t14 = r6.rearrange(hi, r14);
+            FloatVector t7 = r7.rearrange(lo, r15), t15 = r7.rearrange(hi, r15);
+            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            lo = sh[2];
+            hi = sh[3];
+            t0 = r0.rearrange(lo, r4);
+            t4 = r0.rearrange(hi, r4);
+            t1 = r1.rearrange(lo, r5);
+            t5 = r1.rearrange(hi, r5);
+            t2 = r2.rearrange(lo, r6);
+            t6 = r2.rearrange(hi, r6);
+            t3 = r3.rearrange(lo, r7);
+            t7 = r3.rearrange(hi, r7);
+            t8 = r8.rearrange(lo, r12);
+            t12 = r8.rearrange(hi, r12);
+            t9 = r9.rearrange(lo, r13);
+            t13 = r9.rearrange(hi, r13);
+            t10 = r10.rearrange(lo, r14);
+            t14 = r10.rearrange(hi, r14);
+            t11 = r11.rearrange(lo, r15);
+            t15 = r11.rearrange(hi, r15);
+            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            lo = sh[4];
+            hi = sh[5];
+            t0 = r0.rearrange(lo, r2);
+            t2 = r0.rearrange(hi, r2);
+            t1 = r1.rearrange(lo, r3);
+            t3 = r1.rearrange(hi, r3);
+            t4 = r4.rearrange(lo, r6);
+            t6 = r4.rearrange(hi, r6);
+            t5 = r5.rearrange(lo, r7);
+            t7 = r5.rearrange(hi, r7);
+            t8 = r8.rearrange(lo, r10);
+            t10 = r8.rearrange(hi, r10);
+            t9 = r9.rearrange(lo, r11);
+            t11 = r9.rearrange(hi, r11);
+            t12 = r12.rearrange(lo, r14);
+            t14 = r12.rearrange(hi, r14);
+            t13 = r13.rearrange(lo, r15);
+            t15 = r13.rearrange(hi, r15);
+            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            lo = sh[6];
+            hi = sh[7];
+            t0 = r0.rearrange(lo, r1);
+            t1 = r0.rearrange(hi, r1);
+            t2 = r2.rearrange(lo, r3);
+            t3 = r2.rearrange(hi, r3);
+            t4 = r4.rearrange(lo, r5);
+            t5 = r4.rearrange(hi, r5);
+            t6 = r6.rearrange(lo, r7);
+            t7 = r6.rearrange(hi, r7);
+            t8 = r8.rearrange(lo, r9);
+            t9 = r8.rearrange(hi, r9);
+            t10 = r10.rearrange(lo, r11);
+            t11 = r10.rearrange(hi, r11);
+            t12 = r12.rearrange(lo, r13);
+            t13 = r12.rearrange(hi, r13);
+            t14 = r14.rearrange(lo, r15);
+            t15 = r14.rearrange(hi, r15);
+            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            int d = atOff + q * mp;
+            r0.intoArray(at, d + 0 * mp);
+            r1.intoArray(at, d + 1 * mp);
+            r2.intoArray(at, d + 2 * mp);
+            r3.intoArray(at, d + 3 * mp);
+            r4.intoArray(at, d + 4 * mp);
+            r5.intoArray(at, d + 5 * mp);
+            r6.intoArray(at, d + 6 * mp);
+            r7.intoArray(at, d + 7 * mp);
+            r8.intoArray(at, d + 8 * mp);
+            r9.intoArray(at, d + 9 * mp);
+            r10.intoArray(at, d + 10 * mp);
+            r11.intoArray(at, d + 11 * mp);
+            r12.intoArray(at, d + 12 * mp);
+            r13.intoArray(at, d + 13 * mp);
+            r14.intoArray(at, d + 14 * mp);
+            r15.intoArray(at, d + 15 * mp);
+        }
+    }
+
+    /** Whether offs[j .. j + 3t) come in t runs of three consecutive offsets. */
+    private static boolean tripled(int[] offs, int j, int t) {
+        for (int u = 0; u < t; u++) {
+            int o = offs[j + 3 * u];
+            if (offs[j + 3 * u + 1] != o + 1 || offs[j + 3 * u + 2] != o + 2) return false;
+        }
+        return true;
+    }
+
+    /**
+     * ct[j + t, i0 ..] for t < 24 (rows of stride mp) += the chains over the block's len columns:
+     * 24 lane accumulators, one vector of the transposed A and 24 broadcasts per column.
+     */
+    private void chainTile24(int len, float[] at, int i0, int mp, float[] src, int base, int[] offs, int j, float[] ct) {
+        VectorSpecies<Float> s = species();
+        int r = j * mp + i0;
+        int b0 = base + offs[j + 0], b1 = base + offs[j + 3], b2 = base + offs[j + 6], b3 = base + offs[j + 9];
+        int b4 = base + offs[j + 12], b5 = base + offs[j + 15], b6 = base + offs[j + 18], b7 = base + offs[j + 21];
+        FloatVector c0 = FloatVector.fromArray(s, ct, r + 0 * mp), c1 = FloatVector.fromArray(s, ct, r + 1 * mp), c2 = FloatVector.fromArray(s, ct, r + 2 * mp);
+        FloatVector c3 = FloatVector.fromArray(s, ct, r + 3 * mp), c4 = FloatVector.fromArray(s, ct, r + 4 * mp), c5 = FloatVector.fromArray(s, ct, r + 5 * mp);
+        FloatVector c6 = FloatVector.fromArray(s, ct, r + 6 * mp), c7 = FloatVector.fromArray(s, ct, r + 7 * mp), c8 = FloatVector.fromArray(s, ct, r + 8 * mp);
+        FloatVector c9 = FloatVector.fromArray(s, ct, r + 9 * mp), c10 = FloatVector.fromArray(s, ct, r + 10 * mp), c11 = FloatVector.fromArray(s, ct, r + 11 * mp);
+        FloatVector c12 = FloatVector.fromArray(s, ct, r + 12 * mp), c13 = FloatVector.fromArray(s, ct, r + 13 * mp), c14 = FloatVector.fromArray(s, ct, r + 14 * mp);
+        FloatVector c15 = FloatVector.fromArray(s, ct, r + 15 * mp), c16 = FloatVector.fromArray(s, ct, r + 16 * mp), c17 = FloatVector.fromArray(s, ct, r + 17 * mp);
+        FloatVector c18 = FloatVector.fromArray(s, ct, r + 18 * mp), c19 = FloatVector.fromArray(s, ct, r + 19 * mp), c20 = FloatVector.fromArray(s, ct, r + 20 * mp);
+        FloatVector c21 = FloatVector.fromArray(s, ct, r + 21 * mp), c22 = FloatVector.fromArray(s, ct, r + 22 * mp), c23 = FloatVector.fromArray(s, ct, r + 23 * mp);
+        for (int q = 0, ao = i0; q < len; q++, ao += mp) {
+            FloatVector y = FloatVector.fromArray(s, at, ao);
+            c0 = FloatVector.broadcast(s, src[b0 + q]).fma(y, c0); c1 = FloatVector.broadcast(s, src[b0 + q + 1]).fma(y, c1); c2 = FloatVector.broadcast(s, src[b0 + q + 2]).fma(y, c2);
+            c3 = FloatVector.broadcast(s, src[b1 + q]).fma(y, c3); c4 = FloatVector.broadcast(s, src[b1 + q + 1]).fma(y, c4); c5 = FloatVector.broadcast(s, src[b1 + q + 2]).fma(y, c5);
+            c6 = FloatVector.broadcast(s, src[b2 + q]).fma(y, c6); c7 = FloatVector.broadcast(s, src[b2 + q + 1]).fma(y, c7); c8 = FloatVector.broadcast(s, src[b2 + q + 2]).fma(y, c8);
+            c9 = FloatVector.broadcast(s, src[b3 + q]).fma(y, c9); c10 = FloatVector.broadcast(s, src[b3 + q + 1]).fma(y, c10); c11 = FloatVector.broadcast(s, src[b3 + q + 2]).fma(y, c11);
+            c12 = FloatVector.broadcast(s, src[b4 + q]).fma(y, c12); c13 = FloatVector.broadcast(s, src[b4 + q + 1]).fma(y, c13); c14 = FloatVector.broadcast(s, src[b4 + q + 2]).fma(y, c14);
+            c15 = FloatVector.broadcast(s, src[b5 + q]).fma(y, c15); c16 = FloatVector.broadcast(s, src[b5 + q + 1]).fma(y, c16); c17 = FloatVector.broadcast(s, src[b5 + q + 2]).fma(y, c17);
+            c18 = FloatVector.broadcast(s, src[b6 + q]).fma(y, c18); c19 = FloatVector.broadcast(s, src[b6 + q + 1]).fma(y, c19); c20 = FloatVector.broadcast(s, src[b6 + q + 2]).fma(y, c20);
+            c21 = FloatVector.broadcast(s, src[b7 + q]).fma(y, c21); c22 = FloatVector.broadcast(s, src[b7 + q + 1]).fma(y, c22); c23 = FloatVector.broadcast(s, src[b7 + q + 2]).fma(y, c23);
+        }
+        c0.intoArray(ct, r + 0 * mp); c1.intoArray(ct, r + 1 * mp); c2.intoArray(ct, r + 2 * mp);
+        c3.intoArray(ct, r + 3 * mp); c4.intoArray(ct, r + 4 * mp); c5.intoArray(ct, r + 5 * mp);
+        c6.intoArray(ct, r + 6 * mp); c7.intoArray(ct, r + 7 * mp); c8.intoArray(ct, r + 8 * mp);
+        c9.intoArray(ct, r + 9 * mp); c10.intoArray(ct, r + 10 * mp); c11.intoArray(ct, r + 11 * mp);
+        c12.intoArray(ct, r + 12 * mp); c13.intoArray(ct, r + 13 * mp); c14.intoArray(ct, r + 14 * mp);
+        c15.intoArray(ct, r + 15 * mp); c16.intoArray(ct, r + 16 * mp); c17.intoArray(ct, r + 17 * mp);
+        c18.intoArray(ct, r + 18 * mp); c19.intoArray(ct, r + 19 * mp); c20.intoArray(ct, r + 20 * mp);
+        c21.intoArray(ct, r + 21 * mp); c22.intoArray(ct, r + 22 * mp); c23.intoArray(ct, r + 23 * mp);
+    }
+
+    /** One tap's chain for the lane block i0: ct[co ..] += sum over the block's columns, in order. */
+    private void chainTile1(int len, float[] at, int i0, int mp, float[] src, int b, float[] ct, int co) {
+        VectorSpecies<Float> s = species();
+        FloatVector acc = FloatVector.fromArray(s, ct, co);
+        for (int q = 0, ao = i0; q < len; q++, ao += mp) acc = FloatVector.broadcast(s, src[b + q]).fma(FloatVector.fromArray(s, at, ao), acc);
+        acc.intoArray(ct, co);
+    }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Kernels#gemmShiftedB} and {@link Kernels#gemmShiftedBt} (the implicit-im2col products
+ * {@link Kernels#gemmShiftedB}, {@link Kernels#gemmShiftedBt} and {@link Kernels#gemmShiftedBtChain} (the implicit-im2col products
  * of Conv3d) at every vector width against the scalar twin, at sizes around the lane counts and
  * the 4-row / 4-vector tiles, with negative offsets, offsets into the arrays, padded leading
  * dimensions, beta 0 (NaN in C must not leak) and 1, and no write outside C.
@@ -86,6 +86,70 @@ class GemmShiftedTest {
                 for (int q = 0; q < n; q++) s += Math.abs(a[aOff + i * lda + q] * rows.src[rows.srcOff + rows.offs[j] + q]);
                 return s;
             });
+        }
+    }
+
+    /** Conv3d's offsets for cin channels of a padded volume d x h x w: 27 taps per channel, in runs of three (kx). */
+    static int[] convOffsets(int cin, int d, int h, int w) {
+        int wp = w + 2, plane = (h + 2) * wp, vol = (d + 2) * plane;
+        int[] offs = new int[cin * 27];
+        for (int ch = 0, r = 0; ch < cin; ch++) {
+            for (int kz = 0; kz < 3; kz++) for (int ky = 0; ky < 3; ky++) for (int kx = 0; kx < 3; kx++) {
+                offs[r++] = ch * vol + (kz - 1) * plane + (ky - 1) * wp + (kx - 1);
+            }
+        }
+        return offs;
+    }
+
+    /**
+     * {@link Kernels#gemmShiftedBtChain}: the vector kernel gives the scalar chain's bits, at every
+     * width, for rows around the lane counts (lanes left empty, several lane blocks), taps in runs
+     * of three (Conv3d's: the 24-tap tiles, and their remainders) and at random offsets (the
+     * one-tap path), column counts around the 256-column blocks, beta 0 (NaN in C must not leak)
+     * and 1, offsets into padded arrays, and no write outside C; and the chains are the sums
+     * (against double within the usual tolerance).
+     */
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void shiftedBtChainGivesTheScalarBits(Kernels v) {
+        SplittableRandom r = new SplittableRandom(7);
+        int[] ms = {1, 3, 7, 8, 15, 16, 17, 32, 33};
+        int[] lens = {0, 1, 17, 255, 256, 257, 600};
+        for (float beta : new float[] {0f, 1f}) for (int m : ms) for (int n : lens) for (int kind = 0; kind < 3; kind++) {
+            // kind 0: Conv3d's offsets for 2 channels (54 taps: 2 tiles of 24 and 6 single taps);
+            // 1: for 1 channel (27 taps); 2: 29 random offsets (no runs of three)
+            Rows rows;
+            if (kind == 2) {
+                rows = Rows.random(r, 29, n, 40);
+            } else {
+                int cin = kind == 0 ? 2 : 1, d = 3, h = 4, w = 5, vol = (d + 2) * (h + 2) * (w + 2), first = (h + 2) * (w + 2) + (w + 2) + 1;
+                float[] src = random(r, cin * vol + n + 2 * first + 8);
+                rows = new Rows(convOffsets(cin, d, h, w), first + 3, src);
+            }
+            int k = rows.offs.length;
+            String ctx = v.name() + " gemmShiftedBtChain beta=" + beta + " m=" + m + " k=" + k + " n=" + n + " kind=" + kind;
+            int lda = n + 5, aOff = 1, ldc = k + 3, cOff = 2;
+            float[] a = random(r, aOff + m * lda);
+            float[] c0 = random(r, cOff + m * ldc + 4);
+            if (beta == 0f) for (int i = 0; i < m; i++) for (int j = 0; j < k; j++) c0[cOff + i * ldc + j] = Float.NaN;
+            float[] cs = c0.clone(), cv = c0.clone();
+            ScalarKernels.INSTANCE.gemmShiftedBtChain(m, k, n, a, aOff, lda, rows.src, rows.srcOff, rows.offs, beta, cs, cOff, ldc);
+            v.gemmShiftedBtChain(m, k, n, a, aOff, lda, rows.src, rows.srcOff, rows.offs, beta, cv, cOff, ldc);
+            for (int i = 0; i < cv.length; i++) {
+                if (Float.floatToRawIntBits(cs[i]) != Float.floatToRawIntBits(cv[i])) fail(ctx + ": element " + i + " scalar " + cs[i] + ", vector " + cv[i]);
+            }
+            // nothing written outside C (checked by compare), and each chain is its sum
+            compare(ctx, c0, cs, cv, cOff, m, k, ldc, (i, j) -> 0);
+            for (int i = 0; i < m; i++) for (int j = 0; j < k; j++) {
+                double want = beta == 0f ? 0 : c0[cOff + i * ldc + j], scale = Math.abs(want);
+                for (int q = 0; q < n; q++) {
+                    double p = (double) a[aOff + i * lda + q] * rows.src[rows.srcOff + rows.offs[j] + q];
+                    want += p;
+                    scale += Math.abs(p);
+                }
+                double got = cs[cOff + i * ldc + j];
+                if (!(Math.abs(got - want) <= 1e-5 * scale + 1e-6)) fail(ctx + " at C(" + i + ", " + j + "): " + got + ", sum in double " + want);
+            }
         }
     }
 
