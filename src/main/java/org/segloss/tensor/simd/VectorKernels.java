@@ -2704,8 +2704,9 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     /**
-     * The shuffles of {@link #transpose16}: for the stages that swap bit 8, 4, 2 and 1 of the row
-     * and the column index, the pair (low row, high row) of two-vector rearranges.
+     * The shuffles of {@link #transpose16}: per stage (lane bit b = 8, 4, 2, 1), the rearranges of
+     * rows (A, B) into the low and the high output row: lane c takes A's lane when its bit b is
+     * clear, else B's, from the source lane with bit b cleared (low) or set (high).
      */
     @SuppressWarnings("unchecked")
     private VectorShuffle<Float>[] transposeShuffles() {
@@ -2722,8 +2723,10 @@ public abstract sealed class VectorKernels implements Kernels
 
     /**
      * at[atOff + q * mp + k] = a[a0 + k * lda + q] for k < 16, q < len (a multiple of 16), at 16
-     * lanes: per 16 x 16 block, 16 loads, four stages of 16 two-vector rearranges (each stage
-     * swaps one bit of the row index with the same bit of the column index) and 16 stores.
+     * lanes: per 16 x 16 block, 16 loads, four stages of 16 two-vector rearranges and 16 stores.
+     * Each stage pairs rows i and i + 8 into rows 2i and 2i + 1 (a perfect shuffle of the rows),
+     * moving the row index's top bit into one bit of the lane index (8, 4, 2, 1 in turn) and that
+     * lane bit into the row index's low bit: after four stages row q holds column q.
      */
     private void transpose16(float[] a, int a0, int lda, int len, float[] at, int atOff, int mp, VectorShuffle<Float>[] sh) {
         VectorSpecies<Float> s = species();
@@ -2745,73 +2748,19 @@ public abstract sealed class VectorKernels implements Kernels
             FloatVector r13 = FloatVector.fromArray(s, a, o + 13 * lda);
             FloatVector r14 = FloatVector.fromArray(s, a, o + 14 * lda);
             FloatVector r15 = FloatVector.fromArray(s, a, o + 15 * lda);
-            VectorShuffle<Float> lo = sh[0], hi = sh[1];
-            FloatVector t0 = r0.rearrange(lo, r8), t8 = r0.rearrange(hi, r8);
-            FloatVector t1 = r1.rearrange(lo, r9), t9 = r1.rearrange(hi, r9);
-            FloatVector t2 = r2.rearrange(lo, r10), t10 = r2.rearrange(hi, r10);
-            FloatVector t3 = r3.rearrange(lo, r11), t11 = r3.rearrange(hi, r11);
-            FloatVector t4 = r4.rearrange(lo, r12), t12 = r4.rearrange(hi, r12);
-            FloatVector t5 = r5.rearrange(lo, r13), t13 = r5.rearrange(hi, r13);
-            FloatVector t6 = r6.rearrange(lo, r14), t14 = r6.rearrange(hi, r14);
-            FloatVector t7 = r7.rearrange(lo, r15), t15 = r7.rearrange(hi, r15);
-            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
-            lo = sh[2];
-            hi = sh[3];
-            t0 = r0.rearrange(lo, r4);
-            t4 = r0.rearrange(hi, r4);
-            t1 = r1.rearrange(lo, r5);
-            t5 = r1.rearrange(hi, r5);
-            t2 = r2.rearrange(lo, r6);
-            t6 = r2.rearrange(hi, r6);
-            t3 = r3.rearrange(lo, r7);
-            t7 = r3.rearrange(hi, r7);
-            t8 = r8.rearrange(lo, r12);
-            t12 = r8.rearrange(hi, r12);
-            t9 = r9.rearrange(lo, r13);
-            t13 = r9.rearrange(hi, r13);
-            t10 = r10.rearrange(lo, r14);
-            t14 = r10.rearrange(hi, r14);
-            t11 = r11.rearrange(lo, r15);
-            t15 = r11.rearrange(hi, r15);
-            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
-            lo = sh[4];
-            hi = sh[5];
-            t0 = r0.rearrange(lo, r2);
-            t2 = r0.rearrange(hi, r2);
-            t1 = r1.rearrange(lo, r3);
-            t3 = r1.rearrange(hi, r3);
-            t4 = r4.rearrange(lo, r6);
-            t6 = r4.rearrange(hi, r6);
-            t5 = r5.rearrange(lo, r7);
-            t7 = r5.rearrange(hi, r7);
-            t8 = r8.rearrange(lo, r10);
-            t10 = r8.rearrange(hi, r10);
-            t9 = r9.rearrange(lo, r11);
-            t11 = r9.rearrange(hi, r11);
-            t12 = r12.rearrange(lo, r14);
-            t14 = r12.rearrange(hi, r14);
-            t13 = r13.rearrange(lo, r15);
-            t15 = r13.rearrange(hi, r15);
-            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
-            lo = sh[6];
-            hi = sh[7];
-            t0 = r0.rearrange(lo, r1);
-            t1 = r0.rearrange(hi, r1);
-            t2 = r2.rearrange(lo, r3);
-            t3 = r2.rearrange(hi, r3);
-            t4 = r4.rearrange(lo, r5);
-            t5 = r4.rearrange(hi, r5);
-            t6 = r6.rearrange(lo, r7);
-            t7 = r6.rearrange(hi, r7);
-            t8 = r8.rearrange(lo, r9);
-            t9 = r8.rearrange(hi, r9);
-            t10 = r10.rearrange(lo, r11);
-            t11 = r10.rearrange(hi, r11);
-            t12 = r12.rearrange(lo, r13);
-            t13 = r12.rearrange(hi, r13);
-            t14 = r14.rearrange(lo, r15);
-            t15 = r14.rearrange(hi, r15);
-            r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7; r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            for (int stage = 0; stage < 4; stage++) {
+                VectorShuffle<Float> lo = sh[2 * stage], hi = sh[2 * stage + 1];
+                FloatVector t0 = r0.rearrange(lo, r8), t1 = r0.rearrange(hi, r8);
+                FloatVector t2 = r1.rearrange(lo, r9), t3 = r1.rearrange(hi, r9);
+                FloatVector t4 = r2.rearrange(lo, r10), t5 = r2.rearrange(hi, r10);
+                FloatVector t6 = r3.rearrange(lo, r11), t7 = r3.rearrange(hi, r11);
+                FloatVector t8 = r4.rearrange(lo, r12), t9 = r4.rearrange(hi, r12);
+                FloatVector t10 = r5.rearrange(lo, r13), t11 = r5.rearrange(hi, r13);
+                FloatVector t12 = r6.rearrange(lo, r14), t13 = r6.rearrange(hi, r14);
+                FloatVector t14 = r7.rearrange(lo, r15), t15 = r7.rearrange(hi, r15);
+                r0 = t0; r1 = t1; r2 = t2; r3 = t3; r4 = t4; r5 = t5; r6 = t6; r7 = t7;
+                r8 = t8; r9 = t9; r10 = t10; r11 = t11; r12 = t12; r13 = t13; r14 = t14; r15 = t15;
+            }
             int d = atOff + q * mp;
             r0.intoArray(at, d + 0 * mp);
             r1.intoArray(at, d + 1 * mp);
