@@ -194,27 +194,36 @@ public final class Conv3d extends Module {
          */
         float[] padInto(Tensor x, int batch, int c, float[] xp, int freshFloats, float[][] fresh) {
             int v = d * h * w, vp = vol(), planes = batch * c, wp = wp(), pl = plane(), slices = planes * (d + 2);
-            int allocParts = freshFloats >= 0 ? 1 : 0;   // part 0 allocates, the others pad one z-slice each
-            Parallel.forEach(allocParts + slices, part -> {
+            // part 0 allocates, the others pad runs of z-slices of at least PAD_PART_FLOATS in all
+            // (a part per slice of a 32^3 volume did too little work for its hand-out)
+            int perPart = Math.max(1, PAD_PART_FLOATS / pl), runs = (slices + perPart - 1) / perPart;
+            int allocParts = freshFloats >= 0 ? 1 : 0;
+            Parallel.forEach(allocParts + runs, part -> {
                 if (part < allocParts) {
                     fresh[0] = new float[freshFloats];
                     return;
                 }
-                int s = part - allocParts, p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
-                if (zp == 0 || zp == d + 1) {
-                    Arrays.fill(xp, base, base + pl, 0f);
-                    return;
-                }
-                Arrays.fill(xp, base, base + wp, 0f);
-                Arrays.fill(xp, base + (h + 1) * wp, base + pl, 0f);
-                for (int y = 0; y < h; y++) {
-                    int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
-                    xp[dst] = 0f;
-                    x.copyTo(src, xp, dst + 1, w);
-                    xp[dst + w + 1] = 0f;
-                }
+                int s0 = (part - allocParts) * perPart, s1 = Math.min(slices, s0 + perPart);
+                for (int s = s0; s < s1; s++) padSlice(x, xp, s, v, vp, wp, pl);
             });
             return xp;
+        }
+
+        /** Padded z-slice s (plane p = s / (D+2), padded z = s mod (D+2)) of xp from x, ring zeros too. */
+        private void padSlice(Tensor x, float[] xp, int s, int v, int vp, int wp, int pl) {
+            int p = s / (d + 2), zp = s - p * (d + 2), base = p * vp + zp * pl;
+            if (zp == 0 || zp == d + 1) {
+                Arrays.fill(xp, base, base + pl, 0f);
+                return;
+            }
+            Arrays.fill(xp, base, base + wp, 0f);
+            Arrays.fill(xp, base + (h + 1) * wp, base + pl, 0f);
+            for (int y = 0; y < h; y++) {
+                int src = p * v + ((zp - 1) * h + y) * w, dst = base + (y + 1) * wp;
+                xp[dst] = 0f;
+                x.copyTo(src, xp, dst + 1, w);
+                xp[dst + w + 1] = 0f;
+            }
         }
 
         /** The same from a tensor, read in place (no toArray copy of the whole volume). */
@@ -254,6 +263,8 @@ public final class Conv3d extends Module {
     static final int DW_ROWS = 8;
     /** Output channels per dw part with gemmShiftedBtChain (one AVX-512 vector of them), and the fewest that take it. */
     static final int CHAIN_ROWS = 16;
+    /** Floats per part of the padding copy at least (whole z-slices; 64 KiB). */
+    static final int PAD_PART_FLOATS = 1 << 14;
     /** Bound on the floats held by dw partials (16 MB). */
     static final int MAX_PARTIAL_FLOATS = 1 << 22;
 
