@@ -2672,7 +2672,11 @@ public abstract sealed class VectorKernels implements Kernels
         if (scratch[0].length < k * mp) scratch[0] = new float[k * mp];
         if (scratch[1].length < CHAIN_BLOCK * mp) scratch[1] = new float[CHAIN_BLOCK * mp];
         float[] ct = scratch[0], at = scratch[1];
-        VectorShuffle<Float>[] shuffles = l == 16 ? transposeShuffles() : null;
+        VectorShuffle<Float>[] shuffles = transposeShuffles;
+        // the taps that take 24-tap tiles: the leading whole tiles whose offsets come in runs of
+        // three (+0, +1, +2: Conv3d's kx, 8 bases per tile); the rest go one tap at a time
+        int tiled = 0;
+        while (tiled + 24 <= k && tripled(offs, tiled, 8)) tiled += 24;
         // ct[j, i]: the chain of C[i, j], from beta C (0 when beta is 0); the padding rows i >= m are 0
         for (int j = 0; j < k; j++) {
             for (int i = 0; i < mp; i++) ct[j * mp + i] = beta == 0f || i >= m ? 0f : c[cOff + i * ldc + j];
@@ -2693,8 +2697,7 @@ public abstract sealed class VectorKernels implements Kernels
             }
             for (int i0 = 0; i0 < mp; i0 += l) {
                 int j = 0;
-                // 24 taps whose offsets come in runs of three (+0, +1, +2: Conv3d's kx), 8 bases
-                for (; j + 24 <= k && tripled(offs, j, 8); j += 24) chainTile24(len, at, i0, mp, src, base, offs, j, ct);
+                for (; j < tiled; j += 24) chainTile24(len, at, i0, mp, src, base, offs, j, ct);
                 for (; j < k; j++) chainTile1(len, at, i0, mp, src, base + offs[j], ct, j * mp + i0);
             }
         }
@@ -2702,6 +2705,9 @@ public abstract sealed class VectorKernels implements Kernels
             for (int j = 0; j < k; j++) c[cOff + i * ldc + j] = ct[j * mp + i];
         }
     }
+
+    /** {@link #transpose16}'s shuffles at 16 lanes (made once per kernel set), else null. */
+    private final VectorShuffle<Float>[] transposeShuffles = species().length() == 16 ? transposeShuffles() : null;
 
     /**
      * The shuffles of {@link #transpose16}: per stage (lane bit b = 8, 4, 2, 1), the rearranges of
