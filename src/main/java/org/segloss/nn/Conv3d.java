@@ -146,8 +146,9 @@ public final class Conv3d extends Module {
      * neighbours of the voxel at padded index q are q + off for fixed offsets off (no border
      * tests: they read zeros), so a convolution is a product whose B rows are the padded input
      * shifted by those offsets ({@link Kernels#gemmShiftedB}), an implicit im2col. The voxels
-     * are the padded indices [first, first + span); the ring positions inside that range are
-     * computed and dropped (about 3/W of the work).
+     * are the padded indices [first, first + span), or only the D*H interior rows of W voxels
+     * that start at {@link #rowStarts} (the ring positions in the span are (span - D*H*W)/span of
+     * it: 6 % at 64^3, 11 % at 32^3, 20 % at 16^3).
      */
     record Padded(int d, int h, int w) {
         int wp() { return w + 2; }
@@ -157,6 +158,15 @@ public final class Conv3d extends Module {
         int first() { return plane() + wp() + 1; }
         /** Padded indices from voxel (0, 0, 0) to voxel (D-1, H-1, W-1), inclusive. */
         int span() { return (d - 1) * plane() + (h - 1) * wp() + w; }
+
+        /** The padded index of voxel (z, y, 0) for line z*H + y, every line of the volume. */
+        int[] rowStarts() {
+            int[] starts = new int[d * h];
+            for (int z = 0, r = 0; z < d; z++) {
+                for (int y = 0; y < h; y++) starts[r++] = first() + z * plane() + y * wp();
+            }
+            return starts;
+        }
 
         /** offs[(ch*3 + kz)*9 + ky*3 + kx] = ch*vol + (kz-1)*plane + (ky-1)*wp + (kx-1). */
         int[] offsets(int channels) {
@@ -309,8 +319,21 @@ public final class Conv3d extends Module {
         conv(xp, batch, c, d, h, w, wmat, cout, bias, y, tileColumns(new Padded(d, h, w).span()));
     }
 
-    /** {@link #conv} in tiles of {@code t} padded voxels (any t &gt; 0 gives the same bits; for tests). */
+    /**
+     * {@link #conv} in tiles of about {@code t} padded voxels (any t &gt; 0 gives the same bits; for
+     * tests). When W is a whole number of the kernels' vectors, a tile is a run of max(1, t / W)
+     * interior rows written straight into y ({@link Kernels#gemmShiftedBRowsPacked}: the ring
+     * positions of the span are not computed); otherwise it
+     * is t consecutive padded voxels whose interior {@link #scatter} copies out.
+     */
     static void conv(float[] xp, int batch, int c, int d, int h, int w, float[] wmat, int cout, float[] bias, float[] y, int t) {
+        boolean rows = w % Math.max(1, Backend.kernels().lanes()) == 0;
+        conv(xp, batch, c, d, h, w, wmat, cout, bias, y, t, rows);
+    }
+
+    /** {@link #conv} in tiles of rows or of spans, as chosen (both give the same bits; for tests). */
+    static void conv(float[] xp, int batch, int c, int d, int h, int w, float[] wmat, int cout, float[] bias, float[] y,
+                     int t, boolean inRows) {
         Padded g = new Padded(d, h, w);
         int k = c * 27, span = g.span(), tiles = (span + t - 1) / t, v = d * h * w;
         int[] offs = g.offsets(c);
@@ -318,6 +341,23 @@ public final class Conv3d extends Module {
         // the weights packed once for every tile (packing per tile cost about a tenth of a
         // forward at 8^3 and 16^3, where tiles are 256 voxels long)
         float[] packed = kern.packShiftedA(cout, k, wmat, 0, k);
+        if (inRows) {
+            int lines = d * h, perTile = Math.max(1, t / w), rowTiles = (lines + perTile - 1) / perTile;
+            int[] rowStarts = g.rowStarts();
+            Parallel.forEach(batch * rowTiles, part -> {
+                int b = part / rowTiles, r0 = (part % rowTiles) * perTile, rows = Math.min(lines, r0 + perTile) - r0;
+                int yOff = b * cout * v + r0 * w;
+                // y[b, :, rows r0 .. r0+rows) = wmat[Cout, K] x B, B(p, (r, j)) = xp[b, rowStarts[r0 + r] + j + offs[p]]
+                kern.gemmShiftedBRowsPacked(cout, k, packed, xp, b * c * g.vol(), rowStarts, r0, rows, w, offs, y, yOff, v);
+                if (bias != null) {
+                    for (int o = 0; o < cout; o++) {
+                        float bo = bias[o];
+                        for (int j = yOff + o * v, e = j + rows * w; j < e; j++) y[j] += bo;
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forEach(batch * tiles, part -> {
             int b = part / tiles, q0 = (part % tiles) * t, n = Math.min(span, q0 + t) - q0;
             float[] ct = scratch(cout * n);
@@ -365,6 +405,7 @@ public final class Conv3d extends Module {
     }
 
     static float[] weightGrad(float[] xp, float[] dyp, int batch, int cin, int cout, int d, int h, int w, int maxPartialFloats) {
+        if (chained(cout)) return weightGradInRows(xp, dyp, batch, cin, cout, d, h, w, maxPartialFloats);
         Padded g = new Padded(d, h, w);
         int k = cin * 27, span = g.span(), vp = g.vol(), size = cout * k;
         long total = (long) batch * span;
@@ -405,7 +446,12 @@ public final class Conv3d extends Module {
                 s += n;
             }
         });
-        // add the partials in group order: fixed, whatever ran where
+        return sumOfPartials(partial, groups, size);
+    }
+
+    /** dw = the groups' partials [groups, size] added in group order: fixed, whatever ran where. */
+    private static float[] sumOfPartials(float[] partial, int groups, int size) {
+        if (groups == 1) return partial;
         float[] dw = Arrays.copyOf(partial, size);
         Parallel.forRange(size, 1024, (s, e) -> {
             for (int gi = 1; gi < groups; gi++) {
@@ -414,6 +460,41 @@ public final class Conv3d extends Module {
             }
         });
         return dw;
+    }
+
+    /**
+     * {@link #weightGrad} with the chain kernel over the interior rows alone
+     * ({@link Kernels#gemmShiftedBtChainRows}; the ring's dy is zero, so its columns would add
+     * only work). The batch x D*H lines are cut into G consecutive groups of
+     * whole lines (G depends on the shape only), each accumulated in order into its own partial
+     * by row blocks of CHAIN_ROWS output channels, the partials then added in group order; with
+     * one group, the row blocks run in parallel over all lines. Bit-identical for any thread count.
+     */
+    private static float[] weightGradInRows(float[] xp, float[] dyp, int batch, int cin, int cout, int d, int h, int w,
+                                            int maxPartialFloats) {
+        Padded g = new Padded(d, h, w);
+        int k = cin * 27, vp = g.vol(), size = cout * k, lines = d * h;
+        long total = (long) batch * lines;
+        int groups = (int) Math.max(1, Math.min(Math.min(Math.min(
+                ((long) batch * d * h * w + MIN_GROUP_COLUMNS - 1) / MIN_GROUP_COLUMNS, MAX_GROUPS), maxPartialFloats / size), total));
+        int[] offs = g.offsets(cin), rowStarts = g.rowStarts();
+        Kernels kern = Backend.kernels();
+        int rowBlocks = (cout + CHAIN_ROWS - 1) / CHAIN_ROWS;
+        float[] partial = new float[groups * size];
+        Parallel.forEach(groups * rowBlocks, part -> {
+            int gi = part / rowBlocks, r0 = (part % rowBlocks) * CHAIN_ROWS, m = Math.min(cout, r0 + CHAIN_ROWS) - r0;
+            long l0 = total * gi / groups, l1 = total * (gi + 1) / groups;
+            boolean firstCall = true;
+            for (long line = l0; line < l1; ) {
+                int b = (int) (line / lines), r = (int) (line - (long) b * lines), rows = (int) Math.min(lines - r, l1 - line);
+                // partial[g][r0:r0+m] (+)= over the rows: dyp[b, r0:r0+m, q] x xp[b, :, q + offs[j]]
+                kern.gemmShiftedBtChainRows(m, k, dyp, (b * cout + r0) * vp, vp, xp, b * cin * vp, rowStarts, r, rows, w,
+                        offs, firstCall ? 0f : 1f, partial, gi * size + r0 * k, k);
+                firstCall = false;
+                line += rows;
+            }
+        });
+        return sumOfPartials(partial, groups, size);
     }
 
     /**

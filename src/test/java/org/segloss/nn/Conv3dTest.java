@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.Backend;
 import org.segloss.tensor.Tensor;
@@ -83,11 +85,13 @@ class Conv3dTest {
         NnTesting.assertGrad("Conv3d no bias", v -> Conv3d.conv3d(v[0], v[1], null), x, w);
     }
 
-    @Test
-    void bitIdenticalForAnyThreadCount() {
-        Tensor x = Tensor.randn(11, 2, 3, 7, 30, 33);
+    /** Width 33 takes tiles of padded spans, 32 tiles of rows (whole vectors at every width). */
+    @ParameterizedTest
+    @ValueSource(ints = {33, 32})
+    void bitIdenticalForAnyThreadCount(int width) {
+        Tensor x = Tensor.randn(11, 2, 3, 7, 30, width);
         Tensor w = Tensor.randn(12, 4, 3, 3, 3, 3), bias = Tensor.randn(13, 4);
-        Tensor seed = Tensor.randn(14, 2, 4, 7, 30, 33);
+        Tensor seed = Tensor.randn(14, 2, 4, 7, 30, width);
         int saved = Parallel.threads();
         float[][] first = null;
         try {
@@ -140,6 +144,14 @@ class Conv3dTest {
         float[] grouped = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w);
         float[] serial = Conv3d.weightGrad(x, dy, b, ci, co, d, h, w, 1);
         NnTesting.assertClose(grouped, serial, 1e-4f, "dw one group vs grouped");
+        // the chain kernel's one group: each weight one chain over every interior row of the batch, in order
+        int co16 = 16;
+        float[] dy16 = g.pad(Tensor.randn(23, b, co16, d, h, w).toArray(), b, co16), want = new float[co16 * ci * 27];
+        for (int bb = 0; bb < b; bb++) {
+            Backend.kernels().gemmShiftedBtChainRows(co16, ci * 27, dy16, bb * co16 * g.vol(), g.vol(), x, bb * ci * g.vol(),
+                    g.rowStarts(), 0, d * h, w, g.offsets(ci), bb == 0 ? 0f : 1f, want, 0, ci * 27);
+        }
+        assertArrayEquals(want, Conv3d.weightGrad(x, dy16, b, ci, co16, d, h, w, 1), "chained dw in one group");
     }
 
     @Test
@@ -155,6 +167,29 @@ class Conv3dTest {
             float[] y = new float[ref.length];
             Conv3d.conv(xp, b, c, d, h, w, wm, c, bias, y, t);
             assertArrayEquals(ref, y, "tiles of " + t);
+        }
+    }
+
+    /**
+     * Tiles of interior rows (written straight into y) give the bits of tiles of padded spans,
+     * for rows of 16 and 32 voxels (whole vectors at every width), 16 channels (the 8-row
+     * register tiles) and 3 (a row at a time), tiles of one row to one batch element; and the
+     * convolution they compute is the definition's.
+     */
+    @Test
+    void rowTilesGiveTheBitsOfSpanTiles() {
+        for (int[] s : new int[][] {{2, 16, 3, 5, 16}, {1, 3, 16, 4, 32}, {2, 16, 8, 2, 16}}) {
+            int b = s[0], ci = s[1], co = s[2], d = s[3], h = 6, w = s[4];
+            Conv3d.Padded g = new Conv3d.Padded(d, h, w);
+            Tensor x = Tensor.randn(51, b, ci, d, h, w), wt = Tensor.randn(52, co, ci, 3, 3, 3), bias = Tensor.randn(53, co);
+            float[] xp = g.pad(x.toArray(), b, ci), ref = new float[b * co * d * h * w];
+            Conv3d.conv(xp, b, ci, d, h, w, wt.toArray(), co, bias.toArray(), ref, Conv3d.tileColumns(g.span()), false);
+            NnTesting.assertClose(naive(x, wt, bias), ref, 1e-4f, "Conv3d forward in spans");
+            for (int t : new int[] {1, w, 3 * w + 5, 192, g.span()}) {
+                float[] y = new float[ref.length];
+                Conv3d.conv(xp, b, ci, d, h, w, wt.toArray(), co, bias.toArray(), y, t, true);
+                assertArrayEquals(ref, y, "rows of " + w + ", " + ci + " -> " + co + ", tiles of " + t);
+            }
         }
     }
 
@@ -195,8 +230,9 @@ class Conv3dTest {
      */
     @Test
     void chainedWeightGradientIsTheSumOnAnyThreadCount() {
-        int b = 2, ci = 3, d = 5, h = 6, w = 7;
-        for (int co : new int[] {16, 17}) {
+        int b = 2, ci = 3, d = 5, h = 6;
+        for (int[] cw : new int[][] {{16, 7}, {17, 7}, {16, 32}}) {
+            int co = cw[0], w = cw[1];
             assertTrue(Conv3d.chained(co), "Cout " + co + " takes the chain kernel");
             Tensor x = Tensor.randn(81 + co, b, ci, d, h, w), wt = Tensor.randn(82, co, ci, 3, 3, 3), seed = Tensor.randn(83, b, co, d, h, w);
             float[] xs = x.toArray(), dy = seed.toArray();
@@ -237,6 +273,7 @@ class Conv3dTest {
 
     /** dw as weightGrad computed it with one kernel call per group and range over all Cout rows. */
     private static float[] wholeGroups(float[] xp, float[] dyp, int batch, int cin, int cout, Conv3d.Padded g) {
+        if (Conv3d.chained(cout)) return wholeGroupsOfRows(xp, dyp, batch, cin, cout, g);
         int k = cin * 27, span = g.span(), vp = g.vol(), size = cout * k;
         long total = (long) batch * span;
         int groups = (int) Math.min((total + Conv3d.MIN_GROUP_COLUMNS - 1) / Conv3d.MIN_GROUP_COLUMNS, Conv3d.MAX_GROUPS);
@@ -257,6 +294,29 @@ class Conv3dTest {
                 }
                 firstCall = false;
                 s += n;
+            }
+            for (int i = 0; i < size; i++) dw[i] = gi == 0 ? partial[i] : dw[i] + partial[i];
+        }
+        return dw;
+    }
+
+    /** The same for the chain kernel: groups of whole lines of the batch x D*H lines, only the interior rows. */
+    private static float[] wholeGroupsOfRows(float[] xp, float[] dyp, int batch, int cin, int cout, Conv3d.Padded g) {
+        int k = cin * 27, vp = g.vol(), size = cout * k, lines = g.d() * g.h();
+        long total = (long) batch * lines;
+        int groups = (int) Math.min(((long) batch * lines * g.w() + Conv3d.MIN_GROUP_COLUMNS - 1) / Conv3d.MIN_GROUP_COLUMNS,
+                Conv3d.MAX_GROUPS);
+        assertTrue(groups > 1, "several groups");
+        int[] offs = g.offsets(cin), starts = new int[lines];
+        for (int z = 0; z < g.d(); z++) for (int y = 0; y < g.h(); y++) starts[z * g.h() + y] = g.first() + z * g.plane() + y * g.wp();
+        float[] dw = new float[size], partial = new float[size];
+        for (int gi = 0; gi < groups; gi++) {
+            long l0 = total * gi / groups, l1 = total * (gi + 1) / groups;
+            for (long line = l0; line < l1; ) {
+                int b = (int) (line / lines), r = (int) (line - (long) b * lines), rows = (int) Math.min(lines - r, l1 - line);
+                Backend.kernels().gemmShiftedBtChainRows(cout, k, dyp, b * cout * vp, vp, xp, b * cin * vp, starts, r, rows, g.w(),
+                        offs, line == l0 ? 0f : 1f, partial, 0, k);
+                line += rows;
             }
             for (int i = 0; i < size; i++) dw[i] = gi == 0 ? partial[i] : dw[i] + partial[i];
         }

@@ -571,6 +571,18 @@ public interface Kernels {
                             float[] src, int srcOff, int[] offs, float[] c, int cOff, int ldc);
 
     /**
+     * {@link #gemmShiftedBPacked} over columns that come in rows of {@code len}: for i &lt; m,
+     * r &lt; rows, j &lt; len,
+     * {@code C[i, r*len + j] = sum_{p<k} A[i, p] * src[srcOff + rowStarts[rowsOff + r] + offs[p] + j]},
+     * overwriting C. Each element is the sum of {@link #gemmShiftedBPacked} over the same row alone,
+     * bit for bit. Conv3d takes the interior rows of a padded volume this way, so that the zero
+     * ring between them is neither computed nor dropped afterwards. Single-threaded.
+     */
+    void gemmShiftedBRowsPacked(int m, int k, float[] packedA, float[] src, int srcOff,
+                                int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                float[] c, int cOff, int ldc);
+
+    /**
      * C = beta C + A B^T with B's rows read in place from {@code src}: for i &lt; m, j &lt; k,
      * {@code C[i, j] = beta C[i, j] + sum_{q<n} a[aOff + i*lda + q] * src[srcOff + offs[j] + q]}
      * (beta 0: C never read; or 1). The weight gradient of the convolution of
@@ -590,4 +602,16 @@ public interface Kernels {
      */
     void gemmShiftedBtChain(int m, int k, int n, float[] a, int aOff, int lda,
                             float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc);
+
+    /**
+     * {@link #gemmShiftedBtChain} over columns that come in rows of {@code len}: each chain runs over
+     * q = rowStarts[rowsOff + r] + t for r &lt; rows, t &lt; len, in that order,
+     * {@code s = fma(src[srcOff + offs[j] + q], a[aOff + i*lda + q], s)}: the bits of
+     * gemmShiftedBtChain called row after row (beta 1 after the first). Conv3d's weight gradient
+     * takes the interior rows of the padded volumes this way (the ring's dy is zero: its columns
+     * add nothing but work). Single-threaded.
+     */
+    void gemmShiftedBtChainRows(int m, int k, float[] a, int aOff, int lda, float[] src, int srcOff,
+                                int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                float beta, float[] c, int cOff, int ldc);
 }

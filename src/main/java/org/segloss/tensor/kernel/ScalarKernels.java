@@ -760,6 +760,15 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gemmShiftedBRowsPacked(int m, int k, float[] packedA, float[] src, int srcOff,
+                                       int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                       float[] c, int cOff, int ldc) {
+        for (int r = 0; r < rows; r++) {
+            gemmShiftedBPacked(m, len, k, packedA, src, srcOff + rowStarts[rowsOff + r], offs, c, cOff + r * len, ldc);
+        }
+    }
+
+    @Override
     public void gemmShiftedBt(int m, int k, int n, float[] a, int aOff, int lda,
                               float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
@@ -782,6 +791,17 @@ public final class ScalarKernels implements Kernels {
                 for (int q = 0; q < n; q++) s = Math.fma(src[bj + q], a[ai + q], s);
                 c[ci] = s;
             }
+        }
+    }
+
+    @Override
+    public void gemmShiftedBtChainRows(int m, int k, float[] a, int aOff, int lda, float[] src, int srcOff,
+                                       int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                       float beta, float[] c, int cOff, int ldc) {
+        if (rows <= 0) gemmShiftedBtChain(m, k, 0, a, aOff, lda, src, srcOff, offs, beta, c, cOff, ldc);
+        for (int r = 0; r < rows; r++) {
+            int q = rowStarts[rowsOff + r];
+            gemmShiftedBtChain(m, k, len, a, aOff + q, lda, src, srcOff + q, offs, r == 0 ? beta : 1f, c, cOff, ldc);
         }
     }
 }

@@ -2356,6 +2356,47 @@ public abstract sealed class VectorKernels implements Kernels
         shiftedB(m, n, k, packedA, src, srcOff, offs, c, cOff, ldc);
     }
 
+    @Override
+    public void gemmShiftedBRowsPacked(int m, int k, float[] packedA, float[] src, int srcOff,
+                                       int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                       float[] c, int cOff, int ldc) {
+        int lanes = species().length();
+        if (m <= 0 || rows <= 0 || len <= 0 || k <= 0 || (m & 7) != 0 || len % lanes != 0) {
+            // no whole vectors per row, or no 8-row tiles: each row as a span of its own
+            for (int r = 0; r < rows; r++) {
+                gemmShiftedBPacked(m, len, k, packedA, src, srcOff + rowStarts[rowsOff + r], offs, c, cOff + r * len, ldc);
+            }
+            return;
+        }
+        int need = ((m + 3) & ~3) * k;
+        if (packedA.length < need) {
+            throw new IllegalArgumentException("gemmShiftedBRowsPacked: packedA must hold " + need
+                    + " floats (packShiftedA(m = " + m + ", k = " + k + ")), got " + packedA.length);
+        }
+        // the rows' vectors in order, three per 8 x 3 tile whatever row each lies in (vector v:
+        // row v / perRow, columns from (v mod perRow) L); the last one or two in 4 x 1 tiles
+        int perRow = len / lanes, vectors = rows * perRow, v = 0;
+        for (; v + 3 <= vectors; v += 3) {
+            int b0 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
+            int b1 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 1);
+            int b2 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 2);
+            for (int ir = 0; ir < m; ir += 8) {
+                shiftedTile83(k, packedA, ir * k, (ir + 4) * k, src, b0, b1, b2, offs, c, cOff + ir * ldc + v * lanes, ldc);
+            }
+        }
+        VectorMask<Float> all = species().maskAll(true);
+        for (; v < vectors; v++) {
+            int b = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
+            for (int ir = 0; ir < m; ir += 4) shiftedTile1(k, packedA, ir * k, src, b, offs, c, cOff + ir * ldc + v * lanes, ldc, all);
+        }
+    }
+
+    /** The src index of the first column of vector v of gemmShiftedBRowsPacked's rows. */
+    private static int rowVector(int srcOff, int[] rowStarts, int rowsOff, int perRow, int lanes, int v) {
+        int r = v / perRow;
+        return srcOff + rowStarts[rowsOff + r] + (v - r * perRow) * lanes;
+    }
+
     /** The body of gemmShiftedB on the packed panels pa (m, n, k &gt; 0). */
     private void shiftedB(int m, int n, int k, float[] pa, float[] src, int srcOff, int[] offs,
                           float[] c, int cOff, int ldc) {
@@ -2370,7 +2411,8 @@ public abstract sealed class VectorKernels implements Kernels
             // lines and each carries a range check, so fewer of them per FMA
             for (int n3 = 3 * lanes; j + n3 <= n; j += n3) {
                 for (int ir = 0; ir < m; ir += 8) {
-                    shiftedTile83(k, pa, ir * k, (ir + 4) * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                    int b0 = srcOff + j;
+                    shiftedTile83(k, pa, ir * k, (ir + 4) * k, src, b0, b0 + lanes, b0 + 2 * lanes, offs, c, cOff + ir * ldc + j, ldc);
                 }
             }
         }
@@ -2432,11 +2474,13 @@ public abstract sealed class VectorKernels implements Kernels
 
     /**
      * C[8, 3L] at c[co] (row stride ldc): rows 0-3 from the packed panel at ao, rows 4-7 from the
-     * one at ao2, times 3 vectors of the shifted src rows; each element the same FMA chain over
-     * p = 0..k-1 from 0 as in {@link #shiftedTile} (the same bits).
+     * one at ao2, times 3 vectors of the shifted src rows, vector v's columns starting at
+     * {@code base_v} (consecutive in one row of a span, or in rows of their own:
+     * {@link #gemmShiftedBRowsPacked}); each element the same FMA chain over p = 0..k-1 from 0 as
+     * in {@link #shiftedTile} (the same bits).
      */
-    private void shiftedTile83(int k, float[] pa, int ao, int ao2, float[] src, int base, int[] offs,
-                               float[] c, int co, int ldc) {
+    private void shiftedTile83(int k, float[] pa, int ao, int ao2, float[] src, int base0, int base1, int base2,
+                               int[] offs, float[] c, int co, int ldc) {
         VectorSpecies<Float> s = species();
         int l = s.length();
         FloatVector c00 = FloatVector.zero(s), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
@@ -2444,10 +2488,10 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
         FloatVector c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
         for (int p = 0; p < k; p++, ao += 4, ao2 += 4) {
-            int bo = base + offs[p];
-            FloatVector b0 = FloatVector.fromArray(s, src, bo);
-            FloatVector b1 = FloatVector.fromArray(s, src, bo + l);
-            FloatVector b2 = FloatVector.fromArray(s, src, bo + 2 * l);
+            int off = offs[p];
+            FloatVector b0 = FloatVector.fromArray(s, src, base0 + off);
+            FloatVector b1 = FloatVector.fromArray(s, src, base1 + off);
+            FloatVector b2 = FloatVector.fromArray(s, src, base2 + off);
             FloatVector x = FloatVector.broadcast(s, pa[ao]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
             x = FloatVector.broadcast(s, pa[ao + 1]);
@@ -2666,12 +2710,34 @@ public abstract sealed class VectorKernels implements Kernels
     @Override
     public void gemmShiftedBtChain(int m, int k, int n, float[] a, int aOff, int lda,
                                    float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
+        chainBody(m, k, a, aOff, lda, src, srcOff, ZERO_START, 0, 1, Math.max(0, n), offs, beta, c, cOff, ldc);
+    }
+
+    private static final int[] ZERO_START = {0};
+
+    @Override
+    public void gemmShiftedBtChainRows(int m, int k, float[] a, int aOff, int lda, float[] src, int srcOff,
+                                       int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
+                                       float beta, float[] c, int cOff, int ldc) {
+        chainBody(m, k, a, aOff, lda, src, srcOff, rowStarts, rowsOff, Math.max(0, rows), Math.max(0, len), offs, beta, c, cOff, ldc);
+    }
+
+    /**
+     * Both chain kernels: the columns are q = starts[startsOff + r] + t for r &lt; rows, t &lt; len, in
+     * that order (one row from 0 for gemmShiftedBtChain). They are cut into blocks of at most
+     * CHAIN_BLOCK, each a list of pieces of rows; a piece's columns are consecutive in a and src.
+     */
+    private void chainBody(int m, int k, float[] a, int aOff, int lda, float[] src, int srcOff,
+                           int[] starts, int startsOff, int rows, int len, int[] offs,
+                           float beta, float[] c, int cOff, int ldc) {
         if (m <= 0 || k <= 0) return;
         int l = species().length(), mp = (m + l - 1) / l * l;
         float[][] scratch = CHAIN_SCRATCH.get();
         if (scratch[0].length < k * mp) scratch[0] = new float[k * mp];
         if (scratch[1].length < CHAIN_BLOCK * mp) scratch[1] = new float[CHAIN_BLOCK * mp];
         float[] ct = scratch[0], at = scratch[1];
+        int[][] pieces = CHAIN_PIECES.get();
+        int[] pieceStart = pieces[0], pieceLen = pieces[1];
         VectorShuffle<Float>[] shuffles = transposeShuffles;
         // the taps that take 24-tap tiles: the leading whole tiles whose offsets come in runs of
         // three (+0, +1, +2: Conv3d's kx, 8 bases per tile); the rest go one tap at a time
@@ -2682,29 +2748,45 @@ public abstract sealed class VectorKernels implements Kernels
             for (int i = 0; i < mp; i++) ct[j * mp + i] = beta == 0f || i >= m ? 0f : c[cOff + i * ldc + j];
         }
         if (m < mp) java.util.Arrays.fill(at, 0, CHAIN_BLOCK * mp, 0f);   // padding rows: 0 in every block
-        for (int q0 = 0; q0 < n; q0 += CHAIN_BLOCK) {
-            int len = Math.min(CHAIN_BLOCK, n - q0), base = srcOff + q0;
-            // at[q, i] = A[i, q0 + q]: 16 x 16 blocks in registers at 16 lanes, the rest one by one
-            int qt = 0, it = 0;
-            if (l == 16) {
-                qt = len & ~15;
-                it = m & ~15;
-                for (int i = 0; i < it; i += 16) transpose16(a, aOff + i * lda + q0, lda, qt, at, i, mp, shuffles);
+        int r = 0, t = 0;   // the next column: row r, column t of it
+        while (r < rows && len > 0) {
+            // the block: pieces of rows up to CHAIN_BLOCK columns
+            int pieceCount = 0, blockLen = 0;
+            while (r < rows && blockLen < CHAIN_BLOCK) {
+                int take = Math.min(len - t, CHAIN_BLOCK - blockLen);
+                pieceStart[pieceCount] = starts[startsOff + r] + t;
+                pieceLen[pieceCount++] = take;
+                blockLen += take;
+                t += take;
+                if (t == len) { r++; t = 0; }
             }
-            for (int i = 0; i < m; i++) {
-                int ai = aOff + i * lda + q0;
-                for (int q = i < it ? qt : 0; q < len; q++) at[q * mp + i] = a[ai + q];
+            // at[pos, i] = A[i, q] for the block's columns q at positions pos: per piece, 16 x 16
+            // blocks in registers at 16 lanes, the rest one by one
+            for (int pc = 0, pos = 0; pc < pieceCount; pos += pieceLen[pc++]) {
+                int q0 = pieceStart[pc], pl = pieceLen[pc], qt = 0, it = 0;
+                if (l == 16) {
+                    qt = pl & ~15;
+                    it = m & ~15;
+                    for (int i = 0; i < it; i += 16) transpose16(a, aOff + i * lda + q0, lda, qt, at, pos * mp + i, mp, shuffles);
+                }
+                for (int i = 0; i < m; i++) {
+                    int ai = aOff + i * lda + q0;
+                    for (int q = i < it ? qt : 0; q < pl; q++) at[(pos + q) * mp + i] = a[ai + q];
+                }
             }
             for (int i0 = 0; i0 < mp; i0 += l) {
                 int j = 0;
-                for (; j < tiled; j += 24) chainTile24(len, at, i0, mp, src, base, offs, j, ct);
-                for (; j < k; j++) chainTile1(len, at, i0, mp, src, base + offs[j], ct, j * mp + i0);
+                for (; j < tiled; j += 24) chainTile24(pieceStart, pieceLen, pieceCount, at, i0, mp, src, srcOff, offs, j, ct);
+                for (; j < k; j++) chainTile1(pieceStart, pieceLen, pieceCount, at, i0, mp, src, srcOff + offs[j], ct, j * mp + i0);
             }
         }
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < k; j++) c[cOff + i * ldc + j] = ct[j * mp + i];
         }
     }
+
+    /** Per thread: the pieces of a chain block, their first columns and lengths (at most CHAIN_BLOCK each). */
+    private static final ThreadLocal<int[][]> CHAIN_PIECES = ThreadLocal.withInitial(() -> new int[2][CHAIN_BLOCK]);
 
     /** {@link #transpose16}'s shuffles at 16 lanes (made once per kernel set), else null. */
     private final VectorShuffle<Float>[] transposeShuffles = species().length() == 16 ? transposeShuffles() : null;
@@ -2797,10 +2879,11 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     /**
-     * ct[j + t, i0 ..] for t < 24 (rows of stride mp) += the chains over the block's len columns:
+     * ct[j + t, i0 ..] for t < 24 (rows of stride mp) += the chains over the block's columns (its pieces in order):
      * 24 lane accumulators, one vector of the transposed A and 24 broadcasts per column.
      */
-    private void chainTile24(int len, float[] at, int i0, int mp, float[] src, int base, int[] offs, int j, float[] ct) {
+    private void chainTile24(int[] pieceStart, int[] pieceLen, int pieces, float[] at, int i0, int mp,
+                             float[] src, int base, int[] offs, int j, float[] ct) {
         VectorSpecies<Float> s = species();
         int r = j * mp + i0;
         int b0 = base + offs[j + 0], b1 = base + offs[j + 3], b2 = base + offs[j + 6], b3 = base + offs[j + 9];
@@ -2813,7 +2896,8 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector c15 = FloatVector.fromArray(s, ct, r + 15 * mp), c16 = FloatVector.fromArray(s, ct, r + 16 * mp), c17 = FloatVector.fromArray(s, ct, r + 17 * mp);
         FloatVector c18 = FloatVector.fromArray(s, ct, r + 18 * mp), c19 = FloatVector.fromArray(s, ct, r + 19 * mp), c20 = FloatVector.fromArray(s, ct, r + 20 * mp);
         FloatVector c21 = FloatVector.fromArray(s, ct, r + 21 * mp), c22 = FloatVector.fromArray(s, ct, r + 22 * mp), c23 = FloatVector.fromArray(s, ct, r + 23 * mp);
-        for (int q = 0, ao = i0; q < len; q++, ao += mp) {
+        for (int pc = 0, ao = i0; pc < pieces; pc++) {
+          for (int q = pieceStart[pc], qe = q + pieceLen[pc]; q < qe; q++, ao += mp) {
             FloatVector y = FloatVector.fromArray(s, at, ao);
             c0 = FloatVector.broadcast(s, src[b0 + q]).fma(y, c0); c1 = FloatVector.broadcast(s, src[b0 + q + 1]).fma(y, c1); c2 = FloatVector.broadcast(s, src[b0 + q + 2]).fma(y, c2);
             c3 = FloatVector.broadcast(s, src[b1 + q]).fma(y, c3); c4 = FloatVector.broadcast(s, src[b1 + q + 1]).fma(y, c4); c5 = FloatVector.broadcast(s, src[b1 + q + 2]).fma(y, c5);
@@ -2823,6 +2907,7 @@ public abstract sealed class VectorKernels implements Kernels
             c15 = FloatVector.broadcast(s, src[b5 + q]).fma(y, c15); c16 = FloatVector.broadcast(s, src[b5 + q + 1]).fma(y, c16); c17 = FloatVector.broadcast(s, src[b5 + q + 2]).fma(y, c17);
             c18 = FloatVector.broadcast(s, src[b6 + q]).fma(y, c18); c19 = FloatVector.broadcast(s, src[b6 + q + 1]).fma(y, c19); c20 = FloatVector.broadcast(s, src[b6 + q + 2]).fma(y, c20);
             c21 = FloatVector.broadcast(s, src[b7 + q]).fma(y, c21); c22 = FloatVector.broadcast(s, src[b7 + q + 1]).fma(y, c22); c23 = FloatVector.broadcast(s, src[b7 + q + 2]).fma(y, c23);
+          }
         }
         c0.intoArray(ct, r + 0 * mp); c1.intoArray(ct, r + 1 * mp); c2.intoArray(ct, r + 2 * mp);
         c3.intoArray(ct, r + 3 * mp); c4.intoArray(ct, r + 4 * mp); c5.intoArray(ct, r + 5 * mp);
@@ -2835,10 +2920,15 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     /** One tap's chain for the lane block i0: ct[co ..] += sum over the block's columns, in order. */
-    private void chainTile1(int len, float[] at, int i0, int mp, float[] src, int b, float[] ct, int co) {
+    private void chainTile1(int[] pieceStart, int[] pieceLen, int pieces, float[] at, int i0, int mp,
+                            float[] src, int b, float[] ct, int co) {
         VectorSpecies<Float> s = species();
         FloatVector acc = FloatVector.fromArray(s, ct, co);
-        for (int q = 0, ao = i0; q < len; q++, ao += mp) acc = FloatVector.broadcast(s, src[b + q]).fma(FloatVector.fromArray(s, at, ao), acc);
+        for (int pc = 0, ao = i0; pc < pieces; pc++) {
+            for (int q = pieceStart[pc], qe = q + pieceLen[pc]; q < qe; q++, ao += mp) {
+                acc = FloatVector.broadcast(s, src[b + q]).fma(FloatVector.fromArray(s, at, ao), acc);
+            }
+        }
         acc.intoArray(ct, co);
     }
 }

@@ -153,6 +153,53 @@ class GemmShiftedTest {
         }
     }
 
+    /**
+     * {@link Kernels#gemmShiftedBtChainRows}: the vector kernel gives the bits of the scalar twin
+     * (gemmShiftedBtChain row after row), at every width, for rows of lengths around 16 and the
+     * 512-column blocks (several rows per block, rows split across blocks), starts anywhere
+     * (gaps, overlaps, backwards), Conv3d's offsets (the 24-tap tiles) and random ones, zero
+     * rows, beta 0 (NaN in C must not leak) and 1, and no write outside C.
+     */
+    @ParameterizedTest
+    @MethodSource("vectors")
+    void shiftedBtChainRowsGiveTheScalarBits(Kernels v) {
+        SplittableRandom r = new SplittableRandom(9);
+        for (float beta : new float[] {0f, 1f}) for (int m : new int[] {1, 16, 17, 33}) {
+            for (int len : new int[] {1, 15, 16, 17, 64, 100, 700}) for (int rowCount : new int[] {0, 1, 2, 5, 9}) {
+                for (int kind = 0; kind < 2; kind++) {
+                    int spread = 270, room = 3 * len + 50, rowsOff = 1, aOff = 2, lda = spread + room + len + 7, ldc = 60, cOff = 3;
+                    int[] offs;
+                    if (kind == 0) {
+                        offs = convOffsets(2, 3, 4, 5);   // 54 taps, |offset| <= 260
+                    } else {
+                        offs = new int[29];
+                        for (int p = 0; p < offs.length; p++) offs[p] = r.nextInt(2 * spread + 1) - spread;
+                    }
+                    int k = offs.length;
+                    int[] starts = new int[rowsOff + rowCount];
+                    for (int i = 0; i < starts.length; i++) starts[i] = r.nextInt(room);
+                    int srcOff = spread + 1;
+                    float[] src = random(r, srcOff + room + len + spread + 2), a = random(r, aOff + m * lda);
+                    float[] c0 = random(r, cOff + m * ldc + 4);
+                    if (beta == 0f) for (int i = 0; i < m; i++) for (int j = 0; j < k; j++) c0[cOff + i * ldc + j] = Float.NaN;
+                    float[] cs = c0.clone(), cv = c0.clone();
+                    ScalarKernels.INSTANCE.gemmShiftedBtChainRows(m, k, a, aOff, lda, src, srcOff, starts, rowsOff, rowCount, len,
+                            offs, beta, cs, cOff, ldc);
+                    v.gemmShiftedBtChainRows(m, k, a, aOff, lda, src, srcOff, starts, rowsOff, rowCount, len, offs, beta, cv, cOff, ldc);
+                    String ctx = v.name() + " gemmShiftedBtChainRows beta=" + beta + " m=" + m + " len=" + len + " rows=" + rowCount
+                            + " kind=" + kind;
+                    for (int i = 0; i < cv.length; i++) {
+                        if (Float.floatToRawIntBits(cs[i]) != Float.floatToRawIntBits(cv[i])) {
+                            fail(ctx + ": element " + i + " scalar " + cs[i] + ", vector " + cv[i]);
+                        }
+                    }
+                    compare(ctx, c0, cs, cv, cOff, m, k, ldc, (i, j) -> 0);
+                    if (beta == 0f && rowCount == 0) assertEquals(0f, cv[cOff], ctx + ": no rows, beta 0 gives 0");
+                }
+            }
+        }
+    }
+
     /** Splitting C by rows or columns does not change a bit (Conv3d's determinism relies on it). */
     @ParameterizedTest
     @MethodSource("vectors")
@@ -265,6 +312,49 @@ class GemmShiftedTest {
             }
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> v.gemmShiftedBPacked(5, 4, 3, new float[6], new float[20], 5, new int[] {0, 1, 2}, new float[20], 0, 4));
+            assertTrue(e.getMessage().contains("packedA") && e.getMessage().contains("got 6"), e.getMessage());
+        }
+    }
+
+    /**
+     * gemmShiftedBRowsPacked gives each row the bits of gemmShiftedBPacked over that row alone:
+     * rows of whole vectors (the 8 x 3 tiles across row ends, 4 x 1 tiles for the last one or
+     * two vectors) and rows that are not (each row a span of its own), row counts 1-7 with
+     * starts anywhere (gaps, overlaps, backwards), m on and off the 8-row tiles, C's other
+     * elements untouched (NaN in C must not leak).
+     */
+    @Test
+    void rowsGiveTheBitsOfEachRowAlone() {
+        List<Kernels> all = new ArrayList<>(vectors().toList());
+        all.add(ScalarKernels.INSTANCE);
+        SplittableRandom r = new SplittableRandom(8);
+        for (Kernels v : all) {
+            int l = v.lanes();
+            for (int m : new int[] {1, 4, 8, 12, 16, 24}) for (int len : new int[] {l, 2 * l, 3 * l, 4 * l, l + 1, 5}) {
+                for (int rows : new int[] {1, 2, 3, 5, 7}) {
+                    int k = 27 + r.nextInt(3), spread = 40, rowsOff = 2, srcOff = 3, ldc = rows * len + 5, cOff = 4;
+                    int[] offs = new int[k], starts = new int[rowsOff + rows];
+                    for (int p = 0; p < k; p++) offs[p] = r.nextInt(2 * spread + 1) - spread;
+                    int room = 6 * len + 60;
+                    for (int i = 0; i < starts.length; i++) starts[i] = spread + r.nextInt(room);
+                    float[] src = random(r, srcOff + spread + room + len + spread + 5);
+                    float[] packed = v.packShiftedA(m, k, random(r, m * k), 0, k);
+                    float[] c0 = random(r, cOff + m * ldc);
+                    for (int i = 0; i < m; i++) for (int j = 0; j < rows * len; j++) c0[cOff + i * ldc + j] = Float.NaN;
+                    float[] byRows = c0.clone(), alone = c0.clone();
+                    v.gemmShiftedBRowsPacked(m, k, packed, src, srcOff, starts, rowsOff, rows, len, offs, byRows, cOff, ldc);
+                    for (int q = 0; q < rows; q++) {
+                        v.gemmShiftedBPacked(m, len, k, packed, src, srcOff + starts[rowsOff + q], offs, alone, cOff + q * len, ldc);
+                    }
+                    for (int i = 0; i < c0.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(byRows[i]),
+                                v.name() + " rows m=" + m + " len=" + len + " rows=" + rows + " at " + i);
+                    }
+                }
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> v.gemmShiftedBRowsPacked(8, 3, new float[6], new float[400], 5, new int[] {0}, 0, 1, 4 * l,
+                            new int[] {0, 1, 2}, new float[8 * 4 * l], 0, 4 * l));
             assertTrue(e.getMessage().contains("packedA") && e.getMessage().contains("got 6"), e.getMessage());
         }
     }
