@@ -135,9 +135,12 @@ final class Reductions {
         // inner > 1: accumulate whole rows (vectorised along inner) in chunks of the inner axis.
         final int chunk = 2048, rowsPerFloatBlock = 64;
         int nj = (inner + chunk - 1) / chunk;
+        // the row buffers no longer than a row (a [2, 4] slab summed over the batch took two fresh
+        // arrays of 24 KB: up to 6 first-touched pages, about 60 us, while the heap grew)
+        int width = Math.min(chunk, inner);
         Parallel.forRange(outer * nj, Math.max(1, Tensor.GRAIN / Math.max(1, n * chunk)), (s, e) -> {
-            float[] acc = new float[chunk];
-            double[] dacc = op == Reduce.SUM ? new double[chunk] : null;
+            float[] acc = new float[width];
+            double[] dacc = op == Reduce.SUM ? new double[width] : null;
             for (int t = s; t < e; t++) {
                 int o = t / nj, j0 = (t % nj) * chunk, len = Math.min(chunk, inner - j0);
                 int base = off + o * n * inner + j0;

@@ -94,6 +94,39 @@ class TensorTest {
         assertEquals(33554432f, ones.sum().item());
     }
 
+    /**
+     * A sum, max and min over a leading axis ([outer, n, inner] with inner &gt; 1: whole rows added
+     * in row buffers of min(inner, 2048)) at row widths below, at and across the buffer's chunks,
+     * and over more than the 64 rows added in float before each flush into double: against the
+     * definition (the sum in double).
+     */
+    @Test
+    void reductionsOverALeadingAxisAtEveryRowWidth() {
+        for (int inner : new int[] {2, 3, 17, 2047, 2048, 2049, 5000}) {
+            for (int n : new int[] {1, 2, 70}) {
+                Tensor x = Tensor.randn(inner * 31L + n, 2, n, inner);
+                float[] sum = x.sum(new int[] {1}, false).toArray(), max = x.max(new int[] {1}, false).toArray();
+                float[] min = x.min(new int[] {1}, false).toArray();
+                for (int o = 0; o < 2; o++) {
+                    for (int j = 0; j < inner; j++) {
+                        double s = 0;
+                        float hi = Float.NEGATIVE_INFINITY, lo = Float.POSITIVE_INFINITY;
+                        for (int k = 0; k < n; k++) {
+                            float v = x.at((o * n + k) * inner + j);
+                            s += v;
+                            hi = Math.max(hi, v);
+                            lo = Math.min(lo, v);
+                        }
+                        String at = "inner " + inner + ", n " + n + " at (" + o + ", " + j + ")";
+                        assertEquals(s, sum[o * inner + j], 1e-5 * n + 1e-6, "sum " + at);
+                        assertEquals(hi, max[o * inner + j], "max " + at);
+                        assertEquals(lo, min[o * inner + j], "min " + at);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxIsStableForHugeLogits() {
         Tensor x = t(new float[] {1000f, 1000f, -1000f}, 3);
