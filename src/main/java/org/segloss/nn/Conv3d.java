@@ -396,9 +396,10 @@ public final class Conv3d extends Module {
      * only). Each group runs on one thread and accumulates its range in order into its own
      * partial (beta = 1 continues the sums); the partials are then added in group order. With
      * one group (a layer with a huge Cout*K), the caller's single range runs in parallel over
-     * blocks of 4 output channels (16 with the chain kernel) instead (each C element is computed
-     * the same way in any row block). Either way the bits do not depend on the thread count. The
-     * kernel ({@link #chained}) depends on Cout alone.
+     * blocks of 4 output channels instead (each C element is computed the same way in any row
+     * block). Either way the bits do not depend on the thread count. This is the lane-sum kernel
+     * ({@link Kernels#gemmShiftedBt}) over the padded spans; from 16 output channels
+     * ({@link #chained}: a rule of Cout alone) {@link #weightGradInRows} takes over.
      */
     static float[] weightGrad(float[] xp, float[] dyp, int batch, int cin, int cout, int d, int h, int w) {
         return weightGrad(xp, dyp, batch, cin, cout, d, h, w, MAX_PARTIAL_FLOATS);
@@ -415,38 +416,48 @@ public final class Conv3d extends Module {
         Kernels kern = Backend.kernels();
         if (groups == 1) {
             float[] dw = new float[size];
-            boolean chain = chained(cout);
-            int rows = chain ? CHAIN_ROWS : 4, rowBlocks = (cout + rows - 1) / rows;
+            int rows = 4, rowBlocks = (cout + rows - 1) / rows;
             Parallel.forEach(rowBlocks, rb -> {
                 int r0 = rb * rows, m = Math.min(cout, r0 + rows) - r0;
                 for (int b = 0; b < batch; b++) {
-                    weightGradKernel(kern, chain, m, k, span, dyp, (b * cout + r0) * vp + g.first(), vp,
+                    kern.gemmShiftedBt(m, k, span, dyp, (b * cout + r0) * vp + g.first(), vp,
                             xp, b * cin * vp + g.first(), offs, b == 0 ? 0f : 1f, dw, r0 * k, k);
                 }
             });
             return dw;
         }
-        float[] partial = new float[groups * size];
         // one part per group and block of DW_ROWS output channels: a C element gets the same
         // arithmetic whichever rows share its kernel call, so the rows may be split (more, smaller
-        // parts: 16 rather than 8 at 16 channels, 8 rather than 2 at [2, 32, 8^3]) without a change of bits
-        boolean chain = chained(cout);
-        int dwRows = chain ? CHAIN_ROWS : DW_ROWS;
-        int rowBlocks = (cout + dwRows - 1) / dwRows;
-        Parallel.forEach(groups * rowBlocks, part -> {
-            int gi = part / rowBlocks, r0 = (part % rowBlocks) * dwRows, m = Math.min(cout, r0 + dwRows) - r0;
-            long s0 = total * gi / groups, s1 = total * (gi + 1) / groups;
-            boolean firstCall = true;
-            for (long s = s0; s < s1; ) {
-                int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
+        // parts) without a change of bits
+        float[] partial = new float[groups * size];
+        inGroups(total, span, groups, cout, DW_ROWS, (gi, r0, m, b, q0, n, first) ->
                 // partial[g][r0:r0+m] (+)= dyp[b, r0:r0+m, q0:q0+n] ([m, n], lda = vol) x B^T, B(j, q) = xp[b, q + offs[j]]
-                weightGradKernel(kern, chain, m, k, n, dyp, (b * cout + r0) * vp + g.first() + q0, vp,
-                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, gi * size + r0 * k, k);
-                firstCall = false;
-                s += n;
+                kern.gemmShiftedBt(m, k, n, dyp, (b * cout + r0) * vp + g.first() + q0, vp,
+                        xp, b * cin * vp + g.first() + q0, offs, first ? 0f : 1f, partial, gi * size + r0 * k, k));
+        return sumOfPartials(partial, groups, size);
+    }
+
+    /** A run of one dw part: group gi, output channels r0 .. r0+m, units [start, start+count) of batch element b. */
+    private interface GroupRun {
+        void run(int gi, int r0, int m, int b, int start, int count, boolean first);
+    }
+
+    /**
+     * Cuts the batch x perBatch units (padded voxels or lines) into {@code groups} consecutive
+     * ranges and Cout into blocks of {@code rows}; one parallel part per group and block runs its
+     * range in order, one {@link GroupRun} per batch element it touches ({@code first} for its first).
+     */
+    private static void inGroups(long total, int perBatch, int groups, int cout, int rows, GroupRun body) {
+        int rowBlocks = (cout + rows - 1) / rows;
+        Parallel.forEach(groups * rowBlocks, part -> {
+            int gi = part / rowBlocks, r0 = (part % rowBlocks) * rows, m = Math.min(cout, r0 + rows) - r0;
+            long s0 = total * gi / groups, s1 = total * (gi + 1) / groups;
+            for (long s = s0; s < s1; ) {
+                int b = (int) (s / perBatch), start = (int) (s - (long) b * perBatch), count = (int) Math.min(perBatch - start, s1 - s);
+                body.run(gi, r0, m, b, start, count, s == s0);
+                s += count;
             }
         });
-        return sumOfPartials(partial, groups, size);
     }
 
     /** dw = the groups' partials [groups, size] added in group order: fixed, whatever ran where. */
@@ -479,21 +490,11 @@ public final class Conv3d extends Module {
                 ((long) batch * d * h * w + MIN_GROUP_COLUMNS - 1) / MIN_GROUP_COLUMNS, MAX_GROUPS), maxPartialFloats / size), total));
         int[] offs = g.offsets(cin), rowStarts = g.rowStarts();
         Kernels kern = Backend.kernels();
-        int rowBlocks = (cout + CHAIN_ROWS - 1) / CHAIN_ROWS;
         float[] partial = new float[groups * size];
-        Parallel.forEach(groups * rowBlocks, part -> {
-            int gi = part / rowBlocks, r0 = (part % rowBlocks) * CHAIN_ROWS, m = Math.min(cout, r0 + CHAIN_ROWS) - r0;
-            long l0 = total * gi / groups, l1 = total * (gi + 1) / groups;
-            boolean firstCall = true;
-            for (long line = l0; line < l1; ) {
-                int b = (int) (line / lines), r = (int) (line - (long) b * lines), rows = (int) Math.min(lines - r, l1 - line);
+        inGroups(total, lines, groups, cout, CHAIN_ROWS, (gi, r0, m, b, r, rows, first) ->
                 // partial[g][r0:r0+m] (+)= over the rows: dyp[b, r0:r0+m, q] x xp[b, :, q + offs[j]]
                 kern.gemmShiftedBtChainRows(m, k, dyp, (b * cout + r0) * vp, vp, xp, b * cin * vp, rowStarts, r, rows, w,
-                        offs, firstCall ? 0f : 1f, partial, gi * size + r0 * k, k);
-                firstCall = false;
-                line += rows;
-            }
-        });
+                        offs, first ? 0f : 1f, partial, gi * size + r0 * k, k));
         return sumOfPartials(partial, groups, size);
     }
 
@@ -506,13 +507,6 @@ public final class Conv3d extends Module {
      */
     static boolean chained(int cout) {
         return cout >= CHAIN_ROWS;
-    }
-
-    /** The dw kernel call of {@link #weightGrad}: the chain kernel or the lane-sum one (same arguments). */
-    private static void weightGradKernel(Kernels kern, boolean chain, int m, int k, int n, float[] a, int aOff, int lda,
-                                         float[] src, int srcOff, int[] offs, float beta, float[] c, int cOff, int ldc) {
-        if (chain) kern.gemmShiftedBtChain(m, k, n, a, aOff, lda, src, srcOff, offs, beta, c, cOff, ldc);
-        else kern.gemmShiftedBt(m, k, n, a, aOff, lda, src, srcOff, offs, beta, c, cOff, ldc);
     }
 
     /** w'[Cin, Cout*27] with w'[i, o, k] = w[o, i, 26 - k] (k the flat 3x3x3 index: all three axes flipped). */

@@ -205,9 +205,9 @@ class Conv3dTest {
     @Test
     void weightGradRowBlocksGiveTheBitsOfWholeGroups() {
         // weightGrad runs each group in blocks of DW_ROWS output channels (CHAIN_ROWS from 16 on,
-        // the chain kernel); the same groups with all Cout rows in one kernel call per range (as
-        // before the split) must give the same bits, for Cout around multiples of 8 and 16 and with
-        // rows past the last multiple
+        // the chain kernel over whole lines); the same groups with all Cout rows in one kernel call
+        // per range (as before the split) must give the same bits, for Cout around multiples of 8
+        // and 16 and with rows past the last multiple
         for (Kernels kern : new Kernels[] {ScalarKernels.INSTANCE, Backend.kernels()}) {
             try (Backend.Scope ignored = Backend.use(kern)) {
                 for (int co : new int[] {3, 8, 13, 15, 16, 20, 24, 33}) {
@@ -285,13 +285,8 @@ class Conv3dTest {
             boolean firstCall = true;
             for (long s = s0; s < s1; ) {
                 int b = (int) (s / span), q0 = (int) (s - (long) b * span), n = (int) Math.min(span - q0, s1 - s);
-                if (Conv3d.chained(cout)) {
-                    Backend.kernels().gemmShiftedBtChain(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
-                            xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
-                } else {
-                    Backend.kernels().gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
-                            xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
-                }
+                Backend.kernels().gemmShiftedBt(cout, k, n, dyp, b * cout * vp + g.first() + q0, vp,
+                        xp, b * cin * vp + g.first() + q0, offs, firstCall ? 0f : 1f, partial, 0, k);
                 firstCall = false;
                 s += n;
             }

@@ -32,6 +32,13 @@ class GemmShiftedTest {
         return ks.stream();
     }
 
+    /** Every vector kernel set and the scalar twin. */
+    static List<Kernels> allKernels() {
+        List<Kernels> all = new ArrayList<>(vectors().toList());
+        all.add(ScalarKernels.INSTANCE);
+        return all;
+    }
+
     /** k row offsets in [-spread, spread], and the src length that keeps every read in range. */
     record Rows(int[] offs, int srcOff, float[] src) {
         static Rows random(SplittableRandom r, int k, int n, int spread) {
@@ -295,10 +302,8 @@ class GemmShiftedTest {
     /** A packed once by packShiftedA gives gemmShiftedB's bits, for the scalar and every vector kernel. */
     @Test
     void packedAGivesTheSameBits() {
-        List<Kernels> all = new ArrayList<>(vectors().toList());
-        all.add(ScalarKernels.INSTANCE);
         SplittableRandom r = new SplittableRandom(6);
-        for (Kernels v : all) {
+        for (Kernels v : allKernels()) {
             for (int m : new int[] {1, 3, 4, 7, 17}) for (int n : new int[] {1, 15, 17, 70, 133}) for (int k : new int[] {1, 5, 27, 58}) {
                 Rows rows = Rows.random(r, k, n, 30);
                 int lda = k + 3, aOff = 2;
@@ -325,10 +330,8 @@ class GemmShiftedTest {
      */
     @Test
     void rowsGiveTheBitsOfEachRowAlone() {
-        List<Kernels> all = new ArrayList<>(vectors().toList());
-        all.add(ScalarKernels.INSTANCE);
         SplittableRandom r = new SplittableRandom(8);
-        for (Kernels v : all) {
+        for (Kernels v : allKernels()) {
             int l = v.lanes();
             for (int m : new int[] {1, 4, 8, 12, 16, 24}) for (int len : new int[] {l, 2 * l, 3 * l, 4 * l, l + 1, 5}) {
                 for (int rows : new int[] {1, 2, 3, 5, 7}) {
