@@ -335,7 +335,7 @@ public final class Conv3d extends Module {
     static void conv(float[] xp, int batch, int c, int d, int h, int w, float[] wmat, int cout, float[] bias, float[] y,
                      int t, boolean inRows) {
         Padded g = new Padded(d, h, w);
-        int k = c * 27, span = g.span(), tiles = (span + t - 1) / t, v = d * h * w;
+        int k = c * 27, span = g.span(), v = d * h * w;
         int[] offs = g.offsets(c);
         Kernels kern = Backend.kernels();
         // the weights packed once for every tile (packing per tile cost about a tenth of a
@@ -358,6 +358,7 @@ public final class Conv3d extends Module {
             });
             return;
         }
+        int tiles = (span + t - 1) / t;
         Parallel.forEach(batch * tiles, part -> {
             int b = part / tiles, q0 = (part % tiles) * t, n = Math.min(span, q0 + t) - q0;
             float[] ct = scratch(cout * n);
