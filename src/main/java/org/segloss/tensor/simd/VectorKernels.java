@@ -2361,8 +2361,8 @@ public abstract sealed class VectorKernels implements Kernels
                                        int[] rowStarts, int rowsOff, int rows, int len, int[] offs,
                                        float[] c, int cOff, int ldc) {
         int lanes = species().length();
-        if (m <= 0 || rows <= 0 || len <= 0 || k <= 0 || (m & 7) != 0 || len % lanes != 0) {
-            // no whole vectors per row, or no 8-row tiles: each row as a span of its own
+        if (m <= 0 || rows <= 0 || len <= 0 || k <= 0 || len % lanes != 0) {
+            // no whole vectors per row: each row as a span of its own
             for (int r = 0; r < rows; r++) {
                 gemmShiftedBPacked(m, len, k, packedA, src, srcOff + rowStarts[rowsOff + r], offs, c, cOff + r * len, ldc);
             }
@@ -2373,21 +2373,48 @@ public abstract sealed class VectorKernels implements Kernels
             throw new IllegalArgumentException("gemmShiftedBRowsPacked: packedA must hold " + need
                     + " floats (packShiftedA(m = " + m + ", k = " + k + ")), got " + packedA.length);
         }
-        // the rows' vectors in order, three per 8 x 3 tile whatever row each lies in (vector v:
-        // row v / perRow, columns from (v mod perRow) L); the last one or two in 4 x 1 tiles
+        // the rows' vectors in order (vector v: row v / perRow, columns from (v mod perRow) L),
+        // whatever row each lies in: three per 8 x 3 tile when m is a multiple of 8, else four per
+        // 4 x 4 tile (the last rows, fewer than 4, through the tile scratch); the last ones one at a time
         int perRow = len / lanes, vectors = rows * perRow, v = 0;
-        for (; v + 3 <= vectors; v += 3) {
+        if ((m & 7) == 0) {
+            for (; v + 3 <= vectors; v += 3) {
+                int b0 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
+                int b1 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 1);
+                int b2 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 2);
+                for (int ir = 0; ir < m; ir += 8) {
+                    shiftedTile83(k, packedA, ir * k, (ir + 4) * k, src, b0, b1, b2, offs, c, cOff + ir * ldc + v * lanes, ldc);
+                }
+            }
+        }
+        float[][] scratch = SHIFT_SCRATCH.get();
+        if (scratch[1].length < 16 * lanes) scratch[1] = new float[16 * lanes];
+        float[] tile = scratch[1];
+        for (; v + 4 <= vectors; v += 4) {
             int b0 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
             int b1 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 1);
             int b2 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 2);
-            for (int ir = 0; ir < m; ir += 8) {
-                shiftedTile83(k, packedA, ir * k, (ir + 4) * k, src, b0, b1, b2, offs, c, cOff + ir * ldc + v * lanes, ldc);
+            int b3 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 3);
+            for (int ir = 0; ir < m; ir += 4) {
+                if (m - ir >= 4) {
+                    shiftedTile(k, packedA, ir * k, src, b0, b1, b2, b3, offs, c, cOff + ir * ldc + v * lanes, ldc);
+                } else {
+                    shiftedTile(k, packedA, ir * k, src, b0, b1, b2, b3, offs, tile, 0, 4 * lanes);
+                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * 4 * lanes, c, cOff + (ir + r) * ldc + v * lanes, 4 * lanes);
+                }
             }
         }
         VectorMask<Float> all = species().maskAll(true);
         for (; v < vectors; v++) {
             int b = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
-            for (int ir = 0; ir < m; ir += 4) shiftedTile1(k, packedA, ir * k, src, b, offs, c, cOff + ir * ldc + v * lanes, ldc, all);
+            for (int ir = 0; ir < m; ir += 4) {
+                if (m - ir >= 4) {
+                    shiftedTile1(k, packedA, ir * k, src, b, offs, c, cOff + ir * ldc + v * lanes, ldc, all);
+                } else {
+                    shiftedTile1(k, packedA, ir * k, src, b, offs, tile, 0, lanes, all);
+                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + v * lanes, lanes);
+                }
+            }
         }
     }
 
@@ -2418,10 +2445,11 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (; j + nr <= n; j += nr) {
             for (int ir = 0; ir < m; ir += 4) {
+                int b0 = srcOff + j;
                 if (m - ir >= 4) {
-                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc);
+                    shiftedTile(k, pa, ir * k, src, b0, b0 + lanes, b0 + 2 * lanes, b0 + 3 * lanes, offs, c, cOff + ir * ldc + j, ldc);
                 } else {
-                    shiftedTile(k, pa, ir * k, src, srcOff + j, offs, tile, 0, nr);
+                    shiftedTile(k, pa, ir * k, src, b0, b0 + lanes, b0 + 2 * lanes, b0 + 3 * lanes, offs, tile, 0, nr);
                     for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
                 }
             }
@@ -2441,8 +2469,11 @@ public abstract sealed class VectorKernels implements Kernels
         }
     }
 
-    /** C[4, 4L] at c[co] (row stride ldc) = packed A panel (4 per step) x shifted src rows. */
-    private void shiftedTile(int k, float[] pa, int ao, float[] src, int base, int[] offs,
+    /**
+     * C[4, 4L] at c[co] (row stride ldc) = packed A panel (4 per step) x shifted src rows, vector
+     * v's columns starting at {@code base_v} (consecutive in a span, or in rows of their own).
+     */
+    private void shiftedTile(int k, float[] pa, int ao, float[] src, int base0, int base1, int base2, int base3, int[] offs,
                              float[] c, int co, int ldc) {
         VectorSpecies<Float> s = species();
         int l = s.length();
@@ -2452,11 +2483,11 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
         for (int p = 0; p < k; p++, ao += 4) {
-            int bo = base + offs[p];
-            FloatVector b0 = FloatVector.fromArray(s, src, bo);
-            FloatVector b1 = FloatVector.fromArray(s, src, bo + l);
-            FloatVector b2 = FloatVector.fromArray(s, src, bo + 2 * l);
-            FloatVector b3 = FloatVector.fromArray(s, src, bo + 3 * l);
+            int off = offs[p];
+            FloatVector b0 = FloatVector.fromArray(s, src, base0 + off);
+            FloatVector b1 = FloatVector.fromArray(s, src, base1 + off);
+            FloatVector b2 = FloatVector.fromArray(s, src, base2 + off);
+            FloatVector b3 = FloatVector.fromArray(s, src, base3 + off);
             FloatVector x = FloatVector.broadcast(s, pa[ao]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(s, pa[ao + 1]);
