@@ -2396,24 +2396,14 @@ public abstract sealed class VectorKernels implements Kernels
             int b2 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 2);
             int b3 = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v + 3);
             for (int ir = 0; ir < m; ir += 4) {
-                if (m - ir >= 4) {
-                    shiftedTile(k, packedA, ir * k, src, b0, b1, b2, b3, offs, c, cOff + ir * ldc + v * lanes, ldc);
-                } else {
-                    shiftedTile(k, packedA, ir * k, src, b0, b1, b2, b3, offs, tile, 0, 4 * lanes);
-                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * 4 * lanes, c, cOff + (ir + r) * ldc + v * lanes, 4 * lanes);
-                }
+                panelTile(k, packedA, ir, m, src, b0, b1, b2, b3, offs, c, cOff + ir * ldc + v * lanes, ldc, tile);
             }
         }
         VectorMask<Float> all = species().maskAll(true);
         for (; v < vectors; v++) {
             int b = rowVector(srcOff, rowStarts, rowsOff, perRow, lanes, v);
             for (int ir = 0; ir < m; ir += 4) {
-                if (m - ir >= 4) {
-                    shiftedTile1(k, packedA, ir * k, src, b, offs, c, cOff + ir * ldc + v * lanes, ldc, all);
-                } else {
-                    shiftedTile1(k, packedA, ir * k, src, b, offs, tile, 0, lanes, all);
-                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + v * lanes, lanes);
-                }
+                panelTile1(k, packedA, ir, m, src, b, offs, c, cOff + ir * ldc + v * lanes, ldc, tile, all, lanes);
             }
         }
     }
@@ -2444,29 +2434,45 @@ public abstract sealed class VectorKernels implements Kernels
             }
         }
         for (; j + nr <= n; j += nr) {
+            int b0 = srcOff + j;
             for (int ir = 0; ir < m; ir += 4) {
-                int b0 = srcOff + j;
-                if (m - ir >= 4) {
-                    shiftedTile(k, pa, ir * k, src, b0, b0 + lanes, b0 + 2 * lanes, b0 + 3 * lanes, offs, c, cOff + ir * ldc + j, ldc);
-                } else {
-                    shiftedTile(k, pa, ir * k, src, b0, b0 + lanes, b0 + 2 * lanes, b0 + 3 * lanes, offs, tile, 0, nr);
-                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * nr, c, cOff + (ir + r) * ldc + j, nr);
-                }
+                panelTile(k, pa, ir, m, src, b0, b0 + lanes, b0 + 2 * lanes, b0 + 3 * lanes, offs, c, cOff + ir * ldc + j, ldc, tile);
             }
         }
         // the last columns, fewer than 4L: one vector at a time, the final one masked
         for (; j < n; j += lanes) {
             VectorMask<Float> mask = species().indexInRange(j, n);
-            int w = Math.min(lanes, n - j);
             for (int ir = 0; ir < m; ir += 4) {
-                if (m - ir >= 4) {
-                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc, mask);
-                } else {
-                    shiftedTile1(k, pa, ir * k, src, srcOff + j, offs, tile, 0, lanes, mask);
-                    for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * lanes, c, cOff + (ir + r) * ldc + j, w);
-                }
+                panelTile1(k, pa, ir, m, src, srcOff + j, offs, c, cOff + ir * ldc + j, ldc, tile, mask, Math.min(lanes, n - j));
             }
         }
+    }
+
+    /**
+     * Rows ir .. ir+3 of a 4 x 4-vector tile ({@link #shiftedTile}) at c[co]; when fewer than 4
+     * rows of m are left, through the scratch {@code tile} ([4, 4L]) and only those rows copied.
+     */
+    private void panelTile(int k, float[] pa, int ir, int m, float[] src, int b0, int b1, int b2, int b3, int[] offs,
+                           float[] c, int co, int ldc, float[] tile) {
+        if (m - ir >= 4) {
+            shiftedTile(k, pa, ir * k, src, b0, b1, b2, b3, offs, c, co, ldc);
+            return;
+        }
+        int nr = 4 * species().length();
+        shiftedTile(k, pa, ir * k, src, b0, b1, b2, b3, offs, tile, 0, nr);
+        for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * nr, c, co + r * ldc, nr);
+    }
+
+    /** {@link #panelTile} for one vector ({@link #shiftedTile1}, the lanes of mask; w of them copied from the scratch). */
+    private void panelTile1(int k, float[] pa, int ir, int m, float[] src, int b, int[] offs,
+                            float[] c, int co, int ldc, float[] tile, VectorMask<Float> mask, int w) {
+        if (m - ir >= 4) {
+            shiftedTile1(k, pa, ir * k, src, b, offs, c, co, ldc, mask);
+            return;
+        }
+        int lanes = species().length();
+        shiftedTile1(k, pa, ir * k, src, b, offs, tile, 0, lanes, mask);
+        for (int r = 0; r < m - ir; r++) System.arraycopy(tile, r * lanes, c, co + r * ldc, w);
     }
 
     /**
