@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
 import org.segloss.loss.RegionStatisticsTest.Case;
-import org.segloss.tensor.Backend;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.SoftmaxExpLog;
 import org.segloss.tensor.Tensor;
@@ -202,11 +201,10 @@ class ExpLogFusedTest {
      * 0.3, 1, 2; ignore index outside and inside [0, C); a chunk tail; a one-voxel tail), whatever
      * the arrays held before: the kept p is the softmax (to rounding), the slope is 0 exactly where
      * the voxel counts for nothing; the kept array must have the logits' shape and the slope B · S
-     * entries. At γ = 0.3 both paths call the pow kernel, whose vector lanes can differ in the last
-     * bit between a call before and one after the JIT compiles it (spec/numerics.md, "Determinism":
-     * the one tier-dependent kernel left; this test once failed on exactly that, 0.0023004778
-     * against 0.002300478), so γ = 0.3 runs on the scalar kernels (Math.pow, the same in every
-     * tier); γ = 1 and 2 take no POW lanes and run on the default kernels.
+     * entries. At γ = 0.3 both paths call the pow kernel; its vector lanes are plain arithmetic,
+     * the same bits in every JIT tier (spec/numerics.md, "Determinism"). With the Vector API's POW
+     * lanes this test once failed between a call before and one after the JIT compiled them
+     * (0.0023004778 against 0.002300478).
      */
     @Test
     void keptSoftmaxGivesTheBitsOfTheRecomputedGradient() {
@@ -217,27 +215,24 @@ class ExpLogFusedTest {
             float[] softmax = x.softmax(1).toArray();
             for (int ignore : new int[] {255, 1}) {
                 for (float gamma : new float[] {0.3f, 1f, 2f}) {
-                    // γ = 0.3 takes POW lanes: on the scalar kernels, whose Math.pow is the same in every tier
-                    try (Backend.Scope scope = ExpLogOneSoftmaxTest.powSafeKernels(gamma)) {
-                        String what = "spatial " + spatial + " ignore " + ignore + " gamma " + gamma;
-                        float[] expected = SoftmaxExpLog.sumBackward(x, labels, ignore, coef, gamma, 0.05f, 0.37f).toArray();
-                        Tensor kept = Tensor.full(Float.NaN, 2, 4, spatial);
-                        float[] slope = new float[2 * spatial];
-                        java.util.Arrays.fill(slope, Float.NaN);
-                        double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept, slope);
-                        assertEquals(SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f), sum, 0.0, what + " sum");
-                        float[] p = kept.toArray();
-                        for (int i = 0; i < p.length; i++) assertEquals(softmax[i], p[i], 2e-7f, what + " kept p at " + i);
-                        for (int n = 0; n < slope.length; n++) {
-                            int y = labels.at(n);
-                            boolean counts = y != ignore && y >= 0 && y < 4 && coef[y] != 0f;
-                            if (!counts) assertEquals(0f, slope[n], 0f, what + " slope at uncounted voxel " + n);
-                            else assertTrue(slope[n] >= 0f && Float.isFinite(slope[n]), what + " slope at " + n + ": " + slope[n]);
-                        }
-                        Tensor g = SoftmaxExpLog.sumBackwardFromSoftmax(kept, labels, slope, 0.37f);
-                        assertTrue(g == kept, "the gradient is written over the kept softmax");
-                        assertArrayEquals(expected, g.toArray(), what);
+                    String what = "spatial " + spatial + " ignore " + ignore + " gamma " + gamma;
+                    float[] expected = SoftmaxExpLog.sumBackward(x, labels, ignore, coef, gamma, 0.05f, 0.37f).toArray();
+                    Tensor kept = Tensor.full(Float.NaN, 2, 4, spatial);
+                    float[] slope = new float[2 * spatial];
+                    java.util.Arrays.fill(slope, Float.NaN);
+                    double sum = SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f, kept, slope);
+                    assertEquals(SoftmaxExpLog.sum(x, labels, ignore, coef, gamma, 0.05f), sum, 0.0, what + " sum");
+                    float[] p = kept.toArray();
+                    for (int i = 0; i < p.length; i++) assertEquals(softmax[i], p[i], 2e-7f, what + " kept p at " + i);
+                    for (int n = 0; n < slope.length; n++) {
+                        int y = labels.at(n);
+                        boolean counts = y != ignore && y >= 0 && y < 4 && coef[y] != 0f;
+                        if (!counts) assertEquals(0f, slope[n], 0f, what + " slope at uncounted voxel " + n);
+                        else assertTrue(slope[n] >= 0f && Float.isFinite(slope[n]), what + " slope at " + n + ": " + slope[n]);
                     }
+                    Tensor g = SoftmaxExpLog.sumBackwardFromSoftmax(kept, labels, slope, 0.37f);
+                    assertTrue(g == kept, "the gradient is written over the kept softmax");
+                    assertArrayEquals(expected, g.toArray(), what);
                 }
             }
         }

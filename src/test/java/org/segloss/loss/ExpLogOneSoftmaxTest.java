@@ -12,13 +12,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.segloss.autograd.GradCheck;
 import org.segloss.autograd.Var;
-import org.segloss.tensor.Backend;
 import org.segloss.tensor.LabelTensor;
 import org.segloss.tensor.SoftmaxDiceExpLog;
 import org.segloss.tensor.SoftmaxSums.Terms;
 import org.segloss.tensor.SoftmaxSums.Total;
 import org.segloss.tensor.Tensor;
-import org.segloss.tensor.kernel.KernelProvider;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
@@ -29,7 +27,6 @@ import org.segloss.tensor.kernel.Parallel;
  * gradients, every total), and at the loss ({@link ExpLogLoss}, PAPER, against its formula built on
  * the two ops), for batch on and off, background kept and dropped, γ below, at and above 1,
  * 1 to 3 threads, odd class counts and spatial sizes with a one-voxel chunk (2049 = 2048 + 1).
- * Cases at a γ other than 1 and 2 run on the scalar kernels ({@link #powSafeKernels}).
  */
 class ExpLogOneSoftmaxTest {
     /** Shapes [B, C, *spatial]: odd C, a one-voxel last chunk (2049), one voxel, vector tails. */
@@ -53,16 +50,6 @@ class ExpLogOneSoftmaxTest {
         dims[0] = b;
         System.arraycopy(shape, 2, dims, 1, shape.length - 2);
         return LabelTensor.of(y, dims);
-    }
-
-    /**
-     * The kernels for a comparison at γ: the default ones at γ = 1 and 2 (no POW lanes), else the
-     * scalar ones. Two runs compared bit for bit must not straddle the JIT's compilation of the
-     * POW lanes, whose last bit can change with it (spec/numerics.md, "Determinism"); Math.pow
-     * is the same in every tier. ExpLogFusedTest failed once on exactly that.
-     */
-    static Backend.Scope powSafeKernels(float gamma) {
-        return Backend.use(gamma == 1f || gamma == 2f ? Backend.kernels() : KernelProvider.scalar());
     }
 
     static void assertBits(float[] want, float[] got, String what) {
@@ -89,26 +76,24 @@ class ExpLogOneSoftmaxTest {
                 for (Total[] tot : totals) {
                     Terms terms = Terms.labels(y, SegmentationLoss.NO_IGNORE).plus(tot);
                     for (float gamma : new float[] {0.3f, 1f, 2f}) {
-                        try (Backend.Scope kernels = powSafeKernels(gamma)) {
-                            for (int threads : new int[] {1, 2, 3}) {
-                                Parallel.setThreads(threads);
-                                String what = x.shape() + " totals=" + tot.length + " gamma=" + gamma + " threads=" + threads;
-                                // two ops on one leaf, as ExpLogLoss made them before
-                                Var xa = Var.param(x.copy());
-                                Var[] sa = RegionStatistics.FusedSums.of(xa, terms);
-                                Var ca = FusedExpLog.sum(xa, y, SegmentationLoss.NO_IGNORE, coef, gamma, ExpLogLoss.MIN_LOG);
-                                // one op
-                                Var xb = Var.param(x.copy());
-                                Var[] sb = FusedDiceExpLog.of(xb, terms, coef, gamma, ExpLogLoss.MIN_LOG);
-                                assertEquals(sa.length + 1, sb.length, what + ": the slabs, then the sum");
-                                for (int q = 0; q < sa.length; q++) assertBits(sa[q].value().toArray(), sb[q].value().toArray(), what + " slab " + q);
-                                assertBits(new float[] {ca.item()}, new float[] {sb[sa.length].item()}, what + " cross sum");
-                                Var la = downstream(sa, ca, x.shape().dim(0), c), lb = downstream(java.util.Arrays.copyOf(sb, sa.length), sb[sa.length], x.shape().dim(0), c);
-                                assertBits(new float[] {la.item()}, new float[] {lb.item()}, what + " value");
-                                la.backward();
-                                lb.backward();
-                                assertBits(xa.grad().toArray(), xb.grad().toArray(), what + " gradient");
-                            }
+                        for (int threads : new int[] {1, 2, 3}) {
+                            Parallel.setThreads(threads);
+                            String what = x.shape() + " totals=" + tot.length + " gamma=" + gamma + " threads=" + threads;
+                            // two ops on one leaf, as ExpLogLoss made them before
+                            Var xa = Var.param(x.copy());
+                            Var[] sa = RegionStatistics.FusedSums.of(xa, terms);
+                            Var ca = FusedExpLog.sum(xa, y, SegmentationLoss.NO_IGNORE, coef, gamma, ExpLogLoss.MIN_LOG);
+                            // one op
+                            Var xb = Var.param(x.copy());
+                            Var[] sb = FusedDiceExpLog.of(xb, terms, coef, gamma, ExpLogLoss.MIN_LOG);
+                            assertEquals(sa.length + 1, sb.length, what + ": the slabs, then the sum");
+                            for (int q = 0; q < sa.length; q++) assertBits(sa[q].value().toArray(), sb[q].value().toArray(), what + " slab " + q);
+                            assertBits(new float[] {ca.item()}, new float[] {sb[sa.length].item()}, what + " cross sum");
+                            Var la = downstream(sa, ca, x.shape().dim(0), c), lb = downstream(java.util.Arrays.copyOf(sb, sa.length), sb[sa.length], x.shape().dim(0), c);
+                            assertBits(new float[] {la.item()}, new float[] {lb.item()}, what + " value");
+                            la.backward();
+                            lb.backward();
+                            assertBits(xa.grad().toArray(), xb.grad().toArray(), what + " gradient");
                         }
                     }
                 }
@@ -171,18 +156,16 @@ class ExpLogOneSoftmaxTest {
                 for (boolean batch : new boolean[] {true, false}) {
                     for (boolean bg : new boolean[] {true, false}) {
                         for (float gamma : new float[] {0.3f, 1f, 1.7f}) {
-                            try (Backend.Scope kernels = powSafeKernels(gamma)) {
-                                for (int threads : new int[] {1, 2, 3}) {
-                                    Parallel.setThreads(threads);
-                                    String what = x.shape() + " batch=" + batch + " bg=" + bg + " gamma=" + gamma + " threads=" + threads;
-                                    Var xa = Var.param(x.copy()), xb = Var.param(x.copy());
-                                    Var la = twoOpLoss(xa, y, c, batch, bg, gamma);
-                                    Var lb = ExpLogLoss.builder().batch(batch).includeBackground(bg).gamma(gamma).build().forward(xb, y);
-                                    assertBits(new float[] {la.item()}, new float[] {lb.item()}, what + " value");
-                                    la.backward();
-                                    lb.backward();
-                                    assertBits(xa.grad().toArray(), xb.grad().toArray(), what + " gradient");
-                                }
+                            for (int threads : new int[] {1, 2, 3}) {
+                                Parallel.setThreads(threads);
+                                String what = x.shape() + " batch=" + batch + " bg=" + bg + " gamma=" + gamma + " threads=" + threads;
+                                Var xa = Var.param(x.copy()), xb = Var.param(x.copy());
+                                Var la = twoOpLoss(xa, y, c, batch, bg, gamma);
+                                Var lb = ExpLogLoss.builder().batch(batch).includeBackground(bg).gamma(gamma).build().forward(xb, y);
+                                assertBits(new float[] {la.item()}, new float[] {lb.item()}, what + " value");
+                                la.backward();
+                                lb.backward();
+                                assertBits(xa.grad().toArray(), xb.grad().toArray(), what + " gradient");
                             }
                         }
                     }
@@ -200,12 +183,10 @@ class ExpLogOneSoftmaxTest {
             Tensor x = logits(shape, 77L + shape[1]);
             LabelTensor y = labels(shape, 78L + shape[1]);
             for (float gamma : new float[] {0.3f, 2f}) {
-                try (Backend.Scope kernels = powSafeKernels(gamma)) {
-                    ExpLogLoss loss = ExpLogLoss.builder().gamma(gamma).batch(false).build();
-                    float withGrad = loss.forward(Var.param(x.copy()), y).item();
-                    float without = loss.forward(Var.constant(x.copy()), y).item();
-                    assertBits(new float[] {withGrad}, new float[] {without}, x.shape() + " gamma=" + gamma);
-                }
+                ExpLogLoss loss = ExpLogLoss.builder().gamma(gamma).batch(false).build();
+                float withGrad = loss.forward(Var.param(x.copy()), y).item();
+                float without = loss.forward(Var.constant(x.copy()), y).item();
+                assertBits(new float[] {withGrad}, new float[] {without}, x.shape() + " gamma=" + gamma);
             }
         }
     }
@@ -216,19 +197,17 @@ class ExpLogOneSoftmaxTest {
         Tensor x = logits(shape, 9);
         LabelTensor y = labels(shape, 4);
         ExpLogLoss loss = ExpLogLoss.create();
-        try (Backend.Scope kernels = powSafeKernels(0.3f)) {   // the default γ
-            Var fresh = Var.param(x);
-            loss.forward(fresh, y).backward();
-            Var reused = Var.param(x);
-            reused.mul(Tensor.full(1e6f, shape)).sum().backward();   // stale values
-            Tensor first = reused.grad();
-            for (int step = 0; step < 3; step++) {
-                reused.recycleGrad();
-                loss.forward(reused, y).backward();
-                // one op: the gradient is written into the array let go, from the first step (two ops took a second)
-                assertSame(first, reused.grad(), "step " + step + ": the recycled array");
-                assertBits(fresh.grad().toArray(), reused.grad().toArray(), "step " + step);
-            }
+        Var fresh = Var.param(x);
+        loss.forward(fresh, y).backward();
+        Var reused = Var.param(x);
+        reused.mul(Tensor.full(1e6f, shape)).sum().backward();   // stale values
+        Tensor first = reused.grad();
+        for (int step = 0; step < 3; step++) {
+            reused.recycleGrad();
+            loss.forward(reused, y).backward();
+            // one op: the gradient is written into the array let go, from the first step (two ops took a second)
+            assertSame(first, reused.grad(), "step " + step + ": the recycled array");
+            assertBits(fresh.grad().toArray(), reused.grad().toArray(), "step " + step);
         }
     }
 

@@ -22,7 +22,6 @@ import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
 import static jdk.incubator.vector.VectorOperators.NE;
-import static jdk.incubator.vector.VectorOperators.POW;
 import static jdk.incubator.vector.VectorOperators.TANH;
 import static jdk.incubator.vector.VectorOperators.ULT;
 
@@ -45,7 +44,9 @@ import static jdk.incubator.vector.VectorOperators.ULT;
  * arithmetic ({@link #exp(FloatVector)}: a degree-6 minimax, at most 1 ulp over every float;
  * {@link #log(FloatVector)}: Cephes' {@code logf}, about 1 ulp), deliberately not the Vector API's {@code EXP}/{@code LOG}
  * lanes, so that a result does not depend on whether C2 has compiled the loop yet (see
- * {@code spec/numerics.md}, "Determinism"); LOG1P, TANH and POW are the Vector API's lanes (SVML on
+ * {@code spec/numerics.md}, "Determinism"); so is pow ({@link #powBody}: e^(p ln x) with ln x in
+ * two floats, at most 1 ulp for |p| &lt;= 12.5, and {@code Math.pow} on the lanes outside its
+ * path); LOG1P and TANH are the Vector API's lanes (SVML on
  * x86 once C2 compiles them, about 1 ulp, and a Java fallback before that, which can differ in the
  * last bit) instead of {@code Math}; float sums are accumulated per lane in a different order (the
  * spec sums in double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot}
@@ -297,14 +298,82 @@ public abstract sealed class VectorKernels implements Kernels
         for (; i < n; i++) out[outOff + i] = (float) Math.pow(x[xOff + i], p);
     }
 
-    /** x ^ p. */
+    /**
+     * x ^ p lane by lane: e^(p ln x) in plain lanewise arithmetic (the same bits in every JIT tier,
+     * unlike the Vector API's POW lanes) for x a positive normal float with |p ln x| &lt;= 87;
+     * {@code (float) Math.pow} (the scalar kernels' bits) on every other lane: x zero, subnormal,
+     * negative, infinite or NaN, a result near overflow or underflow, p not finite. Each lane's
+     * result depends on its own x only. Within 1 ulp of {@code (float) Math.pow(x, p)} for
+     * |p| &lt;= 12.5, ⌈|p| / 10⌉ ulp beyond (VectorPowAccuracyTest, spec/numerics.md).
+     *
+     * <p>ln x as {@link #logOfNormal} computes it, e ln 2 + ln(1 + t) with t exact, but carried in
+     * two floats: hi = e·LN2_HI + t − t²/2 by two Fast2Sums (e·LN2_HI is exact and larger than t
+     * unless e = 0; |e·LN2_HI + t| &gt;= t²/2), lo = their rounding errors + t²'s (an FMA) +
+     * e·LN2_LO + t³·P(t), then hi + lo renormalised (a third Fast2Sum) so that lo lies below hi's
+     * ulp. p ln x likewise as yHi + yLo (an FMA gives p·hi's rounding error); yHi picks the
+     * exponential's n, and yLo joins its reduced argument r = yHi − n ln 2. A plain float ln x
+     * would put about |p ln x| ulps of error into x^p.
+     *
+     * <p>One loop body without helpers of its own but the two polynomials: a vector helper that C2
+     * does not inline boxes its vectors on every call (VectorKernels' class comment).
+     */
     private int powBody(float[] x, int xOff, float p, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
+        FloatVector pv = FloatVector.broadcast(sp, p), zero = FloatVector.zero(sp);
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).lanewise(POW, p).intoArray(out, outOff + i);
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            IntVector bits = v.reinterpretAsInts();
+            IntVector eRaw = bits.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 23).and(0xff).sub(126);
+            FloatVector e = (FloatVector) eRaw.convertShape(jdk.incubator.vector.VectorOperators.I2F, sp, 0);
+            FloatVector m = bits.and(0x807fffff).or(0x3f000000).reinterpretAsFloats();   // mantissa in [0.5, 1)
+            VectorMask<Float> low = m.compare(LT, 0.707106781186547524f);
+            e = e.sub(zero.blend(1f, low));
+            FloatVector t = m.add(zero.blend(m, low)).sub(1f);                 // exact, in [-0.293, 0.414]
+            FloatVector z = t.mul(t);
+            FloatVector lo = logCubicTerm(t, z);                               // t³·P(t)
+            lo = e.fma(zero.broadcast(LN2_LO), lo);
+            lo = t.fma(t, z.neg()).fma(zero.broadcast(-0.5f), lo);                             // -(t² - z)/2
+            FloatVector a = e.mul(LN2_HI);                                     // exact: 8 + 9 bits
+            FloatVector s1 = a.add(t);
+            lo = lo.add(t.sub(s1.sub(a)));                                     // Fast2Sum error of a + t
+            FloatVector h = z.mul(-0.5f);                                      // exact
+            FloatVector hi = s1.add(h);
+            lo = lo.add(h.sub(hi.sub(s1)));                                    // Fast2Sum error of s1 + h
+            FloatVector sum = hi.add(lo);                                      // |lo| <= |hi|
+            lo = lo.sub(sum.sub(hi));
+            hi = sum;
+            FloatVector yHi = hi.mul(pv);                                      // p ln x = yHi + yLo
+            FloatVector yLo = lo.fma(pv, hi.fma(pv, yHi.neg()));
+            FloatVector tt = yHi.fma(LOG2E, EXP_SHIFTER);                      // as expFast
+            FloatVector en = tt.sub(EXP_SHIFTER);                              // n
+            FloatVector r = en.fma(zero.broadcast(-LN2_HI), yHi);              // exact
+            r = en.fma(zero.broadcast(-LN2_LO), r).add(yLo);
+            FloatVector twoN = tt.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
+            // e^r − 1 as expOfReducedMinusOne, written out here: a helper call this late in the
+            // body is past C2's inlining node cutoff and would box its vectors
+            FloatVector q = r.fma(1.3814610e-3f, 8.3687110e-3f);
+            q = q.fma(r, zero.broadcast(4.1668389e-2f));
+            q = q.fma(r, zero.broadcast(1.6666521e-1f));
+            q = q.fma(r, zero.broadcast(4.9999994e-1f));
+            FloatVector result = q.fma(r.mul(r), r).fma(twoN, twoN);
+            // x a positive normal finite float: its bits minus MIN_NORMAL's below +Infinity's minus
+            // MIN_NORMAL's, unsigned (sign set, zero, subnormal, infinite and NaN all fail); and
+            // |yHi| <= 87, so n lies in [-126, 126] (false for a NaN p)
+            VectorMask<Float> outside = bits.sub(0x00800000).compare(ULT, 0x7f000000).cast(sp)
+                    .and(yHi.abs().compare(LE, EXP_FAST)).not();
+            // those lanes through the scalar pow (rare); read from v, since out may be x itself
+            if (outside.anyTrue()) result = result.blend(powLanes(v, p), outside);
+            result.intoArray(out, outOff + i);
         }
         return bound;
+    }
+
+    /** (float) Math.pow of every lane of v: the slow path of {@link #powBody}. */
+    private static FloatVector powLanes(FloatVector v, float p) {
+        float[] a = v.toArray();
+        for (int j = 0; j < a.length; j++) a[j] = (float) Math.pow(a[j], p);
+        return FloatVector.fromArray(v.species(), a, 0);
     }
 
     // ---- binary -----------------------------------------------------------------------------
@@ -1539,6 +1608,22 @@ public abstract sealed class VectorKernels implements Kernels
         y = e.fma(FloatVector.broadcast(sp, LN2_LO), y);
         y = z.fma(FloatVector.broadcast(sp, -0.5f), y);
         return e.fma(FloatVector.broadcast(sp, LN2_HI), t.add(y));
+    }
+
+    /**
+     * t³·P(t), the Cephes {@code logf} polynomial part of ln(1 + t) = t − t²/2 + t³·P(t), z = t²;
+     * P by Estrin's scheme (four dependent steps instead of Horner's nine: pow's loop body is one
+     * long chain, and this shortens it).
+     */
+    private static FloatVector logCubicTerm(FloatVector t, FloatVector z) {
+        FloatVector p01 = t.fma(t.broadcast(-2.4999993993e-1f), t.broadcast(3.3333331174e-1f));
+        FloatVector p23 = t.fma(t.broadcast(-1.6668057665e-1f), t.broadcast(2.0000714765e-1f));
+        FloatVector p45 = t.fma(t.broadcast(-1.2420140846e-1f), t.broadcast(1.4249322787e-1f));
+        FloatVector p67 = t.fma(t.broadcast(-1.1514610310e-1f), t.broadcast(1.1676998740e-1f));
+        FloatVector z2 = z.mul(z);
+        FloatVector low = p23.fma(z, p01), high = p67.fma(z, p45);
+        FloatVector pt = z2.fma(t.broadcast(7.0376836292e-2f), high).fma(z2, low);
+        return pt.mul(t).mul(z);
     }
 
     // ---- along an axis ----------------------------------------------------------------------
