@@ -36,7 +36,7 @@ public final class SoftmaxDiceExpLog {
     static final int CHUNK = ChannelChunks.CHUNK;
 
     /** Scratch rows per thread: [0] of C * CHUNK floats (a compact chunk), [1] the [6, C] sums or the [4, C] coefficients, the rest of CHUNK. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[7][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
 
     /** The softmax's stats per thread: [m, log s] rows of up to CHUNK floats. */
     private static final ThreadLocal<float[]> STATS = ThreadLocal.withInitial(() -> new float[2 * CHUNK]);

@@ -2,7 +2,6 @@ package org.segloss.tensor;
 
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Kernels.Binary;
-import org.segloss.tensor.kernel.Kernels.Unary;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
@@ -48,7 +47,7 @@ public final class SoftmaxExpLog {
     static final int CHUNK = ChannelChunks.CHUNK;
 
     /** Scratch rows per thread: [0], [1] of C * CHUNK floats, the rest of CHUNK floats. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[7][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
 
     /** The softmax's stats per thread: [m, log s] rows of up to CHUNK floats. */
     private static final ThreadLocal<float[]> STATS = ThreadLocal.withInitial(() -> new float[2 * CHUNK]);
@@ -80,18 +79,6 @@ public final class SoftmaxExpLog {
             throw new IllegalArgumentException(op + ": minLog must be finite and > 0, got " + minLog);
         }
         return d;
-    }
-
-    /**
-     * ℓ = -lp into nl, {@code max(ℓ, minLog)} into floored and {@code max(ℓ, minLog)^γ} into f (for
-     * γ = 1, f is floored).
-     */
-    private static float[] term(Kernels k, float[] lp, float gamma, float minLog, int len, float[] nl, float[] floored, float[] f) {
-        k.map(Unary.NEG, lp, 0, nl, 0, len);
-        k.clamp(nl, 0, minLog, Float.POSITIVE_INFINITY, floored, 0, len);
-        if (gamma == 1f) return floored;
-        k.pow(floored, 0, gamma, f, 0, len);
-        return f;
     }
 
     /**
@@ -238,26 +225,15 @@ public final class SoftmaxExpLog {
      * The terms of one chunk of len voxels after its softmax stats (m, log s rows of len at
      * stats[0], stats[len]): the label's lp and coefficient picked from the logits (rows of the
      * given stride from xBase in xa), the term, their dot product (returned), and (slope not null)
-     * each voxel's slope into slope[so ..]. sc: scratch rows 2..6 of at least len floats.
+     * each voxel's slope into slope[so ..]. sc: scratch rows 2..4 of at least len floats.
      */
     static double chunkTerms(Kernels k, float[] xa, int xBase, int c, int stride, int len, float[] stats, int[] labels, int lab,
                              float[] pickCoef, float gamma, float minLog, float[][] sc, float[] slope, int so) {
-        float[] lp = sc[2], w = sc[3], nl = sc[4], f = sc[5], dh = sc[6];
+        float[] lp = sc[2], w = sc[3], f = sc[4];
         k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels, lab, pickCoef, lp, 0, w, 0);
-        float[] powered = term(k, lp, gamma, minLog, len, nl, dh, f);
-        double part = k.dot(powered, 0, w, 0, len);
-        if (slope != null) {
-            // a · γ max(ℓ, minLog)^(γ-1), 0 below the clamp (its gradient mask); the power
-            // γ - 1 as max(ℓ, minLog)^γ / max(ℓ, minLog) (floored > 0): one pow per voxel, not two
-            if (gamma != 1f) {
-                k.zip(Binary.DIV, f, 0, dh, 0, dh, 0, len);
-                k.zip(Binary.MUL, w, 0, dh, 0, dh, 0, len);
-                k.zipScalarRight(Binary.MUL, dh, 0, gamma, dh, 0, len);
-                k.clampGrad(dh, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
-            } else {
-                k.clampGrad(w, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slope, so, len);
-            }
-        }
-        return part;
+        // the term f = max(ℓ, minLog)^γ, its dot with w and (slope given) a · γ max(ℓ, minLog)^(γ-1),
+        // 0 below the clamp (its gradient mask): the power γ - 1 as f / max(ℓ, minLog), one pow per
+        // voxel, not two
+        return k.expLogTerm(lp, 0, w, 0, gamma, minLog, f, 0, slope, so, len);
     }
 }

@@ -461,6 +461,23 @@ public interface Kernels {
                          int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff);
 
     /**
+     * The exp-log loss's cross-entropy term (Wong et al. 2018, Eq. 4) of n voxels from their
+     * label log-probabilities lp and coefficients w ({@link #pickLogSoftmax}'s outputs): with
+     * ℓ_j = -lp_j and h_j = max(ℓ_j, minLog),
+     * <pre>
+     *   f_j     = h_j^γ                                    (h_j at γ = 1; {@link #pow}'s bits otherwise)
+     *   returns   Σ_j f_j · w_j                            ({@link #dot}(f, w): its order and rounding)
+     *   slope_j = γ · (w_j · (f_j / h_j))   where ℓ_j ≥ minLog, else 0     (w_j where ℓ_j ≥ minLog at γ = 1)
+     * </pre>
+     * f is left in {@code f[fOff ..]}; slope (null: not written) is the term's derivative in ℓ
+     * times w, 0 below the clamp (its gradient mask) and at a NaN ℓ. Every value has the bits of
+     * the same kernels called one after another (map NEG, clamp, pow, dot, zip DIV, MUL, scalar
+     * MUL, clampGrad); only the passes over the rows are fewer.
+     */
+    float expLogTerm(float[] lp, int lpOff, float[] w, int wOff, float gamma, float minLog, float[] f, int fOff,
+                     float[] slope, int slopeOff, int n);
+
+    /**
      * {@link #crossEntropyGradient} with a coefficient per column instead of one per class:
      * <pre>
      *   out(k, j) = p(k, j) · a_j - [y_j = k] · a_j,   a_j = a[aOff + j]

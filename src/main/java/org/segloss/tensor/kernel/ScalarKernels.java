@@ -586,6 +586,24 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float expLogTerm(float[] lp, int lpOff, float[] w, int wOff, float gamma, float minLog, float[] f, int fOff,
+                            float[] slope, int slopeOff, int n) {
+        double s = 0;
+        for (int j = 0; j < n; j++) {
+            float l = -lp[lpOff + j];
+            float h = Math.min(Math.max(l, minLog), Float.POSITIVE_INFINITY);   // clamp's expression
+            float fj = gamma == 1f ? h : (float) Math.pow(h, gamma);
+            f[fOff + j] = fj;
+            s += (double) fj * w[wOff + j];   // dot's
+            if (slope != null) {
+                float d = gamma == 1f ? w[wOff + j] : w[wOff + j] * (fj / h) * gamma;
+                slope[slopeOff + j] = l >= minLog && l <= Float.POSITIVE_INFINITY ? d : 0f;   // clampGrad's test
+            }
+        }
+        return (float) s;
+    }
+
+    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         boolean finite = true;

@@ -1388,6 +1388,56 @@ class KernelTwinTest {
                 }
             }
         }));
+        // expLogTerm: in each implementation the bits of the kernels it stands for, called one
+        // after another (map NEG, clamp, pow, dot, zip DIV, zip MUL, scalar MUL, clampGrad), with
+        // and without the slope; lp above and below the clamp, 0 coefficients, a NaN
+        out.add(dynamicTest(v.name() + " expLogTerm gives the bits of the kernels it fuses", () -> {
+            for (int len : SIZES) {
+                if (len > 4097) continue;
+                for (float gamma : new float[] {0.3f, 1f, 2f, 1.7f}) {
+                    Random rnd = new Random(len * 47L + Float.floatToIntBits(gamma));
+                    int lo = 3, wo = 1, fo = 2, so = 5;
+                    float minLog = 1e-3f;
+                    float[] lp = new float[lo + len], w = new float[wo + len];
+                    for (int j = 0; j < len; j++) {
+                        int kind = rnd.nextInt(8);
+                        lp[lo + j] = kind == 0 ? 0f : kind == 1 ? -minLog : kind == 2 ? -minLog / 3 : uniform(-20, 0).next(rnd);
+                        w[wo + j] = rnd.nextInt(5) == 0 ? 0f : uniform(0.1, 3).next(rnd);
+                    }
+                    if (len > 5) lp[lo + len / 2] = Float.NaN;
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        String ctx = k.name() + " expLogTerm [len=" + len + ", gamma=" + gamma + "]";
+                        // the composition
+                        float[] nl = new float[len], h = new float[len], f = new float[len], d = new float[len], slopeWant = new float[so + len];
+                        k.map(Unary.NEG, lp, lo, nl, 0, len);
+                        k.clamp(nl, 0, minLog, Float.POSITIVE_INFINITY, h, 0, len);
+                        if (gamma == 1f) System.arraycopy(h, 0, f, 0, len);
+                        else k.pow(h, 0, gamma, f, 0, len);
+                        float sumWant = k.dot(f, 0, w, wo, len);
+                        if (gamma == 1f) {
+                            k.clampGrad(w, wo, nl, 0, minLog, Float.POSITIVE_INFINITY, slopeWant, so, len);
+                        } else {
+                            k.zip(Binary.DIV, f, 0, h, 0, d, 0, len);
+                            k.zip(Binary.MUL, w, wo, d, 0, d, 0, len);
+                            k.zipScalarRight(Binary.MUL, d, 0, gamma, d, 0, len);
+                            k.clampGrad(d, 0, nl, 0, minLog, Float.POSITIVE_INFINITY, slopeWant, so, len);
+                        }
+                        for (boolean withSlope : new boolean[] {true, false}) {
+                            float[] fGot = new float[fo + len], slope = new float[so + len];
+                            java.util.Arrays.fill(slope, 7f);
+                            float sum = k.expLogTerm(lp, lo, w, wo, gamma, minLog, fGot, fo, withSlope ? slope : null, so, len);
+                            assertEquals(Float.floatToIntBits(sumWant), Float.floatToIntBits(sum), ctx + " sum, slope " + withSlope);
+                            for (int j = 0; j < len; j++) {
+                                assertEquals(Float.floatToIntBits(f[j]), Float.floatToIntBits(fGot[fo + j]), ctx + " f at " + j);
+                                float want = withSlope ? slopeWant[so + j] : 7f;
+                                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(slope[so + j]), ctx + " slope at " + j + ", slope " + withSlope);
+                            }
+                            for (int j = 0; j < so; j++) assertEquals(7f, slope[j], ctx + ": nothing written before slopeOff");
+                        }
+                    }
+                }
+            }
+        }));
         // labelSoftmaxGradient: p a_j - [y = k] a_j with a per column, as written out in float
         // arithmetic, bit for bit in each implementation, in place too
         out.add(dynamicTest(v.name() + " labelSoftmaxGradient is p·a_j − [y = k]·a_j bit for bit", () -> {
