@@ -17,7 +17,6 @@ import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.IS_NAN;
 import static jdk.incubator.vector.VectorOperators.LE;
-import static jdk.incubator.vector.VectorOperators.LOG1P;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
@@ -46,8 +45,8 @@ import static jdk.incubator.vector.VectorOperators.ULT;
  * lanes, so that a result does not depend on whether C2 has compiled the loop yet (see
  * {@code spec/numerics.md}, "Determinism"); so is pow ({@link #powBody}: e^(p ln x) with ln x in
  * two floats, at most 1 ulp for |p| &lt;= 12.5, and {@code Math.pow} on the lanes outside its
- * path); LOG1P and TANH are the Vector API's lanes (SVML on
- * x86 once C2 compiles them, about 1 ulp, and a Java fallback before that, which can differ in the
+ * path) and log1p ({@link #log1p}: ln(1 + x) with u's rounding error corrected); TANH is the Vector API's lane (SVML on
+ * x86 once C2 compiles it, about 1 ulp, and a Java fallback before that, which can differ in the
  * last bit) instead of {@code Math}; float sums are accumulated per lane in a different order (the
  * spec sums in double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot}
  * uses FMA. Special values (NaN, infinities, signed zeros) follow the spec.
@@ -184,13 +183,34 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     /** log(1 + x). */
+    /**
+     * ln(1 + x) lane by lane in plain arithmetic (the same bits in every JIT tier, unlike the
+     * Vector API's LOG1P lanes): u = 1 + x rounded, then ln u − ((u − 1) − x) / u, where
+     * (u − 1) − x is u's rounding error, exact, and the division turns it into ln's first-order
+     * correction (for |x| below half an ulp of 1, u = 1 and the result is x itself). Lanes with
+     * x ≤ −1, ±0, ±Infinity or NaN take {@code (float) Math.log1p}, the scalar kernels' bits (its
+     * −Infinity at −1, NaN below, the sign of a zero). Within 1 ulp of {@code (float) Math.log1p}
+     * (VectorLog1pAccuracyTest, spec/numerics.md).
+     */
     private int log1p(float[] x, int xOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).lanewise(LOG1P).intoArray(out, outOff + i);
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            FloatVector u = v.add(1f);
+            FloatVector r = log(u).sub(u.sub(1f).sub(v).div(u));
+            VectorMask<Float> outside = v.compare(GT, -1f).and(v.compare(NE, 0f)).and(v.abs().compare(LT, Float.POSITIVE_INFINITY)).not();
+            if (outside.anyTrue()) r = r.blend(log1pLanes(v), outside);
+            r.intoArray(out, outOff + i);
         }
         return bound;
+    }
+
+    /** (float) Math.log1p of every lane of v: the slow path of {@link #log1p}. */
+    private static FloatVector log1pLanes(FloatVector v) {
+        float[] a = v.toArray();
+        for (int j = 0; j < a.length; j++) a[j] = (float) Math.log1p(a[j]);
+        return FloatVector.fromArray(v.species(), a, 0);
     }
 
     /** sqrt(x), correctly rounded as Math.sqrt. */
