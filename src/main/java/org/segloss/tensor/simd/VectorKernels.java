@@ -21,7 +21,6 @@ import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.MIN;
 import static jdk.incubator.vector.VectorOperators.NE;
-import static jdk.incubator.vector.VectorOperators.TANH;
 import static jdk.incubator.vector.VectorOperators.ULT;
 
 /**
@@ -45,9 +44,9 @@ import static jdk.incubator.vector.VectorOperators.ULT;
  * lanes, so that a result does not depend on whether C2 has compiled the loop yet (see
  * {@code spec/numerics.md}, "Determinism"); so is pow ({@link #powBody}: e^(p ln x) with ln x in
  * two floats, at most 1 ulp for |p| &lt;= 12.5, and {@code Math.pow} on the lanes outside its
- * path) and log1p ({@link #log1p}: ln(1 + x) with u's rounding error corrected); TANH is the Vector API's lane (SVML on
- * x86 once C2 compiles it, about 1 ulp, and a Java fallback before that, which can differ in the
- * last bit) instead of {@code Math}; float sums are accumulated per lane in a different order (the
+ * path), log1p ({@link #log1p}: ln(1 + x) with u's rounding error corrected) and tanh
+ * ({@link #tanh}: from e^(-2|x|) − 1): no kernel takes a Vector API transcendental lane, whose
+ * bits change when C2 compiles it; float sums are accumulated per lane in a different order (the
  * spec sums in double for {@code sum}/{@code dot}, in float along the axis kernels); {@code dot}
  * uses FMA. Special values (NaN, infinities, signed zeros) follow the spec.
  */
@@ -190,7 +189,7 @@ public abstract sealed class VectorKernels implements Kernels
      * correction (for |x| below half an ulp of 1, u = 1 and the result is x itself). Lanes with
      * x ≤ −1, ±0, ±Infinity or NaN take {@code (float) Math.log1p}, the scalar kernels' bits (its
      * −Infinity at −1, NaN below, the sign of a zero). Within 1 ulp of {@code (float) Math.log1p}
-     * (VectorLog1pAccuracyTest, spec/numerics.md).
+     * (VectorUnaryAccuracyTest, spec/numerics.md).
      */
     private int log1p(float[] x, int xOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
@@ -262,11 +261,31 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     /** tanh(x). */
+    /**
+     * tanh x lane by lane in plain arithmetic (the same bits in every JIT tier, unlike the Vector
+     * API's TANH lanes): with a = |x| and m = e^(-2a) − 1,
+     * <pre>
+     *   tanh a = −m / (2 + m),   m = 2^n (e^r − 1) + (2^n − 1)  (one FMA),   −2a = n ln 2 + r
+     * </pre>
+     * e^r − 1 by the exponential's polynomial, so m keeps its relative accuracy as a → 0 (where
+     * 1 − e^(−2a) would cancel); 1 for a ≥ 9.1 (tanh rounds to 1 there), x's sign put back by its
+     * sign bit (so ±0 stay ±0); NaN lanes are x itself. Within 2 ulp of {@code (float) Math.tanh}
+     * (VectorUnaryAccuracyTest, spec/numerics.md).
+     */
     private int tanh(float[] x, int xOff, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
         int bound = sp.loopBound(n);
         for (int i = 0; i < bound; i += sp.length()) {
-            FloatVector.fromArray(sp, x, xOff + i).lanewise(TANH).intoArray(out, outOff + i);
+            FloatVector v = FloatVector.fromArray(sp, x, xOff + i);
+            FloatVector a = v.abs();
+            FloatVector y = a.min(9.1f).mul(-2f);                                // in [-18.2, 0]: n in [-26, 0]
+            FloatVector t = y.fma(LOG2E, EXP_SHIFTER);
+            FloatVector twoN = t.reinterpretAsInts().lanewise(jdk.incubator.vector.VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector m = expOfReducedMinusOne(y, t.sub(EXP_SHIFTER)).fma(twoN, twoN.sub(1f));
+            FloatVector th = m.neg().div(m.add(2f)).abs().blend(1f, a.compare(GE, 9.1f));
+            // |tanh| with x's sign bit; NaN lanes: x (a NaN a fails the compare and gives NaN anyway)
+            FloatVector r = th.reinterpretAsInts().or(v.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
+            r.blend(v, v.test(IS_NAN)).intoArray(out, outOff + i);
         }
         return bound;
     }

@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The vector exp, log1p, pow and every kernel built on exp give the same bits in every JIT tier
- * (spec/numerics.md, "Determinism"): the same inputs run through map(EXP), map(SIGMOID), map(LOG1P), pow (at
+ * The vector exp, log1p, tanh, pow and every kernel built on exp give the same bits in every JIT
+ * tier (spec/numerics.md, "Determinism"): the same inputs run through map(EXP), map(SIGMOID),
+ * map(LOG1P), map(TANH), pow (at
  * p = 0.3, 1.7 and -0.5, over all kinds of floats and over exp-log's range [1e-7, 100]), softmax,
  * log-softmax, log-sum-exp (rows and column blocks) and log-softmax backward at the CPU's preferred
  * width in a fresh JVM three ways: interpreted only ({@code -Xint}, the Vector API's Java
@@ -72,6 +73,12 @@ class VectorExpTierTest {
             for (int i = 0; i < n; i++) positive[i] = (float) Math.exp(Math.log(1e-7) + (Math.log(100) - Math.log(1e-7)) * (i / (n - 1.0)));
             k.map(Unary.LOG1P, wide, 0, out, 0, wide.length);
             update(md, out);
+            k.map(Unary.TANH, wide, 0, out, 0, wide.length);
+            update(md, out);
+            float[] mid = new float[n], th = new float[n];   // [-10, 5]: tanh's 1 and its formula
+            for (int i = 0; i < n; i++) mid[i] = logits[i] / 6f;
+            k.map(Unary.TANH, mid, 0, th, 0, n);
+            update(md, th);
             float[] powered = new float[n];
             for (float p : new float[] {0.3f, 1.7f, -0.5f}) {
                 k.pow(wide, 0, p, out, 0, wide.length);   // every kind of float: both the polynomial and the scalar lanes
