@@ -3,6 +3,7 @@ package org.segloss.loss;
 import java.util.Arrays;
 import java.util.List;
 import org.segloss.autograd.Ctx;
+import org.segloss.autograd.GradientOps;
 import org.segloss.autograd.MultiFunction;
 import org.segloss.autograd.Var;
 import org.segloss.tensor.LabelTensor;
@@ -88,6 +89,8 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
     private final int[] classIds;   // LIST only, else null
     private final boolean perImage;
     private final float probabilitySumTolerance;
+    /** The softmax and the probabilities' gradient of the fused path, handed back by each backward to the next forward. */
+    private final SpareBuffer probabilitySpare = new SpareBuffer(), gradientSpare = new SpareBuffer();
 
     private LovaszSoftmaxLoss(Builder b) {
         super(b);
@@ -136,11 +139,18 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
         }
 
         // a label map is read as it is (class id = kept channel + offset): no full-size one-hot target
-        SoftmaxTerms terms = p.labels() != null
-                ? new SoftmaxTerms(null, p.labels(), p.channelOffset(), p.valid(), perImage, classes == Classes.PRESENT, listed)
-                : new SoftmaxTerms(p.target(), p.valid(), perImage, classes == Classes.PRESENT, listed);
-        Var[] out = terms
-                .applyAll(p.probs());
+        Var[] out;
+        if (activation == Activation.SOFTMAX && p.labels() != null && p.valid() == null && p.channelOffset() == 0) {
+            // the softmax inside the op: its output and the probabilities' gradient in buffers
+            // reused from step to step, the logits' gradient in the array they let go
+            out = SoftmaxTerms.fromLogits(p.labels(), perImage, classes == Classes.PRESENT, listed, probabilitySpare, gradientSpare)
+                    .applyAll(p.input());
+        } else {
+            SoftmaxTerms terms = p.labels() != null
+                    ? new SoftmaxTerms(null, p.labels(), p.channelOffset(), p.valid(), perImage, classes == Classes.PRESENT, listed)
+                    : new SoftmaxTerms(p.target(), p.valid(), perImage, classes == Classes.PRESENT, listed);
+            out = terms.applyAll(p.probs());
+        }
         Var values = out[0];                                      // [U, C'] per-class losses, 0 where unselected
         Tensor selected = out[1].value();                         // [U, C'] 1 where selected
         int units = selected.dim(0);
@@ -190,12 +200,30 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
     static final class SoftmaxTerms extends MultiFunction {
         private static final Ctx.Key<float[]> PROBABILITY_GRADIENTS = new Ctx.Key<>("probability gradients");
         private static final Ctx.Key<int[]> PROBABILITY_SHAPE = new Ctx.Key<>("probability shape");
+        private static final Ctx.Key<Tensor> PROBABILITIES = new Ctx.Key<>("probabilities");
 
         private final Tensor target, valid;
         private final LabelTensor labels;
         private final int labelOffset;
         private final boolean perImage, presentOnly;
         private final boolean[] listed;
+        /** Non-null: the input is the logits {@code [B, C, *spatial]} and the op takes their softmax along C itself. */
+        private final SpareBuffer probabilitySpare, gradientSpare;
+        /** The fused path's softmax array, from forward to backward. */
+        private float[] probabilityArray;
+
+        /**
+         * The terms of softmax(logits) for a label map with every voxel valid and every channel kept:
+         * the input is the logits, the softmax along C is taken inside (into an array from
+         * probabilitySpare) and backward returns the logits' gradient (softmax backward of the
+         * probabilities' gradient, from gradientSpare, written into the array of
+         * {@link Ctx#gradientOutput}), handing both arrays back. The same bits as this op on
+         * {@code logits.softmax(1)} followed by the softmax's own backward.
+         */
+        static SoftmaxTerms fromLogits(LabelTensor labels, boolean perImage, boolean presentOnly, boolean[] listed,
+                                       SpareBuffer probabilitySpare, SpareBuffer gradientSpare) {
+            return new SoftmaxTerms(null, labels, 0, null, perImage, presentOnly, listed, probabilitySpare, gradientSpare);
+        }
 
         /** With a one-hot target {@code [B, C', *spatial]}. */
         SoftmaxTerms(Tensor target, Tensor valid, boolean perImage, boolean presentOnly, boolean[] listed) {
@@ -205,6 +233,13 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
         /** Exactly one of {@code target} and {@code labels} is non-null. */
         SoftmaxTerms(Tensor target, LabelTensor labels, int labelOffset, Tensor valid, boolean perImage, boolean presentOnly,
                      boolean[] listed) {
+            this(target, labels, labelOffset, valid, perImage, presentOnly, listed, null, null);
+        }
+
+        private SoftmaxTerms(Tensor target, LabelTensor labels, int labelOffset, Tensor valid, boolean perImage, boolean presentOnly,
+                             boolean[] listed, SpareBuffer probabilitySpare, SpareBuffer gradientSpare) {
+            this.probabilitySpare = probabilitySpare;
+            this.gradientSpare = gradientSpare;
             this.target = target;
             this.labels = labels;
             this.labelOffset = labelOffset;
@@ -219,16 +254,23 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
 
         @Override
         protected Tensor[] forwardAll(Ctx ctx, Tensor... in) {
-            Tensor probs = in[0];
+            boolean fused = probabilitySpare != null;
+            if (fused) probabilityArray = probabilitySpare.take(in[0].size());   // softmax writes every element
+            Tensor probs = fused ? in[0].softmax(1, Tensor.wrap(probabilityArray, in[0].shape().dims())) : in[0];
             int b = probs.dim(0), kept = probs.dim(1), s = probs.size() / (b * kept);
             int units = perImage ? b : 1, images = perImage ? 1 : b;   // images per unit
             float[] values = new float[units * kept], selected = new float[units * kept];
             // dLoss_{u,c}/dp: the signed Lovász gradient scattered to the voxels; 0 at ignored voxels
-            float[] dp = ctx.needsInputGrad(0) ? new float[probs.size()] : null;
+            // and in the rows of unselected classes (a spare array holds a previous step's: those
+            // rows are zeroed below, the walk writes every valid voxel of the others)
+            float[] dp = !ctx.needsInputGrad(0) ? null : fused ? gradientSpare.take(probs.size()) : new float[probs.size()];
             Parallel.forEach(units * kept, t -> {
                 int u = t / kept, c = t % kept;
-                if (!listed[c]) return;
                 int first = u * images, id = c + labelOffset;
+                if (!listed[c]) {
+                    zeroRows(dp, first, images, kept, c, s);
+                    return;
+                }
                 // pass 1: the key statistics (nothing written but the prefix counts)
                 int[] prefix = LovaszSort.prefixCounts();         // the buckets of the scatter are planned from it
                 int n = 0, g = 0, or = 0, and = -1;
@@ -245,8 +287,10 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                         prefix[key >>> LovaszSort.PREFIX_SHIFT]++;
                     }
                 }
-                if (n == 0) return;                                 // nothing valid: 0, not selected
-                if (presentOnly && g == 0) return;                  // absent class: not selected
+                if (n == 0 || (presentOnly && g == 0)) {            // nothing valid, or an absent class: 0, not selected
+                    zeroRows(dp, first, images, kept, c, s);
+                    return;
+                }
                 long[][] scratch = LovaszSort.scratch(images * s);
                 LovaszSort.Scatter plan = LovaszSort.Scatter.plan(n, or, and, prefix);
                 // pass 2: the items again, in increasing position (the tie order): straight into their
@@ -279,6 +323,10 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
             if (dp != null) {
                 ctx.save(PROBABILITY_GRADIENTS, dp);
                 ctx.save(PROBABILITY_SHAPE, probs.shape().dims());
+                if (fused) ctx.save(PROBABILITIES, probs);
+            } else if (fused) {
+                probabilitySpare.give(probabilityArray);   // nothing reads the softmax after forward
+                probabilityArray = null;
             }
             ctx.markNonDifferentiable(1);
             return new Tensor[] {Tensor.wrap(values, units, kept), Tensor.wrap(selected, units, kept)};
@@ -310,7 +358,21 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 float scale = g.at((perImage ? bi : 0) * kept + c);
                 for (int i = r * s, end = i + s; i < end; i++) dp[i] = scale * dp[i];
             });
-            return new Tensor[] {Tensor.wrap(dp, shape)};
+            if (probabilitySpare == null) return new Tensor[] {Tensor.wrap(dp, shape)};
+            // the softmax's backward, as Primitives.Softmax runs it: into the array the logits let go
+            Tensor probs = ctx.saved(PROBABILITIES);
+            Tensor gx = GradientOps.softmaxBackward(probs, Tensor.wrap(dp, shape), 1, ctx.gradientOutput(0));
+            ctx.handOverGradient(0);
+            probabilitySpare.give(probabilityArray);   // backward runs once per graph: nothing reads either again
+            probabilityArray = null;
+            gradientSpare.give(dp);
+            return new Tensor[] {gx};
+        }
+
+        /** Zeroes dp's rows (bi, c) of the unit's images (dp null: nothing). */
+        private static void zeroRows(float[] dp, int first, int images, int kept, int c, int s) {
+            if (dp == null) return;
+            for (int bi = first; bi < first + images; bi++) Arrays.fill(dp, (bi * kept + c) * s, (bi * kept + c + 1) * s, 0f);
         }
     }
 

@@ -612,6 +612,18 @@ public final class Tensor {
     /** Softmax along an axis, stable (max subtracted first). */
     public Tensor softmax(int axis) { return AxisTasks.alongAxis(this, "softmax", axis, Kernels::softmax); }
 
+    /**
+     * {@link #softmax(int)} written into {@code out} (this tensor's shape, not sharing its array;
+     * every element is overwritten, so out may hold anything before), the same bits; returns out.
+     * For a buffer reused from step to step instead of a new zeroed array per call.
+     */
+    public Tensor softmax(int axis, Tensor out) {
+        if (out == null) throw new IllegalArgumentException("softmax: out must not be null (softmax(axis) makes a new tensor)");
+        if (!out.shape.equals(shape)) throw new IllegalArgumentException("softmax: out must have the input's shape " + shape + ", got " + out.shape);
+        if (out.data == data) throw new IllegalArgumentException("softmax: out must not share its array with the input " + shape);
+        return AxisTasks.alongAxis(this, "softmax", axis, Kernels::softmax, out);
+    }
+
     /** log(softmax) along an axis, by log-sum-exp. */
     public Tensor logSoftmax(int axis) { return AxisTasks.alongAxis(this, "logSoftmax", axis, Kernels::logSoftmax); }
 
