@@ -32,6 +32,19 @@ class BadInputTest {
         fails(() -> Tensor.ones(2, 3).slice(1, 2, 4), "slice", "end <= 3", "end=4");
     }
 
+    /** softmax into a given output: the same bits as a new tensor; out must fit and share nothing. */
+    @Test
+    void softmaxIntoAnOutput() {
+        Tensor x = Tensor.randn(7, 2, 3, 5);
+        Tensor out = Tensor.full(Float.NaN, 2, 3, 5);
+        assertTrue(x.softmax(1, out) == out, "returns out");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(x.softmax(1).toArray(), out.toArray(), "the bits of softmax(axis)");
+        fails(() -> x.softmax(1, null), "softmax", "out must not be null");
+        fails(() -> x.softmax(1, Tensor.zeros(2, 5, 3)), "softmax", "[2, 3, 5]", "got [2, 5, 3]");
+        fails(() -> x.softmax(1, x), "softmax", "must not share its array", "[2, 3, 5]");
+        fails(() -> x.softmax(4, Tensor.zeros(2, 3, 5)), "softmax", "axis", "got 4");
+    }
+
     @Test
     void shapeMismatches() {
         fails(() -> Tensor.ones(2, 3).reshape(4, 2), "reshape", "6 elements", "[4, 2]");
