@@ -1,7 +1,6 @@
 package org.segloss.tensor.simd;
 
 import java.util.List;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Kernels.Unary;
@@ -36,23 +35,13 @@ class VectorExpAccuracyTest {
         public static void main(String[] args) {
             Kernels k = VectorKernels.create(Integer.parseInt(args[0]));
             boolean dense = args[1].equals("dense");
-            Stats s = new Stats();
-            s.add(check(k, specials()));
-            // ranges of raw bits [from, to] and a stride, cut into independent chunks of 2^20
+            UlpStats s = check(k, specials());
+            // ranges of raw bits [from, to] and a stride
             long[][] ranges = dense
                     ? new long[][] {{0x33000000L, 0x42D00000L, 1}, {0xB3000000L, 0xC2D00000L, 1}, {0, 0xFFFFFFFFL, 67}}
                     : new long[][] {{0, 0xFFFFFFFFL, 67}};
-            for (long[] r : ranges) {
-                long count = (r[1] - r[0]) / r[2] + 1, chunk = 1 << 20;
-                s.add(LongStream.range(0, (count + chunk - 1) / chunk).parallel().mapToObj(c -> {
-                    int n = (int) Math.min(chunk, count - c * chunk);
-                    float[] x = new float[n];
-                    for (int i = 0; i < n; i++) x[i] = Float.intBitsToFloat((int) (r[0] + (c * chunk + i) * r[2]));
-                    return check(k, x);
-                }).reduce(new Stats(), Stats::merged));
-            }
-            System.out.println("STATS " + s.inputs + " " + s.maxUlps + " " + Float.floatToRawIntBits(s.worstX)
-                    + " " + s.offByOne + " " + s.badSpecial);
+            for (long[] r : ranges) s = s.merged(UlpStats.over(r[0], r[1], r[2], x -> check(k, x)));
+            System.out.println(s.line());
         }
 
         static float[] specials() {
@@ -69,54 +58,12 @@ class VectorExpAccuracyTest {
         }
     }
 
-    static Stats check(Kernels k, float[] x) {
+    static UlpStats check(Kernels k, float[] x) {
         float[] got = new float[x.length];
         k.map(Unary.EXP, x, 0, got, 0, x.length);
-        Stats s = new Stats();
-        s.inputs = x.length;
-        for (int i = 0; i < x.length; i++) {
-            float v = got[i];
-            if (Float.isNaN(x[i]) || Float.isNaN(v) || Float.floatToRawIntBits(v) < 0) {
-                if (!(Float.isNaN(x[i]) && Float.isNaN(v))) s.badSpecial++;
-                continue;
-            }
-            // both non-negative: the distance of the bit patterns is the distance in ulps
-            int ulps = Math.abs(Float.floatToRawIntBits(v) - Float.floatToRawIntBits((float) Math.exp(x[i])));
-            if (ulps == 1) s.offByOne++;
-            if (ulps > s.maxUlps) {
-                s.maxUlps = ulps;
-                s.worstX = x[i];
-            }
-        }
+        UlpStats s = new UlpStats();
+        for (int i = 0; i < x.length; i++) s.add(x[i], got[i], (float) Math.exp(x[i]));
         return s;
-    }
-
-    /** Counts and the worst input; combined by sums and max, so chunk order does not matter. */
-    static final class Stats {
-        long inputs, offByOne, badSpecial;
-        int maxUlps;
-        float worstX;
-
-        void add(Stats o) {
-            Stats m = merged(o);
-            inputs = m.inputs;
-            offByOne = m.offByOne;
-            badSpecial = m.badSpecial;
-            maxUlps = m.maxUlps;
-            worstX = m.worstX;
-        }
-
-        Stats merged(Stats o) {
-            Stats m = new Stats();
-            m.inputs = inputs + o.inputs;
-            m.offByOne = offByOne + o.offByOne;
-            m.badSpecial = badSpecial + o.badSpecial;
-            boolean other = o.maxUlps > maxUlps
-                    || (o.maxUlps == maxUlps && Float.floatToRawIntBits(o.worstX) < Float.floatToRawIntBits(worstX));
-            m.maxUlps = other ? o.maxUlps : maxUlps;
-            m.worstX = other ? o.worstX : worstX;
-            return m;
-        }
     }
 
     @Test
@@ -128,7 +75,7 @@ class VectorExpAccuracyTest {
             assertEquals(0, run.exit(), run.err());
             String[] f = run.line("STATS").split(" ");
             long inputs = Long.parseLong(f[0]), offByOne = Long.parseLong(f[3]), bad = Long.parseLong(f[4]);
-            int maxUlps = Integer.parseInt(f[1]);
+            long maxUlps = Long.parseLong(f[1]);
             float worst = Float.intBitsToFloat(Integer.parseInt(f[2]));
             System.out.printf("VectorExpAccuracyTest vector-%d %s: %,d inputs, max %d ulp (first at x = %s),"
                     + " %,d inputs 1 ulp off%n", bits, dense ? "dense" : "sample", inputs, maxUlps, worst, offByOne);

@@ -2,7 +2,6 @@ package org.segloss.tensor.simd;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.segloss.tensor.kernel.Kernels;
 
@@ -46,23 +45,11 @@ class VectorPowAccuracyTest {
             Kernels k = VectorKernels.create(Integer.parseInt(args[0]));
             boolean dense = args[1].equals("dense");
             for (float p : EXPONENTS) {
-                Stats s = check(k, specials(), p);
-                s = s.merged(over(k, p, 0, 0xFFFFFFFFL, dense ? 251 : 1009));
-                if (dense && p == 0.3f) s = s.merged(over(k, p, 0x33800000L, 0x43000000L, 1));
-                System.out.println("STATS " + Float.floatToRawIntBits(p) + " " + s.inputs + " " + s.maxUlps + " "
-                        + Float.floatToRawIntBits(s.worstX) + " " + s.off + " " + s.badNaN);
+                UlpStats s = check(k, specials(), p);
+                s = s.merged(UlpStats.over(0, 0xFFFFFFFFL, dense ? 251 : 1009, x -> check(k, x, p)));
+                if (dense && p == 0.3f) s = s.merged(UlpStats.over(0x33800000L, 0x43000000L, 1, x -> check(k, x, p)));
+                System.out.println(s.line().replace("STATS ", "STATS " + Float.floatToRawIntBits(p) + " "));
             }
-        }
-
-        /** Raw bits from, from + stride, ... up to to, in independent chunks of 2^20. */
-        static Stats over(Kernels k, float p, long from, long to, int stride) {
-            long count = (to - from) / stride + 1, chunk = 1 << 20;
-            return LongStream.range(0, (count + chunk - 1) / chunk).parallel().mapToObj(c -> {
-                int n = (int) Math.min(chunk, count - c * chunk);
-                float[] x = new float[n];
-                for (int i = 0; i < n; i++) x[i] = Float.intBitsToFloat((int) (from + (c * chunk + i) * stride));
-                return check(k, x, p);
-            }).reduce(new Stats(), Stats::merged);
         }
 
         static float[] specials() {
@@ -79,49 +66,12 @@ class VectorPowAccuracyTest {
         }
     }
 
-    /** Floats in order: the distance of two results in ulps, across signs. */
-    static long ordered(float f) {
-        int b = Float.floatToRawIntBits(f);
-        return b >= 0 ? b : (long) Integer.MIN_VALUE - b;
-    }
-
-    static Stats check(Kernels k, float[] x, float p) {
+    static UlpStats check(Kernels k, float[] x, float p) {
         float[] got = new float[x.length];
         k.pow(x, 0, p, got, 0, x.length);
-        Stats s = new Stats();
-        s.inputs = x.length;
-        for (int i = 0; i < x.length; i++) {
-            float want = (float) Math.pow(x[i], p);
-            if (Float.isNaN(want) || Float.isNaN(got[i])) {
-                if (Float.isNaN(want) != Float.isNaN(got[i])) s.badNaN++;
-                continue;
-            }
-            long ulps = Math.abs(ordered(got[i]) - ordered(want));
-            if (ulps > 0) s.off++;
-            if (ulps > s.maxUlps) {
-                s.maxUlps = ulps;
-                s.worstX = x[i];
-            }
-        }
+        UlpStats s = new UlpStats();
+        for (int i = 0; i < x.length; i++) s.add(x[i], got[i], (float) Math.pow(x[i], p));
         return s;
-    }
-
-    /** Counts and the worst input; combined by sums and max, so chunk order does not matter. */
-    static final class Stats {
-        long inputs, off, badNaN, maxUlps;
-        float worstX;
-
-        Stats merged(Stats o) {
-            Stats m = new Stats();
-            m.inputs = inputs + o.inputs;
-            m.off = off + o.off;
-            m.badNaN = badNaN + o.badNaN;
-            boolean other = o.maxUlps > maxUlps
-                    || (o.maxUlps == maxUlps && Float.floatToRawIntBits(o.worstX) < Float.floatToRawIntBits(worstX));
-            m.maxUlps = other ? o.maxUlps : maxUlps;
-            m.worstX = other ? o.worstX : worstX;
-            return m;
-        }
     }
 
     @Test

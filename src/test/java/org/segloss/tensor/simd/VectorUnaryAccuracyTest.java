@@ -1,7 +1,6 @@
 package org.segloss.tensor.simd;
 
 import java.util.List;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.segloss.tensor.kernel.Kernels;
 import org.segloss.tensor.kernel.Kernels.Unary;
@@ -60,61 +59,19 @@ class VectorUnaryAccuracyTest {
             Kernels k = VectorKernels.create(Integer.parseInt(args[0]));
             boolean dense = args[1].equals("dense");
             Op op = Op.valueOf(args[2]);
-            Stats s = check(k, op, VectorExpAccuracyTest.Probe.specials());
-            java.util.List<long[]> ranges = new java.util.ArrayList<>();
-            if (dense) for (long[] r : op.dense) ranges.add(new long[] {r[0], r[1], 1});
-            ranges.add(new long[] {0, 0xFFFFFFFFL, 67});
-            for (long[] r : ranges) {
-                long count = (r[1] - r[0]) / r[2] + 1, chunk = 1 << 20;
-                s = s.merged(LongStream.range(0, (count + chunk - 1) / chunk).parallel().mapToObj(c -> {
-                    int n = (int) Math.min(chunk, count - c * chunk);
-                    float[] x = new float[n];
-                    for (int i = 0; i < n; i++) x[i] = Float.intBitsToFloat((int) (r[0] + (c * chunk + i) * r[2]));
-                    return check(k, op, x);
-                }).reduce(new Stats(), Stats::merged));
-            }
-            System.out.println("STATS " + s.inputs + " " + s.maxUlps + " " + Float.floatToRawIntBits(s.worstX) + " " + s.off + " " + s.bad);
+            UlpStats s = check(k, op, VectorExpAccuracyTest.Probe.specials());
+            if (dense) for (long[] r : op.dense) s = s.merged(UlpStats.over(r[0], r[1], 1, x -> check(k, op, x)));
+            s = s.merged(UlpStats.over(0, 0xFFFFFFFFL, 67, x -> check(k, op, x)));
+            System.out.println(s.line());
         }
     }
 
-    static Stats check(Kernels k, Op op, float[] x) {
+    static UlpStats check(Kernels k, Op op, float[] x) {
         float[] got = new float[x.length];
         k.map(op.unary, x, 0, got, 0, x.length);
-        Stats s = new Stats();
-        s.inputs = x.length;
-        for (int i = 0; i < x.length; i++) {
-            float want = op.reference(x[i]);
-            if (Float.isNaN(want) || Float.isNaN(got[i])) {
-                if (Float.isNaN(want) != Float.isNaN(got[i])) s.bad++;
-                continue;
-            }
-            if (want == 0f && Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got[i])) s.bad++;   // the sign of a zero
-            long ulps = Math.abs(VectorPowAccuracyTest.ordered(got[i]) - VectorPowAccuracyTest.ordered(want));
-            if (ulps > 0) s.off++;
-            if (ulps > s.maxUlps) {
-                s.maxUlps = ulps;
-                s.worstX = x[i];
-            }
-        }
+        UlpStats s = new UlpStats();
+        for (int i = 0; i < x.length; i++) s.add(x[i], got[i], op.reference(x[i]));
         return s;
-    }
-
-    /** Counts and the worst input; combined by sums and max, so chunk order does not matter. */
-    static final class Stats {
-        long inputs, off, bad, maxUlps;
-        float worstX;
-
-        Stats merged(Stats o) {
-            Stats m = new Stats();
-            m.inputs = inputs + o.inputs;
-            m.off = off + o.off;
-            m.bad = bad + o.bad;
-            boolean other = o.maxUlps > maxUlps
-                    || (o.maxUlps == maxUlps && Float.floatToRawIntBits(o.worstX) < Float.floatToRawIntBits(worstX));
-            m.maxUlps = other ? o.maxUlps : maxUlps;
-            m.worstX = other ? o.worstX : worstX;
-            return m;
-        }
     }
 
     @Test
