@@ -199,17 +199,17 @@ public abstract sealed class VectorKernels implements Kernels
             FloatVector u = v.add(1f);
             FloatVector r = log(u).sub(u.sub(1f).sub(v).div(u));
             VectorMask<Float> outside = v.compare(GT, -1f).and(v.compare(NE, 0f)).and(v.abs().compare(LT, Float.POSITIVE_INFINITY)).not();
-            if (outside.anyTrue()) r = r.blend(log1pLanes(v), outside);
+            if (outside.anyTrue()) r = r.blend(FloatVector.fromArray(sp, log1pLanes(x, xOff + i, sp.length()), 0), outside);
             r.intoArray(out, outOff + i);
         }
         return bound;
     }
 
-    /** (float) Math.log1p of every lane of v: the slow path of {@link #log1p}. */
-    private static FloatVector log1pLanes(FloatVector v) {
-        float[] a = v.toArray();
-        for (int j = 0; j < a.length; j++) a[j] = (float) Math.log1p(a[j]);
-        return FloatVector.fromArray(v.species(), a, 0);
+    /** (float) Math.log1p of x[off .. off + lanes): the slow path of {@link #log1p}, as {@link #powLanes}. */
+    private static float[] log1pLanes(float[] x, int off, int lanes) {
+        float[] a = new float[lanes];
+        for (int j = 0; j < lanes; j++) a[j] = (float) Math.log1p(x[off + j]);
+        return a;
     }
 
     /** sqrt(x), correctly rounded as Math.sqrt. */
@@ -353,8 +353,9 @@ public abstract sealed class VectorKernels implements Kernels
      * exponential's n, and yLo joins its reduced argument r = yHi − n ln 2. A plain float ln x
      * would put about |p ln x| ulps of error into x^p.
      *
-     * <p>One loop body without helpers of its own but the two polynomials: a vector helper that C2
-     * does not inline boxes its vectors on every call (VectorKernels' class comment).
+     * <p>One loop body without vector helpers: a vector helper that C2 does not inline boxes its
+     * vectors on every call, and whether C2 inlines one depended on what ran before (a JVM that ran
+     * Dice before exp-log boxed one vector per 16 floats here with the log polynomial as a helper).
      */
     private int powBody(float[] x, int xOff, float p, float[] out, int outOff, int n) {
         VectorSpecies<Float> sp = species();
@@ -369,8 +370,13 @@ public abstract sealed class VectorKernels implements Kernels
             VectorMask<Float> low = m.compare(LT, 0.707106781186547524f);
             e = e.sub(zero.blend(1f, low));
             FloatVector t = m.add(zero.blend(m, low)).sub(1f);                 // exact, in [-0.293, 0.414]
-            FloatVector z = t.mul(t);
-            FloatVector lo = logCubicTerm(t, z);                               // t³·P(t)
+            FloatVector z = t.mul(t), z2 = z.mul(z);
+            // t³·P(t), Cephes' logf polynomial by Estrin's scheme (4 dependent steps, not 9)
+            FloatVector p03 = t.fma(zero.broadcast(-1.6668057665e-1f), zero.broadcast(2.0000714765e-1f))
+                    .fma(z, t.fma(zero.broadcast(-2.4999993993e-1f), zero.broadcast(3.3333331174e-1f)));
+            FloatVector p47 = t.fma(zero.broadcast(-1.1514610310e-1f), zero.broadcast(1.1676998740e-1f))
+                    .fma(z, t.fma(zero.broadcast(-1.2420140846e-1f), zero.broadcast(1.4249322787e-1f)));
+            FloatVector lo = z2.fma(zero.broadcast(7.0376836292e-2f), p47).fma(z2, p03).mul(t).mul(z);
             lo = e.fma(zero.broadcast(LN2_LO), lo);
             lo = t.fma(t, z.neg()).fma(zero.broadcast(-0.5f), lo);                             // -(t² - z)/2
             FloatVector a = e.mul(LN2_HI);                                     // exact: 8 + 9 bits
@@ -401,18 +407,22 @@ public abstract sealed class VectorKernels implements Kernels
             // |yHi| <= 87, so n lies in [-126, 126] (false for a NaN p)
             VectorMask<Float> outside = bits.sub(0x00800000).compare(ULT, 0x7f000000).cast(sp)
                     .and(yHi.abs().compare(LE, EXP_FAST)).not();
-            // those lanes through the scalar pow (rare); read from v, since out may be x itself
-            if (outside.anyTrue()) result = result.blend(powLanes(v, p), outside);
+            // those lanes through the scalar pow (rare), read from x before out (maybe x) is written
+            if (outside.anyTrue()) result = result.blend(FloatVector.fromArray(sp, powLanes(x, xOff + i, p, sp.length()), 0), outside);
             result.intoArray(out, outOff + i);
         }
         return bound;
     }
 
-    /** (float) Math.pow of every lane of v: the slow path of {@link #powBody}. */
-    private static FloatVector powLanes(FloatVector v, float p) {
-        float[] a = v.toArray();
-        for (int j = 0; j < a.length; j++) a[j] = (float) Math.pow(a[j], p);
-        return FloatVector.fromArray(v.species(), a, 0);
+    /**
+     * (float) Math.pow of x[off .. off + lanes): the slow path of {@link #powBody}, a new array
+     * (rare). Arrays in and out, no vector: a vector argument of a call C2 does not inline is boxed,
+     * and C2 may box it on the fast path too.
+     */
+    private static float[] powLanes(float[] x, int off, float p, int lanes) {
+        float[] a = new float[lanes];
+        for (int j = 0; j < lanes; j++) a[j] = (float) Math.pow(x[off + j], p);
+        return a;
     }
 
     // ---- binary -----------------------------------------------------------------------------
@@ -1647,22 +1657,6 @@ public abstract sealed class VectorKernels implements Kernels
         y = e.fma(FloatVector.broadcast(sp, LN2_LO), y);
         y = z.fma(FloatVector.broadcast(sp, -0.5f), y);
         return e.fma(FloatVector.broadcast(sp, LN2_HI), t.add(y));
-    }
-
-    /**
-     * t³·P(t), the Cephes {@code logf} polynomial part of ln(1 + t) = t − t²/2 + t³·P(t), z = t²;
-     * P by Estrin's scheme (four dependent steps instead of Horner's nine: pow's loop body is one
-     * long chain, and this shortens it).
-     */
-    private static FloatVector logCubicTerm(FloatVector t, FloatVector z) {
-        FloatVector p01 = t.fma(t.broadcast(-2.4999993993e-1f), t.broadcast(3.3333331174e-1f));
-        FloatVector p23 = t.fma(t.broadcast(-1.6668057665e-1f), t.broadcast(2.0000714765e-1f));
-        FloatVector p45 = t.fma(t.broadcast(-1.2420140846e-1f), t.broadcast(1.4249322787e-1f));
-        FloatVector p67 = t.fma(t.broadcast(-1.1514610310e-1f), t.broadcast(1.1676998740e-1f));
-        FloatVector z2 = z.mul(z);
-        FloatVector low = p23.fma(z, p01), high = p67.fma(z, p45);
-        FloatVector pt = z2.fma(t.broadcast(7.0376836292e-2f), high).fma(z2, low);
-        return pt.mul(t).mul(z);
     }
 
     // ---- along an axis ----------------------------------------------------------------------
