@@ -2042,44 +2042,22 @@ public abstract sealed class VectorKernels implements Kernels
         for (int i = 0; i < bound; i += lanes) FloatVector.fromArray(sp, lp, lpOff + i).neg().max(minLog).intoArray(f, fOff + i);
         for (int i = bound; i < n; i++) f[fOff + i] = Math.max(-lp[lpOff + i], minLog);
         if (gamma != 1f) pow(f, fOff, gamma, f, fOff, n);
-        // dot(f, w) in dot's order (four accumulators over blocks of four vectors, the rest into
-        // the first), each vector's slope beside it
-        FloatVector s0 = FloatVector.zero(sp), s1 = s0, s2 = s0, s3 = s0;
-        int i = 0;
-        for (int bound4 = n - n % (4 * lanes); i < bound4; i += 4 * lanes) {
-            s0 = FloatVector.fromArray(sp, f, fOff + i).fma(FloatVector.fromArray(sp, w, wOff + i), s0);
-            s1 = FloatVector.fromArray(sp, f, fOff + i + lanes).fma(FloatVector.fromArray(sp, w, wOff + i + lanes), s1);
-            s2 = FloatVector.fromArray(sp, f, fOff + i + 2 * lanes).fma(FloatVector.fromArray(sp, w, wOff + i + 2 * lanes), s2);
-            s3 = FloatVector.fromArray(sp, f, fOff + i + 3 * lanes).fma(FloatVector.fromArray(sp, w, wOff + i + 3 * lanes), s3);
-            if (slope != null) {
-                for (int v = 0; v < 4 * lanes; v += lanes) expLogSlope(lp, lpOff + i + v, w, wOff + i + v, f, fOff + i + v, gamma, minLog, slope, slopeOff + i + v);
-            }
+        float s = dot(f, fOff, w, wOff, n);   // the kernel itself: its order and rounding by construction
+        if (slope == null) return s;
+        // the slope: zip DIV, zip MUL, scalar MUL (w · (f / h) · γ, as three kernels would round
+        // it), then clampGrad to [minLog, +inf]: 0 below the clamp and at NaN
+        // (γ = 1: w itself, as clampGrad(w) was)
+        for (int i = 0; i < bound; i += lanes) {
+            FloatVector l = FloatVector.fromArray(sp, lp, lpOff + i).neg(), d = FloatVector.fromArray(sp, w, wOff + i);
+            if (gamma != 1f) d = d.mul(FloatVector.fromArray(sp, f, fOff + i).div(l.max(minLog))).mul(gamma);
+            FloatVector.zero(sp).blend(d, l.compare(GE, minLog).and(l.compare(LE, Float.POSITIVE_INFINITY))).intoArray(slope, slopeOff + i);
         }
-        for (; i < bound; i += lanes) {
-            s0 = FloatVector.fromArray(sp, f, fOff + i).fma(FloatVector.fromArray(sp, w, wOff + i), s0);
-            if (slope != null) expLogSlope(lp, lpOff + i, w, wOff + i, f, fOff + i, gamma, minLog, slope, slopeOff + i);
-        }
-        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
-        for (; i < n; i++) {
-            s += f[fOff + i] * w[wOff + i];
-            if (slope != null) {
-                float l = -lp[lpOff + i], h = Math.max(l, minLog);
-                float d = gamma == 1f ? w[wOff + i] : w[wOff + i] * (f[fOff + i] / h) * gamma;
-                slope[slopeOff + i] = l >= minLog && l <= Float.POSITIVE_INFINITY ? d : 0f;
-            }
+        for (int i = bound; i < n; i++) {
+            float l = -lp[lpOff + i], h = Math.max(l, minLog);
+            float d = gamma == 1f ? w[wOff + i] : w[wOff + i] * (f[fOff + i] / h) * gamma;
+            slope[slopeOff + i] = l >= minLog && l <= Float.POSITIVE_INFINITY ? d : 0f;
         }
         return s;
-    }
-
-    /** One vector of {@link #expLogTerm}'s slope (arrays in, so that a call C2 leaves out of line boxes nothing). */
-    private void expLogSlope(float[] lp, int lpOff, float[] w, int wOff, float[] f, int fOff, float gamma, float minLog,
-                             float[] slope, int slopeOff) {
-        VectorSpecies<Float> sp = species();
-        FloatVector l = FloatVector.fromArray(sp, lp, lpOff).neg(), wv = FloatVector.fromArray(sp, w, wOff);
-        // zip DIV, zip MUL, scalar MUL: w · (f / h) · γ, as three kernels would round it
-        FloatVector d = gamma == 1f ? wv : wv.mul(FloatVector.fromArray(sp, f, fOff).div(l.max(minLog))).mul(gamma);
-        // clampGrad to [minLog, +inf]: 0 below the clamp and at NaN
-        FloatVector.zero(sp).blend(d, l.compare(GE, minLog).and(l.compare(LE, Float.POSITIVE_INFINITY))).intoArray(slope, slopeOff);
     }
 
     @Override
