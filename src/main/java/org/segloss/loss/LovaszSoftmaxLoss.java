@@ -297,12 +297,13 @@ public final class LovaszSoftmaxLoss extends SegmentationLoss {
                 // prefix buckets when the plan allows, else in order for the general sort
                 if (plan != null) {
                     long[] bucketed = scratch[1];
+                    int[] cursor = plan.cursors();                     // indexed here, not through a call (LovaszSort.Scatter#cursors)
                     for (int bi = first; bi < first + images; bi++) {
                         int row = (bi * kept + c) * s, voxels = bi * s;
                         for (int i = 0; i < s; i++) {
                             if (valid != null && valid.at(voxels + i) == 0f) continue;
                             long v = errorItem(probs, row, voxels, i, id);
-                            bucketed[plan.slot(LovaszSort.itemKey(v))] = v;
+                            bucketed[cursor[LovaszSort.itemKey(v) >>> LovaszSort.PREFIX_SHIFT]++] = v;
                         }
                     }
                     values[t] = (float) plan.lovasz(bucketed, scratch[0], g, false, dp);

@@ -155,9 +155,10 @@ final class LovaszSort {
         }
         Scatter plan = prefix != null ? Scatter.plan(n, keyOr, keyAnd, prefix) : null;
         if (plan != null) {                                              // buckets of neighbouring prefixes
+            int[] cursor = plan.cursors();
             for (int m = 0; m < n; m++) {                               // stable: position order kept per bucket
                 long v = items[m];
-                spare[plan.slot(itemKey(v))] = v;
+                spare[cursor[itemKey(v) >>> PREFIX_SHIFT]++] = v;
             }
             plan.visit(spare, items, out);
             return;
@@ -182,8 +183,8 @@ final class LovaszSort {
      * The scatter planned before the items exist, from the key statistics of a first pass over
      * the errors (n, the OR and AND of the keys, the prefix counts): the caller then computes
      * each item again in a second pass, in increasing position, and writes it straight to
-     * {@code bucketed[slot(key)]}, so the items are never written in position order and read
-     * back. The buckets are runs of neighbouring 16-bit key prefixes, as many as fit in
+     * {@code bucketed[cursors()[key >>> PREFIX_SHIFT]++]}, so the items are never written in
+     * position order and read back. The buckets are runs of neighbouring 16-bit key prefixes, as many as fit in
      * {@link #MERGE_MAX} items (a prefix with more items is a bucket of its own) and sharing all
      * but their low {@link #MERGE_BITS} prefix bits: finer than any fixed top digit where the
      * errors crowd (softmax errors fill a few binades; a fixed 11-bit digit left buckets of 4 K to
@@ -262,8 +263,15 @@ final class LovaszSort {
             return new Scatter(prefix, start, span, lo, keyOr >= 0);
         }
 
-        /** The index of the next item with this key (stable: call in increasing position). */
-        int slot(int key) { return cursor[key >>> PREFIX_SHIFT]++; }
+        /**
+         * The write cursor of every key prefix: an item with key k goes to
+         * {@code bucketed[cursors[k >>> PREFIX_SHIFT]++]} (stable: items in increasing position).
+         * NOTE: an array for the hot loops to index, not a {@code slot(key)} method: C2 left that
+         * call out of line in some JVMs, one call per item ("low call site frequency" in
+         * -XX:+PrintInlining, judged from a profile that depends on when the loop's OSR and full
+         * compiles happened; spec/performance.md).
+         */
+        int[] cursors() { return cursor; }
 
         /** The number of buckets. */
         int buckets() { return span.length; }

@@ -256,13 +256,14 @@ class LovaszSortTest {
         }
     }
 
-    /** The items scattered by plan's slots, then its walk: the definition's value and gradient bit for bit. */
+    /** The items scattered by plan's cursors, then its walk: the definition's value and gradient bit for bit. */
     static void assertPlanGivesTheDefinition(LovaszSort.Scatter plan, Items it, boolean relu, String what) {
         int n = it.e().length;
         long[] bucketed = new long[n];
+        int[] cursor = plan.cursors();
         for (int i = 0; i < n; i++) {
             int k = LovaszSoftmaxLoss.errorKey(it.e()[i]);
-            bucketed[plan.slot(k)] = LovaszSort.item(k, it.position()[i], it.fg()[i]);
+            bucketed[cursor[k >>> LovaszSort.PREFIX_SHIFT]++] = LovaszSort.item(k, it.position()[i], it.fg()[i]);
         }
         float[] grad = new float[it.expectedGrad().length];
         double got = plan.lovasz(bucketed, new long[n], it.g(), relu, grad);
