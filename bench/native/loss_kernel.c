@@ -10,6 +10,14 @@
 //          dL/dx = p (h - sum_k p_k h_k) with h_c = dL/dp_c (the softmax Jacobian-vector product).
 //   ce   : softmax cross-entropy, mean over voxels; pass 1 = log-sum-exp and the loss, the gradient
 //          (p - t) / N written in the same pass.
+//   focal: the catalogue's focal loss (gamma 2, MONAI's mean over B*C*voxels) in the ce kernel's one
+//          pass: -(1 - p_y)^2 ln p_y from the log-sum-exp, the gradient kappa (p - t) / (B C V).
+//   explog: the catalogue's exp-log (Form.PAPER: gamma 0.3 for both terms, weights 0.8 / 0.2, Dice
+//          pooled over the batch with eps 1, label-frequency weights, -ln clamped below at 1e-7); a
+//          label count, then the dice kernel's two passes, pass 1 adding the cross-entropy term (a
+//          logf and a powf per voxel) and keeping its slope per voxel, pass 2 adding slope (p - t).
+//   The last two are what native code makes of those losses' own work; the README's targets hold
+//   them against the Dice and cross-entropy kernels too.
 // Sums of a pass are per thread in float and combined in double (OpenMP reduction order: the C
 // code does not promise bit-identical results across thread counts, segloss does).
 //
@@ -26,7 +34,7 @@
 
 enum { B = 2, C = 4, S = 64, V = S * S * S, REPS = 200, WARMUP = 20 };
 
-static float *logits, *grad;
+static float *logits, *grad, *slope;   // slope: explog's per-voxel factor, [B, V]
 static uint8_t *labels;
 static double loss_value;
 
@@ -121,6 +129,106 @@ static void cross_entropy(void) {
     loss_value = total * inv_n;
 }
 
+// -(1 - q)^2 ln q with q = p_y; d/dx_c = kappa (p_c - [c = y]), kappa = (1 - q)^2 + 2 q (1 - q) (-ln q).
+static void focal(void) {
+    const float inv_n = 1.0f / ((float) B * C * V);
+    double total = 0;
+    for (int b = 0; b < B; b++) {
+        const float *x = logits + (size_t) b * C * V;
+        float *g = grad + (size_t) b * C * V;
+        const uint8_t *t = labels + (size_t) b * V;
+        float part = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : part)
+        for (int v = 0; v < V; v++) {
+            float a = x[v], bb = x[V + v], c = x[2 * V + v], d = x[3 * V + v];
+            float m = fmaxf(fmaxf(a, bb), fmaxf(c, d));
+            float e0 = expf(a - m), e1 = expf(bb - m), e2 = expf(c - m), e3 = expf(d - m);
+            float s = e0 + e1 + e2 + e3, r = 1.0f / s;
+            int k = t[v];
+            float xt = k == 0 ? a : k == 1 ? bb : k == 2 ? c : d;
+            float l = m + logf(s) - xt, q = expf(-l), u = 1.0f - q;   // l = -ln p_y
+            part += u * u * l;
+            float kr = (u * u + 2.0f * q * u * l) * inv_n * r, kn = (u * u + 2.0f * q * u * l) * inv_n;
+            g[v] = e0 * kr - (k == 0 ? kn : 0), g[V + v] = e1 * kr - (k == 1 ? kn : 0);
+            g[2 * V + v] = e2 * kr - (k == 2 ? kn : 0), g[3 * V + v] = e3 * kr - (k == 3 ? kn : 0);
+        }
+        total += part;
+    }
+    loss_value = total * inv_n;
+}
+
+static void exp_log(void) {
+    const float gamma = 0.3f, min_log = 1e-7f;
+    const double w_dice = 0.8, w_cross = 0.2, eps = 1.0, n_voxels = (double) B * V;
+    // the label-frequency weights w_l = (sum_k f_k / f_l)^0.5 from a count of the labels
+    float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : f0, f1, f2, f3)
+    for (int v = 0; v < B * V; v++) {
+        int k = labels[v];
+        f0 += k == 0, f1 += k == 1, f2 += k == 2, f3 += k == 3;
+    }
+    double f[C] = {f0, f1, f2, f3}, all = f0 + f1 + f2 + f3;
+    float wl[C];
+    for (int c = 0; c < C; c++) wl[c] = f[c] > 0 ? (float) sqrt(all / f[c]) : 0.0f;
+    const float w0 = wl[0], w1 = wl[1], w2 = wl[2], w3 = wl[3], slope_scale = (float) (w_cross / n_voxels) * gamma;
+    double inter[C] = {0}, pred[C] = {0}, cross = 0;
+    for (int b = 0; b < B; b++) {
+        const float *x = logits + (size_t) b * C * V;
+        float *p = grad + (size_t) b * C * V, *sl = slope + (size_t) b * V;
+        const uint8_t *t = labels + (size_t) b * V;
+        float i0 = 0, i1 = 0, i2 = 0, i3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0, part = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : i0, i1, i2, i3, s0, s1, s2, s3, part)
+        for (int v = 0; v < V; v++) {
+            float a = x[v], bb = x[V + v], c = x[2 * V + v], d = x[3 * V + v];
+            float m = fmaxf(fmaxf(a, bb), fmaxf(c, d));
+            float e0 = expf(a - m), e1 = expf(bb - m), e2 = expf(c - m), e3 = expf(d - m);
+            float s = e0 + e1 + e2 + e3, r = 1.0f / s;
+            float p0 = e0 * r, p1 = e1 * r, p2 = e2 * r, p3 = e3 * r;
+            p[v] = p0, p[V + v] = p1, p[2 * V + v] = p2, p[3 * V + v] = p3;
+            int k = t[v];
+            float t0 = k == 0, t1 = k == 1, t2 = k == 2, t3 = k == 3;
+            i0 += p0 * t0, i1 += p1 * t1, i2 += p2 * t2, i3 += p3 * t3;
+            s0 += p0, s1 += p1, s2 += p2, s3 += p3;
+            float xt = k == 0 ? a : k == 1 ? bb : k == 2 ? c : d;
+            float w = k == 0 ? w0 : k == 1 ? w1 : k == 2 ? w2 : w3;
+            float l = m + logf(s) - xt, lc = fmaxf(l, min_log), pw = powf(lc, gamma);   // l = -ln p_y
+            part += w * pw;
+            sl[v] = l > min_log ? slope_scale * w * pw / lc : 0.0f;   // d(0.2 mean w l^0.3)/dl at this voxel
+        }
+        double is[C] = {i0, i1, i2, i3}, ss[C] = {s0, s1, s2, s3};
+        for (int c = 0; c < C; c++) inter[c] += is[c], pred[c] += ss[c];
+        cross += part;
+    }
+    // L_Dice = mean_c max(-ln D_c, 1e-7)^0.3; dL/dp_c = hp_c + t_c ht_c per voxel
+    float hp[C], ht[C];
+    double dice_term = 0;
+    for (int c = 0; c < C; c++) {
+        double den = pred[c] + f[c] + eps, dc = (2 * inter[c] + eps) / den, l = -log(dc);
+        double lc = l > min_log ? l : min_log, dl_dd = l > min_log ? -gamma * pow(lc, gamma - 1) / dc : 0;
+        dice_term += pow(lc, gamma);
+        double dd = w_dice / C * dl_dd;
+        hp[c] = (float) (-dd * (2 * inter[c] + eps) / (den * den));
+        ht[c] = (float) (dd * 2 / den);
+    }
+    loss_value = w_dice * dice_term / C + w_cross * cross / n_voxels;
+    for (int b = 0; b < B; b++) {
+        float *p = grad + (size_t) b * C * V;
+        const float *sl = slope + (size_t) b * V;
+        const uint8_t *t = labels + (size_t) b * V;
+        float h0 = hp[0], h1 = hp[1], h2 = hp[2], h3 = hp[3];
+        float g0 = ht[0], g1 = ht[1], g2 = ht[2], g3 = ht[3];
+#pragma omp parallel for simd schedule(static)
+        for (int v = 0; v < V; v++) {
+            int k = t[v];
+            float q0 = h0 + (k == 0 ? g0 : 0), q1 = h1 + (k == 1 ? g1 : 0), q2 = h2 + (k == 2 ? g2 : 0), q3 = h3 + (k == 3 ? g3 : 0);
+            float p0 = p[v], p1 = p[V + v], p2 = p[2 * V + v], p3 = p[3 * V + v], z = sl[v];
+            float dot = p0 * q0 + p1 * q1 + p2 * q2 + p3 * q3;
+            p[v] = p0 * (q0 - dot) + z * (p0 - (k == 0)), p[V + v] = p1 * (q1 - dot) + z * (p1 - (k == 1));
+            p[2 * V + v] = p2 * (q2 - dot) + z * (p2 - (k == 2)), p[3 * V + v] = p3 * (q3 - dot) + z * (p3 - (k == 3));
+        }
+    }
+}
+
 static void measure(const char *name, void (*kernel)(void)) {
     static double t[REPS];
     for (int r = 0; r < WARMUP; r++) kernel();
@@ -137,6 +245,7 @@ static void measure(const char *name, void (*kernel)(void)) {
 int main(void) {
     logits = aligned_alloc(64, sizeof(float) * B * C * V);
     grad = aligned_alloc(64, sizeof(float) * B * C * V);
+    slope = aligned_alloc(64, sizeof(float) * B * V);
     labels = aligned_alloc(64, (size_t) B * V);
     uint64_t state = 5;   // a 64-bit LCG: uniform logits in [-4, 4)
     for (size_t i = 0; i < (size_t) B * C * V; i++) {
@@ -149,5 +258,12 @@ int main(void) {
                 for (int x = 0; x < S; x++) labels[(((size_t) b * S + z) * S + y) * S + x] = (uint8_t) slab_label(b, z, y, x);
     measure("dice", dice);
     measure("ce", cross_entropy);
+    measure("focal", focal);
+    measure("explog", exp_log);
+    if (getenv("LOSS_KERNEL_DUMP") != NULL) {   // the last kernel's gradient, raw float32, for a check against autograd
+        FILE *out = fopen(getenv("LOSS_KERNEL_DUMP"), "wb");
+        fwrite(grad, sizeof(float), (size_t) B * C * V, out);
+        fclose(out);
+    }
     return 0;
 }
