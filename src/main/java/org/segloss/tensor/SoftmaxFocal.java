@@ -1,8 +1,6 @@
 package org.segloss.tensor;
 
 import org.segloss.tensor.kernel.Kernels;
-import org.segloss.tensor.kernel.Kernels.Binary;
-import org.segloss.tensor.kernel.Kernels.Unary;
 import org.segloss.tensor.kernel.Parallel;
 
 /**
@@ -33,7 +31,8 @@ import org.segloss.tensor.kernel.Parallel;
  * a chunk of {@value #CHUNK} voxels), the partition depends on the shape only. Per task: the
  * softmax and its stats (m, log s) in one kernel, p written straight into the gradient's rows;
  * the label's lp and coefficient picked from the logits and the stats ({@code pickLogSoftmax},
- * which also finds NaN or infinite logits); the factor and G on compact rows of the task; the
+ * which also finds NaN or infinite logits); the factor, G and the task's sum in one kernel over
+ * compact rows of the task ({@code focalTerm}, with the bits of the kernels it fuses); the
  * gradient from p in one kernel ({@code labelSoftmaxGradient}). Per-task partial sums are in
  * double and added in increasing task order on the calling thread: the result does not depend
  * on the thread count. A forward pass can write the gradient at the scale its backward will
@@ -45,7 +44,7 @@ public final class SoftmaxFocal {
     static final int CHUNK = ChannelChunks.CHUNK;
 
     /** Scratch rows per thread: [0], [1] of C * CHUNK floats, the rest of CHUNK floats. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[9][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[8][0]);
 
     /** The softmax's stats per thread: [m, log s] rows of up to CHUNK floats. */
     private static final ThreadLocal<float[]> STATS = ThreadLocal.withInitial(() -> new float[2 * CHUNK]);
@@ -70,17 +69,6 @@ public final class SoftmaxFocal {
         }
         if (!(floor > 0f && floor < 1f)) throw new IllegalArgumentException(op + ": floor must be in (0, 1), got " + floor);
         return new int[] {b, c, sp};
-    }
-
-    /**
-     * The factor {@code max(1 - exp(lp), floor)^γ} into factor; e = exp(lp) and q = 1 - e (before
-     * the clamp) are left in e and q. Skipped for γ = 0 (the factor is 1; callers do not read it).
-     */
-    private static void factor(Kernels k, float[] lp, float gamma, float floor, int len, float[] e, float[] q, float[] factor) {
-        k.map(Unary.EXP, lp, 0, e, 0, len);
-        k.zipScalarLeft(Binary.SUB, 1f, e, 0, q, 0, len);
-        k.clamp(q, 0, floor, 1f, factor, 0, len);
-        k.pow(factor, 0, gamma, factor, 0, len);
     }
 
     /** {@code Σ_n ℓ_n} over every voxel (see the class comment), in double. */
@@ -134,8 +122,8 @@ public final class SoftmaxFocal {
      * The pass behind sum and sumBackward: per task the softmax and its stats (m, log s) in one
      * kernel (p straight into the gradient's rows when one is written), the label's log-probability
      * and coefficient picked from the logits and the stats ({@code pickLogSoftmax}, which also
-     * checks the logits), the factor and G on the task's compact rows, then the gradient from p in
-     * one kernel ({@code labelSoftmaxGradient}).
+     * checks the logits), the factor, G and the sum in one kernel over the task's compact rows
+     * ({@code focalTerm}), then the gradient from p in one kernel ({@code labelSoftmaxGradient}).
      */
     private static double pass(String op, Tensor x, LabelTensor labels, int ignoreIndex, float[] coef, float gamma, float floor,
                                Tensor gradient, float scale, String finiteCheck) {
@@ -151,7 +139,7 @@ public final class SoftmaxFocal {
         Kernels k = Backend.kernels();
         Parallel.forRange(tasks, Math.max(1, Tensor.GRAIN / (c * CHUNK)), (s, e) -> {
             float[][] sc = scratch(c * CHUNK);
-            float[] buf = sc[0], p = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], dq = sc[7], g = sc[8];
+            float[] buf = sc[0], p = sc[1], lp = sc[2], w = sc[3], ex = sc[4], q = sc[5], f = sc[6], g = sc[7];
             float[] stats = STATS.get();   // [m, log s] rows of len
             for (int t = s; t < e; t++) {
                 int bi = t / nch, j0 = (t % nch) * CHUNK, len = Math.min(CHUNK, sp - j0);
@@ -179,10 +167,10 @@ public final class SoftmaxFocal {
                 }
                 float finite = k.pickLogSoftmax(xa, xBase, c, stride, len, stats, 0, len, labels.data, lab, pickCoef, lp, 0, w, 0);
                 if (nonFinite != null) nonFinite[t] = Float.isNaN(finite);
-                if (gamma != 0f) factor(k, lp, gamma, floor, len, ex, q, f);
+                // the factor, the gradient's coefficient a = -scale · G · w (when a gradient is
+                // written) and Σ lp · factor · w in one kernel
+                float dot = k.focalTerm(lp, 0, w, 0, gamma, floor, scale, ex, q, f, gradient != null ? g : null, 0, len);
                 if (gradient != null) {
-                    // before lp is scaled by the factor below: a = -scale · G from lp, e, q and the factor
-                    chunkCoefficient(k, gamma, floor, lp, w, ex, q, f, dq, g, scale, len);
                     if (pa == p) {
                         k.labelSoftmaxGradient(p, 0, c, len, len, labels.data, lab, g, 0, p, 0);
                         for (int ch = 0; ch < c; ch++) System.arraycopy(p, ch * len, gradient.data, gradient.offset + at + ch * sp, len);
@@ -190,8 +178,7 @@ public final class SoftmaxFocal {
                         k.labelSoftmaxGradient(pa, pBase, c, stride, len, labels.data, lab, g, 0, pa, pBase);
                     }
                 }
-                if (gamma != 0f) k.zip(Binary.MUL, lp, 0, f, 0, lp, 0, len);   // lp · factor
-                part[t] = -(double) k.dot(lp, 0, w, 0, len);
+                part[t] = -(double) dot;
             }
         });
         if (nonFinite != null) {
@@ -202,28 +189,5 @@ public final class SoftmaxFocal {
         double acc = 0;
         for (double v : part) acc += v;   // fixed order: task by task
         return acc;
-    }
-
-    /**
-     * The per-voxel coefficient of the gradient at scale s into a: {@code a = -s · G · w} with
-     * G = lp · γ q^(γ-1) [floor ≤ q ≤ 1] · e - factor (γ = 0: G = -1), from lp, w, e, q and the
-     * factor of the task ({@link #factor}, before lp is multiplied by the factor); dq scratch. The
-     * gradient is then {@code p_k a - [k = y] a} ({@code labelSoftmaxGradient}).
-     */
-    private static void chunkCoefficient(Kernels k, float gamma, float floor, float[] lp, float[] w, float[] ex, float[] q,
-                                         float[] f, float[] dq, float[] a, float scale, int len) {
-        if (gamma != 0f) {
-            k.clamp(q, 0, floor, 1f, dq, 0, len);
-            k.pow(dq, 0, gamma - 1f, dq, 0, len);
-            k.zipScalarRight(Binary.MUL, dq, 0, gamma, dq, 0, len);
-            k.clampGrad(dq, 0, q, 0, floor, 1f, dq, 0, len);
-            k.zip(Binary.MUL, lp, 0, dq, 0, a, 0, len);
-            k.zip(Binary.MUL, a, 0, ex, 0, a, 0, len);
-            k.zip(Binary.SUB, a, 0, f, 0, a, 0, len);
-        } else {
-            k.fill(a, 0, len, -1f);
-        }
-        k.zip(Binary.MUL, a, 0, w, 0, a, 0, len);
-        k.zipScalarRight(Binary.MUL, a, 0, -scale, a, 0, len);
     }
 }

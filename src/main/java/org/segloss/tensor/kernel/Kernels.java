@@ -478,6 +478,26 @@ public interface Kernels {
                      float[] slope, int slopeOff, int n);
 
     /**
+     * The focal term (Lin et al. 2017, Eq. 5) of n voxels from their label log-probabilities lp and
+     * coefficients w ({@link #pickLogSoftmax}'s outputs): with e_j = exp(lp_j), q_j = 1 − e_j and
+     * c_j = min(max(q_j, floor), 1),
+     * <pre>
+     *   f_j     = c_j^γ                                                   ({@link #pow}'s bits)
+     *   returns   Σ_j (lp_j · f_j) · w_j              ({@link #dot} of the products; γ = 0: of lp itself)
+     *   a_j     = ((((lp_j · d_j) · e_j) − f_j) · w_j) · (−scale),   d_j = (c_j^(γ−1) · γ where floor ≤ q_j ≤ 1, else 0)
+     *             (γ = 0: (−1 · w_j) · (−scale))
+     * </pre>
+     * a (null: not written) is the coefficient {@link #labelSoftmaxGradient} turns into the
+     * gradient of −scale · Σ_j lp_j f_j w_j (the focal sum at scale s). e, q and f are scratch rows
+     * of at least n floats that hold e, q and f on return (untouched at γ = 0); lp holds lp · f on
+     * return (untouched at γ = 0). Every value has the bits of the same kernels called one after
+     * another (map EXP, scalar SUB from 1, clamp, pow; clamp, pow, scalar MUL, clampGrad, zip MUL,
+     * MUL, SUB, MUL, scalar MUL; zip MUL, dot); only the passes over the rows are fewer.
+     */
+    float focalTerm(float[] lp, int lpOff, float[] w, int wOff, float gamma, float floor, float scale,
+                    float[] e, float[] q, float[] f, float[] a, int aOff, int n);
+
+    /**
      * {@link #crossEntropyGradient} with a coefficient per column instead of one per class:
      * <pre>
      *   out(k, j) = p(k, j) · a_j - [y_j = k] · a_j,   a_j = a[aOff + j]

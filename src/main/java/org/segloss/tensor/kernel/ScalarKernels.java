@@ -604,6 +604,31 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float focalTerm(float[] lp, int lpOff, float[] w, int wOff, float gamma, float floor, float scale,
+                           float[] e, float[] q, float[] f, float[] a, int aOff, int n) {
+        if (gamma == 0f) {
+            if (a != null) for (int j = 0; j < n; j++) a[aOff + j] = (-1f * w[wOff + j]) * -scale;   // fill, zip MUL, scalar MUL
+            return dot(lp, lpOff, w, wOff, n);
+        }
+        for (int j = 0; j < n; j++) {
+            float ej = (float) Math.exp(lp[lpOff + j]), qj = 1f - ej;
+            e[j] = ej;
+            q[j] = qj;
+            f[j] = (float) Math.pow(Math.min(Math.max(qj, floor), 1f), gamma);   // clamp's, then pow's expression
+        }
+        if (a != null) {
+            for (int j = 0; j < n; j++) {
+                float qj = q[j];
+                float d = (float) Math.pow(Math.min(Math.max(qj, floor), 1f), gamma - 1f) * gamma;
+                d = (qj >= floor && qj <= 1f) ? d : 0f;   // clampGrad's test
+                a[aOff + j] = ((((lp[lpOff + j] * d) * e[j]) - f[j]) * w[wOff + j]) * -scale;
+            }
+        }
+        for (int j = 0; j < n; j++) lp[lpOff + j] = lp[lpOff + j] * f[j];
+        return dot(lp, lpOff, w, wOff, n);
+    }
+
+    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         boolean finite = true;

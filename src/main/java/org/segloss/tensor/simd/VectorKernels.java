@@ -2061,6 +2061,65 @@ public abstract sealed class VectorKernels implements Kernels
     }
 
     @Override
+    public float focalTerm(float[] lp, int lpOff, float[] w, int wOff, float gamma, float floor, float scale,
+                           float[] e, float[] q, float[] f, float[] a, int aOff, int n) {
+        VectorSpecies<Float> sp = species();
+        int lanes = sp.length(), bound = sp.loopBound(n);
+        if (gamma == 0f) {
+            if (a != null) {
+                // fill -1, zip MUL by w, scalar MUL by -scale, as three kernels round it
+                FloatVector minusOne = FloatVector.broadcast(sp, -1f);
+                for (int i = 0; i < bound; i += lanes) minusOne.mul(FloatVector.fromArray(sp, w, wOff + i)).mul(-scale).intoArray(a, aOff + i);
+                for (int i = bound; i < n; i++) a[aOff + i] = (-1f * w[wOff + i]) * -scale;
+            }
+            return dot(lp, lpOff, w, wOff, n);
+        }
+        // e = exp(lp), q = 1 - e and clamp(q, floor, 1) in one pass (map EXP, scalar SUB, clamp:
+        // their lanes and their scalar tails), then f = c^γ with pow's own loop
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        for (int i = 0; i < bound; i += lanes) {
+            FloatVector ev = exp(FloatVector.fromArray(sp, lp, lpOff + i)), qv = one.sub(ev);
+            ev.intoArray(e, i);
+            qv.intoArray(q, i);
+            qv.max(floor).min(1f).intoArray(f, i);
+        }
+        for (int i = bound; i < n; i++) {
+            float ei = (float) Math.exp(lp[lpOff + i]), qi = 1f - ei;
+            e[i] = ei;
+            q[i] = qi;
+            f[i] = Math.min(Math.max(qi, floor), 1f);
+        }
+        pow(f, 0, gamma, f, 0, n);
+        if (a != null) {
+            // d = c^(γ-1) with pow's own loop (in a's row), then γ·d masked to floor ≤ q ≤ 1, the
+            // coefficient and lp · f in one pass, each product rounded as its kernel rounds it
+            clamp(q, 0, floor, 1f, a, aOff, n);
+            pow(a, aOff, gamma - 1f, a, aOff, n);
+            FloatVector zero = FloatVector.zero(sp);
+            for (int i = 0; i < bound; i += lanes) {
+                FloatVector qv = FloatVector.fromArray(sp, q, i), fv = FloatVector.fromArray(sp, f, i);
+                FloatVector lv = FloatVector.fromArray(sp, lp, lpOff + i);
+                FloatVector d = zero.blend(FloatVector.fromArray(sp, a, aOff + i).mul(gamma), qv.compare(GE, floor).and(qv.compare(LE, 1f)));
+                lv.mul(d).mul(FloatVector.fromArray(sp, e, i)).sub(fv).mul(FloatVector.fromArray(sp, w, wOff + i)).mul(-scale)
+                        .intoArray(a, aOff + i);
+                lv.mul(fv).intoArray(lp, lpOff + i);
+            }
+            for (int i = bound; i < n; i++) {
+                float qi = q[i], d = a[aOff + i] * gamma;
+                d = (qi >= floor && qi <= 1f) ? d : 0f;
+                a[aOff + i] = ((((lp[lpOff + i] * d) * e[i]) - f[i]) * w[wOff + i]) * -scale;
+                lp[lpOff + i] = lp[lpOff + i] * f[i];
+            }
+        } else {
+            for (int i = 0; i < bound; i += lanes) {
+                FloatVector.fromArray(sp, lp, lpOff + i).mul(FloatVector.fromArray(sp, f, i)).intoArray(lp, lpOff + i);
+            }
+            for (int i = bound; i < n; i++) lp[lpOff + i] = lp[lpOff + i] * f[i];
+        }
+        return dot(lp, lpOff, w, wOff, n);
+    }
+
+    @Override
     public float pickLogSoftmax(float[] x, int xOff, int n, int inner, int cols, float[] stats, int mOff, int logSOff,
                                 int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
         VectorSpecies<Float> sp = species();

@@ -1438,6 +1438,73 @@ class KernelTwinTest {
                 }
             }
         }));
+        // focalTerm: in each implementation the bits of the kernels it stands for, called one after
+        // another as SoftmaxFocal called them (map EXP, scalar SUB, clamp, pow; clamp, pow, scalar
+        // MUL, clampGrad, zip MUL, MUL, SUB, MUL, scalar MUL; zip MUL, dot), with and without the
+        // coefficient; q below the floor, near 1 and exactly 1, 0 coefficients, a NaN
+        out.add(dynamicTest(v.name() + " focalTerm gives the bits of the kernels it fuses", () -> {
+            for (int len : SIZES) {
+                if (len > 4097) continue;
+                for (float gamma : new float[] {2f, 0f, 0.5f, 1f, 3.3f}) {
+                    Random rnd = new Random(len * 53L + Float.floatToIntBits(gamma));
+                    int lo = 3, wo = 1, ao = 2;
+                    float floor = 1e-4f, scale = 0.37f;
+                    float[] lp0 = new float[lo + len], w = new float[wo + len];
+                    for (int j = 0; j < len; j++) {
+                        int kind = rnd.nextInt(8);
+                        // lp 0 (p = 1, q = 0 below the floor), -1e-5 (q below the floor), -floor, -20 (q near 1)
+                        lp0[lo + j] = kind == 0 ? 0f : kind == 1 ? -1e-5f : kind == 2 ? -floor : kind == 3 ? -20f : uniform(-12, 0).next(rnd);
+                        w[wo + j] = rnd.nextInt(5) == 0 ? 0f : uniform(0.1, 3).next(rnd);
+                    }
+                    if (len > 5) lp0[lo + len / 2] = Float.NaN;
+                    for (Kernels k : new Kernels[] {s, v}) {
+                        String ctx = k.name() + " focalTerm [len=" + len + ", gamma=" + gamma + "]";
+                        // the composition
+                        float[] lpWant = lp0.clone(), e = new float[len], q = new float[len], f = new float[len], dq = new float[len];
+                        float[] aWant = new float[ao + len];
+                        if (gamma != 0f) {
+                            k.map(Unary.EXP, lpWant, lo, e, 0, len);
+                            k.zipScalarLeft(Binary.SUB, 1f, e, 0, q, 0, len);
+                            k.clamp(q, 0, floor, 1f, f, 0, len);
+                            k.pow(f, 0, gamma, f, 0, len);
+                            k.clamp(q, 0, floor, 1f, dq, 0, len);
+                            k.pow(dq, 0, gamma - 1f, dq, 0, len);
+                            k.zipScalarRight(Binary.MUL, dq, 0, gamma, dq, 0, len);
+                            k.clampGrad(dq, 0, q, 0, floor, 1f, dq, 0, len);
+                            k.zip(Binary.MUL, lpWant, lo, dq, 0, aWant, ao, len);
+                            k.zip(Binary.MUL, aWant, ao, e, 0, aWant, ao, len);
+                            k.zip(Binary.SUB, aWant, ao, f, 0, aWant, ao, len);
+                        } else {
+                            k.fill(aWant, ao, len, -1f);
+                        }
+                        k.zip(Binary.MUL, aWant, ao, w, wo, aWant, ao, len);
+                        k.zipScalarRight(Binary.MUL, aWant, ao, -scale, aWant, ao, len);
+                        if (gamma != 0f) k.zip(Binary.MUL, lpWant, lo, f, 0, lpWant, lo, len);
+                        float sumWant = k.dot(lpWant, lo, w, wo, len);
+                        for (boolean withA : new boolean[] {true, false}) {
+                            float[] lp = lp0.clone(), eGot = new float[len + 2], qGot = new float[len + 2], fGot = new float[len + 2];
+                            float[] a = new float[ao + len];
+                            java.util.Arrays.fill(a, 7f);
+                            float sum = k.focalTerm(lp, lo, w, wo, gamma, floor, scale, eGot, qGot, fGot, withA ? a : null, ao, len);
+                            String at = ctx + ", coefficient " + withA;
+                            assertEquals(Float.floatToIntBits(sumWant), Float.floatToIntBits(sum), at + ": sum");
+                            for (int j = 0; j < lo + len; j++) {
+                                assertEquals(Float.floatToIntBits(lpWant[j]), Float.floatToIntBits(lp[j]), at + ": lp at " + j);
+                            }
+                            for (int j = 0; j < len && gamma != 0f; j++) {
+                                assertEquals(Float.floatToIntBits(e[j]), Float.floatToIntBits(eGot[j]), at + ": e at " + j);
+                                assertEquals(Float.floatToIntBits(q[j]), Float.floatToIntBits(qGot[j]), at + ": q at " + j);
+                                assertEquals(Float.floatToIntBits(f[j]), Float.floatToIntBits(fGot[j]), at + ": f at " + j);
+                            }
+                            for (int j = 0; j < ao + len; j++) {
+                                float want = withA && j >= ao ? aWant[j] : 7f;
+                                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(a[j]), at + ": a at " + j);
+                            }
+                        }
+                    }
+                }
+            }
+        }));
         // labelSoftmaxGradient: p a_j - [y = k] a_j with a per column, as written out in float
         // arithmetic, bit for bit in each implementation, in place too
         out.add(dynamicTest(v.name() + " labelSoftmaxGradient is p·a_j − [y = k]·a_j bit for bit", () -> {
