@@ -146,9 +146,10 @@ static void focal(void) {
             float s = e0 + e1 + e2 + e3, r = 1.0f / s;
             int k = t[v];
             float xt = k == 0 ? a : k == 1 ? bb : k == 2 ? c : d;
-            float l = m + logf(s) - xt, q = expf(-l), u = 1.0f - q;   // l = -ln p_y
+            float et = k == 0 ? e0 : k == 1 ? e1 : k == 2 ? e2 : e3;
+            float l = m + logf(s) - xt, q = et * r, u = 1.0f - q;   // l = -ln p_y, q = p_y
             part += u * u * l;
-            float kr = (u * u + 2.0f * q * u * l) * inv_n * r, kn = (u * u + 2.0f * q * u * l) * inv_n;
+            float kn = (u * u + 2.0f * q * u * l) * inv_n, kr = kn * r;
             g[v] = e0 * kr - (k == 0 ? kn : 0), g[V + v] = e1 * kr - (k == 1 ? kn : 0);
             g[2 * V + v] = e2 * kr - (k == 2 ? kn : 0), g[3 * V + v] = e3 * kr - (k == 3 ? kn : 0);
         }
