@@ -611,15 +611,16 @@ public final class ScalarKernels implements Kernels {
             return dot(lp, lpOff, w, wOff, n);
         }
         for (int j = 0; j < n; j++) {
-            float ej = (float) Math.exp(lp[lpOff + j]), qj = 1f - ej;
+            float ej = (float) Math.exp(lp[lpOff + j]), qj = 1f - ej, cj = Math.min(Math.max(qj, floor), 1f);   // clamp's expression
             e[j] = ej;
             q[j] = qj;
-            f[j] = (float) Math.pow(Math.min(Math.max(qj, floor), 1f), gamma);   // clamp's, then pow's expression
+            f[j] = (float) Math.pow(cj, gamma);   // pow's
+            if (a != null) a[aOff + j] = cj;
         }
         if (a != null) {
             for (int j = 0; j < n; j++) {
                 float qj = q[j];
-                float d = (float) Math.pow(Math.min(Math.max(qj, floor), 1f), gamma - 1f) * gamma;
+                float d = (float) Math.pow(a[aOff + j], gamma - 1f) * gamma;
                 d = (qj >= floor && qj <= 1f) ? d : 0f;   // clampGrad's test
                 a[aOff + j] = ((((lp[lpOff + j] * d) * e[j]) - f[j]) * w[wOff + j]) * -scale;
             }

@@ -2074,26 +2074,28 @@ public abstract sealed class VectorKernels implements Kernels
             }
             return dot(lp, lpOff, w, wOff, n);
         }
-        // e = exp(lp), q = 1 - e and clamp(q, floor, 1) in one pass (map EXP, scalar SUB, clamp:
-        // their lanes and their scalar tails), then f = c^γ with pow's own loop
+        // e = exp(lp), q = 1 - e and c = clamp(q, floor, 1) in one pass (map EXP, scalar SUB, clamp:
+        // their lanes and their scalar tails), c into f and, for the coefficient, into a's row too;
+        // then f = c^γ with pow's own loop
         FloatVector one = FloatVector.broadcast(sp, 1f);
         for (int i = 0; i < bound; i += lanes) {
-            FloatVector ev = exp(FloatVector.fromArray(sp, lp, lpOff + i)), qv = one.sub(ev);
+            FloatVector ev = exp(FloatVector.fromArray(sp, lp, lpOff + i)), qv = one.sub(ev), cv = qv.max(floor).min(1f);
             ev.intoArray(e, i);
             qv.intoArray(q, i);
-            qv.max(floor).min(1f).intoArray(f, i);
+            cv.intoArray(f, i);
+            if (a != null) cv.intoArray(a, aOff + i);
         }
         for (int i = bound; i < n; i++) {
-            float ei = (float) Math.exp(lp[lpOff + i]), qi = 1f - ei;
+            float ei = (float) Math.exp(lp[lpOff + i]), qi = 1f - ei, ci = Math.min(Math.max(qi, floor), 1f);
             e[i] = ei;
             q[i] = qi;
-            f[i] = Math.min(Math.max(qi, floor), 1f);
+            f[i] = ci;
+            if (a != null) a[aOff + i] = ci;
         }
         pow(f, 0, gamma, f, 0, n);
         if (a != null) {
             // d = c^(γ-1) with pow's own loop (in a's row), then γ·d masked to floor ≤ q ≤ 1, the
             // coefficient and lp · f in one pass, each product rounded as its kernel rounds it
-            clamp(q, 0, floor, 1f, a, aOff, n);
             pow(a, aOff, gamma - 1f, a, aOff, n);
             FloatVector zero = FloatVector.zero(sp);
             for (int i = 0; i < bound; i += lanes) {
