@@ -1086,18 +1086,22 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Float> sp = species();
         FloatVector zero = FloatVector.zero(sp);
         int bound = sp.loopBound(cols);
-        for (int j = 0; j < bound; j += sp.length()) {
-            // softmaxBackwardColumns' arithmetic on gp = w g_k + 0 (triad's mul, then add), recomputed
-            // from w in the second loop (out may be p; w's block is still in L1)
-            FloatVector d = zero;
-            for (int k = 0; k < n; k++) {
-                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
-                d = d.add(gp.mul(FloatVector.fromArray(sp, p, pOff + k * inner + j)));
-            }
-            for (int k = 0; k < n; k++) {
-                int i = k * inner + j;
-                FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
-                FloatVector.fromArray(sp, p, pOff + i).mul(gp.sub(d)).intoArray(out, outOff + i);
+        if (n == 4 && bound > 0) {
+            weightedSumsBackward4(p, pOff, inner, bound, w, wOff, wStride, g, gOff, out, outOff);
+        } else {
+            for (int j = 0; j < bound; j += sp.length()) {
+                // softmaxBackwardColumns' arithmetic on gp = w g_k + 0 (triad's mul, then add), recomputed
+                // from w in the second loop (out may be p; w's block is still in L1)
+                FloatVector d = zero;
+                for (int k = 0; k < n; k++) {
+                    FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                    d = d.add(gp.mul(FloatVector.fromArray(sp, p, pOff + k * inner + j)));
+                }
+                for (int k = 0; k < n; k++) {
+                    int i = k * inner + j;
+                    FloatVector gp = FloatVector.fromArray(sp, w, wOff + k * wStride + j).mul(g[gOff + k]).add(zero);
+                    FloatVector.fromArray(sp, p, pOff + i).mul(gp.sub(d)).intoArray(out, outOff + i);
+                }
             }
         }
         for (int j = bound; j < cols; j++) {
@@ -1107,6 +1111,31 @@ public abstract sealed class VectorKernels implements Kernels
                 int i = k * inner + j;
                 out[outOff + i] = p[pOff + i] * ((0f + g[gOff + k] * w[wOff + k * wStride + j]) - d);
             }
+        }
+    }
+
+    /**
+     * softmaxWeightedSumsBackward's column blocks below bound for n = 4 classes: the four g_k
+     * broadcast once per call, each block's p and gp held in registers (the general loop loads w
+     * and p twice per class and block). The same operations per lane in the same order: the same bits.
+     */
+    private void weightedSumsBackward4(float[] p, int pOff, int inner, int bound, float[] w, int wOff, int wStride,
+                                       float[] g, int gOff, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        FloatVector zero = FloatVector.zero(sp);
+        float g0 = g[gOff], g1 = g[gOff + 1], g2 = g[gOff + 2], g3 = g[gOff + 3];
+        int lanes = sp.length(), o1 = inner, o2 = 2 * inner, o3 = 3 * inner, w1 = wStride, w2 = 2 * wStride, w3 = 3 * wStride;
+        for (int j = 0; j < bound; j += lanes) {
+            int i = pOff + j, o = outOff + j, q = wOff + j;
+            FloatVector v0 = FloatVector.fromArray(sp, p, i), v1 = FloatVector.fromArray(sp, p, i + o1);
+            FloatVector v2 = FloatVector.fromArray(sp, p, i + o2), v3 = FloatVector.fromArray(sp, p, i + o3);
+            FloatVector gp0 = FloatVector.fromArray(sp, w, q).mul(g0).add(zero), gp1 = FloatVector.fromArray(sp, w, q + w1).mul(g1).add(zero);
+            FloatVector gp2 = FloatVector.fromArray(sp, w, q + w2).mul(g2).add(zero), gp3 = FloatVector.fromArray(sp, w, q + w3).mul(g3).add(zero);
+            FloatVector d = zero.add(gp0.mul(v0)).add(gp1.mul(v1)).add(gp2.mul(v2)).add(gp3.mul(v3));
+            v0.mul(gp0.sub(d)).intoArray(out, o);
+            v1.mul(gp1.sub(d)).intoArray(out, o + o1);
+            v2.mul(gp2.sub(d)).intoArray(out, o + o2);
+            v3.mul(gp3.sub(d)).intoArray(out, o + o3);
         }
     }
 
@@ -2357,19 +2386,23 @@ public abstract sealed class VectorKernels implements Kernels
                 for (int r = 0; r <= n; r++) columns[k * lanes + r] = table[r * n + k];
             }
             IntVector other = IntVector.broadcast(isp, n);
-            for (int j = 0; j < bound; j += lanes) {
-                IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
-                IntVector row = lab.blend(other, lab.compare(LT, 0).or(lab.compare(GE, n)));
-                VectorShuffle<Float> pick = row.toShuffle().cast(sp);
-                FloatVector d = FloatVector.zero(sp);
-                for (int k = 0; k < n; k++) {
-                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
-                    d = d.add(g.mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
-                }
-                for (int k = 0; k < n; k++) {
-                    int i = k * inner + j;
-                    FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
-                    FloatVector.fromArray(sp, y, yOff + i).mul(g.sub(d)).intoArray(out, outOff + i);
+            if (n == 4) {
+                byLabelBackward4(y, yOff, inner, bound, labels, labelsOff, columns, out, outOff);
+            } else {
+                for (int j = 0; j < bound; j += lanes) {
+                    IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+                    IntVector row = lab.blend(other, lab.compare(LT, 0).or(lab.compare(GE, n)));
+                    VectorShuffle<Float> pick = row.toShuffle().cast(sp);
+                    FloatVector d = FloatVector.zero(sp);
+                    for (int k = 0; k < n; k++) {
+                        FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                        d = d.add(g.mul(FloatVector.fromArray(sp, y, yOff + k * inner + j)));
+                    }
+                    for (int k = 0; k < n; k++) {
+                        int i = k * inner + j;
+                        FloatVector g = FloatVector.fromArray(sp, columns, k * lanes).rearrange(pick);
+                        FloatVector.fromArray(sp, y, yOff + i).mul(g.sub(d)).intoArray(out, outOff + i);
+                    }
                 }
             }
         } else {
@@ -2387,6 +2420,36 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = bound; j < cols; j++) {
             ScalarKernels.softmaxBackwardByLabelColumn(y, yOff + j, n, inner, labels[labelsOff + j], table, out, outOff + j);
+        }
+    }
+
+    /**
+     * softmaxBackwardByLabel's column blocks below bound for n = 4 classes: the table's four
+     * columns (one vector each, entry r at lane r) loaded once per call and each looked up once per
+     * block, where the general loop loads and permutes each twice. The same operations per lane in
+     * the same order: the same bits.
+     */
+    private void byLabelBackward4(float[] y, int yOff, int inner, int bound, int[] labels, int labelsOff, float[] columns,
+                                  float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), o1 = inner, o2 = 2 * inner, o3 = 3 * inner;
+        FloatVector t0 = FloatVector.fromArray(sp, columns, 0), t1 = FloatVector.fromArray(sp, columns, lanes);
+        FloatVector t2 = FloatVector.fromArray(sp, columns, 2 * lanes), t3 = FloatVector.fromArray(sp, columns, 3 * lanes);
+        IntVector other = IntVector.broadcast(isp, 4);
+        FloatVector zero = FloatVector.zero(sp);
+        for (int j = 0; j < bound; j += lanes) {
+            IntVector lab = IntVector.fromArray(isp, labels, labelsOff + j);
+            VectorShuffle<Float> pick = lab.blend(other, lab.compare(LT, 0).or(lab.compare(GE, 4))).toShuffle().cast(sp);
+            int i = yOff + j, o = outOff + j;
+            FloatVector v0 = FloatVector.fromArray(sp, y, i), v1 = FloatVector.fromArray(sp, y, i + o1);
+            FloatVector v2 = FloatVector.fromArray(sp, y, i + o2), v3 = FloatVector.fromArray(sp, y, i + o3);
+            FloatVector g0 = t0.rearrange(pick), g1 = t1.rearrange(pick), g2 = t2.rearrange(pick), g3 = t3.rearrange(pick);
+            FloatVector d = zero.add(g0.mul(v0)).add(g1.mul(v1)).add(g2.mul(v2)).add(g3.mul(v3));
+            v0.mul(g0.sub(d)).intoArray(out, o);
+            v1.mul(g1.sub(d)).intoArray(out, o + o1);
+            v2.mul(g2.sub(d)).intoArray(out, o + o2);
+            v3.mul(g3.sub(d)).intoArray(out, o + o3);
         }
     }
 
