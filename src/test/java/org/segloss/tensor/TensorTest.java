@@ -137,6 +137,38 @@ class TensorTest {
         assertTrue(x.logSoftmax(0).isFinite());
     }
 
+    /**
+     * LabelTensor.range over several parallel runs: the extremes placed in the first, a middle and
+     * the last (partial) run, on 1 and 2 threads, for the whole map and for a view that starts
+     * inside it (an offset), against a plain scan.
+     */
+    @Test
+    void labelRangeAcrossRuns() {
+        int n = 3 * LabelTensor.RANGE_RUN + 17;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        int saved = org.segloss.tensor.kernel.Parallel.threads();
+        try {
+            for (int[] at : new int[][] {{0, n - 1}, {LabelTensor.RANGE_RUN + 5, 2 * LabelTensor.RANGE_RUN + 1}, {n - 1, 0}}) {
+                int[] v = new int[n];
+                for (int i = 0; i < n; i++) v[i] = r.nextInt(-50, 50);
+                v[at[0]] = -1000;
+                v[at[1]] = 1000;
+                for (int threads : new int[] {1, 2}) {
+                    org.segloss.tensor.kernel.Parallel.setThreads(threads);
+                    assertArrayEquals(new int[] {-1000, 1000}, LabelTensor.of(v, n).range(), "whole map, threads " + threads);
+                    // the same labels 5 elements into a larger array (offset 5), 3 more after them
+                    int[] padded = new int[n + 8];
+                    java.util.Arrays.fill(padded, 5000);
+                    System.arraycopy(v, 0, padded, 5, n);
+                    assertArrayEquals(new int[] {-1000, 1000}, new LabelTensor(padded, 5, Shape.of(n)).range(), "offset 5, threads " + threads);
+                }
+            }
+            assertArrayEquals(new int[] {0, -1}, LabelTensor.zeros(0).range());
+        } finally {
+            org.segloss.tensor.kernel.Parallel.setThreads(saved);
+        }
+    }
+
     @Test
     void oneHotArgmaxGather() {
         LabelTensor labels = LabelTensor.of(new int[] {0, 2, 1, 2}, 1, 2, 2);
