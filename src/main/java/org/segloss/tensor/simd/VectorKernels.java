@@ -1982,6 +1982,13 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Integer> isp = intSpecies();
         // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
         int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        if (n == 4 && bound > 0) {
+            crossEntropyGradient4(p, pOff, inner, bound, labels, labelsOff, scaledWeight, out, outOff);
+            for (int j = bound; j < cols; j++) {
+                ScalarKernels.crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
+            }
+            return;
+        }
         for (int j = 0; j < bound; j += sp.length()) {
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
@@ -1993,6 +2000,34 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = bound; j < cols; j++) {
             ScalarKernels.crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
+        }
+    }
+
+    /**
+     * crossEntropyGradient's column blocks below bound for n = 4 classes: the four weights
+     * broadcast once per call and each block's four label masks made once (the general loop makes
+     * them twice per class and block). The same operations per lane: the same bits.
+     */
+    private void crossEntropyGradient4(float[] p, int pOff, int inner, int bound, int[] labels, int labelsOff,
+                                       float[] scaledWeight, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), o1 = inner, o2 = 2 * inner, o3 = 3 * inner;
+        FloatVector w0 = FloatVector.broadcast(sp, scaledWeight[0]), w1 = FloatVector.broadcast(sp, scaledWeight[1]);
+        FloatVector w2 = FloatVector.broadcast(sp, scaledWeight[2]), w3 = FloatVector.broadcast(sp, scaledWeight[3]);
+        FloatVector zero = FloatVector.zero(sp);
+        for (int j = 0; j < bound; j += lanes) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            VectorMask<Float> m0 = y.compare(EQ, 0).cast(sp), m1 = y.compare(EQ, 1).cast(sp);
+            VectorMask<Float> m2 = y.compare(EQ, 2).cast(sp), m3 = y.compare(EQ, 3).cast(sp);
+            FloatVector a = zero.blend(w0, m0).blend(w1, m1).blend(w2, m2).blend(w3, m3);   // 0 where y_j is no class
+            int i = pOff + j, o = outOff + j;
+            FloatVector t0 = FloatVector.fromArray(sp, p, i).mul(a), t1 = FloatVector.fromArray(sp, p, i + o1).mul(a);
+            FloatVector t2 = FloatVector.fromArray(sp, p, i + o2).mul(a), t3 = FloatVector.fromArray(sp, p, i + o3).mul(a);
+            t0.blend(t0.sub(a), m0).intoArray(out, o);
+            t1.blend(t1.sub(a), m1).intoArray(out, o + o1);
+            t2.blend(t2.sub(a), m2).intoArray(out, o + o2);
+            t3.blend(t3.sub(a), m3).intoArray(out, o + o3);
         }
     }
 
