@@ -2244,7 +2244,13 @@ public abstract sealed class VectorKernels implements Kernels
         FloatVector zero = FloatVector.zero(sp), nan = zero;   // nan: Σ x - x, NaN exactly at a NaN or ±∞ logit
         // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
         int bound = inner == 1 ? 0 : sp.loopBound(cols);
-        for (int j = 0; j < bound; j += sp.length()) {
+        int done = 0;   // column blocks already done
+        float nanBlocks = 0f;   // their Σ x - x
+        if (n == 4 && bound > 0) {
+            nanBlocks = pickLogSoftmax4(x, xOff, inner, bound, stats, mOff, logSOff, labels, labelsOff, coef, lp, lpOff, w, wOff);
+            done = bound;
+        }
+        for (int j = done; j < bound; j += sp.length()) {
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector xy = zero, wy = zero;   // x(y_j, j) and coef[y_j] where picked, else 0
             for (int k = 0; k < n; k++) {
@@ -2259,13 +2265,45 @@ public abstract sealed class VectorKernels implements Kernels
             zero.blend(l, wy.compare(NE, 0f)).intoArray(lp, lpOff + j);
             wy.intoArray(w, wOff + j);
         }
-        boolean finite = !Float.isNaN(sumLanes(nan));
+        boolean finite = !Float.isNaN(sumLanes(nan)) && !Float.isNaN(nanBlocks);
         for (int j = bound; j < cols; j++) {
             for (int k = 0; k < n; k++) finite &= Float.isFinite(x[xOff + k * inner + j]);
             ScalarKernels.pickLogSoftmaxColumn(x, xOff + j, n, inner, stats[mOff + j], stats[logSOff + j], labels[labelsOff + j],
                     coef, lp, lpOff + j, w, wOff + j);
         }
         return finite ? 0f : Float.NaN;
+    }
+
+    /**
+     * pickLogSoftmax's column blocks below bound for n = 4 classes: the coefficients broadcast
+     * once per call (−0 as +0, the general loop's untouched zero for a class it skips), every
+     * class blended in: a class with coefficient 0 leaves w at 0 there, and lp is 0 wherever w is,
+     * so the same bits as the general loop's skip. Returns NaN when a logit of the blocks is NaN or
+     * ±∞, else 0 (a float: a vector returned from a helper C2 leaves out of line is boxed).
+     */
+    private float pickLogSoftmax4(float[] x, int xOff, int inner, int bound, float[] stats, int mOff, int logSOff,
+                                        int[] labels, int labelsOff, float[] coef, float[] lp, int lpOff, float[] w, int wOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), o1 = inner, o2 = 2 * inner, o3 = 3 * inner;
+        FloatVector zero = FloatVector.zero(sp), nan = zero;
+        FloatVector c0 = FloatVector.broadcast(sp, coef[0] == 0f ? 0f : coef[0]), c1 = FloatVector.broadcast(sp, coef[1] == 0f ? 0f : coef[1]);
+        FloatVector c2 = FloatVector.broadcast(sp, coef[2] == 0f ? 0f : coef[2]), c3 = FloatVector.broadcast(sp, coef[3] == 0f ? 0f : coef[3]);
+        for (int j = 0; j < bound; j += lanes) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            VectorMask<Float> m0 = y.compare(EQ, 0).cast(sp), m1 = y.compare(EQ, 1).cast(sp);
+            VectorMask<Float> m2 = y.compare(EQ, 2).cast(sp), m3 = y.compare(EQ, 3).cast(sp);
+            int i = xOff + j;
+            FloatVector x0 = FloatVector.fromArray(sp, x, i), x1 = FloatVector.fromArray(sp, x, i + o1);
+            FloatVector x2 = FloatVector.fromArray(sp, x, i + o2), x3 = FloatVector.fromArray(sp, x, i + o3);
+            nan = nan.add(x0.sub(x0)).add(x1.sub(x1)).add(x2.sub(x2)).add(x3.sub(x3));
+            FloatVector xy = zero.blend(x0, m0).blend(x1, m1).blend(x2, m2).blend(x3, m3);
+            FloatVector wy = zero.blend(c0, m0).blend(c1, m1).blend(c2, m2).blend(c3, m3);
+            FloatVector l = xy.sub(FloatVector.fromArray(sp, stats, mOff + j)).sub(FloatVector.fromArray(sp, stats, logSOff + j));
+            zero.blend(l, wy.compare(NE, 0f)).intoArray(lp, lpOff + j);
+            wy.intoArray(w, wOff + j);
+        }
+        return nan.test(IS_NAN).anyTrue() ? Float.NaN : 0f;   // each lane a sum of zeros, or NaN
     }
 
     @Override
@@ -2275,7 +2313,12 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Integer> isp = intSpecies();
         // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
         int bound = inner == 1 ? 0 : sp.loopBound(cols);
-        for (int j = 0; j < bound; j += sp.length()) {
+        int done = 0;   // column blocks already done
+        if (n == 4 && bound > 0) {
+            labelSoftmaxGradient4(p, pOff, inner, bound, labels, labelsOff, a, aOff, out, outOff);
+            done = bound;
+        }
+        for (int j = done; j < bound; j += sp.length()) {
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
             for (int k = 0; k < n; k++) {
@@ -2285,6 +2328,29 @@ public abstract sealed class VectorKernels implements Kernels
         }
         for (int j = bound; j < cols; j++) {
             ScalarKernels.labelSoftmaxGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], a[aOff + j], out, outOff + j);
+        }
+    }
+
+    /**
+     * labelSoftmaxGradient's column blocks below bound for n = 4 classes: each block's label read
+     * once and its four rows written in one iteration (the general loop is one short loop per
+     * block). The same operations per lane: the same bits.
+     */
+    private void labelSoftmaxGradient4(float[] p, int pOff, int inner, int bound, int[] labels, int labelsOff,
+                                       float[] a, int aOff, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int lanes = sp.length(), o1 = inner, o2 = 2 * inner, o3 = 3 * inner;
+        for (int j = 0; j < bound; j += lanes) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
+            FloatVector av = FloatVector.fromArray(sp, a, aOff + j);
+            int i = pOff + j, o = outOff + j;
+            FloatVector t0 = FloatVector.fromArray(sp, p, i).mul(av), t1 = FloatVector.fromArray(sp, p, i + o1).mul(av);
+            FloatVector t2 = FloatVector.fromArray(sp, p, i + o2).mul(av), t3 = FloatVector.fromArray(sp, p, i + o3).mul(av);
+            t0.blend(t0.sub(av), y.compare(EQ, 0).cast(sp)).intoArray(out, o);
+            t1.blend(t1.sub(av), y.compare(EQ, 1).cast(sp)).intoArray(out, o + o1);
+            t2.blend(t2.sub(av), y.compare(EQ, 2).cast(sp)).intoArray(out, o + o2);
+            t3.blend(t3.sub(av), y.compare(EQ, 3).cast(sp)).intoArray(out, o + o3);
         }
     }
 

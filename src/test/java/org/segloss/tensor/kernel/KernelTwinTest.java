@@ -1357,7 +1357,8 @@ class KernelTwinTest {
                         lab[j] = r < rows ? r : r == rows ? -1 : r == rows + 1 ? 255 : Integer.MIN_VALUE;
                     }
                     float[] coef = new float[rows];
-                    for (int c = 0; c < rows; c++) coef[c] = c == 1 ? 0f : uniform(0.1, 3).next(rnd);
+                    // class 1 skipped by a 0 coefficient, class 2 by a -0 (picks nothing: w +0 there too)
+                    for (int c = 0; c < rows; c++) coef[c] = c == 1 ? 0f : c == 2 ? -0f : uniform(0.1, 3).next(rnd);
                     float[] lpWant = new float[2 + cols], wWant = new float[1 + cols];
                     java.util.Arrays.fill(lpWant, 7f);
                     java.util.Arrays.fill(wWant, 7f);
