@@ -242,8 +242,8 @@ public final class SoftmaxCrossEntropy {
                             pickedRow, part, t, op);
                 } else if (smoothing == 0f) {
                     int ignored = checkLabels(k, labels, lo, len, c, ignoreIndex, op, counts, t * c);
-                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, part, t,
-                            pickedPart, predictedPart, ignored);
+                    bad = pickedChunk(k, x, labels, ignoreIndex, weight, keep, bi, c, sp, j0, len, buf, p, stats, spare, pickedRow,
+                            part, t, pickedPart, predictedPart, ignored);
                     if (gradWeights != null) {
                         // the chunk's p (just written, in the cache) into its gradient: sumBackwardFromSoftmax's kernel
                         int at = keep.offset + (bi * c) * sp + j0;
@@ -318,13 +318,13 @@ public final class SoftmaxCrossEntropy {
 
     /**
      * Task (bi, j0, len) without smoothing: part[t] = -Σ_c w_c Σ_{y = c} log p_c, the log-probabilities
-     * picked from the logits and the softmax's stats by {@code sumLogSoftmaxWhereEqual}, never
+     * picked from the logits and the softmax's stats by {@code sumLogSoftmaxPerClass}, never
      * written out; p goes to keep when given. Returns whether a logit of the task is NaN or ±∞
      * (read in the same pass).
      */
     private static boolean pickedChunk(Kernels k, Tensor x, LabelTensor labels, int ignoreIndex, float[] weight, Tensor keep,
                                        int bi, int c, int sp, int j0, int len, float[] buf, float[] p, float[] stats, float[] row,
-                                       double[] part, int t, double[] pickedPart, double[] predictedPart, int ignored) {
+                                       float[] picks, double[] part, int t, double[] pickedPart, double[] predictedPart, int ignored) {
         int at = (bi * c) * sp + j0;
         float[] xa;   // the rows the picks read: the strided logits, or their compact copy in buf
         int xBase, xStride;
@@ -346,11 +346,13 @@ public final class SoftmaxCrossEntropy {
         int lab = labels.offset + bi * sp + j0;
         double picked = 0;   // Σ_k w_k Σ_{j: y_j = k} log p_k
         boolean bad = false;
+        // every class's pick in one call (an ignore index inside [0, C) is no class: its row is still
+        // read for the finiteness check, nothing picked)
+        k.sumLogSoftmaxPerClass(labels.data, lab, ignoreIndex, xa, xBase, c, xStride, stats, 0, len, len, picks, 0);
         for (int ch = 0; ch < c; ch++) {
-            // an ignore index inside [0, C) is no class: its row is still read (the finiteness check), nothing picked
             int label = ch == ignoreIndex ? Integer.MIN_VALUE : ch;
             int xr = xBase + ch * xStride;
-            float r = k.sumLogSoftmaxWhereEqual(labels.data, lab, label, xa, xr, stats, 0, len, len);
+            float r = picks[ch];
             if (Float.isNaN(r)) {
                 // a NaN or ±∞ logit: rejected by a caller that checks; for one that does not, the
                 // sum over the written-out row as it is

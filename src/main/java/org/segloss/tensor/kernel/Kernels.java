@@ -389,6 +389,22 @@ public interface Kernels {
                                   int logSOff, int n);
 
     /**
+     * {@link #sumLogSoftmaxWhereEqual} for every class of a chunk in one call: out[outOff + k] is
+     * that kernel's result for row k (x at xOff + k * inner, cols columns) and label k, or label
+     * {@code Integer.MIN_VALUE} for k == ignoreIndex (an ignored class picks nothing; its row is
+     * still checked), k in [0, n): the bits of those n calls, which this default makes. The
+     * weighted cross-entropy's per-class picks: an implementation may read the labels and stats
+     * once for all classes.
+     */
+    default void sumLogSoftmaxPerClass(int[] labels, int labelsOff, int ignoreIndex, float[] x, int xOff, int n, int inner,
+                                       float[] stats, int mOff, int logSOff, int cols, float[] out, int outOff) {
+        for (int k = 0; k < n; k++) {
+            out[outOff + k] = sumLogSoftmaxWhereEqual(labels, labelsOff, k == ignoreIndex ? Integer.MIN_VALUE : k, x, xOff + k * inner,
+                    stats, mOff, logSOff, cols);
+        }
+    }
+
+    /**
      * The unsmoothed cross-entropy's gradient from the softmax p, all n classes of cols columns
      * in one pass (the layout of {@link #softmax}: p(k, j) at {@code pOff + k * inner + j}):
      * <pre>

@@ -1975,6 +1975,62 @@ public abstract sealed class VectorKernels implements Kernels
         return finite ? s : Float.NaN;
     }
 
+    /**
+     * For n = 4 classes one pass over the blocks with the four classes' accumulators (the labels,
+     * m and log s read once, where four calls read them four times); each accumulator takes the
+     * blocks in order and is reduced and finished as in {@link #sumLogSoftmaxWhereEqual}: the same
+     * bits. Other n: the per-class calls.
+     */
+    @Override
+    public void sumLogSoftmaxPerClass(int[] labels, int labelsOff, int ignoreIndex, float[] x, int xOff, int n, int inner,
+                                      float[] stats, int mOff, int logSOff, int cols, float[] out, int outOff) {
+        VectorSpecies<Float> sp = species();
+        VectorSpecies<Integer> isp = intSpecies();
+        int bound = sp.loopBound(cols);
+        if (n != 4 || bound == 0) {
+            Kernels.super.sumLogSoftmaxPerClass(labels, labelsOff, ignoreIndex, x, xOff, n, inner, stats, mOff, logSOff, cols, out, outOff);
+            return;
+        }
+        int l0 = ignoreIndex == 0 ? Integer.MIN_VALUE : 0, l1 = ignoreIndex == 1 ? Integer.MIN_VALUE : 1;
+        int l2 = ignoreIndex == 2 ? Integer.MIN_VALUE : 2, l3 = ignoreIndex == 3 ? Integer.MIN_VALUE : 3;
+        int o1 = inner, o2 = 2 * inner, o3 = 3 * inner;
+        FloatVector a0 = FloatVector.zero(sp), a1 = a0, a2 = a0, a3 = a0, n0 = a0, n1 = a0, n2 = a0, n3 = a0;
+        for (int i = 0; i < bound; i += sp.length()) {
+            IntVector y = IntVector.fromArray(isp, labels, labelsOff + i);
+            FloatVector m = FloatVector.fromArray(sp, stats, mOff + i), logS = FloatVector.fromArray(sp, stats, logSOff + i);
+            int at = xOff + i;
+            FloatVector v0 = FloatVector.fromArray(sp, x, at), v1 = FloatVector.fromArray(sp, x, at + o1);
+            FloatVector v2 = FloatVector.fromArray(sp, x, at + o2), v3 = FloatVector.fromArray(sp, x, at + o3);
+            a0 = a0.add(v0.sub(m).sub(logS), y.compare(EQ, l0).cast(sp));
+            a1 = a1.add(v1.sub(m).sub(logS), y.compare(EQ, l1).cast(sp));
+            a2 = a2.add(v2.sub(m).sub(logS), y.compare(EQ, l2).cast(sp));
+            a3 = a3.add(v3.sub(m).sub(logS), y.compare(EQ, l3).cast(sp));
+            n0 = n0.add(v0.sub(v0));
+            n1 = n1.add(v1.sub(v1));
+            n2 = n2.add(v2.sub(v2));
+            n3 = n3.add(v3.sub(v3));
+        }
+        // the lane sums here, not in a helper: a vector passed to a helper C2 leaves out of line is boxed
+        float s0 = sumLanes(a0), s1 = sumLanes(a1), s2 = sumLanes(a2), s3 = sumLanes(a3);
+        float z0 = sumLanes(n0), z1 = sumLanes(n1), z2 = sumLanes(n2), z3 = sumLanes(n3);
+        out[outOff] = finishPick(s0, z0, labels, labelsOff, l0, x, xOff, stats, mOff, logSOff, bound, cols);
+        out[outOff + 1] = finishPick(s1, z1, labels, labelsOff, l1, x, xOff + o1, stats, mOff, logSOff, bound, cols);
+        out[outOff + 2] = finishPick(s2, z2, labels, labelsOff, l2, x, xOff + o2, stats, mOff, logSOff, bound, cols);
+        out[outOff + 3] = finishPick(s3, z3, labels, labelsOff, l3, x, xOff + o3, stats, mOff, logSOff, bound, cols);
+    }
+
+    /** sumLogSoftmaxWhereEqual's end from its lane sums s and nanSum: the columns from bound on. */
+    private static float finishPick(float s, float nanSum, int[] labels, int labelsOff, int label, float[] x, int xOff,
+                                    float[] stats, int mOff, int logSOff, int bound, int n) {
+        boolean finite = !Float.isNaN(nanSum);
+        for (int i = bound; i < n; i++) {
+            float v = x[xOff + i];
+            finite &= Float.isFinite(v);
+            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
+        }
+        return finite ? s : Float.NaN;
+    }
+
     @Override
     public void crossEntropyGradient(float[] p, int pOff, int n, int inner, int cols, int[] labels, int labelsOff,
                                      float[] scaledWeight, float[] out, int outOff) {

@@ -1238,6 +1238,55 @@ class KernelTwinTest {
                 }
             }
         }));
+        // sumLogSoftmaxPerClass: in each implementation the bits of its n sumLogSoftmaxWhereEqual
+        // calls (label k, or none for the ignored class), for class counts around the vector path's
+        // n = 4, awkward column counts, strided rows, labels that match no class, and a NaN or ±∞
+        // logit in the first, a middle or the last row (that class's result NaN, the others not)
+        out.add(dynamicTest(v.name() + " sumLogSoftmaxPerClass is sumLogSoftmaxWhereEqual per class", () -> {
+            for (int classes : new int[] {1, 2, 3, 4, 5}) {
+                for (int cols : new int[] {1, 2, 15, 16, 17, 33, 2049}) {
+                    for (int inner : new int[] {cols, cols + 3}) {
+                        for (int ignore : new int[] {-1, 0, 2, 255}) {
+                            Random rnd = new Random(classes * 1009L + cols * 31L + inner * 7L + ignore);
+                            int off = 3, lo = 2, so = 5;
+                            float[] x = new float[off + (classes - 1) * inner + cols + 2], stats = new float[so + 2 * cols];
+                            for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
+                            for (int j = 0; j < cols; j++) {
+                                stats[so + j] = uniform(-1, 12).next(rnd);          // m
+                                stats[so + cols + j] = uniform(0, 3).next(rnd);     // log s
+                            }
+                            int[] lab = new int[lo + cols];
+                            for (int j = 0; j < lab.length; j++) {
+                                int r = rnd.nextInt(classes + 4);
+                                lab[j] = r < classes ? r : r == classes ? -1 : r == classes + 1 ? 255 : r == classes + 2 ? Integer.MIN_VALUE : 2;
+                            }
+                            for (Kernels k : new Kernels[] {s, v}) {
+                                String ctx = k.name() + " sumLogSoftmaxPerClass [classes=" + classes + ", cols=" + cols + ", inner=" + inner
+                                        + ", ignore=" + ignore + "]";
+                                for (int badRow : new int[] {-1, 0, classes / 2, classes - 1}) {
+                                    float[] xb = x.clone();
+                                    if (badRow >= 0) xb[off + badRow * inner + (cols - 1) / 2] = badRow == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+                                    float[] got = new float[classes + 3];
+                                    java.util.Arrays.fill(got, 7f);
+                                    k.sumLogSoftmaxPerClass(lab, lo, ignore, xb, off, classes, inner, stats, so, so + cols, cols, got, 1);
+                                    assertEquals(Float.floatToIntBits(7f), Float.floatToIntBits(got[0]), ctx + ": written before out");
+                                    for (int c = 0; c < classes; c++) {
+                                        float want = k.sumLogSoftmaxWhereEqual(lab, lo, c == ignore ? Integer.MIN_VALUE : c, xb, off + c * inner,
+                                                stats, so, so + cols, cols);
+                                        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got[1 + c]),
+                                                ctx + " class " + c + (badRow >= 0 ? ", a bad logit in row " + badRow : ""));
+                                        if (c == badRow) assertTrue(Float.isNaN(got[1 + c]), ctx + ": row " + c + " has a bad logit");
+                                    }
+                                    for (int i = classes + 1; i < got.length; i++) {
+                                        assertEquals(Float.floatToIntBits(7f), Float.floatToIntBits(got[i]), ctx + ": written after out");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }));
         // sumLogSoftmaxWhereEqual: in each implementation, sumWhereEqual over the written-out row
         // (x - m) - log s bit for bit; NaN exactly when a logit of the row is NaN or ±∞ (labelled or
         // not); -∞, not NaN, when finite logits overflow x - m; twins within a sum's tolerance
