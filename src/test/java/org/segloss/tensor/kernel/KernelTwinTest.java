@@ -206,6 +206,14 @@ class KernelTwinTest {
     }
 
     /** Labels the same length as x: 0, 1, 2, or 255 (also for the NaN padding). */
+    /** Plausible softmax stats of cols columns: the rows m at so and log s at so + cols. */
+    static void softmaxStats(Random rnd, float[] stats, int so, int cols) {
+        for (int j = 0; j < cols; j++) {
+            stats[so + j] = uniform(-1, 12).next(rnd);            // m
+            stats[so + cols + j] = uniform(0, 3).next(rnd);       // log s
+        }
+    }
+
     static int[] labels(float[] x) {
         int[] m = new int[x.length];
         for (int i = 0; i < x.length; i++) m[i] = x[i] > 0.5f ? 2 : x[i] > 0f ? 1 : x[i] > -0.5f ? 0 : 255;
@@ -1251,10 +1259,7 @@ class KernelTwinTest {
                             int off = 3, lo = 2, so = 5;
                             float[] x = new float[off + (classes - 1) * inner + cols + 2], stats = new float[so + 2 * cols];
                             for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
-                            for (int j = 0; j < cols; j++) {
-                                stats[so + j] = uniform(-1, 12).next(rnd);          // m
-                                stats[so + cols + j] = uniform(0, 3).next(rnd);     // log s
-                            }
+                            softmaxStats(rnd, stats, so, cols);
                             int[] lab = new int[lo + cols];
                             for (int j = 0; j < lab.length; j++) {
                                 int r = rnd.nextInt(classes + 4);
@@ -1396,10 +1401,7 @@ class KernelTwinTest {
                     int off = 3, lo = 2, so = 5;
                     float[] x = new float[off + rows * inner], stats = new float[so + 2 * cols];
                     for (int i = 0; i < x.length; i++) x[i] = uniform(-10, 10).next(rnd);
-                    for (int j = 0; j < cols; j++) {
-                        stats[so + j] = uniform(-1, 12).next(rnd);            // m
-                        stats[so + cols + j] = uniform(0, 3).next(rnd);       // log s
-                    }
+                    softmaxStats(rnd, stats, so, cols);
                     int[] lab = new int[lo + cols];
                     for (int j = 0; j < lab.length; j++) {
                         int r = rnd.nextInt(rows + 3);
