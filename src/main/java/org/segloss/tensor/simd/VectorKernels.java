@@ -1965,14 +1965,7 @@ public abstract sealed class VectorKernels implements Kernels
             acc = acc.add(lp, m);
             nan = nan.add(v.sub(v));
         }
-        float s = sumLanes(acc);
-        boolean finite = !Float.isNaN(sumLanes(nan));
-        for (int i = bound; i < n; i++) {
-            float v = x[xOff + i];
-            finite &= Float.isFinite(v);
-            if (labels[labelsOff + i] == label) s += (v - stats[mOff + i]) - stats[logSOff + i];
-        }
-        return finite ? s : Float.NaN;
+        return finishPick(sumLanes(acc), sumLanes(nan), labels, labelsOff, label, x, xOff, stats, mOff, logSOff, bound, n);
     }
 
     /**
@@ -2019,7 +2012,10 @@ public abstract sealed class VectorKernels implements Kernels
         out[outOff + 3] = finishPick(s3, z3, labels, labelsOff, l3, x, xOff + o3, stats, mOff, logSOff, bound, cols);
     }
 
-    /** sumLogSoftmaxWhereEqual's end from its lane sums s and nanSum: the columns from bound on. */
+    /**
+     * The end of a pick (sumLogSoftmaxWhereEqual, sumLogSoftmaxPerClass) from its lane sums s and
+     * nanSum: the columns from bound on, then NaN if a logit was NaN or ±∞.
+     */
     private static float finishPick(float s, float nanSum, int[] labels, int labelsOff, int label, float[] x, int xOff,
                                     float[] stats, int mOff, int logSOff, int bound, int n) {
         boolean finite = !Float.isNaN(nanSum);
