@@ -110,7 +110,8 @@ public final class LabelTensor {
         int[] lo = new int[runs], hi = new int[runs];
         org.segloss.tensor.kernel.Parallel.forEach(runs, r -> {
             int min = Integer.MAX_VALUE, max = Integer.MIN_VALUE;
-            for (int i = offset + r * RANGE_RUN, end = offset + Math.min(n, (r + 1) * RANGE_RUN); i < end; i++) {   // a plain loop the JIT vectorises
+            // a plain min/max loop the JIT vectorises
+            for (int i = offset + r * RANGE_RUN, end = offset + Math.min(n, (r + 1) * RANGE_RUN); i < end; i++) {
                 int v = data[i];
                 min = Math.min(min, v);
                 max = Math.max(max, v);
