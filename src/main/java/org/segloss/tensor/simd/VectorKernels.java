@@ -2034,14 +2034,12 @@ public abstract sealed class VectorKernels implements Kernels
         VectorSpecies<Integer> isp = intSpecies();
         // inner == 1 is one voxel's contiguous row of n classes (cols == 1): the scalar columns below
         int bound = inner == 1 ? 0 : sp.loopBound(cols);
+        int done = 0;   // column blocks already done
         if (n == 4 && bound > 0) {
             crossEntropyGradient4(p, pOff, inner, bound, labels, labelsOff, scaledWeight, out, outOff);
-            for (int j = bound; j < cols; j++) {
-                ScalarKernels.crossEntropyGradientColumn(p, pOff + j, n, inner, labels[labelsOff + j], scaledWeight, out, outOff + j);
-            }
-            return;
+            done = bound;
         }
-        for (int j = 0; j < bound; j += sp.length()) {
+        for (int j = done; j < bound; j += sp.length()) {
             IntVector y = IntVector.fromArray(isp, labels, labelsOff + j);
             FloatVector a = FloatVector.zero(sp);   // scaledWeight[y_j]; 0 where y_j is no class
             for (int k = 0; k < n; k++) a = a.blend(FloatVector.broadcast(sp, scaledWeight[k]), y.compare(EQ, k).cast(sp));
